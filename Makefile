@@ -1,0 +1,52 @@
+# Thin wrapper over CMake. Every target installs missing dependencies first (scripts/install-deps).
+#   make            release build            make test        build + full test suite (ctest)
+#   make test SAN=1 ASan+UBSan build+suite   make bench       conversion benchmark vs Python json
+#   make fuzz       libFuzzer targets, FUZZ_SECONDS each (clang)
+#   make format     clang-format the tree    make clean
+SAN ?= 0
+JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 60
+CMAKE_FLAGS ?=
+
+ifeq ($(SAN),1)
+  BUILD_DIR ?= build-san
+  CMAKE_FLAGS += -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLAKEFLOW_SANITIZE=ON -DLAKEFLOW_BENCH=OFF
+else
+  BUILD_DIR ?= build
+  CMAKE_FLAGS += -DCMAKE_BUILD_TYPE=Release
+endif
+
+.PHONY: all build deps configure test bench fuzz format clean
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+configure: deps
+	@cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS) >/dev/null
+
+build: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+test: build
+	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+bench:
+	@scripts/install-deps --bench
+	@cmake -S . -B build $(CMAKE_FLAGS) -DLAKEFLOW_BENCH=ON >/dev/null
+	@cmake --build build -j $(JOBS) --target bench_convert
+	@bench/run-convert build/bench/bench_convert
+
+fuzz:
+	@scripts/install-deps --fuzz
+	@CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLAKEFLOW_FUZZ=ON \
+	  -DLAKEFLOW_TESTS=OFF -DLAKEFLOW_BENCH=OFF >/dev/null
+	@cmake --build build-fuzz -j $(JOBS) --target fuzz_targets
+	@fuzz/run build-fuzz/fuzz $(FUZZ_SECONDS)
+
+format:
+	@git ls-files '*.cc' '*.h' | xargs clang-format -i
+
+clean:
+	@rm -rf build build-san build-fuzz

@@ -1,0 +1,21 @@
+# lakeflow_connector(NAME SOURCES... [TESTS test.cc...])
+# Declares a connector: an OBJECT library (so its static registrar is always linked into the CLI)
+# and, when TESTS are given, a test binary registered with ctest.
+function(lakeflow_connector name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;TESTS" ${ARGN})
+  set(target lakeflow_source_${name})
+  add_library(${target} OBJECT ${ARG_SOURCES})
+  target_link_libraries(${target} PUBLIC lakeflow_core)
+  target_include_directories(${target} PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
+  lakeflow_warnings(${target})
+  set_property(GLOBAL APPEND PROPERTY LAKEFLOW_CONNECTOR_TARGETS ${target})
+  if(LAKEFLOW_TESTS AND ARG_TESTS)
+    add_executable(${target}_tests ${ARG_TESTS})
+    target_link_libraries(${target}_tests PRIVATE ${target} GTest::gtest GTest::gmock GTest::gtest_main)
+    target_compile_definitions(${target}_tests PRIVATE
+      LAKEFLOW_SOURCE_DIR="${CMAKE_CURRENT_SOURCE_DIR}")
+    lakeflow_warnings(${target}_tests)
+    gtest_discover_tests(${target}_tests DISCOVERY_TIMEOUT 60
+      PROPERTIES ENVIRONMENT "LAKEFLOW_SOURCE_DIR=${CMAKE_CURRENT_SOURCE_DIR}")
+  endif()
+endfunction()

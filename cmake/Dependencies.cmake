@@ -1,0 +1,10 @@
+# Every dependency comes from Debian 12 packages installed by scripts/install-deps.
+find_package(simdjson REQUIRED)
+find_package(fmt REQUIRED)
+find_package(CLI11 REQUIRED)
+if(LAKEFLOW_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+if(LAKEFLOW_BENCH)
+  find_package(benchmark REQUIRED)
+endif()

@@ -1,0 +1,9 @@
+# Warnings are errors for every target the project builds.
+# GCC (the default compiler) checks that no local shadows another local (-Wshadow=local). Clang
+# (used for the libFuzzer build) has no such flag: its -Wshadow also rejects locals named like
+# fields or namespace variables, code GCC accepts, so clang builds leave shadowing to GCC.
+function(lakeflow_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Werror -Wpedantic
+                                           -Wnon-virtual-dtor -Wimplicit-fallthrough
+                                           $<$<CXX_COMPILER_ID:GNU>:-Wshadow=local>)
+endfunction()

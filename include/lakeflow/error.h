@@ -1,0 +1,97 @@
+// Errors raised by the SDK, connectors and the framework.
+//
+// Every error a user can cause is a `lakeflow::Error` carrying an `ErrorCode` and a message that names
+// what is wrong (option, table, field path, value) and what to do about it. Errors are thrown at API
+// edges and never swallowed. The CLI maps codes to exit statuses (see `exit_status`).
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace lakeflow {
+
+enum class ErrorCode : std::uint8_t {
+  kUsage,           // bad command line
+  kConfig,          // bad connector/table option, bad spec, bad offset given by the user
+  kUnknownTable,    // a table name the connector does not serve
+  kSchema,          // bad schema JSON, metadata that does not resolve in the schema
+  kSource,          // the source failed or answered something unusable
+  kData,            // a record does not convert to the table's schema
+  kNotImplemented,  // an optional interface method the connector does not provide
+  kInternal,        // a broken invariant inside lakeflow itself
+};
+
+std::string_view to_string(ErrorCode code);
+
+// Process exit status for an error code: 2 usage/config, 3 source, 4 data, 1 anything else.
+int exit_status(ErrorCode code);
+
+class Error : public std::runtime_error {
+ public:
+  Error(ErrorCode code, std::string message) : std::runtime_error(std::move(message)), code_(code) {}
+  ErrorCode code() const { return code_; }
+
+ private:
+  ErrorCode code_;
+};
+
+class ConfigError : public Error {
+ public:
+  explicit ConfigError(std::string message) : Error(ErrorCode::kConfig, std::move(message)) {}
+};
+
+class SchemaError : public Error {
+ public:
+  explicit SchemaError(std::string message) : Error(ErrorCode::kSchema, std::move(message)) {}
+};
+
+class SourceError : public Error {
+ public:
+  explicit SourceError(std::string message) : Error(ErrorCode::kSource, std::move(message)) {}
+};
+
+class NotImplementedError : public Error {
+ public:
+  explicit NotImplementedError(std::string message)
+      : Error(ErrorCode::kNotImplemented, std::move(message)) {}
+};
+
+// Raised by every connector method given a table name it does not serve.
+class UnknownTableError : public Error {
+ public:
+  UnknownTableError(std::string_view table, std::string_view connector);
+  const std::string& table() const { return table_; }
+
+ private:
+  std::string table_;
+};
+
+// A record that does not convert to its table's schema.
+class ConversionError : public Error {
+ public:
+  ConversionError(std::string table, std::size_t record_index, std::string field_path,
+                  std::string expected_type, std::string excerpt, std::string reason);
+
+  const std::string& table() const { return table_; }
+  std::size_t record_index() const { return record_index_; }
+  // Path of the offending value inside the record, e.g. `name[2].given[0]`; empty for the record.
+  const std::string& field_path() const { return field_path_; }
+  // The Spark SQL type the value should have converted to, e.g. `bigint` or `struct<...>`.
+  const std::string& expected_type() const { return expected_type_; }
+  // At most ~60 characters of the offending JSON text.
+  const std::string& excerpt() const { return excerpt_; }
+  // Why the value does not convert, e.g. `value 300 overflows tinyint`.
+  const std::string& reason() const { return reason_; }
+
+ private:
+  std::string table_;
+  std::size_t record_index_;
+  std::string field_path_;
+  std::string expected_type_;
+  std::string excerpt_;
+  std::string reason_;
+};
+
+}  // namespace lakeflow

@@ -1,0 +1,85 @@
+// Schema-driven conversion of raw JSON records into typed columns.
+//
+// Each record is parsed once with simdjson's on-demand API, straight into the column builders: no
+// DOM, no per-value heap allocation. Conversion rules (see docs/CONVERSION.md for the full table):
+//   * null converts to null for every type; a null or missing non-nullable field is an error.
+//   * struct: an object (unknown keys ignored; a repeated key: the last one wins); `{}` is null.
+//   * array: an array; a single non-array value is wrapped as a one-element array only when the
+//     array type has containsNull = true.
+//   * map: an object; keys convert to the key type.
+//   * string: strings as they are; numbers and booleans as their JSON text; objects and arrays as
+//     compact JSON text.
+//   * long/integer/short/byte: integers in range; a float truncates toward zero; numeric strings
+//     ("42", "-7", "3.9" → 3); true/false → 1/0; out of range for the width is an error.
+//   * double/float: numbers, numeric strings ("1.5e-3", "NaN", "inf"); true/false → 1/0.
+//   * decimal(p,s): numbers and numeric strings with their exact digits; more than p digits, or
+//     non-zero digits beyond scale s, is an error (nothing is rounded away).
+//   * boolean: true/false; strings true/t/yes/y/1 and false/f/no/n/0 (any case); numbers (0 is
+//     false); any other string is an error.
+//   * date: YYYY-MM-DD, MM/DD/YYYY, DD-MM-YYYY, YYYY/MM/DD, or an ISO-8601 date-time (its date).
+//   * timestamp: ISO-8601 date or date-time with `Z` or a ±HH:MM offset (no offset means UTC),
+//     `T` or space separated, fractional seconds to nanoseconds (truncated to µs);
+//     `YYYY/MM/DD HH:MM:SS`; numbers are seconds since the epoch. Always a UTC instant.
+//   * timestamp_ntz: the same forms without an offset, kept as wall-clock time.
+//   * binary: base64 (strict, padded), else hex (even length), else the string's UTF-8 bytes;
+//     an array of integers 0..255.
+//   * variant: any JSON value, kept as compact JSON text; a string is taken as JSON text.
+// Every error is a ConversionError naming the table, record index, field path (`name[2].given[0]`),
+// the expected type and an excerpt of the value.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "lakeflow/column_batch.h"
+#include "lakeflow/records.h"
+#include "lakeflow/types.h"
+
+namespace lakeflow {
+
+enum class BadRecordMode : std::uint8_t {
+  kFail,        // the first bad record throws ConversionError
+  kQuarantine,  // bad records are set aside with their reason; conversion goes on
+};
+
+struct BadRecord {
+  std::size_t record_index;  // across every batch this converter has seen
+  std::string field_path;
+  std::string reason;  // the full ConversionError message
+  std::string record;  // the record's raw JSON text
+};
+
+class RecordConverter {
+ public:
+  RecordConverter(StructType schema, std::string table, BadRecordMode mode = BadRecordMode::kFail);
+  ~RecordConverter();
+  RecordConverter(RecordConverter&&) noexcept;
+  RecordConverter& operator=(RecordConverter&&) noexcept;
+
+  // An empty batch with this converter's schema.
+  ColumnBatch make_batch() const;
+
+  // Appends one row per good record of `records` to `out` (made by make_batch()). In kFail mode a bad
+  // record throws ConversionError and `out` is restored to what it held before this call. In
+  // kQuarantine mode bad records are added to `bad_records()` and skipped; nothing of them is left
+  // in `out`. Returns the number of rows appended.
+  std::size_t convert(const RecordBatch& records, ColumnBatch& out);
+
+  const std::vector<BadRecord>& bad_records() const { return bad_records_; }
+  void clear_bad_records() { bad_records_.clear(); }
+  // Records seen so far (good and bad), the base of record indexes in errors.
+  std::size_t records_seen() const { return records_seen_; }
+
+  // The simdjson kernel the converter runs on (e.g. "haswell"), for benchmarks and diagnostics.
+  static const char* active_kernel();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+  std::vector<BadRecord> bad_records_;
+  std::size_t records_seen_ = 0;
+};
+
+}  // namespace lakeflow

@@ -1,0 +1,90 @@
+// Records as a connector returns them: raw JSON text, never converted to the table's schema.
+//
+// A RecordBatch owns the bytes its records live in. The fast path adopts one response buffer (an
+// HTTP body, a file chunk) and adds each record as a view into it (e.g. every `entry[].resource` of a
+// FHIR Bundle page), so no record is copied. Connectors that build records (database rows) append
+// owned JSON text instead. Every record is followed by at least `kPadding` readable bytes, which lets
+// the converter parse it in place with simdjson.
+//
+// A RecordStream is a pull-based sequence of batches; the framework drains it with `next`.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace lakeflow {
+
+class RecordBatch {
+ public:
+  // Bytes readable past the end of every record (simdjson's SIMDJSON_PADDING).
+  static constexpr std::size_t kPadding = 64;
+
+  RecordBatch() = default;
+  RecordBatch(RecordBatch&&) noexcept = default;
+  RecordBatch& operator=(RecordBatch&&) noexcept = default;
+  RecordBatch(const RecordBatch&) = delete;
+  RecordBatch& operator=(const RecordBatch&) = delete;
+
+  // Copies one record's JSON text into storage the batch owns.
+  void append(std::string_view json);
+
+  // Takes ownership of `buffer` and returns a view of its bytes, valid for the batch's lifetime.
+  // Records inside it are then added with `append_view`, without copying.
+  std::string_view adopt(std::string buffer);
+  // Adds a record that lies inside a buffer this batch adopted. Throws Error(kInternal) otherwise.
+  void append_view(std::string_view record);
+
+  std::size_t size() const { return records_.size(); }
+  bool empty() const { return records_.empty(); }
+  std::string_view operator[](std::size_t i) const { return {records_[i].data, records_[i].size}; }
+  // Bytes readable from the start of record `i`: at least its size plus kPadding.
+  std::size_t readable(std::size_t i) const { return records_[i].readable; }
+  // Total bytes of record text.
+  std::size_t byte_size() const { return byte_size_; }
+
+  // Drops every record and buffer (arena memory is kept for reuse).
+  void clear();
+
+ private:
+  struct Record {
+    const char* data;
+    std::size_t size;
+    std::size_t readable;
+  };
+  struct Chunk {
+    std::unique_ptr<char[]> data;
+    std::size_t used;
+    std::size_t capacity;  // usable bytes, kPadding more are allocated
+  };
+  std::vector<Record> records_;
+  std::vector<Chunk> chunks_;  // arena for append(); chunks_[0..active_chunk_] hold records
+  std::size_t active_chunk_ = 0;
+  std::vector<std::unique_ptr<std::string>> adopted_;  // padded with kPadding spaces
+  std::size_t byte_size_ = 0;
+};
+
+class RecordStream {
+ public:
+  // Fills the (cleared) batch with the next records; returns false when the stream is done.
+  using Pull = std::function<bool(RecordBatch&)>;
+
+  RecordStream() = default;  // no records
+  explicit RecordStream(Pull pull) : pull_(std::move(pull)) {}
+  // A stream of exactly one batch.
+  static RecordStream of(RecordBatch batch);
+  // A stream of owned JSON texts (convenient for small tables and tests).
+  static RecordStream of(std::vector<std::string> records);
+
+  // Clears `batch`, then fills it with the next records. Returns false, with `batch` empty, once
+  // the stream is exhausted. An empty batch is never returned with `true`.
+  bool next(RecordBatch& batch);
+
+ private:
+  Pull pull_;
+};
+
+}  // namespace lakeflow

@@ -1,0 +1,23 @@
+// The `lakeflow` command: list connectors and tables, show schemas and metadata, and read tables
+// through the offset protocol as NDJSON.
+//
+// Exit statuses (see lakeflow::exit_status): 0 success; 2 usage, configuration, schema and unknown
+// table errors; 3 source errors; 4 data (conversion) errors; 1 anything else. A failed command
+// prints one line `error: <message>` to stderr.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace lakeflow::cli {
+
+// Runs the command line `argv` with the process's stdout and stderr. SIGPIPE is ignored: when the
+// reader of stdout goes away (`lakeflow read ... | head -1`) the command stops quietly.
+int run(int argc, char** argv);
+
+// Runs `args` (without the program name), writing results to `out` and diagnostics to `err`.
+// Returns the exit status.
+int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+}  // namespace lakeflow::cli

@@ -1,0 +1,147 @@
+// The inspection commands: connectors, tables, schema, metadata.
+#include "cli/commands.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <ostream>
+#include <sstream>
+
+#include "lakeflow/connector.h"
+#include "lakeflow/error.h"
+#include "lakeflow/json.h"
+#include "lakeflow/registry.h"
+
+namespace lakeflow::cli {
+namespace {
+
+std::string read_text_file(const std::string& path, std::string_view what) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    throw ConfigError(fmt::format("cannot read {} '{}': {}; check the path", what, path,
+                                  std::strerror(errno)));
+  }
+  std::ostringstream text;
+  text << file.rdbuf();
+  if (file.bad()) {
+    throw ConfigError(fmt::format("cannot read {} '{}': {}", what, path, std::strerror(errno)));
+  }
+  return text.str();
+}
+
+// Options from a JSON file (if any) with KEY=VALUE arguments applied on top.
+Options parse_options(const std::string& file, const std::vector<std::string>& args,
+                      std::string_view file_flag, std::string_view flag) {
+  Options options;
+  if (!file.empty()) {
+    options = Options::from_json(read_text_file(file, file_flag), file);
+  }
+  for (const std::string& arg : args) {
+    const std::size_t eq = arg.find('=');
+    // The argument is not echoed: it may hold a secret.
+    if (eq == std::string::npos) {
+      throw ConfigError(fmt::format(
+          "{} expects KEY=VALUE (e.g. {} page_size=100); got an argument without '='", flag, flag));
+    }
+    if (eq == 0) {
+      throw ConfigError(fmt::format("{} expects KEY=VALUE; got an empty KEY", flag));
+    }
+    options.set(arg.substr(0, eq), arg.substr(eq + 1));
+  }
+  return options;
+}
+
+}  // namespace
+
+Options SourceArgs::connector_options() const {
+  return parse_options(options_file, options, "--options-file", "--option");
+}
+
+Options SourceArgs::merged_table_options() const {
+  return parse_options(table_options_file, table_options, "--table-options-file",
+                       "--table-option");
+}
+
+std::unique_ptr<LakeflowConnect> make_connector(const SourceArgs& source) {
+  return ConnectorRegistry::instance().create(source.connector, source.connector_options());
+}
+
+void write_out(std::ostream& out, std::string_view text) {
+  out.write(text.data(), static_cast<std::streamsize>(text.size()));
+  out.flush();
+  if (!out) throw OutputError();
+}
+
+void list_connectors(bool json, std::ostream& out) {
+  const std::vector<const ConnectorInfo*> connectors = ConnectorRegistry::instance().list();
+  std::string text;
+  if (json) {
+    JsonValue::Array array;
+    for (const ConnectorInfo* info : connectors) {
+      JsonValue::Object entry;
+      entry["name"] = info->name;
+      entry["description"] = info->description;
+      array.emplace_back(std::move(entry));
+    }
+    text = JsonValue(std::move(array)).dump() + "\n";
+  } else {
+    std::size_t width = 0;
+    for (const ConnectorInfo* info : connectors) width = std::max(width, info->name.size());
+    for (const ConnectorInfo* info : connectors) {
+      text += fmt::format("{:<{}}  {}\n", info->name, width, info->description);
+    }
+  }
+  write_out(out, text);
+}
+
+void list_tables(const SourceArgs& source, bool json, std::ostream& out) {
+  const std::vector<std::string> tables = make_connector(source)->list_tables();
+  std::string text;
+  if (json) {
+    JsonValue::Array array(tables.begin(), tables.end());
+    text = JsonValue(std::move(array)).dump() + "\n";
+  } else {
+    for (const std::string& table : tables) text += table + "\n";
+  }
+  write_out(out, text);
+}
+
+void print_schema(const SourceArgs& source, SchemaFormat format, std::ostream& out) {
+  const StructType schema =
+      make_connector(source)->get_table_schema(source.table, source.merged_table_options());
+  std::string text;
+  switch (format) {
+    case SchemaFormat::kJson:
+      text = schema.json();
+      break;
+    case SchemaFormat::kDdl:
+      text = schema.ddl();
+      break;
+    case SchemaFormat::kTree:
+      text = schema.tree_string();
+      break;
+  }
+  if (text.empty() || text.back() != '\n') text += '\n';
+  write_out(out, text);
+}
+
+void print_metadata(const SourceArgs& source, std::ostream& out) {
+  const std::unique_ptr<LakeflowConnect> connector = make_connector(source);
+  const Options table_options = source.merged_table_options();
+  const StructType schema = connector->get_table_schema(source.table, table_options);
+  const TableMetadata metadata = connector->read_table_metadata(source.table, table_options);
+  validate_table_metadata(source.table, metadata, schema);
+
+  JsonValue::Object object;
+  object["cursor_field"] = metadata.cursor_field ? JsonValue(*metadata.cursor_field) : JsonValue();
+  object["ingestion_type"] = to_string(metadata.ingestion_type);
+  object["primary_keys"] =
+      JsonValue::Array(metadata.primary_keys.begin(), metadata.primary_keys.end());
+  write_out(out, JsonValue(std::move(object)).dump() + "\n");
+}
+
+}  // namespace lakeflow::cli

@@ -1,0 +1,65 @@
+// The commands of the `lakeflow` CLI, independent of command-line parsing (see cli_app.cc).
+// Each command writes its result to `out` only once it has all of it (except `read`, which streams),
+// so a failed command leaves stdout empty. Errors are thrown as lakeflow::Error.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "lakeflow/connector.h"
+#include "lakeflow/options.h"
+#include "lakeflow/record_converter.h"
+
+namespace lakeflow::cli {
+
+// Which connector to create and with which options, as given on the command line.
+struct SourceArgs {
+  std::string connector;
+  std::string table;
+  std::vector<std::string> options;  // KEY=VALUE, override `options_file`
+  std::string options_file;          // a JSON object; empty for none
+  std::vector<std::string> table_options;
+  std::string table_options_file;
+
+  // The file's options with every --option applied on top. Throws ConfigError.
+  Options connector_options() const;
+  Options merged_table_options() const;
+};
+
+enum class SchemaFormat { kJson, kDdl, kTree };
+
+struct ReadArgs {
+  SourceArgs source;
+  std::optional<std::string> offset;  // JSON; `{}` when absent
+  std::optional<std::uint64_t> limit;
+  bool typed = false;
+  bool deletes = false;
+  bool once = false;
+  BadRecordMode on_bad_record = BadRecordMode::kFail;
+};
+
+// Thrown when `out` stops accepting writes; the caller decides whether that is an error.
+class OutputError : public std::runtime_error {
+ public:
+  OutputError() : std::runtime_error("cannot write to standard output") {}
+};
+
+// Creates the connector named by `source` with its options.
+std::unique_ptr<LakeflowConnect> make_connector(const SourceArgs& source);
+
+void list_connectors(bool json, std::ostream& out);
+void list_tables(const SourceArgs& source, bool json, std::ostream& out);
+void print_schema(const SourceArgs& source, SchemaFormat format, std::ostream& out);
+void print_metadata(const SourceArgs& source, std::ostream& out);
+// Records go to `out` as NDJSON; progress (bad records, the end offset, counts) goes to `err`.
+void read_records(const ReadArgs& args, std::ostream& out, std::ostream& err);
+
+// Writes `text` to `out` and flushes; throws OutputError if `out` fails.
+void write_out(std::ostream& out, std::string_view text);
+
+}  // namespace lakeflow::cli

@@ -1,0 +1,101 @@
+#include "lakeflow/column_batch.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+
+#include "lakeflow/record_converter.h"
+
+namespace lakeflow {
+namespace {
+
+ColumnBatch convert(const StructType& schema, const std::vector<std::string>& records) {
+  RecordBatch batch;
+  for (const auto& r : records) batch.append(r);
+  RecordConverter converter(schema, "t");
+  ColumnBatch out = converter.make_batch();
+  converter.convert(batch, out);
+  return out;
+}
+
+TEST(ColumnBatch, LayoutFollowsArrow) {
+  StructType schema{StructField("id", DataType::Long()), StructField("tags", DataType::Array(DataType::String()))};
+  ColumnBatch batch = convert(schema, {R"({"id":1,"tags":["a","bc"]})", R"({"id":null,"tags":null})",
+                                       R"({"id":3,"tags":["d"]})"});
+  const Column& id = batch.column(0);
+  EXPECT_EQ(id.length(), 3u);
+  EXPECT_EQ(id.null_count(), 1u);
+  EXPECT_TRUE(id.is_valid(0));
+  EXPECT_FALSE(id.is_valid(1));
+  EXPECT_EQ(id.values<std::int64_t>()[2], 3);
+  const Column& tags = batch.column(1);
+  EXPECT_EQ(tags.offsets()[0], 0);
+  EXPECT_EQ(tags.offsets()[1], 2);
+  EXPECT_EQ(tags.offsets()[2], 2);
+  EXPECT_EQ(tags.offsets()[3], 3);
+  EXPECT_EQ(tags.child(0).string_value(1), "bc");
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(id.values<std::int64_t>()) % 64, 0u);
+}
+
+TEST(ColumnBatch, TruncateRestoresNestedState) {
+  StructType schema{StructField("m", DataType::Map(DataType::String(), DataType::Array(DataType::Long())))};
+  ColumnBatch batch = convert(schema, {R"({"m":{"a":[1,2]}})", R"({"m":{"b":[3],"c":null}})"});
+  batch.root().truncate(1);
+  EXPECT_EQ(batch.num_rows(), 1u);
+  EXPECT_EQ(batch.column(0).child(0).length(), 1u);
+  EXPECT_EQ(batch.column(0).child(0).child(1).child(0).length(), 2u);
+  EXPECT_EQ(batch.row_json(0), "{\"m\":{\"a\":[1,2]}}");
+}
+
+TEST(ColumnBatch, ExportsArrowCDataInterface) {
+  StructType schema{StructField("id", DataType::Long(), false), StructField("amount", DataType::Decimal(10, 2)),
+                    StructField("at", DataType::Timestamp()),
+                    StructField("attrs", DataType::Map(DataType::String(), DataType::Boolean())),
+                    StructField("doc", DataType::Variant())};
+  ColumnBatch batch = convert(schema, {R"({"id":1,"amount":"1.50","at":"2024-01-01T00:00:00Z","attrs":{"x":true},"doc":[1]})",
+                                       R"({"id":2})"});
+  ArrowSchema s;
+  ArrowArray a;
+  batch.export_to(&s, &a);
+  EXPECT_EQ(batch.num_rows(), 0u);
+  EXPECT_STREQ(s.format, "+s");
+  ASSERT_EQ(s.n_children, 5);
+  EXPECT_STREQ(s.children[0]->format, "l");
+  EXPECT_STREQ(s.children[0]->name, "id");
+  EXPECT_EQ(s.children[0]->flags & ARROW_FLAG_NULLABLE, 0);
+  EXPECT_STREQ(s.children[1]->format, "d:10,2");
+  EXPECT_STREQ(s.children[2]->format, "tsu:UTC");
+  EXPECT_STREQ(s.children[3]->format, "+m");
+  EXPECT_STREQ(s.children[3]->children[0]->format, "+s");
+  EXPECT_STREQ(s.children[3]->children[0]->children[0]->name, "key");
+  EXPECT_STREQ(s.children[4]->format, "u");
+  ASSERT_NE(s.children[4]->metadata, nullptr);
+  std::int32_t pairs;
+  std::memcpy(&pairs, s.children[4]->metadata, 4);
+  EXPECT_EQ(pairs, 2);
+  EXPECT_EQ(a.length, 2);
+  EXPECT_EQ(a.n_children, 5);
+  EXPECT_EQ(a.children[0]->null_count, 0);
+  EXPECT_EQ(a.children[0]->buffers[0], nullptr);
+  EXPECT_EQ(static_cast<const std::int64_t*>(a.children[0]->buffers[1])[1], 2);
+  EXPECT_EQ(a.children[1]->null_count, 1);
+  Int128 amount;
+  std::memcpy(&amount, static_cast<const std::uint8_t*>(a.children[1]->buffers[1]), sizeof amount);
+  EXPECT_TRUE(amount == 150);
+  EXPECT_EQ(a.children[4]->n_buffers, 3);
+  EXPECT_EQ(std::string(static_cast<const char*>(a.children[4]->buffers[2]), 3), "[1]");
+  a.release(&a);
+  s.release(&s);
+  EXPECT_EQ(a.release, nullptr);
+  EXPECT_EQ(s.release, nullptr);
+  // The batch is reusable after export.
+  RecordBatch more;
+  more.append(R"({"id":5})");
+  RecordConverter converter(schema, "t");
+  converter.convert(more, batch);
+  EXPECT_EQ(batch.row_json(0), "{\"id\":5,\"amount\":null,\"at\":null,\"attrs\":null,\"doc\":null}");
+}
+
+}  // namespace
+}  // namespace lakeflow

@@ -1,0 +1,82 @@
+// Error codes, exit statuses and the messages of errors that carry structured context.
+#include "lakeflow/error.h"
+
+#include <fmt/format.h>
+
+namespace lakeflow {
+
+std::string_view to_string(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kUsage:
+      return "usage";
+    case ErrorCode::kConfig:
+      return "config";
+    case ErrorCode::kUnknownTable:
+      return "unknown_table";
+    case ErrorCode::kSchema:
+      return "schema";
+    case ErrorCode::kSource:
+      return "source";
+    case ErrorCode::kData:
+      return "data";
+    case ErrorCode::kNotImplemented:
+      return "not_implemented";
+    case ErrorCode::kInternal:
+      return "internal";
+  }
+  return "internal";
+}
+
+int exit_status(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kUsage:
+    case ErrorCode::kConfig:
+    case ErrorCode::kUnknownTable:
+    case ErrorCode::kSchema:
+      return 2;
+    case ErrorCode::kSource:
+      return 3;
+    case ErrorCode::kData:
+      return 4;
+    case ErrorCode::kNotImplemented:
+    case ErrorCode::kInternal:
+      return 1;
+  }
+  return 1;
+}
+
+UnknownTableError::UnknownTableError(std::string_view table, std::string_view connector)
+    : Error(
+          ErrorCode::kUnknownTable,
+          fmt::format("unknown table '{}' for connector '{}': run `lakeflow tables -c {}` to list "
+                      "its tables",
+                      table, connector, connector)),
+      table_(table) {}
+
+namespace {
+
+std::string conversion_message(const std::string& table, std::size_t record_index,
+                               const std::string& field_path, const std::string& expected_type,
+                               const std::string& excerpt, const std::string& reason) {
+  std::string message = fmt::format("table '{}', record {}", table, record_index);
+  if (!field_path.empty()) message += fmt::format(", field '{}'", field_path);
+  message += fmt::format(": expected {}, got {}", expected_type, excerpt);
+  if (!reason.empty()) message += fmt::format(": {}", reason);
+  return message;
+}
+
+}  // namespace
+
+ConversionError::ConversionError(std::string table, std::size_t record_index,
+                                 std::string field_path, std::string expected_type,
+                                 std::string excerpt, std::string reason)
+    : Error(ErrorCode::kData,
+            conversion_message(table, record_index, field_path, expected_type, excerpt, reason)),
+      table_(std::move(table)),
+      record_index_(record_index),
+      field_path_(std::move(field_path)),
+      expected_type_(std::move(expected_type)),
+      excerpt_(std::move(excerpt)),
+      reason_(std::move(reason)) {}
+
+}  // namespace lakeflow

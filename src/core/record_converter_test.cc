@@ -1,0 +1,314 @@
+#include "lakeflow/record_converter.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "lakeflow/error.h"
+
+namespace lakeflow {
+namespace {
+
+using ::testing::HasSubstr;
+
+RecordBatch batch_of(const std::vector<std::string>& records) {
+  RecordBatch batch;
+  for (const std::string& r : records) batch.append(r);
+  return batch;
+}
+
+// Converts `records` and returns each row as JSON, one per line.
+std::string convert_rows(const StructType& schema, const std::vector<std::string>& records) {
+  RecordConverter converter(schema, "t");
+  ColumnBatch out = converter.make_batch();
+  converter.convert(batch_of(records), out);
+  std::string rows;
+  for (std::size_t i = 0; i < out.num_rows(); ++i) rows += out.row_json(i) + "\n";
+  return rows;
+}
+
+std::string convert_one(const DataType& type, const std::string& value_json, bool nullable = true) {
+  StructType schema{StructField("v", type, nullable)};
+  return convert_rows(schema, {"{\"v\":" + value_json + "}"});
+}
+
+ConversionError conversion_error(const StructType& schema, const std::vector<std::string>& records) {
+  RecordConverter converter(schema, "patients");
+  ColumnBatch out = converter.make_batch();
+  try {
+    converter.convert(batch_of(records), out);
+  } catch (const ConversionError& e) {
+    EXPECT_EQ(out.num_rows(), 0u) << "a failed convert leaves nothing behind";
+    return e;
+  }
+  ADD_FAILURE() << "expected a ConversionError";
+  return ConversionError("", 0, "", "", "", "");
+}
+
+std::string error_of(const DataType& type, const std::string& value_json) {
+  return conversion_error(StructType{StructField("v", type)}, {"{\"v\":" + value_json + "}"}).what();
+}
+
+TEST(RecordConverter, ActiveKernelIsNotTheSlowFallback) {
+  EXPECT_STRNE(RecordConverter::active_kernel(), "fallback");
+}
+
+TEST(RecordConverter, ConvertsFlatRecord) {
+  StructType schema{StructField("id", DataType::Long(), false), StructField("name", DataType::String()),
+                    StructField("active", DataType::Boolean())};
+  EXPECT_EQ(convert_rows(schema, {R"({"id": 1, "name": "Ann", "active": true})",
+                                  R"({"name": "Bob", "id": 2})"}),
+            "{\"id\":1,\"name\":\"Ann\",\"active\":true}\n{\"id\":2,\"name\":\"Bob\",\"active\":null}\n");
+}
+
+TEST(RecordConverter, UnknownFieldsAreIgnored) {
+  StructType schema{StructField("id", DataType::Long())};
+  EXPECT_EQ(convert_rows(schema, {R"({"x": {"deep": [1,2]}, "id": 7, "y": "z"})"}), "{\"id\":7}\n");
+}
+
+TEST(RecordConverter, RepeatedKeyLastWins) {
+  StructType schema{StructField("id", DataType::Long()), StructField("tags", DataType::Array(DataType::String()))};
+  EXPECT_EQ(convert_rows(schema, {R"({"tags": ["a"], "id": 1, "id": 2, "tags": ["b","c"]})"}),
+            "{\"id\":2,\"tags\":[\"b\",\"c\"]}\n");
+}
+
+TEST(RecordConverter, EscapedKeysMatchFields) {
+  StructType schema{StructField("name", DataType::String())};
+  EXPECT_EQ(convert_rows(schema, {R"({"na\u006de": "x"})"}), "{\"name\":\"x\"}\n");
+}
+
+TEST(RecordConverter, NestedStructsListsAndMaps) {
+  StructType name{StructField("family", DataType::String()),
+                  StructField("given", DataType::Array(DataType::String()))};
+  StructType schema{StructField("name", DataType::Array(name)),
+                    StructField("attrs", DataType::Map(DataType::String(), DataType::Long())),
+                    StructField("meta", StructType{StructField("versionId", DataType::String())})};
+  EXPECT_EQ(convert_rows(schema,
+                         {R"({"name":[{"family":"Chalmers","given":["Peter","James"]},{"given":"Jim"}],
+                              "attrs":{"a":1,"b":null},"meta":{"versionId":"1"}})",
+                          R"({"name":[],"attrs":{},"meta":{}})"}),
+            "{\"name\":[{\"family\":\"Chalmers\",\"given\":[\"Peter\",\"James\"]},{\"family\":null,"
+            "\"given\":[\"Jim\"]}],\"attrs\":{\"a\":1,\"b\":null},\"meta\":{\"versionId\":\"1\"}}\n"
+            "{\"name\":[],\"attrs\":{},\"meta\":null}\n");
+}
+
+TEST(RecordConverter, EmptyObjectIsANullStruct) {
+  StructType inner{StructField("a", DataType::Long(), false)};
+  EXPECT_EQ(convert_one(inner, "{}"), "{\"v\":null}\n");
+  EXPECT_THAT(conversion_error(StructType{StructField("v", inner, false)}, {"{\"v\":{}}"}).what(),
+              HasSubstr("empty object stands for null"));
+}
+
+TEST(RecordConverter, ScalarWrapsIntoArrayOnlyWhenContainsNull) {
+  EXPECT_EQ(convert_one(DataType::Array(DataType::Long()), "5"), "{\"v\":[5]}\n");
+  EXPECT_THAT(error_of(DataType::Array(DataType::Long(), false), "5"), HasSubstr("expected an array"));
+  EXPECT_THAT(error_of(DataType::Array(DataType::Long(), false), "[1,null]"), HasSubstr("v[1]"));
+}
+
+TEST(RecordConverter, StringsFromEveryJsonKind) {
+  EXPECT_EQ(convert_one(DataType::String(), R"("h\u00e9llo \"q\"")"), "{\"v\":\"h\xc3\xa9llo \\\"q\\\"\"}\n");
+  EXPECT_EQ(convert_one(DataType::String(), "3.140"), "{\"v\":\"3.140\"}\n");
+  EXPECT_EQ(convert_one(DataType::String(), "true"), "{\"v\":\"true\"}\n");
+  EXPECT_EQ(convert_one(DataType::String(), "{ \"a\" : [1, 2] ,\"b\":\"x y\"}"),
+            "{\"v\":\"{\\\"a\\\":[1,2],\\\"b\\\":\\\"x y\\\"}\"}\n");
+  EXPECT_EQ(convert_one(DataType::String(), "[ 1 , {\"k\" : null} ]"), "{\"v\":\"[1,{\\\"k\\\":null}]\"}\n");
+}
+
+TEST(RecordConverter, IntegersFollowUpstreamRulesWithRangeChecks) {
+  EXPECT_EQ(convert_one(DataType::Long(), "9223372036854775807"), "{\"v\":9223372036854775807}\n");
+  EXPECT_EQ(convert_one(DataType::Long(), "-3.9"), "{\"v\":-3}\n");
+  EXPECT_EQ(convert_one(DataType::Long(), "\" 42 \""), "{\"v\":42}\n");
+  EXPECT_EQ(convert_one(DataType::Long(), "\"3.7\""), "{\"v\":3}\n");
+  EXPECT_EQ(convert_one(DataType::Long(), "true"), "{\"v\":1}\n");
+  EXPECT_EQ(convert_one(DataType::Integer(), "-2147483648"), "{\"v\":-2147483648}\n");
+  EXPECT_EQ(convert_one(DataType::Short(), "32767"), "{\"v\":32767}\n");
+  EXPECT_EQ(convert_one(DataType::Byte(), "-128"), "{\"v\":-128}\n");
+  EXPECT_THAT(error_of(DataType::Long(), "9223372036854775808"), HasSubstr("out of range"));
+  EXPECT_THAT(error_of(DataType::Integer(), "2147483648"), HasSubstr("out of range for int"));
+  EXPECT_THAT(error_of(DataType::Short(), "40000"), HasSubstr("out of range for smallint"));
+  EXPECT_THAT(error_of(DataType::Byte(), "300"), HasSubstr("out of range for tinyint"));
+  EXPECT_THAT(error_of(DataType::Byte(), "\"300\""), HasSubstr("out of range"));
+  EXPECT_THAT(error_of(DataType::Long(), "\"1e5\""), HasSubstr("not an integer"));
+  EXPECT_THAT(error_of(DataType::Long(), "\"\""), HasSubstr("empty string"));
+  EXPECT_THAT(error_of(DataType::Long(), "1e300"), HasSubstr("out of range"));
+  EXPECT_THAT(error_of(DataType::Long(), "[1]"), HasSubstr("got an array"));
+}
+
+TEST(RecordConverter, DoublesAndFloats) {
+  EXPECT_EQ(convert_one(DataType::Double(), "1.5"), "{\"v\":1.5}\n");
+  EXPECT_EQ(convert_one(DataType::Double(), "\"1.5e-3\""), "{\"v\":0.0015}\n");
+  EXPECT_EQ(convert_one(DataType::Double(), "7"), "{\"v\":7.0}\n");
+  EXPECT_EQ(convert_one(DataType::Float(), "0.5"), "{\"v\":0.5}\n");
+  EXPECT_THAT(error_of(DataType::Float(), "1e300"), HasSubstr("overflows float"));
+  EXPECT_THAT(error_of(DataType::Double(), "\"abc\""), HasSubstr("not a number"));
+}
+
+TEST(RecordConverter, DecimalsKeepExactDigits) {
+  DataType d = DataType::Decimal(10, 2);
+  EXPECT_EQ(convert_one(d, "12.5"), "{\"v\":\"12.50\"}\n");
+  EXPECT_EQ(convert_one(d, "-0.01"), "{\"v\":\"-0.01\"}\n");
+  EXPECT_EQ(convert_one(d, "\"99999999.99\""), "{\"v\":\"99999999.99\"}\n");
+  EXPECT_EQ(convert_one(d, "1.2300"), "{\"v\":\"1.23\"}\n");
+  EXPECT_EQ(convert_one(d, "1E+3"), "{\"v\":\"1000.00\"}\n");
+  EXPECT_EQ(convert_one(DataType::Decimal(38, 18), "0.123456789012345678"),
+            "{\"v\":\"0.123456789012345678\"}\n");
+  EXPECT_EQ(convert_one(DataType::Decimal(38, 0), "99999999999999999999999999999999999999"),
+            "{\"v\":\"99999999999999999999999999999999999999\"}\n");
+  EXPECT_THAT(error_of(d, "1.234"), HasSubstr("more digits after the decimal point"));
+  EXPECT_THAT(error_of(d, "100000000"), HasSubstr("more digits than the precision"));
+  EXPECT_THAT(error_of(d, "\"abc\""), HasSubstr("not a decimal"));
+  EXPECT_THAT(error_of(d, "true"), HasSubstr("got a boolean"));
+}
+
+TEST(RecordConverter, Booleans) {
+  EXPECT_EQ(convert_one(DataType::Boolean(), "false"), "{\"v\":false}\n");
+  EXPECT_EQ(convert_one(DataType::Boolean(), "\"YES\""), "{\"v\":true}\n");
+  EXPECT_EQ(convert_one(DataType::Boolean(), "\"f\""), "{\"v\":false}\n");
+  EXPECT_EQ(convert_one(DataType::Boolean(), "0"), "{\"v\":false}\n");
+  EXPECT_EQ(convert_one(DataType::Boolean(), "42"), "{\"v\":true}\n");
+  EXPECT_THAT(error_of(DataType::Boolean(), "\"maybe\""), HasSubstr("not a boolean"));
+}
+
+TEST(RecordConverter, Dates) {
+  EXPECT_EQ(convert_one(DataType::Date(), "\"2024-02-29\""), "{\"v\":\"2024-02-29\"}\n");
+  EXPECT_EQ(convert_one(DataType::Date(), "\"03/15/2024\""), "{\"v\":\"2024-03-15\"}\n");
+  EXPECT_EQ(convert_one(DataType::Date(), "\"15-03-2024\""), "{\"v\":\"2024-03-15\"}\n");
+  EXPECT_EQ(convert_one(DataType::Date(), "\"2024/3/5\""), "{\"v\":\"2024-03-05\"}\n");
+  EXPECT_EQ(convert_one(DataType::Date(), "\"1969-12-31T23:00:00-05:00\""), "{\"v\":\"1969-12-31\"}\n");
+  EXPECT_EQ(convert_one(DataType::Date(), "\"0001-01-01\""), "{\"v\":\"0001-01-01\"}\n");
+  EXPECT_THAT(error_of(DataType::Date(), "\"2023-02-29\""), HasSubstr("no such calendar date"));
+  EXPECT_THAT(error_of(DataType::Date(), "20240101"), HasSubstr("got a number"));
+}
+
+TEST(RecordConverter, TimestampsAreUtcInstants) {
+  DataType ts = DataType::Timestamp();
+  EXPECT_EQ(convert_one(ts, "\"2024-05-01T10:20:30Z\""), "{\"v\":\"2024-05-01T10:20:30.000000Z\"}\n");
+  EXPECT_EQ(convert_one(ts, "\"2024-05-01T10:20:30.123456789+02:00\""),
+            "{\"v\":\"2024-05-01T08:20:30.123456Z\"}\n");
+  EXPECT_EQ(convert_one(ts, "\"2024-05-01 10:20:30.5-0130\""), "{\"v\":\"2024-05-01T11:50:30.500000Z\"}\n");
+  EXPECT_EQ(convert_one(ts, "\"2024-05-01\""), "{\"v\":\"2024-05-01T00:00:00.000000Z\"}\n");
+  EXPECT_EQ(convert_one(ts, "\"2024-05-01T10:20:30\""), "{\"v\":\"2024-05-01T10:20:30.000000Z\"}\n");
+  EXPECT_EQ(convert_one(ts, "\"2024/05/01 10:20:30\""), "{\"v\":\"2024-05-01T10:20:30.000000Z\"}\n");
+  EXPECT_EQ(convert_one(ts, "0"), "{\"v\":\"1970-01-01T00:00:00.000000Z\"}\n");
+  EXPECT_EQ(convert_one(ts, "1700000000.25"), "{\"v\":\"2023-11-14T22:13:20.250000Z\"}\n");
+  EXPECT_EQ(convert_one(ts, "\"1900-01-01T00:00:00Z\""), "{\"v\":\"1900-01-01T00:00:00.000000Z\"}\n");
+  EXPECT_THAT(error_of(ts, "\"2024-05-01T25:00:00Z\""), HasSubstr("out of range"));
+  EXPECT_THAT(error_of(ts, "\"2024-05\""), HasSubstr("ISO-8601"));
+  EXPECT_THAT(error_of(ts, "\"2024-05-01T10:20:30.1234567890Z\""), HasSubstr("9 digits"));
+}
+
+TEST(RecordConverter, TimestampNtzKeepsWallClockAndRejectsOffsets) {
+  EXPECT_EQ(convert_one(DataType::TimestampNtz(), "\"2024-05-01T10:20:30.25\""),
+            "{\"v\":\"2024-05-01T10:20:30.250000\"}\n");
+  EXPECT_THAT(error_of(DataType::TimestampNtz(), "\"2024-05-01T10:20:30Z\""), HasSubstr("UTC offset"));
+}
+
+TEST(RecordConverter, BinaryDecodesBase64ThenHexThenText) {
+  EXPECT_EQ(convert_one(DataType::Binary(), "\"SGVsbG8gV29ybGQ=\""), "{\"v\":\"SGVsbG8gV29ybGQ=\"}\n");
+  EXPECT_EQ(convert_one(DataType::Binary(), "\"48656c6c6f2\""), "{\"v\":\"NDg2NTZjNmM2ZjI=\"}\n");
+  EXPECT_EQ(convert_one(DataType::Binary(), "\"48656c6c6f\""), "{\"v\":\"SGVsbG8=\"}\n");
+  EXPECT_EQ(convert_one(DataType::Binary(), "\"plain text!\""), "{\"v\":\"cGxhaW4gdGV4dCE=\"}\n");
+  EXPECT_EQ(convert_one(DataType::Binary(), "[72, 105]"), "{\"v\":\"SGk=\"}\n");
+  EXPECT_THAT(error_of(DataType::Binary(), "[72, 300]"), HasSubstr("v[1]"));
+}
+
+TEST(RecordConverter, VariantKeepsCompactJson) {
+  EXPECT_EQ(convert_one(DataType::Variant(), "{ \"a\" : [ 1, 2 ] }"), "{\"v\":{\"a\":[1,2]}}\n");
+  EXPECT_EQ(convert_one(DataType::Variant(), "\"{\\\"b\\\": true}\""), "{\"v\":{\"b\":true}}\n");
+  EXPECT_EQ(convert_one(DataType::Variant(), "12.50"), "{\"v\":12.50}\n");
+  EXPECT_THAT(error_of(DataType::Variant(), "\"{not json\""), HasSubstr("not valid JSON"));
+}
+
+TEST(RecordConverter, MapKeysConvertToKeyType) {
+  EXPECT_EQ(convert_one(DataType::Map(DataType::Long(), DataType::String()), "{\"1\":\"a\",\"20\":\"b\"}"),
+            "{\"v\":{\"1\":\"a\",\"20\":\"b\"}}\n");
+  EXPECT_THAT(error_of(DataType::Map(DataType::Long(), DataType::String()), "{\"x\":\"a\"}"),
+              HasSubstr("map key"));
+  EXPECT_THAT(error_of(DataType::Map(DataType::String(), DataType::Long(), false), "{\"x\":null}"),
+              HasSubstr("v[x]"));
+}
+
+TEST(RecordConverter, NullsAndMissingFieldsRespectNullability) {
+  StructType schema{StructField("id", DataType::Long(), false), StructField("x", DataType::String())};
+  EXPECT_EQ(convert_rows(schema, {R"({"id": 1, "x": null})"}), "{\"id\":1,\"x\":null}\n");
+  EXPECT_THAT(conversion_error(schema, {R"({"x": "a"})"}).what(), HasSubstr("required field is missing"));
+  EXPECT_THAT(conversion_error(schema, {R"({"id": null})"}).what(), HasSubstr("not nullable"));
+}
+
+TEST(RecordConverter, ErrorNamesTableRecordPathTypeAndExcerpt) {
+  StructType name{StructField("given", DataType::Array(DataType::Long()))};
+  StructType schema{StructField("name", DataType::Array(name))};
+  ConversionError e = conversion_error(
+      schema, {R"({"name":[]})", R"({"name":[{"given":[1]},{},{"given":[2, 3, "three"]}]})"});
+  EXPECT_EQ(e.table(), "patients");
+  EXPECT_EQ(e.record_index(), 1u);
+  EXPECT_EQ(e.field_path(), "name[2].given[2]");
+  EXPECT_EQ(e.expected_type(), "bigint");
+  EXPECT_EQ(e.excerpt(), "three");
+  EXPECT_THAT(e.what(), HasSubstr("patients"));
+  EXPECT_THAT(e.what(), HasSubstr("name[2].given[2]"));
+}
+
+TEST(RecordConverter, ExcerptIsShortened) {
+  std::string long_text(500, 'x');
+  ConversionError e =
+      conversion_error(StructType{StructField("v", DataType::Long())}, {"{\"v\":\"" + long_text + "\"}"});
+  EXPECT_LE(e.excerpt().size(), 64u);
+}
+
+TEST(RecordConverter, RejectsRecordsThatAreNotObjectsOrInvalidJson) {
+  StructType schema{StructField("id", DataType::Long())};
+  EXPECT_THAT(conversion_error(schema, {"[1,2]"}).what(), HasSubstr("must be a JSON object"));
+  EXPECT_THAT(conversion_error(schema, {"{\"id\": 1"}).what(), HasSubstr("invalid JSON"));
+  EXPECT_THAT(conversion_error(schema, {"{\"id\": 1} {\"id\": 2}"}).what(), HasSubstr("unexpected text"));
+}
+
+TEST(RecordConverter, FailModeRestoresTheBatch) {
+  StructType schema{StructField("id", DataType::Long()), StructField("tags", DataType::Array(DataType::String()))};
+  RecordConverter converter(schema, "t");
+  ColumnBatch out = converter.make_batch();
+  converter.convert(batch_of({R"({"id":1,"tags":["a"]})"}), out);
+  EXPECT_THROW(converter.convert(batch_of({R"({"id":2,"tags":["b"]})", R"({"id":"x"})"}), out),
+               ConversionError);
+  ASSERT_EQ(out.num_rows(), 1u);
+  EXPECT_EQ(out.column(1).child(0).length(), 1u);
+  converter.convert(batch_of({R"({"id":3,"tags":["c","d"]})"}), out);
+  EXPECT_EQ(out.row_json(1), "{\"id\":3,\"tags\":[\"c\",\"d\"]}");
+}
+
+TEST(RecordConverter, QuarantineSetsBadRecordsAsideAndGoesOn) {
+  StructType inner{StructField("a", DataType::Long()), StructField("b", DataType::String())};
+  StructType schema{StructField("id", DataType::Long()), StructField("items", DataType::Array(inner))};
+  RecordConverter converter(schema, "orders", BadRecordMode::kQuarantine);
+  ColumnBatch out = converter.make_batch();
+  std::size_t n = converter.convert(
+      batch_of({R"({"id":1,"items":[{"a":1,"b":"x"}]})", R"({"id":2,"items":[{"a":2,"b":"y"},{"a":"bad"}]})",
+                R"({"id":3,"items":[{"a":3}]})"}),
+      out);
+  EXPECT_EQ(n, 2u);
+  ASSERT_EQ(out.num_rows(), 2u);
+  EXPECT_EQ(out.row_json(1), "{\"id\":3,\"items\":[{\"a\":3,\"b\":null}]}");
+  ASSERT_EQ(converter.bad_records().size(), 1u);
+  EXPECT_EQ(converter.bad_records()[0].record_index, 1u);
+  EXPECT_EQ(converter.bad_records()[0].field_path, "items[1].a");
+  EXPECT_THAT(converter.bad_records()[0].record, HasSubstr("\"bad\""));
+  EXPECT_EQ(converter.records_seen(), 3u);
+}
+
+TEST(RecordConverter, ConvertsRecordsAdoptedWithoutCopy) {
+  StructType schema{StructField("id", DataType::Long())};
+  RecordBatch batch;
+  std::string_view body = batch.adopt(R"([{"id":1},{"id":2}])");
+  batch.append_view(body.substr(1, 8));
+  batch.append_view(body.substr(10, 8));
+  RecordConverter converter(schema, "t");
+  ColumnBatch out = converter.make_batch();
+  converter.convert(batch, out);
+  ASSERT_EQ(out.num_rows(), 2u);
+  EXPECT_EQ(out.row_json(1), "{\"id\":2}");
+}
+
+}  // namespace
+}  // namespace lakeflow

@@ -1,0 +1,118 @@
+#include "lakeflow/records.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <utility>
+
+#include "lakeflow/error.h"
+
+namespace lakeflow {
+namespace {
+
+// Usable bytes of a regular arena chunk. A record larger than this gets a chunk of its own size.
+constexpr std::size_t kChunkSize = 256 * 1024;
+
+// Pointer comparisons across unrelated objects are unspecified in C++; compare addresses instead.
+std::uintptr_t address(const char* p) { return reinterpret_cast<std::uintptr_t>(p); }
+
+}  // namespace
+
+// Arena layout: every record is copied to `data + used` and followed by kPadding spaces, so each
+// record's padding is its own and is always whitespace. A chunk allocates kPadding bytes beyond its
+// capacity, so a record fits when it ends within the capacity.
+void RecordBatch::append(std::string_view json) {
+  const std::size_t n = json.size();
+  Chunk* chunk = active_chunk_ < chunks_.size() ? &chunks_[active_chunk_] : nullptr;
+  if (chunk == nullptr || chunk->used + n > chunk->capacity) {
+    // Chunks after the active one are unused (clear() resets them); reuse the next if it is big
+    // enough, otherwise insert a new one there.
+    const std::size_t next = chunk == nullptr ? chunks_.size() : active_chunk_ + 1;
+    if (next >= chunks_.size() || chunks_[next].capacity < n) {
+      const std::size_t capacity = std::max(kChunkSize, n);
+      Chunk fresh{std::make_unique<char[]>(capacity + kPadding), 0, capacity};
+      chunks_.insert(chunks_.begin() + static_cast<std::ptrdiff_t>(next), std::move(fresh));
+    }
+    active_chunk_ = next;
+    chunk = &chunks_[active_chunk_];
+    chunk->used = 0;
+  }
+  char* dest = chunk->data.get() + chunk->used;
+  if (n > 0) std::memcpy(dest, json.data(), n);
+  std::memset(dest + n, ' ', kPadding);
+  chunk->used += n + kPadding;
+  records_.push_back({dest, n, n + kPadding});
+  byte_size_ += n;
+}
+
+std::string_view RecordBatch::adopt(std::string buffer) {
+  const std::size_t n = buffer.size();
+  buffer.append(kPadding, ' ');
+  // The string lives behind a unique_ptr so its bytes keep their address when the batch (and the
+  // vector of buffers) moves.
+  adopted_.push_back(std::make_unique<std::string>(std::move(buffer)));
+  return std::string_view(adopted_.back()->data(), n);
+}
+
+void RecordBatch::append_view(std::string_view record) {
+  const std::uintptr_t begin = address(record.data());
+  const std::uintptr_t end = begin + record.size();
+  // Records are usually appended from the buffer adopted last, so search backwards.
+  for (auto it = adopted_.rbegin(); it != adopted_.rend(); ++it) {
+    const std::string& buffer = **it;
+    const std::uintptr_t buffer_begin = address(buffer.data());
+    const std::uintptr_t buffer_end = buffer_begin + (buffer.size() - kPadding);
+    if (record.data() != nullptr && begin >= buffer_begin && end <= buffer_end) {
+      const std::size_t readable = buffer_begin + buffer.size() - begin;
+      records_.push_back({record.data(), record.size(), readable});
+      byte_size_ += record.size();
+      return;
+    }
+  }
+  throw Error(ErrorCode::kInternal,
+              fmt::format("RecordBatch::append_view: the record ({} bytes) does not lie inside a "
+                          "buffer this batch adopted; adopt() the buffer first, or append() the "
+                          "record to copy it",
+                          record.size()));
+}
+
+void RecordBatch::clear() {
+  records_.clear();
+  adopted_.clear();
+  for (Chunk& chunk : chunks_) chunk.used = 0;
+  active_chunk_ = 0;
+  byte_size_ = 0;
+}
+
+RecordStream RecordStream::of(RecordBatch batch) {
+  // std::function needs a copyable callable, so the move-only batch is held by a shared_ptr.
+  auto held = std::make_shared<RecordBatch>(std::move(batch));
+  return RecordStream([held, done = false](RecordBatch& out) mutable {
+    
+    done = true;
+    std::swap(out, *held);  // hands the records over; `held` keeps out's spare arena
+    return true;
+  });
+}
+
+RecordStream RecordStream::of(std::vector<std::string> records) {
+  RecordBatch batch;
+  for (const std::string& record : records) batch.append(record);
+  return of(std::move(batch));
+}
+
+bool RecordStream::next(RecordBatch& batch) {
+  batch.clear();
+  if (!pull_) return false;
+  while (pull_(batch)) {
+    if (!batch.empty()) return true;
+    batch.clear();  // drop whatever an empty pull left behind (e.g. an adopted page)
+  }
+  batch.clear();
+  pull_ = nullptr;  // exhausted: later calls return false without pulling, captures are released
+  return false;
+}
+
+}  // namespace lakeflow

@@ -1,0 +1,148 @@
+#include "lakeflow/registry.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "lakeflow/error.h"
+
+namespace lakeflow {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+// Serves one table; its constructor validates an option, as real connectors do.
+class OneTableConnector : public LakeflowConnect {
+ public:
+  explicit OneTableConnector(const Options& options) : LakeflowConnect(options) {
+    options.get_int("page_size", 10, 1, 100);
+  }
+  std::vector<std::string> list_tables() override { return {"only"}; }
+  StructType get_table_schema(std::string_view table, const Options&) override {
+    require_table(table);
+    return StructType{{"id", DataType::Long()}};
+  }
+  TableMetadata read_table_metadata(std::string_view table, const Options&) override {
+    require_table(table);
+    return {{"id"}, std::nullopt, IngestionType::kSnapshot};
+  }
+  ReadResult read_table(std::string_view table, const Offset&, const Options&) override {
+    require_table(table);
+    return {RecordStream(), Offset::null()};
+  }
+};
+
+ConnectorInfo info(std::string name, std::string description = "test") {
+  return {std::move(name), std::move(description),
+          [](const Options& options) { return std::make_unique<OneTableConnector>(options); }};
+}
+
+std::vector<std::string> names(const ConnectorRegistry& registry) {
+  std::vector<std::string> out;
+  for (const ConnectorInfo* c : registry.list()) out.push_back(c->name);
+  return out;
+}
+
+// Registered through the macro, as a connector's .cc file does.
+LAKEFLOW_REGISTER_CONNECTOR("registry_test_one_table", OneTableConnector, "one table, for tests");
+
+TEST(ConnectorRegistry, MacroRegistersIntoTheGlobalInstance) {
+  ConnectorRegistry& registry = ConnectorRegistry::instance();
+  EXPECT_EQ(&registry, &ConnectorRegistry::instance());
+  const ConnectorInfo* found = registry.find("registry_test_one_table");
+  ASSERT_NE(found, nullptr);
+  EXPECT_EQ(found->description, "one table, for tests");
+  auto connector = registry.create("registry_test_one_table", Options{{"page_size", "5"}});
+  ASSERT_NE(connector, nullptr);
+  EXPECT_EQ(connector->list_tables(), std::vector<std::string>{"only"});
+  EXPECT_EQ(connector->options().get_string("page_size"), "5");
+}
+
+TEST(ConnectorRegistry, ListIsSortedByName) {
+  ConnectorRegistry registry;
+  registry.add(info("zendesk"));
+  registry.add(info("fhir"));
+  registry.add(info("example"));
+  EXPECT_THAT(names(registry), ElementsAre("example", "fhir", "zendesk"));
+}
+
+TEST(ConnectorRegistry, FindReturnsNullForUnknownNames) {
+  ConnectorRegistry registry;
+  registry.add(info("fhir", "FHIR R4"));
+  ASSERT_NE(registry.find("fhir"), nullptr);
+  EXPECT_EQ(registry.find("fhir")->description, "FHIR R4");
+  EXPECT_EQ(registry.find("FHIR"), nullptr);
+  EXPECT_EQ(registry.find(""), nullptr);
+}
+
+TEST(ConnectorRegistry, DuplicateNameIsAnInternalError) {
+  ConnectorRegistry registry;
+  registry.add(info("fhir"));
+  try {
+    registry.add(info("fhir"));
+    FAIL() << "expected an Error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInternal);
+    EXPECT_THAT(e.what(), HasSubstr("connector 'fhir' is registered twice"));
+  }
+  EXPECT_EQ(registry.list().size(), 1u);
+}
+
+TEST(ConnectorRegistry, RejectsEmptyNameAndMissingFactory) {
+  ConnectorRegistry registry;
+  EXPECT_THROW(registry.add(info("")), Error);
+  EXPECT_THROW(registry.add({"nofactory", "", nullptr}), Error);
+  EXPECT_TRUE(registry.list().empty());
+}
+
+TEST(ConnectorRegistry, CreateUnknownNamesTheRegisteredConnectors) {
+  ConnectorRegistry registry;
+  registry.add(info("b"));
+  registry.add(info("a"));
+  try {
+    registry.create("x", Options{});
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kConfig);
+    EXPECT_STREQ(e.what(), "unknown connector 'x'; registered connectors: a, b");
+  }
+}
+
+TEST(ConnectorRegistry, CreateUnknownInAnEmptyRegistry) {
+  const ConnectorRegistry registry;
+  try {
+    registry.create("x", Options{});
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("unknown connector 'x'; no connectors are registered"));
+  }
+}
+
+TEST(ConnectorRegistry, CreatePassesOptionsAndConstructorErrorsThrough) {
+  ConnectorRegistry registry;
+  registry.add(info("one"));
+  EXPECT_EQ(registry.create("one", Options{{"k", "v"}})->options().get_string("k"), "v");
+  try {
+    registry.create("one", Options{{"page_size", "1000"}});
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("option 'page_size'"));
+  }
+}
+
+TEST(ConnectorRegistry, FactoryReturningNullIsAnInternalError) {
+  ConnectorRegistry registry;
+  registry.add({"null", "", [](const Options&) { return std::unique_ptr<LakeflowConnect>(); }});
+  try {
+    registry.create("null", Options{});
+    FAIL() << "expected an Error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInternal);
+  }
+}
+
+}  // namespace
+}  // namespace lakeflow

@@ -1,0 +1,54 @@
+// Text forms of values shared by the converter (parsing) and ColumnBatch::row_json (printing):
+// calendar dates, timestamps, decimals, integers. Internal to lakeflow; not part of the SDK.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "lakeflow/column_batch.h"
+
+namespace lakeflow::text {
+
+// Days since 1970-01-01 for a proleptic Gregorian date; nullopt when the date does not exist.
+std::optional<std::int32_t> days_from_civil(std::int64_t year, unsigned month, unsigned day);
+
+// Strips ASCII whitespace at both ends.
+std::string_view trim(std::string_view s);
+
+// Result of a parse: a value or the reason it failed (a short phrase for error messages).
+template <typename T>
+struct Parsed {
+  T value{};
+  const char* error = nullptr;  // nullptr on success
+  bool ok() const { return error == nullptr; }
+};
+
+// Dates: YYYY-MM-DD, MM/DD/YYYY, DD-MM-YYYY, YYYY/MM/DD (month and day may have one digit), or an
+// ISO-8601 date-time whose date part is taken as written.
+Parsed<std::int32_t> parse_date(std::string_view s);
+
+// Timestamps: ISO-8601 date or date-time (`T`, `t` or space; fractional seconds with `.` or `,`,
+// up to 9 digits, truncated to microseconds; `Z` or ±HH[:MM[:SS]] / ±HHMM offset) or
+// `YYYY/MM/DD HH:MM:SS`. Returns microseconds since the epoch. With `allow_offset` false an offset is
+// an error and the wall-clock value is returned; with it true, no offset means UTC.
+Parsed<std::int64_t> parse_timestamp(std::string_view s, bool allow_offset);
+
+// A decimal number (`-12.340`, `1E+3`, `.5`) as an unscaled 128-bit integer at `scale`, failing when
+// it has more than `precision` digits or non-zero digits beyond `scale`.
+Parsed<Int128> parse_decimal(std::string_view s, int precision, int scale);
+
+// An integer as Python's int() reads a string: optional sign and digits; a string containing `.` is
+// read as a float and truncated toward zero. Fails outside [min, max].
+Parsed<std::int64_t> parse_integer(std::string_view s, std::int64_t min, std::int64_t max);
+
+// A float as Python's float() reads a string (`1.5e-3`, `inf`, `-Infinity`, `nan`).
+Parsed<double> parse_double(std::string_view s);
+
+void append_date(std::string& out, std::int32_t days);  // YYYY-MM-DD
+// YYYY-MM-DDTHH:MM:SS.ffffff, followed by `Z` when `utc`.
+void append_timestamp(std::string& out, std::int64_t micros, bool utc);
+void append_decimal(std::string& out, Int128 unscaled, int scale);  // `-12.340`
+
+}  // namespace lakeflow::text
