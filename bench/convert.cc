@@ -178,7 +178,7 @@ int main(int argc, char** argv) {
     }
 
     double mb = static_cast<double>(bytes) / 1e6;
-    std::printf("kernel: %s\n", lakeflow::RecordConverter::active_kernel());
+    std::printf("kernel: %s\n", lakeflow::RecordConverter::active_kernel().c_str());
     std::printf("schema_fields: %zu\n", schema.size());
     std::printf("batches: %zu\n", batches.size());
     std::printf("records: %zu\n", records);

@@ -72,8 +72,9 @@ class RecordConverter {
   // Records seen so far (good and bad), the base of record indexes in errors.
   std::size_t records_seen() const { return records_seen_; }
 
-  // The simdjson kernel the converter runs on (e.g. "haswell"), for benchmarks and diagnostics.
-  static const char* active_kernel();
+  // The simdjson kernels the converter runs on, e.g. "haswell (stage 1: icelake)": the on-demand
+  // kernel compiled in for the CPU baseline, then the structural-indexing kernel chosen at run time.
+  static std::string active_kernel();
 
  private:
   class Impl;

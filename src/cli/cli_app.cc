@@ -1,8 +1,11 @@
 // Command-line parsing (CLI11) and the mapping from errors to messages and exit statuses.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <csignal>
 #include <cstdint>
 #include <cstring>
@@ -26,13 +29,25 @@ constexpr const char* kFooter =
     "Exit status: 0 ok; 2 usage, option, schema or unknown-table error; 3 source error;\n"
     "4 record does not convert (data error); 1 anything else.";
 
+// --limit: a whole number of at least 1 (CLI::PositiveNumber's message prints DBL_MAX in full).
+std::string check_positive_count(std::string& value) {
+  std::uint64_t n = 0;
+  const char* end = value.data() + value.size();
+  const auto [ptr, ec] = std::from_chars(value.data(), end, n);
+  if (ec != std::errc() || ptr != end || n == 0) {
+    return fmt::format("expected a whole number of at least 1, got '{}'", value);
+  }
+  return {};
+}
+
 std::string version_string() {
   return fmt::format("lakeflow {} (simdjson kernel {}, cpu baseline {})", LAKEFLOW_VERSION,
                      RecordConverter::active_kernel(), LAKEFLOW_CPU_BASELINE);
 }
 
 void add_source_options(CLI::App& command, SourceArgs& source, bool with_table) {
-  command.add_option("-c,--connector", source.connector, "Connector name (see `lakeflow connectors`)")
+  command
+      .add_option("-c,--connector", source.connector, "Connector name (see `lakeflow connectors`)")
       ->required()
       ->type_name("NAME");
   if (with_table) {
@@ -86,8 +101,9 @@ int output_failure(std::ostream& out, std::ostream& err) {
   // The reader of stdout went away (`lakeflow read ... | head -1`): that is how pipelines end.
   if (error == EPIPE) return 0;
   return report(err,
-                error == 0 ? "cannot write to standard output"
-                           : fmt::format("cannot write to standard output: {}", std::strerror(error)),
+                error == 0
+                    ? "cannot write to standard output"
+                    : fmt::format("cannot write to standard output: {}", std::strerror(error)),
                 exit_status(ErrorCode::kInternal));
 }
 
@@ -136,11 +152,12 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   add_source_options(*read, read_args.source, /*with_table=*/true);
   CLI::Option* offset_option =
       read->add_option("--offset", offset, "Start offset as JSON (default {})")->type_name("JSON");
-  CLI::Option* limit_option =
-      read->add_option("--limit", limit, "Stop after N records")->check(CLI::PositiveNumber)->type_name("N");
-  CLI::Option* typed = read->add_flag(
-      "--typed", read_args.typed,
-      "Convert records to the table schema and print the converted rows");
+  CLI::Option* limit_option = read->add_option("--limit", limit, "Stop after N records")
+                                  ->check(CLI::Validator(check_positive_count, ""))
+                                  ->type_name("N");
+  CLI::Option* typed =
+      read->add_flag("--typed", read_args.typed,
+                     "Convert records to the table schema and print the converted rows");
   read->add_flag("--deletes", read_args.deletes,
                  "Read deleted rows (read_table_deletes) instead of records");
   read->add_flag("--once", read_args.once, "Make a single read call");
@@ -149,6 +166,20 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
       ->check(CLI::IsMember({"fail", "quarantine"}))
       ->needs(typed)
       ->capture_default_str();
+
+  // CLI11 reports a mistyped command as a missing one; name it and the commands instead.
+  if (!args.empty() && !args[0].empty() && args[0][0] != '-') {
+    std::vector<std::string> names;
+    for (const CLI::App* command : app.get_subcommands([](const CLI::App*) { return true; })) {
+      names.push_back(command->get_name());
+    }
+    if (std::find(names.begin(), names.end(), args[0]) == names.end()) {
+      return report(err,
+                    fmt::format("unknown command '{}'; commands: {} (see 'lakeflow --help')",
+                                args[0], fmt::join(names, ", ")),
+                    exit_status(ErrorCode::kUsage));
+    }
+  }
 
   std::vector<const char*> argv;
   argv.push_back("lakeflow");

@@ -22,8 +22,8 @@ namespace {
 std::string read_text_file(const std::string& path, std::string_view what) {
   std::ifstream file(path, std::ios::binary);
   if (!file) {
-    throw ConfigError(fmt::format("cannot read {} '{}': {}; check the path", what, path,
-                                  std::strerror(errno)));
+    throw ConfigError(
+        fmt::format("cannot read {} '{}': {}; check the path", what, path, std::strerror(errno)));
   }
   std::ostringstream text;
   text << file.rdbuf();
@@ -62,8 +62,7 @@ Options SourceArgs::connector_options() const {
 }
 
 Options SourceArgs::merged_table_options() const {
-  return parse_options(table_options_file, table_options, "--table-options-file",
-                       "--table-option");
+  return parse_options(table_options_file, table_options, "--table-options-file", "--table-option");
 }
 
 std::unique_ptr<LakeflowConnect> make_connector(const SourceArgs& source) {

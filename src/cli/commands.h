@@ -1,6 +1,6 @@
 // The commands of the `lakeflow` CLI, independent of command-line parsing (see cli_app.cc).
-// Each command writes its result to `out` only once it has all of it (except `read`, which streams),
-// so a failed command leaves stdout empty. Errors are thrown as lakeflow::Error.
+// Each command writes its result to `out` only once it has all of it (except `read`, which
+// streams), so a failed command leaves stdout empty. Errors are thrown as lakeflow::Error.
 #pragma once
 
 #include <cstdint>

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -12,9 +13,9 @@ namespace {
 constexpr std::string_view kIngestionTypeNames[] = {"snapshot", "cdc", "cdc_with_deletes",
                                                     "append"};
 
+// Field and table lists in messages are capped: FHIR resources have dozens of top-level fields.
 constexpr std::size_t kMaxListed = 30;
 
-// Field and table lists in messages are capped: FHIR resources have dozens of top-level fields.
 template <typename Items, typename Name>
 std::string capped_list(const Items& items, Name name) {
   std::string out;
@@ -46,10 +47,10 @@ class UnknownTableOfThisConnector : public UnknownTableError {
                                    table, capped_list(served, [](const std::string& s) {
                                      return std::string_view(s);
                                    }))) {}
-  const char* what() const noexcept override { return message_.c_str(); }
+  const char* what() const noexcept override { return message_.what(); }
 
  private:
-  std::string message_;
+  std::runtime_error message_;  // copies without throwing, as an exception's members should
 };
 
 // Why `path` does not resolve, as a parenthesised hint: the fields available at the deepest struct

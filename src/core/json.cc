@@ -31,7 +31,9 @@ JsonValue from_element(simdjson::dom::element element) {
       return JsonValue(element.get_string().value_unsafe());
     case simdjson::dom::element_type::ARRAY: {
       JsonValue::Array array;
-      for (simdjson::dom::element item : element.get_array().value_unsafe()) {
+      // Keep the array by value: value_unsafe() of a temporary result would dangle in the loop.
+      const simdjson::dom::array items = element.get_array().value_unsafe();
+      for (simdjson::dom::element item : items) {
         array.push_back(from_element(item));
       }
       return JsonValue(std::move(array));
@@ -39,7 +41,8 @@ JsonValue from_element(simdjson::dom::element element) {
     case simdjson::dom::element_type::OBJECT: {
       JsonValue::Object object;
       // Like Python's json.loads, a repeated key keeps its last value.
-      for (simdjson::dom::key_value_pair member : element.get_object().value_unsafe()) {
+      const simdjson::dom::object members = element.get_object().value_unsafe();
+      for (simdjson::dom::key_value_pair member : members) {
         object.insert_or_assign(std::string(member.key), from_element(member.value));
       }
       return JsonValue(std::move(object));

@@ -731,8 +731,11 @@ std::size_t RecordConverter::convert(const RecordBatch& records, ColumnBatch& ou
   return appended;
 }
 
-const char* RecordConverter::active_kernel() {
-  return LAKEFLOW_STRINGIFY(SIMDJSON_BUILTIN_IMPLEMENTATION);
+std::string RecordConverter::active_kernel() {
+  // On-demand parsing (stage 2) is compiled into this binary for the build's CPU baseline; stage 1
+  // (structural indexing) runs in libsimdjson, which picks the best kernel of the running CPU.
+  return std::string(LAKEFLOW_STRINGIFY(SIMDJSON_BUILTIN_IMPLEMENTATION)) + " (stage 1: " +
+         simdjson::get_active_implementation()->name() + ")";
 }
 
 }  // namespace lakeflow

@@ -52,7 +52,7 @@ std::string error_of(const DataType& type, const std::string& value_json) {
 }
 
 TEST(RecordConverter, ActiveKernelIsNotTheSlowFallback) {
-  EXPECT_STRNE(RecordConverter::active_kernel(), "fallback");
+  EXPECT_THAT(RecordConverter::active_kernel(), ::testing::Not(::testing::StartsWith("fallback")));
 }
 
 TEST(RecordConverter, ConvertsFlatRecord) {

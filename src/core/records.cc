@@ -90,7 +90,7 @@ RecordStream RecordStream::of(RecordBatch batch) {
   // std::function needs a copyable callable, so the move-only batch is held by a shared_ptr.
   auto held = std::make_shared<RecordBatch>(std::move(batch));
   return RecordStream([held, done = false](RecordBatch& out) mutable {
-    
+    if (done) return false;
     done = true;
     std::swap(out, *held);  // hands the records over; `held` keeps out's spare arena
     return true;

@@ -111,6 +111,20 @@ TEST(RecordBatch, ClearKeepsBigChunksUsable) {
   EXPECT_THAT(texts(batch), ElementsAre(medium, medium, medium, big));
 }
 
+TEST(RecordBatch, BigRecordAfterClearDoesNotReuseASmallerSpareChunk) {
+  RecordBatch batch;
+  const std::string medium(kChunk / 2 + 1, 'm');
+  for (int i = 0; i < 3; ++i) batch.append(medium);  // leaves two regular chunks behind
+  batch.clear();
+  batch.append("a");
+  const std::string big(kChunk + 100, 'b');  // fits neither spare chunk
+  batch.append(big);
+  batch.append(medium);
+  EXPECT_THAT(texts(batch), ElementsAre("a", big, medium));
+  EXPECT_EQ(std::string_view(batch[1].data() + big.size(), RecordBatch::kPadding),
+            std::string(RecordBatch::kPadding, ' '));
+}
+
 TEST(RecordBatch, EmptyRecordIsPadded) {
   RecordBatch batch;
   batch.append("");

@@ -10,10 +10,10 @@
 //   people    cdc, key id, cursor updated_at; nested struct + array; two records per page, paged
 //             through the offset {"page": n}. Table options: max_records_per_batch (1..100),
 //             cursor_field (overrides the declared cursor, to test metadata validation).
-//   events    append; `count` events (table option, default 5) in batches of 1000, offset {"seq":n}.
-//   accounts  cdc_with_deletes; read_table_deletes returns one deleted row.
-//   broken    every read fails with SourceError.
-//   messy     snapshot (null end offset); its second record does not convert.
+//   events    append; `count` events (table option, default 5) in batches of 1000, offset
+//   {"seq":n}. accounts  cdc_with_deletes; read_table_deletes returns one deleted row. broken every
+//   read fails with SourceError. messy     snapshot (null end offset); its second record does not
+//   convert.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -150,21 +150,23 @@ class FixtureConnector : public lakeflow::LakeflowConnect {
       throw lakeflow::SourceError(
           "fixture: GET /broken answered HTTP 503 Service Unavailable; retry later");
     }
-    return {RecordStream::of(std::vector<std::string>{
-                R"({"id":1,"amount":"12.50","label":"ok"})",
-                R"({"id":"two","amount":1,"label":"id is not a number"})",
-                R"({"id":3,"amount":3.25,"label":"fine"})"}),
+    return {RecordStream::of(
+                std::vector<std::string>{R"({"id":1,"amount":"12.50","label":"ok"})",
+                                         R"({"id":"two","amount":1,"label":"id is not a number"})",
+                                         R"({"id":3,"amount":3.25,"label":"fine"})"}),
             Offset::null()};
   }
 
   ReadResult read_table_deletes(std::string_view table, const Offset& start,
                                 const Options& table_options) override {
-    if (table != "accounts") return LakeflowConnect::read_table_deletes(table, start, table_options);
+    if (table != "accounts")
+      return LakeflowConnect::read_table_deletes(table, start, table_options);
     trace("read_table_deletes", table, start);
     const Offset end(JsonValue::Object{{"cursor", "2024-02-03T00:00:00Z"}});
     if (start == end) return {RecordStream(), start};
-    return {RecordStream::of(std::vector<std::string>{R"({"id":3,"modified":"2024-02-03T00:00:00Z"})"}),
-            end};
+    return {
+        RecordStream::of(std::vector<std::string>{R"({"id":3,"modified":"2024-02-03T00:00:00Z"})"}),
+        end};
   }
 
  private:
@@ -177,7 +179,8 @@ class FixtureConnector : public lakeflow::LakeflowConnect {
   }
 
   void trace(std::string_view method, std::string_view table, const Offset& start) const {
-    if (trace_) std::cerr << "fixture: " << method << " " << table << " start=" << start.to_json() << "\n";
+    if (trace_)
+      std::cerr << "fixture: " << method << " " << table << " start=" << start.to_json() << "\n";
   }
 
   // Page n (1-based) follows offset {"page": n-1}; after the last page the offset repeats.
@@ -188,8 +191,8 @@ class FixtureConnector : public lakeflow::LakeflowConnect {
     if (done >= page_count_) return {RecordStream(), start};
     std::vector<std::string> records;
     for (std::size_t i = 0; i < kPeoplePerPage; ++i) {
-      records.push_back(with_greeting(kPeople[static_cast<std::size_t>(done) * kPeoplePerPage + i],
-                                      greeting_));
+      records.push_back(
+          with_greeting(kPeople[static_cast<std::size_t>(done) * kPeoplePerPage + i], greeting_));
     }
     auto next = std::make_shared<std::size_t>(0);
     RecordStream stream([records = std::move(records), next, per_batch](RecordBatch& batch) {
@@ -210,8 +213,8 @@ class FixtureConnector : public lakeflow::LakeflowConnect {
     auto next = std::make_shared<std::int64_t>(from);
     RecordStream stream([next, count](RecordBatch& batch) {
       for (std::int64_t n = 0; n < kEventsPerBatch && *next < count; ++n, ++*next) {
-        batch.append(fmt::format(R"({{"seq":{},"kind":"{}"}})", *next,
-                                 *next % 2 == 0 ? "click" : "view"));
+        batch.append(
+            fmt::format(R"({{"seq":{},"kind":"{}"}})", *next, *next % 2 == 0 ? "click" : "view"));
       }
       return !batch.empty();
     });
