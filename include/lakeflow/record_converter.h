@@ -1,7 +1,8 @@
 // Schema-driven conversion of raw JSON records into typed columns.
 //
 // Each record is parsed once with simdjson's on-demand API, straight into the column builders: no
-// DOM, no per-value heap allocation. Conversion rules (see docs/CONVERSION.md for the full table):
+// DOM, no per-value heap allocation. Conversion rules (docs/DESIGN.md lists where and why they
+// depart from upstream's parse_value):
 //   * null converts to null for every type; a null or missing non-nullable field is an error.
 //   * struct: an object (unknown keys ignored; a repeated key: the last one wins); `{}` is null.
 //   * array: an array; a single non-array value is wrapped as a one-element array only when the
