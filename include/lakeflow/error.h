@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace lakeflow {
 
@@ -61,7 +62,10 @@ class NotImplementedError : public Error {
 // Raised by every connector method given a table name it does not serve.
 class UnknownTableError : public Error {
  public:
+  // Points to `lakeflow tables -c <connector>` for the list of tables.
   UnknownTableError(std::string_view table, std::string_view connector);
+  // Names the tables the connector does serve (what LakeflowConnect::require_table throws).
+  UnknownTableError(std::string_view table, const std::vector<std::string>& served_tables);
   const std::string& table() const { return table_; }
 
  private:

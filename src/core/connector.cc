@@ -33,26 +33,6 @@ std::string field_names(const std::vector<StructField>& fields) {
   return capped_list(fields, [](const StructField& f) { return std::string_view(f.name); });
 }
 
-// The base class does not know the name its connector was registered under, which
-// UnknownTableError's standard message needs (for `lakeflow tables -c <name>`). This keeps the
-// type, code and table() and says instead which tables the connector does serve.
-class UnknownTableOfThisConnector : public UnknownTableError {
- public:
-  UnknownTableOfThisConnector(std::string_view table, const std::vector<std::string>& served)
-      : UnknownTableError(table, "this connector"),
-        message_(served.empty()
-                     ? fmt::format("unknown table '{}'; this connector serves no tables", table)
-                     : fmt::format("unknown table '{}'; this connector serves: {} (names are "
-                                   "case-sensitive)",
-                                   table, capped_list(served, [](const std::string& s) {
-                                     return std::string_view(s);
-                                   }))) {}
-  const char* what() const noexcept override { return message_.what(); }
-
- private:
-  std::runtime_error message_;  // copies without throwing, as an exception's members should
-};
-
 // Why `path` does not resolve, as a parenthesised hint: the fields available at the deepest struct
 // the path reaches, or the non-struct it runs into.
 std::string unresolved_hint(const StructType& schema, std::string_view path) {
@@ -131,7 +111,7 @@ ReadResult LakeflowConnect::read_table_deletes(std::string_view table, const Off
 void LakeflowConnect::require_table(std::string_view table) {
   const std::vector<std::string> tables = list_tables();
   if (std::find(tables.begin(), tables.end(), table) != tables.end()) return;
-  throw UnknownTableOfThisConnector(table, tables);
+  throw UnknownTableError(table, tables);
 }
 
 }  // namespace lakeflow
