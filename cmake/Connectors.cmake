@@ -1,8 +1,10 @@
-# lakeflow_connector(NAME SOURCES... [TESTS test.cc...])
+# lakeflow_connector(NAME SOURCES src.cc... [TESTS test.cc...] [TEST_ENVIRONMENT VAR=value...])
 # Declares a connector: an OBJECT library (so its static registrar is always linked into the CLI)
-# and, when TESTS are given, a test binary registered with ctest.
+# and, when TESTS are given, a test binary (linked with the conformance suite, lakeflow_testing)
+# registered with ctest. TEST_ENVIRONMENT sets variables for its tests, e.g. the non-secret
+# LAKEFLOW_TEST_CONFIG_JSON of a source that needs no credentials.
 function(lakeflow_connector name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;TESTS" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "SOURCES;TESTS;TEST_ENVIRONMENT" ${ARGN})
   set(target lakeflow_source_${name})
   add_library(${target} OBJECT ${ARG_SOURCES})
   target_link_libraries(${target} PUBLIC lakeflow_core)
@@ -11,11 +13,11 @@ function(lakeflow_connector name)
   set_property(GLOBAL APPEND PROPERTY LAKEFLOW_CONNECTOR_TARGETS ${target})
   if(LAKEFLOW_TESTS AND ARG_TESTS)
     add_executable(${target}_tests ${ARG_TESTS})
-    target_link_libraries(${target}_tests PRIVATE ${target} GTest::gtest GTest::gmock GTest::gtest_main)
+    target_link_libraries(${target}_tests PRIVATE ${target} lakeflow_testing GTest::gtest_main)
     target_compile_definitions(${target}_tests PRIVATE
       LAKEFLOW_SOURCE_DIR="${CMAKE_CURRENT_SOURCE_DIR}")
     lakeflow_warnings(${target}_tests)
     gtest_discover_tests(${target}_tests DISCOVERY_TIMEOUT 60
-      PROPERTIES ENVIRONMENT "LAKEFLOW_SOURCE_DIR=${CMAKE_CURRENT_SOURCE_DIR}")
+      PROPERTIES ENVIRONMENT "LAKEFLOW_SOURCE_DIR=${CMAKE_CURRENT_SOURCE_DIR};${ARG_TEST_ENVIRONMENT}")
   endif()
 endfunction()

@@ -45,6 +45,7 @@ class AlignedBuffer {
   // New bytes are zeroed.
   void resize(std::size_t bytes);
   void append(const void* bytes, std::size_t n) {
+    if (n == 0) return;  // data_ may still be null, and memcpy with null is undefined
     reserve(size_ + n);
     std::memcpy(data_ + size_, bytes, n);
     size_ += n;

@@ -214,7 +214,6 @@ Parsed<Int128> parse_decimal(std::string_view s, int precision, int scale) {
   Int128 digits = 0;
   int significant = 0;       // digits collected into `digits`, leading zeros excluded
   int fraction_digits = 0;   // digits after the point that were collected
-  int dropped_integer = 0;   // never used: > 38 significant digits fails below
   bool any_digit = false;
   bool seen_point = false;
   for (; pos < s.size(); ++pos) {
@@ -235,7 +234,6 @@ Parsed<Int128> parse_decimal(std::string_view s, int precision, int scale) {
       break;
     }
   }
-  (void)dropped_integer;
   if (!any_digit) return {0, "is not a decimal number"};
   std::int64_t exponent = 0;
   if (pos < s.size() && (s[pos] == 'e' || s[pos] == 'E')) {
@@ -262,8 +260,9 @@ Parsed<Int128> parse_decimal(std::string_view s, int precision, int scale) {
   Int128 limit = 1;
   for (int i = 0; i < precision; ++i) limit *= 10;
   for (; shift > 0; --shift) {
+    // Checked before multiplying: at precision 38, limit * 10 does not fit 128 bits.
+    if (digits >= limit / 10) return {0, "has more digits than the precision allows"};
     digits *= 10;
-    if (digits >= limit) return {0, "has more digits than the precision allows"};
   }
   if (digits >= limit) return {0, "has more digits than the precision allows"};
   return {negative ? -digits : digits};

@@ -52,5 +52,13 @@ TEST(Text, DoubleParsingFollowsPythonFloat) {
   EXPECT_FALSE(parse_double("2.5x").ok());
 }
 
+TEST(Text, DecimalAtFullPrecisionDoesNotOverflow) {
+  EXPECT_FALSE(parse_decimal("1e40", 38, 0).ok());
+  EXPECT_FALSE(parse_decimal("99999999999999999999999999999999999999e1", 38, 0).ok());
+  EXPECT_TRUE(parse_decimal("9999999999999999999999999999999999999e1", 38, 0).ok());
+  EXPECT_FALSE(parse_decimal("1", 38, 38).ok());
+  EXPECT_TRUE(parse_decimal("0.5", 38, 38).ok());
+}
+
 }  // namespace
 }  // namespace lakeflow::text
