@@ -17,7 +17,17 @@ function(lakeflow_connector name)
     target_compile_definitions(${target}_tests PRIVATE
       LAKEFLOW_SOURCE_DIR="${CMAKE_CURRENT_SOURCE_DIR}")
     lakeflow_warnings(${target}_tests)
-    gtest_discover_tests(${target}_tests DISCOVERY_TIMEOUT 60
-      PROPERTIES ENVIRONMENT "LAKEFLOW_SOURCE_DIR=${CMAKE_CURRENT_SOURCE_DIR};${ARG_TEST_ENVIRONMENT}")
+    gtest_discover_tests(${target}_tests DISCOVERY_TIMEOUT 60 TEST_LIST ${target}_TESTS)
+    # CMake 3.25's gtest_discover_tests splits a list-valued ENVIRONMENT property into separate
+    # arguments, keeping only the first variable; so the environment is set on the discovered tests
+    # from an include file that ctest runs after discovery.
+    set(environment "LAKEFLOW_SOURCE_DIR=${CMAKE_CURRENT_SOURCE_DIR}" ${ARG_TEST_ENVIRONMENT})
+    file(CONFIGURE OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/${target}_environment.cmake @ONLY CONTENT [=[
+foreach(test IN LISTS @target@_TESTS)
+  set_tests_properties("${test}" PROPERTIES ENVIRONMENT [==[@environment@]==])
+endforeach()
+]=])
+    set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES
+                 ${CMAKE_CURRENT_BINARY_DIR}/${target}_environment.cmake)
   endif()
 endfunction()

@@ -1,0 +1,103 @@
+// The conformance suite every connector passes, against its real source.
+//
+// A connector's test file instantiates it in one line:
+//
+//   LAKEFLOW_CONFORMANCE_SUITE(lakeflow::testing::SuiteOptions{.connector = "example"});
+//
+// which defines the GoogleTest suites named as in the connector development workflow:
+// TestListTables, TestGetTableSchema, TestReadTableMetadata, TestReadTable, TestIncrementalRead,
+// TestReadTableDeletes, TestInvalidTableName and (when `write_back` is set) TestWriteBack. Each test
+// checks every table and reports all problems together, each with its table name and, where there
+// is one, the offending record.
+//
+// Configuration (connector options), first found wins:
+//   1. LAKEFLOW_TEST_CONFIG_JSON: inline JSON object;
+//   2. LAKEFLOW_TEST_CONFIG_PATH: path of a JSON file;
+//   3. <source_dir>/configs/dev_config.json (git-ignored: credentials never enter the repository).
+// Per-table options: <source_dir>/configs/dev_table_config.json, `{"table": {"option": "value"}}`
+// (optional). A missing configuration fails every test with a message saying where to put it.
+// `source_dir` defaults to the LAKEFLOW_SOURCE_DIR environment variable (set by
+// lakeflow_connector() in cmake/Connectors.cmake).
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "lakeflow/connector.h"
+#include "lakeflow/json.h"
+#include "lakeflow/options.h"
+
+namespace lakeflow::testing {
+
+// Writes to the source, for sources the tests may change (test-only; connectors ship it beside
+// their tests). Rows are identified by JSON objects holding their primary-key values under the
+// schema's field paths (`{"id": 17}`) plus any fields the write set (`{"id": 17, "email": "x@y"}`);
+// the suite finds them in what the connector reads by those values.
+class WriteBackUtils {
+ public:
+  virtual ~WriteBackUtils() = default;
+  // Tables rows may be inserted into / updated in (a subset of list_tables()).
+  virtual std::vector<std::string> insertable_tables() = 0;
+  virtual std::vector<std::string> updatable_tables() = 0;
+  // cdc_with_deletes tables rows may be deleted from.
+  virtual std::vector<std::string> deletable_tables() = 0;
+  // Each returns one object per row written (see above).
+  virtual std::vector<JsonValue> insert_rows(std::string_view table, int n) = 0;
+  virtual std::vector<JsonValue> update_rows(std::string_view table, int n) = 0;
+  virtual std::vector<JsonValue> delete_rows(std::string_view table, int n) = 0;
+};
+
+// Every member has a default member initializer, so a designated initializer may name only the
+// members it sets without tripping -Wmissing-field-initializers.
+struct SuiteOptions {
+  // The connector's registered name.
+  std::string connector{};
+  // The connector's folder (holds configs/); empty means $LAKEFLOW_SOURCE_DIR.
+  std::string source_dir{};
+  // IntegerType/MapType are refused anywhere in a schema unless listed here with the reason:
+  // key "table:field.path" (`orders:attributes`), value the written reason.
+  std::map<std::string, std::string> allowed_integer_or_map_fields{};
+  // Top-level columns that may be null in every record read: key "table:column", value the reason.
+  std::map<std::string, std::string> allowed_null_columns{};
+  // Tables whose first read may legitimately be empty: key table, value the reason.
+  std::map<std::string, std::string> allowed_empty_tables{};
+  // read_table calls a table's read may take before it must converge (end offset == start).
+  int max_read_calls = 100;
+  // Makes the write-back helper, given the connector options; unset when the source is read-only.
+  std::function<std::unique_ptr<WriteBackUtils>(const Options&)> write_back{};
+};
+
+// The suite's state for one test binary: set by LAKEFLOW_CONFORMANCE_SUITE at static-init time.
+void register_suite(SuiteOptions options);
+const SuiteOptions& suite_options();
+
+// The fixture behind every conformance test: loads the configuration and makes connectors.
+class ConformanceTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  // A fresh connector instance built from the configuration.
+  std::unique_ptr<LakeflowConnect> make_connector() const;
+  const Options& connector_options() const { return connector_options_; }
+  // The options of `table` from dev_table_config.json (empty when absent).
+  Options table_options(std::string_view table) const;
+
+ private:
+  Options connector_options_;
+  std::map<std::string, Options, std::less<>> table_options_;
+};
+
+}  // namespace lakeflow::testing
+
+// Instantiates the whole suite for one connector (once per test binary).
+#define LAKEFLOW_CONFORMANCE_SUITE(...)                                                      \
+  static const bool lakeflow_conformance_registered = [] {                                  \
+    ::lakeflow::testing::register_suite(__VA_ARGS__);                                       \
+    return true;                                                                            \
+  }()

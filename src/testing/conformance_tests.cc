@@ -1,0 +1,1234 @@
+// The conformance tests, one GoogleTest suite per check group of the connector development
+// workflow (conformance.h). Every test checks every table and reports all problems in one failure.
+//
+// Reads are expensive against real sources, so the first pass over each table (from `{}` until the
+// offset converges) is read once per test suite and shared by that suite's tests.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "lakeflow/error.h"
+#include "lakeflow/record_converter.h"
+#include "lakeflow/testing/conformance.h"
+#include "lakeflow/testing/conformance_checks.h"
+
+namespace lakeflow::testing {
+namespace {
+
+constexpr std::string_view kInvalidTable = "__nonexistent_table_9z9z9z__";
+
+bool is_blank(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return c == ' ' || c == '\t' || c == '\n'; });
+}
+
+bool is_incremental(IngestionType type) { return type != IngestionType::kSnapshot; }
+
+bool needs_non_null_keys(IngestionType type) {
+  return type == IngestionType::kCdc || type == IngestionType::kCdcWithDeletes;
+}
+
+// A table's schema and metadata.
+struct TableInfo {
+  StructType schema;
+  TableMetadata metadata;
+};
+
+// One record of a read: its raw JSON text and, when that parses, its value.
+struct ReadRecord {
+  std::size_t call = 0;
+  const std::string* raw = nullptr;
+  std::optional<JsonValue> json;
+  std::string parse_error;
+};
+
+// The first pass over a table: from `{}` until the offset converges, with a fresh connector.
+struct TableRead {
+  std::optional<TableInfo> info;
+  std::string error;  // why there is no info (the connector could not be made, schema threw, ...)
+  ConvergedRead read;
+  std::vector<ReadRecord> records;
+};
+
+std::vector<ReadRecord> parse_records(const ConvergedRead& read) {
+  std::vector<ReadRecord> records;
+  for (std::size_t c = 0; c < read.calls.size(); ++c) {
+    for (const std::string& raw : read.calls[c].records) {
+      ReadRecord record;
+      record.call = c;
+      record.raw = &raw;
+      try {
+        record.json = JsonValue::parse(raw, "record");
+      } catch (const Error& error) {
+        record.parse_error = error.what();
+      }
+      records.push_back(std::move(record));
+    }
+  }
+  return records;
+}
+
+// The identity of a record for comparing reads (its raw text when it is not a JSON object).
+std::string identity_of(const ReadRecord& record, const TableMetadata& metadata) {
+  if (!record.json || !record.json->is_object()) return *record.raw;
+  return record_identity(*record.json, metadata);
+}
+
+std::string describe_type(const TableInfo& info) {
+  return std::string(to_string(info.metadata.ingestion_type));
+}
+
+// Identities of `records` counted, with one raw record each to show in problems.
+struct IdentityCounts {
+  std::map<std::string, std::size_t> counts;
+  std::map<std::string, const std::string*> sample;
+
+  void add(const std::string& identity, const std::string* raw) {
+    ++counts[identity];
+    sample.emplace(identity, raw);
+  }
+  std::size_t count(const std::string& identity) const {
+    const auto it = counts.find(identity);
+    return it == counts.end() ? 0 : it->second;
+  }
+};
+
+class ConformanceChecks : public ConformanceTest {
+ public:
+  static void SetUpTestSuite() { first_passes().clear(); }
+  static void TearDownTestSuite() { first_passes().clear(); }
+
+ protected:
+  static std::map<std::pair<ReadKind, std::string>, TableRead>& first_passes() {
+    static std::map<std::pair<ReadKind, std::string>, TableRead> cache;
+    return cache;
+  }
+
+  static void report(const ProblemList& problems) {
+    if (!problems.empty()) ADD_FAILURE() << problems.report();
+  }
+
+  // A fresh connector; nullptr (and a failure) when it cannot be made.
+  std::unique_ptr<LakeflowConnect> connector_or_fail() const {
+    try {
+      return make_connector();
+    } catch (...) {
+      ADD_FAILURE() << "creating connector '" << suite_options().connector
+                    << "' failed: " << describe_current_exception();
+      return nullptr;
+    }
+  }
+
+  // The distinct names of list_tables(), in order; nullopt (and a failure) when it throws.
+  static std::optional<std::vector<std::string>> tables_or_fail(LakeflowConnect& connector) {
+    std::vector<std::string> listed;
+    try {
+      listed = connector.list_tables();
+    } catch (...) {
+      ADD_FAILURE() << "list_tables() threw " << describe_current_exception();
+      return std::nullopt;
+    }
+    std::vector<std::string> tables;
+    std::set<std::string_view> seen;
+    for (const std::string& table : listed) {
+      if (seen.insert(table).second) tables.push_back(table);
+    }
+    return tables;
+  }
+
+  std::optional<std::vector<std::string>> tables_or_fail() const {
+    const auto connector = connector_or_fail();
+    if (!connector) return std::nullopt;
+    return tables_or_fail(*connector);
+  }
+
+  // Schema and metadata of `table`; nullopt with the reason in `error`.
+  std::optional<TableInfo> table_info(LakeflowConnect& connector, const std::string& table,
+                                      std::string& error) const {
+    const Options options = table_options(table);
+    TableInfo info;
+    try {
+      info.schema = connector.get_table_schema(table, options);
+    } catch (...) {
+      error = "get_table_schema threw " + describe_current_exception();
+      return std::nullopt;
+    }
+    try {
+      info.metadata = connector.read_table_metadata(table, options);
+    } catch (...) {
+      error = "read_table_metadata threw " + describe_current_exception();
+      return std::nullopt;
+    }
+    return info;
+  }
+
+  std::optional<TableInfo> table_info(LakeflowConnect& connector, const std::string& table,
+                                      ProblemList& problems) const {
+    std::string error;
+    std::optional<TableInfo> info = table_info(connector, table, error);
+    if (!info) problems.add(table, error);
+    return info;
+  }
+
+  // The first pass over `table` (read_table or read_table_deletes from `{}` until convergence,
+  // with a fresh connector), read once per test suite.
+  const TableRead& first_pass(const std::string& table, ReadKind kind = ReadKind::kTable) const {
+    auto& cache = first_passes();
+    const auto key = std::make_pair(kind, table);
+    if (const auto it = cache.find(key); it != cache.end()) return it->second;
+    TableRead& entry = cache[key];
+    std::unique_ptr<LakeflowConnect> connector;
+    try {
+      connector = make_connector();
+    } catch (...) {
+      entry.error = "creating the connector failed: " + describe_current_exception();
+      return entry;
+    }
+    entry.info = table_info(*connector, table, entry.error);
+    if (!entry.info) return entry;
+    entry.read = read_until_converged(*connector, table, Offset(), table_options(table),
+                                      entry.info->metadata.ingestion_type,
+                                      suite_options().max_read_calls, kind);
+    entry.records = parse_records(entry.read);
+    return entry;
+  }
+
+  // The first pass of `table`, or nullptr after adding why it has no schema or metadata. A read
+  // that threw is added as a problem too; the records read before are still returned.
+  const TableRead* readable_first_pass(const std::string& table, ProblemList& problems,
+                                       ReadKind kind = ReadKind::kTable) const {
+    const TableRead& read = first_pass(table, kind);
+    if (!read.info) {
+      problems.add(table, read.error);
+      return nullptr;
+    }
+    if (read.read.outcome == ReadOutcome::kThrew) problems.add(table, read.read.problem);
+    return &read;
+  }
+
+  // Runs `check(table)` for every table; an exception becomes the table's problem.
+  static void for_each_table(const std::vector<std::string>& tables, ProblemList& problems,
+                             const std::function<void(const std::string&)>& check) {
+    for (const std::string& table : tables) {
+      try {
+        check(table);
+      } catch (...) {
+        problems.add(table, "threw " + describe_current_exception());
+      }
+    }
+  }
+
+  // Tables of the given ingestion types (tables without metadata are left out).
+  std::vector<std::string> tables_of_type(const std::vector<std::string>& tables,
+                                          std::initializer_list<IngestionType> types) const {
+    std::vector<std::string> out;
+    const auto connector = connector_or_fail();
+    if (!connector) return out;
+    for (const std::string& table : tables) {
+      try {
+        const TableMetadata metadata = connector->read_table_metadata(table, table_options(table));
+        if (std::find(types.begin(), types.end(), metadata.ingestion_type) != types.end()) {
+          out.push_back(table);
+        }
+      } catch (...) {
+        // TestReadTableMetadata reports it.
+      }
+    }
+    return out;
+  }
+};
+
+// Reports an allowance (allowed_null_columns, allowed_empty_tables...) without a reason, or naming
+// a table the connector does not serve.
+void check_allowance(std::string_view list, const std::string& key, const std::string& reason,
+                     const std::string& table, const std::vector<std::string>& tables,
+                     ProblemList& problems) {
+  if (std::find(tables.begin(), tables.end(), table) == tables.end()) {
+    problems.add_general(fmt::format(
+        "SuiteOptions::{} lists \"{}\", but list_tables() has no table '{}'; remove the entry",
+        list, key, table));
+  } else if (is_blank(reason)) {
+    problems.add(table,
+                 fmt::format("SuiteOptions::{}[\"{}\"] gives no reason; write why", list, key));
+  }
+}
+
+// ---- TestListTables -----------------------------------------------------------------------------
+
+class TestListTables : public ConformanceChecks {};
+
+TEST_F(TestListTables, ReturnsNonEmptyUniqueNames) {
+  const auto connector = connector_or_fail();
+  if (!connector) return;
+  std::vector<std::string> tables;
+  try {
+    tables = connector->list_tables();
+  } catch (...) {
+    FAIL() << "list_tables() threw " << describe_current_exception();
+  }
+  ProblemList problems;
+  if (tables.empty()) {
+    problems.add_general("list_tables() returned no tables; a connector serves at least one");
+  }
+  std::map<std::string, std::size_t> counts;
+  for (const std::string& table : tables) ++counts[table];
+  std::set<std::string> reported;
+  for (const std::string& table : tables) {
+    if (table.empty() && reported.insert(table).second) {
+      problems.add_general("list_tables() returned an empty table name");
+    } else if (counts[table] > 1 && reported.insert(table).second) {
+      problems.add(table, fmt::format("listed {} times by list_tables(); table names are unique",
+                                      counts[table]));
+    }
+  }
+  report(problems);
+}
+
+TEST_F(TestListTables, ReturnsTheSameTablesOnEveryCall) {
+  const auto connector = connector_or_fail();
+  if (!connector) return;
+  try {
+    std::vector<std::string> first = connector->list_tables();
+    std::vector<std::string> second = connector->list_tables();
+    std::sort(first.begin(), first.end());
+    std::sort(second.begin(), second.end());
+    EXPECT_EQ(first, second) << "two calls of list_tables() returned different tables";
+  } catch (...) {
+    FAIL() << "list_tables() threw " << describe_current_exception();
+  }
+}
+
+// ---- TestGetTableSchema -------------------------------------------------------------------------
+
+class TestGetTableSchema : public ConformanceChecks {};
+
+TEST_F(TestGetTableSchema, IsANonEmptyStructWithUniqueFieldNames) {
+  const auto connector = connector_or_fail();
+  if (!connector) return;
+  const auto tables = tables_or_fail(*connector);
+  if (!tables) return;
+  ProblemList problems;
+  for_each_table(*tables, problems, [&](const std::string& table) {
+    const StructType schema = connector->get_table_schema(table, table_options(table));
+    if (schema.size() == 0) problems.add(table, "the schema has no fields");
+    for (const std::string& duplicate : duplicate_field_names(schema)) {
+      problems.add(table, "field name " + duplicate + "; field names in a struct are unique");
+    }
+  });
+  report(problems);
+}
+
+TEST_F(TestGetTableSchema, IsTheSameOnEveryCall) {
+  const auto connector = connector_or_fail();
+  if (!connector) return;
+  const auto tables = tables_or_fail(*connector);
+  if (!tables) return;
+  ProblemList problems;
+  for_each_table(*tables, problems, [&](const std::string& table) {
+    const StructType first = connector->get_table_schema(table, table_options(table));
+    const StructType second = connector->get_table_schema(table, table_options(table));
+    if (!(first == second) || first.json() != second.json()) {
+      problems.add(table, fmt::format("two calls of get_table_schema returned different schemas: "
+                                      "{} then {}",
+                                      excerpt(first.json(), 300), excerpt(second.json(), 300)));
+    }
+  });
+  report(problems);
+}
+
+TEST_F(TestGetTableSchema, HasNoIntegerOrMapTypeWithoutAReason) {
+  const auto connector = connector_or_fail();
+  if (!connector) return;
+  const auto tables = tables_or_fail(*connector);
+  if (!tables) return;
+  const auto& allowed = suite_options().allowed_integer_or_map_fields;
+  ProblemList problems;
+  std::set<std::string> checked_tables;
+  std::set<std::string> used;
+  for_each_table(*tables, problems, [&](const std::string& table) {
+    const StructType schema = connector->get_table_schema(table, table_options(table));
+    checked_tables.insert(table);
+    for (const DiscouragedType& field : integer_or_map_fields(schema)) {
+      const std::string key = table + ":" + field.path;
+      const auto it = allowed.find(key);
+      if (it == allowed.end()) {
+        const bool is_map = field.type.starts_with("map<");
+        problems.add(table,
+                     fmt::format("field `{}` is {}; use {}, or list \"{}\" in "
+                                 "SuiteOptions::allowed_integer_or_map_fields with the reason",
+                                 field.path, field.type,
+                                 is_map ? "a StructType" : "LongType (bigint)", key));
+        continue;
+      }
+      used.insert(key);
+      if (is_blank(it->second)) {
+        problems.add(table, fmt::format("SuiteOptions::allowed_integer_or_map_fields[\"{}\"] gives "
+                                        "no reason; write why the field must be {}",
+                                        key, field.type));
+      }
+    }
+  });
+  for (const auto& [key, reason] : allowed) {
+    if (used.count(key) != 0) continue;
+    const std::string table = key.substr(0, key.find(':'));
+    if (checked_tables.count(table) != 0) {
+      problems.add(table, fmt::format("SuiteOptions::allowed_integer_or_map_fields lists \"{}\", "
+                                      "but that field is not IntegerType or MapType; remove the "
+                                      "entry (keys are \"table:field.path\")",
+                                      key));
+    } else if (std::find(tables->begin(), tables->end(), table) == tables->end()) {
+      check_allowance("allowed_integer_or_map_fields", key, reason, table, *tables, problems);
+    }
+  }
+  report(problems);
+}
+
+TEST_F(TestGetTableSchema, JsonRoundTripsThroughParseStructType) {
+  const auto connector = connector_or_fail();
+  if (!connector) return;
+  const auto tables = tables_or_fail(*connector);
+  if (!tables) return;
+  ProblemList problems;
+  for_each_table(*tables, problems, [&](const std::string& table) {
+    const StructType schema = connector->get_table_schema(table, table_options(table));
+    const std::string json = schema.json();
+    try {
+      const StructType parsed = parse_struct_type(json);
+      if (!(parsed == schema) || parsed.json() != json) {
+        problems.add(table, fmt::format("the schema JSON reads back as a different schema: {} "
+                                        "became {}",
+                                        excerpt(json, 300), excerpt(parsed.json(), 300)));
+      }
+    } catch (...) {
+      problems.add(table, fmt::format("parse_struct_type cannot read the schema's JSON {}: {}",
+                                      excerpt(json, 300), describe_current_exception()));
+    }
+  });
+  report(problems);
+}
+
+// ---- TestReadTableMetadata ----------------------------------------------------------------------
+
+class TestReadTableMetadata : public ConformanceChecks {};
+
+TEST_F(TestReadTableMetadata, IsValidForTheSchema) {
+  const auto connector = connector_or_fail();
+  if (!connector) return;
+  const auto tables = tables_or_fail(*connector);
+  if (!tables) return;
+  ProblemList problems;
+  for_each_table(*tables, problems, [&](const std::string& table) {
+    const std::optional<TableInfo> info = table_info(*connector, table, problems);
+    if (!info) return;
+    try {
+      validate_table_metadata(table, info->metadata, info->schema);
+    } catch (const SchemaError& error) {
+      std::string_view message = error.what();
+      const std::string prefix = fmt::format("table '{}': ", table);
+      if (message.starts_with(prefix)) message.remove_prefix(prefix.size());
+      problems.add(table, message);
+    }
+  });
+  report(problems);
+}
+
+TEST_F(TestReadTableMetadata, IsTheSameOnEveryCall) {
+  const auto connector = connector_or_fail();
+  if (!connector) return;
+  const auto tables = tables_or_fail(*connector);
+  if (!tables) return;
+  ProblemList problems;
+  for_each_table(*tables, problems, [&](const std::string& table) {
+    const TableMetadata first = connector->read_table_metadata(table, table_options(table));
+    const TableMetadata second = connector->read_table_metadata(table, table_options(table));
+    if (!(first == second)) {
+      problems.add(table, "two calls of read_table_metadata returned different metadata");
+    }
+  });
+  report(problems);
+}
+
+TEST_F(TestReadTableMetadata, CdcWithDeletesTablesImplementReadTableDeletes) {
+  const auto tables = tables_or_fail();
+  if (!tables) return;
+  const std::vector<std::string> deletes_tables =
+      tables_of_type(*tables, {IngestionType::kCdcWithDeletes});
+  if (deletes_tables.empty()) GTEST_SKIP() << "no table has ingestion type cdc_with_deletes";
+  ProblemList problems;
+  for_each_table(deletes_tables, problems, [&](const std::string& table) {
+    const auto connector = make_connector();
+    try {
+      ReadResult result = connector->read_table_deletes(table, Offset(), table_options(table));
+      drain(result.records);
+    } catch (const NotImplementedError& error) {
+      problems.add(table, fmt::format("is cdc_with_deletes but read_table_deletes throws "
+                                      "NotImplementedError ({}); implement read_table_deletes, or "
+                                      "declare the table cdc",
+                                      error.what()));
+    } catch (...) {
+      problems.add(table, "read_table_deletes(start={}) threw " + describe_current_exception());
+    }
+  });
+  report(problems);
+}
+
+// ---- TestReadTable ------------------------------------------------------------------------------
+
+class TestReadTable : public ConformanceChecks {};
+
+TEST_F(TestReadTable, RecordsAreJsonObjectsThatConvertToTheSchema) {
+  const auto tables = tables_or_fail();
+  if (!tables) return;
+  ProblemList problems;
+  for_each_table(*tables, problems, [&](const std::string& table) {
+    const TableRead* read = readable_first_pass(table, problems);
+    if (read == nullptr) return;
+    RecordConverter converter(read->info->schema, table, BadRecordMode::kFail);
+    ColumnBatch rows = converter.make_batch();
+    RecordBatch one;
+    for (const ReadRecord& record : read->records) {
+      if (!record.json) {
+        problems.add_record(table, "the record is not valid JSON: " + record.parse_error,
+                            *record.raw);
+        continue;
+      }
+      if (!record.json->is_object()) {
+        problems.add_record(table, "the record is not a JSON object", *record.raw);
+        continue;
+      }
+      one.clear();
+      one.append(*record.raw);
+      try {
+        converter.convert(one, rows);
+      } catch (const ConversionError& error) {
+        // The message starts "table 'x', record n, field ...": the table is named already.
+        std::string_view message = error.what();
+        const std::string prefix = fmt::format("table '{}', ", table);
+        if (message.starts_with(prefix)) message.remove_prefix(prefix.size());
+        problems.add_record(table, message, *record.raw);
+      }
+      if (rows.num_rows() >= 1024) rows.clear();
+    }
+  });
+  report(problems);
+}
+
+TEST_F(TestReadTable, PrimaryKeysAreNeverNullInCdcTables) {
+  const auto tables = tables_or_fail();
+  if (!tables) return;
+  ProblemList problems;
+  for_each_table(*tables, problems, [&](const std::string& table) {
+    const TableRead* read = readable_first_pass(table, problems);
+    if (read == nullptr || !needs_non_null_keys(read->info->metadata.ingestion_type)) return;
+    for (const ReadRecord& record : read->records) {
+      if (!record.json || !record.json->is_object()) continue;  // reported by the test above
+      for (const std::string& key : read->info->metadata.primary_keys) {
+        const JsonValue* value = find_json_path(*record.json, key);
+        if (value == nullptr || value->is_null()) {
+          problems.add_record(
+              table,
+              fmt::format("primary key '{}' is {} in a {} table", key,
+                          value == nullptr ? "missing" : "null", describe_type(*read->info)),
+              *record.raw);
+        }
+      }
+    }
+  });
+  report(problems);
+}
+
+TEST_F(TestReadTable, NoRecordIsEntirelyNull) {
+  const auto tables = tables_or_fail();
+  if (!tables) return;
+  ProblemList problems;
+  for_each_table(*tables, problems, [&](const std::string& table) {
+    const TableRead* read = readable_first_pass(table, problems);
+    if (read == nullptr) return;
+    for (const ReadRecord& record : read->records) {
+      if (record.json && record.json->is_object() && is_null_like(*record.json)) {
+        problems.add_record(table, "every field of the record is null (or an all-null object)",
+                            *record.raw);
+      }
+    }
+  });
+  report(problems);
+}
+
+TEST_F(TestReadTable, EveryColumnIsPopulatedBySomeRecord) {
+  const auto tables = tables_or_fail();
+  if (!tables) return;
+  const auto& allowed = suite_options().allowed_null_columns;
+  ProblemList problems;
+  for (const auto& [key, reason] : allowed) {
+    check_allowance("allowed_null_columns", key, reason, key.substr(0, key.find(':')), *tables,
+                    problems);
+  }
+  std::vector<std::string> unchecked;
+  for_each_table(*tables, problems, [&](const std::string& table) {
+    const TableRead* read = readable_first_pass(table, problems);
+    if (read == nullptr) return;
+    if (read->records.empty()) {
+      unchecked.push_back(table);
+      return;
+    }
+    for (const StructField& field : read->info->schema.fields()) {
+      const std::string key = table + ":" + field.name;
+      if (allowed.count(key) != 0) continue;
+      const bool populated =
+          std::any_of(read->records.begin(), read->records.end(), [&](const ReadRecord& record) {
+            if (!record.json || !record.json->is_object()) return false;
+            const JsonValue* value = record.json->find(field.name);
+            return value != nullptr && !is_null_like(*value);
+          });
+      if (!populated) {
+        problems.add(table, fmt::format("column `{}` is null in all {} record(s) read; fill it, or "
+                                        "list \"{}\" in SuiteOptions::allowed_null_columns with "
+                                        "the reason",
+                                        field.name, read->records.size(), key));
+      }
+    }
+  });
+  for (const auto& [key, reason] : allowed) {
+    const std::string table = key.substr(0, key.find(':'));
+    const std::size_t colon = key.find(':');
+    if (colon == std::string::npos) {
+      problems.add_general(
+          fmt::format("SuiteOptions::allowed_null_columns key \"{}\" is not "
+                      "\"table:column\"",
+                      key));
+      continue;
+    }
+    if (std::find(tables->begin(), tables->end(), table) == tables->end()) continue;
+    const std::string column = key.substr(colon + 1);
+    const TableRead& read = first_pass(table);
+    if (read.info && !read.info->schema.index_of(column)) {
+      problems.add(table, fmt::format("SuiteOptions::allowed_null_columns lists \"{}\", but the "
+                                      "schema has no top-level column `{}`",
+                                      key, column));
+    }
+  }
+  report(problems);
+  if (!unchecked.empty()) {
+    std::cout << "[  NOTE    ] no records to check columns of in: "
+              << fmt::format("{}", fmt::join(unchecked, ", ")) << "\n";
+  }
+}
+
+TEST_F(TestReadTable, IncrementalTablesReturnRecordsOnTheFirstRead) {
+  const auto tables = tables_or_fail();
+  if (!tables) return;
+  const auto& allowed = suite_options().allowed_empty_tables;
+  ProblemList problems;
+  for (const auto& [table, reason] : allowed) {
+    check_allowance("allowed_empty_tables", table, reason, table, *tables, problems);
+  }
+  for_each_table(*tables, problems, [&](const std::string& table) {
+    const TableRead* read = readable_first_pass(table, problems);
+    if (read == nullptr || !is_incremental(read->info->metadata.ingestion_type)) return;
+    if (allowed.count(table) != 0 || read->read.calls.empty()) return;
+    if (read->read.calls.front().records.empty()) {
+      problems.add(table, fmt::format("the first read_table(start={{}}) returned no records; a {} "
+                                      "table's first read returns data (or list the table in "
+                                      "SuiteOptions::allowed_empty_tables with the reason)",
+                                      describe_type(*read->info)));
+    }
+  });
+  report(problems);
+}
+
+TEST_F(TestReadTable, EndOffsetIsNullOnlyForSnapshotTables) {
+  const auto tables = tables_or_fail();
+  if (!tables) return;
+  ProblemList problems;
+  for_each_table(*tables, problems, [&](const std::string& table) {
+    const TableRead* read = readable_first_pass(table, problems);
+    if (read != nullptr && read->read.outcome == ReadOutcome::kNullEndOffset) {
+      problems.add(table, read->read.problem);
+    }
+  });
+  report(problems);
+}
+
+// ---- TestIncrementalRead ------------------------------------------------------------------------
+
+class TestIncrementalRead : public ConformanceChecks {
+ protected:
+  // The 1-based numbers of the read calls whose end offsets a resume starts from: all of them
+  // for short reads, else the first, second, middle, last-but-two and last-but-one.
+  static std::vector<std::size_t> resume_points(std::size_t calls) {
+    std::set<std::size_t> points;
+    if (calls <= 6) {
+      for (std::size_t k = 1; k < calls; ++k) points.insert(k);
+    } else {
+      points = {1, 2, calls / 2, calls - 2, calls - 1};
+    }
+    return {points.begin(), points.end()};
+  }
+};
+
+TEST_F(TestIncrementalRead, ReadConvergesWithinMaxReadCalls) {
+  const auto tables = tables_or_fail();
+  if (!tables) return;
+  ProblemList problems;
+  for_each_table(*tables, problems, [&](const std::string& table) {
+    const TableRead& read = first_pass(table);
+    if (!read.info) {
+      problems.add(table, read.error);
+    } else if (!read.read.converged()) {
+      problems.add(table, read.read.problem);
+    }
+  });
+  report(problems);
+}
+
+TEST_F(TestIncrementalRead, UnchangedEndOffsetComesWithNoRecords) {
+  const auto tables = tables_or_fail();
+  if (!tables) return;
+  ProblemList problems;
+  for_each_table(*tables, problems, [&](const std::string& table) {
+    const TableRead* read = readable_first_pass(table, problems);
+    if (read == nullptr || !is_incremental(read->info->metadata.ingestion_type)) return;
+    for (const ReadCall& call : read->read.calls) {
+      if (call.end == call.start && !call.records.empty()) {
+        problems.add_record(
+            table,
+            fmt::format("read_table(start={}) returned {} record(s) with the start offset "
+                        "unchanged as its end offset; reading stops at an unchanged offset, so "
+                        "these records come again on every later run: return a new end offset "
+                        "with new records, and the start offset only when there is nothing new",
+                        excerpt(call.start.to_json(), 120), call.records.size()),
+            call.records.front());
+      }
+    }
+  });
+  report(problems);
+}
+
+TEST_F(TestIncrementalRead, ResumingFromAReturnedOffsetDeliversExactlyTheRecordsAfterIt) {
+  const auto tables = tables_or_fail();
+  if (!tables) return;
+  ProblemList problems;
+  std::size_t checked = 0;
+  for_each_table(*tables, problems, [&](const std::string& table) {
+    const TableRead* read = readable_first_pass(table, problems);
+    if (read == nullptr || !is_incremental(read->info->metadata.ingestion_type)) return;
+    if (!read->read.converged()) {
+      problems.add(table, "resuming not checked: the first read from {} did not converge");
+      return;
+    }
+    const TableMetadata& metadata = read->info->metadata;
+    const std::vector<ReadCall>& calls = read->read.calls;
+    std::vector<std::string> identities;
+    identities.reserve(read->records.size());
+    for (const ReadRecord& record : read->records)
+      identities.push_back(identity_of(record, metadata));
+
+    for (const std::size_t k : resume_points(calls.size())) {
+      ++checked;
+      const Offset& offset = calls[k - 1].end;
+      IdentityCounts before;
+      IdentityCounts after;
+      for (std::size_t i = 0; i < read->records.size(); ++i) {
+        (read->records[i].call < k ? before : after).add(identities[i], read->records[i].raw);
+      }
+      const auto connector = make_connector();
+      const ConvergedRead resumed =
+          read_until_converged(*connector, table, offset, table_options(table),
+                               metadata.ingestion_type, suite_options().max_read_calls);
+      const std::string where =
+          fmt::format("a fresh connector resuming from offset {} (returned by read call {} of {})",
+                      excerpt(offset.to_json(), 200), k, calls.size());
+      if (!resumed.converged()) {
+        problems.add(table, fmt::format("{}: {}", where, resumed.problem));
+        continue;
+      }
+      IdentityCounts got;
+      const std::vector<ReadRecord> resumed_records = parse_records(resumed);
+      for (const ReadRecord& record : resumed_records) {
+        got.add(identity_of(record, metadata), record.raw);
+      }
+      std::size_t redelivered = 0;
+      std::size_t unknown = 0;
+      std::size_t skipped = 0;
+      const std::string* redelivered_sample = nullptr;
+      const std::string* unknown_sample = nullptr;
+      const std::string* skipped_sample = nullptr;
+      for (const auto& [identity, count] : got.counts) {
+        const std::size_t expected = after.count(identity);
+        if (count <= expected) continue;
+        if (before.count(identity) != 0) {
+          redelivered += count - expected;
+          if (redelivered_sample == nullptr) redelivered_sample = got.sample[identity];
+        } else {
+          unknown += count - expected;
+          if (unknown_sample == nullptr) unknown_sample = got.sample[identity];
+        }
+      }
+      for (const auto& [identity, count] : after.counts) {
+        const std::size_t delivered = got.count(identity);
+        if (delivered >= count) continue;
+        skipped += count - delivered;
+        if (skipped_sample == nullptr) skipped_sample = after.sample[identity];
+      }
+      if (redelivered != 0) {
+        problems.add_record(table,
+                            fmt::format("{} delivered {} record(s) already delivered before that "
+                                        "offset",
+                                        where, redelivered),
+                            *redelivered_sample);
+      }
+      if (unknown != 0) {
+        problems.add_record(table,
+                            fmt::format("{} delivered {} record(s) the first read from {{}} never "
+                                        "delivered",
+                                        where, unknown),
+                            *unknown_sample);
+      }
+      if (skipped != 0) {
+        problems.add_record(table,
+                            fmt::format("{} skipped {} record(s) the first read delivered after "
+                                        "that offset",
+                                        where, skipped),
+                            *skipped_sample);
+      }
+    }
+  });
+  report(problems);
+  if (checked == 0 && problems.empty()) {
+    GTEST_SKIP() << "no incremental table took more than one read call, so there is no offset to "
+                    "resume from";
+  }
+}
+
+TEST_F(TestIncrementalRead, OffsetFromTheFutureReturnsNoRecords) {
+  const auto tables = tables_or_fail();
+  if (!tables) return;
+  ProblemList problems;
+  std::vector<std::string> notes;
+  std::size_t checked = 0;
+  for_each_table(*tables, problems, [&](const std::string& table) {
+    const TableRead* read = readable_first_pass(table, problems);
+    if (read == nullptr || !is_incremental(read->info->metadata.ingestion_type)) return;
+    if (!read->read.converged()) {
+      problems.add(table, "not checked: the first read from {} did not converge");
+      return;
+    }
+    const Offset converged = read->read.final_offset();
+    const std::optional<Offset> future = future_offset(converged);
+    if (!future) {
+      notes.push_back(
+          fmt::format("table '{}': skipped, its offset {} holds no timestamp or "
+                      "integer to move into the future",
+                      table, excerpt(converged.to_json(), 120)));
+      return;
+    }
+    ++checked;
+    const auto connector = make_connector();
+    std::vector<std::string> records;
+    try {
+      ReadResult result = connector->read_table(table, *future, table_options(table));
+      records = drain(result.records);
+    } catch (...) {
+      problems.add(table, fmt::format("read_table from an offset far in the future ({}) threw {}; "
+                                      "such a read returns no records and its start offset",
+                                      future->to_json(), describe_current_exception()));
+      return;
+    }
+    if (!records.empty()) {
+      problems.add_record(table,
+                          fmt::format("read_table from an offset far in the future ({}) returned "
+                                      "{} record(s); a read after the newest data returns none",
+                                      future->to_json(), records.size()),
+                          records.front());
+    }
+  });
+  report(problems);
+  if (checked == 0 && problems.empty()) {
+    GTEST_SKIP() << (notes.empty() ? std::string("no incremental table")
+                                   : fmt::format("{}", fmt::join(notes, "; ")));
+  }
+  for (const std::string& note : notes) std::cout << "[  NOTE    ] " << note << "\n";
+}
+
+TEST_F(TestIncrementalRead, SnapshotTablesReturnTheSameRecordsOnEveryFullRead) {
+  const auto tables = tables_or_fail();
+  if (!tables) return;
+  ProblemList problems;
+  std::size_t checked = 0;
+  for_each_table(*tables, problems, [&](const std::string& table) {
+    const TableRead* read = readable_first_pass(table, problems);
+    if (read == nullptr || read->info->metadata.ingestion_type != IngestionType::kSnapshot) return;
+    ++checked;
+    if (!read->read.converged()) {
+      problems.add(table, "not checked: the first full read did not converge");
+      return;
+    }
+    const auto connector = make_connector();
+    const ConvergedRead second =
+        read_until_converged(*connector, table, Offset(), table_options(table),
+                             IngestionType::kSnapshot, suite_options().max_read_calls);
+    if (!second.converged()) {
+      problems.add(table, "the second full read: " + second.problem);
+      return;
+    }
+    // Records compare as canonical JSON (key order does not matter).
+    const auto canonical = [](const ReadRecord& record) {
+      return record.json ? record.json->dump() : *record.raw;
+    };
+    IdentityCounts first_counts;
+    IdentityCounts second_counts;
+    for (const ReadRecord& record : read->records) first_counts.add(canonical(record), record.raw);
+    const std::vector<ReadRecord> second_records = parse_records(second);
+    for (const ReadRecord& record : second_records) {
+      second_counts.add(canonical(record), record.raw);
+    }
+    std::size_t missing = 0;
+    std::size_t added = 0;
+    const std::string* sample = nullptr;
+    for (const auto& [identity, count] : first_counts.counts) {
+      if (const std::size_t n = second_counts.count(identity); n < count) {
+        missing += count - n;
+        if (sample == nullptr) sample = first_counts.sample[identity];
+      }
+    }
+    for (const auto& [identity, count] : second_counts.counts) {
+      if (const std::size_t n = first_counts.count(identity); n < count) {
+        added += count - n;
+        if (sample == nullptr) sample = second_counts.sample[identity];
+      }
+    }
+    if (sample != nullptr) {
+      problems.add_record(table,
+                          fmt::format("two full reads of the snapshot table differ: {} record(s) "
+                                      "of the first are not in the second, {} of the second are "
+                                      "not in the first",
+                                      missing, added),
+                          *sample);
+    }
+  });
+  report(problems);
+  if (checked == 0 && problems.empty()) GTEST_SKIP() << "no snapshot table";
+}
+
+// ---- TestReadTableDeletes -----------------------------------------------------------------------
+
+class TestReadTableDeletes : public ConformanceChecks {};
+
+TEST_F(TestReadTableDeletes, ReadConvergesWithinMaxReadCalls) {
+  const auto tables = tables_or_fail();
+  if (!tables) return;
+  const std::vector<std::string> deletes_tables =
+      tables_of_type(*tables, {IngestionType::kCdcWithDeletes});
+  if (deletes_tables.empty()) GTEST_SKIP() << "no table has ingestion type cdc_with_deletes";
+  ProblemList problems;
+  for_each_table(deletes_tables, problems, [&](const std::string& table) {
+    const TableRead& read = first_pass(table, ReadKind::kDeletes);
+    if (!read.info) {
+      problems.add(table, read.error);
+      return;
+    }
+    if (!read.read.converged()) problems.add(table, read.read.problem);
+    for (const ReadCall& call : read.read.calls) {
+      if (call.end == call.start && !call.records.empty()) {
+        problems.add_record(
+            table,
+            fmt::format("read_table_deletes(start={}) returned {} record(s) with the start "
+                        "offset unchanged as its end offset; they come again on every later run",
+                        excerpt(call.start.to_json(), 120), call.records.size()),
+            call.records.front());
+      }
+    }
+  });
+  report(problems);
+}
+
+TEST_F(TestReadTableDeletes, RecordsCarryPrimaryKeysAndCursor) {
+  const auto tables = tables_or_fail();
+  if (!tables) return;
+  const std::vector<std::string> deletes_tables =
+      tables_of_type(*tables, {IngestionType::kCdcWithDeletes});
+  if (deletes_tables.empty()) GTEST_SKIP() << "no table has ingestion type cdc_with_deletes";
+  ProblemList problems;
+  for_each_table(deletes_tables, problems, [&](const std::string& table) {
+    const TableRead* read = readable_first_pass(table, problems, ReadKind::kDeletes);
+    if (read == nullptr) return;
+    const TableMetadata& metadata = read->info->metadata;
+    std::vector<std::string> required = metadata.primary_keys;
+    if (metadata.cursor_field) required.push_back(*metadata.cursor_field);
+    for (const ReadRecord& record : read->records) {
+      if (!record.json || !record.json->is_object()) {
+        problems.add_record(table, "the deleted record is not a JSON object", *record.raw);
+        continue;
+      }
+      for (const std::string& path : required) {
+        const JsonValue* value = find_json_path(*record.json, path);
+        if (value == nullptr || value->is_null()) {
+          const bool is_key = std::find(metadata.primary_keys.begin(), metadata.primary_keys.end(),
+                                        path) != metadata.primary_keys.end();
+          problems.add_record(table,
+                              fmt::format("{} '{}' is {} in a deleted record",
+                                          is_key ? "primary key" : "cursor field", path,
+                                          value == nullptr ? "missing" : "null"),
+                              *record.raw);
+        }
+      }
+    }
+  });
+  report(problems);
+}
+
+// ---- TestInvalidTableName -----------------------------------------------------------------------
+
+class TestInvalidTableName : public ConformanceChecks {};
+
+TEST_F(TestInvalidTableName, EveryMethodThrowsUnknownTableError) {
+  const auto connector = connector_or_fail();
+  if (!connector) return;
+  const std::string table(kInvalidTable);
+  const Options options;
+  const std::vector<std::pair<std::string_view, std::function<void()>>> calls = {
+      {"get_table_schema", [&] { connector->get_table_schema(table, options); }},
+      {"read_table_metadata", [&] { connector->read_table_metadata(table, options); }},
+      {"read_table",
+       [&] {
+         ReadResult result = connector->read_table(table, Offset(), options);
+         drain(result.records);
+       }},
+      {"read_table_deletes",
+       [&] {
+         ReadResult result = connector->read_table_deletes(table, Offset(), options);
+         drain(result.records);
+       }},
+  };
+  ProblemList problems;
+  for (const auto& [method, call] : calls) {
+    try {
+      call();
+      problems.add(table, fmt::format("{} returned normally instead of throwing "
+                                      "lakeflow::UnknownTableError",
+                                      method));
+    } catch (const UnknownTableError& error) {
+      if (error.table() != table) {
+        problems.add(table, fmt::format("{} threw UnknownTableError naming table '{}'", method,
+                                        error.table()));
+      }
+    } catch (...) {
+      problems.add(table, fmt::format("{} threw {} instead of lakeflow::UnknownTableError; check "
+                                      "the table name first (LakeflowConnect::require_table does)",
+                                      method, describe_current_exception()));
+    }
+  }
+  report(problems);
+}
+
+// ---- TestWriteBack (last: it changes the source) ------------------------------------------------
+
+class TestWriteBack : public ConformanceChecks {
+ protected:
+  void SetUp() override {
+    if (!suite_options().write_back) {
+      GTEST_SKIP() << "the source is read-only for these tests (SuiteOptions::write_back unset)";
+    }
+    ConformanceChecks::SetUp();
+  }
+
+  std::unique_ptr<WriteBackUtils> utils_or_fail() const {
+    try {
+      std::unique_ptr<WriteBackUtils> utils = suite_options().write_back(connector_options());
+      if (!utils) ADD_FAILURE() << "SuiteOptions::write_back returned no WriteBackUtils";
+      return utils;
+    } catch (...) {
+      ADD_FAILURE() << "SuiteOptions::write_back threw " << describe_current_exception();
+      return nullptr;
+    }
+  }
+
+  enum class Write { kInsert, kUpdate };
+
+  // Reads `table` to convergence, writes two rows, and checks a fresh connector reading from the
+  // converged offset (snapshot: from `{}`) finds them.
+  void check_write(Write write, WriteBackUtils& utils, const std::string& table,
+                   ProblemList& problems) const {
+    const std::string_view verb = write == Write::kInsert ? "insert_rows" : "update_rows";
+    const std::string_view noun = write == Write::kInsert ? "inserted" : "updated";
+    const auto connector = make_connector();
+    const std::optional<TableInfo> info = table_info(*connector, table, problems);
+    if (!info) return;
+    const IngestionType type = info->metadata.ingestion_type;
+    const int max_calls = suite_options().max_read_calls;
+    const ConvergedRead before =
+        read_until_converged(*connector, table, Offset(), table_options(table), type, max_calls);
+    if (!before.converged()) {
+      problems.add(table, fmt::format("not checked: reading before {} did not converge: {}", verb,
+                                      before.problem));
+      return;
+    }
+    const Offset offset = type == IngestionType::kSnapshot ? Offset() : before.final_offset();
+    std::vector<JsonValue> rows;
+    try {
+      rows = write == Write::kInsert ? utils.insert_rows(table, 2) : utils.update_rows(table, 2);
+    } catch (...) {
+      problems.add(table,
+                   fmt::format("{}('{}', 2) threw {}", verb, table, describe_current_exception()));
+      return;
+    }
+    if (rows.size() != 2) {
+      problems.add(table,
+                   fmt::format("{}('{}', 2) returned {} row(s), not 2", verb, table, rows.size()));
+    }
+    const auto fresh = make_connector();
+    const ConvergedRead after =
+        read_until_converged(*fresh, table, offset, table_options(table), type, max_calls);
+    if (!after.converged()) {
+      problems.add(table, fmt::format("reading after {}: {}", verb, after.problem));
+      return;
+    }
+    const std::vector<ReadRecord> records = parse_records(after);
+    if (type == IngestionType::kSnapshot && write == Write::kInsert &&
+        after.record_count() != before.record_count() + rows.size()) {
+      problems.add(table, fmt::format("a full read after inserting {} row(s) returned {} "
+                                      "record(s); the read before returned {}",
+                                      rows.size(), after.record_count(), before.record_count()));
+    }
+    for (const JsonValue& row : rows) {
+      const bool found = std::any_of(records.begin(), records.end(), [&](const ReadRecord& r) {
+        return r.json && row_matches(row, *r.json);
+      });
+      if (!found) {
+        problems.add(table, fmt::format("the {} row {} is not among the {} record(s) a fresh "
+                                        "connector read from offset {} (the converged offset "
+                                        "before {})",
+                                        noun, excerpt(row.dump(), 200), records.size(),
+                                        excerpt(offset.to_json(), 200), verb));
+      }
+    }
+  }
+};
+
+TEST_F(TestWriteBack, ListedTablesAreTablesOfTheConnector) {
+  const auto utils = utils_or_fail();
+  if (!utils) return;
+  const auto tables = tables_or_fail();
+  if (!tables) return;
+  const std::vector<std::string> deletes_tables =
+      tables_of_type(*tables, {IngestionType::kCdcWithDeletes});
+  ProblemList problems;
+  const auto served = [&](const std::vector<std::string>& list) {
+    return [&list](const std::string& table) {
+      return std::find(list.begin(), list.end(), table) != list.end();
+    };
+  };
+  for (const std::string& table : utils->insertable_tables()) {
+    if (!served(*tables)(table)) {
+      problems.add(table, "insertable_tables() lists it, but list_tables() does not");
+    }
+  }
+  for (const std::string& table : utils->updatable_tables()) {
+    if (!served(*tables)(table)) {
+      problems.add(table, "updatable_tables() lists it, but list_tables() does not");
+    }
+  }
+  for (const std::string& table : utils->deletable_tables()) {
+    if (!served(deletes_tables)(table)) {
+      problems.add(table,
+                   "deletable_tables() lists it, but it is not a cdc_with_deletes table of "
+                   "list_tables()");
+    }
+  }
+  report(problems);
+}
+
+TEST_F(TestWriteBack, InsertedRowsAreReadFromTheOffsetBeforeTheInsert) {
+  const auto utils = utils_or_fail();
+  if (!utils) return;
+  const std::vector<std::string> tables = utils->insertable_tables();
+  if (tables.empty()) GTEST_SKIP() << "insertable_tables() is empty";
+  ProblemList problems;
+  for_each_table(tables, problems, [&](const std::string& table) {
+    check_write(Write::kInsert, *utils, table, problems);
+  });
+  report(problems);
+}
+
+TEST_F(TestWriteBack, UpdatedRowsAreReadFromTheOffsetBeforeTheUpdate) {
+  const auto utils = utils_or_fail();
+  if (!utils) return;
+  const std::vector<std::string> tables = utils->updatable_tables();
+  if (tables.empty()) GTEST_SKIP() << "updatable_tables() is empty";
+  ProblemList problems;
+  for_each_table(tables, problems, [&](const std::string& table) {
+    check_write(Write::kUpdate, *utils, table, problems);
+  });
+  report(problems);
+}
+
+TEST_F(TestWriteBack, DeletedRowsAreReadAsDeletes) {
+  const auto utils = utils_or_fail();
+  if (!utils) return;
+  const std::vector<std::string> tables = utils->deletable_tables();
+  if (tables.empty()) GTEST_SKIP() << "deletable_tables() is empty";
+  ProblemList problems;
+  for_each_table(tables, problems, [&](const std::string& table) {
+    const auto connector = make_connector();
+    const std::optional<TableInfo> info = table_info(*connector, table, problems);
+    if (!info) return;
+    const TableMetadata& metadata = info->metadata;
+    const int max_calls = suite_options().max_read_calls;
+    const ConvergedRead earlier =
+        read_until_converged(*connector, table, Offset(), table_options(table),
+                             metadata.ingestion_type, max_calls, ReadKind::kDeletes);
+    const Offset offset = earlier.converged() ? earlier.final_offset() : Offset();
+    std::vector<JsonValue> rows;
+    try {
+      rows = utils->delete_rows(table, 1);
+    } catch (...) {
+      problems.add(table, "delete_rows('" + table + "', 1) threw " + describe_current_exception());
+      return;
+    }
+    if (rows.size() != 1) {
+      problems.add(
+          table, fmt::format("delete_rows('{}', 1) returned {} row(s), not 1", table, rows.size()));
+    }
+    const auto fresh = make_connector();
+    const ConvergedRead after =
+        read_until_converged(*fresh, table, offset, table_options(table), metadata.ingestion_type,
+                             max_calls, ReadKind::kDeletes);
+    if (!after.converged()) {
+      problems.add(table, "reading deletes after delete_rows: " + after.problem);
+      return;
+    }
+    const std::vector<ReadRecord> records = parse_records(after);
+    for (const JsonValue& row : rows) {
+      // Deleted rows are found by their primary keys (the rest of a tombstone may be null).
+      JsonValue keys = JsonValue::Object{};
+      for (const std::string& key : metadata.primary_keys) {
+        if (const JsonValue* value = find_json_path(row, key)) keys[key] = *value;
+      }
+      const JsonValue& wanted = keys.as_object().empty() ? row : keys;
+      const bool found = std::any_of(records.begin(), records.end(), [&](const ReadRecord& r) {
+        return r.json && row_matches(wanted, *r.json);
+      });
+      if (!found) {
+        problems.add(table, fmt::format("the deleted row {} is not among the {} record(s) "
+                                        "read_table_deletes returned to a fresh connector from "
+                                        "offset {}",
+                                        excerpt(wanted.dump(), 200), records.size(),
+                                        excerpt(offset.to_json(), 200)));
+      }
+    }
+  });
+  report(problems);
+}
+
+}  // namespace
+}  // namespace lakeflow::testing

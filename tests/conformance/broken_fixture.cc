@@ -1,0 +1,389 @@
+// The "broken_fixture" connector and its write-back helper (see broken_fixture.h).
+#include "broken_fixture.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lakeflow/connector.h"
+#include "lakeflow/error.h"
+#include "lakeflow/json.h"
+#include "lakeflow/registry.h"
+
+namespace lakeflow::conformance_fixture {
+namespace {
+
+constexpr std::int64_t kPageSize = 2;
+
+// The source's mutable state, shared by every connector instance of the process (fresh connectors
+// must see what the write-back helper wrote).
+struct Account {
+  std::int64_t id;
+  std::string email;
+  std::int64_t tick;  // the logical time of its last change
+};
+struct Tombstone {
+  std::int64_t id;
+  std::int64_t tick;
+};
+struct Store {
+  std::int64_t clock = 10;
+  std::int64_t next_id = 4;
+  int next_sku = 3;
+  std::int64_t inventory_reads = 0;
+  std::vector<Account> accounts = {
+      {1, "ada@example.org", 1}, {2, "alan@example.org", 2}, {3, "grace@example.org", 3}};
+  std::vector<Tombstone> tombstones = {{100, 4}};
+  std::vector<std::pair<std::string, std::int64_t>> inventory = {{"sku-1", 5}, {"sku-2", 0}};
+};
+
+Store& store() {
+  static Store instance;
+  return instance;
+}
+
+// A UTC timestamp `tick` seconds after 2024-01-01T00:00:00Z (ticks stay below a day).
+std::string timestamp(std::int64_t tick) {
+  return fmt::format("2024-01-01T{:02}:{:02}:{:02}Z", tick / 3600, tick / 60 % 60, tick % 60);
+}
+
+std::string json_quoted(std::string_view s) {
+  std::string out;
+  append_json_string(out, s);
+  return out;
+}
+
+std::int64_t page_of(const Offset& offset) {
+  const JsonValue* page = offset.find("page");
+  return page != nullptr && page->is_int() ? page->as_int() : 0;
+}
+
+// Page n of `records` (kPageSize each) follows {"page": n}; {} is page 0. After the last page the
+// start offset comes back. `first_extra` adds that many records before the page (a planted
+// defect); `never_converge` moves the offset on even past the end (another).
+ReadResult read_pages(const std::vector<std::string>& records, const Offset& start,
+                      std::int64_t first_extra = 0, bool never_converge = false) {
+  const std::int64_t page = page_of(start);
+  const auto size = static_cast<std::int64_t>(records.size());
+  const std::int64_t begin = std::max<std::int64_t>(0, page * kPageSize - first_extra);
+  const std::int64_t end = std::min(size, page * kPageSize + kPageSize);
+  if (begin >= end && !never_converge) return {RecordStream(), start};
+  std::vector<std::string> slice;
+  for (std::int64_t i = begin; i < end; ++i) slice.push_back(records[static_cast<std::size_t>(i)]);
+  return {RecordStream::of(std::move(slice)), Offset(JsonValue::Object{{"page", page + 1}})};
+}
+
+class BrokenFixture : public LakeflowConnect {
+ public:
+  explicit BrokenFixture(const Options& options)
+      : LakeflowConnect(options), defects_(options.get_enum("defects", {"none", "all"}) == "all") {}
+
+  std::vector<std::string> list_tables() override {
+    std::vector<std::string> tables = {"customers", "orders", "events",    "ledger",
+                                       "people",    "audit",  "inventory", "empty_feed",
+                                       "accounts",  "archive"};
+    if (defects_) tables.insert(tables.begin() + 1, "customers");
+    return tables;
+  }
+
+  StructType get_table_schema(std::string_view table, const Options& /*options*/) override {
+    check(table);
+    if (table == "customers") {
+      std::vector<StructField> fields = {{"id", DataType::Long(), false},
+                                         {"name", DataType::String()},
+                                         {"score", DataType::Integer()}};
+      if (defects_) fields.emplace_back("age", DataType::Integer());
+      fields.emplace_back("updated_at", DataType::Timestamp());
+      return StructType(std::move(fields));
+    }
+    if (table == "orders") {
+      return StructType{{"order_id", DataType::Long(), false},
+                        {"items", DataType::Array(StructType{{"sku", DataType::String()},
+                                                             {"qty", DataType::Long()}})},
+                        {"updated_at", DataType::Timestamp()}};
+    }
+    if (table == "events")
+      return StructType{{"seq", DataType::Long()}, {"kind", DataType::String()}};
+    if (table == "ledger") {
+      return StructType{{"entry_id", DataType::Long(), false},
+                        {"amount", DataType::Double()},
+                        {"posted_at", DataType::Timestamp()}};
+    }
+    if (table == "people") {
+      return StructType{{"id", DataType::Long()},
+                        {"name", DataType::String()},
+                        {"nickname", DataType::String()},
+                        {"updated_at", DataType::Timestamp()}};
+    }
+    if (table == "audit") {
+      return StructType{{"at", DataType::Timestamp()}, {"action", DataType::String()}};
+    }
+    if (table == "inventory") {
+      return StructType{{"sku", DataType::String(), false},
+                        {"qty", DataType::Long()},
+                        {"read_no", DataType::Long()}};
+    }
+    if (table == "empty_feed") {
+      return StructType{{"id", DataType::Long()}, {"ts", DataType::Timestamp()}};
+    }
+    if (table == "accounts") {
+      return StructType{{"id", DataType::Long(), false},
+                        {"email", DataType::String()},
+                        {"updated_at", DataType::Timestamp()}};
+    }
+    return StructType{{"id", DataType::Long(), false},
+                      {"note", DataType::String()},
+                      {"updated_at", DataType::Timestamp()}};
+  }
+
+  TableMetadata read_table_metadata(std::string_view table, const Options& /*options*/) override {
+    check(table);
+    if (table == "customers" || table == "people") {
+      return {{"id"}, "updated_at", IngestionType::kCdc};
+    }
+    if (table == "orders") {
+      if (defects_) return {{"order_id"}, std::nullopt, IngestionType::kCdc};
+      return {{"order_id"}, "updated_at", IngestionType::kCdc};
+    }
+    if (table == "events") return {{}, std::nullopt, IngestionType::kAppend};
+    if (table == "ledger") return {{"entry_id"}, "posted_at", IngestionType::kAppend};
+    if (table == "audit") return {{}, "at", IngestionType::kAppend};
+    if (table == "inventory") return {{"sku"}, std::nullopt, IngestionType::kSnapshot};
+    if (table == "empty_feed") return {{"id"}, "ts", IngestionType::kCdc};
+    return {{"id"}, "updated_at", IngestionType::kCdcWithDeletes};  // accounts, archive
+  }
+
+  ReadResult read_table(std::string_view table, const Offset& start,
+                        const Options& /*options*/) override {
+    check(table);
+    const bool first_call = first_call_;
+    first_call_ = false;
+    if (table == "customers") {
+      std::vector<std::string> records;
+      for (int i = 1; i <= 4; ++i) {
+        records.push_back(
+            fmt::format(R"({{"id":{},"name":"customer {}","score":{},{}"updated_at":"{}"}})", i, i,
+                        i * 10, defects_ ? fmt::format(R"("age":{},)", 20 + i) : "", timestamp(i)));
+      }
+      return read_pages(records, start);
+    }
+    if (table == "orders") {
+      std::vector<std::string> records;
+      for (int i = 1; i <= 3; ++i) {
+        records.push_back(fmt::format(
+            R"({{"order_id":{},"items":[{{"sku":"sku-{}","qty":{}}}],"updated_at":"{}"}})", i, i, i,
+            timestamp(i)));
+      }
+      return read_pages(records, start);
+    }
+    if (table == "events") {
+      return read_pages({R"({"seq":1,"kind":"open"})", R"({"seq":2,"kind":"click"})",
+                         R"({"seq":3,"kind":"click"})", R"({"seq":4,"kind":"close"})"},
+                        start, 0, /*never_converge=*/defects_);
+    }
+    if (table == "ledger") {
+      std::vector<std::string> records;
+      for (int i = 1; i <= 5; ++i) {
+        records.push_back(
+            fmt::format(R"({{"entry_id":{},"amount":{}.5,"posted_at":"{}"}})", i, i, timestamp(i)));
+      }
+      // The defect: a "lookback" of one record on the first call of every connector instance.
+      return read_pages(records, start, defects_ && first_call && !start.empty() ? 1 : 0);
+    }
+    if (table == "people") return read_pages(people(), start);
+    if (table == "audit") return read_audit(start);
+    if (table == "inventory") return read_inventory();
+    if (table == "empty_feed") {
+      if (defects_) return {RecordStream(), Offset::null()};
+      return read_pages({fmt::format(R"({{"id":1,"ts":"{}"}})", timestamp(1))}, start);
+    }
+    if (table == "accounts") return read_accounts(start);
+    std::vector<std::string> records;
+    for (int i = 1; i <= 2; ++i) {
+      records.push_back(
+          fmt::format(R"({{"id":{},"note":"note {}","updated_at":"{}"}})", i, i, timestamp(i)));
+    }
+    return read_pages(records, start);
+  }
+
+  ReadResult read_table_deletes(std::string_view table, const Offset& start,
+                                const Options& options) override {
+    check(table);
+    if (table == "accounts") return read_tombstones(start);
+    if (table == "archive" && !defects_) {
+      return read_pages({fmt::format(R"({{"id":9,"updated_at":"{}"}})", timestamp(9))}, start);
+    }
+    return LakeflowConnect::read_table_deletes(table, start, options);
+  }
+
+ private:
+  void check(std::string_view table) {
+    if (!defects_) {
+      require_table(table);
+      return;
+    }
+    const std::vector<std::string> tables = list_tables();
+    if (std::find(tables.begin(), tables.end(), table) == tables.end()) {
+      throw std::runtime_error(fmt::format("no table {}", table));  // the planted defect
+    }
+  }
+
+  std::vector<std::string> people() const {
+    if (!defects_) {
+      return {fmt::format(R"({{"id":1,"name":"Ada","nickname":"ada","updated_at":"{}"}})",
+                          timestamp(1)),
+              fmt::format(R"({{"id":2,"name":"Alan","nickname":null,"updated_at":"{}"}})",
+                          timestamp(2)),
+              fmt::format(R"({{"id":3,"name":"Grace","updated_at":"{}"}})", timestamp(3))};
+    }
+    return {
+        fmt::format(R"({{"id":1,"name":"Ada","nickname":null,"updated_at":"{}"}})", timestamp(1)),
+        fmt::format(R"({{"id":null,"name":"Nobody","updated_at":"{}"}})", timestamp(2)),
+        R"({"id":null,"name":null,"nickname":null,"updated_at":null})",
+        R"({"id":4,"name":"Edsger","updated_at":"not a time"})"};
+  }
+
+  // Everything after {"since": <timestamp>} in one call.
+  ReadResult read_audit(const Offset& start) const {
+    const std::vector<std::pair<std::string, std::string>> rows = {
+        {timestamp(1), "login"}, {timestamp(2), "export"}, {timestamp(3), "logout"}};
+    const JsonValue* since_value = start.find("since");
+    std::string since =
+        since_value != nullptr && since_value->is_string() ? since_value->as_string() : "";
+    if (defects_ && since > rows.back().first) since.clear();  // the defect: "wraps around"
+    std::vector<std::string> records;
+    std::string newest;
+    for (const auto& [at, action] : rows) {
+      if (at <= since) continue;
+      records.push_back(fmt::format(R"({{"at":"{}","action":"{}"}})", at, action));
+      newest = at;
+    }
+    if (records.empty()) return {RecordStream(), start};
+    return {RecordStream::of(std::move(records)), Offset(JsonValue::Object{{"since", newest}})};
+  }
+
+  ReadResult read_inventory() const {
+    Store& s = store();
+    const std::int64_t read_no = defects_ ? ++s.inventory_reads : 1;
+    std::vector<std::string> records;
+    for (const auto& [sku, qty] : s.inventory) {
+      records.push_back(
+          fmt::format(R"({{"sku":{},"qty":{},"read_no":{}}})", json_quoted(sku), qty, read_no));
+    }
+    return {RecordStream::of(std::move(records)), Offset::null()};
+  }
+
+  // Two changes per call after {"cursor": <timestamp>}, in cursor order.
+  ReadResult read_accounts(const Offset& start) const {
+    std::vector<Account> rows = store().accounts;
+    std::sort(rows.begin(), rows.end(),
+              [](const Account& a, const Account& b) { return a.tick < b.tick; });
+    const JsonValue* cursor = start.find("cursor");
+    const std::string since = cursor != nullptr && cursor->is_string() ? cursor->as_string() : "";
+    std::vector<std::string> records;
+    std::string last;
+    for (const Account& row : rows) {
+      if (timestamp(row.tick) <= since) continue;
+      if (records.size() == static_cast<std::size_t>(kPageSize)) break;
+      last = timestamp(row.tick);
+      records.push_back(fmt::format(R"({{"id":{},"email":{},"updated_at":"{}"}})", row.id,
+                                    json_quoted(row.email), last));
+    }
+    if (records.empty()) return {RecordStream(), start};
+    return {RecordStream::of(std::move(records)), Offset(JsonValue::Object{{"cursor", last}})};
+  }
+
+  ReadResult read_tombstones(const Offset& start) const {
+    const JsonValue* cursor = start.find("cursor");
+    const std::string since = cursor != nullptr && cursor->is_string() ? cursor->as_string() : "";
+    std::vector<std::string> records;
+    std::string last;
+    for (const Tombstone& row : store().tombstones) {
+      if (timestamp(row.tick) <= since) continue;
+      last = timestamp(row.tick);
+      records.push_back(defects_ ? fmt::format(R"({{"id":{}}})", row.id)
+                                 : fmt::format(R"({{"id":{},"updated_at":"{}"}})", row.id, last));
+    }
+    if (records.empty()) return {RecordStream(), start};
+    return {RecordStream::of(std::move(records)), Offset(JsonValue::Object{{"cursor", last}})};
+  }
+
+  bool defects_;
+  bool first_call_ = true;
+};
+
+LAKEFLOW_REGISTER_CONNECTOR("broken_fixture", BrokenFixture,
+                            "Test-only connector with planted protocol defects");
+
+class FixtureWriteBack : public testing::WriteBackUtils {
+ public:
+  explicit FixtureWriteBack(bool defects) : defects_(defects) {}
+
+  std::vector<std::string> insertable_tables() override { return {"accounts", "inventory"}; }
+  std::vector<std::string> updatable_tables() override { return {"accounts"}; }
+  std::vector<std::string> deletable_tables() override {
+    if (defects_) return {"accounts", "customers"};
+    return {"accounts"};
+  }
+
+  std::vector<JsonValue> insert_rows(std::string_view table, int n) override {
+    Store& s = store();
+    std::vector<JsonValue> rows;
+    for (int i = 0; i < n; ++i) {
+      if (table == "inventory") {
+        const std::string sku = fmt::format("sku-{}", s.next_sku++);
+        s.inventory.emplace_back(sku, 7);
+        rows.push_back(JsonValue::Object{{"sku", sku}, {"qty", 7}});
+      } else {
+        const std::int64_t id = s.next_id++;
+        const std::string email = fmt::format("user{}@example.org", id);
+        s.accounts.push_back({id, email, ++s.clock});
+        rows.push_back(JsonValue::Object{{"id", id}, {"email", email}});
+      }
+    }
+    return rows;
+  }
+
+  std::vector<JsonValue> update_rows(std::string_view /*table*/, int n) override {
+    Store& s = store();
+    std::vector<JsonValue> rows;
+    for (int i = 0; i < n && i < static_cast<int>(s.accounts.size()); ++i) {
+      Account& account = s.accounts[static_cast<std::size_t>(i)];
+      account.email = fmt::format("changed{}@example.org", ++s.clock);
+      if (!defects_) account.tick = s.clock;  // the defect: the change does not move the cursor
+      rows.push_back(JsonValue::Object{{"id", account.id}, {"email", account.email}});
+    }
+    return rows;
+  }
+
+  std::vector<JsonValue> delete_rows(std::string_view table, int n) override {
+    if (table != "accounts") {
+      throw std::invalid_argument(fmt::format("broken_fixture: cannot delete from {}", table));
+    }
+    Store& s = store();
+    std::vector<JsonValue> rows;
+    for (int i = 0; i < n && !s.accounts.empty(); ++i) {
+      const Account account = s.accounts.back();
+      s.accounts.pop_back();
+      s.tombstones.push_back({account.id, ++s.clock});
+      rows.push_back(JsonValue::Object{{"id", account.id}});
+    }
+    return rows;
+  }
+
+ private:
+  bool defects_;
+};
+
+}  // namespace
+
+std::unique_ptr<testing::WriteBackUtils> make_write_back(const Options& options) {
+  return std::make_unique<FixtureWriteBack>(options.get_enum("defects", {"none", "all"}) == "all");
+}
+
+}  // namespace lakeflow::conformance_fixture
