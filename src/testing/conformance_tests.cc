@@ -810,6 +810,69 @@ TEST_F(TestIncrementalRead, ResumingFromAReturnedOffsetDeliversExactlyTheRecords
   }
 }
 
+// The batch limit must never skip or repeat a record: records that share one cursor value (a bulk
+// load stamps many alike) are where a cursor-only offset loses rows. The first pass reads with the
+// configured table options (small max_records_per_batch in dev_table_config.json); this compares it
+// with a read at the connector's default batch limit, which cuts elsewhere (or nowhere).
+TEST_F(TestIncrementalRead, ConfiguredBatchesDeliverTheSameRecordsAsTheDefaultBatchLimit) {
+  const auto tables = tables_or_fail();
+  if (!tables) return;
+  ProblemList problems;
+  for_each_table(*tables, problems, [&](const std::string& table) {
+    const TableRead* read = readable_first_pass(table, problems);
+    if (read == nullptr || !is_incremental(read->info->metadata.ingestion_type)) return;
+    if (!read->read.converged()) return;  // reported by ReadConvergesWithinMaxReadCalls
+    const TableMetadata& metadata = read->info->metadata;
+    IdentityCounts small;
+    for (const ReadRecord& record : read->records) small.add(identity_of(record, metadata), record.raw);
+
+    Options defaults = table_options(table);
+    if (!defaults.erase("max_records_per_batch")) return;  // both reads would be the same
+    const auto connector = make_connector();
+    const ConvergedRead large = read_until_converged(*connector, table, Offset(), defaults,
+                                                     metadata.ingestion_type,
+                                                     suite_options().max_read_calls);
+    if (!large.converged()) {
+      problems.add(table, "a read with the default max_records_per_batch: " + large.problem);
+      return;
+    }
+    IdentityCounts whole;
+    const std::vector<ReadRecord> large_records = parse_records(large);
+    for (const ReadRecord& record : large_records) whole.add(identity_of(record, metadata), record.raw);
+    std::size_t skipped = 0;
+    std::size_t repeated = 0;
+    const std::string* skipped_sample = nullptr;
+    const std::string* repeated_sample = nullptr;
+    for (const auto& [identity, count] : whole.counts) {
+      const std::size_t got = small.count(identity);
+      if (got >= count) continue;
+      skipped += count - got;
+      if (skipped_sample == nullptr) skipped_sample = whole.sample[identity];
+    }
+    for (const auto& [identity, count] : small.counts) {
+      const std::size_t expected = whole.count(identity);
+      if (count <= expected) continue;
+      repeated += count - expected;
+      if (repeated_sample == nullptr) repeated_sample = small.sample[identity];
+    }
+    if (skipped != 0) {
+      problems.add_record(table,
+                          fmt::format("reading in the configured batches skipped {} record(s) that "
+                                      "a read with the default batch limit delivers",
+                                      skipped),
+                          *skipped_sample);
+    }
+    if (repeated != 0) {
+      problems.add_record(table,
+                          fmt::format("reading in the configured batches delivered {} record(s) "
+                                      "more often than a read with the default batch limit",
+                                      repeated),
+                          *repeated_sample);
+    }
+  });
+  report(problems);
+}
+
 TEST_F(TestIncrementalRead, OffsetFromTheFutureReturnsNoRecords) {
   const auto tables = tables_or_fail();
   if (!tables) return;
