@@ -5,8 +5,8 @@
 //   long [l] int64 · integer [i] int32 · short [s] int16 · byte [c] int8 · double [g] · float [f]
 //   decimal(p,s) [d:p,s] 128-bit little-endian two's complement · boolean [b] bit-packed
 //   date [tdD] int32 days since 1970-01-01 · timestamp [tsu:UTC] int64 µs since the epoch, UTC
-//   timestamp_ntz [tsu:] int64 µs of wall-clock time · string [u] / binary [z] int32 offsets + bytes
-//   variant [u, extension arrow.json] compact JSON text · array [+l] int32 offsets + child
+//   timestamp_ntz [tsu:] int64 µs of wall-clock time · string [u] / binary [z] int32 offsets +
+//   bytes variant [u, extension arrow.json] compact JSON text · array [+l] int32 offsets + child
 //   map [+m] int32 offsets + child struct `entries` {key, value} · struct [+s] children
 // Every column has a validity bitmap (LSB first, 1 = valid). Buffers are 64-byte aligned.
 #pragma once
@@ -84,18 +84,21 @@ class Column {
   bool is_valid(std::size_t i) const { return (validity_.data()[i >> 3] >> (i & 7)) & 1; }
   const std::uint8_t* validity_bits() const { return validity_.data(); }
 
-  // Fixed-width values (long/timestamp: int64_t, integer/date: int32_t, short: int16_t, byte: int8_t,
-  // double, float, decimal: Int128). Unspecified for null slots.
+  // Fixed-width values (long/timestamp: int64_t, integer/date: int32_t, short: int16_t, byte:
+  // int8_t, double, float, decimal: Int128). Unspecified for null slots.
   template <typename T>
   const T* values() const {
     return reinterpret_cast<const T*>(values_.data());
   }
   bool bool_value(std::size_t i) const { return (values_.data()[i >> 3] >> (i & 7)) & 1; }
   // string/binary/variant/array/map: element i spans [offsets()[i], offsets()[i+1]).
-  const std::int32_t* offsets() const { return reinterpret_cast<const std::int32_t*>(offsets_.data()); }
+  const std::int32_t* offsets() const {
+    return reinterpret_cast<const std::int32_t*>(offsets_.data());
+  }
   std::string_view string_value(std::size_t i) const {
     const std::int32_t* o = offsets();
-    return {reinterpret_cast<const char*>(values_.data()) + o[i], static_cast<std::size_t>(o[i + 1] - o[i])};
+    return {reinterpret_cast<const char*>(values_.data()) + o[i],
+            static_cast<std::size_t>(o[i + 1] - o[i])};
   }
   // struct: one child per field; array: the element column; map: the `entries` struct column.
   std::size_t num_children() const { return children_.size(); }

@@ -8,16 +8,17 @@
 //   does not serve. Nothing else is done for an unknown table.
 // * `get_table_schema()` returns the Spark SQL schema of the table. Prefer LongType over
 //   IntegerType and StructType over MapType.
-// * `read_table_metadata()` returns primary keys, cursor field and ingestion type. Non-append tables
+// * `read_table_metadata()` returns primary keys, cursor field and ingestion type. Non-append
+// tables
 //   need primary keys; cdc and cdc_with_deletes tables need a cursor field. Both may be dotted
 //   paths into structs (`meta.lastUpdated`). See `validate_table_metadata`.
 // * `read_table(table, start, options)` returns the records after `start` and the end offset.
 //   The framework calls it repeatedly, passing each end offset back as the next start, and stops
 //   when the end offset equals the start offset: a connector with nothing new returns `start`
-//   unchanged. The first call of the first run gets the empty offset `{}`. Offsets are compared only
-//   for equality, never ordered. A snapshot table may return a null end offset to say "the whole
-//   table was read in this one call". Reads must terminate: cap incremental reads at the time the
-//   connector was constructed, and honour the table option `max_records_per_batch`.
+//   unchanged. The first call of the first run gets the empty offset `{}`. Offsets are compared
+//   only for equality, never ordered. A snapshot table may return a null end offset to say "the
+//   whole table was read in this one call". Reads must terminate: cap incremental reads at the time
+//   the connector was constructed, and honour the table option `max_records_per_batch`.
 // * Records are raw JSON objects exactly as the source gave them (or as the connector built them).
 //   A connector never converts values to the schema: the framework does, once.
 // * `end` is read by the framework only after `records` is drained.
@@ -84,7 +85,8 @@ class LakeflowConnect {
 
   virtual std::vector<std::string> list_tables() = 0;
   virtual StructType get_table_schema(std::string_view table, const Options& table_options) = 0;
-  virtual TableMetadata read_table_metadata(std::string_view table, const Options& table_options) = 0;
+  virtual TableMetadata read_table_metadata(std::string_view table,
+                                            const Options& table_options) = 0;
   virtual ReadResult read_table(std::string_view table, const Offset& start,
                                 const Options& table_options) = 0;
   // Default: throws NotImplementedError (after checking the table name). Connectors with

@@ -1,8 +1,8 @@
 // Errors raised by the SDK, connectors and the framework.
 //
-// Every error a user can cause is a `lakeflow::Error` carrying an `ErrorCode` and a message that names
-// what is wrong (option, table, field path, value) and what to do about it. Errors are thrown at API
-// edges and never swallowed. The CLI maps codes to exit statuses (see `exit_status`).
+// Every error a user can cause is a `lakeflow::Error` carrying an `ErrorCode` and a message that
+// names what is wrong (option, table, field path, value) and what to do about it. Errors are thrown
+// at API edges and never swallowed. The CLI maps codes to exit statuses (see `exit_status`).
 #pragma once
 
 #include <cstdint>
@@ -31,7 +31,8 @@ int exit_status(ErrorCode code);
 
 class Error : public std::runtime_error {
  public:
-  Error(ErrorCode code, std::string message) : std::runtime_error(std::move(message)), code_(code) {}
+  Error(ErrorCode code, std::string message)
+      : std::runtime_error(std::move(message)), code_(code) {}
   ErrorCode code() const { return code_; }
 
  private:

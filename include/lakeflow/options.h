@@ -23,7 +23,8 @@ class Options {
   using Map = std::map<std::string, std::string, std::less<>>;
 
   Options() = default;
-  Options(std::initializer_list<std::pair<const std::string, std::string>> values) : values_(values) {}
+  Options(std::initializer_list<std::pair<const std::string, std::string>> values)
+      : values_(values) {}
   explicit Options(Map values) : values_(std::move(values)) {}
 
   // Reads a flat JSON object of options (`{"base_url": "...", "page_size": 100}`); numbers and
@@ -46,7 +47,8 @@ class Options {
   std::string get_string(std::string_view key, std::string_view default_value) const;
 
   // Integers in [min, max] (decimal, optional sign).
-  std::int64_t get_int(std::string_view key, std::int64_t min = std::numeric_limits<std::int64_t>::min(),
+  std::int64_t get_int(std::string_view key,
+                       std::int64_t min = std::numeric_limits<std::int64_t>::min(),
                        std::int64_t max = std::numeric_limits<std::int64_t>::max()) const;
   std::int64_t get_int(std::string_view key, std::int64_t default_value, std::int64_t min,
                        std::int64_t max) const;
@@ -68,7 +70,8 @@ class Options {
   // Comma-separated list, items trimmed, empty items dropped. A value starting with `[` is read as
   // a JSON array of strings.
   std::vector<std::string> get_list(std::string_view key) const;
-  std::vector<std::string> get_list(std::string_view key, std::vector<std::string> default_value) const;
+  std::vector<std::string> get_list(std::string_view key,
+                                    std::vector<std::string> default_value) const;
 
   friend bool operator==(const Options& a, const Options& b) { return a.values_ == b.values_; }
 

@@ -62,8 +62,8 @@ class RecordConverter {
   // An empty batch with this converter's schema.
   ColumnBatch make_batch() const;
 
-  // Appends one row per good record of `records` to `out` (made by make_batch()). In kFail mode a bad
-  // record throws ConversionError and `out` is restored to what it held before this call. In
+  // Appends one row per good record of `records` to `out` (made by make_batch()). In kFail mode a
+  // bad record throws ConversionError and `out` is restored to what it held before this call. In
   // kQuarantine mode bad records are added to `bad_records()` and skipped; nothing of them is left
   // in `out`. Returns the number of rows appended.
   std::size_t convert(const RecordBatch& records, ColumnBatch& out);
@@ -74,7 +74,8 @@ class RecordConverter {
   std::size_t records_seen() const { return records_seen_; }
 
   // The simdjson kernels the converter runs on, e.g. "haswell (stage 1: icelake)": the on-demand
-  // kernel compiled in for the CPU baseline, then the structural-indexing kernel chosen at run time.
+  // kernel compiled in for the CPU baseline, then the structural-indexing kernel chosen at run
+  // time.
   static std::string active_kernel();
 
  private:

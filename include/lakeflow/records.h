@@ -1,10 +1,10 @@
 // Records as a connector returns them: raw JSON text, never converted to the table's schema.
 //
 // A RecordBatch owns the bytes its records live in. The fast path adopts one response buffer (an
-// HTTP body, a file chunk) and adds each record as a view into it (e.g. every `entry[].resource` of a
-// FHIR Bundle page), so no record is copied. Connectors that build records (database rows) append
-// owned JSON text instead. Every record is followed by at least `kPadding` readable bytes, which lets
-// the converter parse it in place with simdjson.
+// HTTP body, a file chunk) and adds each record as a view into it (e.g. every `entry[].resource` of
+// a FHIR Bundle page), so no record is copied. Connectors that build records (database rows) append
+// owned JSON text instead. Every record is followed by at least `kPadding` readable bytes, which
+// lets the converter parse it in place with simdjson.
 //
 // A RecordStream is a pull-based sequence of batches; the framework drains it with `next`.
 #pragma once

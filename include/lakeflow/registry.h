@@ -47,8 +47,8 @@ struct ConnectorRegistrar {
 
 }  // namespace lakeflow
 
-#define LAKEFLOW_REGISTER_CONNECTOR(name, Class, description)                                    \
-  static const ::lakeflow::ConnectorRegistrar lakeflow_registrar_##Class(                        \
-      name, description, [](const ::lakeflow::Options& options) {                               \
-        return std::unique_ptr<::lakeflow::LakeflowConnect>(std::make_unique<Class>(options));   \
+#define LAKEFLOW_REGISTER_CONNECTOR(name, Class, description)                                  \
+  static const ::lakeflow::ConnectorRegistrar lakeflow_registrar_##Class(                      \
+      name, description, [](const ::lakeflow::Options& options) {                              \
+        return std::unique_ptr<::lakeflow::LakeflowConnect>(std::make_unique<Class>(options)); \
       })

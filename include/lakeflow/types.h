@@ -48,7 +48,8 @@ class DataType {
   static DataType Byte();
   static DataType Double();
   static DataType Float();
-  static DataType Decimal(int precision = 10, int scale = 0);  // 1 <= precision <= 38, 0 <= scale <= precision
+  static DataType Decimal(int precision = 10,
+                          int scale = 0);  // 1 <= precision <= 38, 0 <= scale <= precision
   static DataType String();
   static DataType Boolean();
   static DataType Date();

@@ -404,7 +404,8 @@ void release_schema(ArrowSchema* schema) {
 }
 
 // Arrow's metadata encoding: int32 count, then per pair int32 length + bytes for key and value.
-std::string encode_metadata(std::initializer_list<std::pair<std::string_view, std::string_view>> kv) {
+std::string encode_metadata(
+    std::initializer_list<std::pair<std::string_view, std::string_view>> kv) {
   std::string out;
   auto put_int = [&out](std::int32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); };
   put_int(static_cast<std::int32_t>(kv.size()));
@@ -422,8 +423,8 @@ void export_schema(const DataType& type, std::string_view name, bool nullable, A
   priv->format = arrow_format(type);
   priv->name = std::string(name);
   if (type.id() == TypeId::kVariant) {
-    priv->metadata = encode_metadata({{"ARROW:extension:name", "arrow.json"},
-                                      {"ARROW:extension:metadata", ""}});
+    priv->metadata =
+        encode_metadata({{"ARROW:extension:name", "arrow.json"}, {"ARROW:extension:metadata", ""}});
   }
   std::vector<std::pair<DataType, std::pair<std::string, bool>>> children;
   if (type.id() == TypeId::kStruct) {
@@ -431,9 +432,10 @@ void export_schema(const DataType& type, std::string_view name, bool nullable, A
   } else if (type.id() == TypeId::kArray) {
     children.push_back({type.element_type(), {"element", type.contains_null()}});
   } else if (type.id() == TypeId::kMap) {
-    children.push_back({StructType{StructField("key", type.key_type(), false),
-                                   StructField("value", type.value_type(), type.value_contains_null())},
-                        {"entries", false}});
+    children.push_back(
+        {StructType{StructField("key", type.key_type(), false),
+                    StructField("value", type.value_type(), type.value_contains_null())},
+         {"entries", false}});
   }
   priv->child_structs.resize(children.size());
   for (std::size_t i = 0; i < children.size(); ++i) {

@@ -20,9 +20,10 @@ ColumnBatch convert(const StructType& schema, const std::vector<std::string>& re
 }
 
 TEST(ColumnBatch, LayoutFollowsArrow) {
-  StructType schema{StructField("id", DataType::Long()), StructField("tags", DataType::Array(DataType::String()))};
-  ColumnBatch batch = convert(schema, {R"({"id":1,"tags":["a","bc"]})", R"({"id":null,"tags":null})",
-                                       R"({"id":3,"tags":["d"]})"});
+  StructType schema{StructField("id", DataType::Long()),
+                    StructField("tags", DataType::Array(DataType::String()))};
+  ColumnBatch batch = convert(schema, {R"({"id":1,"tags":["a","bc"]})",
+                                       R"({"id":null,"tags":null})", R"({"id":3,"tags":["d"]})"});
   const Column& id = batch.column(0);
   EXPECT_EQ(id.length(), 3u);
   EXPECT_EQ(id.null_count(), 1u);
@@ -39,7 +40,8 @@ TEST(ColumnBatch, LayoutFollowsArrow) {
 }
 
 TEST(ColumnBatch, TruncateRestoresNestedState) {
-  StructType schema{StructField("m", DataType::Map(DataType::String(), DataType::Array(DataType::Long())))};
+  StructType schema{
+      StructField("m", DataType::Map(DataType::String(), DataType::Array(DataType::Long())))};
   ColumnBatch batch = convert(schema, {R"({"m":{"a":[1,2]}})", R"({"m":{"b":[3],"c":null}})"});
   batch.root().truncate(1);
   EXPECT_EQ(batch.num_rows(), 1u);
@@ -49,12 +51,15 @@ TEST(ColumnBatch, TruncateRestoresNestedState) {
 }
 
 TEST(ColumnBatch, ExportsArrowCDataInterface) {
-  StructType schema{StructField("id", DataType::Long(), false), StructField("amount", DataType::Decimal(10, 2)),
+  StructType schema{StructField("id", DataType::Long(), false),
+                    StructField("amount", DataType::Decimal(10, 2)),
                     StructField("at", DataType::Timestamp()),
                     StructField("attrs", DataType::Map(DataType::String(), DataType::Boolean())),
                     StructField("doc", DataType::Variant())};
-  ColumnBatch batch = convert(schema, {R"({"id":1,"amount":"1.50","at":"2024-01-01T00:00:00Z","attrs":{"x":true},"doc":[1]})",
-                                       R"({"id":2})"});
+  ColumnBatch batch = convert(
+      schema,
+      {R"({"id":1,"amount":"1.50","at":"2024-01-01T00:00:00Z","attrs":{"x":true},"doc":[1]})",
+       R"({"id":2})"});
   ArrowSchema s;
   ArrowArray a;
   batch.export_to(&s, &a);
@@ -94,7 +99,8 @@ TEST(ColumnBatch, ExportsArrowCDataInterface) {
   more.append(R"({"id":5})");
   RecordConverter converter(schema, "t");
   converter.convert(more, batch);
-  EXPECT_EQ(batch.row_json(0), "{\"id\":5,\"amount\":null,\"at\":null,\"attrs\":null,\"doc\":null}");
+  EXPECT_EQ(batch.row_json(0),
+            "{\"id\":5,\"amount\":null,\"at\":null,\"attrs\":null,\"doc\":null}");
 }
 
 }  // namespace

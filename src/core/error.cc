@@ -55,22 +55,24 @@ UnknownTableError::UnknownTableError(std::string_view table, std::string_view co
 
 UnknownTableError::UnknownTableError(std::string_view table,
                                      const std::vector<std::string>& served_tables)
-    : Error(ErrorCode::kUnknownTable, [&] {
-        if (served_tables.empty()) {
-          return fmt::format("unknown table '{}'; this connector serves no tables", table);
-        }
-        constexpr std::size_t kMaxListed = 30;
-        std::string list;
-        for (std::size_t i = 0; i < served_tables.size() && i < kMaxListed; ++i) {
-          if (i > 0) list += ", ";
-          list += served_tables[i];
-        }
-        if (served_tables.size() > kMaxListed) {
-          list += fmt::format(", ... ({} more)", served_tables.size() - kMaxListed);
-        }
-        return fmt::format("unknown table '{}'; this connector serves: {} (names are case-sensitive)",
-                           table, list);
-      }()),
+    : Error(ErrorCode::kUnknownTable,
+            [&] {
+              if (served_tables.empty()) {
+                return fmt::format("unknown table '{}'; this connector serves no tables", table);
+              }
+              constexpr std::size_t kMaxListed = 30;
+              std::string list;
+              for (std::size_t i = 0; i < served_tables.size() && i < kMaxListed; ++i) {
+                if (i > 0) list += ", ";
+                list += served_tables[i];
+              }
+              if (served_tables.size() > kMaxListed) {
+                list += fmt::format(", ... ({} more)", served_tables.size() - kMaxListed);
+              }
+              return fmt::format(
+                  "unknown table '{}'; this connector serves: {} (names are case-sensitive)", table,
+                  list);
+            }()),
       table_(table) {}
 
 namespace {

@@ -271,8 +271,10 @@ class RecordConverter::Impl {
     for (std::size_t i = 0; i < n; ++i) {
       if (plan.seen[i] == stamp) continue;
       if (!plan.fields[i].nullable) {
-        Failure failure{"required field is missing (the field is not nullable)", "",
-                        plan.fields[i].plan->type, {plan.fields[i].name}};
+        Failure failure{"required field is missing (the field is not nullable)",
+                        "",
+                        plan.fields[i].plan->type,
+                        {plan.fields[i].name}};
         throw failure;
       }
       column.child(i).append_null();
@@ -319,16 +321,20 @@ class RecordConverter::Impl {
       case TypeId::kLong:
         return column.append_value<std::int64_t>(to_integer(value, type, plan));
       case TypeId::kInteger:
-        return column.append_value<std::int32_t>(static_cast<std::int32_t>(to_integer(value, type, plan)));
+        return column.append_value<std::int32_t>(
+            static_cast<std::int32_t>(to_integer(value, type, plan)));
       case TypeId::kShort:
-        return column.append_value<std::int16_t>(static_cast<std::int16_t>(to_integer(value, type, plan)));
+        return column.append_value<std::int16_t>(
+            static_cast<std::int16_t>(to_integer(value, type, plan)));
       case TypeId::kByte:
-        return column.append_value<std::int8_t>(static_cast<std::int8_t>(to_integer(value, type, plan)));
+        return column.append_value<std::int8_t>(
+            static_cast<std::int8_t>(to_integer(value, type, plan)));
       case TypeId::kDouble:
         return column.append_value<double>(to_double(value, type, plan));
       case TypeId::kFloat: {
         double d = to_double(value, type, plan);
-        if (std::isfinite(d) && std::fabs(d) > static_cast<double>(std::numeric_limits<float>::max())) {
+        if (std::isfinite(d) &&
+            std::fabs(d) > static_cast<double>(std::numeric_limits<float>::max())) {
           fail(*plan.type, token(value), "value overflows float");
         }
         return column.append_value<float>(static_cast<float>(d));
@@ -362,7 +368,8 @@ class RecordConverter::Impl {
     od::object object = check(value.get_object());
     if (convert_fields(object, plan, column, /*empty_is_null=*/true) == 0) {
       // `{}` is an absent struct.
-      if (!nullable) fail(*plan.type, "{}", "an empty object stands for null, which is not allowed here");
+      if (!nullable)
+        fail(*plan.type, "{}", "an empty object stands for null, which is not allowed here");
       column.append_null();
       return;
     }
@@ -375,7 +382,8 @@ class RecordConverter::Impl {
       // A single value where an array is expected is wrapped, as upstream does, only when the array
       // may contain nulls.
       if (!plan.element_nullable) {
-        fail(*plan.type, token(value), std::string("expected an array, got ") + json_type_name(type));
+        fail(*plan.type, token(value),
+             std::string("expected an array, got ") + json_type_name(type));
       }
       try {
         convert_value(value, *plan.element, true, elements);
@@ -435,8 +443,10 @@ class RecordConverter::Impl {
         text::Parsed<std::int64_t> v = text::parse_integer(key, plan.min, plan.max);
         if (!v.ok()) fail(*plan.type, key, std::string("map key ") + v.error);
         if (plan.id == TypeId::kLong) return column.append_value<std::int64_t>(v.value);
-        if (plan.id == TypeId::kInteger) return column.append_value<std::int32_t>(static_cast<std::int32_t>(v.value));
-        if (plan.id == TypeId::kShort) return column.append_value<std::int16_t>(static_cast<std::int16_t>(v.value));
+        if (plan.id == TypeId::kInteger)
+          return column.append_value<std::int32_t>(static_cast<std::int32_t>(v.value));
+        if (plan.id == TypeId::kShort)
+          return column.append_value<std::int16_t>(static_cast<std::int16_t>(v.value));
         return column.append_value<std::int8_t>(static_cast<std::int8_t>(v.value));
       }
       case TypeId::kDate: {
@@ -459,10 +469,13 @@ class RecordConverter::Impl {
     switch (type) {
       case od::json_type::number: {
         od::number_type nt;
-        if (value.get_number_type().get(nt)) fail(*plan.type, token(value), "number is out of range");
+        if (value.get_number_type().get(nt))
+          fail(*plan.type, token(value), "number is out of range");
         if (nt == od::number_type::signed_integer) {
           std::int64_t v = check(value.get_int64());
-          if (v < plan.min || v > plan.max) fail(*plan.type, token(value), "value is out of range for " + plan.type->simple_string());
+          if (v < plan.min || v > plan.max)
+            fail(*plan.type, token(value),
+                 "value is out of range for " + plan.type->simple_string());
           return v;
         }
         if (nt == od::number_type::unsigned_integer) {
@@ -566,7 +579,8 @@ class RecordConverter::Impl {
       constexpr std::int64_t kMaxSeconds = std::numeric_limits<std::int64_t>::max() / 1'000'000;
       if (nt == od::number_type::signed_integer) {
         std::int64_t s = check(value.get_int64());
-        if (s > kMaxSeconds || s < -kMaxSeconds) fail(*plan.type, token(value), "epoch seconds out of range");
+        if (s > kMaxSeconds || s < -kMaxSeconds)
+          fail(*plan.type, token(value), "epoch seconds out of range");
         return s * 1'000'000;
       }
       double d;
@@ -620,7 +634,9 @@ class RecordConverter::Impl {
         std::int64_t byte;
         if (element.get_int64().get(byte) || byte < 0 || byte > 255) {
           data.set_size(start);
-          Failure failure{"binary arrays hold integers 0..255", excerpt_of(token(element)), plan.type,
+          Failure failure{"binary arrays hold integers 0..255",
+                          excerpt_of(token(element)),
+                          plan.type,
                           {"[" + std::to_string(index) + "]"}};
           throw failure;
         }
@@ -641,7 +657,8 @@ class RecordConverter::Impl {
       scratch_.append(simdjson::SIMDJSON_PADDING, ' ');
       simdjson::dom::element parsed;
       if (auto error = dom_parser_.parse(scratch_.data(), s.size(), false).get(parsed)) {
-        fail(*plan.type, s, std::string("string is not valid JSON text: ") + simdjson::error_message(error));
+        fail(*plan.type, s,
+             std::string("string is not valid JSON text: ") + simdjson::error_message(error));
       }
       append_minified(s, column.string_data());
       column.finish_string();
@@ -734,8 +751,8 @@ std::size_t RecordConverter::convert(const RecordBatch& records, ColumnBatch& ou
 std::string RecordConverter::active_kernel() {
   // On-demand parsing (stage 2) is compiled into this binary for the build's CPU baseline; stage 1
   // (structural indexing) runs in libsimdjson, which picks the best kernel of the running CPU.
-  return std::string(LAKEFLOW_STRINGIFY(SIMDJSON_BUILTIN_IMPLEMENTATION)) + " (stage 1: " +
-         simdjson::get_active_implementation()->name() + ")";
+  return std::string(LAKEFLOW_STRINGIFY(SIMDJSON_BUILTIN_IMPLEMENTATION)) +
+         " (stage 1: " + simdjson::get_active_implementation()->name() + ")";
 }
 
 }  // namespace lakeflow

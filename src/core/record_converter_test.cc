@@ -34,7 +34,8 @@ std::string convert_one(const DataType& type, const std::string& value_json, boo
   return convert_rows(schema, {"{\"v\":" + value_json + "}"});
 }
 
-ConversionError conversion_error(const StructType& schema, const std::vector<std::string>& records) {
+ConversionError conversion_error(const StructType& schema,
+                                 const std::vector<std::string>& records) {
   RecordConverter converter(schema, "patients");
   ColumnBatch out = converter.make_batch();
   try {
@@ -48,7 +49,8 @@ ConversionError conversion_error(const StructType& schema, const std::vector<std
 }
 
 std::string error_of(const DataType& type, const std::string& value_json) {
-  return conversion_error(StructType{StructField("v", type)}, {"{\"v\":" + value_json + "}"}).what();
+  return conversion_error(StructType{StructField("v", type)}, {"{\"v\":" + value_json + "}"})
+      .what();
 }
 
 TEST(RecordConverter, ActiveKernelIsNotTheSlowFallback) {
@@ -56,11 +58,13 @@ TEST(RecordConverter, ActiveKernelIsNotTheSlowFallback) {
 }
 
 TEST(RecordConverter, ConvertsFlatRecord) {
-  StructType schema{StructField("id", DataType::Long(), false), StructField("name", DataType::String()),
+  StructType schema{StructField("id", DataType::Long(), false),
+                    StructField("name", DataType::String()),
                     StructField("active", DataType::Boolean())};
-  EXPECT_EQ(convert_rows(schema, {R"({"id": 1, "name": "Ann", "active": true})",
-                                  R"({"name": "Bob", "id": 2})"}),
-            "{\"id\":1,\"name\":\"Ann\",\"active\":true}\n{\"id\":2,\"name\":\"Bob\",\"active\":null}\n");
+  EXPECT_EQ(
+      convert_rows(schema,
+                   {R"({"id": 1, "name": "Ann", "active": true})", R"({"name": "Bob", "id": 2})"}),
+      "{\"id\":1,\"name\":\"Ann\",\"active\":true}\n{\"id\":2,\"name\":\"Bob\",\"active\":null}\n");
 }
 
 TEST(RecordConverter, UnknownFieldsAreIgnored) {
@@ -69,7 +73,8 @@ TEST(RecordConverter, UnknownFieldsAreIgnored) {
 }
 
 TEST(RecordConverter, RepeatedKeyLastWins) {
-  StructType schema{StructField("id", DataType::Long()), StructField("tags", DataType::Array(DataType::String()))};
+  StructType schema{StructField("id", DataType::Long()),
+                    StructField("tags", DataType::Array(DataType::String()))};
   EXPECT_EQ(convert_rows(schema, {R"({"tags": ["a"], "id": 1, "id": 2, "tags": ["b","c"]})"}),
             "{\"id\":2,\"tags\":[\"b\",\"c\"]}\n");
 }
@@ -85,13 +90,14 @@ TEST(RecordConverter, NestedStructsListsAndMaps) {
   StructType schema{StructField("name", DataType::Array(name)),
                     StructField("attrs", DataType::Map(DataType::String(), DataType::Long())),
                     StructField("meta", StructType{StructField("versionId", DataType::String())})};
-  EXPECT_EQ(convert_rows(schema,
-                         {R"({"name":[{"family":"Chalmers","given":["Peter","James"]},{"given":"Jim"}],
+  EXPECT_EQ(
+      convert_rows(schema,
+                   {R"({"name":[{"family":"Chalmers","given":["Peter","James"]},{"given":"Jim"}],
                               "attrs":{"a":1,"b":null},"meta":{"versionId":"1"}})",
-                          R"({"name":[],"attrs":{},"meta":{}})"}),
-            "{\"name\":[{\"family\":\"Chalmers\",\"given\":[\"Peter\",\"James\"]},{\"family\":null,"
-            "\"given\":[\"Jim\"]}],\"attrs\":{\"a\":1,\"b\":null},\"meta\":{\"versionId\":\"1\"}}\n"
-            "{\"name\":[],\"attrs\":{},\"meta\":null}\n");
+                    R"({"name":[],"attrs":{},"meta":{}})"}),
+      "{\"name\":[{\"family\":\"Chalmers\",\"given\":[\"Peter\",\"James\"]},{\"family\":null,"
+      "\"given\":[\"Jim\"]}],\"attrs\":{\"a\":1,\"b\":null},\"meta\":{\"versionId\":\"1\"}}\n"
+      "{\"name\":[],\"attrs\":{},\"meta\":null}\n");
 }
 
 TEST(RecordConverter, EmptyObjectIsANullStruct) {
@@ -103,17 +109,20 @@ TEST(RecordConverter, EmptyObjectIsANullStruct) {
 
 TEST(RecordConverter, ScalarWrapsIntoArrayOnlyWhenContainsNull) {
   EXPECT_EQ(convert_one(DataType::Array(DataType::Long()), "5"), "{\"v\":[5]}\n");
-  EXPECT_THAT(error_of(DataType::Array(DataType::Long(), false), "5"), HasSubstr("expected an array"));
+  EXPECT_THAT(error_of(DataType::Array(DataType::Long(), false), "5"),
+              HasSubstr("expected an array"));
   EXPECT_THAT(error_of(DataType::Array(DataType::Long(), false), "[1,null]"), HasSubstr("v[1]"));
 }
 
 TEST(RecordConverter, StringsFromEveryJsonKind) {
-  EXPECT_EQ(convert_one(DataType::String(), R"("h\u00e9llo \"q\"")"), "{\"v\":\"h\xc3\xa9llo \\\"q\\\"\"}\n");
+  EXPECT_EQ(convert_one(DataType::String(), R"("h\u00e9llo \"q\"")"),
+            "{\"v\":\"h\xc3\xa9llo \\\"q\\\"\"}\n");
   EXPECT_EQ(convert_one(DataType::String(), "3.140"), "{\"v\":\"3.140\"}\n");
   EXPECT_EQ(convert_one(DataType::String(), "true"), "{\"v\":\"true\"}\n");
   EXPECT_EQ(convert_one(DataType::String(), "{ \"a\" : [1, 2] ,\"b\":\"x y\"}"),
             "{\"v\":\"{\\\"a\\\":[1,2],\\\"b\\\":\\\"x y\\\"}\"}\n");
-  EXPECT_EQ(convert_one(DataType::String(), "[ 1 , {\"k\" : null} ]"), "{\"v\":\"[1,{\\\"k\\\":null}]\"}\n");
+  EXPECT_EQ(convert_one(DataType::String(), "[ 1 , {\"k\" : null} ]"),
+            "{\"v\":\"[1,{\\\"k\\\":null}]\"}\n");
 }
 
 TEST(RecordConverter, IntegersFollowUpstreamRulesWithRangeChecks) {
@@ -176,7 +185,8 @@ TEST(RecordConverter, Dates) {
   EXPECT_EQ(convert_one(DataType::Date(), "\"03/15/2024\""), "{\"v\":\"2024-03-15\"}\n");
   EXPECT_EQ(convert_one(DataType::Date(), "\"15-03-2024\""), "{\"v\":\"2024-03-15\"}\n");
   EXPECT_EQ(convert_one(DataType::Date(), "\"2024/3/5\""), "{\"v\":\"2024-03-05\"}\n");
-  EXPECT_EQ(convert_one(DataType::Date(), "\"1969-12-31T23:00:00-05:00\""), "{\"v\":\"1969-12-31\"}\n");
+  EXPECT_EQ(convert_one(DataType::Date(), "\"1969-12-31T23:00:00-05:00\""),
+            "{\"v\":\"1969-12-31\"}\n");
   EXPECT_EQ(convert_one(DataType::Date(), "\"0001-01-01\""), "{\"v\":\"0001-01-01\"}\n");
   EXPECT_THAT(error_of(DataType::Date(), "\"2023-02-29\""), HasSubstr("no such calendar date"));
   EXPECT_THAT(error_of(DataType::Date(), "20240101"), HasSubstr("got a number"));
@@ -184,16 +194,21 @@ TEST(RecordConverter, Dates) {
 
 TEST(RecordConverter, TimestampsAreUtcInstants) {
   DataType ts = DataType::Timestamp();
-  EXPECT_EQ(convert_one(ts, "\"2024-05-01T10:20:30Z\""), "{\"v\":\"2024-05-01T10:20:30.000000Z\"}\n");
+  EXPECT_EQ(convert_one(ts, "\"2024-05-01T10:20:30Z\""),
+            "{\"v\":\"2024-05-01T10:20:30.000000Z\"}\n");
   EXPECT_EQ(convert_one(ts, "\"2024-05-01T10:20:30.123456789+02:00\""),
             "{\"v\":\"2024-05-01T08:20:30.123456Z\"}\n");
-  EXPECT_EQ(convert_one(ts, "\"2024-05-01 10:20:30.5-0130\""), "{\"v\":\"2024-05-01T11:50:30.500000Z\"}\n");
+  EXPECT_EQ(convert_one(ts, "\"2024-05-01 10:20:30.5-0130\""),
+            "{\"v\":\"2024-05-01T11:50:30.500000Z\"}\n");
   EXPECT_EQ(convert_one(ts, "\"2024-05-01\""), "{\"v\":\"2024-05-01T00:00:00.000000Z\"}\n");
-  EXPECT_EQ(convert_one(ts, "\"2024-05-01T10:20:30\""), "{\"v\":\"2024-05-01T10:20:30.000000Z\"}\n");
-  EXPECT_EQ(convert_one(ts, "\"2024/05/01 10:20:30\""), "{\"v\":\"2024-05-01T10:20:30.000000Z\"}\n");
+  EXPECT_EQ(convert_one(ts, "\"2024-05-01T10:20:30\""),
+            "{\"v\":\"2024-05-01T10:20:30.000000Z\"}\n");
+  EXPECT_EQ(convert_one(ts, "\"2024/05/01 10:20:30\""),
+            "{\"v\":\"2024-05-01T10:20:30.000000Z\"}\n");
   EXPECT_EQ(convert_one(ts, "0"), "{\"v\":\"1970-01-01T00:00:00.000000Z\"}\n");
   EXPECT_EQ(convert_one(ts, "1700000000.25"), "{\"v\":\"2023-11-14T22:13:20.250000Z\"}\n");
-  EXPECT_EQ(convert_one(ts, "\"1900-01-01T00:00:00Z\""), "{\"v\":\"1900-01-01T00:00:00.000000Z\"}\n");
+  EXPECT_EQ(convert_one(ts, "\"1900-01-01T00:00:00Z\""),
+            "{\"v\":\"1900-01-01T00:00:00.000000Z\"}\n");
   EXPECT_THAT(error_of(ts, "\"2024-05-01T25:00:00Z\""), HasSubstr("out of range"));
   EXPECT_THAT(error_of(ts, "\"2024-05\""), HasSubstr("ISO-8601"));
   EXPECT_THAT(error_of(ts, "\"2024-05-01T10:20:30.1234567890Z\""), HasSubstr("9 digits"));
@@ -202,11 +217,13 @@ TEST(RecordConverter, TimestampsAreUtcInstants) {
 TEST(RecordConverter, TimestampNtzKeepsWallClockAndRejectsOffsets) {
   EXPECT_EQ(convert_one(DataType::TimestampNtz(), "\"2024-05-01T10:20:30.25\""),
             "{\"v\":\"2024-05-01T10:20:30.250000\"}\n");
-  EXPECT_THAT(error_of(DataType::TimestampNtz(), "\"2024-05-01T10:20:30Z\""), HasSubstr("UTC offset"));
+  EXPECT_THAT(error_of(DataType::TimestampNtz(), "\"2024-05-01T10:20:30Z\""),
+              HasSubstr("UTC offset"));
 }
 
 TEST(RecordConverter, BinaryDecodesBase64ThenHexThenText) {
-  EXPECT_EQ(convert_one(DataType::Binary(), "\"SGVsbG8gV29ybGQ=\""), "{\"v\":\"SGVsbG8gV29ybGQ=\"}\n");
+  EXPECT_EQ(convert_one(DataType::Binary(), "\"SGVsbG8gV29ybGQ=\""),
+            "{\"v\":\"SGVsbG8gV29ybGQ=\"}\n");
   EXPECT_EQ(convert_one(DataType::Binary(), "\"48656c6c6f2\""), "{\"v\":\"NDg2NTZjNmM2ZjI=\"}\n");
   EXPECT_EQ(convert_one(DataType::Binary(), "\"48656c6c6f\""), "{\"v\":\"SGVsbG8=\"}\n");
   EXPECT_EQ(convert_one(DataType::Binary(), "\"plain text!\""), "{\"v\":\"cGxhaW4gdGV4dCE=\"}\n");
@@ -222,7 +239,8 @@ TEST(RecordConverter, VariantKeepsCompactJson) {
 }
 
 TEST(RecordConverter, MapKeysConvertToKeyType) {
-  EXPECT_EQ(convert_one(DataType::Map(DataType::Long(), DataType::String()), "{\"1\":\"a\",\"20\":\"b\"}"),
+  EXPECT_EQ(convert_one(DataType::Map(DataType::Long(), DataType::String()),
+                        "{\"1\":\"a\",\"20\":\"b\"}"),
             "{\"v\":{\"1\":\"a\",\"20\":\"b\"}}\n");
   EXPECT_THAT(error_of(DataType::Map(DataType::Long(), DataType::String()), "{\"x\":\"a\"}"),
               HasSubstr("map key"));
@@ -231,9 +249,11 @@ TEST(RecordConverter, MapKeysConvertToKeyType) {
 }
 
 TEST(RecordConverter, NullsAndMissingFieldsRespectNullability) {
-  StructType schema{StructField("id", DataType::Long(), false), StructField("x", DataType::String())};
+  StructType schema{StructField("id", DataType::Long(), false),
+                    StructField("x", DataType::String())};
   EXPECT_EQ(convert_rows(schema, {R"({"id": 1, "x": null})"}), "{\"id\":1,\"x\":null}\n");
-  EXPECT_THAT(conversion_error(schema, {R"({"x": "a"})"}).what(), HasSubstr("required field is missing"));
+  EXPECT_THAT(conversion_error(schema, {R"({"x": "a"})"}).what(),
+              HasSubstr("required field is missing"));
   EXPECT_THAT(conversion_error(schema, {R"({"id": null})"}).what(), HasSubstr("not nullable"));
 }
 
@@ -253,8 +273,8 @@ TEST(RecordConverter, ErrorNamesTableRecordPathTypeAndExcerpt) {
 
 TEST(RecordConverter, ExcerptIsShortened) {
   std::string long_text(500, 'x');
-  ConversionError e =
-      conversion_error(StructType{StructField("v", DataType::Long())}, {"{\"v\":\"" + long_text + "\"}"});
+  ConversionError e = conversion_error(StructType{StructField("v", DataType::Long())},
+                                       {"{\"v\":\"" + long_text + "\"}"});
   EXPECT_LE(e.excerpt().size(), 64u);
 }
 
@@ -262,11 +282,13 @@ TEST(RecordConverter, RejectsRecordsThatAreNotObjectsOrInvalidJson) {
   StructType schema{StructField("id", DataType::Long())};
   EXPECT_THAT(conversion_error(schema, {"[1,2]"}).what(), HasSubstr("must be a JSON object"));
   EXPECT_THAT(conversion_error(schema, {"{\"id\": 1"}).what(), HasSubstr("invalid JSON"));
-  EXPECT_THAT(conversion_error(schema, {"{\"id\": 1} {\"id\": 2}"}).what(), HasSubstr("unexpected text"));
+  EXPECT_THAT(conversion_error(schema, {"{\"id\": 1} {\"id\": 2}"}).what(),
+              HasSubstr("unexpected text"));
 }
 
 TEST(RecordConverter, FailModeRestoresTheBatch) {
-  StructType schema{StructField("id", DataType::Long()), StructField("tags", DataType::Array(DataType::String()))};
+  StructType schema{StructField("id", DataType::Long()),
+                    StructField("tags", DataType::Array(DataType::String()))};
   RecordConverter converter(schema, "t");
   ColumnBatch out = converter.make_batch();
   converter.convert(batch_of({R"({"id":1,"tags":["a"]})"}), out);
@@ -280,13 +302,14 @@ TEST(RecordConverter, FailModeRestoresTheBatch) {
 
 TEST(RecordConverter, QuarantineSetsBadRecordsAsideAndGoesOn) {
   StructType inner{StructField("a", DataType::Long()), StructField("b", DataType::String())};
-  StructType schema{StructField("id", DataType::Long()), StructField("items", DataType::Array(inner))};
+  StructType schema{StructField("id", DataType::Long()),
+                    StructField("items", DataType::Array(inner))};
   RecordConverter converter(schema, "orders", BadRecordMode::kQuarantine);
   ColumnBatch out = converter.make_batch();
-  std::size_t n = converter.convert(
-      batch_of({R"({"id":1,"items":[{"a":1,"b":"x"}]})", R"({"id":2,"items":[{"a":2,"b":"y"},{"a":"bad"}]})",
-                R"({"id":3,"items":[{"a":3}]})"}),
-      out);
+  std::size_t n = converter.convert(batch_of({R"({"id":1,"items":[{"a":1,"b":"x"}]})",
+                                              R"({"id":2,"items":[{"a":2,"b":"y"},{"a":"bad"}]})",
+                                              R"({"id":3,"items":[{"a":3}]})"}),
+                                    out);
   EXPECT_EQ(n, 2u);
   ASSERT_EQ(out.num_rows(), 2u);
   EXPECT_EQ(out.row_json(1), "{\"id\":3,\"items\":[{\"a\":3,\"b\":null}]}");

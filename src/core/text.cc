@@ -1,8 +1,8 @@
 #include "core/text.h"
 
 #include <charconv>
-#include <cstdio>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
 namespace lakeflow::text {
@@ -10,7 +10,9 @@ namespace lakeflow::text {
 namespace {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 
 // Reads exactly `n` digits at s[pos]; advances pos.
 bool read_digits(std::string_view s, std::size_t& pos, int n, unsigned& out) {
@@ -89,8 +91,9 @@ const char* parse_iso(std::string_view s, DateTime& out) {
     }
   }
   if (hour > 23 || minute > 59 || second > 59) return "time of day out of range";
-  out.micros_of_day = (static_cast<std::int64_t>(hour) * 3600 + minute * 60 + second) * kMicrosPerSecond +
-                      frac_micros;
+  out.micros_of_day =
+      (static_cast<std::int64_t>(hour) * 3600 + minute * 60 + second) * kMicrosPerSecond +
+      frac_micros;
   if (pos == s.size()) return nullptr;
   if (s[pos] == 'Z' || s[pos] == 'z') {
     ++pos;
@@ -212,8 +215,8 @@ Parsed<Int128> parse_decimal(std::string_view s, int precision, int scale) {
   if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) negative = s[pos++] == '-';
   // Collect significant digits (at most 38 fit) and the position of the decimal point.
   Int128 digits = 0;
-  int significant = 0;       // digits collected into `digits`, leading zeros excluded
-  int fraction_digits = 0;   // digits after the point that were collected
+  int significant = 0;      // digits collected into `digits`, leading zeros excluded
+  int fraction_digits = 0;  // digits after the point that were collected
   bool any_digit = false;
   bool seen_point = false;
   for (; pos < s.size(); ++pos) {
@@ -251,7 +254,8 @@ Parsed<Int128> parse_decimal(std::string_view s, int precision, int scale) {
   std::int64_t shift = exponent - fraction_digits + scale;
   if (digits != 0 && shift < 0) {
     while (shift < 0) {
-      if (digits % 10 != 0) return {0, "has more digits after the decimal point than the scale allows"};
+      if (digits % 10 != 0)
+        return {0, "has more digits after the decimal point than the scale allows"};
       digits /= 10;
       ++shift;
     }
@@ -276,7 +280,8 @@ Parsed<std::int64_t> parse_integer(std::string_view s, std::int64_t min, std::in
     if (!d.ok()) return {0, "is not a number"};
     if (!std::isfinite(d.value)) return {0, "is not a finite number"};
     double t = std::trunc(d.value);
-    if (t < static_cast<double>(min) || t > static_cast<double>(max) || t >= 9.2233720368547758e18) {
+    if (t < static_cast<double>(min) || t > static_cast<double>(max) ||
+        t >= 9.2233720368547758e18) {
       return {0, "is out of range for the integer type"};
     }
     return {static_cast<std::int64_t>(t)};
@@ -317,7 +322,8 @@ void append_date(std::string& out, std::int32_t days) {
   std::int64_t z = static_cast<std::int64_t>(days) + 719468;
   std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
   std::int64_t day_of_era = z - era * 146097;
-  std::int64_t year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
+  std::int64_t year_of_era =
+      (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
   std::int64_t y = year_of_era + era * 400;
   std::int64_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
   std::int64_t mp = (5 * day_of_year + 2) / 153;
@@ -340,9 +346,10 @@ void append_timestamp(std::string& out, std::int64_t micros, bool utc) {
   append_date(out, static_cast<std::int32_t>(days));
   std::int64_t seconds = rest / kMicrosPerSecond;
   char buf[32];
-  int n = std::snprintf(buf, sizeof buf, "T%02lld:%02lld:%02lld.%06lld", static_cast<long long>(seconds / 3600),
-                        static_cast<long long>(seconds / 60 % 60), static_cast<long long>(seconds % 60),
-                        static_cast<long long>(rest % kMicrosPerSecond));
+  int n = std::snprintf(
+      buf, sizeof buf, "T%02lld:%02lld:%02lld.%06lld", static_cast<long long>(seconds / 3600),
+      static_cast<long long>(seconds / 60 % 60), static_cast<long long>(seconds % 60),
+      static_cast<long long>(rest % kMicrosPerSecond));
   out.append(buf, static_cast<std::size_t>(n));
   if (utc) out += 'Z';
 }

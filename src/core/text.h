@@ -31,12 +31,12 @@ Parsed<std::int32_t> parse_date(std::string_view s);
 
 // Timestamps: ISO-8601 date or date-time (`T`, `t` or space; fractional seconds with `.` or `,`,
 // up to 9 digits, truncated to microseconds; `Z` or ±HH[:MM[:SS]] / ±HHMM offset) or
-// `YYYY/MM/DD HH:MM:SS`. Returns microseconds since the epoch. With `allow_offset` false an offset is
-// an error and the wall-clock value is returned; with it true, no offset means UTC.
+// `YYYY/MM/DD HH:MM:SS`. Returns microseconds since the epoch. With `allow_offset` false an offset
+// is an error and the wall-clock value is returned; with it true, no offset means UTC.
 Parsed<std::int64_t> parse_timestamp(std::string_view s, bool allow_offset);
 
-// A decimal number (`-12.340`, `1E+3`, `.5`) as an unscaled 128-bit integer at `scale`, failing when
-// it has more than `precision` digits or non-zero digits beyond `scale`.
+// A decimal number (`-12.340`, `1E+3`, `.5`) as an unscaled 128-bit integer at `scale`, failing
+// when it has more than `precision` digits or non-zero digits beyond `scale`.
 Parsed<Int128> parse_decimal(std::string_view s, int precision, int scale);
 
 // An integer as Python's int() reads a string: optional sign and digits; a string containing `.` is

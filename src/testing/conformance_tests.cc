@@ -824,21 +824,23 @@ TEST_F(TestIncrementalRead, ConfiguredBatchesDeliverTheSameRecordsAsTheDefaultBa
     if (!read->read.converged()) return;  // reported by ReadConvergesWithinMaxReadCalls
     const TableMetadata& metadata = read->info->metadata;
     IdentityCounts small;
-    for (const ReadRecord& record : read->records) small.add(identity_of(record, metadata), record.raw);
+    for (const ReadRecord& record : read->records)
+      small.add(identity_of(record, metadata), record.raw);
 
     Options defaults = table_options(table);
     if (!defaults.erase("max_records_per_batch")) return;  // both reads would be the same
     const auto connector = make_connector();
-    const ConvergedRead large = read_until_converged(*connector, table, Offset(), defaults,
-                                                     metadata.ingestion_type,
-                                                     suite_options().max_read_calls);
+    const ConvergedRead large =
+        read_until_converged(*connector, table, Offset(), defaults, metadata.ingestion_type,
+                             suite_options().max_read_calls);
     if (!large.converged()) {
       problems.add(table, "a read with the default max_records_per_batch: " + large.problem);
       return;
     }
     IdentityCounts whole;
     const std::vector<ReadRecord> large_records = parse_records(large);
-    for (const ReadRecord& record : large_records) whole.add(identity_of(record, metadata), record.raw);
+    for (const ReadRecord& record : large_records)
+      whole.add(identity_of(record, metadata), record.raw);
     std::size_t skipped = 0;
     std::size_t repeated = 0;
     const std::string* skipped_sample = nullptr;

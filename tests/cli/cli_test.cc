@@ -19,8 +19,7 @@
 #include <vector>
 
 #include "lakeflow/json.h"
-
-extern char** environ;
+#include "support/subprocess.h"
 
 namespace {
 
@@ -28,34 +27,9 @@ using lakeflow::JsonValue;
 
 constexpr const char* kGreeting = "greeting=hello";
 
-// A directory that is removed with everything in it when the test ends.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "lakeflow_cli_XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  std::string write(const std::string& name, const std::string& text) const {
-    std::ofstream(file(name), std::ios::binary) << text;
-    return file(name);
-  }
-
- private:
-  std::filesystem::path path_;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::ostringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
+using lakeflow::test_support::run_process;
+using lakeflow::test_support::slurp;
+using lakeflow::test_support::TempDir;
 
 struct Result {
   int status = -1;  // exit status, or 128 + signal number
@@ -63,42 +37,12 @@ struct Result {
   std::string err;
 };
 
-// Runs `argv` with stdin from /dev/null and stdout/stderr captured in files.
+// Runs `argv` with stdin from /dev/null and stdout/stderr captured. A hung command fails its test
+// instead of hanging the suite.
 Result spawn(const std::vector<std::string>& argv) {
-  TempDir dir;
-  const std::string out = dir.file("stdout");
-  const std::string err = dir.file("stderr");
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  std::vector<char*> args;
-  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = 0;
-  const int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw std::runtime_error("cannot run " + argv[0]);
-  // A hung command fails its test instead of hanging the suite.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  int status = 0;
-  bool timed_out = false;
-  while (waitpid(pid, &status, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      timed_out = true;
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  Result result;
-  result.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  if (timed_out) ADD_FAILURE() << argv[0] << " did not finish within 60 seconds";
-  result.out = slurp(out);
-  result.err = slurp(err);
-  return result;
+  const lakeflow::test_support::ProcessResult run = run_process(argv);
+  if (run.timed_out) ADD_FAILURE() << argv[0] << " did not finish within 60 seconds";
+  return {run.status, run.out, run.err};
 }
 
 Result lakeflow(std::vector<std::string> args) {

@@ -19,44 +19,16 @@
 #include <vector>
 
 #include "lakeflow/json.h"
-
-extern char** environ;
+#include "support/subprocess.h"
 
 namespace {
 
 using lakeflow::JsonValue;
 
-// A directory removed with everything in it when the test ends.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "lakeflow_conformance_XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  std::string path() const { return path_.string(); }
-  std::string write(const std::string& name, const std::string& text) const {
-    const std::filesystem::path file = path_ / name;
-    std::filesystem::create_directories(file.parent_path());
-    std::ofstream(file, std::ios::binary) << text;
-    return file.string();
-  }
-
- private:
-  std::filesystem::path path_;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::ostringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
+using lakeflow::test_support::ProcessOptions;
+using lakeflow::test_support::run_process;
+using lakeflow::test_support::slurp;
+using lakeflow::test_support::TempDir;
 
 // One test of a suite run: skipped or not, and its failure messages.
 struct TestOutcome {
@@ -95,44 +67,21 @@ struct SuiteRun {
 // Runs the fixture suite with the LAKEFLOW_* variables of the test environment replaced by `env`.
 SuiteRun run_suite(const std::map<std::string, std::string>& env,
                    const std::vector<std::string>& extra_args = {}) {
-  TempDir dir;
-  const std::string out = dir.path() + "/stdout";
+  TempDir dir("lakeflow_conformance");
   const std::string report = dir.path() + "/report.json";
-  std::vector<std::string> environment;
-  for (char** var = environ; *var != nullptr; ++var) {
-    const std::string_view entry(*var);
-    if (entry.starts_with("LAKEFLOW_") || entry.starts_with("GTEST_")) continue;
-    environment.emplace_back(entry);
-  }
-  for (const auto& [name, value] : env) environment.push_back(name + "=" + value);
+  ProcessOptions options;
+  options.drop_prefixes = {"LAKEFLOW_", "GTEST_"};
+  for (const auto& [name, value] : env) options.set.push_back(name + "=" + value);
+  options.merge_stderr = true;
+  options.timeout = std::chrono::seconds(120);
   std::vector<std::string> argv = {LAKEFLOW_CONFORMANCE_FIXTURE_SUITE,
                                    "--gtest_output=json:" + report};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-
-  std::vector<char*> args;
-  for (std::string& arg : argv) args.push_back(arg.data());
-  args.push_back(nullptr);
-  std::vector<char*> envp;
-  for (std::string& entry : environment) envp.push_back(entry.data());
-  envp.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  pid_t pid = 0;
-  const int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
+  const lakeflow::test_support::ProcessResult process = run_process(argv, options);
   SuiteRun run;
-  if (rc != 0) {
-    run.out = std::string("posix_spawn failed: ") + std::strerror(rc);
-    return run;
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  run.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  run.out = slurp(out);
+  run.status = process.status;
+  run.out = process.out;
+  if (process.timed_out) run.out += "\n(the suite did not finish within 120 seconds)";
   const std::string json = slurp(report);
   if (json.empty()) return run;
   const JsonValue parsed = JsonValue::parse(json, "gtest JSON report");

@@ -1,0 +1,138 @@
+// Helpers for tests that run programs: a self-removing temporary directory and a subprocess runner
+// that captures output and kills what hangs. Header-only; used by the end-to-end tests under
+// tests/.
+#pragma once
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace lakeflow::test_support {
+
+// A directory removed with everything in it when the object goes away.
+class TempDir {
+ public:
+  explicit TempDir(std::string_view prefix = "lakeflow_test") {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / (std::string(prefix) + "_XXXXXX")).string();
+    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  std::string path() const { return path_.string(); }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+  // Writes `text` to `name` (creating parent directories) and returns its path.
+  std::string write(const std::string& name, const std::string& text) const {
+    const std::filesystem::path target = path_ / name;
+    std::filesystem::create_directories(target.parent_path());
+    std::ofstream(target, std::ios::binary) << text;
+    return target.string();
+  }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline std::string slurp(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  std::ostringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+struct ProcessOptions {
+  // The environment: this process's, minus variables starting with any of `drop_prefixes`, plus
+  // `set` ("NAME=value" entries).
+  std::vector<std::string> drop_prefixes;
+  std::vector<std::string> set;
+  // Send stderr to the same place as stdout.
+  bool merge_stderr = false;
+  // Killed (SIGKILL) after this long; the result then says timed_out.
+  std::chrono::seconds timeout{60};
+};
+
+struct ProcessResult {
+  int status = -1;  // exit status, or 128 + signal number
+  bool timed_out = false;
+  std::string out;
+  std::string err;  // empty with merge_stderr
+};
+
+// Runs argv[0] (a path) with stdin from /dev/null, capturing stdout and stderr.
+inline ProcessResult run_process(const std::vector<std::string>& argv,
+                                 const ProcessOptions& options = {}) {
+  TempDir dir("lakeflow_process");
+  const std::string out = dir.file("stdout");
+  const std::string err = dir.file("stderr");
+  std::vector<std::string> environment;
+  for (char** var = environ; *var != nullptr; ++var) {
+    const std::string_view entry(*var);
+    bool dropped = false;
+    for (const std::string& prefix : options.drop_prefixes) dropped |= entry.starts_with(prefix);
+    if (!dropped) environment.emplace_back(entry);
+  }
+  environment.insert(environment.end(), options.set.begin(), options.set.end());
+  std::vector<char*> envp;
+  for (std::string& entry : environment) envp.push_back(entry.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> args_storage = argv;
+  std::vector<char*> args;
+  for (std::string& arg : args_storage) args.push_back(arg.data());
+  args.push_back(nullptr);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (options.merge_stderr) {
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  } else {
+    posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  }
+  pid_t pid = 0;
+  const int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    throw std::runtime_error("cannot run " + argv[0] + ": " + std::strerror(rc));
+  }
+  const auto deadline = std::chrono::steady_clock::now() + options.timeout;
+  int status = 0;
+  ProcessResult result;
+  while (waitpid(pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      result.timed_out = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  result.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.out = slurp(out);
+  if (!options.merge_stderr) result.err = slurp(err);
+  return result;
+}
+
+}  // namespace lakeflow::test_support
