@@ -1,0 +1,354 @@
+#include "lakeflow/http/pagination.h"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <charconv>
+
+#include "lakeflow/error.h"
+#include "lakeflow/http/client.h"
+#include "lakeflow/http/url.h"
+
+namespace lakeflow::http {
+namespace {
+
+simdjson::dom::parser& parser() {
+  thread_local simdjson::dom::parser instance;
+  return instance;
+}
+
+simdjson::dom::element parse_body(std::string_view body) {
+  simdjson::dom::element root;
+  const auto error = parser().parse(body.data(), body.size()).get(root);
+  if (error != simdjson::SUCCESS) {
+    throw SourceError(
+        fmt::format("the response body is not valid JSON ({}); the source sent a "
+                    "broken or non-JSON page",
+                    simdjson::error_message(error)));
+  }
+  return root;
+}
+
+// The element `path` leads to, or nullopt.
+std::optional<simdjson::dom::element> follow(simdjson::dom::element element, const JsonPath& path) {
+  for (const JsonPath::Step& step : path.steps()) {
+    switch (step.kind) {
+      case JsonPath::Step::Kind::kMember: {
+        simdjson::dom::object object;
+        if (element.get(object) != simdjson::SUCCESS) return std::nullopt;
+        if (object[step.name].get(element) != simdjson::SUCCESS) return std::nullopt;
+        break;
+      }
+      case JsonPath::Step::Kind::kIndex: {
+        simdjson::dom::array array;
+        if (element.get(array) != simdjson::SUCCESS) return std::nullopt;
+        if (array.at(step.index).get(element) != simdjson::SUCCESS) return std::nullopt;
+        break;
+      }
+      case JsonPath::Step::Kind::kMatch: {
+        simdjson::dom::array array;
+        if (element.get(array) != simdjson::SUCCESS) return std::nullopt;
+        bool found = false;
+        for (simdjson::dom::element item : array) {
+          std::string_view value;
+          if (item[step.name].get(value) == simdjson::SUCCESS && value == step.value) {
+            element = item;
+            found = true;
+            break;
+          }
+        }
+        if (!found) return std::nullopt;
+        break;
+      }
+    }
+  }
+  return element;
+}
+
+std::optional<std::int64_t> parse_int(std::string_view text) {
+  std::int64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+std::int64_t position_in(std::string_view url, const std::string& param, std::int64_t fallback) {
+  const std::optional<std::string> value = query_param(url, param);
+  if (!value) return fallback;
+  const std::optional<std::int64_t> number = parse_int(*value);
+  if (!number) {
+    throw SourceError(
+        fmt::format("query parameter '{}' of the page URL is '{}', not an integer", param, *value));
+  }
+  return *number;
+}
+
+std::optional<std::int64_t> int_at(std::string_view body, const std::optional<JsonPath>& path) {
+  if (!path) return std::nullopt;
+  const std::optional<std::string> text = json_string_at(body, *path);
+  if (!text) return std::nullopt;
+  const std::optional<std::int64_t> number = parse_int(*text);
+  if (!number) {
+    throw SourceError(
+        fmt::format("'{}' in the response is '{}', not an integer", path->text(), *text));
+  }
+  return number;
+}
+
+}  // namespace
+
+JsonPath::JsonPath(std::string_view path) : text_(path) {
+  auto malformed = [&](std::string_view why) {
+    return ConfigError(
+        fmt::format("JSON path '{}' is malformed: {}; write member names separated "
+                    "by '.', with [n] or [name=value] for arrays",
+                    path, why));
+  };
+  std::size_t i = 0;
+  bool expect_name = true;
+  while (i < path.size()) {
+    if (path[i] == '[') {
+      const std::size_t close = path.find(']', i);
+      if (close == std::string_view::npos) throw malformed("'[' without ']'");
+      const std::string_view inside = path.substr(i + 1, close - i - 1);
+      Step step{Step::Kind::kIndex, {}, {}, 0};
+      if (const std::size_t eq = inside.find('='); eq != std::string_view::npos) {
+        step.kind = Step::Kind::kMatch;
+        step.name = std::string(inside.substr(0, eq));
+        step.value = std::string(inside.substr(eq + 1));
+        if (step.name.empty()) throw malformed("empty member name in [name=value]");
+      } else {
+        std::size_t index = 0;
+        const auto [end, error] =
+            std::from_chars(inside.data(), inside.data() + inside.size(), index);
+        if (inside.empty() || error != std::errc() || end != inside.data() + inside.size()) {
+          throw malformed(fmt::format("'[{}]' is neither an index nor name=value", inside));
+        }
+        step.index = index;
+      }
+      steps_.push_back(std::move(step));
+      i = close + 1;
+      expect_name = false;
+    } else if (path[i] == '.') {
+      if (expect_name) throw malformed("empty member name");
+      ++i;
+      expect_name = true;
+    } else {
+      const std::size_t end = path.find_first_of(".[", i);
+      const std::string_view name = path.substr(i, end == std::string_view::npos ? end : end - i);
+      steps_.push_back(Step{Step::Kind::kMember, std::string(name), {}, 0});
+      i = end == std::string_view::npos ? path.size() : end;
+      expect_name = false;
+    }
+  }
+  if (steps_.empty() || expect_name) throw malformed("it names nothing");
+}
+
+std::optional<std::string> json_problem(std::string_view body) {
+  simdjson::dom::element root;
+  const auto error = parser().parse(body.data(), body.size()).get(root);
+  if (error == simdjson::SUCCESS) return std::nullopt;
+  return fmt::format("the body is not valid JSON ({})", simdjson::error_message(error));
+}
+
+BodyCheck require_json_body() {
+  return [](const Response& response) { return json_problem(response.body); };
+}
+
+std::optional<std::string> json_string_at(std::string_view body, const JsonPath& path) {
+  const std::optional<simdjson::dom::element> element = follow(parse_body(body), path);
+  if (!element || element->is_null()) return std::nullopt;
+  std::string_view text;
+  if (element->get(text) == simdjson::SUCCESS) {
+    if (text.empty()) return std::nullopt;
+    return std::string(text);
+  }
+  if (element->is_number()) return simdjson::minify(*element);
+  throw SourceError(fmt::format("'{}' in the response is {}, not a string or number", path.text(),
+                                simdjson::minify(*element).substr(0, 80)));
+}
+
+std::size_t json_array_size_at(std::string_view body, const JsonPath& path) {
+  const std::optional<simdjson::dom::element> element = follow(parse_body(body), path);
+  if (!element || element->is_null()) return 0;
+  simdjson::dom::array array;
+  if (element->get(array) != simdjson::SUCCESS) {
+    throw SourceError(fmt::format("'{}' in the response is not an array", path.text()));
+  }
+  return array.size();
+}
+
+std::optional<std::string> link_header_next(std::string_view header, std::string_view base_url) {
+  std::size_t i = 0;
+  while (i < header.size()) {
+    const std::size_t open = header.find('<', i);
+    if (open == std::string_view::npos) return std::nullopt;
+    const std::size_t close = header.find('>', open);
+    if (close == std::string_view::npos) return std::nullopt;
+    const std::string_view target = header.substr(open + 1, close - open - 1);
+    // Parameters run to the next ',' outside quotes.
+    std::size_t j = close + 1;
+    bool quoted = false;
+    std::size_t end = j;
+    while (end < header.size() && (quoted || header[end] != ',')) {
+      if (header[end] == '"') quoted = !quoted;
+      ++end;
+    }
+    std::string_view params = header.substr(j, end - j);
+    while (!params.empty()) {
+      const std::size_t semi = params.find(';');
+      std::string_view param = params.substr(0, semi);
+      params = semi == std::string_view::npos ? std::string_view() : params.substr(semi + 1);
+      while (!param.empty() && (param.front() == ' ' || param.front() == '\t'))
+        param.remove_prefix(1);
+      const std::size_t eq = param.find('=');
+      if (eq == std::string_view::npos) continue;
+      std::string_view name = param.substr(0, eq);
+      while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+      if (name.size() != 3 || std::tolower(static_cast<unsigned char>(name[0])) != 'r' ||
+          std::tolower(static_cast<unsigned char>(name[1])) != 'e' ||
+          std::tolower(static_cast<unsigned char>(name[2])) != 'l') {
+        continue;
+      }
+      std::string_view value = param.substr(eq + 1);
+      while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+      while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
+      if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+        value = value.substr(1, value.size() - 2);
+      }
+      // rel may hold several space-separated relation types.
+      while (!value.empty()) {
+        const std::size_t space = value.find(' ');
+        const std::string_view rel = value.substr(0, space);
+        value = space == std::string_view::npos ? std::string_view() : value.substr(space + 1);
+        if (rel.size() == 4 && std::tolower(static_cast<unsigned char>(rel[0])) == 'n' &&
+            std::tolower(static_cast<unsigned char>(rel[1])) == 'e' &&
+            std::tolower(static_cast<unsigned char>(rel[2])) == 'x' &&
+            std::tolower(static_cast<unsigned char>(rel[3])) == 't') {
+          return resolve_url(base_url, target);
+        }
+      }
+    }
+    i = end + 1;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> NextUrlInBody::next_url(std::string_view page_url,
+                                                   const Response& page) const {
+  const std::optional<std::string> next = json_string_at(page.body, path_);
+  if (!next) return std::nullopt;
+  return resolve_url(page_url, *next);
+}
+
+std::optional<std::string> LinkHeaderNext::next_url(std::string_view page_url,
+                                                    const Response& page) const {
+  for (const auto& [name, value] : page.headers) {
+    if (name.size() != 4 || std::tolower(static_cast<unsigned char>(name[0])) != 'l' ||
+        std::tolower(static_cast<unsigned char>(name[1])) != 'i' ||
+        std::tolower(static_cast<unsigned char>(name[2])) != 'n' ||
+        std::tolower(static_cast<unsigned char>(name[3])) != 'k') {
+      continue;
+    }
+    if (auto next = link_header_next(value, page_url)) return next;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> CursorParam::next_url(std::string_view page_url,
+                                                 const Response& page) const {
+  const std::optional<std::string> cursor = json_string_at(page.body, path_);
+  if (!cursor) return std::nullopt;
+  return with_query_param(page_url, param_, *cursor);
+}
+
+OffsetLimit::OffsetLimit(Config config)
+    : config_(std::move(config)), records_(config_.records_path) {
+  if (!config_.total_path.empty()) total_.emplace(config_.total_path);
+  if (config_.offset_param.empty()) throw ConfigError("OffsetLimit needs an offset parameter name");
+  if (config_.limit < 1 && !config_.limit_param.empty()) {
+    throw ConfigError(
+        fmt::format("OffsetLimit: the page size must be at least 1, got {}", config_.limit));
+  }
+}
+
+std::string OffsetLimit::first_url(std::string_view url) const {
+  std::string first = with_query_param(url, config_.offset_param, std::to_string(config_.start));
+  if (!config_.limit_param.empty()) {
+    first = with_query_param(first, config_.limit_param, std::to_string(config_.limit));
+  }
+  return first;
+}
+
+std::optional<std::string> OffsetLimit::next_url(std::string_view page_url,
+                                                 const Response& page) const {
+  const std::size_t count = json_array_size_at(page.body, records_);
+  if (count == 0) return std::nullopt;
+  // Trust what the server returned, not the limit asked for: servers cap page sizes.
+  const std::int64_t next =
+      position_in(page_url, config_.offset_param, config_.start) + static_cast<std::int64_t>(count);
+  if (const auto total = int_at(page.body, total_); total && next >= *total) return std::nullopt;
+  return with_query_param(page_url, config_.offset_param, std::to_string(next));
+}
+
+PageNumber::PageNumber(Config config) : config_(std::move(config)), records_(config_.records_path) {
+  if (!config_.page_count_path.empty()) page_count_.emplace(config_.page_count_path);
+  if (config_.page_param.empty()) throw ConfigError("PageNumber needs a page parameter name");
+}
+
+std::string PageNumber::first_url(std::string_view url) const {
+  std::string first = with_query_param(url, config_.page_param, std::to_string(config_.first_page));
+  if (!config_.size_param.empty() && config_.page_size > 0) {
+    first = with_query_param(first, config_.size_param, std::to_string(config_.page_size));
+  }
+  return first;
+}
+
+std::optional<std::string> PageNumber::next_url(std::string_view page_url,
+                                                const Response& page) const {
+  if (json_array_size_at(page.body, records_) == 0) return std::nullopt;
+  const std::int64_t current = position_in(page_url, config_.page_param, config_.first_page);
+  if (const auto count = int_at(page.body, page_count_);
+      count && current - config_.first_page + 1 >= *count) {
+    return std::nullopt;
+  }
+  return with_query_param(page_url, config_.page_param, std::to_string(current + 1));
+}
+
+PageReader::PageReader(HttpClient& client, Request first, const Paginator& paginator, Limits limits)
+    : client_(client), paginator_(paginator), limits_(limits), request_(std::move(first)) {
+  request_.url = paginator_.first_url(request_.url);
+  if (limits_.require_json && !request_.check_body) request_.check_body = require_json_body();
+}
+
+std::optional<Response> PageReader::next() {
+  if (done_) return std::nullopt;
+  if (limits_.max_pages > 0 && pages_read_ >= limits_.max_pages) {
+    done_ = true;
+    request_.url.clear();
+    return std::nullopt;
+  }
+  if (!seen_.insert(request_.url).second) {
+    throw SourceError(client_.logger().redactor().redact(fmt::format(
+        "pagination loop: after {} pages the source pointed back to {}, a page already read; its "
+        "paging is broken, or the paginator does not fit this API",
+        pages_read_, request_.url)));
+  }
+  Response page = client_.send(request_);
+  ++pages_read_;
+  std::optional<std::string> next =
+      paginator_.next_url(page.url.empty() ? std::string_view(request_.url) : page.url, page);
+  if (next) {
+    request_.url = std::move(*next);
+    // Later pages are plain GETs of the next URL (a first page may be a search POST).
+    request_.method = Method::kGet;
+    request_.body.clear();
+    request_.idempotent.reset();
+  } else {
+    done_ = true;
+    request_.url.clear();
+  }
+  return page;
+}
+
+}  // namespace lakeflow::http
