@@ -1,0 +1,182 @@
+// The transaction log of one local Delta Lake table (PROTOCOL.md of the Delta Lake project): a
+// table directory holding Parquet data files and `_delta_log/`, whose commits
+// `<version, 20 digits>.json` (one action per line) define the table's versions.
+//
+// Commits are atomic and put-if-absent. `commit` writes the whole commit to a hidden temporary
+// file in `_delta_log`, syncs it, then hard-links it to its final name: link(2) fails with EEXIST
+// when another writer already made that version, which is reported as ConcurrentCommitError and
+// never overwrites anything. The temporary name is then unlinked and the directory synced (the
+// table directory is synced before the link, so data files renamed into it are durable before a
+// commit names them). A crash
+// at any point leaves either the complete commit or no commit plus, at worst, a hidden temporary
+// file, which readers ignore (their names do not match `<20 digits>.json`) and later commits
+// remove.
+//
+// Checkpoints. After committing version v with v > 0 and v % checkpoint_interval == 0 (default
+// 10), `commit` writes the classic checkpoint `<v>.checkpoint.parquet` (see delta_checkpoint.h)
+// and then `_last_checkpoint` ({"version":v,"size":actions,...}) by temp file + rename. A failed
+// checkpoint never fails the commit: the JSON commits stay authoritative (lakeflow never deletes
+// them) and the failure is kept in `last_checkpoint_error()`.
+//
+// Reading (`snapshot`) lists `_delta_log`, starts from the newest readable checkpoint (the one
+// `_last_checkpoint` names when that is the newest) and replays the later JSON commits: the latest
+// protocol and metaData win, active files are adds minus later removes by path, txn versions are
+// the latest per appId. A checkpoint that cannot be read is skipped in favour of an older one or of
+// the JSON commits from version 0.
+//
+// Exactly-once progress (how the pipeline uses this log). The end offset of each batch of source
+// records is committed in the same commit as the batch's data files:
+//   * metaData.configuration["lakeflow.offset"] holds the canonical JSON of the table's read offset
+//     and ["lakeflow.deletesOffset"] that of its deletes offset (cdc_with_deletes); each batch's
+//     commit carries an updated metaData action with the new offsets (progress_actions);
+//   * a txn action {appId: the caller's id, version: an increasing batch number} goes with it.
+// The offsets live in metaData rather than in commitInfo because a checkpoint keeps the latest
+// metaData and txn but drops commitInfo, so a restart finds its offset in `snapshot()` however old
+// the table is, and in one place: the offset is exactly as durable as the data it describes. A
+// rerun that died before its commit linked resumes from the previous offset; one that died after
+// finds the new offset, so no batch is lost or written twice, and offsets never go backwards.
+// Configuration values are visible to anyone who reads the table; offsets hold positions, never
+// credentials.
+//
+// A DeltaLog is not thread-safe; several processes (or several DeltaLog objects) may read one table
+// while one writes it, and concurrent writers are detected as described above.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "delta/delta_actions.h"
+#include "lakeflow/offset.h"
+#include "lakeflow/types.h"
+
+namespace lakeflow::delta {
+
+// Keys of metaData.configuration holding lakeflow's committed offsets (canonical offset JSON).
+inline constexpr std::string_view kOffsetKey = "lakeflow.offset";
+inline constexpr std::string_view kDeletesOffsetKey = "lakeflow.deletesOffset";
+
+// The state of a table at one version.
+struct Snapshot {
+  std::string table_path;     // for error messages; set by DeltaLog
+  std::int64_t version = -1;  // -1: no version yet (a table about to be created)
+  ProtocolAction protocol;
+  MetadataAction metadata;
+  std::map<std::string, AddFile, std::less<>> files;           // active files by path
+  std::map<std::string, RemoveFile, std::less<>> tombstones;   // removed files by path
+  std::map<std::string, TxnAction, std::less<>> transactions;  // latest txn by appId
+  // The checkpoint this snapshot was read from, if any (informational).
+  std::optional<std::int64_t> checkpoint_version;
+
+  // The latest txn version of `app_id`, or nullopt.
+  std::optional<std::int64_t> txn_version(std::string_view app_id) const;
+  // The committed offsets (kOffsetKey / kDeletesOffsetKey), or nullopt when none was committed.
+  // Throws DeltaLogError when the stored text is not an offset.
+  std::optional<Offset> offset() const;
+  std::optional<Offset> deletes_offset() const;
+
+  // Applies the actions of commit `version` (which must be `this->version + 1`) as log replay
+  // does. Lets a writer keep its snapshot current after its own commit without re-reading.
+  void apply(std::int64_t version, const std::vector<Action>& actions);
+
+  // Throws DeltaLogError when lakeflow may not write this table (a newer protocol than reader 1 /
+  // writer 2, partition columns, or a data format other than Parquet).
+  void require_writable() const;
+};
+
+// A batch's progress for exactly-once delivery: see the header comment.
+struct BatchProgress {
+  std::string app_id;              // e.g. "lakeflow:<pipeline>:<table>"
+  std::int64_t batch_version = 0;  // strictly increasing per app_id
+  Offset offset;
+  std::optional<Offset> deletes_offset;
+};
+
+// The actions that record `progress` on top of `base`: base's metaData with the offsets set in its
+// configuration, and a txn action; for a new table (base.version == -1) base's protocol action
+// first. Commit them together with the batch's add/remove actions. To change the schema in the
+// same commit, set base.metadata.schema_string first.
+std::vector<Action> progress_actions(const Snapshot& base, const BatchProgress& progress);
+
+// The snapshot a table that does not exist yet starts from: version -1, protocol (1, 2), and
+// metaData with a new UUID, `schema`, no partition columns and createdTime now. Its first commit
+// (read version -1) must carry the protocol and metaData actions (progress_actions does).
+Snapshot new_table_snapshot(const StructType& schema, StringMap configuration = {});
+
+// The protocol and metaData actions of version 0 of a new, empty table.
+std::vector<Action> create_table_actions(const StructType& schema, StringMap configuration = {});
+
+// How a pipeline writes one batch exactly once:
+//   DeltaLog log(path);
+//   Snapshot snapshot = log.exists() ? log.snapshot() : new_table_snapshot(schema);
+//   snapshot.table_path = path;  // (log.snapshot() sets it)
+//   snapshot.require_writable();   // then resume from snapshot.offset(), when set
+//   ... write the batch's Parquet files ...
+//   std::vector<Action> actions = progress_actions(snapshot, {app_id, batch, end_offset, {}});
+//   actions.insert(actions.end(), adds_and_removes.begin(), adds_and_removes.end());
+//   actions.push_back(CommitInfo{...});
+//   snapshot.apply(log.commit(snapshot.version, actions), actions);
+
+struct DeltaLogOptions {
+  // Write a checkpoint after every commit whose version is a positive multiple of this; 0 never.
+  std::int64_t checkpoint_interval = 10;
+  // Tombstones older than this (by deletionTimestamp) are left out of checkpoints; Delta's
+  // default deletedFileRetentionDuration is one week.
+  std::int64_t tombstone_retention_millis = std::int64_t{7} * 24 * 3600 * 1000;
+};
+
+class DeltaLog {
+ public:
+  // `table_path` is the table's root directory; nothing is read or created until used.
+  explicit DeltaLog(std::string table_path, DeltaLogOptions options = {});
+
+  const std::string& table_path() const { return table_path_; }
+  std::string log_path() const;  // <table>/_delta_log
+  // Path of the commit file or checkpoint of `version`.
+  std::string commit_path(std::int64_t version) const;
+  std::string checkpoint_path(std::int64_t version) const;
+
+  // The newest committed version, or nullopt when the table has no commit yet (no table).
+  std::optional<std::int64_t> latest_version() const;
+  bool exists() const { return latest_version().has_value(); }
+
+  // The table at its latest version. Throws DeltaLogError when there is no table, a commit is
+  // missing or malformed, or the table needs a Delta reader newer than version 1.
+  Snapshot snapshot() const;
+  // The table at `version` (time travel).
+  Snapshot snapshot_at(std::int64_t version) const;
+
+  // Commits `actions` as version read_version + 1, where `read_version` is the version the caller
+  // read (-1 to create the table: version 0 must then hold a protocol and a metaData action).
+  // A CommitInfo action, when given, is written first with its timestamp, readVersion and
+  // engineInfo filled in if unset; without one, {"operation":"WRITE"} is written. Creates the
+  // table directories when needed. Returns the committed version.
+  // Throws ConcurrentCommitError when that version already exists, DeltaLogError for I/O errors
+  // and for action lists the protocol forbids (two metaData, two protocol, two txn of one appId,
+  // a path added or removed twice, a missing version 0 protocol/metaData, a read_version that does
+  // not exist). Nothing is committed when it throws.
+  std::int64_t commit(std::int64_t read_version, std::vector<Action> actions);
+
+  // Writes the checkpoint of `version` and `_last_checkpoint` (unless it already names a newer
+  // one). Throws on failure; commit() calls it and keeps the error instead.
+  void checkpoint(std::int64_t version);
+  // Why the last automatic checkpoint failed; nullopt when it succeeded or none was attempted.
+  const std::optional<std::string>& last_checkpoint_error() const { return last_checkpoint_error_; }
+
+ private:
+  struct Listing;
+  Listing list() const;
+  Snapshot replay(const Listing& listing, std::int64_t version) const;
+  std::vector<Action> read_commit(std::int64_t version) const;
+  void write_last_checkpoint(std::int64_t version, std::int64_t size, std::int64_t size_in_bytes,
+                             std::int64_t num_add_files);
+
+  std::string table_path_;
+  DeltaLogOptions options_;
+  std::optional<std::string> last_checkpoint_error_;
+};
+
+}  // namespace lakeflow::delta

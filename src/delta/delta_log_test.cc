@@ -1,0 +1,818 @@
+#include "delta/delta_log.h"
+
+#include <fmt/format.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "delta/delta_checkpoint.h"
+
+namespace lakeflow::delta {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+class TempDir {
+ public:
+  TempDir() {
+    char pattern[] = "/tmp/lakeflow-delta-log-XXXXXX";
+    const char* made = ::mkdtemp(pattern);
+    if (made == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = made;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  std::string table(std::string_view name = "t") const { return (path_ / name).string(); }
+
+ private:
+  fs::path path_;
+};
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+void write_text(const fs::path& path, std::string_view text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+}
+
+std::vector<std::string> log_names(const DeltaLog& log) {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(log.log_path())) {
+    names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+StructType test_schema() {
+  return StructType{{"id", DataType::Long(), false},
+                    {"name", DataType::String()},
+                    {"tags", DataType::Array(DataType::String())}};
+}
+
+AddFile add_file(std::string path, std::int64_t records = 1) {
+  AddFile add;
+  add.path = std::move(path);
+  add.size = 1000 + records;
+  add.modification_time = now_millis();
+  add.stats = fmt::format(R"({{"numRecords":{},"minValues":{{"id":1}},"maxValues":{{"id":{}}},)"
+                          R"("nullCount":{{"id":0,"name":0}}}})",
+                          records, records);
+  return add;
+}
+
+RemoveFile remove_file(const AddFile& add) {
+  return RemoveFile{add.path, now_millis(), true, true, {}, add.size};
+}
+
+// Creates the table (version 0) and returns its log.
+DeltaLog create_table(const std::string& path, DeltaLogOptions options = {}) {
+  DeltaLog log(path, options);
+  log.commit(-1, create_table_actions(test_schema()));
+  return log;
+}
+
+// Two snapshots describe the same table state.
+void expect_same_state(const Snapshot& a, const Snapshot& b) {
+  EXPECT_EQ(a.version, b.version);
+  EXPECT_EQ(a.protocol, b.protocol);
+  EXPECT_EQ(a.metadata, b.metadata);
+  EXPECT_EQ(a.files, b.files);
+  EXPECT_EQ(a.tombstones, b.tombstones);
+  EXPECT_EQ(a.transactions, b.transactions);
+}
+
+// ---- Create, commit, replay ---------------------------------------------------------------------
+
+TEST(DeltaLog, CreatesATableAndReadsItBack) {
+  TempDir dir;
+  DeltaLog log(dir.table("a/b/events"));
+  EXPECT_FALSE(log.exists());
+  EXPECT_EQ(log.latest_version(), std::nullopt);
+  EXPECT_EQ(log.commit(-1, create_table_actions(test_schema(), {{"k", "v"}})), 0);
+  EXPECT_TRUE(log.exists());
+  EXPECT_EQ(log.latest_version(), 0);
+
+  const Snapshot snapshot = log.snapshot();
+  EXPECT_EQ(snapshot.version, 0);
+  EXPECT_EQ(snapshot.protocol.min_reader_version, 1);
+  EXPECT_EQ(snapshot.protocol.min_writer_version, 2);
+  EXPECT_EQ(snapshot.metadata.schema(), test_schema());
+  EXPECT_EQ(snapshot.metadata.schema_string, test_schema().json());
+  EXPECT_EQ(snapshot.metadata.format_provider, "parquet");
+  EXPECT_EQ(snapshot.metadata.id.size(), 36u);
+  EXPECT_TRUE(snapshot.metadata.created_time.has_value());
+  EXPECT_EQ(*snapshot.metadata.config("k"), "v");
+  EXPECT_TRUE(snapshot.files.empty());
+  EXPECT_EQ(snapshot.checkpoint_version, std::nullopt);
+  EXPECT_EQ(log_names(log), std::vector<std::string>{"00000000000000000000.json"});
+}
+
+TEST(DeltaLog, WritesOneJsonActionPerLineWithCommitInfoFirst) {
+  TempDir dir;
+  DeltaLog log = create_table(dir.table());
+  CommitInfo info;
+  info.operation = "MERGE";
+  info.operation_parameters = {{"mode", "upsert"}};
+  log.commit(0, {add_file("part-1.parquet"), info});
+
+  const std::string text = read_text(log.commit_path(1));
+  ASSERT_FALSE(text.empty());
+  EXPECT_EQ(text.back(), '\n');
+  std::vector<JsonValue> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(JsonValue::parse(line));
+  ASSERT_EQ(lines.size(), 2u);
+  const JsonValue* commit_info = lines[0].find("commitInfo");
+  ASSERT_NE(commit_info, nullptr);
+  EXPECT_EQ(commit_info->find("operation")->as_string(), "MERGE");
+  EXPECT_EQ(commit_info->find("readVersion")->as_int(), 0);
+  EXPECT_EQ(commit_info->find("engineInfo")->as_string(), "lakeflow-cpp/" LAKEFLOW_VERSION);
+  EXPECT_GT(commit_info->find("timestamp")->as_int(), 1600000000000);
+  EXPECT_EQ(commit_info->find("operationParameters")->find("mode")->as_string(), "upsert");
+  EXPECT_NE(lines[1].find("add"), nullptr);
+
+  // Version 0: commitInfo (a default WRITE), protocol, metaData.
+  const std::string first = read_text(log.commit_path(0));
+  EXPECT_EQ(first.find(R"({"commitInfo":)"), 0u);
+  EXPECT_THAT(first, HasSubstr(R"("operation":"WRITE")"));
+  EXPECT_THAT(first, HasSubstr(R"({"protocol":{"minReaderVersion":1,"minWriterVersion":2}})"));
+  EXPECT_THAT(first, HasSubstr(R"({"metaData":{)"));
+  EXPECT_THAT(first, Not(HasSubstr("readVersion")));
+}
+
+TEST(DeltaLog, ActiveFilesAreAddsMinusLaterRemoves) {
+  TempDir dir;
+  DeltaLog log = create_table(dir.table());
+  const AddFile a = add_file("a.parquet", 1);
+  const AddFile b = add_file("b.parquet", 2);
+  const AddFile c = add_file("c.parquet", 3);
+  log.commit(0, {a, b});
+  log.commit(1, {remove_file(a), c});
+  AddFile b2 = add_file("b.parquet", 20);  // re-added with new stats: the latest wins
+  log.commit(2, {b2});
+
+  const Snapshot snapshot = log.snapshot();
+  EXPECT_EQ(snapshot.version, 3);
+  ASSERT_EQ(snapshot.files.size(), 2u);
+  EXPECT_EQ(snapshot.files.at("b.parquet"), b2);
+  EXPECT_EQ(snapshot.files.at("c.parquet"), c);
+  ASSERT_EQ(snapshot.tombstones.size(), 1u);
+  EXPECT_EQ(snapshot.tombstones.at("a.parquet").size, a.size);
+
+  // A removed file added again is active again, and no longer a tombstone.
+  log.commit(3, {a});
+  const Snapshot again = log.snapshot();
+  EXPECT_EQ(again.files.size(), 3u);
+  EXPECT_TRUE(again.tombstones.empty());
+}
+
+TEST(DeltaLog, KeepsTheLatestTxnVersionPerAppId) {
+  TempDir dir;
+  DeltaLog log = create_table(dir.table());
+  log.commit(0, {TxnAction{"app-a", 1, now_millis()}, TxnAction{"app-b", 10, std::nullopt}});
+  log.commit(1, {TxnAction{"app-a", 2, now_millis()}});
+  const Snapshot snapshot = log.snapshot();
+  EXPECT_EQ(snapshot.txn_version("app-a"), 2);
+  EXPECT_EQ(snapshot.txn_version("app-b"), 10);
+  EXPECT_EQ(snapshot.txn_version("app-c"), std::nullopt);
+}
+
+TEST(DeltaLog, CommitsOffsetsWithTheDataInMetadataConfiguration) {
+  TempDir dir;
+  DeltaLog log = create_table(dir.table());
+  Snapshot snapshot = log.snapshot();
+  EXPECT_EQ(snapshot.offset(), std::nullopt);
+  EXPECT_EQ(snapshot.deletes_offset(), std::nullopt);
+
+  const Offset first = Offset::parse(R"({"page":1,"cursor":"2024-01-01T00:00:00Z"})");
+  std::vector<Action> actions =
+      progress_actions(snapshot, BatchProgress{"lakeflow:p:t", 1, first, std::nullopt});
+  actions.emplace_back(add_file("part-1.parquet"));
+  snapshot.apply(log.commit(snapshot.version, actions), actions);
+
+  Snapshot read = log.snapshot();
+  EXPECT_EQ(read.offset(), first);
+  EXPECT_EQ(*read.metadata.config(kOffsetKey), R"({"cursor":"2024-01-01T00:00:00Z","page":1})");
+  EXPECT_EQ(read.deletes_offset(), std::nullopt);
+  EXPECT_EQ(read.txn_version("lakeflow:p:t"), 1);
+  EXPECT_EQ(read.metadata.id, snapshot.metadata.id);  // the table keeps its identity
+  EXPECT_EQ(read.metadata.schema_string, snapshot.metadata.schema_string);
+  expect_same_state(read, snapshot);  // apply() kept the writer's snapshot current
+
+  const Offset second = Offset::parse(R"({"page":2})");
+  const Offset deletes = Offset::parse(R"({"since":"x"})");
+  actions = progress_actions(read, BatchProgress{"lakeflow:p:t", 2, second, deletes});
+  log.commit(read.version, actions);
+  read = log.snapshot();
+  EXPECT_EQ(read.offset(), second);
+  EXPECT_EQ(read.deletes_offset(), deletes);
+  EXPECT_EQ(read.txn_version("lakeflow:p:t"), 2);
+  EXPECT_EQ(read.files.size(), 1u);
+}
+
+TEST(DeltaLog, TheFirstBatchCreatesTheTableWithItsOffset) {
+  TempDir dir;
+  DeltaLog log(dir.table());
+  ASSERT_FALSE(log.exists());
+  Snapshot snapshot = new_table_snapshot(test_schema());
+  EXPECT_EQ(snapshot.version, -1);
+  EXPECT_EQ(snapshot.offset(), std::nullopt);
+  EXPECT_NO_THROW(snapshot.require_writable());
+  const Offset offset = Offset::parse(R"({"page":1})");
+  std::vector<Action> actions =
+      progress_actions(snapshot, BatchProgress{"app", 1, offset, std::nullopt});
+  ASSERT_EQ(actions.size(), 3u);  // protocol, metaData, txn
+  EXPECT_TRUE(std::holds_alternative<ProtocolAction>(actions[0]));
+  actions.emplace_back(add_file("part-1.parquet"));
+  snapshot.apply(log.commit(snapshot.version, actions), actions);
+  EXPECT_EQ(snapshot.version, 0);
+
+  const Snapshot read = log.snapshot();
+  expect_same_state(read, snapshot);
+  EXPECT_EQ(read.offset(), offset);
+  EXPECT_EQ(read.txn_version("app"), 1);
+  EXPECT_EQ(read.files.size(), 1u);
+  EXPECT_EQ(read.metadata.schema(), test_schema());
+  // Later batches do not repeat the protocol.
+  EXPECT_EQ(progress_actions(read, BatchProgress{"app", 2, offset, std::nullopt}).size(), 2u);
+}
+
+TEST(DeltaLog, AStoredOffsetThatDoesNotParseIsReported) {
+  TempDir dir;
+  DeltaLog log(dir.table());
+  log.commit(-1, create_table_actions(test_schema(), {{std::string(kOffsetKey), "[1,2]"}}));
+  try {
+    (void)log.snapshot().offset();
+    FAIL() << "expected DeltaLogError";
+  } catch (const DeltaLogError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("lakeflow.offset"));
+    EXPECT_THAT(e.what(), HasSubstr(dir.table()));
+    EXPECT_THAT(e.what(), HasSubstr("--full-refresh"));
+  }
+}
+
+TEST(DeltaLog, TimeTravelReadsAnEarlierVersion) {
+  TempDir dir;
+  DeltaLog log = create_table(dir.table());
+  log.commit(0, {add_file("a.parquet")});
+  log.commit(1, {add_file("b.parquet")});
+  EXPECT_EQ(log.snapshot_at(1).files.size(), 1u);
+  EXPECT_EQ(log.snapshot_at(2).files.size(), 2u);
+  EXPECT_EQ(log.snapshot_at(0).files.size(), 0u);
+  EXPECT_THROW(log.snapshot_at(3), DeltaLogError);
+  EXPECT_THROW(log.snapshot_at(-1), DeltaLogError);
+}
+
+// ---- Errors -------------------------------------------------------------------------------------
+
+TEST(DeltaLog, ReadingAMissingTableNamesItsPath) {
+  TempDir dir;
+  const DeltaLog log(dir.table("nothing-here"));
+  try {
+    (void)log.snapshot();
+    FAIL() << "expected DeltaLogError";
+  } catch (const DeltaLogError& e) {
+    EXPECT_THAT(e.what(), HasSubstr(dir.table("nothing-here")));
+    EXPECT_THAT(e.what(), HasSubstr("no Delta table"));
+  }
+}
+
+TEST(DeltaLog, RejectsActionListsTheProtocolForbidsAndCommitsNothing) {
+  TempDir dir;
+  DeltaLog log(dir.table());
+  MetadataAction metadata = std::get<MetadataAction>(create_table_actions(test_schema())[1]);
+  // Version 0 without a protocol action.
+  EXPECT_THROW(log.commit(-1, {metadata}), DeltaLogError);
+  EXPECT_FALSE(log.exists());
+  log.commit(-1, create_table_actions(test_schema()));
+
+  const auto expect_rejected = [&](std::vector<Action> actions, std::string_view why) {
+    try {
+      log.commit(0, std::move(actions));
+      ADD_FAILURE() << "expected DeltaLogError for " << why;
+    } catch (const DeltaLogError& e) {
+      EXPECT_THAT(e.what(), HasSubstr(std::string(why)));
+      EXPECT_THAT(e.what(), HasSubstr(log.table_path()));
+    }
+    EXPECT_EQ(log.latest_version(), 0);
+  };
+  expect_rejected({metadata, metadata}, "more than one metaData");
+  expect_rejected({ProtocolAction{}, ProtocolAction{}}, "more than one protocol");
+  expect_rejected({add_file("x"), add_file("x")}, "added twice");
+  expect_rejected({remove_file(add_file("x")), remove_file(add_file("x"))}, "removed twice");
+  expect_rejected({add_file("x"), remove_file(add_file("x"))}, "both added and removed");
+  expect_rejected({TxnAction{"a", 1, {}}, TxnAction{"a", 2, {}}}, "two txn actions");
+  expect_rejected({ProtocolAction{3, 7, {"deletionVectors"}, {"deletionVectors"}}},
+                  "protocol (reader 1, writer 2) only");
+  expect_rejected({CommitInfo{}, CommitInfo{}}, "more than one commitInfo");
+  MetadataAction partitioned = metadata;
+  partitioned.partition_columns = {"name"};
+  expect_rejected({partitioned}, "partitioned");
+
+  MetadataAction bad_schema = metadata;
+  bad_schema.schema_string = "{";
+  EXPECT_THROW(log.commit(0, {bad_schema}), SchemaError);
+
+  // A read version that does not exist would leave a gap in the log.
+  try {
+    log.commit(5, {add_file("x")});
+    FAIL() << "expected DeltaLogError";
+  } catch (const DeltaLogError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("version 5, which does not exist"));
+  }
+  EXPECT_EQ(log.latest_version(), 0);
+  EXPECT_EQ(log_names(log), std::vector<std::string>{"00000000000000000000.json"});
+}
+
+TEST(DeltaLog, AMalformedCommitLineIsReportedWithItsFileAndLine) {
+  TempDir dir;
+  DeltaLog log = create_table(dir.table());
+  write_text(log.commit_path(1), "{\"commitInfo\":{}}\n{\"add\":{\"path\":\n");
+  try {
+    (void)log.snapshot();
+    FAIL() << "expected DeltaLogError";
+  } catch (const DeltaLogError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("00000000000000000001.json line 2"));
+    EXPECT_THAT(e.what(), HasSubstr("not valid JSON"));
+  }
+}
+
+TEST(DeltaLog, AMissingCommitIsReported) {
+  TempDir dir;
+  DeltaLog log = create_table(dir.table());
+  log.commit(0, {add_file("a")});
+  log.commit(1, {add_file("b")});
+  fs::remove(log.commit_path(1));
+  try {
+    (void)log.snapshot();
+    FAIL() << "expected DeltaLogError";
+  } catch (const DeltaLogError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("commit 1 is missing"));
+  }
+}
+
+TEST(DeltaLog, ATableNeedingANewerReaderIsRejected) {
+  TempDir dir;
+  DeltaLog log(dir.table());
+  fs::create_directories(log.log_path());
+  MetadataAction metadata = std::get<MetadataAction>(create_table_actions(test_schema())[1]);
+  write_text(log.commit_path(0),
+             R"({"protocol":{"minReaderVersion":3,"minWriterVersion":7,"readerFeatures":[],)"
+             R"("writerFeatures":[]}})"
+             "\n" +
+                 action_to_line(metadata) + "\n");
+  try {
+    (void)log.snapshot();
+    FAIL() << "expected DeltaLogError";
+  } catch (const DeltaLogError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("reader of version 3"));
+    EXPECT_THAT(e.what(), HasSubstr(log.table_path()));
+  }
+}
+
+TEST(DeltaLog, RequireWritableRejectsTablesLakeflowCannotWrite) {
+  Snapshot snapshot;
+  snapshot.table_path = "/t";
+  snapshot.metadata.id = "x";
+  EXPECT_NO_THROW(snapshot.require_writable());
+  snapshot.protocol.min_writer_version = 4;
+  EXPECT_THROW(snapshot.require_writable(), DeltaLogError);
+  snapshot.protocol = ProtocolAction{};
+  snapshot.metadata.partition_columns = {"d"};
+  EXPECT_THROW(snapshot.require_writable(), DeltaLogError);
+  snapshot.metadata.partition_columns.clear();
+  snapshot.metadata.format_provider = "orc";
+  try {
+    snapshot.require_writable();
+    FAIL() << "expected DeltaLogError";
+  } catch (const DeltaLogError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("/t stores its data as `orc`"));
+  }
+}
+
+TEST(DeltaLog, ApplyRejectsAVersionThatDoesNotFollow) {
+  Snapshot snapshot;
+  EXPECT_THROW(snapshot.apply(1, {}), Error);
+  snapshot.apply(0, {ProtocolAction{}});
+  EXPECT_EQ(snapshot.version, 0);
+}
+
+// ---- Concurrency and crashes --------------------------------------------------------------------
+
+TEST(DeltaLog, ASecondWriterOfTheSameVersionGetsConcurrentCommitError) {
+  TempDir dir;
+  create_table(dir.table());
+  DeltaLog writer_a(dir.table());
+  DeltaLog writer_b(dir.table());
+  const std::int64_t read_a = writer_a.snapshot().version;
+  const std::int64_t read_b = writer_b.snapshot().version;
+  EXPECT_EQ(writer_a.commit(read_a, {add_file("from-a.parquet")}), 1);
+  const std::string committed = read_text(writer_a.commit_path(1));
+  try {
+    writer_b.commit(read_b, {add_file("from-b.parquet")});
+    FAIL() << "expected ConcurrentCommitError";
+  } catch (const ConcurrentCommitError& e) {
+    EXPECT_EQ(e.version(), 1);
+    EXPECT_EQ(e.table_path(), dir.table());
+    EXPECT_THAT(e.what(), HasSubstr(dir.table()));
+  }
+  // A's commit is intact, B left nothing behind, and the table reads A's file only.
+  EXPECT_EQ(read_text(writer_a.commit_path(1)), committed);
+  EXPECT_EQ(log_names(writer_a),
+            (std::vector<std::string>{"00000000000000000000.json", "00000000000000000001.json"}));
+  const Snapshot snapshot = writer_b.snapshot();
+  EXPECT_EQ(snapshot.version, 1);
+  EXPECT_EQ(snapshot.files.count("from-a.parquet"), 1u);
+  EXPECT_EQ(snapshot.files.count("from-b.parquet"), 0u);
+}
+
+TEST(DeltaLog, RacingWritersCommitExactlyOnce) {
+  TempDir dir;
+  create_table(dir.table());
+  constexpr int kWriters = 8;
+  for (int round = 0; round < 5; ++round) {
+    std::atomic<int> committed{0};
+    std::atomic<int> conflicts{0};
+    std::atomic<bool> go{false};
+    std::vector<std::thread> threads;
+    for (int w = 0; w < kWriters; ++w) {
+      threads.emplace_back([&, w] {
+        DeltaLog log(dir.table());
+        const std::int64_t read = round;
+        while (!go.load()) std::this_thread::yield();
+        try {
+          log.commit(read, {add_file(fmt::format("r{}-w{}.parquet", round, w))});
+          ++committed;
+        } catch (const ConcurrentCommitError&) {
+          ++conflicts;
+        }
+      });
+    }
+    go = true;
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(committed.load(), 1) << "round " << round;
+    EXPECT_EQ(conflicts.load(), kWriters - 1) << "round " << round;
+  }
+  const DeltaLog log(dir.table());
+  const Snapshot snapshot = log.snapshot();
+  EXPECT_EQ(snapshot.version, 5);
+  EXPECT_EQ(snapshot.files.size(), 5u);
+  for (const std::string& name : log_names(log)) {
+    EXPECT_EQ(name.find(".tmp"), std::string::npos) << name;
+  }
+}
+
+TEST(DeltaLog, WritersInSeparateProcessesCommitExactlyOnce) {
+  TempDir dir;
+  create_table(dir.table());
+  constexpr int kWriters = 4;
+  std::vector<pid_t> children;
+  for (int w = 0; w < kWriters; ++w) {
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      int status = 2;
+      try {
+        DeltaLog log(dir.table());
+        log.commit(0, {add_file(fmt::format("w{}.parquet", w))});
+        status = 0;
+      } catch (const ConcurrentCommitError&) {
+        status = 1;
+      } catch (...) {
+      }
+      ::_exit(status);
+    }
+    children.push_back(pid);
+  }
+  int winners = 0;
+  int losers = 0;
+  for (pid_t pid : children) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 0) ++winners;
+    if (WEXITSTATUS(status) == 1) ++losers;
+  }
+  EXPECT_EQ(winners, 1);
+  EXPECT_EQ(losers, kWriters - 1);
+  EXPECT_EQ(DeltaLog(dir.table()).snapshot().files.size(), 1u);
+}
+
+TEST(DeltaLog, LeftoversOfACrashBeforeTheLinkAreIgnoredAndCleanedUp) {
+  TempDir dir;
+  DeltaLog log = create_table(dir.table());
+  log.commit(0, {add_file("a.parquet")});
+  // A writer died after writing (part of) its temporary commit file for version 2.
+  const fs::path leftover = fs::path(log.log_path()) /
+                            ".00000000000000000002.json.0b9f3c1e-dead-4bee-8f00-1c0ffee00000.tmp";
+  write_text(leftover, "{\"commitInfo\":{}}\n{\"add\":{\"path\":\"half");
+  // Another engine's hidden temporary and unrelated names are ignored too.
+  write_text(fs::path(log.log_path()) / ".00000000000000000002.json.crc", "x");
+  write_text(fs::path(log.log_path()) / "00000000000000000002.json.tmp", "x");
+  write_text(fs::path(log.log_path()) / "0000000000000000002.json", "x");
+
+  Snapshot snapshot = log.snapshot();
+  EXPECT_EQ(snapshot.version, 1);
+  EXPECT_EQ(snapshot.files.size(), 1u);
+
+  // The rerun commits version 2 normally; the leftover can never be linked now and goes away
+  // with the next commit.
+  EXPECT_EQ(log.commit(1, {add_file("b.parquet")}), 2);
+  EXPECT_TRUE(fs::exists(leftover));
+  EXPECT_EQ(log.commit(2, {add_file("c.parquet")}), 3);
+  EXPECT_FALSE(fs::exists(leftover));
+  snapshot = log.snapshot();
+  EXPECT_EQ(snapshot.version, 3);
+  EXPECT_EQ(snapshot.files.size(), 3u);
+}
+
+TEST(DeltaLog, OldTemporariesOfInterruptedCheckpointsAreCleanedUp) {
+  TempDir dir;
+  DeltaLog log = create_table(dir.table());
+  const fs::path logs = log.log_path();
+  const fs::path old_checkpoint = logs / ".00000000000000000010.checkpoint.parquet.tmp-123-0";
+  const fs::path old_last = logs / "._last_checkpoint.0b9f3c1e.tmp";
+  const fs::path fresh_checkpoint = logs / ".00000000000000000020.checkpoint.parquet.tmp-456-0";
+  for (const auto& path : {old_checkpoint, old_last, fresh_checkpoint}) write_text(path, "x");
+  const auto two_hours_ago = fs::file_time_type::clock::now() - std::chrono::hours(2);
+  fs::last_write_time(old_checkpoint, two_hours_ago);
+  fs::last_write_time(old_last, two_hours_ago);
+
+  log.commit(0, {add_file("a.parquet")});
+  EXPECT_FALSE(fs::exists(old_checkpoint));
+  EXPECT_FALSE(fs::exists(old_last));
+  EXPECT_TRUE(fs::exists(fresh_checkpoint));  // may belong to a checkpoint being written now
+  EXPECT_EQ(log.snapshot().version, 1);
+}
+
+// ---- Checkpoints --------------------------------------------------------------------------------
+
+// Builds a table of 25 commits mixing adds, removes, txn and offset updates.
+DeltaLog build_history(const std::string& path, int commits = 25) {
+  DeltaLog log = create_table(path);
+  Snapshot snapshot = log.snapshot();
+  for (int i = 1; i <= commits - 1; ++i) {
+    std::vector<Action> actions = progress_actions(
+        snapshot, BatchProgress{"lakeflow:p:t", i,
+                                Offset::parse(fmt::format(R"({{"page":{}}})", i)), std::nullopt});
+    actions.emplace_back(add_file(fmt::format("part-{:03}.parquet", i), i));
+    if (i % 3 == 0) actions.emplace_back(remove_file(snapshot.files.begin()->second));
+    if (i % 7 == 0) actions.emplace_back(TxnAction{fmt::format("other-{}", i), i * 100, {}});
+    CommitInfo info;
+    info.operation = i % 3 == 0 ? "MERGE" : "WRITE";
+    actions.emplace_back(info);
+    const std::int64_t version = log.commit(snapshot.version, actions);
+    EXPECT_EQ(log.last_checkpoint_error(), std::nullopt) << "version " << version;
+    snapshot.apply(version, actions);
+  }
+  return log;
+}
+
+TEST(DeltaLog, WritesACheckpointEveryTenCommits) {
+  TempDir dir;
+  const DeltaLog log = build_history(dir.table());
+  const std::vector<std::string> names = log_names(log);
+  std::vector<std::string> checkpoints;
+  for (const auto& name : names) {
+    if (name.find("checkpoint") != std::string::npos) checkpoints.push_back(name);
+  }
+  EXPECT_EQ(checkpoints, (std::vector<std::string>{"00000000000000000010.checkpoint.parquet",
+                                                   "00000000000000000020.checkpoint.parquet",
+                                                   "_last_checkpoint"}));
+  for (const auto& name : names) EXPECT_EQ(name.find(".tmp"), std::string::npos) << name;
+
+  const JsonValue last = JsonValue::parse(read_text(fs::path(log.log_path()) / "_last_checkpoint"));
+  EXPECT_EQ(last.find("version")->as_int(), 20);
+  const Snapshot at20 = log.snapshot_at(20);
+  // protocol + metaData + txns + active files + tombstones, one row each.
+  const auto expected_size = static_cast<std::int64_t>(2 + at20.transactions.size() +
+                                                       at20.files.size() + at20.tombstones.size());
+  EXPECT_EQ(last.find("size")->as_int(), expected_size);
+  EXPECT_EQ(last.find("numOfAddFiles")->as_int(), static_cast<std::int64_t>(at20.files.size()));
+  EXPECT_EQ(last.find("sizeInBytes")->as_int(),
+            static_cast<std::int64_t>(fs::file_size(log.checkpoint_path(20))));
+  EXPECT_EQ(read_checkpoint_file(log.checkpoint_path(20)).size(),
+            static_cast<std::size_t>(expected_size));
+}
+
+TEST(DeltaLog, ReplayFromACheckpointEqualsReplayOfEveryCommit) {
+  TempDir dir;
+  const DeltaLog log = build_history(dir.table());
+  const Snapshot with_checkpoint = log.snapshot();
+  EXPECT_EQ(with_checkpoint.version, 24);
+  EXPECT_EQ(with_checkpoint.checkpoint_version, 20);
+  EXPECT_EQ(with_checkpoint.offset(), Offset::parse(R"({"page":24})"));
+  EXPECT_EQ(with_checkpoint.txn_version("lakeflow:p:t"), 24);
+  EXPECT_EQ(with_checkpoint.txn_version("other-14"), 1400);
+  EXPECT_FALSE(with_checkpoint.tombstones.empty());
+  const Snapshot at15 = log.snapshot_at(15);
+  EXPECT_EQ(at15.checkpoint_version, 10);
+
+  fs::remove(log.checkpoint_path(10));
+  fs::remove(log.checkpoint_path(20));
+  fs::remove(fs::path(log.log_path()) / "_last_checkpoint");
+  const Snapshot without = log.snapshot();
+  EXPECT_EQ(without.checkpoint_version, std::nullopt);
+  expect_same_state(with_checkpoint, without);
+  expect_same_state(at15, log.snapshot_at(15));
+}
+
+TEST(DeltaLog, ADamagedCheckpointFallsBackToAnOlderOneOrTheCommits) {
+  TempDir dir;
+  const DeltaLog log = build_history(dir.table());
+  const Snapshot expected = log.snapshot();
+
+  write_text(log.checkpoint_path(20), "PAR1 this is not a parquet file PAR1");
+  Snapshot snapshot = log.snapshot();
+  EXPECT_EQ(snapshot.checkpoint_version, 10);
+  expect_same_state(snapshot, expected);
+
+  fs::remove(log.checkpoint_path(10));
+  snapshot = log.snapshot();
+  EXPECT_EQ(snapshot.checkpoint_version, std::nullopt);
+  expect_same_state(snapshot, expected);
+}
+
+TEST(DeltaLog, ACheckpointThatDisagreesWithLastCheckpointIsNotUsed) {
+  TempDir dir;
+  const DeltaLog log = build_history(dir.table());
+  const Snapshot expected = log.snapshot();
+  write_text(fs::path(log.log_path()) / "_last_checkpoint", R"({"version":20,"size":3})");
+  const Snapshot snapshot = log.snapshot();
+  EXPECT_EQ(snapshot.checkpoint_version, 10);
+  expect_same_state(snapshot, expected);
+  // A damaged _last_checkpoint is only a hint: the listing still finds the newest checkpoint.
+  write_text(fs::path(log.log_path()) / "_last_checkpoint", "{\"vers");
+  EXPECT_EQ(log.snapshot().checkpoint_version, 20);
+}
+
+TEST(DeltaLog, AFailedCheckpointNeverFailsTheCommit) {
+  TempDir dir;
+  DeltaLog log = create_table(dir.table());
+  for (int v = 1; v <= 9; ++v) log.commit(v - 1, {add_file(fmt::format("p{}.parquet", v))});
+  // Something occupies the checkpoint's name: writing the checkpoint must fail.
+  fs::create_directories(log.checkpoint_path(10));
+  fs::create_directories(fs::path(log.checkpoint_path(10)) / "blocker");
+  EXPECT_EQ(log.commit(9, {add_file("p10.parquet")}), 10);
+  ASSERT_TRUE(log.last_checkpoint_error().has_value());
+  EXPECT_FALSE(fs::exists(fs::path(log.log_path()) / "_last_checkpoint"));
+
+  const Snapshot snapshot = log.snapshot();
+  EXPECT_EQ(snapshot.version, 10);
+  EXPECT_EQ(snapshot.files.size(), 10u);
+  EXPECT_EQ(snapshot.checkpoint_version, std::nullopt);
+  EXPECT_EQ(log.commit(10, {add_file("p11.parquet")}), 11);
+}
+
+TEST(DeltaLog, CheckpointIntervalIsConfigurable) {
+  TempDir dir;
+  DeltaLog log = create_table(dir.table(), DeltaLogOptions{3});
+  for (int v = 1; v <= 7; ++v) log.commit(v - 1, {add_file(fmt::format("p{}.parquet", v))});
+  EXPECT_TRUE(fs::exists(log.checkpoint_path(3)));
+  EXPECT_TRUE(fs::exists(log.checkpoint_path(6)));
+  EXPECT_FALSE(fs::exists(log.checkpoint_path(7)));
+  EXPECT_EQ(log.snapshot().checkpoint_version, 6);
+
+  TempDir other;
+  DeltaLog never = create_table(other.table(), DeltaLogOptions{0});
+  for (int v = 1; v <= 10; ++v) never.commit(v - 1, {add_file(fmt::format("p{}.parquet", v))});
+  EXPECT_FALSE(fs::exists(never.checkpoint_path(10)));
+}
+
+TEST(DeltaLog, LastCheckpointNeverGoesBackwards) {
+  TempDir dir;
+  DeltaLog log = build_history(dir.table());
+  log.checkpoint(10);  // an older checkpoint rewritten later (a slow concurrent checkpointer)
+  const JsonValue last = JsonValue::parse(read_text(fs::path(log.log_path()) / "_last_checkpoint"));
+  EXPECT_EQ(last.find("version")->as_int(), 20);
+}
+
+TEST(DeltaLog, CheckpointsDropExpiredTombstones) {
+  TempDir dir;
+  DeltaLog log = create_table(dir.table(), DeltaLogOptions{2});
+  const AddFile a = add_file("a.parquet");
+  const AddFile b = add_file("b.parquet");
+  log.commit(0, {a, b});
+  RemoveFile old_remove = remove_file(a);
+  old_remove.deletion_timestamp = now_millis() - std::int64_t{30} * 24 * 3600 * 1000;
+  log.commit(1, {old_remove, remove_file(b)});
+  const std::vector<Action> actions = read_checkpoint_file(log.checkpoint_path(2));
+  std::vector<std::string> tombstones;
+  for (const Action& action : actions) {
+    if (const auto* r = std::get_if<RemoveFile>(&action)) tombstones.push_back(r->path);
+  }
+  EXPECT_EQ(tombstones, std::vector<std::string>{"b.parquet"});
+}
+
+// ---- Independent verification with DuckDB ------------------------------------------------------
+
+// Runs tests/duckdb/read_parquet.mjs on `file`; nullopt when node or the npm packages are missing.
+std::optional<std::vector<JsonValue>> read_with_duckdb(const std::string& file) {
+  const fs::path script = fs::path(LAKEFLOW_REPO_DIR) / "tests/duckdb/read_parquet.mjs";
+  const fs::path modules = fs::path(LAKEFLOW_REPO_DIR) / "tests/duckdb/node_modules/@duckdb";
+  if (!fs::exists(script) || !fs::exists(modules) ||
+      std::system("node --version >/dev/null 2>&1") != 0) {
+    return std::nullopt;
+  }
+  const std::string command = fmt::format("node '{}' '{}' 2>&1", script.string(), file);
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) return std::nullopt;
+  std::string output;
+  char buffer[4096];
+  while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
+  const int status = ::pclose(pipe);
+  EXPECT_EQ(status, 0) << output;
+  std::vector<JsonValue> rows;
+  std::istringstream in(output);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) rows.push_back(JsonValue::parse(line, "DuckDB output"));
+  }
+  return rows;
+}
+
+TEST(DeltaLog, DuckDBReadsTheCheckpointAsWritten) {
+  TempDir dir;
+  const DeltaLog log = build_history(dir.table());
+  const std::optional<std::vector<JsonValue>> rows = read_with_duckdb(log.checkpoint_path(20));
+  if (!rows) GTEST_SKIP() << "node or tests/duckdb/node_modules missing (scripts/install-deps)";
+
+  const Snapshot at20 = log.snapshot_at(20);
+  const JsonValue last = JsonValue::parse(read_text(fs::path(log.log_path()) / "_last_checkpoint"));
+  ASSERT_EQ(static_cast<std::int64_t>(rows->size()), last.find("size")->as_int());
+
+  std::set<std::string> add_paths;
+  std::set<std::string> remove_paths;
+  std::map<std::string, std::int64_t> txns;
+  int metadata_rows = 0;
+  int protocol_rows = 0;
+  for (const JsonValue& row : *rows) {
+    int set_columns = 0;
+    for (const char* column : {"txn", "add", "remove", "metaData", "protocol"}) {
+      const JsonValue* value = row.find(column);
+      ASSERT_NE(value, nullptr) << "column " << column << " missing in " << row.dump();
+      if (!value->is_null()) ++set_columns;
+    }
+    EXPECT_EQ(set_columns, 1) << row.dump();
+    if (const JsonValue* add = row.find("add"); !add->is_null()) {
+      const std::string path = add->find("path")->as_string();
+      add_paths.insert(path);
+      const AddFile& expected = at20.files.at(path);
+      EXPECT_EQ(add->find("size")->as_int(), expected.size);
+      EXPECT_EQ(add->find("modificationTime")->as_int(), expected.modification_time);
+      EXPECT_EQ(add->find("stats")->as_string(), *expected.stats);
+      EXPECT_TRUE(add->find("partitionValues")->as_object().empty());
+    }
+    if (const JsonValue* remove = row.find("remove"); !remove->is_null()) {
+      remove_paths.insert(remove->find("path")->as_string());
+    }
+    if (const JsonValue* txn = row.find("txn"); !txn->is_null()) {
+      txns[txn->find("appId")->as_string()] = txn->find("version")->as_int();
+    }
+    if (const JsonValue* metadata = row.find("metaData"); !metadata->is_null()) {
+      ++metadata_rows;
+      EXPECT_EQ(metadata->find("id")->as_string(), at20.metadata.id);
+      EXPECT_EQ(metadata->find("schemaString")->as_string(), test_schema().json());
+      EXPECT_EQ(metadata->find("format")->find("provider")->as_string(), "parquet");
+      EXPECT_EQ(metadata->find("configuration")->find("lakeflow.offset")->as_string(),
+                R"({"page":20})");
+    }
+    if (const JsonValue* protocol = row.find("protocol"); !protocol->is_null()) {
+      ++protocol_rows;
+      EXPECT_EQ(protocol->find("minReaderVersion")->as_int(), 1);
+      EXPECT_EQ(protocol->find("minWriterVersion")->as_int(), 2);
+    }
+  }
+  EXPECT_EQ(metadata_rows, 1);
+  EXPECT_EQ(protocol_rows, 1);
+  std::set<std::string> expected_adds;
+  for (const auto& [path, add] : at20.files) expected_adds.insert(path);
+  EXPECT_EQ(add_paths, expected_adds);
+  std::set<std::string> expected_removes;
+  for (const auto& [path, remove] : at20.tombstones) expected_removes.insert(path);
+  EXPECT_EQ(remove_paths, expected_removes);
+  std::map<std::string, std::int64_t> expected_txns;
+  for (const auto& [app_id, txn] : at20.transactions) expected_txns[app_id] = txn.version;
+  EXPECT_EQ(txns, expected_txns);
+}
+
+}  // namespace
+}  // namespace lakeflow::delta

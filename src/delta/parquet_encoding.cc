@@ -1,0 +1,237 @@
+#include "delta/parquet_encoding.h"
+
+#include <snappy.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <new>
+#include <string>
+
+#include "lakeflow/error.h"
+
+namespace lakeflow::parquet {
+
+int bit_width(std::uint64_t max_value) { return static_cast<int>(std::bit_width(max_value)); }
+
+// ---- RLE / bit-packing hybrid ----------------------------------------------------------------
+
+namespace {
+
+void append_varint(std::string& out, std::uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+template <typename T>
+void append_rle_hybrid_impl(std::string& out, const T* v, std::size_t n, int width) {
+  const int value_bytes = (width + 7) / 8;
+  std::size_t i = 0;
+  while (i < n) {
+    std::size_t j = i + 1;
+    while (j < n && v[j] == v[i]) ++j;
+    if (j - i >= 8) {
+      // RLE run: header (length << 1), then the value in value_bytes little-endian bytes.
+      append_varint(out, static_cast<std::uint64_t>(j - i) << 1);
+      std::uint32_t value = v[i];
+      for (int b = 0; b < value_bytes; ++b) out.push_back(static_cast<char>(value >> (8 * b)));
+      i = j;
+      continue;
+    }
+    // Bit-packed run: whole groups of 8 values until a run of 8 equal values starts at a group
+    // boundary (it becomes an RLE run) or the values end.
+    std::size_t start = i;
+    std::size_t groups = 0;
+    while (true) {
+      i += 8;
+      ++groups;
+      if (i >= n) break;
+      std::size_t k = i + 1;
+      while (k < n && k < i + 8 && v[k] == v[i]) ++k;
+      if (k - i >= 8) break;
+    }
+    append_varint(out, (static_cast<std::uint64_t>(groups) << 1) | 1);
+    std::size_t packed_end = start + groups * 8;
+    std::size_t base = out.size();
+    out.resize(base + groups * static_cast<std::size_t>(width));
+    auto* dst = reinterpret_cast<std::uint8_t*>(out.data() + base);
+    std::uint64_t acc = 0;
+    int bits = 0;
+    for (std::size_t k = start; k < packed_end; ++k) {
+      std::uint64_t value = k < n ? static_cast<std::uint64_t>(v[k]) : 0;  // pad the last group
+      acc |= value << bits;
+      bits += width;
+      while (bits >= 8) {
+        *dst++ = static_cast<std::uint8_t>(acc);
+        acc >>= 8;
+        bits -= 8;
+      }
+    }
+    i = std::min(i, n);
+  }
+}
+
+}  // namespace
+
+void append_rle_hybrid(std::string& out, const std::uint16_t* values, std::size_t count,
+                       int width) {
+  append_rle_hybrid_impl(out, values, count, width);
+}
+
+void append_rle_hybrid(std::string& out, const std::uint32_t* values, std::size_t count,
+                       int width) {
+  append_rle_hybrid_impl(out, values, count, width);
+}
+
+bool decode_rle_hybrid(const std::uint8_t* data, std::size_t size, int width, std::size_t count,
+                       std::uint32_t* out) {
+  if (width < 0 || width > 32) return false;
+  const std::uint8_t* p = data;
+  const std::uint8_t* end = data + size;
+  const int value_bytes = (width + 7) / 8;
+  const std::uint64_t mask = width == 32 ? 0xffffffffull : ((1ull << width) - 1);
+  std::size_t done = 0;
+  while (done < count) {
+    std::uint64_t header = 0;
+    for (int shift = 0;; shift += 7) {
+      if (p >= end || shift > 35) return false;
+      std::uint8_t b = *p++;
+      header |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+      if ((b & 0x80) == 0) break;
+    }
+    if (header & 1) {
+      std::uint64_t values = (header >> 1) * 8;
+      if (values == 0) return false;
+      std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(values, count - done));
+      std::size_t available = static_cast<std::size_t>(end - p);
+      // Writers pad the last group; accept data that stops after the last needed value.
+      if ((take * static_cast<std::size_t>(width) + 7) / 8 > available) return false;
+      for (std::size_t k = 0; k < take; ++k) {
+        std::size_t bit = k * static_cast<std::size_t>(width);
+        std::size_t byte = bit >> 3;
+        std::uint64_t word = 0;
+        std::size_t n = std::min<std::size_t>(8, available - byte);
+        std::memcpy(&word, p + byte, n);
+        out[done + k] = static_cast<std::uint32_t>((word >> (bit & 7)) & mask);
+      }
+      std::uint64_t run_bytes = (header >> 1) * static_cast<std::uint64_t>(width);
+      p += std::min<std::uint64_t>(run_bytes, available);
+      done += take;
+    } else {
+      std::uint64_t run = header >> 1;
+      if (run == 0 || end - p < value_bytes) return false;
+      std::uint32_t value = 0;
+      for (int b = 0; b < value_bytes; ++b) value |= static_cast<std::uint32_t>(p[b]) << (8 * b);
+      p += value_bytes;
+      if (value > mask) return false;
+      std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(run, count - done));
+      std::fill(out + done, out + done + take, value);
+      done += take;
+    }
+  }
+  return true;
+}
+
+// ---- Compression ---------------------------------------------------------------------------
+
+PageCodec::PageCodec(CompressionCodec codec, int zstd_level)
+    : codec_(codec), zstd_level_(zstd_level) {}
+
+PageCodec::~PageCodec() {
+  ZSTD_freeCCtx(cctx_);
+  ZSTD_freeDCtx(dctx_);
+}
+
+void PageCodec::compress(std::string_view input, std::string& out) {
+  switch (codec_) {
+    case CompressionCodec::kUncompressed:
+      out.assign(input);
+      return;
+    case CompressionCodec::kZstd: {
+      if (cctx_ == nullptr) {
+        cctx_ = ZSTD_createCCtx();
+        if (cctx_ == nullptr) throw std::bad_alloc();
+      }
+      out.resize(ZSTD_compressBound(input.size()));
+      std::size_t n =
+          ZSTD_compressCCtx(cctx_, out.data(), out.size(), input.data(), input.size(), zstd_level_);
+      if (ZSTD_isError(n)) {
+        throw Error(ErrorCode::kInternal,
+                    std::string("zstd compression failed: ") + ZSTD_getErrorName(n));
+      }
+      out.resize(n);
+      return;
+    }
+    case CompressionCodec::kSnappy: {
+      out.resize(snappy::MaxCompressedLength(input.size()));
+      std::size_t n = 0;
+      snappy::RawCompress(input.data(), input.size(), out.data(), &n);
+      out.resize(n);
+      return;
+    }
+    default:
+      break;
+  }
+  throw Error(ErrorCode::kInternal,
+              "unsupported Parquet compression codec " + std::to_string(static_cast<int>(codec_)));
+}
+
+bool PageCodec::plausible_size(std::string_view input, std::size_t uncompressed_size) const {
+  switch (codec_) {
+    case CompressionCodec::kUncompressed:
+      return input.size() == uncompressed_size;
+    case CompressionCodec::kSnappy: {
+      std::size_t n = 0;
+      return snappy::GetUncompressedLength(input.data(), input.size(), &n) &&
+             n == uncompressed_size;
+    }
+    case CompressionCodec::kZstd: {
+      unsigned long long n = ZSTD_getFrameContentSize(input.data(), input.size());
+      if (n == ZSTD_CONTENTSIZE_ERROR) return false;
+      // Frames written without their size: allow what a page can reasonably hold.
+      if (n == ZSTD_CONTENTSIZE_UNKNOWN) return uncompressed_size <= (std::size_t{1} << 30);
+      return n == uncompressed_size;
+    }
+    default:
+      return true;  // decompress() reports the unsupported codec
+  }
+}
+
+bool PageCodec::decompress(std::string_view input, std::uint8_t* out,
+                           std::size_t uncompressed_size) {
+  switch (codec_) {
+    case CompressionCodec::kUncompressed:
+      if (input.size() != uncompressed_size) return false;
+      if (uncompressed_size > 0) std::memcpy(out, input.data(), uncompressed_size);
+      return true;
+    case CompressionCodec::kZstd: {
+      if (dctx_ == nullptr) {
+        dctx_ = ZSTD_createDCtx();
+        if (dctx_ == nullptr) throw std::bad_alloc();
+      }
+      std::size_t n =
+          ZSTD_decompressDCtx(dctx_, out, uncompressed_size, input.data(), input.size());
+      return !ZSTD_isError(n) && n == uncompressed_size;
+    }
+    case CompressionCodec::kSnappy: {
+      std::size_t n = 0;
+      if (!snappy::GetUncompressedLength(input.data(), input.size(), &n) ||
+          n != uncompressed_size) {
+        return false;
+      }
+      return snappy::RawUncompress(input.data(), input.size(), reinterpret_cast<char*>(out));
+    }
+    default:
+      break;
+  }
+  throw Error(ErrorCode::kData,
+              "Parquet compression codec " + std::to_string(static_cast<int>(codec_)) +
+                  " is not supported by lakeflow's reader (it reads uncompressed, snappy and "
+                  "zstd pages)");
+}
+
+}  // namespace lakeflow::parquet

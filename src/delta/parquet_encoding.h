@@ -1,0 +1,72 @@
+// Parquet value encodings (Encodings.md of the Parquet format specification) and page
+// compression: the RLE / bit-packing hybrid used for definition and repetition levels and
+// dictionary indices, and zstd / snappy / uncompressed page bodies.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "delta/parquet_format.h"
+
+typedef struct ZSTD_CCtx_s ZSTD_CCtx;
+typedef struct ZSTD_DCtx_s ZSTD_DCtx;
+
+namespace lakeflow::parquet {
+
+// Bits needed to store values 0..max_value (0 for 0).
+int bit_width(std::uint64_t max_value);
+
+// Appends `values` (each < 2^bit_width) in the RLE / bit-packing hybrid encoding, without the
+// 4-byte length prefix (callers add it where the spec asks). Runs of 8 or more equal values
+// become RLE runs; the rest is bit-packed in groups of 8 (the last group padded with zeros).
+void append_rle_hybrid(std::string& out, const std::uint16_t* values, std::size_t count,
+                       int bit_width);
+void append_rle_hybrid(std::string& out, const std::uint32_t* values, std::size_t count,
+                       int bit_width);
+
+// Decodes `count` values of the RLE / bit-packing hybrid encoding from [data, data + size).
+// Returns false when the data ends early or a run is malformed.
+bool decode_rle_hybrid(const std::uint8_t* data, std::size_t size, int bit_width, std::size_t count,
+                       std::uint32_t* out);
+
+// Compresses and decompresses page bodies with one codec, reusing its context between pages.
+class PageCodec {
+ public:
+  PageCodec(CompressionCodec codec, int zstd_level);
+  ~PageCodec();
+  PageCodec(const PageCodec&) = delete;
+  PageCodec& operator=(const PageCodec&) = delete;
+
+  CompressionCodec codec() const { return codec_; }
+  // Replaces `out` with `input` compressed. For kUncompressed, copies.
+  void compress(std::string_view input, std::string& out);
+  // Decompresses into out[0, uncompressed_size). Returns false when the data does not
+  // decompress to exactly that size. Throws lakeflow::Error for codecs lakeflow does not read.
+  bool decompress(std::string_view input, std::uint8_t* out, std::size_t uncompressed_size);
+  // Whether `input` can decompress to `uncompressed_size` bytes, judged from its own header
+  // where the codec has one; lets a reader refuse a corrupt size before allocating for it.
+  bool plausible_size(std::string_view input, std::size_t uncompressed_size) const;
+
+ private:
+  CompressionCodec codec_;
+  int zstd_level_;
+  ZSTD_CCtx* cctx_ = nullptr;
+  ZSTD_DCtx* dctx_ = nullptr;
+};
+
+// Little-endian stores and loads (Parquet's byte order; the host is little-endian x86-64).
+inline void store_le32(std::uint8_t* p, std::uint32_t v) {
+  p[0] = static_cast<std::uint8_t>(v);
+  p[1] = static_cast<std::uint8_t>(v >> 8);
+  p[2] = static_cast<std::uint8_t>(v >> 16);
+  p[3] = static_cast<std::uint8_t>(v >> 24);
+}
+inline std::uint32_t load_le32(const std::uint8_t* p) {
+  return static_cast<std::uint32_t>(p[0]) | (static_cast<std::uint32_t>(p[1]) << 8) |
+         (static_cast<std::uint32_t>(p[2]) << 16) | (static_cast<std::uint32_t>(p[3]) << 24);
+}
+
+}  // namespace lakeflow::parquet

@@ -1,0 +1,178 @@
+#include "delta/parquet_encoding.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "delta/parquet_schema.h"
+#include "delta/parquet_stats.h"
+#include "lakeflow/error.h"
+
+namespace lakeflow::parquet {
+namespace {
+
+std::string hex(const std::string& bytes) {
+  static const char* const kDigits = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    if (!out.empty()) out += ' ';
+    out += kDigits[c >> 4];
+    out += kDigits[c & 15];
+  }
+  return out;
+}
+
+std::vector<std::uint32_t> decode(const std::string& data, int width, std::size_t count) {
+  std::vector<std::uint32_t> out(count);
+  bool ok = decode_rle_hybrid(reinterpret_cast<const std::uint8_t*>(data.data()), data.size(),
+                              width, count, out.data());
+  if (!ok) out.clear();
+  return out;
+}
+
+TEST(RleHybrid, BitPacksTheSpecExample) {
+  // Encodings.md: 0..7 with bit width 3 pack to 10001000 11000110 11111010.
+  std::vector<std::uint16_t> values{0, 1, 2, 3, 4, 5, 6, 7};
+  std::string out;
+  append_rle_hybrid(out, values.data(), values.size(), 3);
+  EXPECT_EQ(hex(out), "03 88 c6 fa");  // header: 1 group << 1 | 1
+}
+
+TEST(RleHybrid, RunsOfEightOrMoreBecomeRleRuns) {
+  std::vector<std::uint16_t> values(100, 1);
+  std::string out;
+  append_rle_hybrid(out, values.data(), values.size(), 1);
+  EXPECT_EQ(hex(out), "c8 01 01");  // varint(100 << 1), value 1 in one byte
+
+  std::vector<std::uint32_t> wide(10, 300);
+  out.clear();
+  append_rle_hybrid(out, wide.data(), wide.size(), 9);
+  EXPECT_EQ(hex(out), "14 2c 01");  // 10 << 1, then 300 in two little-endian bytes
+}
+
+TEST(RleHybrid, PadsTheLastGroupOfABitPackedRun) {
+  std::vector<std::uint16_t> values{1, 0, 1};
+  std::string out;
+  append_rle_hybrid(out, values.data(), values.size(), 1);
+  EXPECT_EQ(hex(out), "03 05");
+  EXPECT_EQ(decode(out, 1, 3), (std::vector<std::uint32_t>{1, 0, 1}));
+}
+
+TEST(RleHybrid, RoundTripsMixedRunsAtEveryWidth) {
+  std::mt19937 rng(7);
+  for (int width = 1; width <= 20; ++width) {
+    std::vector<std::uint32_t> values;
+    std::uint32_t max = width == 32 ? 0xffffffffu : (1u << width) - 1;
+    while (values.size() < 5000) {
+      std::uint32_t v = rng() & max;
+      std::size_t run = rng() % 3 == 0 ? rng() % 40 : 1;  // runs and noise
+      values.insert(values.end(), run, v);
+    }
+    std::string out;
+    append_rle_hybrid(out, values.data(), values.size(), width);
+    EXPECT_EQ(decode(out, width, values.size()), values) << "width " << width;
+  }
+}
+
+TEST(RleHybrid, DecodeRejectsTruncatedAndMalformedRuns) {
+  EXPECT_TRUE(decode("", 1, 1).empty());
+  EXPECT_TRUE(decode("\x03", 3, 8).empty());  // bit-packed group without its bytes
+  EXPECT_TRUE(decode(std::string("\x00\x01", 2), 1, 1).empty());  // an RLE run of length 0
+  EXPECT_TRUE(decode("\x10\x05", 2, 8).empty());                  // value 5 does not fit 2 bits
+  EXPECT_TRUE(decode("\x10", 8, 8).empty());                      // RLE run without its value
+  EXPECT_EQ(decode("\x10\x05", 3, 8), std::vector<std::uint32_t>(8, 5));
+}
+
+TEST(PageCodec, EveryCodecRoundTrips) {
+  std::string input;
+  for (int i = 0; i < 10000; ++i) input += "value " + std::to_string(i % 97) + ";";
+  for (CompressionCodec codec :
+       {CompressionCodec::kUncompressed, CompressionCodec::kSnappy, CompressionCodec::kZstd}) {
+    PageCodec c(codec, 3);
+    std::string compressed;
+    c.compress(input, compressed);
+    if (codec != CompressionCodec::kUncompressed) {
+      EXPECT_LT(compressed.size(), input.size() / 4);
+    }
+    std::string back(input.size(), '\0');
+    ASSERT_TRUE(
+        c.decompress(compressed, reinterpret_cast<std::uint8_t*>(back.data()), back.size()));
+    EXPECT_EQ(back, input);
+    // A wrong size or damaged data is refused.
+    EXPECT_FALSE(
+        c.decompress(compressed, reinterpret_cast<std::uint8_t*>(back.data()), back.size() - 1));
+    if (codec != CompressionCodec::kUncompressed) {
+      std::string damaged = compressed.substr(0, compressed.size() / 2);
+      EXPECT_FALSE(
+          c.decompress(damaged, reinterpret_cast<std::uint8_t*>(back.data()), back.size()));
+    }
+  }
+  PageCodec gzip(CompressionCodec::kGzip, 0);
+  std::uint8_t out[1];
+  EXPECT_THROW(gzip.decompress("x", out, 1), Error);
+}
+
+TEST(ParquetSchema, DecimalWidthsHoldTheirPrecision) {
+  EXPECT_EQ(decimal_byte_width(1), 1);
+  EXPECT_EQ(decimal_byte_width(2), 1);  // 99 < 128
+  EXPECT_EQ(decimal_byte_width(3), 2);  // 999 > 127
+  EXPECT_EQ(decimal_byte_width(9), 4);
+  EXPECT_EQ(decimal_byte_width(10), 5);
+  EXPECT_EQ(decimal_byte_width(18), 8);
+  EXPECT_EQ(decimal_byte_width(19), 9);
+  EXPECT_EQ(decimal_byte_width(38), 16);
+}
+
+TEST(ParquetSchema, LevelsFollowNullabilityAndRepetition) {
+  StructType schema{
+      {"a", DataType::Long(), false},
+      {"b", DataType::Array(DataType::Map(DataType::String(), DataType::Integer(), false))},
+  };
+  WriterSchema w = build_writer_schema(schema);
+  ASSERT_EQ(w.leaves.size(), 3u);
+  EXPECT_EQ(w.leaves[0].max_def, 0);
+  EXPECT_EQ(w.leaves[0].max_rep, 0);
+  // b (optional) > list (repeated) > element (optional) > key_value (repeated) > key (required)
+  EXPECT_EQ(w.leaves[1].max_def, 4);
+  EXPECT_EQ(w.leaves[1].max_rep, 2);
+  EXPECT_EQ(w.leaves[1].display_path, "b[][].key");
+  EXPECT_EQ(w.leaves[2].max_def, 4);  // the value is required too (valueContainsNull = false)
+  EXPECT_TRUE(w.leaves[0].stats_eligible);
+  EXPECT_FALSE(w.leaves[1].stats_eligible);
+  ASSERT_EQ(w.stats_columns.size(), 2u);  // a, and b's null count
+  EXPECT_FALSE(w.stats_columns[1].is_leaf);
+  EXPECT_THROW(build_writer_schema(StructType{{"", DataType::Long()}}), SchemaError);
+}
+
+TEST(StringBounds, ShortStringsStayExact) {
+  StringBounds b = string_bounds("apple", "pear", 32);
+  EXPECT_EQ(b.min, "apple");
+  EXPECT_EQ(b.max, "pear");
+  EXPECT_FALSE(b.min_truncated);
+  EXPECT_FALSE(b.max_truncated);
+}
+
+TEST(StringBounds, LongStringsBecomePrefixAndSuccessor) {
+  StringBounds b = string_bounds("abcdef", "abcdef", 3);
+  EXPECT_EQ(b.min, "abc");
+  EXPECT_EQ(b.max, "abd");
+  EXPECT_TRUE(b.min_truncated);
+  EXPECT_TRUE(b.max_truncated);
+  // Characters, not bytes: é is two bytes; its successor is ê.
+  b = string_bounds("\xc3\xa9\xc3\xa9x", "\xc3\xa9\xc3\xa9x", 2);
+  EXPECT_EQ(b.min, "\xc3\xa9\xc3\xa9");
+  EXPECT_EQ(b.max, "\xc3\xa9\xc3\xaa");
+  // U+D7FF's successor skips the surrogates to U+E000.
+  EXPECT_EQ(string_bounds("", "\xed\x9f\xbfzz", 1).max, "\xee\x80\x80");
+  // U+10FFFF has no successor: the character before it is incremented.
+  EXPECT_EQ(string_bounds("", "a\xf4\x8f\xbf\xbfzz", 2).max, "b");
+  EXPECT_FALSE(string_bounds("", "\xf4\x8f\xbf\xbfzz", 1).max.has_value());
+  // Not UTF-8: no bound.
+  EXPECT_FALSE(string_bounds("", "abc\x80zz", 4).max.has_value());
+}
+
+}  // namespace
+}  // namespace lakeflow::parquet

@@ -1,0 +1,110 @@
+// Helpers shared by the Parquet tests: batches from JSON rows, temporary directories, and DuckDB
+// (tests/duckdb/read_parquet.mjs) as an independent reader.
+#pragma once
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "lakeflow/column_batch.h"
+#include "lakeflow/record_converter.h"
+#include "lakeflow/records.h"
+#include "lakeflow/types.h"
+
+namespace lakeflow::parquet::testing {
+
+// Converts JSON rows with the record converter (the way the pipeline fills batches).
+inline ColumnBatch batch_from_json(const StructType& schema, const std::vector<std::string>& rows) {
+  RecordConverter converter(schema, "test");
+  ColumnBatch batch = converter.make_batch();
+  RecordBatch records;
+  for (const std::string& row : rows) records.append(row);
+  converter.convert(records, batch);
+  return batch;
+}
+
+inline std::vector<std::string> rows_json(const ColumnBatch& batch) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < batch.num_rows(); ++i) out.push_back(batch.row_json(i));
+  return out;
+}
+
+// A directory under the system temporary directory, removed with everything in it.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "lakeflow-parquet-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+  std::vector<std::string> entries() const {
+    std::vector<std::string> out;
+    for (const auto& e : std::filesystem::directory_iterator(path_)) {
+      out.push_back(e.path().filename().string());
+    }
+    return out;
+  }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Why DuckDB cannot run here, or empty when it can.
+inline std::string duckdb_unavailable() {
+  std::filesystem::path modules =
+      std::filesystem::path(LAKEFLOW_REPO_DIR) / "tests/duckdb/node_modules/@duckdb/node-api";
+  if (!std::filesystem::exists(modules)) {
+    return "tests/duckdb/node_modules is missing; run scripts/install-deps (npm ci in "
+           "tests/duckdb)";
+  }
+  if (std::system("node --version > /dev/null 2>&1") != 0) return "node is not on PATH";
+  return "";
+}
+
+struct DuckDbResult {
+  int status = -1;
+  std::string output;  // stdout and stderr
+  std::vector<std::string> lines;
+};
+
+// Runs `node tests/duckdb/read_parquet.mjs [--describe] FILES...`.
+inline DuckDbResult run_duckdb(const std::vector<std::string>& files, bool describe = false) {
+  std::string command =
+      "node '" + std::string(LAKEFLOW_REPO_DIR) + "/tests/duckdb/read_parquet.mjs'";
+  if (describe) command += " --describe";
+  for (const std::string& f : files) command += " '" + f + "'";
+  command += " 2>&1";
+  DuckDbResult result;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) return result;
+  char buffer[65536];
+  std::size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) result.output.append(buffer, n);
+  int status = ::pclose(pipe);
+  result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::size_t start = 0;
+  while (start < result.output.size()) {
+    std::size_t end = result.output.find('\n', start);
+    if (end == std::string::npos) end = result.output.size();
+    result.lines.push_back(result.output.substr(start, end - start));
+    start = end + 1;
+  }
+  return result;
+}
+
+}  // namespace lakeflow::parquet::testing

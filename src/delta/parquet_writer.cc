@@ -1,0 +1,1245 @@
+#include "delta/parquet_writer.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/text.h"
+#include "delta/parquet_encoding.h"
+#include "delta/parquet_format.h"
+#include "delta/parquet_schema.h"
+#include "delta/parquet_stats.h"
+#include "lakeflow/error.h"
+#include "lakeflow/json.h"
+
+#ifndef LAKEFLOW_VERSION
+#define LAKEFLOW_VERSION "dev"
+#endif
+
+namespace lakeflow::parquet {
+
+namespace {
+
+// A data page holds at most this many level entries (values and nulls), whatever its size.
+constexpr std::size_t kMaxPageValues = std::size_t{1} << 20;
+// write() hands rows to the column writers in slices of about this many bytes of input, so a
+// large batch still closes row groups near `row_group_bytes`.
+constexpr std::size_t kSliceBytes = std::size_t{4} << 20;
+// Parquet min/max statistics of strings keep at most this many characters.
+constexpr std::size_t kParquetStatsPrefix = 64;
+
+[[noreturn]] void io_error(std::string_view what, const std::string& path) {
+  throw Error(ErrorCode::kInternal, std::string(what) + " " + path + ": " + std::strerror(errno));
+}
+
+// ---- The output file ---------------------------------------------------------------------------
+
+// A file written under a hidden temporary name beside its final path and renamed into place by
+// commit(); removed if never committed.
+class OutputFile {
+ public:
+  explicit OutputFile(std::string path) : path_(std::move(path)) {
+    static std::atomic<std::uint64_t> counter{0};
+    std::filesystem::path p(path_);
+    std::filesystem::path dir = p.parent_path();
+    std::string name = "." + p.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-" +
+                       std::to_string(counter.fetch_add(1));
+    temp_ = (dir.empty() ? std::filesystem::path(name) : dir / name).string();
+    fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd_ < 0) {
+      std::string reason = std::strerror(errno);
+      temp_.clear();
+      throw ConfigError("cannot create Parquet file " + path_ + " (" + reason +
+                        "); check that its directory exists and is writable");
+    }
+  }
+  ~OutputFile() { discard(); }
+  OutputFile(const OutputFile&) = delete;
+  OutputFile& operator=(const OutputFile&) = delete;
+
+  const std::string& path() const { return path_; }
+  std::uint64_t position() const { return position_; }
+
+  void write(const void* data, std::size_t size) {
+    const auto* p = static_cast<const char*>(data);
+    while (size > 0) {
+      ssize_t n = ::write(fd_, p, size);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        io_error("cannot write Parquet file", temp_);
+      }
+      p += n;
+      size -= static_cast<std::size_t>(n);
+      position_ += static_cast<std::uint64_t>(n);
+    }
+  }
+  void write(std::string_view bytes) { write(bytes.data(), bytes.size()); }
+
+  void commit(bool sync) {
+    if (sync && ::fsync(fd_) != 0) io_error("cannot flush Parquet file", temp_);
+    int fd = fd_;
+    fd_ = -1;
+    if (::close(fd) != 0) io_error("cannot close Parquet file", temp_);
+    if (::rename(temp_.c_str(), path_.c_str()) != 0)
+      io_error("cannot rename Parquet file to", path_);
+    temp_.clear();
+    if (sync) {
+      // Make the rename itself durable.
+      std::filesystem::path dir = std::filesystem::path(path_).parent_path();
+      int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (dfd >= 0) {
+        ::fsync(dfd);
+        ::close(dfd);
+      }
+    }
+  }
+
+  void discard() {
+    if (fd_ >= 0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+    if (!temp_.empty()) {
+      ::unlink(temp_.c_str());
+      temp_.clear();
+    }
+  }
+
+ private:
+  std::string path_;
+  std::string temp_;
+  int fd_ = -1;
+  std::uint64_t position_ = 0;
+};
+
+// ---- Dictionary of byte-array values -----------------------------------------------------------
+
+std::uint64_t hash_bytes(const char* p, std::size_t n) {
+  constexpr std::uint64_t kMul1 = 0x9e3779b97f4a7c15ull;
+  constexpr std::uint64_t kMul2 = 0xc2b2ae3d27d4eb4full;
+  std::uint64_t h = kMul1 ^ (n * kMul2);
+  while (n > 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    h = std::rotl(h ^ (w * kMul2), 29) * kMul1;
+    p += 8;
+    n -= 8;
+  }
+  // The last 1..8 bytes, read with fixed-size (overlapping) loads.
+  std::uint64_t w = 0;
+  if (n >= 4) {
+    std::uint32_t a;
+    std::uint32_t b;
+    std::memcpy(&a, p, 4);
+    std::memcpy(&b, p + n - 4, 4);
+    w = (static_cast<std::uint64_t>(a) << 32) | b;
+  } else if (n > 0) {
+    w = (static_cast<std::uint64_t>(static_cast<std::uint8_t>(p[0])) << 16) |
+        (static_cast<std::uint64_t>(static_cast<std::uint8_t>(p[n >> 1])) << 8) |
+        static_cast<std::uint8_t>(p[n - 1]);
+  }
+  h = std::rotl(h ^ (w * kMul2), 29) * kMul1;
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  return h;
+}
+
+// Distinct values in insertion order, kept as the dictionary page's PLAIN body (4-byte length +
+// bytes per entry), with an open-addressing index over them.
+class ByteDictionary {
+ public:
+  // Index of `v`, adding it when new (then `inserted` is true).
+  std::uint32_t insert(std::string_view v, bool& inserted) {
+    if (slots_.empty()) rehash(1024);
+    std::uint64_t h = hash_bytes(v.data(), v.size());
+    auto tag = static_cast<std::uint32_t>(h >> 32);
+    std::size_t pos = h & mask_;
+    while (true) {
+      std::uint64_t slot = slots_[pos];
+      if (slot == 0) break;
+      if (static_cast<std::uint32_t>(slot >> 32) == tag) {
+        auto entry = static_cast<std::uint32_t>(slot) - 1;
+        if (value(entry) == v) {
+          inserted = false;
+          return entry;
+        }
+      }
+      pos = (pos + 1) & mask_;
+    }
+    auto entry = static_cast<std::uint32_t>(offsets_.size());
+    offsets_.push_back(static_cast<std::uint32_t>(plain_.size()));
+    std::uint8_t len[4];
+    store_le32(len, static_cast<std::uint32_t>(v.size()));
+    plain_.append(reinterpret_cast<const char*>(len), 4);
+    plain_.append(v);
+    slots_[pos] = (static_cast<std::uint64_t>(tag) << 32) | (entry + 1);
+    if (offsets_.size() * 2 > slots_.size()) rehash(slots_.size() * 2);
+    inserted = true;
+    return entry;
+  }
+
+  std::size_t size() const { return offsets_.size(); }
+  const std::string& plain() const { return plain_; }
+  std::string_view value(std::uint32_t entry) const {
+    std::uint32_t at = offsets_[entry];
+    std::uint32_t len = load_le32(reinterpret_cast<const std::uint8_t*>(plain_.data() + at));
+    return std::string_view(plain_).substr(at + 4, len);
+  }
+  // The entry as PLAIN bytes (length prefix included).
+  std::string_view plain_entry(std::uint32_t entry) const {
+    std::uint32_t at = offsets_[entry];
+    std::uint32_t len = load_le32(reinterpret_cast<const std::uint8_t*>(plain_.data() + at));
+    return std::string_view(plain_).substr(at, 4 + len);
+  }
+  void clear() {
+    plain_.clear();
+    offsets_.clear();
+    slots_.clear();
+  }
+
+ private:
+  void rehash(std::size_t capacity) {
+    std::vector<std::uint64_t> old = std::move(slots_);
+    slots_.assign(capacity, 0);
+    mask_ = capacity - 1;
+    for (std::uint64_t slot : old) {
+      if (slot == 0) continue;
+      auto entry = static_cast<std::uint32_t>(slot) - 1;
+      std::string_view v = value(entry);
+      std::size_t pos = hash_bytes(v.data(), v.size()) & mask_;
+      while (slots_[pos] != 0) pos = (pos + 1) & mask_;
+      slots_[pos] = slot;
+    }
+  }
+
+  std::string plain_;
+  std::vector<std::uint32_t> offsets_;
+  std::vector<std::uint64_t> slots_;  // (hash >> 32) << 32 | entry + 1; 0 = empty
+  std::size_t mask_ = 0;
+};
+
+// ---- Column statistics -------------------------------------------------------------------------
+
+// Running min/max/null counts of one column; only the members of its kind are used.
+struct ValueStats {
+  std::int64_t values = 0;  // non-null values
+  std::int64_t nulls = 0;
+  std::int64_t nans = 0;
+  std::int64_t imin = std::numeric_limits<std::int64_t>::max();
+  std::int64_t imax = std::numeric_limits<std::int64_t>::min();
+  double dmin = std::numeric_limits<double>::infinity();
+  double dmax = -std::numeric_limits<double>::infinity();
+  Int128 xmin = ~(static_cast<Int128>(1) << 127);
+  Int128 xmax = static_cast<Int128>(1) << 127;
+  bool has_bytes = false;
+  std::string smin, smax;
+
+  void int_value(std::int64_t v) {
+    imin = std::min(imin, v);
+    imax = std::max(imax, v);
+  }
+  void double_value(double v) {
+    if (std::isnan(v)) {
+      ++nans;
+      return;
+    }
+    dmin = std::min(dmin, v);
+    dmax = std::max(dmax, v);
+  }
+  void decimal_value(Int128 v) {
+    if (v < xmin) xmin = v;
+    if (v > xmax) xmax = v;
+  }
+  void bytes_value(std::string_view v) {
+    if (!has_bytes) {
+      smin.assign(v);
+      smax.assign(v);
+      has_bytes = true;
+      return;
+    }
+    if (v < std::string_view(smin)) smin.assign(v);
+    if (v > std::string_view(smax)) smax.assign(v);
+  }
+  bool has_doubles() const { return values > nans; }
+
+  void merge(const ValueStats& o) {
+    values += o.values;
+    nulls += o.nulls;
+    nans += o.nans;
+    imin = std::min(imin, o.imin);
+    imax = std::max(imax, o.imax);
+    dmin = std::min(dmin, o.dmin);
+    dmax = std::max(dmax, o.dmax);
+    if (o.xmin < xmin) xmin = o.xmin;
+    if (o.xmax > xmax) xmax = o.xmax;
+    if (o.has_bytes) bytes_value(o.smin), bytes_value(o.smax);
+  }
+};
+
+// How a leaf's values are encoded.
+enum class ValueKind : std::uint8_t {
+  kInt32,  // integer, date
+  kInt16,  // short (as INT32)
+  kInt8,   // byte (as INT32)
+  kInt64,  // long, timestamp, timestamp_ntz
+  kFloat,
+  kDouble,
+  kBool,
+  kDecimal32,  // decimal, precision <= 9
+  kDecimal64,  // decimal, precision <= 18
+  kDecimalFixed,
+  kBytes,  // string, binary, variant
+};
+
+ValueKind value_kind(const LeafDescriptor& d) {
+  switch (d.type.id()) {
+    case TypeId::kInteger:
+    case TypeId::kDate:
+      return ValueKind::kInt32;
+    case TypeId::kShort:
+      return ValueKind::kInt16;
+    case TypeId::kByte:
+      return ValueKind::kInt8;
+    case TypeId::kLong:
+    case TypeId::kTimestamp:
+    case TypeId::kTimestampNtz:
+      return ValueKind::kInt64;
+    case TypeId::kFloat:
+      return ValueKind::kFloat;
+    case TypeId::kDouble:
+      return ValueKind::kDouble;
+    case TypeId::kBoolean:
+      return ValueKind::kBool;
+    case TypeId::kDecimal:
+      if (d.physical == PhysicalType::kInt32) return ValueKind::kDecimal32;
+      if (d.physical == PhysicalType::kInt64) return ValueKind::kDecimal64;
+      return ValueKind::kDecimalFixed;
+    default:
+      return ValueKind::kBytes;
+  }
+}
+
+// Bytes of one PLAIN value of a fixed-width kind (0 for byte arrays; booleans count as 1).
+std::size_t fixed_width(ValueKind k, std::int32_t type_length) {
+  switch (k) {
+    case ValueKind::kInt32:
+    case ValueKind::kInt16:
+    case ValueKind::kInt8:
+    case ValueKind::kFloat:
+    case ValueKind::kDecimal32:
+      return 4;
+    case ValueKind::kInt64:
+    case ValueKind::kDouble:
+    case ValueKind::kDecimal64:
+      return 8;
+    case ValueKind::kBool:
+      return 1;
+    case ValueKind::kDecimalFixed:
+      return static_cast<std::size_t>(type_length);
+    case ValueKind::kBytes:
+      return 0;
+  }
+  return 0;
+}
+
+template <typename T>
+std::string le_bytes(T v) {
+  std::string out(sizeof(T), '\0');
+  std::memcpy(out.data(), &v, sizeof(T));
+  return out;
+}
+
+std::string big_endian_decimal(Int128 v, std::int32_t width) {
+  std::string out(static_cast<std::size_t>(width), '\0');
+  for (std::int32_t b = 0; b < width; ++b) {
+    out[static_cast<std::size_t>(b)] =
+        static_cast<char>(static_cast<std::uint8_t>(v >> (8 * (width - 1 - b))));
+  }
+  return out;
+}
+
+// ---- One leaf column ---------------------------------------------------------------------------
+
+class LeafWriter {
+ public:
+  LeafWriter(const LeafDescriptor& d, const ParquetWriterOptions& options, PageCodec& codec,
+             const std::string& file_path)
+      : d_(d),
+        kind_(value_kind(d)),
+        options_(options),
+        codec_(codec),
+        file_path_(file_path),
+        def_width_(bit_width(static_cast<std::uint64_t>(d.max_def))),
+        rep_width_(bit_width(static_cast<std::uint64_t>(d.max_rep))),
+        dict_active_(options.dictionary && kind_ == ValueKind::kBytes),
+        cols_(d.steps.size(), nullptr) {}
+
+  const LeafDescriptor& descriptor() const { return d_; }
+  const ValueStats& file_stats() const { return file_stats_; }
+
+  // Encodes rows [begin, end) of `top`, the top-level column this leaf belongs to.
+  void append(const Column& top, std::size_t begin, std::size_t end) {
+    cols_[0] = &top;
+    for (std::size_t i = 0; i + 1 < d_.steps.size(); ++i) {
+      const LeafStep& s = d_.steps[i];
+      cols_[i + 1] = &cols_[i]->child(s.kind == LeafStep::Kind::kStruct ? s.child : 0);
+    }
+    switch (kind_) {
+      case ValueKind::kInt32:
+        return append_rows<ValueKind::kInt32>(begin, end);
+      case ValueKind::kInt16:
+        return append_rows<ValueKind::kInt16>(begin, end);
+      case ValueKind::kInt8:
+        return append_rows<ValueKind::kInt8>(begin, end);
+      case ValueKind::kInt64:
+        return append_rows<ValueKind::kInt64>(begin, end);
+      case ValueKind::kFloat:
+        return append_rows<ValueKind::kFloat>(begin, end);
+      case ValueKind::kDouble:
+        return append_rows<ValueKind::kDouble>(begin, end);
+      case ValueKind::kBool:
+        return append_rows<ValueKind::kBool>(begin, end);
+      case ValueKind::kDecimal32:
+        return append_rows<ValueKind::kDecimal32>(begin, end);
+      case ValueKind::kDecimal64:
+        return append_rows<ValueKind::kDecimal64>(begin, end);
+      case ValueKind::kDecimalFixed:
+        return append_rows<ValueKind::kDecimalFixed>(begin, end);
+      case ValueKind::kBytes:
+        return append_rows<ValueKind::kBytes>(begin, end);
+    }
+  }
+
+  // Compressed bytes this column holds for the current row group.
+  std::size_t buffered_bytes() const {
+    return chunk_bytes_ + page_estimate() +
+           ((dict_used_in_chunk_ || dict_active_) ? dict_.plain().size() : 0);
+  }
+
+  // Writes the column chunk of the current row group (dictionary page, then data pages) and
+  // describes it in `out`; starts the next chunk.
+  void finish_chunk(OutputFile& file, ColumnChunk& out) {
+    flush_page();
+    ColumnMetaData m;
+    m.type = d_.physical;
+    m.path_in_schema = d_.path_in_schema;
+    m.codec = codec_.codec();
+    m.num_values = chunk_values_;
+    m.total_uncompressed_size = chunk_uncompressed_;
+    m.total_compressed_size = static_cast<std::int64_t>(chunk_bytes_);
+    if (dict_used_in_chunk_) {
+      const std::string& body = dict_.plain();
+      codec_.compress(body, compressed_);
+      PageHeader h;
+      h.type = PageType::kDictionaryPage;
+      h.uncompressed_page_size = checked_page_size(body.size());
+      h.compressed_page_size = checked_page_size(compressed_.size());
+      h.dictionary_page_header = DictionaryPageHeader{static_cast<std::int32_t>(dict_.size()),
+                                                      Encoding::kPlain, std::nullopt};
+      header_.clear();
+      append_page_header(header_, h);
+      m.dictionary_page_offset = static_cast<std::int64_t>(file.position());
+      file.write(header_);
+      file.write(compressed_);
+      m.total_uncompressed_size += static_cast<std::int64_t>(header_.size() + body.size());
+      m.total_compressed_size += static_cast<std::int64_t>(header_.size() + compressed_.size());
+      m.encoding_stats.push_back({PageType::kDictionaryPage, Encoding::kPlain, 1});
+    }
+    m.data_page_offset = static_cast<std::int64_t>(file.position());
+    for (std::string& page : pages_) {
+      file.write(page);
+      page.clear();
+      spare_.push_back(std::move(page));  // reused by the next chunk: no new page faults
+    }
+    if (dict_used_in_chunk_ || plain_pages_ > 0) m.encodings.push_back(Encoding::kPlain);
+    m.encodings.push_back(Encoding::kRle);
+    if (dict_used_in_chunk_) m.encodings.push_back(Encoding::kRleDictionary);
+    if (dict_pages_ > 0)
+      m.encoding_stats.push_back({PageType::kDataPage, Encoding::kRleDictionary, dict_pages_});
+    if (plain_pages_ > 0)
+      m.encoding_stats.push_back({PageType::kDataPage, Encoding::kPlain, plain_pages_});
+    m.statistics = chunk_statistics();
+    out.file_offset = 0;  // the spec's value when no metadata is written outside the footer
+    out.meta_data = std::move(m);
+
+    file_stats_.merge(chunk_stats_);
+    chunk_stats_ = ValueStats();
+    pages_.clear();
+    chunk_bytes_ = 0;
+    chunk_values_ = 0;
+    chunk_uncompressed_ = 0;
+    dict_pages_ = 0;
+    plain_pages_ = 0;
+    if (dict_used_in_chunk_ || dict_active_) dict_.clear();
+    dict_used_in_chunk_ = false;
+  }
+
+ private:
+  template <ValueKind K>
+  void append_rows(std::size_t begin, std::size_t end) {
+    if (d_.steps.size() == 1) {
+      if constexpr (K == ValueKind::kBytes) {
+        append_flat_bytes(*cols_[0], begin, end);
+      } else {
+        append_flat_fixed<K>(*cols_[0], begin, end);
+      }
+      return;
+    }
+    for (std::size_t r = begin; r < end; ++r) {
+      row_ = r;
+      walk<K>(0, r, 0);
+      end_of_row();
+    }
+  }
+
+  // A top-level primitive column: definition level 1 for a value, 0 for a null (when nullable).
+  template <ValueKind K>
+  void append_flat_fixed(const Column& c, std::size_t begin, std::size_t end) {
+    const bool optional = d_.steps[0].optional;
+    const bool has_nulls = c.null_count() > 0;
+    if (!optional && has_nulls) check_required_flat(c, begin, end);
+    const std::size_t width = fixed_width(K, d_.type_length);
+    std::size_t r = begin;
+    while (r < end) {
+      if (page_full()) flush_page();
+      std::size_t estimate = page_estimate();
+      std::size_t room = options_.page_bytes > estimate ? options_.page_bytes - estimate : 0;
+      std::size_t n = std::min({end - r, room / width + 1, kMaxPageValues - page_values_});
+      if (optional && !has_nulls) defs_.insert(defs_.end(), n, 1);
+      if (!has_nulls) {
+        put_run<K>(c, r, r + n);
+      } else {
+        for (std::size_t i = r; i < r + n; ++i) {
+          if (c.is_valid(i)) {
+            defs_.push_back(1);
+            put<K>(c, i);
+          } else {
+            defs_.push_back(0);
+            ++chunk_stats_.nulls;
+          }
+        }
+      }
+      page_values_ += n;
+      r += n;
+    }
+  }
+
+  void append_flat_bytes(const Column& c, std::size_t begin, std::size_t end) {
+    const bool optional = d_.steps[0].optional;
+    const bool has_nulls = c.null_count() > 0;
+    if (!optional && has_nulls) check_required_flat(c, begin, end);
+    for (std::size_t i = begin; i < end; ++i) {
+      if (!has_nulls || c.is_valid(i)) {
+        if (optional) defs_.push_back(1);
+        put<ValueKind::kBytes>(c, i);
+      } else {
+        defs_.push_back(0);
+        ++chunk_stats_.nulls;
+      }
+      ++page_values_;
+      end_of_row();
+    }
+  }
+
+  void check_required_flat(const Column& c, std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) {
+      if (!c.is_valid(i)) {
+        row_ = i;
+        required_null();
+      }
+    }
+  }
+
+  // Emits the levels and values of row `i` of the column at step `depth`.
+  template <ValueKind K>
+  void walk(std::size_t depth, std::size_t i, std::uint16_t rep) {
+    const LeafStep& s = d_.steps[depth];
+    const Column& c = *cols_[depth];
+    if (!c.is_valid(i)) {
+      if (!s.optional) required_null();
+      push_null(static_cast<std::uint16_t>(s.def_level - 1), rep);
+      return;
+    }
+    switch (s.kind) {
+      case LeafStep::Kind::kLeaf:
+        push_level(static_cast<std::uint16_t>(s.def_level), rep);
+        put<K>(c, i);
+        return;
+      case LeafStep::Kind::kStruct:
+        walk<K>(depth + 1, i, rep);
+        return;
+      case LeafStep::Kind::kList: {
+        const std::int32_t* offsets = c.offsets();
+        std::int32_t b = offsets[i];
+        std::int32_t e = offsets[i + 1];
+        if (b == e) {
+          push_null(static_cast<std::uint16_t>(s.def_level), rep);  // an empty list
+          return;
+        }
+        walk<K>(depth + 1, static_cast<std::size_t>(b), rep);
+        auto element_rep = static_cast<std::uint16_t>(s.rep_level);
+        for (std::int32_t k = b + 1; k < e; ++k) {
+          walk<K>(depth + 1, static_cast<std::size_t>(k), element_rep);
+        }
+        return;
+      }
+    }
+  }
+
+  void push_level(std::uint16_t def, std::uint16_t rep) {
+    if (d_.max_def > 0) defs_.push_back(def);
+    if (d_.max_rep > 0) reps_.push_back(rep);
+    ++page_values_;
+  }
+  void push_null(std::uint16_t def, std::uint16_t rep) {
+    push_level(def, rep);
+    ++chunk_stats_.nulls;
+  }
+
+  [[noreturn]] void required_null() const {
+    throw Error(ErrorCode::kData,
+                "cannot write Parquet file " + file_path_ + ": `" + d_.display_path +
+                    "` (or a field enclosing it) is not "
+                    "nullable but row " +
+                    std::to_string(row_) + " of the batch holds null there; declare it nullable");
+  }
+
+  // Encodes one value (PLAIN, or a dictionary index) and updates the statistics.
+  template <ValueKind K>
+  void put(const Column& c, std::size_t i) {
+    ++chunk_stats_.values;
+    if constexpr (K == ValueKind::kInt32) {
+      std::int32_t v = c.values<std::int32_t>()[i];
+      values_.push(v);
+      chunk_stats_.int_value(v);
+    } else if constexpr (K == ValueKind::kInt16) {
+      std::int32_t v = c.values<std::int16_t>()[i];
+      values_.push(v);
+      chunk_stats_.int_value(v);
+    } else if constexpr (K == ValueKind::kInt8) {
+      std::int32_t v = c.values<std::int8_t>()[i];
+      values_.push(v);
+      chunk_stats_.int_value(v);
+    } else if constexpr (K == ValueKind::kInt64) {
+      std::int64_t v = c.values<std::int64_t>()[i];
+      values_.push(v);
+      chunk_stats_.int_value(v);
+    } else if constexpr (K == ValueKind::kFloat) {
+      float v = c.values<float>()[i];
+      values_.push(v);
+      chunk_stats_.double_value(v);
+    } else if constexpr (K == ValueKind::kDouble) {
+      double v = c.values<double>()[i];
+      values_.push(v);
+      chunk_stats_.double_value(v);
+    } else if constexpr (K == ValueKind::kBool) {
+      if ((bool_bits_ & 7) == 0) values_.push<std::uint8_t>(0);
+      bool v = c.bool_value(i);
+      if (v)
+        values_.data()[values_.size() - 1] |= static_cast<std::uint8_t>(1u << (bool_bits_ & 7));
+      ++bool_bits_;
+      chunk_stats_.int_value(v ? 1 : 0);
+    } else if constexpr (K == ValueKind::kDecimal32) {
+      Int128 v = c.values<Int128>()[i];
+      values_.push(static_cast<std::int32_t>(v));
+      chunk_stats_.decimal_value(v);
+    } else if constexpr (K == ValueKind::kDecimal64) {
+      Int128 v = c.values<Int128>()[i];
+      values_.push(static_cast<std::int64_t>(v));
+      chunk_stats_.decimal_value(v);
+    } else if constexpr (K == ValueKind::kDecimalFixed) {
+      Int128 v = c.values<Int128>()[i];
+      const std::int32_t width = d_.type_length;
+      std::uint8_t* out = values_.extend(static_cast<std::size_t>(width));
+      for (std::int32_t b = 0; b < width; ++b) {
+        out[b] = static_cast<std::uint8_t>(v >> (8 * (width - 1 - b)));
+      }
+      values_.set_size(values_.size() + static_cast<std::size_t>(width));
+      chunk_stats_.decimal_value(v);
+    } else {
+      std::string_view v = c.string_value(i);
+      if (dict_active_) {
+        bool inserted;
+        indices_.push_back(dict_.insert(v, inserted));
+        if (inserted) chunk_stats_.bytes_value(v);
+        page_plain_bytes_ += 4 + v.size();
+      } else {
+        values_.push(static_cast<std::uint32_t>(v.size()));
+        values_.append(v.data(), v.size());
+        chunk_stats_.bytes_value(v);
+      }
+    }
+  }
+
+  // put() for rows [begin, end) of a column without nulls: bulk copies where the layouts agree.
+  template <ValueKind K>
+  void put_run(const Column& c, std::size_t begin, std::size_t end) {
+    if constexpr (K == ValueKind::kInt32 || K == ValueKind::kInt64) {
+      using T = std::conditional_t<K == ValueKind::kInt32, std::int32_t, std::int64_t>;
+      const T* v = c.values<T>() + begin;
+      std::size_t n = end - begin;
+      values_.append(v, n * sizeof(T));
+      T lo = std::numeric_limits<T>::max();
+      T hi = std::numeric_limits<T>::min();
+      for (std::size_t i = 0; i < n; ++i) {
+        lo = std::min(lo, v[i]);
+        hi = std::max(hi, v[i]);
+      }
+      chunk_stats_.values += static_cast<std::int64_t>(n);
+      if (n > 0) {
+        chunk_stats_.int_value(lo);
+        chunk_stats_.int_value(hi);
+      }
+    } else {
+      for (std::size_t i = begin; i < end; ++i) put<K>(c, i);
+    }
+  }
+
+  std::size_t page_estimate() const {
+    std::size_t levels = (defs_.size() + reps_.size()) / 8;
+    if (dict_active_) {
+      auto width = static_cast<std::size_t>(std::max(1, bit_width(dict_.size())));
+      return levels + indices_.size() * width / 8 + values_.size();
+    }
+    return levels + values_.size();
+  }
+
+  bool page_full() const {
+    return page_estimate() >= options_.page_bytes || page_values_ >= kMaxPageValues;
+  }
+
+  void end_of_row() {
+    if (page_full()) flush_page();
+    if (dict_active_ && dict_.plain().size() > options_.dictionary_page_bytes) {
+      flush_page();
+      dict_active_ = false;  // PLAIN for the rest of the file
+    }
+  }
+
+  static std::int32_t checked_page_size(std::size_t size) {
+    if (size > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max())) {
+      throw Error(ErrorCode::kData, "a Parquet page exceeds 2 GiB; a single value is too large");
+    }
+    return static_cast<std::int32_t>(size);
+  }
+
+  void append_levels(const std::vector<std::uint16_t>& levels, int width) {
+    std::size_t at = page_raw_.size();
+    page_raw_.append(4, '\0');
+    append_rle_hybrid(page_raw_, levels.data(), levels.size(), width);
+    store_le32(reinterpret_cast<std::uint8_t*>(page_raw_.data() + at),
+               static_cast<std::uint32_t>(page_raw_.size() - at - 4));
+  }
+
+  void flush_page() {
+    if (page_values_ == 0) return;
+    if (dict_active_ && !dict_checked_ && !indices_.empty()) {
+      // The first page decides whether the dictionary pays off for this column.
+      dict_checked_ = true;
+      auto width = static_cast<std::size_t>(std::max(1, bit_width(dict_.size() - 1)));
+      std::size_t dict_cost = dict_.plain().size() + indices_.size() * width / 8;
+      if (dict_cost >= page_plain_bytes_) {
+        for (std::uint32_t index : indices_) {
+          std::string_view entry = dict_.plain_entry(index);
+          values_.append(entry.data(), entry.size());
+        }
+        indices_.clear();
+        dict_.clear();
+        dict_active_ = false;
+      }
+    }
+    page_raw_.clear();
+    if (d_.max_rep > 0) append_levels(reps_, rep_width_);
+    if (d_.max_def > 0) append_levels(defs_, def_width_);
+    Encoding encoding = Encoding::kPlain;
+    if (dict_active_ && !indices_.empty()) {
+      int width = std::max(1, static_cast<int>(bit_width(dict_.size() - 1)));
+      page_raw_.push_back(static_cast<char>(width));
+      append_rle_hybrid(page_raw_, indices_.data(), indices_.size(), width);
+      encoding = Encoding::kRleDictionary;
+      dict_used_in_chunk_ = true;
+      ++dict_pages_;
+    } else {
+      page_raw_.append(reinterpret_cast<const char*>(values_.data()), values_.size());
+      ++plain_pages_;
+    }
+    const bool compressed = codec_.codec() != CompressionCodec::kUncompressed;
+    if (compressed) codec_.compress(page_raw_, compressed_);
+    const std::string& body = compressed ? compressed_ : page_raw_;
+    PageHeader h;
+    h.type = PageType::kDataPage;
+    h.uncompressed_page_size = checked_page_size(page_raw_.size());
+    h.compressed_page_size = checked_page_size(body.size());
+    h.data_page_header = DataPageHeader{static_cast<std::int32_t>(page_values_), encoding,
+                                        Encoding::kRle, Encoding::kRle};
+    header_.clear();
+    append_page_header(header_, h);
+    std::string page;
+    if (!spare_.empty()) {
+      page = std::move(spare_.back());
+      spare_.pop_back();
+    }
+    page.reserve(header_.size() + body.size());
+    page += header_;
+    page += body;
+    chunk_bytes_ += page.size();
+    pages_.push_back(std::move(page));
+    chunk_uncompressed_ += static_cast<std::int64_t>(header_.size() + page_raw_.size());
+    chunk_values_ += static_cast<std::int64_t>(page_values_);
+
+    defs_.clear();
+    reps_.clear();
+    values_.clear();
+    indices_.clear();
+    bool_bits_ = 0;
+    page_values_ = 0;
+    page_plain_bytes_ = 0;
+  }
+
+  // Parquet statistics of the current chunk, PLAIN-encoded in the column's sort order.
+  Statistics chunk_statistics() const {
+    const ValueStats& s = chunk_stats_;
+    Statistics out;
+    out.null_count = s.nulls;
+    if (s.values == 0) return out;
+    auto set = [&](std::string min, std::string max, bool legacy) {
+      if (legacy) {
+        out.min = min;
+        out.max = max;
+      }
+      out.min_value = std::move(min);
+      out.max_value = std::move(max);
+    };
+    switch (kind_) {
+      case ValueKind::kInt32:
+      case ValueKind::kInt16:
+      case ValueKind::kInt8:
+        set(le_bytes(static_cast<std::int32_t>(s.imin)),
+            le_bytes(static_cast<std::int32_t>(s.imax)), true);
+        break;
+      case ValueKind::kInt64:
+        set(le_bytes(s.imin), le_bytes(s.imax), true);
+        break;
+      case ValueKind::kBool:
+        set(std::string(1, static_cast<char>(s.imin)), std::string(1, static_cast<char>(s.imax)),
+            true);
+        break;
+      case ValueKind::kFloat:
+      case ValueKind::kDouble: {
+        out.nan_count = s.nans;
+        if (!s.has_doubles()) break;
+        // The spec: a zero minimum is written as -0.0, a zero maximum as +0.0.
+        double lo = s.dmin == 0 ? -0.0 : s.dmin;
+        double hi = s.dmax == 0 ? 0.0 : s.dmax;
+        if (kind_ == ValueKind::kFloat) {
+          set(le_bytes(static_cast<float>(lo)), le_bytes(static_cast<float>(hi)), true);
+        } else {
+          set(le_bytes(lo), le_bytes(hi), true);
+        }
+        break;
+      }
+      case ValueKind::kDecimal32:
+        set(le_bytes(static_cast<std::int32_t>(s.xmin)),
+            le_bytes(static_cast<std::int32_t>(s.xmax)), true);
+        break;
+      case ValueKind::kDecimal64:
+        set(le_bytes(static_cast<std::int64_t>(s.xmin)),
+            le_bytes(static_cast<std::int64_t>(s.xmax)), true);
+        break;
+      case ValueKind::kDecimalFixed:
+        set(big_endian_decimal(s.xmin, d_.type_length), big_endian_decimal(s.xmax, d_.type_length),
+            false);
+        break;
+      case ValueKind::kBytes: {
+        if (!s.has_bytes) break;
+        if (d_.type.id() == TypeId::kString) {
+          StringBounds b = string_bounds(s.smin, s.smax, kParquetStatsPrefix);
+          if (b.min) {
+            out.is_min_value_exact = !b.min_truncated;
+            out.min_value = std::move(*b.min);
+          }
+          if (b.max) {
+            out.is_max_value_exact = !b.max_truncated;
+            out.max_value = std::move(*b.max);
+          }
+        } else if (s.smin.size() <= kParquetStatsPrefix && s.smax.size() <= kParquetStatsPrefix) {
+          // Binary and JSON values are not cut: a cut JSON text is no valid value of its type.
+          set(s.smin, s.smax, false);
+        }
+        break;
+      }
+    }
+    return out;
+  }
+
+  const LeafDescriptor& d_;
+  const ValueKind kind_;
+  const ParquetWriterOptions& options_;
+  PageCodec& codec_;
+  const std::string& file_path_;
+  const int def_width_;
+  const int rep_width_;
+  bool dict_active_;  // new values go to the dictionary
+  bool dict_checked_ = false;
+  bool dict_used_in_chunk_ = false;
+  ByteDictionary dict_;
+  std::vector<const Column*> cols_;  // the column at each step, for the current append
+  std::size_t row_ = 0;              // the row being walked, for errors
+
+  // The page being filled.
+  std::vector<std::uint16_t> defs_;
+  std::vector<std::uint16_t> reps_;
+  AlignedBuffer values_;
+  std::size_t bool_bits_ = 0;
+  std::vector<std::uint32_t> indices_;
+  std::size_t page_values_ = 0;
+  std::size_t page_plain_bytes_ = 0;
+
+  // The column chunk being filled: its data pages, headers included, one buffer per page (no
+  // reallocation of one large buffer), and emptied page buffers kept for reuse.
+  std::vector<std::string> pages_;
+  std::vector<std::string> spare_;
+  std::size_t chunk_bytes_ = 0;
+  std::int64_t chunk_values_ = 0;
+  std::int64_t chunk_uncompressed_ = 0;
+  std::int32_t dict_pages_ = 0;
+  std::int32_t plain_pages_ = 0;
+  ValueStats chunk_stats_;
+  ValueStats file_stats_;
+
+  std::string page_raw_;
+  std::string compressed_;
+  std::string header_;
+};
+
+// ---- Delta statistics --------------------------------------------------------------------------
+
+std::string timestamp_millis_json(std::int64_t micros, bool round_up, bool utc) {
+  std::int64_t ms = micros / 1000;
+  std::int64_t rest = micros % 1000;
+  if (rest < 0) --ms;  // floor
+  if (round_up && rest != 0) ++ms;
+  std::string text;
+  text::append_timestamp(text, ms * 1000, utc);
+  // "...SS.mmm000[Z]": drop the three zero microsecond digits.
+  std::size_t digits_end = text.size() - (utc ? 1 : 0);
+  text.erase(digits_end - 3, 3);
+  std::string out;
+  append_json_string(out, text, false);
+  return out;
+}
+
+void fill_delta_bounds(ColumnStatistics& c, const ValueStats& s, std::size_t string_prefix) {
+  if (s.values == 0) return;
+  std::string lo;
+  std::string hi;
+  switch (c.type.id()) {
+    case TypeId::kLong:
+    case TypeId::kInteger:
+    case TypeId::kShort:
+    case TypeId::kByte:
+      c.min_json = std::to_string(s.imin);
+      c.max_json = std::to_string(s.imax);
+      return;
+    case TypeId::kFloat:
+    case TypeId::kDouble:
+      if (!s.has_doubles()) return;
+      // Spark orders NaN above every number, so a NaN maximum has no JSON bound.
+      if (std::isfinite(s.dmin)) append_python_float(lo, s.dmin), c.min_json = lo;
+      if (std::isfinite(s.dmax) && s.nans == 0) append_python_float(hi, s.dmax), c.max_json = hi;
+      return;
+    case TypeId::kDecimal:
+      text::append_decimal(lo, s.xmin, c.type.scale());
+      text::append_decimal(hi, s.xmax, c.type.scale());
+      c.min_json = lo;
+      c.max_json = hi;
+      return;
+    case TypeId::kDate:
+      lo = "\"";
+      text::append_date(lo, static_cast<std::int32_t>(s.imin));
+      lo += '"';
+      hi = "\"";
+      text::append_date(hi, static_cast<std::int32_t>(s.imax));
+      hi += '"';
+      c.min_json = lo;
+      c.max_json = hi;
+      return;
+    case TypeId::kTimestamp:
+    case TypeId::kTimestampNtz: {
+      bool utc = c.type.id() == TypeId::kTimestamp;
+      c.min_json = timestamp_millis_json(s.imin, false, utc);
+      c.max_json = timestamp_millis_json(s.imax, true, utc);
+      return;
+    }
+    case TypeId::kString: {
+      if (!s.has_bytes) return;
+      StringBounds b = string_bounds(s.smin, s.smax, string_prefix);
+      if (b.min) append_json_string(lo, *b.min, false), c.min_json = lo;
+      if (b.max) append_json_string(hi, *b.max, false), c.max_json = hi;
+      return;
+    }
+    default:
+      return;  // boolean, binary, variant: null counts only
+  }
+}
+
+// Renders (field path, JSON value) pairs, in schema order, as nested JSON objects.
+std::string nested_object(
+    const std::vector<std::pair<const std::vector<std::string>*, std::string>>& entries) {
+  std::string out = "{";
+  std::vector<const std::string*> open;  // enclosing struct names of the last entry
+  std::vector<bool> need_comma{false};
+  for (const auto& [path, value] : entries) {
+    std::size_t parents = path->size() - 1;
+    std::size_t common = 0;
+    while (common < open.size() && common < parents && *open[common] == (*path)[common]) ++common;
+    while (open.size() > common) {
+      out += '}';
+      open.pop_back();
+      need_comma.pop_back();
+    }
+    for (std::size_t k = common; k < parents; ++k) {
+      if (need_comma.back()) out += ',';
+      need_comma.back() = true;
+      append_json_string(out, (*path)[k], false);
+      out += ":{";
+      open.push_back(&(*path)[k]);
+      need_comma.push_back(false);
+    }
+    if (need_comma.back()) out += ',';
+    need_comma.back() = true;
+    append_json_string(out, path->back(), false);
+    out += ':';
+    out += value;
+  }
+  for (std::size_t k = 0; k < open.size(); ++k) out += '}';
+  out += '}';
+  return out;
+}
+
+}  // namespace
+
+std::string ParquetFileStats::delta_stats_json(std::size_t num_indexed_columns) const {
+  std::vector<std::pair<const std::vector<std::string>*, std::string>> mins, maxes, nulls;
+  std::size_t n = std::min(num_indexed_columns, columns.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    const ColumnStatistics& c = columns[i];
+    if (c.min_json) mins.emplace_back(&c.field_path, *c.min_json);
+    if (c.max_json) maxes.emplace_back(&c.field_path, *c.max_json);
+    nulls.emplace_back(&c.field_path, std::to_string(c.null_count));
+  }
+  std::string out = "{\"numRecords\":" + std::to_string(num_records);
+  out += ",\"minValues\":" + nested_object(mins);
+  out += ",\"maxValues\":" + nested_object(maxes);
+  out += ",\"nullCount\":" + nested_object(nulls);
+  out += '}';
+  return out;
+}
+
+// ---- ParquetWriter -----------------------------------------------------------------------------
+
+struct ParquetWriter::Impl {
+  Impl(std::string p, StructType s, ParquetWriterOptions o)
+      : path(std::move(p)),
+        schema(std::move(s)),
+        options(o),
+        writer_schema(build_writer_schema(schema)),
+        codec(options.compression == Compression::kZstd     ? CompressionCodec::kZstd
+              : options.compression == Compression::kSnappy ? CompressionCodec::kSnappy
+                                                            : CompressionCodec::kUncompressed,
+              options.zstd_level) {
+    if (schema.size() == 0) {
+      throw SchemaError("cannot write Parquet file " + path + ": the schema has no columns");
+    }
+    if (options.page_bytes == 0 || options.row_group_bytes == 0) {
+      throw ConfigError("Parquet page_bytes and row_group_bytes must be positive");
+    }
+    options.dictionary_page_bytes =
+        std::min<std::size_t>(options.dictionary_page_bytes, std::size_t{1} << 30);
+    for (const LeafDescriptor& d : writer_schema.leaves) {
+      leaves.push_back(std::make_unique<LeafWriter>(d, options, codec, path));
+    }
+    nested_nulls.assign(writer_schema.nested_fields.size(), 0);
+    file = std::make_unique<OutputFile>(path);
+    file->write(kMagic);
+  }
+
+  std::size_t buffered_bytes() const {
+    std::size_t total = 0;
+    for (const auto& leaf : leaves) total += leaf->buffered_bytes();
+    return total;
+  }
+
+  void flush_row_group() {
+    RowGroup group;
+    group.num_rows = rows_in_group;
+    group.file_offset = static_cast<std::int64_t>(file->position());
+    std::int64_t uncompressed = 0;
+    std::int64_t compressed = 0;
+    for (auto& leaf : leaves) {
+      ColumnChunk chunk;
+      leaf->finish_chunk(*file, chunk);
+      uncompressed += chunk.meta_data->total_uncompressed_size;
+      compressed += chunk.meta_data->total_compressed_size;
+      group.columns.push_back(std::move(chunk));
+    }
+    group.total_byte_size = uncompressed;
+    group.total_compressed_size = compressed;
+    if (metadata.row_groups.size() <= static_cast<std::size_t>(INT16_MAX)) {
+      group.ordinal = static_cast<std::int16_t>(metadata.row_groups.size());
+    }
+    metadata.row_groups.push_back(std::move(group));
+    rows_in_group = 0;
+  }
+
+  void count_nested_nulls(const ColumnBatch& batch) {
+    for (std::size_t f = 0; f < writer_schema.nested_fields.size(); ++f) {
+      const NestedStatsField& field = writer_schema.nested_fields[f];
+      const Column& top = batch.column(field.top_field);
+      std::int64_t count = 0;
+      for (std::size_t r = 0; r < batch.num_rows(); ++r) {
+        const Column* c = &top;
+        for (std::size_t k = 0; k < field.optional.size(); ++k) {
+          if (field.optional[k] && !c->is_valid(r)) {
+            ++count;
+            break;
+          }
+          if (k < field.struct_children.size()) c = &c->child(field.struct_children[k]);
+        }
+      }
+      nested_nulls[f] += count;
+    }
+  }
+
+  std::string path;
+  StructType schema;
+  ParquetWriterOptions options;
+  WriterSchema writer_schema;
+  PageCodec codec;
+  std::vector<std::unique_ptr<LeafWriter>> leaves;
+  std::vector<std::int64_t> nested_nulls;
+  std::unique_ptr<OutputFile> file;
+  FileMetaData metadata;
+  std::int64_t rows_total = 0;
+  std::int64_t rows_in_group = 0;
+  bool closed = false;
+  bool failed = false;
+};
+
+ParquetWriter::ParquetWriter(std::string path, StructType schema, ParquetWriterOptions options)
+    : impl_(std::make_unique<Impl>(std::move(path), std::move(schema), options)) {}
+
+ParquetWriter::~ParquetWriter() { abort(); }
+
+void ParquetWriter::abort() {
+  if (impl_->file) impl_->file->discard();
+  impl_->closed = true;
+}
+
+std::int64_t ParquetWriter::rows_written() const { return impl_->rows_total; }
+
+std::uint64_t ParquetWriter::estimated_size() const {
+  return (impl_->file ? impl_->file->position() : 0) + impl_->buffered_bytes();
+}
+
+void ParquetWriter::write(const ColumnBatch& batch) {
+  Impl& w = *impl_;
+  if (w.closed || w.failed) {
+    throw Error(ErrorCode::kInternal, "ParquetWriter::write called on a writer for " + w.path +
+                                          " that is closed, aborted or failed");
+  }
+  if (!(static_cast<const DataType&>(batch.schema()) == static_cast<const DataType&>(w.schema))) {
+    throw Error(ErrorCode::kInternal, "cannot write a batch of schema " +
+                                          batch.schema().simple_string() + " to Parquet file " +
+                                          w.path + " of schema " + w.schema.simple_string());
+  }
+  std::size_t rows = batch.num_rows();
+  if (rows == 0) return;
+  try {
+    std::size_t row_bytes = std::max<std::size_t>(1, batch.byte_size() / rows);
+    std::size_t slice_bytes = std::min(kSliceBytes, w.options.row_group_bytes / 4 + 1);
+    std::size_t slice = std::clamp<std::size_t>(slice_bytes / row_bytes, 1, 65536);
+    for (std::size_t begin = 0; begin < rows; begin += slice) {
+      std::size_t end = std::min(rows, begin + slice);
+      for (auto& leaf : w.leaves) {
+        leaf->append(batch.column(leaf->descriptor().top_field), begin, end);
+      }
+      w.rows_in_group += static_cast<std::int64_t>(end - begin);
+      w.rows_total += static_cast<std::int64_t>(end - begin);
+      if (w.buffered_bytes() >= w.options.row_group_bytes) w.flush_row_group();
+    }
+    w.count_nested_nulls(batch);
+  } catch (...) {
+    w.failed = true;
+    throw;
+  }
+}
+
+ParquetFileStats ParquetWriter::close() {
+  Impl& w = *impl_;
+  if (w.closed || w.failed) {
+    throw Error(ErrorCode::kInternal, "ParquetWriter::close called on a writer for " + w.path +
+                                          " that is closed, aborted or failed");
+  }
+  try {
+    if (w.rows_in_group > 0) w.flush_row_group();
+    FileMetaData& m = w.metadata;
+    m.version = 1;
+    m.schema = w.writer_schema.elements;
+    m.num_rows = w.rows_total;
+    m.created_by = "lakeflow-cpp version " LAKEFLOW_VERSION;
+    m.column_orders_type_defined.assign(w.leaves.size(), true);
+    std::string footer;
+    append_file_metadata(footer, m);
+    std::uint8_t length[4];
+    store_le32(length, static_cast<std::uint32_t>(footer.size()));
+    footer.append(reinterpret_cast<const char*>(length), 4);
+    footer.append(kMagic);
+    w.file->write(footer);
+    std::uint64_t size = w.file->position();
+    w.file->commit(w.options.sync);
+    w.closed = true;
+
+    ParquetFileStats stats;
+    stats.path = w.path;
+    stats.size_bytes = size;
+    stats.num_records = w.rows_total;
+    stats.num_row_groups = m.row_groups.size();
+    for (const WriterSchema::StatsColumn& sc : w.writer_schema.stats_columns) {
+      ColumnStatistics c;
+      if (sc.is_leaf) {
+        const LeafWriter& leaf = *w.leaves[sc.index];
+        c.field_path = leaf.descriptor().field_path;
+        c.type = leaf.descriptor().type;
+        c.null_count = leaf.file_stats().nulls;
+        fill_delta_bounds(c, leaf.file_stats(), w.options.stats_string_prefix);
+      } else {
+        const NestedStatsField& f = w.writer_schema.nested_fields[sc.index];
+        c.field_path = f.field_path;
+        c.type = f.type;
+        c.null_count = w.nested_nulls[sc.index];
+      }
+      stats.columns.push_back(std::move(c));
+    }
+    return stats;
+  } catch (...) {
+    w.failed = true;
+    throw;
+  }
+}
+
+}  // namespace lakeflow::parquet

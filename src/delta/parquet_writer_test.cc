@@ -1,0 +1,803 @@
+#include "delta/parquet_writer.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "delta/parquet_format.h"
+#include "delta/parquet_reader.h"
+#include "delta/parquet_test_util.h"
+#include "lakeflow/error.h"
+#include "lakeflow/json.h"
+
+namespace lakeflow::parquet {
+namespace {
+
+using testing::batch_from_json;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using testing::rows_json;
+using testing::TempDir;
+
+StructType all_types_schema() {
+  return StructType{
+      {"l", DataType::Long()},
+      {"i", DataType::Integer()},
+      {"s", DataType::Short()},
+      {"b", DataType::Byte()},
+      {"d", DataType::Double()},
+      {"f", DataType::Float()},
+      {"dec9", DataType::Decimal(9, 2)},
+      {"dec18", DataType::Decimal(18, 4)},
+      {"dec20", DataType::Decimal(20, 0)},
+      {"dec38", DataType::Decimal(38, 10)},
+      {"str", DataType::String()},
+      {"bin", DataType::Binary()},
+      {"bool", DataType::Boolean()},
+      {"date", DataType::Date()},
+      {"ts", DataType::Timestamp()},
+      {"ntz", DataType::TimestampNtz()},
+      {"v", DataType::Variant()},
+  };
+}
+
+std::vector<std::string> all_types_rows() {
+  return {
+      R"({"l":9223372036854775807,"i":2147483647,"s":32767,"b":127,"d":1.5,"f":0.1,)"
+      R"("dec9":"9999999.99","dec18":"99999999999999.9999","dec20":"99999999999999999999",)"
+      R"("dec38":"9999999999999999999999999999.9999999999","str":"h\u00e9llo \"q\" \ud83d\ude00",)"
+      R"("bin":"AAEC/w==","bool":true,"date":"2024-02-29","ts":"2024-03-01T12:34:56.789012Z",)"
+      R"("ntz":"2024-03-01T12:34:56.789012","v":{"a":[1,2,{"b":null}],"c":"x"}})",
+      R"({"l":-9223372036854775808,"i":-2147483648,"s":-32768,"b":-128,"d":-1e300,"f":-3.25e38,)"
+      R"("dec9":"-9999999.99","dec18":"-99999999999999.9999","dec20":"-99999999999999999999",)"
+      R"("dec38":"-9999999999999999999999999999.9999999999","str":"","bin":"","bool":false,)"
+      R"("date":"1900-01-01","ts":"1969-12-31T23:59:59.999999Z","ntz":"1970-01-01T00:00:00",)"
+      R"("v":[1,"two",null]})",
+      R"({})",
+      R"({"l":0,"i":0,"s":0,"b":0,"d":0.0,"f":1e-7,"dec9":"0.01","dec18":"0","dec20":"1",)"
+      R"("dec38":"0.0000000001","str":"z","bin":"//79","bool":true,"date":"1970-01-01",)"
+      R"("ts":"2000-01-01T00:00:00Z","ntz":"9999-12-31T23:59:59.999999","v":"null"})",
+  };
+}
+
+ParquetFileStats write_file(const std::string& path, const ColumnBatch& batch,
+                            ParquetWriterOptions options = {}) {
+  options.sync = false;  // the tests need no durability
+  ParquetWriter writer(path, batch.schema(), options);
+  writer.write(batch);
+  return writer.close();
+}
+
+std::vector<std::string> read_rows(const std::string& path, const StructType& schema) {
+  return rows_json(ParquetReader(path).read(schema));
+}
+
+class CompressionTest : public ::testing::TestWithParam<Compression> {};
+
+TEST_P(CompressionTest, EveryPrimitiveTypeRoundTrips) {
+  TempDir dir;
+  StructType schema = all_types_schema();
+  ColumnBatch batch = batch_from_json(schema, all_types_rows());
+  ParquetWriterOptions options;
+  options.compression = GetParam();
+  std::string path = dir.file("all.parquet");
+  ParquetFileStats stats = write_file(path, batch, options);
+  EXPECT_EQ(stats.num_records, 4);
+  EXPECT_EQ(stats.size_bytes, std::filesystem::file_size(path));
+  EXPECT_EQ(read_rows(path, schema), rows_json(batch));
+
+  ParquetReader reader(path);
+  CompressionCodec expected = GetParam() == Compression::kZstd ? CompressionCodec::kZstd
+                              : GetParam() == Compression::kSnappy
+                                  ? CompressionCodec::kSnappy
+                                  : CompressionCodec::kUncompressed;
+  for (const ColumnChunk& c : reader.metadata().row_groups.at(0).columns) {
+    EXPECT_EQ(c.meta_data->codec, expected);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Codecs, CompressionTest,
+                         ::testing::Values(Compression::kNone, Compression::kSnappy,
+                                           Compression::kZstd));
+
+TEST(ParquetWriter, WritesHandExpectedValues) {
+  // Independent of row_json's own formatting of the input: the values as literals.
+  TempDir dir;
+  StructType schema = all_types_schema();
+  ColumnBatch batch = batch_from_json(schema, all_types_rows());
+  std::string path = dir.file("all.parquet");
+  write_file(path, batch);
+  ColumnBatch back = ParquetReader(path).read(schema);
+  ASSERT_EQ(back.num_rows(), 4u);
+  EXPECT_EQ(back.column(0).values<std::int64_t>()[1], INT64_MIN);
+  EXPECT_EQ(back.column(3).values<std::int8_t>()[1], -128);
+  EXPECT_EQ(back.column(5).values<float>()[0], 0.1f);
+  EXPECT_EQ(back.column(9).values<Int128>()[3], 1);  // 0.0000000001 at scale 10
+  EXPECT_EQ(back.column(11).string_value(0), std::string_view("\x00\x01\x02\xff", 4));
+  EXPECT_EQ(back.column(13).values<std::int32_t>()[0], 19782);  // 2024-02-29
+  EXPECT_EQ(back.column(14).values<std::int64_t>()[1], -1);
+  EXPECT_EQ(back.column(16).string_value(0), R"({"a":[1,2,{"b":null}],"c":"x"})");
+  for (std::size_t c = 0; c < back.num_columns(); ++c) {
+    EXPECT_FALSE(back.column(c).is_valid(2)) << "column " << c;
+  }
+  EXPECT_EQ(back.row_json(3),
+            R"({"l":0,"i":0,"s":0,"b":0,"d":0.0,"f":1.0000000116860974e-07,"dec9":"0.01",)"
+            R"("dec18":"0.0000","dec20":"1","dec38":"0.0000000001","str":"z","bin":"//79",)"
+            R"("bool":true,"date":"1970-01-01","ts":"2000-01-01T00:00:00.000000Z",)"
+            R"("ntz":"9999-12-31T23:59:59.999999","v":null})");
+}
+
+StructType nested_schema() {
+  // tags: list of structs holding a map of lists; every level nullable.
+  DataType attrs = DataType::Map(DataType::String(), DataType::Array(DataType::Long()));
+  DataType tag = StructType{{"name", DataType::String()}, {"attrs", attrs}};
+  return StructType{
+      {"id", DataType::Long(), false},
+      {"tags", DataType::Array(tag)},
+      {"meta", StructType{{"version", DataType::Integer()},
+                          {"inner", StructType{{"ts", DataType::Timestamp()},
+                                               {"codes", DataType::Array(DataType::String())}}}}},
+      {"scores", DataType::Map(DataType::Integer(), DataType::Double())},
+      {"matrix", DataType::Array(DataType::Array(DataType::Integer()))},
+  };
+}
+
+std::vector<std::string> nested_rows() {
+  return {
+      R"({"id":1,"tags":[{"name":"a","attrs":{"x":[1,2,3],"y":[],"z":null,"w":[null,4]}},)"
+      R"(null,{"name":null,"attrs":null},{"name":"b","attrs":{}}],)"
+      R"("meta":{"version":7,"inner":{"ts":"2024-01-02T03:04:05Z","codes":["p",null,"q"]}},)"
+      R"("scores":{"1":1.5,"2":null},"matrix":[[1,2],[],null,[null]]})",
+      R"({"id":2,"tags":null,"meta":null,"scores":null,"matrix":null})",
+      R"({"id":3,"tags":[],"meta":{"version":null,"inner":null},"scores":{},"matrix":[]})",
+      R"({"id":4,"tags":[null],"meta":{"version":1,"inner":{"ts":null,"codes":[]}},)"
+      R"("scores":{"-5":-0.25},"matrix":[[]]})",
+      R"({"id":5,"tags":[{"name":"only","attrs":{"k":[9223372036854775807]}}],)"
+      R"("meta":{"version":2,"inner":{"ts":null,"codes":null}},"matrix":[[7]]})",
+  };
+}
+
+TEST(ParquetWriter, NestedListsOfStructsOfMapsRoundTripWithNullsAtEveryLevel) {
+  TempDir dir;
+  StructType schema = nested_schema();
+  ColumnBatch batch = batch_from_json(schema, nested_rows());
+  std::string path = dir.file("nested.parquet");
+  write_file(path, batch);
+  EXPECT_EQ(read_rows(path, schema), rows_json(batch));
+  EXPECT_EQ(read_rows(path, schema)[3],
+            R"({"id":4,"tags":[null],"meta":{"version":1,"inner":{"ts":null,"codes":[]}},)"
+            R"("scores":{"-5":-0.25},"matrix":[[]]})");
+}
+
+TEST(ParquetWriter, NestedSchemaHasThreeLevelListsAndMapsWithLevels) {
+  TempDir dir;
+  StructType schema = nested_schema();
+  std::string path = dir.file("nested.parquet");
+  write_file(path, batch_from_json(schema, nested_rows()));
+  ParquetReader reader(path);
+  const auto& columns = reader.metadata().row_groups.at(0).columns;
+  std::vector<std::string> paths;
+  for (const ColumnChunk& c : columns) {
+    std::string p;
+    for (const std::string& part : c.meta_data->path_in_schema) p += (p.empty() ? "" : ".") + part;
+    paths.push_back(p);
+  }
+  EXPECT_THAT(paths,
+              ElementsAre("id", "tags.list.element.name", "tags.list.element.attrs.key_value.key",
+                          "tags.list.element.attrs.key_value.value.list.element", "meta.version",
+                          "meta.inner.ts", "meta.inner.codes.list.element", "scores.key_value.key",
+                          "scores.key_value.value", "matrix.list.element.list.element"));
+  const auto& schema_elements = reader.metadata().schema;
+  EXPECT_EQ(schema_elements[0].name, "spark_schema");
+  EXPECT_EQ(schema_elements[1].repetition, Repetition::kRequired);  // id is not nullable
+  EXPECT_EQ(schema_elements[2].name, "tags");
+  EXPECT_EQ(schema_elements[2].converted_type, ConvertedType::kList);
+  EXPECT_EQ(schema_elements[3].name, "list");
+  EXPECT_EQ(schema_elements[3].repetition, Repetition::kRepeated);
+  EXPECT_EQ(schema_elements[4].name, "element");
+  EXPECT_EQ(reader.schema(), schema);
+}
+
+TEST(ParquetWriter, NonNullableFieldsAreRequired) {
+  TempDir dir;
+  StructType schema{
+      {"id", DataType::Long(), false},
+      {"s", StructType{{"a", DataType::String(), false}, {"b", DataType::Integer()}}, false},
+      {"arr", DataType::Array(DataType::Integer(), false), false},
+      {"map", DataType::Map(DataType::String(), DataType::Date(), false), false},
+  };
+  ColumnBatch batch = batch_from_json(
+      schema, {R"({"id":1,"s":{"a":"x","b":null},"arr":[1,2],"map":{"k":"2020-01-01"}})",
+               R"({"id":2,"s":{"a":"","b":3},"arr":[],"map":{}})"});
+  std::string path = dir.file("required.parquet");
+  write_file(path, batch);
+  EXPECT_EQ(read_rows(path, schema), rows_json(batch));
+  ParquetReader reader(path);
+  for (const SchemaElement& e : reader.metadata().schema) {
+    if (e.name == "b") {
+      EXPECT_EQ(e.repetition, Repetition::kOptional);
+    } else if (e.name == "list" || e.name == "key_value") {
+      EXPECT_EQ(e.repetition, Repetition::kRepeated);
+    } else if (e.name != "spark_schema") {
+      EXPECT_EQ(e.repetition, Repetition::kRequired) << e.name;
+    }
+  }
+  EXPECT_EQ(reader.schema(), schema);
+}
+
+// Rows with enough distinct data to span many pages and row groups.
+ColumnBatch generated_batch(std::size_t rows, std::size_t distinct_strings, std::size_t seed = 1) {
+  StructType schema{
+      {"id", DataType::Long(), false},
+      {"name", DataType::String()},
+      {"amount", DataType::Decimal(12, 2)},
+      {"flag", DataType::Boolean()},
+      {"items",
+       DataType::Array(StructType{{"sku", DataType::String()}, {"qty", DataType::Integer()}})},
+  };
+  ColumnBatch batch(schema);
+  Column& root = batch.root();
+  std::uint64_t x = seed;
+  auto next = [&] {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    return x >> 33;
+  };
+  for (std::size_t r = 0; r < rows; ++r) {
+    root.child(0).append_value<std::int64_t>(static_cast<std::int64_t>(r));
+    if (r % 7 == 3) {
+      root.child(1).append_null();
+    } else {
+      root.child(1).append_bytes("name-" + std::to_string(next() % distinct_strings));
+    }
+    root.child(2).append_value<Int128>(static_cast<Int128>(next() % 100000000) - 50000000);
+    if (r % 11 == 0) {
+      root.child(3).append_null();
+    } else {
+      root.child(3).append_bool(next() % 2 == 0);
+    }
+    Column& items = root.child(4);
+    if (r % 13 == 5) {
+      items.append_null();
+    } else {
+      std::size_t n = next() % 4;
+      Column& item = items.child(0);
+      for (std::size_t k = 0; k < n; ++k) {
+        item.child(0).append_bytes("sku-" + std::to_string(next() % 50));
+        if (k == 1) {
+          item.child(1).append_null();
+        } else {
+          item.child(1).append_value<std::int32_t>(static_cast<std::int32_t>(next() % 1000));
+        }
+        item.append_valid();
+      }
+      items.finish_list();
+    }
+    root.append_valid();
+  }
+  return batch;
+}
+
+// Data pages of a column chunk, counted from their headers.
+int data_pages(const std::string& bytes, const ColumnMetaData& m) {
+  std::size_t pos = static_cast<std::size_t>(m.dictionary_page_offset.value_or(m.data_page_offset));
+  std::size_t end = pos + static_cast<std::size_t>(m.total_compressed_size);
+  int pages = 0;
+  while (pos < end) {
+    std::size_t header_size = 0;
+    PageHeader h = parse_page_header(reinterpret_cast<const std::uint8_t*>(bytes.data()) + pos,
+                                     end - pos, "test file", header_size);
+    pos += header_size + static_cast<std::size_t>(h.compressed_page_size);
+    if (h.type == PageType::kDataPage) ++pages;
+  }
+  EXPECT_EQ(pos, end);
+  return pages;
+}
+
+TEST(ParquetWriter, ManyRowGroupsAndPagesRoundTrip) {
+  TempDir dir;
+  ColumnBatch batch = generated_batch(60000, 1000);
+  ParquetWriterOptions options;
+  options.row_group_bytes = 64 << 10;
+  options.page_bytes = 4 << 10;
+  std::string path = dir.file("many.parquet");
+  ParquetFileStats stats;
+  {
+    options.sync = false;
+    ParquetWriter writer(path, batch.schema(), options);
+    writer.write(batch);
+    writer.write(batch);  // several writes append
+    stats = writer.close();
+  }
+  EXPECT_EQ(stats.num_records, 120000);
+  ParquetReader reader(path);
+  EXPECT_GT(reader.num_row_groups(), 3u);
+  EXPECT_EQ(stats.num_row_groups, reader.num_row_groups());
+  std::int64_t rows = 0;
+  for (const RowGroup& g : reader.metadata().row_groups) rows += g.num_rows;
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes(std::istreambuf_iterator<char>(in), {});
+  const RowGroup& group0 = reader.metadata().row_groups[0];
+  for (std::size_t c : {0, 1, 2, 4}) {  // id, name, amount, items.sku: several pages each
+    EXPECT_GE(data_pages(bytes, *group0.columns[c].meta_data), 2) << c;
+  }
+  EXPECT_EQ(rows, 120000);
+  std::vector<std::string> expected = rows_json(batch);
+  std::vector<std::string> twice = expected;
+  twice.insert(twice.end(), expected.begin(), expected.end());
+  EXPECT_EQ(rows_json(reader.read(batch.schema())), twice);
+  // Row groups read one at a time too.
+  ColumnBatch first = reader.read_row_group(0, batch.schema());
+  ASSERT_GT(first.num_rows(), 0u);
+  EXPECT_EQ(first.row_json(0), expected[0]);
+}
+
+const ColumnMetaData& chunk_of(const ParquetReader& reader, std::size_t column,
+                               std::size_t group = 0) {
+  return *reader.metadata().row_groups.at(group).columns.at(column).meta_data;
+}
+
+bool has_encoding(const ColumnMetaData& m, Encoding e) {
+  return std::find(m.encodings.begin(), m.encodings.end(), e) != m.encodings.end();
+}
+
+TEST(ParquetWriter, LowCardinalityStringsAreDictionaryEncoded) {
+  TempDir dir;
+  ColumnBatch batch = generated_batch(20000, 20);
+  std::string path = dir.file("dict.parquet");
+  write_file(path, batch);
+  ParquetReader reader(path);
+  const ColumnMetaData& name = chunk_of(reader, 1);
+  EXPECT_TRUE(name.dictionary_page_offset.has_value());
+  EXPECT_TRUE(has_encoding(name, Encoding::kRleDictionary));
+  ASSERT_FALSE(name.encoding_stats.empty());
+  EXPECT_EQ(name.encoding_stats[0].page_type, PageType::kDictionaryPage);
+  const ColumnMetaData& id = chunk_of(reader, 0);  // numbers stay PLAIN
+  EXPECT_FALSE(id.dictionary_page_offset.has_value());
+  EXPECT_EQ(rows_json(reader.read(batch.schema())), rows_json(batch));
+}
+
+TEST(ParquetWriter, DictionaryFallsBackToPlainWhenItOutgrowsItsLimit) {
+  TempDir dir;
+  // Repeating values (the dictionary pays off) but more distinct bytes than the limit.
+  ColumnBatch batch = generated_batch(30000, 2000);
+  ParquetWriterOptions options;
+  options.dictionary_page_bytes = 16 << 10;
+  options.page_bytes = 8 << 10;
+  std::string path = dir.file("fallback.parquet");
+  write_file(path, batch, options);
+  ParquetReader reader(path);
+  const ColumnMetaData& name = chunk_of(reader, 1);
+  EXPECT_TRUE(name.dictionary_page_offset.has_value());
+  EXPECT_TRUE(has_encoding(name, Encoding::kRleDictionary));
+  EXPECT_TRUE(has_encoding(name, Encoding::kPlain));
+  std::int32_t dict_pages = 0;
+  std::int32_t plain_pages = 0;
+  for (const PageEncodingStats& s : name.encoding_stats) {
+    if (s.page_type != PageType::kDataPage) continue;
+    (s.encoding == Encoding::kRleDictionary ? dict_pages : plain_pages) += s.count;
+  }
+  EXPECT_GT(dict_pages, 0);
+  EXPECT_GT(plain_pages, 0);
+  EXPECT_EQ(rows_json(reader.read(batch.schema())), rows_json(batch));
+}
+
+TEST(ParquetWriter, DictionaryIsDroppedWhenItDoesNotPayOff) {
+  TempDir dir;
+  StructType schema{{"uuid", DataType::String()}};
+  ColumnBatch batch(schema);
+  for (int i = 0; i < 5000; ++i) {
+    batch.root().child(0).append_bytes("unique-value-" + std::to_string(i * 7919));
+    batch.root().append_valid();
+  }
+  std::string path = dir.file("unique.parquet");
+  write_file(path, batch);
+  ParquetReader reader(path);
+  const ColumnMetaData& m = chunk_of(reader, 0);
+  EXPECT_FALSE(m.dictionary_page_offset.has_value());
+  EXPECT_FALSE(has_encoding(m, Encoding::kRleDictionary));
+  EXPECT_EQ(rows_json(reader.read(schema)), rows_json(batch));
+}
+
+TEST(ParquetWriter, DictionaryCanBeTurnedOff) {
+  TempDir dir;
+  ColumnBatch batch = generated_batch(1000, 3);
+  ParquetWriterOptions options;
+  options.dictionary = false;
+  std::string path = dir.file("nodict.parquet");
+  write_file(path, batch, options);
+  ParquetReader reader(path);
+  EXPECT_FALSE(chunk_of(reader, 1).dictionary_page_offset.has_value());
+  EXPECT_EQ(rows_json(reader.read(batch.schema())), rows_json(batch));
+}
+
+TEST(ParquetWriter, DictionaryStartsAfterLeadingNulls) {
+  TempDir dir;
+  StructType schema{{"s", DataType::String()}};
+  ColumnBatch batch(schema);
+  for (int i = 0; i < 3000; ++i) {
+    if (i < 1000) {
+      batch.root().child(0).append_null();
+    } else {
+      batch.root().child(0).append_bytes(i % 2 ? "odd" : "even");
+    }
+    batch.root().append_valid();
+  }
+  ParquetWriterOptions options;
+  options.page_bytes = 64;  // the first pages hold only nulls
+  std::string path = dir.file("nulls-first.parquet");
+  write_file(path, batch, options);
+  ParquetReader reader(path);
+  EXPECT_TRUE(chunk_of(reader, 0).dictionary_page_offset.has_value());
+  EXPECT_EQ(rows_json(reader.read(schema)), rows_json(batch));
+}
+
+TEST(ParquetWriter, LargeValuesSpanPagesOfTheirOwn) {
+  TempDir dir;
+  StructType schema{{"blob", DataType::Binary()}, {"text", DataType::String()}};
+  ColumnBatch batch(schema);
+  for (int i = 0; i < 20; ++i) {
+    batch.root().child(0).append_bytes(std::string(100000 + i, static_cast<char>(i)));
+    batch.root().child(1).append_bytes(std::string(50000, static_cast<char>('a' + i)));
+    batch.root().append_valid();
+  }
+  ParquetWriterOptions options;
+  options.page_bytes = 1000;
+  std::string path = dir.file("large.parquet");
+  write_file(path, batch, options);
+  EXPECT_EQ(read_rows(path, schema), rows_json(batch));
+}
+
+TEST(ParquetWriter, ChunkStatisticsHoldMinMaxAndNullCount) {
+  TempDir dir;
+  StructType schema = all_types_schema();
+  ColumnBatch batch = batch_from_json(schema, all_types_rows());
+  std::string path = dir.file("stats.parquet");
+  write_file(path, batch);
+  ParquetReader reader(path);
+  auto stats = [&](std::size_t column) { return *chunk_of(reader, column).statistics; };
+  auto i64 = [](const std::string& bytes) {
+    std::int64_t v;
+    std::memcpy(&v, bytes.data(), 8);
+    return v;
+  };
+  auto i32 = [](const std::string& bytes) {
+    std::int32_t v;
+    std::memcpy(&v, bytes.data(), 4);
+    return v;
+  };
+  Statistics l = stats(0);
+  EXPECT_EQ(l.null_count, 1);
+  EXPECT_EQ(i64(*l.min_value), INT64_MIN);
+  EXPECT_EQ(i64(*l.max_value), INT64_MAX);
+  EXPECT_EQ(i32(*stats(2).min_value), -32768);  // short as INT32
+  Statistics d = stats(4);
+  double dmin;
+  double dmax;
+  std::memcpy(&dmin, d.min_value->data(), 8);
+  std::memcpy(&dmax, d.max_value->data(), 8);
+  EXPECT_EQ(dmin, -1e300);
+  EXPECT_EQ(dmax, 1.5);
+  EXPECT_EQ(d.nan_count, 0);
+  Statistics dec38 = stats(9);  // FIXED_LEN_BYTE_ARRAY, big-endian
+  ASSERT_EQ(dec38.min_value->size(), 16u);
+  EXPECT_EQ(static_cast<std::uint8_t>((*dec38.min_value)[0]) & 0x80, 0x80);  // negative
+  Statistics str = stats(10);
+  EXPECT_EQ(*str.min_value, "");
+  EXPECT_EQ(*str.max_value, "z");
+  EXPECT_EQ(str.null_count, 1);
+  EXPECT_EQ(*stats(12).min_value, std::string(1, '\0'));  // boolean false
+  EXPECT_EQ(*stats(12).max_value, std::string(1, '\1'));
+  EXPECT_EQ(reader.metadata().column_orders_type_defined.size(), schema.size());
+}
+
+TEST(ParquetWriter, FloatStatisticsSkipNaNAndSignZeros) {
+  TempDir dir;
+  StructType schema{{"d", DataType::Double()}};
+  ColumnBatch batch = batch_from_json(schema, {R"({"d":"NaN"})", R"({"d":0.0})", R"({"d":"NaN"})"});
+  std::string path = dir.file("nan.parquet");
+  ParquetFileStats file = write_file(path, batch);
+  Statistics s = *chunk_of(ParquetReader(path), 0).statistics;
+  EXPECT_EQ(s.nan_count, 2);
+  double lo;
+  double hi;
+  std::memcpy(&lo, s.min_value->data(), 8);
+  std::memcpy(&hi, s.max_value->data(), 8);
+  EXPECT_TRUE(std::signbit(lo));
+  EXPECT_FALSE(std::signbit(hi));
+  // Delta: a NaN maximum has no JSON form; the minimum stays.
+  EXPECT_EQ(file.columns[0].min_json, "0.0");
+  EXPECT_FALSE(file.columns[0].max_json.has_value());
+}
+
+TEST(ParquetWriter, DeltaStatisticsNestByStructAndSkipListsAndMaps) {
+  TempDir dir;
+  StructType schema = nested_schema();
+  ParquetFileStats stats =
+      write_file(dir.file("n.parquet"), batch_from_json(schema, nested_rows()));
+  EXPECT_EQ(stats.delta_stats_json(),
+            R"({"numRecords":5,"minValues":{"id":1,"meta":{"version":1,"inner":)"
+            R"({"ts":"2024-01-02T03:04:05.000Z"}}},"maxValues":{"id":5,"meta":{"version":7,)"
+            R"("inner":{"ts":"2024-01-02T03:04:05.000Z"}}},"nullCount":{"id":0,"tags":1,)"
+            R"("meta":{"version":2,"inner":{"ts":4,"codes":3}},"scores":2,"matrix":1}})");
+  EXPECT_EQ(stats.delta_stats_json(2),
+            R"({"numRecords":5,"minValues":{"id":1},"maxValues":{"id":5},)"
+            R"("nullCount":{"id":0,"tags":1}})");
+}
+
+TEST(ParquetWriter, DeltaStatisticsOfEveryType) {
+  TempDir dir;
+  StructType schema = all_types_schema();
+  ParquetFileStats stats =
+      write_file(dir.file("a.parquet"), batch_from_json(schema, all_types_rows()));
+  EXPECT_EQ(stats.delta_stats_json(),
+            R"({"numRecords":4,"minValues":{"l":-9223372036854775808,"i":-2147483648,"s":-32768,)"
+            R"("b":-128,"d":-1e+300,"f":-3.249999972151886e+38,"dec9":-9999999.99,)"
+            R"("dec18":-99999999999999.9999,"dec20":-99999999999999999999,)"
+            R"("dec38":-9999999999999999999999999999.9999999999,"str":"","date":"1900-01-01",)"
+            R"("ts":"1969-12-31T23:59:59.999Z","ntz":"1970-01-01T00:00:00.000"},)"
+            R"("maxValues":{"l":9223372036854775807,"i":2147483647,"s":32767,"b":127,"d":1.5,)"
+            R"("f":0.10000000149011612,"dec9":9999999.99,"dec18":99999999999999.9999,)"
+            R"("dec20":99999999999999999999,"dec38":9999999999999999999999999999.9999999999,)"
+            R"("str":"z","date":"2024-02-29","ts":"2024-03-01T12:34:56.790Z",)"
+            R"("ntz":"10000-01-01T00:00:00.000"},"nullCount":{"l":1,"i":1,"s":1,"b":1,"d":1,"f":1,)"
+            R"("dec9":1,"dec18":1,"dec20":1,"dec38":1,"str":1,"bin":1,"bool":1,"date":1,"ts":1,)"
+            R"("ntz":1,"v":1}})");  // the last row's variant is JSON null, not null
+}
+
+TEST(ParquetWriter, DeltaStatisticsTruncateLongStrings) {
+  TempDir dir;
+  StructType schema{{"s", DataType::String()}};
+  std::string long_a(40, 'a');
+  std::string long_z = std::string(31, 'z') + "\xc3\xa9" + "tail";  // 31 z, é, tail
+  ColumnBatch batch =
+      batch_from_json(schema, {R"({"s":")" + long_a + R"("})", R"({"s":")" + long_z + R"("})"});
+  ParquetFileStats stats = write_file(dir.file("s.parquet"), batch);
+  EXPECT_EQ(stats.columns[0].min_json, "\"" + std::string(32, 'a') + "\"");
+  // The 32nd character é (U+00E9) becomes U+00EA: above every string with that prefix.
+  EXPECT_EQ(stats.columns[0].max_json, "\"" + std::string(31, 'z') + "\xc3\xaa\"");
+}
+
+TEST(ParquetWriter, EmptyFileIsValid) {
+  TempDir dir;
+  StructType schema = nested_schema();
+  std::string path = dir.file("empty.parquet");
+  ParquetWriterOptions options;
+  options.sync = false;
+  ParquetWriter writer(path, schema, options);
+  writer.write(ColumnBatch(schema));
+  ParquetFileStats stats = writer.close();
+  EXPECT_EQ(stats.num_records, 0);
+  EXPECT_EQ(stats.delta_stats_json(),
+            R"({"numRecords":0,"minValues":{},"maxValues":{},"nullCount":{"id":0,"tags":0,)"
+            R"("meta":{"version":0,"inner":{"ts":0,"codes":0}},"scores":0,"matrix":0}})");
+  ParquetReader reader(path);
+  EXPECT_EQ(reader.num_rows(), 0);
+  EXPECT_EQ(reader.read(schema).num_rows(), 0u);
+}
+
+TEST(ParquetWriter, CloseRenamesTheTemporaryFileIntoPlace) {
+  TempDir dir;
+  StructType schema{{"x", DataType::Long()}};
+  std::string path = dir.file("out.parquet");
+  ParquetWriter writer(path, schema);
+  writer.write(batch_from_json(schema, {R"({"x":1})"}));
+  std::vector<std::string> during = dir.entries();
+  ASSERT_EQ(during.size(), 1u);
+  EXPECT_THAT(during[0], HasSubstr(".out.parquet.tmp-"));
+  EXPECT_FALSE(std::filesystem::exists(path));
+  writer.close();
+  EXPECT_THAT(dir.entries(), ElementsAre("out.parquet"));
+}
+
+TEST(ParquetWriter, AbortAndDestructionLeaveNothingBehind) {
+  TempDir dir;
+  StructType schema{{"x", DataType::Long()}};
+  {
+    ParquetWriter writer(dir.file("a.parquet"), schema);
+    writer.write(batch_from_json(schema, {R"({"x":1})"}));
+    writer.abort();
+    writer.abort();  // idempotent
+    EXPECT_THROW(writer.write(batch_from_json(schema, {R"({"x":1})"})), Error);
+    EXPECT_THROW(writer.close(), Error);
+  }
+  {
+    ParquetWriter writer(dir.file("b.parquet"), schema);
+    writer.write(batch_from_json(schema, {R"({"x":1})"}));
+  }
+  EXPECT_TRUE(dir.entries().empty());
+}
+
+TEST(ParquetWriter, RejectsNullInNonNullableField) {
+  TempDir dir;
+  StructType schema{{"s", StructType{{"a", DataType::Integer(), false}}}};
+  ColumnBatch batch(schema);
+  Column& s = batch.root().child(0);
+  s.child(0).append_value<std::int32_t>(1);
+  s.append_valid();
+  batch.root().append_valid();
+  s.child(0).append_null();  // s present, s.a null: not allowed
+  s.append_valid();
+  batch.root().append_valid();
+  ParquetWriter writer(dir.file("bad.parquet"), schema);
+  try {
+    writer.write(batch);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kData);
+    EXPECT_THAT(e.what(), HasSubstr("`s.a`"));
+    EXPECT_THAT(e.what(), HasSubstr("row 1"));
+  }
+  EXPECT_THROW(writer.close(), Error);  // a failed writer cannot close
+}
+
+TEST(ParquetWriter, RejectsTopLevelNullInNonNullableColumn) {
+  TempDir dir;
+  StructType schema{{"id", DataType::Long(), false}};
+  ColumnBatch batch(schema);
+  batch.root().child(0).append_value<std::int64_t>(1);
+  batch.root().append_valid();
+  batch.root().child(0).append_null();
+  batch.root().append_valid();
+  ParquetWriter writer(dir.file("bad.parquet"), schema);
+  EXPECT_THROW(writer.write(batch), Error);
+}
+
+TEST(ParquetWriter, RejectsBatchOfAnotherSchema) {
+  TempDir dir;
+  ParquetWriter writer(dir.file("x.parquet"), StructType{{"x", DataType::Long()}});
+  StructType other{{"x", DataType::Integer()}};
+  EXPECT_THROW(writer.write(batch_from_json(other, {R"({"x":1})"})), Error);
+}
+
+TEST(ParquetWriter, RejectsMissingDirectoryAndEmptySchema) {
+  TempDir dir;
+  StructType schema{{"x", DataType::Long()}};
+  try {
+    ParquetWriter writer(dir.file("no/such/dir/x.parquet"), schema);
+    FAIL() << "expected an error";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("no/such/dir/x.parquet"));
+    EXPECT_THAT(e.what(), HasSubstr("writable"));
+  }
+  EXPECT_THROW(ParquetWriter(dir.file("x.parquet"), StructType()), SchemaError);
+  EXPECT_TRUE(dir.entries().empty());
+}
+
+TEST(ParquetWriter, RoundTripsWithVariousPageAndRowGroupSizes) {
+  TempDir dir;
+  StructType schema = nested_schema();
+  std::vector<std::string> rows;
+  for (int i = 0; i < 200; ++i) {
+    const auto& base = nested_rows();
+    rows.push_back(base[static_cast<std::size_t>(i) % base.size()]);
+  }
+  ColumnBatch batch = batch_from_json(schema, rows);
+  for (std::size_t page : {1, 100, 4096}) {
+    for (std::size_t group : {1, 5000}) {
+      ParquetWriterOptions options;
+      options.page_bytes = page;
+      options.row_group_bytes = group;
+      std::string path = dir.file("v" + std::to_string(page) + "-" + std::to_string(group));
+      write_file(path, batch, options);
+      EXPECT_EQ(read_rows(path, schema), rows_json(batch)) << page << " " << group;
+    }
+  }
+}
+
+// ---- Reader ----------------------------------------------------------------------------------
+
+TEST(ParquetReader, ReadsASubsetOfColumnsAndFillsMissingOnesWithNull) {
+  TempDir dir;
+  StructType schema = nested_schema();
+  std::string path = dir.file("n.parquet");
+  write_file(path, batch_from_json(schema, nested_rows()));
+  StructType projected{
+      {"extra", DataType::String()},
+      {"meta", StructType{{"inner", StructType{{"missing", DataType::Long()}}},
+                          {"version", DataType::Integer()}}},
+      {"id", DataType::Long()},
+  };
+  std::vector<std::string> rows = read_rows(path, projected);
+  ASSERT_EQ(rows.size(), 5u);
+  EXPECT_EQ(rows[0], R"({"extra":null,"meta":{"inner":{"missing":null},"version":7},"id":1})");
+  EXPECT_EQ(rows[1], R"({"extra":null,"meta":null,"id":2})");
+  EXPECT_EQ(rows[2], R"({"extra":null,"meta":{"inner":null,"version":null},"id":3})");
+}
+
+TEST(ParquetReader, RejectsTypeMismatchAndMissingRequiredColumn) {
+  TempDir dir;
+  StructType schema = all_types_schema();
+  std::string path = dir.file("a.parquet");
+  write_file(path, batch_from_json(schema, all_types_rows()));
+  ParquetReader reader(path);
+  try {
+    reader.read(StructType{{"str", DataType::Long()}});
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kData);
+    EXPECT_THAT(e.what(), HasSubstr("column str"));
+    EXPECT_THAT(e.what(), HasSubstr("bigint"));
+  }
+  EXPECT_THROW(reader.read(StructType{{"nope", DataType::Long(), false}}), Error);
+  EXPECT_THROW(reader.read(StructType{{"dec9", DataType::Decimal(9, 3)}}), Error);
+  EXPECT_THROW(reader.read(StructType{{"l", DataType::Array(DataType::Long())}}), Error);
+  // Widening reads are fine.
+  EXPECT_EQ(reader.read(StructType{{"i", DataType::Long()}}).row_json(0), R"({"i":2147483647})");
+}
+
+TEST(ParquetReader, RejectsCorruptFiles) {
+  TempDir dir;
+  StructType schema = all_types_schema();
+  std::string path = dir.file("a.parquet");
+  write_file(path, batch_from_json(schema, all_types_rows()));
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  auto write_bytes = [&](const std::string& name, const std::string& content) {
+    std::ofstream out(dir.file(name), std::ios::binary);
+    out << content;
+    return dir.file(name);
+  };
+  EXPECT_THROW(ParquetReader(write_bytes("short", "PAR1")), Error);
+  EXPECT_THROW(ParquetReader(write_bytes("text", std::string(100, 'x'))), Error);
+  // Cut in the middle: the footer is gone.
+  EXPECT_THROW(ParquetReader(write_bytes("cut", bytes.substr(0, bytes.size() / 2))), Error);
+  // Garbage in the column data: reading fails cleanly, naming the file.
+  std::string damaged = bytes;
+  for (std::size_t i = 4; i < damaged.size() / 2; ++i) damaged[i] = static_cast<char>(0xA5 ^ i);
+  std::string damaged_path = write_bytes("damaged", damaged);
+  try {
+    ParquetReader(damaged_path).read(schema);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr(damaged_path));
+  }
+  // A damaged footer.
+  std::string footer_damaged = bytes;
+  std::uint32_t footer_len;
+  std::memcpy(&footer_len, footer_damaged.data() + footer_damaged.size() - 8, 4);
+  for (std::size_t i = footer_damaged.size() - 8 - footer_len; i < footer_damaged.size() - 8; ++i) {
+    footer_damaged[i] = static_cast<char>(0xFF);
+  }
+  EXPECT_THROW(ParquetReader(write_bytes("footer", footer_damaged)), Error);
+  try {
+    ParquetReader reader(dir.file("does-not-exist.parquet"));
+    FAIL() << "expected an error";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("does-not-exist.parquet"));
+  }
+}
+
+// Rough write throughput on a generated batch (run with --gtest_also_run_disabled_tests on a
+// Release build).
+TEST(ParquetWriter, DISABLED_WriteThroughput) {
+  TempDir dir;
+  ColumnBatch batch = generated_batch(2000000, 5000);
+  double mb = static_cast<double>(batch.byte_size()) / 1e6;
+  for (Compression c : {Compression::kNone, Compression::kSnappy, Compression::kZstd}) {
+    ParquetWriterOptions options;
+    options.compression = c;
+    auto start = std::chrono::steady_clock::now();
+    ParquetFileStats stats = write_file(dir.file("t.parquet"), batch, options);
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::printf("codec %d: %.1f MB of columns in %.3f s = %.0f MB/s, file %.1f MB\n",
+                static_cast<int>(c), mb, seconds, mb / seconds,
+                static_cast<double>(stats.size_bytes) / 1e6);
+  }
+}
+
+}  // namespace
+}  // namespace lakeflow::parquet
