@@ -18,6 +18,12 @@
 
 namespace lakeflow {
 
+// True when an option named `key` holds a secret: it mentions a secret, password, token,
+// credential or private value, or a key in the sense of api_key / private_key / apiKey. A plural
+// "keys" (primary_keys, sort_keys) lists column names and is not a secret. Errors never show the
+// values of such options; logs and checkpoints redact them.
+bool is_secret_option(std::string_view key);
+
 class Options {
  public:
   using Map = std::map<std::string, std::string, std::less<>>;

@@ -31,7 +31,7 @@ using text::trim;
 // a key in the sense of api_key / private_key / apiKey. A plural "keys" (primary_keys, sort_keys)
 // lists column names and is not a secret, unless it lists API or access keys. Erring towards
 // redaction is harmless: only the value in an error message is hidden.
-bool is_secret_key(std::string_view key) {
+bool is_secret_key_impl(std::string_view key) {
   std::string k;
   for (char c : key) {
     if (c != '_' && c != '-' && c != '.') k.push_back(to_lower(c));
@@ -48,7 +48,7 @@ bool is_secret_key(std::string_view key) {
 
 // The value as an error message shows it: quoted, shortened, or "<redacted>" for secrets.
 std::string shown_value(std::string_view key, std::string_view value) {
-  if (is_secret_key(key)) return "<redacted>";
+  if (is_secret_key_impl(key)) return "<redacted>";
   if (value.size() > kMaxShownValue) {
     return fmt::format("'{}...' ({} bytes)", value.substr(0, kMaxShownValue), value.size());
   }
@@ -141,7 +141,7 @@ std::vector<std::string> parse_json_list(std::string_view key, std::string_view 
     parsed = JsonValue::parse(text, "JSON");
   } catch (const ConfigError& e) {
     // The parser's message may quote the text; keep it out of messages about secrets.
-    if (is_secret_key(key)) throw_invalid(key, kExpected, value);
+    if (is_secret_key_impl(key)) throw_invalid(key, kExpected, value);
     throw ConfigError(fmt::format("option '{}': expected {}, got {} ({})", key, kExpected,
                                   shown_value(key, value), e.what()));
   }
@@ -275,5 +275,7 @@ std::vector<std::string> Options::get_list(std::string_view key,
   if (!value || value->empty()) return default_value;
   return parse_list(key, *value);
 }
+
+bool is_secret_option(std::string_view key) { return is_secret_key_impl(key); }
 
 }  // namespace lakeflow

@@ -1,0 +1,91 @@
+// Connections: the named connector + options a pipeline spec's `connection_name` refers to. They
+// live outside the spec, in a YAML or JSON file, so secrets never sit in a spec:
+//
+//   my_example:                          # the connection name
+//     connector: example                 # a registered connector
+//     options:                           # connector options (values become strings)
+//       username: demo
+//       password: ${env:EXAMPLE_PASSWORD}
+//       private_key: ${file:~/keys/example.pem}
+//
+// A value may hold references, whole or inside text (`Bearer ${env:TOKEN}`):
+//   * `${env:NAME}` — the environment variable NAME;
+//   * `${file:PATH}` — the contents of PATH with trailing newlines trimmed (`~/` is $HOME; a
+//     relative path is relative to the connections file's directory);
+//   * `$${` — a literal `${`.
+// A missing variable or unreadable file is a ConfigError naming the connection, the option and the
+// variable or path, never a value. Values are never shown in any error.
+//
+// Which file: `--connections FILE` on the command line, else the spec's `connections_file`, else
+// $LAKEFLOW_CONNECTIONS, else $XDG_CONFIG_HOME/lakeflow/connections.yaml, else
+// ~/.config/lakeflow/connections.yaml (see `connections_path`).
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lakeflow/options.h"
+
+namespace lakeflow::pipeline {
+
+struct Connection {
+  std::string name;
+  std::string connector;
+  Options options;  // references resolved
+  // Every value that came from `${env:...}` / `${file:...}` (the referenced text, and the whole
+  // option value it is part of) and the value of every option named like a secret (password,
+  // token, secret, credential, api/private/access key, ...). Hand them to the log redactor
+  // (http::Redactor::add_secret) before anything is logged.
+  std::vector<std::string> secret_values;
+  std::string location;  // `file:line:column` of the entry
+};
+
+class Connections {
+ public:
+  Connections() = default;
+  Connections(std::string file_name, std::map<std::string, Connection, std::less<>> connections)
+      : file_name_(std::move(file_name)), connections_(std::move(connections)) {}
+
+  // Throws ConfigError naming the file and the connections it does define.
+  const Connection& get(std::string_view name) const;
+  const Connection* find(std::string_view name) const;
+  const std::map<std::string, Connection, std::less<>>& all() const { return connections_; }
+  const std::string& file_name() const { return file_name_; }
+  // The secret values of every connection.
+  std::vector<std::string> secret_values() const;
+
+ private:
+  std::string file_name_;
+  std::map<std::string, Connection, std::less<>> connections_;
+};
+
+// Looks up an environment variable; nullopt when unset. The default reads the process environment.
+using EnvLookup = std::function<std::optional<std::string>(std::string_view name)>;
+std::optional<std::string> process_env(std::string_view name);
+
+// Parses a connections file's `text`. `file_name` prefixes errors and anchors `${file:}` paths.
+// Throws ConfigError (with file:line:column) for a syntax error, a non-mapping, an entry without a
+// `connector`, an unknown key (allowed: connector, options), a bad or unresolvable reference.
+Connections parse_connections(std::string_view text, std::string_view file_name,
+                              const EnvLookup& env = process_env);
+
+// Reads and parses the connections file at `path`. A missing file is a ConfigError that says where
+// connections are looked for and how to choose another file.
+Connections load_connections(const std::filesystem::path& path, const EnvLookup& env = process_env);
+
+// The connections file to read: `flag` (the --connections option) when given, else `spec_file` (the
+// spec's `connections_file`), else $LAKEFLOW_CONNECTIONS, else $XDG_CONFIG_HOME/lakeflow/
+// connections.yaml, else $HOME/.config/lakeflow/connections.yaml.
+std::filesystem::path connections_path(const std::optional<std::filesystem::path>& flag,
+                                       const std::optional<std::filesystem::path>& spec_file,
+                                       const EnvLookup& env = process_env);
+
+// Whether an option holds a secret: lakeflow::is_secret_option (include/lakeflow/options.h).
+using ::lakeflow::is_secret_option;
+
+}  // namespace lakeflow::pipeline
