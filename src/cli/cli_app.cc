@@ -19,6 +19,7 @@
 #include "cli/commands.h"
 #include "cli/fd_output.h"
 #include "cli/ndjson.h"
+#include "cli/workflow_cli.h"
 #include "lakeflow/error.h"
 #include "lakeflow/record_converter.h"
 
@@ -167,6 +168,29 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
       ->needs(typed)
       ->capture_default_str();
 
+  WorkflowCommands workflow(app);
+
+  RunArgs run_args;
+  std::string run_tables;
+  CLI::App* run_command = app.add_subcommand(
+      "run", "Run a pipeline spec: land every table in local Delta tables, then print a summary");
+  run_command->add_option("spec", run_args.spec, "Pipeline spec (YAML or JSON)")->required();
+  run_command->add_option("--connections", run_args.connections, "Connections file")
+      ->type_name("FILE");
+  run_command->add_option("--tables", run_tables, "Only these tables (comma-separated)")
+      ->type_name("A,B");
+  run_command->add_flag("--full-refresh", run_args.full_refresh,
+                        "Ignore stored offsets and replace every table's contents");
+  run_command->add_flag("--json", run_args.json, "Print the summary as JSON");
+  run_command->add_option("--parallelism", run_args.parallelism, "Tables run at once (0: cores)")
+      ->type_name("N");
+
+  std::string show_path;
+  std::uint64_t show_limit = 20;
+  CLI::App* show = app.add_subcommand("show", "Print the rows of a Delta table as NDJSON");
+  show->add_option("table", show_path, "The table's directory")->required();
+  show->add_option("--limit", show_limit, "At most N rows")->capture_default_str()->type_name("N");
+
   // CLI11 reports a mistyped command as a missing one; name it and the commands instead.
   if (!args.empty() && !args[0].empty() && args[0][0] != '-') {
     std::vector<std::string> names;
@@ -197,6 +221,11 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   }
 
   try {
+    if (workflow.parsed()) {
+      const int status = workflow.run(out);
+      out.flush();
+      return out ? status : output_failure(out, err);
+    }
     if (connectors->parsed()) {
       list_connectors(json, out);
     } else if (tables->parsed()) {
@@ -208,6 +237,15 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
       print_schema(schema_source, format, out);
     } else if (metadata->parsed()) {
       print_metadata(metadata_source, out);
+    } else if (run_command->parsed()) {
+      for (std::size_t at = 0; !run_tables.empty() && at <= run_tables.size();) {
+        const std::size_t comma = std::min(run_tables.find(',', at), run_tables.size());
+        if (comma > at) run_args.tables.push_back(run_tables.substr(at, comma - at));
+        at = comma + 1;
+      }
+      run_pipeline_command(run_args, out, err);
+    } else if (show->parsed()) {
+      show_table(show_path, show_limit, out);
     } else if (read->parsed()) {
       if (offset_option->count() > 0) read_args.offset = offset;
       if (limit_option->count() > 0) read_args.limit = limit;

@@ -59,6 +59,23 @@ void print_metadata(const SourceArgs& source, std::ostream& out);
 // Records go to `out` as NDJSON; progress (bad records, the end offset, counts) goes to `err`.
 void read_records(const ReadArgs& args, std::ostream& out, std::ostream& err);
 
+// `lakeflow run`: runs a pipeline spec (see src/pipeline/runner.h).
+struct RunArgs {
+  std::string spec;
+  std::optional<std::string> connections;
+  std::vector<std::string> tables;
+  bool full_refresh = false;
+  bool json = false;
+  std::size_t parallelism = 0;  // 0: one per core
+};
+
+// Runs the pipeline, logging to `err` and printing the summary (a table, or JSON) to `out`.
+// Throws lakeflow::Error with the first failed table's code when any table failed (after the
+// summary is printed).
+void run_pipeline_command(const RunArgs& args, std::ostream& out, std::ostream& err);
+// `lakeflow show`: the rows of the Delta table at `path` as NDJSON.
+void show_table(const std::string& path, std::optional<std::uint64_t> limit, std::ostream& out);
+
 // Writes `text` to `out` and flushes; throws OutputError if `out` fails.
 void write_out(std::ostream& out, std::string_view text);
 

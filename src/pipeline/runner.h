@@ -1,0 +1,91 @@
+// Runs a pipeline: every table of a spec, read from its connector with the offset protocol,
+// converted, and landed in a local Delta table at <root>/<catalog>/<schema>/<table>.
+//
+// Per table (run_table):
+//   * the connector is created from the connection (ConnectorRegistry), the table planned from its
+//     metadata and schema (table_plan.h);
+//   * the read resumes from the offset committed in the table's log (delta_log.h), or `{}` for a
+//     new table, a snapshot table, or --full-refresh;
+//   * read_table is called until the end offset equals the start (or is null);
+//   * append flow: each read call's records are converted and written as one Parquet file, and the
+//     file's add action is committed together with the call's end offset (progress_actions): one
+//     Delta commit per read call, so data and offset are exactly as durable as each other;
+//   * apply_changes (cdc, cdc_with_deletes): each read call's changes are merged (merge.h) with
+//     the rows of the files that hold the changed keys. Copy-on-write: only files holding a key
+//     the merge replaced are removed; one new file holds their other rows plus the merge's rows.
+//     (Every active file is still read to find those keys; pruning by key statistics is not done
+//     yet.) Removes, the new add and the offset go in one commit. cdc_with_deletes then drains
+//     read_table_deletes from the committed deletes offset the same way;
+//   * apply_changes_from_snapshot: every read call is gathered, then merged as one snapshot and
+//     committed once (nothing is committed when the snapshot changes nothing), rewriting the files
+//     that hold changed or deleted keys.
+//   * --full-refresh: the first commit of the run removes every existing file and the read starts
+//     from `{}`.
+// The merge engine's delete tombstones (merge.h) are stored in the table's metaData configuration
+// under "lakeflow.tombstones", committed with the batch, so a late change older than a delete
+// cannot bring the row back in a later run.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lakeflow/connector.h"
+#include "lakeflow/error.h"
+#include "pipeline/connections.h"
+#include "pipeline/merge.h"
+#include "pipeline/pipeline_spec.h"
+
+namespace lakeflow::pipeline {
+
+// Receives one log line (no trailing newline). Called from several threads, never at once.
+using LogSink = std::function<void(std::string_view line)>;
+
+struct RunOptions {
+  bool full_refresh = false;
+  std::size_t parallelism = 1;      // tables run at once; 0 = hardware concurrency
+  std::vector<std::string> tables;  // source or destination table names; empty = every table
+  LogSink log;                      // may be empty
+};
+
+struct TableResult {
+  std::string source_table;
+  std::string destination;  // catalog.schema.table
+  std::filesystem::path path;
+  std::string ingestion_type;  // "cdc", "snapshot", ... after the spec's override
+  std::string flow;            // "append", "apply_changes", ...
+  std::string scd_type;        // "SCD_TYPE_1" / "SCD_TYPE_2" (empty for append)
+  std::size_t records = 0;     // source records read (deletes included)
+  std::size_t inserted = 0;
+  std::size_t updated = 0;
+  std::size_t deleted = 0;
+  std::size_t files = 0;    // data files written
+  std::size_t commits = 0;  // Delta commits made
+  double seconds = 0;
+  std::optional<std::string> error;  // set when the table failed (message, secrets redacted)
+  ErrorCode error_code = ErrorCode::kInternal;
+};
+
+// Runs one table of `spec`. Throws lakeflow::Error on failure.
+TableResult run_table(const PipelineSpec& spec, const TableSpec& table,
+                      const Connection& connection, const RunOptions& options);
+
+// Runs the selected tables, up to `options.parallelism` at once. A failing table does not stop
+// the others; its result carries the error. Throws ConfigError when `options.tables` names a table
+// that is not in the spec. Results are in spec order.
+std::vector<TableResult> run_pipeline(const PipelineSpec& spec, const Connection& connection,
+                                      const RunOptions& options);
+
+// The rows of the Delta table at `table_path` (its active files, in log order) as JSON text, at
+// most `limit` of them. Throws DeltaLogError when there is no table there.
+std::vector<std::string> read_table_rows(const std::filesystem::path& table_path,
+                                         std::optional<std::size_t> limit = std::nullopt);
+
+// Replaces every occurrence of each secret in `text` with "***".
+std::string redact(std::string text, const std::vector<std::string>& secrets);
+
+}  // namespace lakeflow::pipeline

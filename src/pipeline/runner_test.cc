@@ -1,0 +1,388 @@
+#include "pipeline/runner.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "delta/delta_log.h"
+#include "lakeflow/json.h"
+#include "lakeflow/registry.h"
+#include "pipeline/row.h"
+#include "pipeline/test_support.h"
+
+namespace lakeflow::pipeline {
+namespace {
+
+namespace fs = std::filesystem;
+
+Connection example_connection() {
+  Connection connection;
+  connection.name = "example_shop";
+  connection.connector = "example";
+  connection.options = Options{{"username", "demo"}, {"password", "s3cret-pw"}};
+  connection.secret_values = {"s3cret-pw"};
+  return connection;
+}
+
+class RunnerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = unique_temp_path("lakeflow_runner_test");
+    fs::remove_all(root_);
+    spec_ = load_pipeline_spec(fs::path(LAKEFLOW_REPO_DIR) / "examples" / "example_pipeline.yaml");
+    spec_.destination_root = root_;
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  std::vector<TableResult> run(RunOptions options = {}) {
+    options.parallelism = 2;
+    options.log = [this](std::string_view line) { log_ += std::string(line) + "\n"; };
+    return run_pipeline(spec_, example_connection(), options);
+  }
+
+  // Every record of a source table, read through the offset protocol from {}.
+  static std::vector<std::string> source_records(const std::string& table, bool deletes = false) {
+    const Connection connection = example_connection();
+    auto connector = ConnectorRegistry::instance().create("example", connection.options);
+    std::vector<std::string> out;
+    Offset start;
+    for (;;) {
+      ReadResult read = deletes ? connector->read_table_deletes(table, start, {})
+                                : connector->read_table(table, start, {});
+      RecordBatch batch;
+      while (read.records.next(batch)) {
+        for (std::size_t i = 0; i < batch.size(); ++i) out.emplace_back(batch[i]);
+      }
+      if (read.end.is_null() || read.end == start) break;
+      start = read.end;
+    }
+    return out;
+  }
+
+  static std::set<std::string> ids(const std::vector<std::string>& rows) {
+    std::set<std::string> out;
+    for (const std::string& json : rows) out.insert(std::string(*Row(json).field("id")));
+    return out;
+  }
+
+  fs::path table(const std::string& name) const { return root_ / "main" / "shop" / name; }
+
+  fs::path root_;
+  PipelineSpec spec_;
+  std::string log_;
+};
+
+TEST_F(RunnerTest, LandsEveryTableOfTheExamplePipeline) {
+  const std::vector<TableResult> results = run();
+  ASSERT_EQ(results.size(), 4U);
+  for (const TableResult& result : results) {
+    EXPECT_FALSE(result.error) << result.destination << ": " << *result.error;
+    EXPECT_TRUE(delta::DeltaLog(result.path.string()).exists()) << result.destination;
+    EXPECT_GT(result.records, 0U) << result.destination;
+    EXPECT_GT(result.inserted, 0U) << result.destination;
+  }
+  EXPECT_EQ(results[0].flow, "apply_changes");
+  EXPECT_EQ(results[1].scd_type, "SCD_TYPE_2");
+  EXPECT_EQ(results[2].flow, "append");
+  EXPECT_EQ(results[3].flow, "apply_changes_from_snapshot");
+}
+
+TEST_F(RunnerTest, TableContentsMatchTheSource) {
+  run();
+  // append: every event once.
+  const std::vector<std::string> events = source_records("events");
+  EXPECT_EQ(read_table_rows(table("events")).size(), events.size());
+  // SCD 1 cdc: one row per user id.
+  const std::vector<std::string> users = read_table_rows(table("users"));
+  EXPECT_EQ(ids(users), ids(source_records("users")));
+  EXPECT_EQ(users.size(), ids(users).size());
+  // snapshot: the catalog's products, by id.
+  EXPECT_EQ(ids(read_table_rows(table("products"))), ids(source_records("products")));
+  // SCD 2: every order has history; deleted orders have no current version.
+  const std::vector<std::string> orders = read_table_rows(table("orders"));
+  EXPECT_EQ(ids(orders), ids(source_records("orders")));
+  std::set<std::string> current;
+  for (const std::string& json : orders) {
+    const Row row(json);
+    if (row.field("__END_AT").value_or("null") == "null") {
+      EXPECT_TRUE(current.insert(std::string(*row.field("id"))).second) << json;
+    }
+  }
+  for (const std::string& id : ids(source_records("orders", /*deletes=*/true))) {
+    EXPECT_EQ(current.count(id), 0U) << "deleted order " << id << " is still current";
+  }
+}
+
+TEST_F(RunnerTest, StoresOffsetsWithTheData) {
+  run();
+  const delta::Snapshot users = delta::DeltaLog(table("users").string()).snapshot();
+  ASSERT_TRUE(users.offset());
+  EXPECT_FALSE(users.offset()->empty());
+  EXPECT_TRUE(users.txn_version("lakeflow:main.shop.users"));
+  const delta::Snapshot orders = delta::DeltaLog(table("orders").string()).snapshot();
+  ASSERT_TRUE(orders.deletes_offset());
+  EXPECT_FALSE(orders.deletes_offset()->empty());
+}
+
+TEST_F(RunnerTest, RerunWithoutSourceChangesAddsNothing) {
+  run();
+  std::map<std::string, std::size_t> sizes;
+  for (const char* name : {"users", "orders", "events", "products"}) {
+    sizes[name] = read_table_rows(table(name)).size();
+  }
+  for (const TableResult& result : run()) {
+    EXPECT_FALSE(result.error) << *result.error;
+    EXPECT_EQ(result.inserted + result.updated + result.deleted, 0U) << result.destination;
+    EXPECT_EQ(result.files, 0U) << result.destination;
+  }
+  for (const auto& [name, size] : sizes) EXPECT_EQ(read_table_rows(table(name)).size(), size);
+}
+
+TEST_F(RunnerTest, FullRefreshRebuildsTheSameTables) {
+  run();
+  const std::size_t events = read_table_rows(table("events")).size();
+  RunOptions options;
+  options.full_refresh = true;
+  for (const TableResult& result : run(options)) EXPECT_FALSE(result.error) << *result.error;
+  EXPECT_EQ(read_table_rows(table("events")).size(), events);
+}
+
+TEST_F(RunnerTest, SelectsTablesAndRejectsUnknownOnes) {
+  RunOptions options;
+  options.tables = {"events"};
+  ASSERT_EQ(run(options).size(), 1U);
+  EXPECT_TRUE(fs::exists(table("events")));
+  EXPECT_FALSE(fs::exists(table("users")));
+  options.tables = {"nope"};
+  const std::string message = error_message([&] { run(options); });
+  EXPECT_NE(message.find("'nope'"), std::string::npos) << message;
+}
+
+TEST_F(RunnerTest, AFailingTableReportsItsErrorWithoutSecrets) {
+  Connection connection = example_connection();
+  connection.connector = "no_such_connector";
+  const std::vector<TableResult> results = run_pipeline(spec_, connection, {});
+  ASSERT_EQ(results.size(), 4U);
+  for (const TableResult& result : results) {
+    ASSERT_TRUE(result.error);
+    EXPECT_EQ(result.error->find("s3cret-pw"), std::string::npos);
+  }
+  EXPECT_EQ(log_.find("s3cret-pw"), std::string::npos);
+}
+
+// A source the tests change between runs: items {id, value, updated_at}. Table option `mode`:
+// "cdc" (cdc_with_deletes, two changes per read call, offset {"seq": N}) or "snapshot".
+struct FakeSource {
+  struct Event {
+    std::int64_t seq;
+    std::string json;
+  };
+  std::vector<Event> upserts;
+  std::vector<Event> deletes;
+  std::map<std::int64_t, std::string> state;  // id -> row
+  std::int64_t seq = 0;
+
+  void upsert(std::int64_t id, const std::string& value) {
+    ++seq;
+    const std::string json =
+        fmt::format(R"({{"id":{},"value":"{}","updated_at":{}}})", id, value, seq);
+    upserts.push_back({seq, json});
+    state[id] = json;
+  }
+  // An upsert that arrives now with an older cursor value.
+  void late_upsert(std::int64_t id, const std::string& value, std::int64_t updated_at) {
+    ++seq;
+    upserts.push_back(
+        {seq, fmt::format(R"({{"id":{},"value":"{}","updated_at":{}}})", id, value, updated_at)});
+  }
+  void remove(std::int64_t id) {
+    ++seq;
+    deletes.push_back({seq, fmt::format(R"({{"id":{},"updated_at":{}}})", id, seq)});
+    state.erase(id);
+  }
+};
+FakeSource& fake() {
+  static FakeSource source;
+  return source;
+}
+
+class FakeConnector : public LakeflowConnect {
+ public:
+  explicit FakeConnector(Options options) : LakeflowConnect(std::move(options)) {}
+  std::vector<std::string> list_tables() override { return {"items"}; }
+  StructType get_table_schema(std::string_view table, const Options&) override {
+    require_table(table);
+    return StructType({StructField("id", DataType::Long(), false),
+                       StructField("value", DataType::String()),
+                       StructField("updated_at", DataType::Long())});
+  }
+  TableMetadata read_table_metadata(std::string_view table, const Options& options) override {
+    require_table(table);
+    const bool snapshot = options.get_string("mode", "cdc") == "snapshot";
+    return {{"id"},
+            std::string("updated_at"),
+            snapshot ? IngestionType::kSnapshot : IngestionType::kCdcWithDeletes};
+  }
+  ReadResult read_table(std::string_view table, const Offset& start,
+                        const Options& options) override {
+    require_table(table);
+    if (options.get_string("mode", "cdc") == "snapshot") {
+      std::vector<std::string> rows;
+      for (const auto& [id, json] : fake().state) rows.push_back(json);
+      return {RecordStream::of(std::move(rows)), Offset::null()};
+    }
+    return read_events(fake().upserts, start);
+  }
+  ReadResult read_table_deletes(std::string_view table, const Offset& start,
+                                const Options&) override {
+    require_table(table);
+    return read_events(fake().deletes, start);
+  }
+
+ private:
+  static ReadResult read_events(const std::vector<FakeSource::Event>& events, const Offset& start) {
+    const JsonValue* at = start.find("seq");
+    const std::int64_t after = at == nullptr ? 0 : at->as_int();
+    std::vector<std::string> rows;
+    Offset end = start;
+    for (const FakeSource::Event& event : events) {
+      if (event.seq <= after || rows.size() == 2) continue;
+      rows.push_back(event.json);
+      end = Offset(JsonValue::Object{{"seq", JsonValue(event.seq)}});
+    }
+    return {RecordStream::of(std::move(rows)), end};
+  }
+};
+
+const ConnectorRegistrar kFakeRegistrar("runner_test_fake", "test source", [](const Options& o) {
+  return std::make_unique<FakeConnector>(o);
+});
+
+class RunnerMergeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fake() = FakeSource();
+    root_ = unique_temp_path("lakeflow_runner_merge_test");
+    fs::remove_all(root_);
+    spec_ = parse_pipeline_spec(fmt::format(R"(connection_name: fake
+destination_root: "{}"
+objects:
+  - table:
+      source_table: items
+      destination_table: cdc
+      table_configuration: {{mode: cdc}}
+  - table:
+      source_table: items
+      destination_table: snap
+      table_configuration: {{mode: snapshot}}
+)",
+                                            root_.string()),
+                                "fake.yaml");
+    connection_.name = "fake";
+    connection_.connector = "runner_test_fake";
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  TableResult run(const std::string& table) {
+    RunOptions options;
+    options.tables = {table};
+    std::vector<TableResult> results = run_pipeline(spec_, connection_, options);
+    EXPECT_FALSE(results.at(0).error) << *results.at(0).error;
+    return results.at(0);
+  }
+  fs::path path(const std::string& table) const { return root_ / "main" / "default" / table; }
+  std::map<std::string, std::string> values(const std::string& table) const {
+    std::map<std::string, std::string> out;
+    for (const std::string& json : read_table_rows(path(table))) {
+      const Row row(json);
+      out[std::string(*row.field("id"))] = std::string(*row.field("value"));
+    }
+    return out;
+  }
+
+  fs::path root_;
+  PipelineSpec spec_;
+  Connection connection_;
+};
+
+TEST_F(RunnerMergeTest, CdcUpdatesAndDeletesRewriteOnlyTheFilesOfAffectedKeys) {
+  for (int id = 1; id <= 4; ++id) fake().upsert(id, "v1");
+  TableResult first = run("cdc");
+  EXPECT_EQ(first.inserted, 4U);
+  EXPECT_EQ(first.commits, 2U);  // two read calls of two changes
+  const auto files_before = delta::DeltaLog(path("cdc").string()).snapshot().files;
+  ASSERT_EQ(files_before.size(), 2U);
+
+  fake().upsert(1, "v2");
+  TableResult second = run("cdc");
+  EXPECT_EQ(second.updated, 1U);
+  EXPECT_EQ(second.inserted, 0U);
+  EXPECT_EQ(second.files, 1U);
+  const auto files_after = delta::DeltaLog(path("cdc").string()).snapshot().files;
+  ASSERT_EQ(files_after.size(), 2U);
+  std::size_t kept = 0;
+  for (const auto& [file, add] : files_before) kept += files_after.count(file);
+  EXPECT_EQ(kept, 1U) << "the file of ids 3 and 4 must stay";
+
+  fake().remove(2);
+  TableResult third = run("cdc");
+  EXPECT_EQ(third.deleted, 1U);
+  const std::map<std::string, std::string> expected = {
+      {"1", "\"v2\""}, {"3", "\"v1\""}, {"4", "\"v1\""}};
+  EXPECT_EQ(values("cdc"), expected);
+  const delta::Snapshot snapshot = delta::DeltaLog(path("cdc").string()).snapshot();
+  EXPECT_EQ(snapshot.offset()->to_json(), R"({"seq":5})");
+  EXPECT_EQ(snapshot.deletes_offset()->to_json(), R"({"seq":6})");
+}
+
+TEST_F(RunnerMergeTest, ADeleteStaysDeletedWhenAnOlderUpsertArrivesInALaterRun) {
+  fake().upsert(1, "a");  // updated_at 1
+  fake().upsert(2, "a");  // updated_at 2
+  fake().remove(1);       // updated_at 3
+  run("cdc");
+  EXPECT_EQ(values("cdc").count("1"), 0U);
+  const delta::Snapshot snapshot = delta::DeltaLog(path("cdc").string()).snapshot();
+  ASSERT_NE(snapshot.metadata.config("lakeflow.tombstones"), nullptr);
+  fake().late_upsert(1, "late", 2);  // older than the delete
+  const TableResult second = run("cdc");
+  EXPECT_EQ(second.inserted, 0U);
+  EXPECT_EQ(values("cdc").count("1"), 0U) << "the late upsert brought a deleted row back";
+  fake().upsert(1, "new");  // newer than the delete
+  EXPECT_EQ(run("cdc").inserted, 1U);
+  EXPECT_EQ(values("cdc").at("1"), "\"new\"");
+  EXPECT_EQ(delta::DeltaLog(path("cdc").string()).snapshot().metadata.config("lakeflow.tombstones"),
+            nullptr);
+}
+
+TEST_F(RunnerMergeTest, SnapshotInsertsUpdatesAndDeletesByKey) {
+  for (int id = 1; id <= 3; ++id) fake().upsert(id, "a");
+  EXPECT_EQ(run("snap").inserted, 3U);
+  fake().remove(2);
+  fake().upsert(3, "b");
+  fake().upsert(4, "c");
+  const TableResult second = run("snap");
+  EXPECT_EQ(second.inserted, 1U);
+  EXPECT_EQ(second.updated, 1U);
+  EXPECT_EQ(second.deleted, 1U);
+  const std::map<std::string, std::string> expected = {
+      {"1", "\"a\""}, {"3", "\"b\""}, {"4", "\"c\""}};
+  EXPECT_EQ(values("snap"), expected);
+  const TableResult third = run("snap");
+  EXPECT_EQ(third.commits, 0U);
+}
+
+TEST(Redact, ReplacesEverySecret) { EXPECT_EQ(redact("a pw b pw", {"pw", ""}), "a *** b ***"); }
+
+TEST(ReadTableRows, RejectsADirectoryWithoutATable) {
+  const std::string message =
+      error_message([] { read_table_rows(unique_temp_path("lakeflow_no_table")); });
+  EXPECT_NE(message.find("not a Delta table"), std::string::npos) << message;
+}
+
+}  // namespace
+}  // namespace lakeflow::pipeline
