@@ -29,6 +29,7 @@
 #include <set>
 #include <thread>
 
+#include "http/loopback_server_test_util.h"
 #include "lakeflow/error.h"
 #include "lakeflow/http/client.h"
 #include "lakeflow/http/encoding.h"
@@ -47,30 +48,7 @@ using namespace std::chrono_literals;
 constexpr std::int64_t kWallStart = 1704067200;  // ManualClock's default wall time
 constexpr std::string_view kClientSecret = "client-PLANTED-secret-7f3a";
 
-// An httplib server on 127.0.0.1 and a free port, serving from its own thread.
-class Loopback {
- public:
-  Loopback() {
-    server_.set_keep_alive_timeout(1);
-    server_.set_tcp_nodelay(true);
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::sleep_for(1ms);
-  }
-  ~Loopback() {
-    server_.stop();
-    thread_.join();
-  }
-  httplib::Server* operator->() { return &server_; }
-  std::string url(std::string_view path) const {
-    return fmt::format("http://127.0.0.1:{}{}", port_, path);
-  }
-
- private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
-};
+using test_util::Loopback;
 
 // --- keys and JWTs --------------------------------------------------------------------------
 
