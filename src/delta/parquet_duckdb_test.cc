@@ -46,29 +46,6 @@ void expect_duckdb_rows(const std::vector<std::string>& files,
   }
 }
 
-StructType every_type_schema() {
-  return StructType{
-      {"l", DataType::Long()},
-      {"i", DataType::Integer()},
-      {"s", DataType::Short()},
-      {"b", DataType::Byte()},
-      {"d", DataType::Double()},
-      {"f", DataType::Float()},
-      {"dec9", DataType::Decimal(9, 2)},
-      {"dec18", DataType::Decimal(18, 4)},
-      {"dec20", DataType::Decimal(20, 0)},
-      {"dec38", DataType::Decimal(38, 10)},
-      {"str", DataType::String()},
-      {"bin", DataType::Binary()},
-      {"bool", DataType::Boolean()},
-      {"date", DataType::Date()},
-      {"ts", DataType::Timestamp()},
-      {"ntz", DataType::TimestampNtz()},
-      {"v", DataType::Variant()},
-      {"req", DataType::Long(), false},
-  };
-}
-
 std::vector<std::string> every_type_rows() {
   return {
       R"({"l":9223372036854775807,"i":2147483647,"s":32767,"b":127,"d":1.5,"f":0.1,)"
@@ -91,7 +68,7 @@ std::vector<std::string> every_type_rows() {
 TEST(ParquetDuckDb, SeesTheLogicalTypeOfEverySparkType) {
   SKIP_WITHOUT_DUCKDB();
   TempDir dir;
-  StructType schema = every_type_schema();
+  StructType schema = testing::every_type_schema(/*with_required=*/true);
   std::string path = dir.file("types.parquet");
   write_file(path, batch_from_json(schema, every_type_rows()));
   testing::DuckDbResult r = testing::run_duckdb({path}, true);
@@ -108,7 +85,7 @@ TEST(ParquetDuckDb, SeesTheLogicalTypeOfEverySparkType) {
 TEST(ParquetDuckDb, ReadsEveryTypeAsWrittenWithEachCompression) {
   SKIP_WITHOUT_DUCKDB();
   TempDir dir;
-  StructType schema = every_type_schema();
+  StructType schema = testing::every_type_schema(/*with_required=*/true);
   ColumnBatch batch = batch_from_json(schema, every_type_rows());
   std::vector<std::string> files;
   std::vector<std::string> expected;

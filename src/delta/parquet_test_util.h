@@ -19,6 +19,31 @@
 namespace lakeflow::parquet::testing {
 
 // Converts JSON rows with the record converter (the way the pipeline fills batches).
+// One column of every Spark type, all nullable; `with_required` adds a non-nullable long `req`.
+inline StructType every_type_schema(bool with_required = false) {
+  std::vector<StructField> fields = {
+      {"l", DataType::Long()},
+      {"i", DataType::Integer()},
+      {"s", DataType::Short()},
+      {"b", DataType::Byte()},
+      {"d", DataType::Double()},
+      {"f", DataType::Float()},
+      {"dec9", DataType::Decimal(9, 2)},
+      {"dec18", DataType::Decimal(18, 4)},
+      {"dec20", DataType::Decimal(20, 0)},
+      {"dec38", DataType::Decimal(38, 10)},
+      {"str", DataType::String()},
+      {"bin", DataType::Binary()},
+      {"bool", DataType::Boolean()},
+      {"date", DataType::Date()},
+      {"ts", DataType::Timestamp()},
+      {"ntz", DataType::TimestampNtz()},
+      {"v", DataType::Variant()},
+  };
+  if (with_required) fields.emplace_back("req", DataType::Long(), false);
+  return StructType(std::move(fields));
+}
+
 inline ColumnBatch batch_from_json(const StructType& schema, const std::vector<std::string>& rows) {
   RecordConverter converter(schema, "test");
   ColumnBatch batch = converter.make_batch();

@@ -29,28 +29,6 @@ using ::testing::HasSubstr;
 using testing::rows_json;
 using testing::TempDir;
 
-StructType all_types_schema() {
-  return StructType{
-      {"l", DataType::Long()},
-      {"i", DataType::Integer()},
-      {"s", DataType::Short()},
-      {"b", DataType::Byte()},
-      {"d", DataType::Double()},
-      {"f", DataType::Float()},
-      {"dec9", DataType::Decimal(9, 2)},
-      {"dec18", DataType::Decimal(18, 4)},
-      {"dec20", DataType::Decimal(20, 0)},
-      {"dec38", DataType::Decimal(38, 10)},
-      {"str", DataType::String()},
-      {"bin", DataType::Binary()},
-      {"bool", DataType::Boolean()},
-      {"date", DataType::Date()},
-      {"ts", DataType::Timestamp()},
-      {"ntz", DataType::TimestampNtz()},
-      {"v", DataType::Variant()},
-  };
-}
-
 std::vector<std::string> all_types_rows() {
   return {
       R"({"l":9223372036854775807,"i":2147483647,"s":32767,"b":127,"d":1.5,"f":0.1,)"
@@ -86,7 +64,7 @@ class CompressionTest : public ::testing::TestWithParam<Compression> {};
 
 TEST_P(CompressionTest, EveryPrimitiveTypeRoundTrips) {
   TempDir dir;
-  StructType schema = all_types_schema();
+  StructType schema = testing::every_type_schema();
   ColumnBatch batch = batch_from_json(schema, all_types_rows());
   ParquetWriterOptions options;
   options.compression = GetParam();
@@ -113,7 +91,7 @@ INSTANTIATE_TEST_SUITE_P(Codecs, CompressionTest,
 TEST(ParquetWriter, WritesHandExpectedValues) {
   // Independent of row_json's own formatting of the input: the values as literals.
   TempDir dir;
-  StructType schema = all_types_schema();
+  StructType schema = testing::every_type_schema();
   ColumnBatch batch = batch_from_json(schema, all_types_rows());
   std::string path = dir.file("all.parquet");
   write_file(path, batch);
@@ -459,7 +437,7 @@ TEST(ParquetWriter, LargeValuesSpanPagesOfTheirOwn) {
 
 TEST(ParquetWriter, ChunkStatisticsHoldMinMaxAndNullCount) {
   TempDir dir;
-  StructType schema = all_types_schema();
+  StructType schema = testing::every_type_schema();
   ColumnBatch batch = batch_from_json(schema, all_types_rows());
   std::string path = dir.file("stats.parquet");
   write_file(path, batch);
@@ -536,7 +514,7 @@ TEST(ParquetWriter, DeltaStatisticsNestByStructAndSkipListsAndMaps) {
 
 TEST(ParquetWriter, DeltaStatisticsOfEveryType) {
   TempDir dir;
-  StructType schema = all_types_schema();
+  StructType schema = testing::every_type_schema();
   ParquetFileStats stats =
       write_file(dir.file("a.parquet"), batch_from_json(schema, all_types_rows()));
   EXPECT_EQ(stats.delta_stats_json(),
@@ -716,7 +694,7 @@ TEST(ParquetReader, ReadsASubsetOfColumnsAndFillsMissingOnesWithNull) {
 
 TEST(ParquetReader, RejectsTypeMismatchAndMissingRequiredColumn) {
   TempDir dir;
-  StructType schema = all_types_schema();
+  StructType schema = testing::every_type_schema();
   std::string path = dir.file("a.parquet");
   write_file(path, batch_from_json(schema, all_types_rows()));
   ParquetReader reader(path);
@@ -737,7 +715,7 @@ TEST(ParquetReader, RejectsTypeMismatchAndMissingRequiredColumn) {
 
 TEST(ParquetReader, RejectsCorruptFiles) {
   TempDir dir;
-  StructType schema = all_types_schema();
+  StructType schema = testing::every_type_schema();
   std::string path = dir.file("a.parquet");
   write_file(path, batch_from_json(schema, all_types_rows()));
   std::string bytes;
