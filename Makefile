@@ -3,7 +3,7 @@
 #   make test SAN=1 ASan+UBSan build+suite   make bench       conversion benchmark vs Python json
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS each (clang)
 #   make format     clang-format the tree    make clean
-#   make demo       example connector -> local Delta tables in ./demo-data, summary, rows read back
+#   make demo       local FHIR server (HL7's R4 examples) -> Delta tables in ./lakehouse, summary, query
 SAN ?= 0
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
@@ -46,23 +46,12 @@ fuzz:
 	@cmake --build build-fuzz -j $(JOBS) --target fuzz_targets
 	@fuzz/run build-fuzz/fuzz $(FUZZ_SECONDS)
 
-# The example connector's demo shop (in-process, no network; any non-empty credentials) through
-# examples/example_pipeline.yaml into ./demo-data/lakeflow-data/main/shop/<table>; then a rerun,
-# which finds nothing new (offsets are stored with the data), and a few rows of each table.
-DEMO_TABLES = users orders events products
+# The local FHIR server with HL7's R4 examples through examples/fhir_pipeline.yaml into
+# ./lakehouse/main/fhir/<ResourceType>; the run summary, a rerun that finds nothing new (offsets are
+# stored with the data) and a small DuckDB query over Patient and Observation (scripts/demo).
 demo: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS) --target lakeflow
-	@rm -rf demo-data && mkdir -p demo-data
-	@echo "== lakeflow run examples/example_pipeline.yaml"
-	@cd demo-data && EXAMPLE_USERNAME=demo EXAMPLE_PASSWORD=demo \
-	  ../$(BUILD_DIR)/lakeflow run ../examples/example_pipeline.yaml
-	@echo "== rerun: nothing new to read"
-	@cd demo-data && EXAMPLE_USERNAME=demo EXAMPLE_PASSWORD=demo \
-	  ../$(BUILD_DIR)/lakeflow run ../examples/example_pipeline.yaml 2>/dev/null
-	@for t in $(DEMO_TABLES); do \
-	  echo "== lakeflow show demo-data/lakeflow-data/main/shop/$$t --limit 3"; \
-	  $(BUILD_DIR)/lakeflow show demo-data/lakeflow-data/main/shop/$$t --limit 3 || exit 1; \
-	done
+	@scripts/demo $(BUILD_DIR)/lakeflow
 
 format:
 	@git ls-files '*.cc' '*.h' | xargs clang-format -i

@@ -137,7 +137,10 @@ const Connection* Connections::find(std::string_view name) const {
 }
 
 const Connection& Connections::get(std::string_view name) const {
-  if (const Connection* connection = find(name)) return *connection;
+  if (const Connection* connection = find(name)) {
+    if (!connection->problem.empty()) throw ConfigError(connection->problem);
+    return *connection;
+  }
   std::string defined;
   for (const auto& [key, value] : connections_) {
     if (!defined.empty()) defined += ", ";
@@ -163,7 +166,15 @@ Connections parse_connections(std::string_view text, std::string_view file_name,
   std::map<std::string, Connection, std::less<>> connections;
   if (file.root().IsNull()) return Connections(std::string(file_name), std::move(connections));
   for (const Entry& entry : file.entries(file.root(), "the connections file")) {
-    connections.emplace(entry.key, parse_connection(file, entry, env));
+    try {
+      connections.emplace(entry.key, parse_connection(file, entry, env));
+    } catch (const ConfigError& error) {
+      Connection broken;
+      broken.name = entry.key;
+      broken.location = file.where(entry.key_node);
+      broken.problem = error.what();
+      connections.emplace(entry.key, std::move(broken));
+    }
   }
   return Connections(std::string(file_name), std::move(connections));
 }

@@ -43,6 +43,10 @@ struct Connection {
   // (http::Redactor::add_secret) before anything is logged.
   std::vector<std::string> secret_values;
   std::string location;  // `file:line:column` of the entry
+  // Why the entry cannot be used (an unset variable, a missing file, no connector...); get()
+  // throws it. Kept rather than thrown while parsing, so that one pipeline does not need the
+  // variables and files of the file's other connections.
+  std::string problem;
 };
 
 class Connections {
@@ -51,7 +55,8 @@ class Connections {
   Connections(std::string file_name, std::map<std::string, Connection, std::less<>> connections)
       : file_name_(std::move(file_name)), connections_(std::move(connections)) {}
 
-  // Throws ConfigError naming the file and the connections it does define.
+  // Throws ConfigError naming the file and the connections it does define, or the problem of the
+  // named connection.
   const Connection& get(std::string_view name) const;
   const Connection* find(std::string_view name) const;
   const std::map<std::string, Connection, std::less<>>& all() const { return connections_; }

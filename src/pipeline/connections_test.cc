@@ -47,8 +47,23 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// The error parsing `text` and then using each of its connections gives.
 std::string connections_error(const std::string& text, const EnvLookup& env = fake_env({})) {
-  return error_message<ConfigError>([&] { parse_connections(text, "conn.yaml", env); });
+  return error_message<ConfigError>([&] {
+    const Connections connections = parse_connections(text, "conn.yaml", env);
+    for (const auto& [name, connection] : connections.all()) connections.get(name);
+  });
+}
+
+TEST(Connections, AnUnusableConnectionDoesNotStopTheOthers) {
+  const Connections connections = parse_connections(
+      "broken:\n  connector: x\n  options:\n    token: ${env:UNSET_TOKEN}\n"
+      "fine:\n  connector: y\n  options:\n    base_url: http://h\n",
+      "conn.yaml", fake_env({}));
+  EXPECT_EQ(connections.get("fine").options.find("base_url"), "http://h");
+  const std::string error = error_message<ConfigError>([&] { connections.get("broken"); });
+  EXPECT_NE(error.find("UNSET_TOKEN"), std::string::npos) << error;
+  EXPECT_NE(error.find("conn.yaml"), std::string::npos) << error;
 }
 
 TEST(Connections, ParsesConnectorAndOptions) {
@@ -148,7 +163,7 @@ TEST(Connections, MissingFileNamesThePath) {
   const auto path = dir.write(
       "conn.yaml", "shop:\n  connector: example\n  options:\n    password: ${file:nope.txt}\n");
   const std::string message =
-      error_message<ConfigError>([&] { load_connections(path, fake_env({})); });
+      error_message<ConfigError>([&] { load_connections(path, fake_env({})).get("shop"); });
   EXPECT_THAT(message, HasSubstr("connection 'shop' option 'password': cannot read secret file '" +
                                  (dir.path() / "nope.txt").string() + "'"));
 }

@@ -72,6 +72,19 @@ TEST(Examples, ExamplePipelineIngestsTheFourExampleTables) {
   EXPECT_EQ(spec.tables[3].table_options, (Options{{"page_size", "4"}}));
 }
 
+TEST(Examples, FhirPipelineLandsElevenResourceTypesInTheLakehouse) {
+  const PipelineSpec spec = load_pipeline_spec(kExamples / "fhir_pipeline.yaml");
+  EXPECT_EQ(spec.connection_name, "local_fhir");
+  const std::filesystem::path root = (kExamples / ".." / "lakehouse").lexically_normal();
+  EXPECT_EQ(spec.destination_root, root);
+  ASSERT_EQ(spec.tables.size(), 11u);
+  EXPECT_EQ(spec.table_path(spec.tables[0]), root / "main" / "fhir" / "Patient");
+  EXPECT_EQ(spec.tables[1].source_table, "Observation");
+  EXPECT_EQ(spec.tables[1].scd_type, ScdSetting::kType2);
+  EXPECT_EQ(spec.tables[1].table_options,
+            (Options{{"page_size", "50"}, {"max_records_per_batch", "100"}}));
+}
+
 TEST(Examples, ExampleConnectionTakesCredentialsFromTheEnvironment) {
   const auto path = kExamples / "connections.yaml";
   const EnvLookup env = [](std::string_view name) -> std::optional<std::string> {
@@ -86,10 +99,19 @@ TEST(Examples, ExampleConnectionTakesCredentialsFromTheEnvironment) {
             (Options{{"username", "demo-user"}, {"password", "demo-password"}}));
   EXPECT_THAT(connection.secret_values, UnorderedElementsAre("demo-user", "demo-password"));
 
-  const std::string message = error_message<ConfigError>(
-      [&] { load_connections(path, [](std::string_view) { return std::nullopt; }); });
+  const std::string message = error_message<ConfigError>([&] {
+    load_connections(path, [](std::string_view) { return std::nullopt; }).get("example_shop");
+  });
   EXPECT_THAT(message, HasSubstr("connection 'example_shop' option 'username': environment "
                                  "variable EXAMPLE_USERNAME is not set"));
+
+  const EnvLookup fhir_env = [](std::string_view name) -> std::optional<std::string> {
+    if (name == "FHIR_BASE_URL") return "http://127.0.0.1:8080/fhir";
+    return std::nullopt;
+  };
+  const Connection& fhir = load_connections(path, fhir_env).get("local_fhir");
+  EXPECT_EQ(fhir.connector, "fhir");
+  EXPECT_EQ(fhir.options, (Options{{"base_url", "http://127.0.0.1:8080/fhir"}}));
 }
 
 }  // namespace

@@ -147,7 +147,12 @@ void ConformanceTest::SetUp() {
   }
   const std::string dir = source_dir();
   try {
-    connector_options_ = load_connector_options(dir);
+    if (s.options.connector_options) {
+      static const Options made = s.options.connector_options();
+      connector_options_ = made;
+    } else {
+      connector_options_ = load_connector_options(dir);
+    }
     table_options_ = load_table_options(dir);
   } catch (const Error& error) {
     FAIL() << error.what();

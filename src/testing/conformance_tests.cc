@@ -253,6 +253,13 @@ class ConformanceChecks : public ConformanceTest {
 void check_allowance(std::string_view list, const std::string& key, const std::string& reason,
                      const std::string& table, const std::vector<std::string>& tables,
                      ProblemList& problems) {
+  if (table == "*") {
+    if (is_blank(reason)) {
+      problems.add_general(
+          fmt::format("SuiteOptions::{}[\"{}\"] gives no reason; write why", list, key));
+    }
+    return;
+  }
   if (std::find(tables.begin(), tables.end(), table) == tables.end()) {
     problems.add_general(fmt::format(
         "SuiteOptions::{} lists \"{}\", but list_tables() has no table '{}'; remove the entry",
@@ -583,7 +590,10 @@ TEST_F(TestReadTable, EveryColumnIsPopulatedBySomeRecord) {
     }
     for (const StructField& field : read->info->schema.fields()) {
       const std::string key = table + ":" + field.name;
-      if (allowed.count(key) != 0) continue;
+      if (allowed.count(key) != 0 || allowed.count(table + ":*") != 0 ||
+          allowed.count("*:*") != 0) {
+        continue;
+      }
       const bool populated =
           std::any_of(read->records.begin(), read->records.end(), [&](const ReadRecord& record) {
             if (!record.json || !record.json->is_object()) return false;
@@ -610,6 +620,7 @@ TEST_F(TestReadTable, EveryColumnIsPopulatedBySomeRecord) {
     }
     if (std::find(tables->begin(), tables->end(), table) == tables->end()) continue;
     const std::string column = key.substr(colon + 1);
+    if (column == "*") continue;
     const TableRead& read = first_pass(table);
     if (read.info && !read.info->schema.index_of(column)) {
       problems.add(table, fmt::format("SuiteOptions::allowed_null_columns lists \"{}\", but the "
@@ -635,7 +646,7 @@ TEST_F(TestReadTable, IncrementalTablesReturnRecordsOnTheFirstRead) {
   for_each_table(*tables, problems, [&](const std::string& table) {
     const TableRead* read = readable_first_pass(table, problems);
     if (read == nullptr || !is_incremental(read->info->metadata.ingestion_type)) return;
-    if (allowed.count(table) != 0 || read->read.calls.empty()) return;
+    if (allowed.count(table) != 0 || allowed.count("*") != 0 || read->read.calls.empty()) return;
     if (read->read.calls.front().records.empty()) {
       problems.add(table, fmt::format("the first read_table(start={{}}) returned no records; a {} "
                                       "table's first read returns data (or list the table in "

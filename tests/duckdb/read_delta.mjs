@@ -6,7 +6,7 @@
 //   --json-only  ignores checkpoints and replays every JSON commit from version 0.
 //   --files      prints the active files' paths (one per line) instead of the rows.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -47,7 +47,9 @@ async function readCheckpoint(files) {
   }
 }
 
-async function activeFiles(table, jsonOnly) {
+// The absolute paths of the table's active data files, sorted. Exported for tests that read
+// tables in-process (tests/fhir/fidelity.mjs).
+export async function activeFiles(table, jsonOnly = false) {
   const logDir = path.join(table, '_delta_log');
   const names = readdirSync(logDir);
   const commits = new Map();
@@ -120,7 +122,10 @@ async function main() {
   process.stdout.write(out);
 }
 
-main().catch((e) => {
-  console.error(e.message);
-  process.exit(1);
-});
+// Run as a script only (importing this module must not read the command line).
+if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((e) => {
+    console.error(e.message);
+    process.exit(1);
+  });
+}

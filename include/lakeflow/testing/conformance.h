@@ -6,11 +6,12 @@
 //
 // which defines the GoogleTest suites named as in the connector development workflow:
 // TestListTables, TestGetTableSchema, TestReadTableMetadata, TestReadTable, TestIncrementalRead,
-// TestReadTableDeletes, TestInvalidTableName and (when `write_back` is set) TestWriteBack. Each test
-// checks every table and reports all problems together, each with its table name and, where there
-// is one, the offending record.
+// TestReadTableDeletes, TestInvalidTableName and (when `write_back` is set) TestWriteBack. Each
+// test checks every table and reports all problems together, each with its table name and, where
+// there is one, the offending record.
 //
 // Configuration (connector options), first found wins:
+//   0. SuiteOptions::connector_options, when set (a source the tests start themselves);
 //   1. LAKEFLOW_TEST_CONFIG_JSON: inline JSON object;
 //   2. LAKEFLOW_TEST_CONFIG_PATH: path of a JSON file;
 //   3. <source_dir>/configs/dev_config.json (git-ignored: credentials never enter the repository).
@@ -20,6 +21,8 @@
 // lakeflow_connector() in cmake/Connectors.cmake).
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cstddef>
 #include <functional>
 #include <map>
@@ -27,8 +30,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "lakeflow/connector.h"
 #include "lakeflow/json.h"
@@ -65,11 +66,17 @@ struct SuiteOptions {
   // key "table:field.path" (`orders:attributes`), value the written reason.
   std::map<std::string, std::string> allowed_integer_or_map_fields{};
   // Top-level columns that may be null in every record read: key "table:column", value the reason.
+  // "table:*" allows every column of a table, "*:*" every column of every table (for schemas
+  // generated from a standard, wider than any sample of the source's data).
   std::map<std::string, std::string> allowed_null_columns{};
-  // Tables whose first read may legitimately be empty: key table, value the reason.
+  // Tables whose first read may legitimately be empty: key table ("*": every table), value the
+  // reason.
   std::map<std::string, std::string> allowed_empty_tables{};
   // read_table calls a table's read may take before it must converge (end offset == start).
   int max_read_calls = 100;
+  // Makes the connection options, instead of the configuration above: for a source the tests start
+  // themselves (a local server on a free port). Called once per test process, on first use.
+  std::function<Options()> connector_options{};
   // Makes the write-back helper, given the connector options; unset when the source is read-only.
   std::function<std::unique_ptr<WriteBackUtils>(const Options&)> write_back{};
 };
@@ -96,8 +103,8 @@ class ConformanceTest : public ::testing::Test {
 }  // namespace lakeflow::testing
 
 // Instantiates the whole suite for one connector (once per test binary).
-#define LAKEFLOW_CONFORMANCE_SUITE(...)                                                      \
-  static const bool lakeflow_conformance_registered = [] {                                  \
-    ::lakeflow::testing::register_suite(__VA_ARGS__);                                       \
-    return true;                                                                            \
+#define LAKEFLOW_CONFORMANCE_SUITE(...)                    \
+  static const bool lakeflow_conformance_registered = [] { \
+    ::lakeflow::testing::register_suite(__VA_ARGS__);      \
+    return true;                                           \
   }()

@@ -1,0 +1,80 @@
+// The FHIR R4 connector: one table per resource type, read incrementally over meta.lastUpdated.
+//
+// Connection options (as upstream's FHIR connector, plus `bearer`):
+//   base_url               the FHIR R4 base, e.g. https://fhir.example.org/r4 (required)
+//   auth_type              none | bearer | client_secret | jwt_assertion (default none)
+//   token                  bearer: the access token (secret)
+//   token_url              client_secret / jwt_assertion: the token endpoint; when absent it is
+//                          discovered from [base]/.well-known/smart-configuration
+//   client_id              client_secret / jwt_assertion
+//   client_secret          client_secret (secret; sent with HTTP Basic)
+//   private_key_pem        jwt_assertion: PEM private key (secret)
+//   private_key_algorithm  jwt_assertion: RS384 (default) or ES384
+//   kid                    jwt_assertion: the key's id in the client's registered JWKS
+//   scope                  token scope, e.g. system/*.read (required for jwt_assertion)
+//   resource_types         comma list of resource types to serve (default: every R4 type the
+//                          server's CapabilityStatement offers for search)
+//   http.*                 the HTTP toolkit's options (retries, timeouts, rate limits, TLS, proxy)
+// Table options: page_size (_count, default 100, 1..1000), max_records_per_batch (default 1000).
+//
+// Reads: GET [base]/[type]?_sort=_lastUpdated&_count=N&_lastUpdated=ge<cursor>&_lastUpdated=le<cap>
+// following Bundle next links; the position is exact at ties (see fhir_position.h); the cap is the
+// time the connector was constructed, so a read terminates while the server keeps changing.
+// Deletes: types whose CapabilityStatement entry has history-type are cdc_with_deletes and
+// read_table_deletes reads DELETE entries of GET [base]/[type]/_history?_since=<cursor>; other
+// types are cdc.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fhir_capability.h"
+#include "fhir_position.h"
+#include "lakeflow/connector.h"
+#include "lakeflow/http/client.h"
+#include "lakeflow/http/pagination.h"
+
+namespace lakeflow::fhir {
+
+// The HTTP toolkit options (http.*, auth.*) for the connector's options. Throws ConfigError for a
+// missing or unknown option or an auth_type without its parameters.
+Options http_options(const Options& options);
+
+class FhirConnector : public LakeflowConnect {
+ public:
+  explicit FhirConnector(const Options& options);
+
+  std::vector<std::string> list_tables() override;
+  StructType get_table_schema(std::string_view table, const Options& table_options) override;
+  TableMetadata read_table_metadata(std::string_view table, const Options& table_options) override;
+  ReadResult read_table(std::string_view table, const Offset& start,
+                        const Options& table_options) override;
+  ReadResult read_table_deletes(std::string_view table, const Offset& start,
+                                const Options& table_options) override;
+
+  const ServerCapabilities& capabilities() const { return capabilities_; }
+  const std::string& base_url() const { return base_url_; }
+  http::HttpClient& client() { return *client_; }
+
+ private:
+  struct ReadSettings {
+    std::int64_t page_size;
+    std::int64_t max_records;
+  };
+  static ReadSettings read_settings(std::string_view table, const Options& table_options);
+  bool has_type_history(std::string_view table) const;
+
+  std::string base_url_;  // without a trailing '/'
+  std::shared_ptr<http::HttpClient> client_;
+  http::NextUrlInBody next_link_{"link[relation=next].url"};
+  ServerCapabilities capabilities_;
+  std::vector<std::string> tables_;
+  // The read cap: when the connector was constructed.
+  std::int64_t read_until_micros_;
+  std::string read_until_;
+};
+
+}  // namespace lakeflow::fhir

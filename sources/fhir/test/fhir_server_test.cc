@@ -1,0 +1,355 @@
+// The connector against the local FHIR server (tools/fhir-server): exact incremental reads at
+// ties, deletes from type history, the read cap, detection of a server that ignores _lastUpdated,
+// and every auth type against the server's token endpoint.
+#include "support/fhir_server.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "fhir_connector.h"
+#include "http/loopback_server_test_util.h"
+#include "lakeflow/error.h"
+#include "lakeflow/http/client.h"
+#include "lakeflow/instant.h"
+#include "lakeflow/json.h"
+#include "schema/fhir_schema.h"
+#include "support/subprocess.h"
+
+namespace lakeflow::fhir {
+namespace {
+
+using test_support::FhirServer;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+struct Record {
+  std::string id;
+  JsonValue json;
+};
+
+struct Read {
+  std::vector<Record> records;
+  std::vector<Offset> offsets;  // the end offset of every call, the last one repeated at the end
+};
+
+std::vector<Record> drain(ReadResult& result) {
+  std::vector<Record> records;
+  RecordBatch batch;
+  while (result.records.next(batch)) {
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      JsonValue json = JsonValue::parse(batch[i], "record");
+      records.push_back({json.find("id")->as_string(), std::move(json)});
+    }
+  }
+  return records;
+}
+
+// Reads `table` from `start` until the offset stops changing, with a fresh connector per call
+// when `restart` is set (as a pipeline resuming after every batch would).
+Read read_all(const Options& options, const std::string& table, const Options& table_options,
+              bool restart, bool deletes = false, Offset start = Offset()) {
+  Read read;
+  auto connector = std::make_unique<FhirConnector>(options);
+  for (int call = 0; call < 10000; ++call) {
+    if (restart) connector = std::make_unique<FhirConnector>(options);
+    ReadResult result = deletes ? connector->read_table_deletes(table, start, table_options)
+                                : connector->read_table(table, start, table_options);
+    std::vector<Record> records = drain(result);
+    read.records.insert(read.records.end(), records.begin(), records.end());
+    read.offsets.push_back(result.end);
+    if (result.end == start) return read;
+    start = result.end;
+  }
+  ADD_FAILURE() << "the read did not converge";
+  return read;
+}
+
+std::set<std::string> ids_of(const std::vector<Record>& records) {
+  std::set<std::string> ids;
+  for (const Record& record : records) ids.insert(record.id);
+  return ids;
+}
+
+// Writes through the server's REST API.
+class Client {
+ public:
+  explicit Client(std::string base_url)
+      : base_url_(std::move(base_url)),
+        http_(http::HttpClient::from_options(Options{{"http.max_attempts", "1"}})) {}
+
+  JsonValue send(http::Method method, const std::string& path, const std::string& body = {}) {
+    http::Request request;
+    request.method = method;
+    request.url = base_url_ + "/" + path;
+    request.headers = {{"Accept", "application/fhir+json"}};
+    if (!body.empty()) {
+      request.headers.emplace_back("Content-Type", "application/fhir+json");
+      request.body = body;
+    }
+    const http::Response response = http_->send(std::move(request));
+    return response.body.empty() ? JsonValue() : JsonValue::parse(response.body, "response");
+  }
+
+  std::string create_patient(const std::string& family, const std::string& last_updated = {}) {
+    JsonValue patient =
+        JsonValue::Object{{"resourceType", "Patient"},
+                          {"name", JsonValue::Array{JsonValue::Object{{"family", family}}}}};
+    if (!last_updated.empty()) {
+      patient["meta"] = JsonValue::Object{{"lastUpdated", last_updated}};
+    }
+    return send(http::Method::kPost, "Patient", patient.dump()).find("id")->as_string();
+  }
+
+ private:
+  std::string base_url_;
+  std::shared_ptr<http::HttpClient> http_;
+};
+
+TEST(FhirServer, ReadsEveryExamplePatientOnceInSmallBatchesAcrossRestarts) {
+  const FhirServer server = FhirServer::start({"--load-examples"});
+  const Options options{{"base_url", server.base_url()}};
+  const Read whole = read_all(options, "Patient", {}, /*restart=*/false);
+  const Read batched =
+      read_all(options, "Patient", {{"max_records_per_batch", "3"}, {"page_size", "2"}},
+               /*restart=*/true);
+  EXPECT_GT(whole.records.size(), 10u);
+  EXPECT_EQ(batched.records.size(), whole.records.size());
+  EXPECT_EQ(ids_of(batched.records), ids_of(whole.records));
+  EXPECT_EQ(ids_of(whole.records).size(), whole.records.size()) << "an id arrived twice";
+  // Every record keeps its original JSON and the cursor column.
+  for (const Record& record : whole.records) {
+    const JsonValue original = JsonValue::parse(record.json.find("raw_json")->as_string(), "raw");
+    EXPECT_EQ(original.find("id")->as_string(), record.id);
+    EXPECT_EQ(record.json.find(kLastUpdatedColumn)->as_string(),
+              original.find("meta")->find("lastUpdated")->as_string());
+  }
+}
+
+TEST(FhirServer, HundredsOfResourcesSharingOneLastUpdatedArriveExactlyOnce) {
+  const FhirServer server = FhirServer::start({});
+  Client client(server.base_url());
+  std::set<std::string> created;
+  created.insert(client.create_patient("Before", "2023-12-31T23:59:59.999Z"));
+  for (int i = 0; i < 300; ++i) {
+    created.insert(client.create_patient("Tie" + std::to_string(i), "2024-01-01T00:00:00.000Z"));
+  }
+  created.insert(client.create_patient("After", "2024-01-01T00:00:00.001Z"));
+  const Options options{{"base_url", server.base_url()}};
+  const Read read =
+      read_all(options, "Patient", {{"max_records_per_batch", "7"}, {"page_size", "10"}},
+               /*restart=*/true);
+  EXPECT_EQ(read.records.size(), created.size());
+  EXPECT_EQ(ids_of(read.records), created);
+  // Offsets only move forward, and inside the tie they carry the ids delivered so far.
+  std::int64_t previous = 0;
+  for (const Offset& offset : read.offsets) {
+    const std::int64_t at = *parse_instant(offset.find("cursor")->as_string());
+    EXPECT_GE(at, previous);
+    previous = at;
+  }
+  EXPECT_EQ(read.offsets[20].find("cursor")->as_string(), "2024-01-01T00:00:00.000Z");
+  EXPECT_EQ(read.offsets[20].find("ids")->as_array().size(), 21u * 7 - 1);
+}
+
+TEST(FhirServer, DeletesComeFromTypeHistory) {
+  const FhirServer server = FhirServer::start({});
+  Client client(server.base_url());
+  const std::string kept = client.create_patient("Kept");
+  const std::string gone1 = client.create_patient("Gone1");
+  const std::string gone2 = client.create_patient("Gone2");
+  const Options options{{"base_url", server.base_url()}};
+  FhirConnector first(options);
+  EXPECT_EQ(first.read_table_metadata("Patient", {}).ingestion_type,
+            IngestionType::kCdcWithDeletes);
+  const Read before = read_all(options, "Patient", {}, false, /*deletes=*/true);
+  EXPECT_TRUE(before.records.empty());
+  client.send(http::Method::kDelete, "Patient/" + gone1);
+  client.send(http::Method::kDelete, "Patient/" + gone2);
+  const Read after = read_all(options, "Patient", {{"max_records_per_batch", "1"}}, true,
+                              /*deletes=*/true, before.offsets.back());
+  EXPECT_EQ(ids_of(after.records), (std::set<std::string>{gone1, gone2}));
+  ASSERT_EQ(after.records.size(), 2u);
+  for (const Record& record : after.records) {
+    EXPECT_EQ(record.json.find("resourceType")->as_string(), "Patient");
+    EXPECT_TRUE(parse_instant(record.json.find(kLastUpdatedColumn)->as_string()).has_value());
+  }
+  // The records read no longer hold the deleted ones.
+  EXPECT_EQ(ids_of(read_all(options, "Patient", {}, false).records), std::set<std::string>{kept});
+}
+
+TEST(FhirServer, WithoutTypeHistoryTablesAreCdc) {
+  const FhirServer server = FhirServer::start({"--no-type-history"});
+  FhirConnector connector({{"base_url", server.base_url()}});
+  EXPECT_EQ(connector.read_table_metadata("Patient", {}).ingestion_type, IngestionType::kCdc);
+  EXPECT_THROW(connector.read_table_deletes("Patient", Offset(), {}), NotImplementedError);
+}
+
+TEST(FhirServer, AReadStopsAtTheTimeTheConnectorStarted) {
+  const FhirServer server = FhirServer::start({});
+  Client client(server.base_url());
+  const std::string early = client.create_patient("Early");
+  const Options options{{"base_url", server.base_url()}};
+  FhirConnector connector(options);
+  const std::string late = client.create_patient("Late");
+  ReadResult result = connector.read_table("Patient", Offset(), {});
+  EXPECT_EQ(ids_of(drain(result)), std::set<std::string>{early});
+  EXPECT_EQ(ids_of(read_all(options, "Patient", {}, false, false, result.end).records),
+            std::set<std::string>{late});
+}
+
+TEST(FhirServer, ResourceTypesOptionChoosesAndChecksTheTables) {
+  const FhirServer server = FhirServer::start({});
+  FhirConnector two({{"base_url", server.base_url()}, {"resource_types", "Patient, Observation"}});
+  EXPECT_EQ(two.list_tables(), (std::vector<std::string>{"Patient", "Observation"}));
+  FhirConnector all({{"base_url", server.base_url()}});
+  EXPECT_GT(all.list_tables().size(), 100u);
+  try {
+    FhirConnector bad({{"base_url", server.base_url()}, {"resource_types", "patient"}});
+    ADD_FAILURE() << "accepted 'patient'";
+  } catch (const ConfigError& error) {
+    EXPECT_THAT(error.what(), HasSubstr("'patient'"));
+    EXPECT_THAT(error.what(), HasSubstr("case-sensitive"));
+  }
+  EXPECT_THROW(two.read_table("Encounter", Offset(), {}), UnknownTableError);
+  EXPECT_THROW(two.read_table("Patient", Offset(), {{"pagesize", "5"}}), ConfigError);
+}
+
+// A server that answers every search with the same page, whatever _lastUpdated says.
+TEST(FhirServerFaults, AServerIgnoringLastUpdatedIsReported) {
+  http::test_util::Loopback loopback;
+  loopback->Get("/metadata", [](const httplib::Request&, httplib::Response& response) {
+    response.set_content(
+        R"({"resourceType":"CapabilityStatement","fhirVersion":"4.0.1","rest":[{"mode":"server",
+            "resource":[{"type":"Patient","interaction":[{"code":"search-type"}]}]}]})",
+        "application/fhir+json");
+  });
+  loopback->Get("/Patient", [](const httplib::Request&, httplib::Response& response) {
+    response.set_content(
+        R"({"resourceType":"Bundle","type":"searchset","entry":[
+          {"resource":{"resourceType":"Patient","id":"a","meta":{"lastUpdated":"2020-01-01T00:00:00Z"}}},
+          {"resource":{"resourceType":"Patient","id":"b","meta":{"lastUpdated":"2021-01-01T00:00:00Z"}}}]})",
+        "application/fhir+json");
+  });
+  FhirConnector connector({{"base_url", loopback.url("")}});
+  ReadResult first = connector.read_table("Patient", Offset(), {{"max_records_per_batch", "1"}});
+  EXPECT_EQ(drain(first).size(), 1u);
+  ReadResult second = connector.read_table("Patient", first.end, {});
+  EXPECT_EQ(drain(second).size(), 1u);
+  try {
+    connector.read_table("Patient", second.end, {});
+    ADD_FAILURE() << "the third read did not notice";
+  } catch (const SourceError& error) {
+    EXPECT_THAT(error.what(), HasSubstr("ignore the _lastUpdated search parameter"));
+  }
+}
+
+// ---- auth ---------------------------------------------------------------------------------------
+
+struct KeyPair {
+  std::string private_pem;
+  std::string public_pem;
+};
+
+KeyPair generate_key(bool ec) {
+  EVP_PKEY* key = ec ? EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384")
+                     : EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(2048));
+  if (key == nullptr) throw std::runtime_error("key generation failed");
+  auto to_pem = [&](bool is_private) {
+    BIO* bio = BIO_new(BIO_s_mem());
+    if (is_private) {
+      PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
+    } else {
+      PEM_write_bio_PUBKEY(bio, key);
+    }
+    char* data = nullptr;
+    const long size = BIO_get_mem_data(bio, &data);
+    std::string pem(data, static_cast<std::size_t>(size));
+    BIO_free(bio);
+    return pem;
+  };
+  KeyPair pair{to_pem(true), to_pem(false)};
+  EVP_PKEY_free(key);
+  return pair;
+}
+
+std::string error_of(const Options& options) {
+  try {
+    FhirConnector connector(options);
+    connector.read_table("Patient", Offset(), {});
+  } catch (const Error& error) {
+    return error.what();
+  }
+  return "no error";
+}
+
+TEST(FhirAuth, BearerToken) {
+  const FhirServer server = FhirServer::start({"--auth", "bearer", "--token", "tok-123456"});
+  FhirConnector connector(
+      {{"base_url", server.base_url()}, {"auth_type", "bearer"}, {"token", "tok-123456"}});
+  ReadResult result = connector.read_table("Patient", Offset(), {});
+  EXPECT_TRUE(drain(result).empty());
+  const std::string error = error_of(
+      {{"base_url", server.base_url()}, {"auth_type", "bearer"}, {"token", "wrong-654321"}});
+  EXPECT_THAT(error, HasSubstr("401"));
+  EXPECT_THAT(error, Not(HasSubstr("wrong-654321")));
+}
+
+TEST(FhirAuth, ClientSecretWithTokenEndpointDiscovery) {
+  const FhirServer server = FhirServer::start(
+      {"--auth", "oauth", "--client-id", "etl", "--client-secret", "s3cret-value"});
+  Client writer(server.base_url());
+  const Options good{{"base_url", server.base_url()},
+                     {"auth_type", "client_secret"},
+                     {"client_id", "etl"},
+                     {"client_secret", "s3cret-value"},
+                     {"scope", "system/*.read"}};
+  FhirConnector connector(good);
+  ReadResult result = connector.read_table("Patient", Offset(), {});
+  EXPECT_TRUE(drain(result).empty());
+  Options wrong = good;
+  wrong.set("client_secret", "not-the-secret");
+  const std::string error = error_of(wrong);
+  EXPECT_THAT(error, HasSubstr("token request"));
+  EXPECT_THAT(error, HasSubstr("invalid_client"));
+  EXPECT_THAT(error, Not(HasSubstr("not-the-secret")));
+  EXPECT_THAT(error, Not(HasSubstr("s3cret-value")));
+}
+
+class FhirJwtAuth : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(FhirJwtAuth, SmartBackendServicesAssertion) {
+  const bool ec = std::string_view(GetParam()) == "ES384";
+  const KeyPair registered = generate_key(ec);
+  const KeyPair other = generate_key(ec);
+  test_support::TempDir dir;
+  const std::string public_key = dir.write("client.pub.pem", registered.public_pem);
+  const FhirServer server = FhirServer::start(
+      {"--auth", "oauth", "--jwt-client-id", "backend", "--jwt-public-key", public_key});
+  Options options{{"base_url", server.base_url()},
+                  {"auth_type", "jwt_assertion"},
+                  {"client_id", "backend"},
+                  {"private_key_pem", registered.private_pem},
+                  {"kid", "key-1"},
+                  {"scope", "system/*.read"},
+                  {"private_key_algorithm", GetParam()}};
+  FhirConnector connector(options);
+  ReadResult result = connector.read_table("Patient", Offset(), {});
+  EXPECT_TRUE(drain(result).empty());
+  options.set("private_key_pem", other.private_pem);
+  const std::string error = error_of(options);
+  EXPECT_THAT(error, HasSubstr("token request"));
+  EXPECT_THAT(error, Not(HasSubstr("PRIVATE KEY")));
+}
+
+INSTANTIATE_TEST_SUITE_P(Algorithms, FhirJwtAuth, ::testing::Values("RS384", "ES384"));
+
+}  // namespace
+}  // namespace lakeflow::fhir
