@@ -123,7 +123,8 @@ async function main() {
 }
 
 // Run as a script only (importing this module must not read the command line).
-if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+const script = process.argv[1];
+if (script !== undefined && realpathSync(script) === fileURLToPath(import.meta.url)) {
   main().catch((e) => {
     console.error(e.message);
     process.exit(1);
