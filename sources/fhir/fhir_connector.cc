@@ -109,6 +109,22 @@ void append_record(RecordBatch& batch, std::string& scratch, std::string_view re
   batch.append(scratch);
 }
 
+// How long the instant `text` stands for: FHIR compares a date-time as the range its precision
+// covers, so `...:00Z` matches a search for `ge ...:00.500Z`. 1 s without fractional digits, 1 ms
+// with three, down to 1 µs.
+std::int64_t precision_micros(std::string_view text) {
+  const std::size_t dot = text.find('.');
+  if (dot == std::string_view::npos) return 1000000;
+  std::size_t digits = 0;
+  while (dot + 1 + digits < text.size() && text[dot + 1 + digits] >= '0' &&
+         text[dot + 1 + digits] <= '9') {
+    ++digits;
+  }
+  std::int64_t precision = 1000000;
+  for (std::size_t i = 0; i < digits && precision > 1; ++i) precision /= 10;
+  return precision;
+}
+
 RecordStream stream_of(RecordBatch batch) {
   if (batch.empty()) return RecordStream();
   return RecordStream::of(std::move(batch));
@@ -350,7 +366,10 @@ ReadResult FhirConnector::read_table(std::string_view table, const Offset& start
                         "incrementally over it and cannot place this resource",
                         table, header.id, header.last_updated));
       }
-      if ((lower && *micros < *lower) || *micros > read_until_micros_) {
+      // A resource whose lastUpdated range ends before the lower bound, or starts after the cap,
+      // does not match the search: the server ignored the parameter.
+      if ((lower && *micros + precision_micros(header.last_updated) <= *lower) ||
+          *micros > read_until_micros_) {
         throw SourceError(fmt::format(
             "fhir: the FHIR server appears to ignore the _lastUpdated search parameter: {}/{} "
             "(lastUpdated {}) came back for _lastUpdated between {} and {}; this connector needs "

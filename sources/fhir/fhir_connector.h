@@ -55,10 +55,6 @@ class FhirConnector : public LakeflowConnect {
   ReadResult read_table_deletes(std::string_view table, const Offset& start,
                                 const Options& table_options) override;
 
-  const ServerCapabilities& capabilities() const { return capabilities_; }
-  const std::string& base_url() const { return base_url_; }
-  http::HttpClient& client() { return *client_; }
-
  private:
   struct ReadSettings {
     std::int64_t page_size;

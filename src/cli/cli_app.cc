@@ -184,6 +184,14 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   run_command->add_flag("--json", run_args.json, "Print the summary as JSON");
   run_command->add_option("--parallelism", run_args.parallelism, "Tables run at once (0: cores)")
       ->type_name("N");
+  std::string run_on_bad_record = "fail";
+  run_command
+      ->add_option("--on-bad-record", run_on_bad_record,
+                   "fail: a record that does not convert stops its table (exit 4), nothing of "
+                   "its batch is committed; quarantine: such records go with their reason to "
+                   "the side table <table>__quarantine and the run goes on")
+      ->check(CLI::IsMember({"fail", "quarantine"}))
+      ->capture_default_str();
 
   std::string show_path;
   std::uint64_t show_limit = 20;
@@ -243,6 +251,8 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
         if (comma > at) run_args.tables.push_back(run_tables.substr(at, comma - at));
         at = comma + 1;
       }
+      run_args.on_bad_record =
+          run_on_bad_record == "quarantine" ? BadRecordMode::kQuarantine : BadRecordMode::kFail;
       run_pipeline_command(run_args, out, err);
     } else if (show->parsed()) {
       show_table(show_path, show_limit, out);

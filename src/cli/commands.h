@@ -67,9 +67,12 @@ struct RunArgs {
   bool full_refresh = false;
   bool json = false;
   std::size_t parallelism = 0;  // 0: one per core
+  BadRecordMode on_bad_record = BadRecordMode::kFail;
 };
 
-// Runs the pipeline, logging to `err` and printing the summary (a table, or JSON) to `out`.
+// Runs the pipeline, logging to `err` and printing the summary (a table, or JSON) to `out`. When
+// `err` is standard error on a terminal, progress is a live line per table redrawn in place;
+// otherwise plain log lines.
 // Throws lakeflow::Error with the first failed table's code when any table failed (after the
 // summary is printed).
 void run_pipeline_command(const RunArgs& args, std::ostream& out, std::ostream& err);

@@ -1,8 +1,13 @@
 // `lakeflow run`: runs a pipeline spec into local Delta tables and prints a summary.
 // `lakeflow show`: prints the rows of a Delta table's active files.
 #include <fmt/format.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <cstdint>
+#include <iostream>
+#include <map>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -13,22 +18,113 @@
 #include "lakeflow/json.h"
 #include "pipeline/connections.h"
 #include "pipeline/pipeline_spec.h"
+#include "pipeline/progress.h"
 #include "pipeline/runner.h"
 
 namespace lakeflow::cli {
 namespace {
 
+using pipeline::TableProgress;
+
+// Progress on a terminal: one line per table (in the order tables start), redrawn in place at
+// most ten times a second; log lines scroll above them. Called under the runner's lock.
+class LiveProgress {
+ public:
+  explicit LiveProgress(std::ostream& err) : err_(err) {}
+
+  void update(const TableProgress& progress) {
+    auto it = index_.find(progress.destination);
+    const bool first = it == index_.end();
+    if (first) {
+      it = index_.emplace(progress.destination, tables_.size()).first;
+      tables_.push_back(progress);
+    }
+    TableProgress& kept = tables_[it->second];
+    if (progress.stage == TableProgress::Stage::kFailed) {
+      kept.stage = progress.stage;
+      kept.error = progress.error;
+    } else {
+      kept = progress;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    const bool finished = progress.stage == TableProgress::Stage::kDone ||
+                          progress.stage == TableProgress::Stage::kFailed;
+    if (first || finished || now - drawn_at_ >= std::chrono::milliseconds(100)) draw(now);
+  }
+
+  void log(std::string_view line) {
+    std::string text = erase();
+    text += line;
+    text += "\n";
+    err_ << text;
+    draw(std::chrono::steady_clock::now());
+  }
+
+ private:
+  // Moves the cursor to the first table line and clears to the end of the screen.
+  std::string erase() {
+    std::string text;
+    if (drawn_ > 0) text = fmt::format("\x1b[{}A\r\x1b[J", drawn_);
+    drawn_ = 0;
+    return text;
+  }
+
+  void draw(std::chrono::steady_clock::time_point now) {
+    std::size_t width = 80;
+    winsize size{};
+    if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 1) width = size.ws_col;
+    std::string text = erase();
+    for (const TableProgress& table : tables_) {
+      // One column short of the width, so that no terminal wraps the line.
+      text += pipeline::live_progress_line(table, width - 1);
+      text += "\x1b[K\n";
+    }
+    drawn_ = tables_.size();
+    err_ << text;
+    err_.flush();
+    drawn_at_ = now;
+  }
+
+  std::ostream& err_;
+  std::vector<TableProgress> tables_;
+  std::map<std::string, std::size_t> index_;
+  std::size_t drawn_ = 0;
+  std::chrono::steady_clock::time_point drawn_at_{};
+};
+
+// Progress that is not a terminal: a log line for a table's first commit and then at most one
+// every kLogInterval (the runner's start, done and failed lines come on top).
+class PlainProgress {
+ public:
+  explicit PlainProgress(std::ostream& err) : err_(err) {}
+
+  void update(const TableProgress& progress) {
+    if (progress.stage != TableProgress::Stage::kCommitted) return;
+    const auto now = std::chrono::steady_clock::now();
+    const auto [it, first] = logged_at_.try_emplace(progress.destination, now);
+    if (!first && now - it->second < kLogInterval) return;
+    it->second = now;
+    err_ << pipeline::progress_log_line(progress) << "\n";
+    err_.flush();
+  }
+
+ private:
+  static constexpr std::chrono::seconds kLogInterval{5};
+  std::ostream& err_;
+  std::map<std::string, std::chrono::steady_clock::time_point> logged_at_;
+};
+
 std::string summary_table(const std::vector<pipeline::TableResult>& results) {
   std::vector<std::vector<std::string>> rows = {{"table", "ingestion", "flow", "records",
-                                                 "inserted", "updated", "deleted", "files", "time",
-                                                 "status"}};
+                                                 "inserted", "updated", "deleted", "quarantined",
+                                                 "files", "time", "status"}};
   for (const pipeline::TableResult& r : results) {
     std::string type = r.ingestion_type;
     if (!r.scd_type.empty()) type += " " + r.scd_type;
-    rows.push_back({r.destination, type, r.flow, std::to_string(r.records),
-                    std::to_string(r.inserted), std::to_string(r.updated),
-                    std::to_string(r.deleted), std::to_string(r.files),
-                    fmt::format("{:.2f}s", r.seconds), r.error ? "FAILED" : "ok"});
+    rows.push_back(
+        {r.destination, type, r.flow, std::to_string(r.records), std::to_string(r.inserted),
+         std::to_string(r.updated), std::to_string(r.deleted), std::to_string(r.quarantined),
+         std::to_string(r.files), fmt::format("{:.2f}s", r.seconds), r.error ? "FAILED" : "ok"});
   }
   std::vector<std::size_t> widths(rows[0].size(), 0);
   for (const auto& row : rows) {
@@ -39,7 +135,7 @@ std::string summary_table(const std::vector<pipeline::TableResult>& results) {
     std::string line;
     for (std::size_t i = 0; i < row.size(); ++i) {
       // Text columns left-aligned, counts right-aligned.
-      const bool numeric = i >= 3 && i <= 8;
+      const bool numeric = i >= 3 && i <= 9;
       line += numeric ? fmt::format("{:>{}}", row[i], widths[i])
                       : fmt::format("{:<{}}", row[i], widths[i]);
       if (i + 1 < row.size()) line += "  ";
@@ -61,9 +157,13 @@ std::string summary_json(const std::vector<pipeline::TableResult>& results) {
     table["flow"] = r.flow;
     table["scd_type"] = r.scd_type.empty() ? JsonValue() : JsonValue(r.scd_type);
     table["records"] = static_cast<std::int64_t>(r.records);
+    table["bytes"] = static_cast<std::int64_t>(r.bytes);
     table["inserted"] = static_cast<std::int64_t>(r.inserted);
     table["updated"] = static_cast<std::int64_t>(r.updated);
     table["deleted"] = static_cast<std::int64_t>(r.deleted);
+    table["quarantined"] = static_cast<std::int64_t>(r.quarantined);
+    table["quarantine_path"] =
+        r.quarantine_path.empty() ? JsonValue() : JsonValue(r.quarantine_path.string());
     table["files"] = static_cast<std::int64_t>(r.files);
     table["commits"] = static_cast<std::int64_t>(r.commits);
     table["seconds"] = r.seconds;
@@ -87,10 +187,21 @@ void run_pipeline_command(const RunArgs& args, std::ostream& out, std::ostream& 
   options.full_refresh = args.full_refresh;
   options.parallelism = args.parallelism;
   options.tables = args.tables;
-  options.log = [&err](std::string_view line) {
-    err << line << "\n";
-    err.flush();
-  };
+  options.on_bad_record = args.on_bad_record;
+  std::optional<LiveProgress> live;
+  std::optional<PlainProgress> plain;
+  if (&err == &std::cerr && ::isatty(STDERR_FILENO) == 1) {
+    live.emplace(err);
+    options.log = [&live](std::string_view line) { live->log(line); };
+    options.progress = [&live](const TableProgress& progress) { live->update(progress); };
+  } else {
+    plain.emplace(err);
+    options.log = [&err](std::string_view line) {
+      err << line << "\n";
+      err.flush();
+    };
+    options.progress = [&plain](const TableProgress& progress) { plain->update(progress); };
+  }
   const std::vector<pipeline::TableResult> results =
       pipeline::run_pipeline(spec, connection, options);
   write_out(out, args.json ? summary_json(results) : summary_table(results));

@@ -109,7 +109,8 @@ TEST(Examples, ExampleConnectionTakesCredentialsFromTheEnvironment) {
     if (name == "FHIR_BASE_URL") return "http://127.0.0.1:8080/fhir";
     return std::nullopt;
   };
-  const Connection& fhir = load_connections(path, fhir_env).get("local_fhir");
+  const Connections with_fhir = load_connections(path, fhir_env);
+  const Connection& fhir = with_fhir.get("local_fhir");
   EXPECT_EQ(fhir.connector, "fhir");
   EXPECT_EQ(fhir.options, (Options{{"base_url", "http://127.0.0.1:8080/fhir"}}));
 }

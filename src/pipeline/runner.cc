@@ -9,6 +9,7 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_set>
 #include <utility>
@@ -23,6 +24,8 @@
 #include "lakeflow/record_converter.h"
 #include "lakeflow/records.h"
 #include "lakeflow/registry.h"
+#include "pipeline/data_file.h"
+#include "pipeline/quarantine.h"
 #include "pipeline/row.h"
 #include "pipeline/table_plan.h"
 
@@ -43,12 +46,27 @@ std::int64_t now_micros() {
 
 std::string scd_name(ScdType type) { return type == ScdType::kType2 ? "SCD_TYPE_2" : "SCD_TYPE_1"; }
 
+// `e`, raised for a record of the read call that started at `start`, with that call's offset and
+// what to do in its message.
+ConversionError with_read_context(const ConversionError& e, const Offset& start) {
+  return ConversionError(
+      e.table(), e.record_index(), e.field_path(), e.expected_type(), e.excerpt(),
+      fmt::format("{}{}(record {} of the read call that started at offset {}; nothing of that "
+                  "call was committed: fix the record, or rerun with --on-bad-record quarantine "
+                  "to set bad records aside)",
+                  e.reason(), e.reason().empty() ? "" : " ", e.record_index(), start.to_json()));
+}
+
 // One table's run: the connector, the plan, the table's log and snapshot, and the counts.
 class TableRun {
  public:
   TableRun(const PipelineSpec& spec, const TableSpec& table, const Connection& connection,
            const RunOptions& options)
-      : table_(table), options_(options), path_(spec.table_path(table)), log_(path_.string()) {
+      : table_(table),
+        options_(options),
+        path_(spec.table_path(table)),
+        log_(path_.string()),
+        started_(std::chrono::steady_clock::now()) {
     result_.source_table = table.source_table;
     result_.destination = table.destination_name();
     result_.path = path_;
@@ -61,10 +79,10 @@ class TableRun {
     result_.flow = std::string(to_string(plan_.flow));
     if (plan_.flow != TargetFlow::kAppend) result_.scd_type = scd_name(plan_.scd_type);
     app_id_ = "lakeflow:" + result_.destination;
+    quarantining_ = options.on_bad_record == BadRecordMode::kQuarantine;
   }
 
   TableResult run() {
-    const auto started = std::chrono::steady_clock::now();
     for (const std::string& note : plan_.notes) say(fmt::format("note: {}", note));
     if (log_.exists()) {
       snapshot_ = log_.snapshot();
@@ -78,8 +96,11 @@ class TableRun {
       offset_ = snapshot_.offset().value_or(Offset());
       deletes_offset_ = snapshot_.deletes_offset();
     }
+    open_quarantine();
+    current_offset_ = offset_.to_json();
     say(fmt::format("start: {} -> {} ({}, {}), offset {}", table_.source_table, result_.destination,
-                    result_.ingestion_type, result_.flow, offset_.to_json()));
+                    result_.ingestion_type, result_.flow, current_offset_));
+    report(TableProgress::Stage::kReading);
 
     if (plan_.flow == TargetFlow::kApplyChangesFromSnapshot) {
       run_snapshot();
@@ -87,12 +108,15 @@ class TableRun {
       run_reads(/*deletes=*/false);
       if (plan_.read_deletes) run_reads(/*deletes=*/true);
     }
+    if (replace_all_) commit(remove_all(), "WRITE");        // a full refresh that read nothing
     if (snapshot_.version < 0) commit({}, "CREATE TABLE");  // an empty source still lands
-    result_.seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    say(fmt::format("done: {} records, +{} ~{} -{} rows, {} files, {} commits, {:.2f}s",
+    result_.seconds = elapsed();
+    say(
+        fmt::format("done: {} records, +{} ~{} -{} rows, {} quarantined, {} files, {} commits, "
+                    "{:.2f}s",
                     result_.records, result_.inserted, result_.updated, result_.deleted,
-                    result_.files, result_.commits, result_.seconds));
+                    result_.quarantined, result_.files, result_.commits, result_.seconds));
+    report(TableProgress::Stage::kDone);
     return result_;
   }
 
@@ -101,27 +125,76 @@ class TableRun {
     if (options_.log) options_.log(fmt::format("[{}] {}", result_.destination, line));
   }
 
+  double elapsed() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  }
+
+  void report(TableProgress::Stage stage) const {
+    if (!options_.progress) return;
+    TableProgress progress;
+    progress.stage = stage;
+    progress.destination = result_.destination;
+    progress.ingestion_type = result_.ingestion_type;
+    progress.records = result_.records;
+    progress.bytes = result_.bytes;
+    progress.quarantined = result_.quarantined + pending_bad_.size();
+    progress.inserted = result_.inserted;
+    progress.updated = result_.updated;
+    progress.deleted = result_.deleted;
+    progress.commits = result_.commits;
+    progress.seconds = elapsed();
+    progress.offset = current_offset_;
+    options_.progress(progress);
+  }
+
+  // Opens the quarantine table when records may go there or one exists (it is kept in step with
+  // the target whatever the mode): undoes commits of batches the target never committed, and
+  // with --full-refresh arranges for its rows to be cleared with the first commit.
+  void open_quarantine() {
+    const std::filesystem::path side = QuarantineTable::path_for(path_);
+    if (!quarantining_ && !DeltaLog(side.string()).exists()) return;
+    quarantine_.emplace(side, app_id_);
+    if (const int undone = quarantine_->reconcile(snapshot_.txn_version(app_id_).value_or(0))) {
+      say(fmt::format(
+          "note: undid {} commit(s) of {}{} for batches this table never committed (an earlier "
+          "run stopped between the two commits); those records are read again",
+          undone, result_.destination, kQuarantineSuffix));
+    }
+    if (quarantine_->exists()) result_.quarantine_path = side;
+    clear_quarantine_ = options_.full_refresh && quarantine_->has_files();
+  }
+
   // Reads (or, with `deletes`, reads deletes) until the offset stops changing; one commit per call.
   void run_reads(bool deletes) {
     Offset start = deletes ? deletes_offset_.value_or(Offset()) : offset_;
+    const bool append = plan_.flow == TargetFlow::kAppend && !deletes;
     for (;;) {
+      current_offset_ = start.to_json();
       ReadResult read =
           deletes ? connector_->read_table_deletes(table_.source_table, start, table_.table_options)
                   : connector_->read_table(table_.source_table, start, table_.table_options);
-      std::vector<std::string> raw = drain(read.records);
+      AppendedFile appended;
+      std::vector<std::string> raw;
+      if (append) {
+        appended = write_append(read.records, start);
+      } else {
+        raw = drain(read.records);
+      }
+      const bool any = append ? appended.records > 0 : !raw.empty();
       Offset end = std::move(read.end);
       if (end.is_null()) end = start;
       const bool moved = !(end == start);
-      if (!raw.empty() || moved) {
+      if (any || moved) {
         if (deletes) {
           deletes_offset_ = end;
         } else {
           offset_ = end;
         }
-        if (plan_.flow == TargetFlow::kAppend) {
-          write_append(raw);
+        batch_end_ = end;
+        if (append) {
+          commit_append(std::move(appended));
         } else {
-          write_changes(raw, deletes);
+          write_changes(raw, deletes, start);
         }
       }
       if (!moved) break;
@@ -131,27 +204,40 @@ class TableRun {
 
   void run_snapshot() {
     Offset start;
-    std::vector<std::string> rows;
+    std::vector<std::string> raw;
     for (;;) {
+      current_offset_ = start.to_json();
       ReadResult read = connector_->read_table(table_.source_table, start, table_.table_options);
-      std::vector<std::string> raw = drain(read.records);
-      rows.insert(rows.end(), std::make_move_iterator(raw.begin()),
-                  std::make_move_iterator(raw.end()));
+      std::vector<std::string> more = drain(read.records);
+      raw.insert(raw.end(), std::make_move_iterator(more.begin()),
+                 std::make_move_iterator(more.end()));
       if (read.end.is_null() || read.end == start) break;
       start = std::move(read.end);
     }
-    std::vector<Row> snapshot_rows;
-    for (const std::string& json : normalize(rows, plan_.source_schema)) {
-      snapshot_rows.emplace_back(json);
-    }
+    batch_end_ = start;
     MergeEngine engine(plan_.merge_spec());
+    std::vector<Row> snapshot_rows;
+    for (auto& [json, index] : convert_source(raw, Offset())) {
+      if (auto row = admit(engine, std::move(json), raw[index], index)) {
+        snapshot_rows.push_back(std::move(*row));
+      }
+    }
     const std::vector<FileRows> files = load_files(engine, nullptr);
     std::vector<Row> current;
     for (const FileRows& file : files)
       current.insert(current.end(), file.rows.begin(), file.rows.end());
     MergeResult merged = engine.apply_snapshot(snapshot_rows, current, now_micros());
-    if (merged.replaced_keys.empty() && merged.rows.empty() && !replace_all_) return;
+    if (merged.replaced_keys.empty() && merged.rows.empty() && !replace_all_ &&
+        pending_bad_.empty()) {
+      return;
+    }
     rewrite(files, merged, "MERGE");
+  }
+
+  // Counts a batch of source records as read.
+  void count_read(const RecordBatch& batch) {
+    result_.records += batch.size();
+    result_.bytes += batch.byte_size();
   }
 
   std::vector<std::string> drain(RecordStream& stream) {
@@ -159,28 +245,75 @@ class TableRun {
     RecordBatch batch;
     while (stream.next(batch)) {
       for (std::size_t i = 0; i < batch.size(); ++i) out.emplace_back(batch[i]);
+      count_read(batch);
+      report(TableProgress::Stage::kReading);
     }
-    result_.records += out.size();
     return out;
   }
 
-  // Converts raw records with `schema` and returns each row as row_json (the merge engine's form).
-  std::vector<std::string> normalize(const std::vector<std::string>& raw,
-                                     const StructType& schema) {
-    ColumnBatch batch = to_batch(raw, schema);
-    std::vector<std::string> rows;
+  // Converts `records` into `out`. Bad records throw (kFail, with the read call's offset in the
+  // message) or go to pending_bad_ (kQuarantine); returns their record indexes.
+  std::vector<std::size_t> convert(RecordConverter& converter, const RecordBatch& records,
+                                   ColumnBatch& out, const Offset& start) {
+    try {
+      converter.convert(records, out);
+    } catch (const ConversionError& e) {
+      throw with_read_context(e, start);
+    }
+    std::vector<std::size_t> indexes;
+    for (const BadRecord& bad : converter.bad_records()) {
+      indexes.push_back(bad.record_index);
+      pending_bad_.push_back(bad);
+    }
+    converter.clear_bad_records();
+    return indexes;
+  }
+
+  // Converts source records (read from `start`) with the source schema; returns each good one as
+  // row_json (the merge engine's form) with its index in `raw`.
+  std::vector<std::pair<std::string, std::size_t>> convert_source(
+      const std::vector<std::string>& raw, const Offset& start) {
+    RecordConverter converter(plan_.source_schema, result_.destination, options_.on_bad_record);
+    ColumnBatch batch = converter.make_batch();
+    RecordBatch records;
+    for (const std::string& record : raw) records.append(record);
+    const std::vector<std::size_t> bad = convert(converter, records, batch, start);
+    std::vector<std::pair<std::string, std::size_t>> rows;
     rows.reserve(batch.num_rows());
-    for (std::size_t i = 0; i < batch.num_rows(); ++i) rows.push_back(batch.row_json(i));
+    std::size_t index = 0;
+    auto next_bad = bad.begin();
+    for (std::size_t i = 0; i < batch.num_rows(); ++i, ++index) {
+      while (next_bad != bad.end() && *next_bad == index) ++next_bad, ++index;
+      rows.emplace_back(batch.row_json(i), index);
+    }
     return rows;
   }
 
-  ColumnBatch to_batch(const std::vector<std::string>& rows, const StructType& schema) {
-    RecordConverter converter(schema, result_.destination);
-    ColumnBatch batch = converter.make_batch();
-    RecordBatch records;
-    for (const std::string& row : rows) records.append(row);
-    converter.convert(records, batch);
-    return batch;
+  // The row of a change or snapshot record, or nullopt when quarantine mode sets it aside: its
+  // primary key (or, for apply_changes, its sequence value) is missing or unreadable, which would
+  // otherwise fail the whole batch in the merge engine. Without quarantine, returns the row.
+  std::optional<Row> admit(const MergeEngine& engine, std::string json, std::string_view raw,
+                           std::size_t index) {
+    if (!quarantining_) return Row(std::move(json));
+    try {
+      Row row(std::move(json));
+      engine.key_of(row);
+      if (plan_.flow == TargetFlow::kApplyChanges && plan_.sequence_by) {
+        const std::string& column = *plan_.sequence_by;
+        const auto value = row.find_path(column);
+        if (!value || *value == "null") {
+          throw Error(ErrorCode::kData,
+                      fmt::format("table '{}': the record has no value for sequence_by column '{}'",
+                                  result_.destination, column));
+        }
+        TypedValue::read(*value, plan_.source_schema.find_path(column)->type);
+      }
+      return row;
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::kData) throw;
+      pending_bad_.push_back({index, "", e.what(), std::string(raw)});
+      return std::nullopt;
+    }
   }
 
   // The merge engine's delete tombstones live in the table's metaData configuration
@@ -265,24 +398,6 @@ class TableRun {
     return remove;
   }
 
-  // Writes `batch` as a new data file; returns its add action.
-  AddFile write_file(const ColumnBatch& batch) {
-    const std::string name =
-        fmt::format("part-{:05}-{}-c000.zstd.parquet", result_.files, delta::random_uuid());
-    std::filesystem::create_directories(path_);
-    parquet::ParquetWriter writer((path_ / name).string(), plan_.target_schema);
-    writer.write(batch);
-    const parquet::ParquetFileStats stats = writer.close();
-    ++result_.files;
-    AddFile add;
-    add.path = delta::encode_path(name);
-    add.size = static_cast<std::int64_t>(stats.size_bytes);
-    add.modification_time = delta::now_millis();
-    add.data_change = true;
-    add.stats = stats.delta_stats_json();
-    return add;
-  }
-
   std::vector<Action> remove_all() const {
     std::vector<Action> actions;
     for (const auto& [file_path, add] : snapshot_.files) {
@@ -291,27 +406,64 @@ class TableRun {
     return actions;
   }
 
-  void write_append(const std::vector<std::string>& raw) {
+  // The file one append read call wrote (not committed yet).
+  struct AppendedFile {
+    std::optional<AddFile> add;  // nullopt when no record converted
+    std::size_t records = 0;     // read (bad ones included)
+    std::size_t rows = 0;        // written
+  };
+
+  // Converts and writes a read call's records as they stream in, one batch at a time, into one
+  // new data file (opened at the first good row).
+  AppendedFile write_append(RecordStream& stream, const Offset& start) {
+    AppendedFile out;
+    RecordConverter converter(plan_.target_schema, result_.destination, options_.on_bad_record);
+    ColumnBatch columns = converter.make_batch();
+    std::optional<DataFileWriter> writer;
+    RecordBatch batch;
+    while (stream.next(batch)) {
+      out.records += batch.size();
+      count_read(batch);
+      convert(converter, batch, columns, start);
+      if (columns.num_rows() > 0) {
+        if (!writer) writer.emplace(path_, plan_.target_schema, result_.files);
+        writer->write(columns);
+        out.rows += columns.num_rows();
+        columns.clear();
+      }
+      report(TableProgress::Stage::kReading);
+    }
+    if (writer) {
+      out.add = writer->close();
+      ++result_.files;
+    }
+    return out;
+  }
+
+  void commit_append(AppendedFile appended) {
     std::vector<Action> actions;
     if (replace_all_) actions = remove_all();
-    if (!raw.empty()) {
-      const ColumnBatch batch = to_batch(raw, plan_.target_schema);
-      actions.emplace_back(write_file(batch));
-      result_.inserted += batch.num_rows();
-    }
+    if (appended.add) actions.emplace_back(std::move(*appended.add));
+    result_.inserted += appended.rows;
     commit(std::move(actions), "WRITE");
   }
 
-  void write_changes(const std::vector<std::string>& raw, bool deletes) {
+  void write_changes(const std::vector<std::string>& raw, bool deletes, const Offset& start) {
     MergeEngine engine(plan_.merge_spec());
     std::vector<Change> changes;
     changes.reserve(raw.size());
     if (deletes) {
       // Delete records carry the key and the cursor; other fields may be missing.
-      for (const std::string& json : raw) changes.push_back(Change::remove(json));
+      for (std::size_t i = 0; i < raw.size(); ++i) {
+        if (auto row = admit(engine, raw[i], raw[i], i)) {
+          changes.push_back({Change::Kind::kDelete, std::move(*row)});
+        }
+      }
     } else {
-      for (std::string& json : normalize(raw, plan_.source_schema)) {
-        changes.push_back(Change::upsert(std::move(json)));
+      for (auto& [json, index] : convert_source(raw, start)) {
+        if (auto row = admit(engine, std::move(json), raw[index], index)) {
+          changes.push_back({Change::Kind::kUpsert, std::move(*row)});
+        }
       }
     }
     std::unordered_set<RowKey> changed;
@@ -349,15 +501,42 @@ class TableRun {
         }
       }
       rows.insert(rows.end(), merged.rows.begin(), merged.rows.end());
-      if (!rows.empty()) actions.emplace_back(write_file(to_batch(rows, plan_.target_schema)));
+      if (!rows.empty()) actions.emplace_back(write_rows(rows));
     }
     commit(std::move(actions), operation);
   }
 
+  // Writes rows of the target schema (JSON text, from the table or the merge) as a new data file.
+  AddFile write_rows(const std::vector<std::string>& rows) {
+    RecordConverter converter(plan_.target_schema, result_.destination);
+    ColumnBatch batch = converter.make_batch();
+    RecordBatch records;
+    for (const std::string& row : rows) records.append(row);
+    converter.convert(records, batch);
+    DataFileWriter writer(path_, plan_.target_schema, result_.files);
+    writer.write(batch);
+    AddFile add = writer.close();
+    ++result_.files;
+    return add;
+  }
+
+  // Commits `data_actions` with the batch's offsets (and txn) to the table; the batch's
+  // quarantined records (or a full refresh's clearing) go to the quarantine table first, under the
+  // same txn version (see quarantine.h).
   void commit(std::vector<Action> data_actions, std::string_view operation) {
+    const std::int64_t batch = snapshot_.txn_version(app_id_).value_or(0) + 1;
+    std::size_t quarantined = 0;
+    if (quarantine_ && (!pending_bad_.empty() || clear_quarantine_)) {
+      quarantine_->commit(batch, batch_end_, table_.source_table, pending_bad_, clear_quarantine_);
+      quarantined = pending_bad_.size();
+      if (quarantine_->exists()) result_.quarantine_path = quarantine_->path();
+    }
+    pending_bad_.clear();
+    clear_quarantine_ = false;
+
     delta::BatchProgress progress;
     progress.app_id = app_id_;
-    progress.batch_version = snapshot_.txn_version(app_id_).value_or(0) + 1;
+    progress.batch_version = batch;
     progress.offset = plan_.incremental ? offset_ : Offset();
     if (plan_.read_deletes) progress.deletes_offset = deletes_offset_.value_or(Offset());
     std::vector<Action> actions;
@@ -373,12 +552,16 @@ class TableRun {
     snapshot_.apply(version, actions);
     replace_all_ = false;
     ++result_.commits;
+    result_.quarantined += quarantined;
+    current_offset_ = (plan_.incremental ? offset_ : batch_end_).to_json();
+    report(TableProgress::Stage::kCommitted);
   }
 
   const TableSpec& table_;
   const RunOptions& options_;
   std::filesystem::path path_;
   DeltaLog log_;
+  std::chrono::steady_clock::time_point started_;
   std::unique_ptr<LakeflowConnect> connector_;
   TablePlan plan_;
   std::string app_id_;
@@ -386,6 +569,12 @@ class TableRun {
   bool replace_all_ = false;
   Offset offset_;
   std::optional<Offset> deletes_offset_;
+  Offset batch_end_;            // end offset of the batch being committed
+  std::string current_offset_;  // for progress reports
+  bool quarantining_ = false;
+  std::optional<QuarantineTable> quarantine_;
+  bool clear_quarantine_ = false;
+  std::vector<BadRecord> pending_bad_;  // set aside, committed with the next commit
   TableResult result_;
 };
 
@@ -440,6 +629,12 @@ std::vector<TableResult> run_pipeline(const PipelineSpec& spec, const Connection
     const std::lock_guard<std::mutex> lock(log_mutex);
     options.log(redact(std::string(line), connection.secret_values));
   };
+  if (options.progress) {
+    locked.progress = [&](const TableProgress& progress) {
+      const std::lock_guard<std::mutex> lock(log_mutex);
+      options.progress(progress);
+    };
+  }
   std::atomic<std::size_t> next{0};
   auto worker = [&] {
     for (std::size_t i = next++; i < tables.size(); i = next++) {
@@ -454,6 +649,13 @@ std::vector<TableResult> run_pipeline(const PipelineSpec& spec, const Connection
         const auto* error = dynamic_cast<const Error*>(&e);
         failed.error_code = error != nullptr ? error->code() : ErrorCode::kInternal;
         locked.log(fmt::format("[{}] failed: {}", failed.destination, *failed.error));
+        if (locked.progress) {
+          TableProgress progress;
+          progress.stage = TableProgress::Stage::kFailed;
+          progress.destination = failed.destination;
+          progress.error = *failed.error;
+          locked.progress(progress);
+        }
         results[i] = std::move(failed);
       }
     }

@@ -20,13 +20,24 @@
 //     committed once (nothing is committed when the snapshot changes nothing), rewriting the files
 //     that hold changed or deleted keys.
 //   * --full-refresh: the first commit of the run removes every existing file and the read starts
-//     from `{}`.
+//     from `{}` (a source with nothing to read leaves the table empty).
+//   * bad records (RunOptions::on_bad_record): kFail stops the table at the first record that does
+//     not convert with a ConversionError naming the table, the record (its index in the read call
+//     that started at the offset the message gives) and the field; that read call commits nothing
+//     (calls before it stay committed, so a rerun resumes there). kQuarantine sets such records
+//     aside, with records of cdc and snapshot tables that lack a primary key or sequence value,
+//     and commits them to the table's quarantine table (quarantine.h) exactly once with the batch
+//     they came in. Note that a snapshot row quarantined is missing from that snapshot, so its key
+//     is deleted from the target.
+// Append tables are converted and written while their records stream in (one Parquet file per read
+// call, row groups flushed as they fill), so memory stays flat however large a read call is.
 // The merge engine's delete tombstones (merge.h) are stored in the table's metaData configuration
 // under "lakeflow.tombstones", committed with the batch, so a late change older than a delete
 // cannot bring the row back in a later run.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -36,6 +47,7 @@
 
 #include "lakeflow/connector.h"
 #include "lakeflow/error.h"
+#include "lakeflow/record_converter.h"
 #include "pipeline/connections.h"
 #include "pipeline/merge.h"
 #include "pipeline/pipeline_spec.h"
@@ -45,21 +57,52 @@ namespace lakeflow::pipeline {
 // Receives one log line (no trailing newline). Called from several threads, never at once.
 using LogSink = std::function<void(std::string_view line)>;
 
+// Where one table's run is, as progress reports give it.
+struct TableProgress {
+  enum class Stage : std::uint8_t {
+    kReading,    // after each batch of records read (and, for append tables, written)
+    kCommitted,  // after each Delta commit
+    kDone,       // the table finished
+    kFailed,     // the table failed (`error` says why)
+  };
+  Stage stage = Stage::kReading;
+  std::string destination;     // catalog.schema.table
+  std::string ingestion_type;  // after the spec's override
+  std::size_t records = 0;     // source records read so far
+  std::size_t bytes = 0;       // bytes of their JSON text
+  std::size_t quarantined = 0;
+  std::size_t inserted = 0;
+  std::size_t updated = 0;
+  std::size_t deleted = 0;
+  std::size_t commits = 0;
+  double seconds = 0;  // since the table started
+  std::string offset;  // JSON of the offset the current read started from
+  std::string error;   // kFailed only
+};
+
+// Receives progress reports. Called from several threads, never at once.
+using ProgressSink = std::function<void(const TableProgress& progress)>;
+
 struct RunOptions {
   bool full_refresh = false;
   std::size_t parallelism = 1;      // tables run at once; 0 = hardware concurrency
   std::vector<std::string> tables;  // source or destination table names; empty = every table
-  LogSink log;                      // may be empty
+  BadRecordMode on_bad_record = BadRecordMode::kFail;
+  LogSink log;            // may be empty
+  ProgressSink progress;  // may be empty
 };
 
 struct TableResult {
   std::string source_table;
   std::string destination;  // catalog.schema.table
   std::filesystem::path path;
-  std::string ingestion_type;  // "cdc", "snapshot", ... after the spec's override
-  std::string flow;            // "append", "apply_changes", ...
-  std::string scd_type;        // "SCD_TYPE_1" / "SCD_TYPE_2" (empty for append)
-  std::size_t records = 0;     // source records read (deletes included)
+  std::string ingestion_type;             // "cdc", "snapshot", ... after the spec's override
+  std::string flow;                       // "append", "apply_changes", ...
+  std::string scd_type;                   // "SCD_TYPE_1" / "SCD_TYPE_2" (empty for append)
+  std::size_t records = 0;                // source records read (deletes included)
+  std::size_t bytes = 0;                  // bytes of their JSON text
+  std::size_t quarantined = 0;            // records written to the quarantine table
+  std::filesystem::path quarantine_path;  // set when the quarantine table exists
   std::size_t inserted = 0;
   std::size_t updated = 0;
   std::size_t deleted = 0;

@@ -166,7 +166,7 @@ TEST(HttpOptions, MapsEachAuthTypeToTheToolkit) {
   const Options jwt = http_options({{"base_url", "https://f"},
                                     {"auth_type", "jwt_assertion"},
                                     {"client_id", "etl"},
-                                    {"private_key_pem", "-----BEGIN PRIVATE KEY-----"},
+                                    {"private_key_pem", "pem-text"},
                                     {"kid", "k1"},
                                     {"scope", "system/*.read"},
                                     {"private_key_algorithm", "ES384"},

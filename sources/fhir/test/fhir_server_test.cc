@@ -159,6 +159,22 @@ TEST(FhirServer, HundredsOfResourcesSharingOneLastUpdatedArriveExactlyOnce) {
   EXPECT_EQ(read.offsets[20].find("ids")->as_array().size(), 21u * 7 - 1);
 }
 
+// FHIR matches a date-time as the range its precision covers: `...:00Z` also matches
+// `_lastUpdated=ge...:00.500Z`. That is a match, not a server ignoring the parameter.
+TEST(FhirServer, LastUpdatedOfMixedPrecisionArrivesExactlyOnce) {
+  const FhirServer server = FhirServer::start({});
+  Client client(server.base_url());
+  const std::set<std::string> created = {
+      client.create_patient("Second", "2024-01-01T00:00:00Z"),
+      client.create_patient("Millis", "2024-01-01T00:00:00.500Z"),
+      client.create_patient("Next", "2024-01-01T00:00:01.000Z"),
+      client.create_patient("Offset", "2024-01-01T01:00:01+01:00")};
+  const Read read = read_all({{"base_url", server.base_url()}}, "Patient",
+                             {{"max_records_per_batch", "1"}}, /*restart=*/true);
+  EXPECT_EQ(read.records.size(), created.size());
+  EXPECT_EQ(ids_of(read.records), created);
+}
+
 TEST(FhirServer, DeletesComeFromTypeHistory) {
   const FhirServer server = FhirServer::start({});
   Client client(server.base_url());
@@ -248,6 +264,31 @@ TEST(FhirServerFaults, AServerIgnoringLastUpdatedIsReported) {
     ADD_FAILURE() << "the third read did not notice";
   } catch (const SourceError& error) {
     EXPECT_THAT(error.what(), HasSubstr("ignore the _lastUpdated search parameter"));
+  }
+}
+
+TEST(FhirServerFaults, AServerIgnoringTheSortIsReported) {
+  http::test_util::Loopback loopback;
+  loopback->Get("/metadata", [](const httplib::Request&, httplib::Response& response) {
+    response.set_content(
+        R"({"resourceType":"CapabilityStatement","fhirVersion":"4.0.1","rest":[{"mode":"server",
+            "resource":[{"type":"Patient","interaction":[{"code":"search-type"}]}]}]})",
+        "application/fhir+json");
+  });
+  loopback->Get("/Patient", [](const httplib::Request&, httplib::Response& response) {
+    response.set_content(
+        R"({"resourceType":"Bundle","type":"searchset","entry":[
+          {"resource":{"resourceType":"Patient","id":"b","meta":{"lastUpdated":"2021-01-01T00:00:00Z"}}},
+          {"resource":{"resourceType":"Patient","id":"a","meta":{"lastUpdated":"2020-01-01T00:00:00Z"}}}]})",
+        "application/fhir+json");
+  });
+  FhirConnector connector({{"base_url", loopback.url("")}});
+  try {
+    connector.read_table("Patient", Offset(), {});
+    ADD_FAILURE() << "a read in the wrong order was accepted";
+  } catch (const SourceError& error) {
+    EXPECT_THAT(error.what(), HasSubstr("ignore _sort=_lastUpdated"));
+    EXPECT_THAT(error.what(), HasSubstr("Patient/a"));
   }
 }
 
