@@ -382,6 +382,17 @@ std::int64_t now_millis() {
       .count();
 }
 
+RemoveFile removal_of(const AddFile& add) {
+  RemoveFile remove;
+  remove.path = add.path;
+  remove.deletion_timestamp = now_millis();
+  remove.data_change = true;
+  remove.extended_file_metadata = true;
+  remove.partition_values = add.partition_values;
+  remove.size = add.size;
+  return remove;
+}
+
 std::string encode_path(std::string_view path) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;

@@ -134,6 +134,10 @@ std::string random_uuid();
 // Milliseconds since the epoch, now.
 std::int64_t now_millis();
 
+// The remove action that takes `add`'s file out of the table now: a data change, with the file's
+// size and partition values (extended file metadata).
+RemoveFile removal_of(const AddFile& add);
+
 // Data file paths in the log are URIs (RFC 2396): encode_path percent-encodes every byte of a
 // relative path except unreserved characters and `/`; decode_path reverses it (and `+` stays
 // `+`). decode_path throws DeltaLogError on a malformed escape.

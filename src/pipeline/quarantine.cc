@@ -45,17 +45,6 @@ std::int64_t now_micros() {
       .count();
 }
 
-delta::RemoveFile remove_of(const delta::AddFile& add) {
-  delta::RemoveFile remove;
-  remove.path = add.path;
-  remove.deletion_timestamp = delta::now_millis();
-  remove.data_change = true;
-  remove.extended_file_metadata = true;
-  remove.partition_values = add.partition_values;
-  remove.size = add.size;
-  return remove;
-}
-
 }  // namespace
 
 StructType QuarantineTable::schema() {
@@ -109,7 +98,7 @@ int QuarantineTable::reconcile(std::int64_t committed_batch) {
     actions.push_back(std::move(action));
   }
   for (const auto& [file, add] : snapshot_.files) {
-    if (!good || good->files.count(file) == 0) actions.emplace_back(remove_of(add));
+    if (!good || good->files.count(file) == 0) actions.emplace_back(delta::removal_of(add));
   }
   if (good) {
     for (const auto& [file, add] : good->files) {
@@ -134,7 +123,7 @@ void QuarantineTable::commit(std::int64_t batch, const Offset& end, std::string_
     actions.push_back(std::move(action));
   }
   if (clear) {
-    for (const auto& [file, add] : snapshot_.files) actions.emplace_back(remove_of(add));
+    for (const auto& [file, add] : snapshot_.files) actions.emplace_back(delta::removal_of(add));
   }
   if (!records.empty()) {
     const StructType table_schema = schema();

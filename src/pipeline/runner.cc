@@ -387,21 +387,10 @@ class TableRun {
     return files;
   }
 
-  RemoveFile remove_of(const std::string& file_path, const AddFile& add) const {
-    RemoveFile remove;
-    remove.path = file_path;
-    remove.deletion_timestamp = delta::now_millis();
-    remove.data_change = true;
-    remove.extended_file_metadata = true;
-    remove.partition_values = add.partition_values;
-    remove.size = add.size;
-    return remove;
-  }
-
   std::vector<Action> remove_all() const {
     std::vector<Action> actions;
     for (const auto& [file_path, add] : snapshot_.files) {
-      actions.emplace_back(remove_of(file_path, add));
+      actions.emplace_back(delta::removal_of(add));
     }
     return actions;
   }
@@ -495,7 +484,7 @@ class TableRun {
           return merged.replaced_keys.count(key) > 0;
         });
         if (!hit) continue;
-        actions.emplace_back(remove_of(file.add->path, *file.add));
+        actions.emplace_back(delta::removal_of(*file.add));
         for (std::size_t i = 0; i < file.rows.size(); ++i) {
           if (merged.replaced_keys.count(file.keys[i]) == 0) rows.push_back(file.rows[i].json());
         }

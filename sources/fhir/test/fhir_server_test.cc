@@ -238,22 +238,24 @@ TEST(FhirServer, ResourceTypesOptionChoosesAndChecksTheTables) {
   EXPECT_THROW(two.read_table("Patient", Offset(), {{"pagesize", "5"}}), ConfigError);
 }
 
-// A server that answers every search with the same page, whatever _lastUpdated says.
-TEST(FhirServerFaults, AServerIgnoringLastUpdatedIsReported) {
-  http::test_util::Loopback loopback;
+// A FHIR server that answers every Patient search with `page`, whatever the search says.
+void serve_fixed_patient_page(http::test_util::Loopback& loopback, std::string page) {
   loopback->Get("/metadata", [](const httplib::Request&, httplib::Response& response) {
     response.set_content(
         R"({"resourceType":"CapabilityStatement","fhirVersion":"4.0.1","rest":[{"mode":"server",
             "resource":[{"type":"Patient","interaction":[{"code":"search-type"}]}]}]})",
         "application/fhir+json");
   });
-  loopback->Get("/Patient", [](const httplib::Request&, httplib::Response& response) {
-    response.set_content(
-        R"({"resourceType":"Bundle","type":"searchset","entry":[
-          {"resource":{"resourceType":"Patient","id":"a","meta":{"lastUpdated":"2020-01-01T00:00:00Z"}}},
-          {"resource":{"resourceType":"Patient","id":"b","meta":{"lastUpdated":"2021-01-01T00:00:00Z"}}}]})",
-        "application/fhir+json");
+  loopback->Get("/Patient", [page](const httplib::Request&, httplib::Response& response) {
+    response.set_content(page, "application/fhir+json");
   });
+}
+
+TEST(FhirServerFaults, AServerIgnoringLastUpdatedIsReported) {
+  http::test_util::Loopback loopback;
+  serve_fixed_patient_page(loopback, R"({"resourceType":"Bundle","type":"searchset","entry":[
+    {"resource":{"resourceType":"Patient","id":"a","meta":{"lastUpdated":"2020-01-01T00:00:00Z"}}},
+    {"resource":{"resourceType":"Patient","id":"b","meta":{"lastUpdated":"2021-01-01T00:00:00Z"}}}]})");
   FhirConnector connector({{"base_url", loopback.url("")}});
   ReadResult first = connector.read_table("Patient", Offset(), {{"max_records_per_batch", "1"}});
   EXPECT_EQ(drain(first).size(), 1u);
@@ -269,19 +271,9 @@ TEST(FhirServerFaults, AServerIgnoringLastUpdatedIsReported) {
 
 TEST(FhirServerFaults, AServerIgnoringTheSortIsReported) {
   http::test_util::Loopback loopback;
-  loopback->Get("/metadata", [](const httplib::Request&, httplib::Response& response) {
-    response.set_content(
-        R"({"resourceType":"CapabilityStatement","fhirVersion":"4.0.1","rest":[{"mode":"server",
-            "resource":[{"type":"Patient","interaction":[{"code":"search-type"}]}]}]})",
-        "application/fhir+json");
-  });
-  loopback->Get("/Patient", [](const httplib::Request&, httplib::Response& response) {
-    response.set_content(
-        R"({"resourceType":"Bundle","type":"searchset","entry":[
-          {"resource":{"resourceType":"Patient","id":"b","meta":{"lastUpdated":"2021-01-01T00:00:00Z"}}},
-          {"resource":{"resourceType":"Patient","id":"a","meta":{"lastUpdated":"2020-01-01T00:00:00Z"}}}]})",
-        "application/fhir+json");
-  });
+  serve_fixed_patient_page(loopback, R"({"resourceType":"Bundle","type":"searchset","entry":[
+    {"resource":{"resourceType":"Patient","id":"b","meta":{"lastUpdated":"2021-01-01T00:00:00Z"}}},
+    {"resource":{"resourceType":"Patient","id":"a","meta":{"lastUpdated":"2020-01-01T00:00:00Z"}}}]})");
   FhirConnector connector({{"base_url", loopback.url("")}});
   try {
     connector.read_table("Patient", Offset(), {});
