@@ -101,8 +101,10 @@ void append_record(RecordBatch& batch, std::string& scratch, std::string_view re
   while (!resource.empty() && resource.back() != '}') resource.remove_suffix(1);
   scratch.clear();
   scratch.append(resource.substr(0, resource.size() - 1));
-  scratch.append(kLastUpdatedMember);
-  append_json_string(scratch, last_updated, /*ascii_only=*/false);
+  if (!last_updated.empty()) {
+    scratch.append(kLastUpdatedMember);
+    append_json_string(scratch, last_updated, /*ascii_only=*/false);
+  }
   scratch.append(kRawJsonMember);
   append_json_string(scratch, resource, /*ascii_only=*/false);
   scratch.push_back('}');
@@ -238,9 +240,7 @@ FhirConnector::FhirConnector(const Options& options) : LakeflowConnect(options) 
 
   std::vector<std::string> offered;
   for (const auto& [type, capability] : capabilities_.resources) {
-    if (capabilities_.incremental_search(type) && is_r4_resource_type(type)) {
-      offered.push_back(type);
-    }
+    if (capability.search && is_r4_resource_type(type)) offered.push_back(type);
   }
   if (options.contains("resource_types")) {
     for (std::string& type : options.get_list("resource_types")) {
@@ -253,8 +253,7 @@ FhirConnector::FhirConnector(const Options& options) : LakeflowConnect(options) 
       if (std::find(offered.begin(), offered.end(), type) == offered.end()) {
         throw ConfigError(fmt::format(
             "fhir: resource_types names '{}', but the server's CapabilityStatement does not offer "
-            "search by _lastUpdated on it (interaction search-type and search parameter "
-            "_lastUpdated); the server offers it on: {}",
+            "search on it (interaction search-type); the server offers it on: {}",
             type, fmt::join(offered, ", ")));
       }
       if (std::find(tables_.begin(), tables_.end(), type) == tables_.end()) {
@@ -266,9 +265,8 @@ FhirConnector::FhirConnector(const Options& options) : LakeflowConnect(options) 
   }
   if (tables_.empty()) {
     throw SourceError(fmt::format(
-        "fhir: the server at {} offers search by _lastUpdated on no FHIR R4 resource type "
-        "(CapabilityStatement rest[mode=server].resource[]: interaction search-type and search "
-        "parameter _lastUpdated)",
+        "fhir: the server at {} offers search on no FHIR R4 resource type (CapabilityStatement "
+        "rest[mode=server].resource[].interaction search-type)",
         base_url_));
   }
 }
@@ -291,6 +289,10 @@ TableMetadata FhirConnector::read_table_metadata(std::string_view table,
   require_table(table);
   TableMetadata metadata;
   metadata.primary_keys = {"id"};
+  if (!capabilities_.incremental_search(table)) {
+    metadata.ingestion_type = IngestionType::kSnapshot;
+    return metadata;
+  }
   metadata.cursor_field = std::string(kLastUpdatedColumn);
   metadata.ingestion_type =
       has_type_history(table) ? IngestionType::kCdcWithDeletes : IngestionType::kCdc;
@@ -316,6 +318,7 @@ ReadResult FhirConnector::read_table(std::string_view table, const Offset& start
                                      const Options& table_options) {
   require_table(table);
   const ReadSettings settings = read_settings(table, table_options);
+  if (!capabilities_.incremental_search(table)) return read_snapshot(table, settings);
   TiePosition position =
       TiePosition::from_offset(start, fmt::format("the offset of table '{}'", table));
   if (position.started() && *position.cursor_micros() >= read_until_micros_) {
@@ -395,9 +398,55 @@ ReadResult FhirConnector::read_table(std::string_view table, const Offset& start
   return ReadResult{stream_of(std::move(batch)), position.to_offset()};
 }
 
+ReadResult FhirConnector::read_snapshot(std::string_view table, const ReadSettings& settings) {
+  // Pages are fetched as the caller pulls them, one RecordBatch each, so a large table is never
+  // held whole. The state owns what the stream needs: it may outlive this call.
+  struct State {
+    std::string table;
+    std::shared_ptr<http::HttpClient> client;
+    http::NextUrlInBody next_link{"link[relation=next].url"};
+    std::unique_ptr<http::PageReader> pages;
+    std::string scratch;
+  };
+  auto state = std::make_shared<State>();
+  state->table = std::string(table);
+  state->client = client_;
+  state->pages = std::make_unique<http::PageReader>(
+      *state->client,
+      http::Request::get(fmt::format("{}/{}?_count={}", base_url_, table, settings.page_size),
+                         fhir_headers()),
+      state->next_link);
+  return ReadResult{RecordStream([state](RecordBatch& batch) {
+                      while (std::optional<http::Response> page = state->pages->next()) {
+                        const char* readable_end = page->body.data() + page->body.capacity();
+                        for_each_bundle_entry(page->body, page->url, [&](const BundleEntry& entry) {
+                          if (entry.resource.empty()) return;
+                          if (!entry.search_mode.empty() && entry.search_mode != "match") return;
+                          const ResourceHeader header =
+                              read_resource_header(entry.resource, readable_end, page->url);
+                          if (header.resource_type != state->table || header.id.empty()) {
+                            throw SourceError(fmt::format(
+                                "fhir: GET {} returned a resource that is not a {} with an id",
+                                page->url, state->table));
+                          }
+                          append_record(batch, state->scratch, entry.resource, header.last_updated);
+                        });
+                        if (!batch.empty()) return true;
+                      }
+                      return false;
+                    }),
+                    Offset::null()};
+}
+
 ReadResult FhirConnector::read_table_deletes(std::string_view table, const Offset& start,
                                              const Options& table_options) {
   require_table(table);
+  if (!capabilities_.incremental_search(table)) {
+    throw NotImplementedError(fmt::format(
+        "fhir: table '{}' is a snapshot table (the server offers no search by _lastUpdated on "
+        "{}): resources missing from a snapshot are the deletions",
+        table, table));
+  }
   if (!has_type_history(table)) {
     throw NotImplementedError(fmt::format(
         "fhir: table '{}' is cdc: the server's CapabilityStatement offers no history-type "

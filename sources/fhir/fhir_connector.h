@@ -22,7 +22,9 @@
 // time the connector was constructed, so a read terminates while the server keeps changing.
 // Deletes: types whose CapabilityStatement entry has history-type are cdc_with_deletes and
 // read_table_deletes reads DELETE entries of GET [base]/[type]/_history?_since=<cursor>; other
-// types are cdc.
+// types are cdc. Types the server searches but not by _lastUpdated (its CapabilityStatement lists
+// search parameters without it) are snapshot tables: GET [base]/[type]?_count=N, every page, on
+// every read; the pipeline deletes what a snapshot no longer holds.
 #pragma once
 
 #include <cstdint>
@@ -61,6 +63,8 @@ class FhirConnector : public LakeflowConnect {
     std::int64_t max_records;
   };
   static ReadSettings read_settings(std::string_view table, const Options& table_options);
+  // A type the server searches but not by _lastUpdated: every resource, a page per batch.
+  ReadResult read_snapshot(std::string_view table, const ReadSettings& settings);
   bool has_type_history(std::string_view table) const;
 
   std::string base_url_;  // without a trailing '/'

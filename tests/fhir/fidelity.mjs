@@ -9,8 +9,8 @@
 //   3. writes a connections file and a pipeline spec with every type that has resources into a
 //      temporary directory and runs `lakeflow run` (records that do not convert are quarantined,
 //      so every conversion error is listed, then counted as a failure). A type whose
-//      CapabilityStatement entry lists no `_lastUpdated` search (Medplum's Binary) cannot be read
-//      incrementally by any client; it is left out and named in the report;
+//      CapabilityStatement entry lists no `_lastUpdated` search (Medplum's Binary) lands as the
+//      connector's snapshot table;
 //   4. reads every landed table with DuckDB (tests/duckdb, no lakeflow code);
 //   5. compares each row with its resource (fidelity_compare.mjs): every key the server sent, at
 //      every level, has an equal value; no column holds a value the server did not send; the
@@ -156,19 +156,14 @@ async function fetchType(baseUrl, type, parseJson) {
 }
 
 // Every resource of every type the server offers search on: {offered (count), byType: type →
-// resources, unreadable: type → count}. `unreadable` holds the types with resources whose
-// CapabilityStatement entry lists search parameters without `_lastUpdated` (Medplum: Binary): no
-// incremental reader can read them, so the pipeline is not asked to; the report names them.
+// resources, unreadable: type → count}. `unreadable` stays empty: types without `_lastUpdated`
+// search (Medplum: Binary) are the connector's snapshot tables and land like the others.
 async function fetchAll(baseUrl, only, parseJson) {
   const capability = JSON.parse(await getText(`${baseUrl}/metadata`));
-  const names = (holder) => (holder.searchParam ?? []).map((p) => p.name);
-  const incremental = new Map();
   const types = capability.rest
     .filter((r) => r.mode === 'server')
     .flatMap((rest) =>
       (rest.resource ?? []).map((r) => {
-        const listed = [...names(rest), ...names(r)];
-        incremental.set(r.type, listed.length === 0 || listed.includes('_lastUpdated'));
         return r;
       }),
     )
@@ -191,11 +186,6 @@ async function fetchAll(baseUrl, only, parseJson) {
   };
   await Promise.all(Array.from({ length: 4 }, worker));
   const unreadable = new Map();
-  for (const [type, resources] of byType) {
-    if (incremental.get(type)) continue;
-    unreadable.set(type, resources.length);
-    byType.delete(type);
-  }
   return {
     offered: types.length,
     byType: new Map([...byType].sort(([a], [b]) => (a < b ? -1 : 1))),
@@ -316,7 +306,7 @@ async function main() {
     const resourceCount = [...byType.values()].reduce((n, list) => n + list.length, 0);
     if (resourceCount === 0) fail('the server holds no resources; was --load-examples honoured?');
 
-    // 3. The spec: one table per type that has resources (and can be read incrementally).
+    // 3. The spec: one table per type that has resources.
     writeFileSync(
       path.join(workDir, 'connections.json'),
       JSON.stringify(

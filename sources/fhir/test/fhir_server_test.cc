@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <set>
@@ -131,6 +132,28 @@ TEST(FhirServer, ReadsEveryExamplePatientOnceInSmallBatchesAcrossRestarts) {
     EXPECT_EQ(record.json.find(kLastUpdatedColumn)->as_string(),
               original.find("meta")->find("lastUpdated")->as_string());
   }
+}
+
+// The local server searches Binary but not by _lastUpdated: a snapshot table, read whole.
+TEST(FhirServer, ATypeWithoutLastUpdatedSearchIsASnapshotTable) {
+  const FhirServer server = FhirServer::start({"--load-examples"});
+  FhirConnector connector({{"base_url", server.base_url()}});
+  const std::vector<std::string> tables = connector.list_tables();
+  ASSERT_NE(std::find(tables.begin(), tables.end(), "Binary"), tables.end());
+  const TableMetadata metadata = connector.read_table_metadata("Binary", {});
+  EXPECT_EQ(metadata.ingestion_type, IngestionType::kSnapshot);
+  EXPECT_EQ(metadata.primary_keys, std::vector<std::string>{"id"});
+  EXPECT_FALSE(metadata.cursor_field.has_value());
+  ReadResult result = connector.read_table("Binary", Offset(), {{"page_size", "1"}});
+  EXPECT_TRUE(result.end.is_null());
+  const std::vector<Record> records = drain(result);
+  EXPECT_EQ(records.size(), 3u);
+  EXPECT_EQ(ids_of(records).size(), 3u);
+  for (const Record& record : records) {
+    EXPECT_EQ(record.json.find("resourceType")->as_string(), "Binary");
+    EXPECT_TRUE(record.json.find("raw_json") != nullptr);
+  }
+  EXPECT_THROW(connector.read_table_deletes("Binary", Offset(), {}), NotImplementedError);
 }
 
 TEST(FhirServer, HundredsOfResourcesSharingOneLastUpdatedArriveExactlyOnce) {
