@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <chrono>
 #include <limits>
-#include <set>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -14,7 +13,6 @@
 #include "fhir_bundle.h"
 #include "lakeflow/error.h"
 #include "lakeflow/http/encoding.h"
-#include "lakeflow/http/url.h"
 #include "lakeflow/instant.h"
 #include "lakeflow/json.h"
 #include "lakeflow/registry.h"
