@@ -328,72 +328,125 @@ ReadResult FhirConnector::read_table(std::string_view table, const Offset& start
   if (lower) url += "&_lastUpdated=ge" + http::percent_encode(format_instant(*lower));
   url += "&_lastUpdated=le" + http::percent_encode(read_until_);
 
-  http::PageReader pages(*client_, http::Request::get(url, fhir_headers()), next_link_);
+  // Where this connector's previous read of the table stopped, if `start` is its end offset.
+  std::optional<Continuation> continuation;
+  {
+    const std::lock_guard lock(continuation_mutex_);
+    const auto found = continuations_.find(table);
+    if (found != continuations_.end() && found->second.offset == start.to_json() &&
+        found->second.page_size == settings.page_size) {
+      continuation = found->second;
+    }
+  }
+
   RecordBatch batch;
   std::string scratch;
-  std::int64_t previous = std::numeric_limits<std::int64_t>::min();
-  while (static_cast<std::int64_t>(batch.size()) < settings.max_records) {
-    std::optional<http::Response> page;
-    try {
-      page = pages.next();
-    } catch (const http::HttpError& error) {
-      if (error.status() != 400 || pages.pages_read() != 0) throw;
-      throw SourceError(fmt::format(
-          "fhir: the server refused the incremental search of {} ({}); the connector needs "
-          "_lastUpdated with the ge/le prefixes and _sort=_lastUpdated on every table it reads: "
-          "leave {} out of resource_types",
-          table, error.what(), table));
+  std::string last_page_url;
+  // Reads pages from `first_url`, a search whose lower bound is `query_lower`. With `resumed`, the
+  // first page is the one the previous read stopped in: its first resource must have been
+  // delivered already, or the result set shifted (resources left it), and false is returned so
+  // the read starts over from the offset.
+  const auto read_pages = [&](const std::string& first_url, std::optional<std::int64_t> query_lower,
+                              bool resumed) {
+    http::PageReader pages(*client_, http::Request::get(first_url, fhir_headers()), next_link_);
+    std::int64_t previous = std::numeric_limits<std::int64_t>::min();
+    while (static_cast<std::int64_t>(batch.size()) < settings.max_records) {
+      std::optional<http::Response> page;
+      try {
+        page = pages.next();
+      } catch (const http::HttpError& error) {
+        if (resumed && pages.pages_read() == 0) return false;  // an expired or refused page link
+        if (error.status() != 400 || pages.pages_read() != 0) throw;
+        throw SourceError(fmt::format(
+            "fhir: the server refused the incremental search of {} ({}); the connector needs "
+            "_lastUpdated with the ge/le prefixes and _sort=_lastUpdated on every table it reads: "
+            "leave {} out of resource_types",
+            table, error.what(), table));
+      }
+      if (!page) break;
+      const char* readable_end = page->body.data() + page->body.capacity();
+      const bool checking_first = resumed && pages.pages_read() == 1;
+      bool first = true;
+      bool shifted = false;
+      bool full = false;
+      for_each_bundle_entry(page->body, page->url, [&](const BundleEntry& entry) {
+        if (full || shifted || entry.resource.empty()) return;
+        if (!entry.search_mode.empty() && entry.search_mode != "match") return;  // _include
+        const ResourceHeader header = read_resource_header(entry.resource, readable_end, page->url);
+        if (header.resource_type != table) {
+          throw SourceError(
+              fmt::format("fhir: GET {} returned a {} resource in a search of {}", page->url,
+                          header.resource_type.empty() ? "typeless" : header.resource_type, table));
+        }
+        if (header.id.empty()) {
+          throw SourceError(
+              fmt::format("fhir: GET {} returned a {} resource without an id", page->url, table));
+        }
+        const std::optional<std::int64_t> micros = parse_instant(header.last_updated);
+        if (!micros) {
+          throw SourceError(
+              fmt::format("fhir: {}/{} has no usable meta.lastUpdated ('{}'); the connector reads "
+                          "incrementally over it and cannot place this resource",
+                          table, header.id, header.last_updated));
+        }
+        if (checking_first && first && !position.covers(*micros, header.id)) {
+          shifted = true;
+          return;
+        }
+        first = false;
+        // A resource whose lastUpdated range ends before the lower bound, or starts after the
+        // cap, does not match the search: the server ignored the parameter.
+        if ((query_lower && *micros + precision_micros(header.last_updated) <= *query_lower) ||
+            *micros > read_until_micros_) {
+          throw SourceError(fmt::format(
+              "fhir: the FHIR server appears to ignore the _lastUpdated search parameter: {}/{} "
+              "(lastUpdated {}) came back for _lastUpdated between {} and {}; this connector "
+              "needs a server that supports _lastUpdated with the ge/le prefixes",
+              table, header.id, header.last_updated,
+              query_lower ? format_instant(*query_lower) : "the start", read_until_));
+        }
+        if (*micros < previous) {
+          throw SourceError(fmt::format(
+              "fhir: the FHIR server appears to ignore _sort=_lastUpdated: {}/{} (lastUpdated "
+              "{}) came after a resource updated later, in GET {}; this connector needs results "
+              "in lastUpdated order",
+              table, header.id, header.last_updated, page->url));
+        }
+        previous = *micros;
+        if (position.covers(*micros, header.id)) return;
+        position.advance(header.last_updated, *micros, header.id);
+        append_record(batch, scratch, entry.resource, header.last_updated);
+        last_page_url = page->url;
+        full = static_cast<std::int64_t>(batch.size()) >= settings.max_records;
+      });
+      if (shifted) return false;
     }
-    if (!page) break;
-    const char* readable_end = page->body.data() + page->body.capacity();
-    bool full = false;
-    for_each_bundle_entry(page->body, page->url, [&](const BundleEntry& entry) {
-      if (full || entry.resource.empty()) return;
-      if (!entry.search_mode.empty() && entry.search_mode != "match") return;  // _include, outcome
-      const ResourceHeader header = read_resource_header(entry.resource, readable_end, page->url);
-      if (header.resource_type != table) {
-        throw SourceError(
-            fmt::format("fhir: GET {} returned a {} resource in a search of {}", page->url,
-                        header.resource_type.empty() ? "typeless" : header.resource_type, table));
-      }
-      if (header.id.empty()) {
-        throw SourceError(
-            fmt::format("fhir: GET {} returned a {} resource without an id", page->url, table));
-      }
-      const std::optional<std::int64_t> micros = parse_instant(header.last_updated);
-      if (!micros) {
-        throw SourceError(
-            fmt::format("fhir: {}/{} has no usable meta.lastUpdated ('{}'); the connector reads "
-                        "incrementally over it and cannot place this resource",
-                        table, header.id, header.last_updated));
-      }
-      // A resource whose lastUpdated range ends before the lower bound, or starts after the cap,
-      // does not match the search: the server ignored the parameter.
-      if ((lower && *micros + precision_micros(header.last_updated) <= *lower) ||
-          *micros > read_until_micros_) {
-        throw SourceError(fmt::format(
-            "fhir: the FHIR server appears to ignore the _lastUpdated search parameter: {}/{} "
-            "(lastUpdated {}) came back for _lastUpdated between {} and {}; this connector needs "
-            "a server that supports _lastUpdated with the ge/le prefixes",
-            table, header.id, header.last_updated, lower ? format_instant(*lower) : "the start",
-            read_until_));
-      }
-      if (*micros < previous) {
-        throw SourceError(fmt::format(
-            "fhir: the FHIR server appears to ignore _sort=_lastUpdated: {}/{} (lastUpdated {}) "
-            "came after a resource updated later, in GET {}; this connector needs results in "
-            "lastUpdated order",
-            table, header.id, header.last_updated, page->url));
-      }
-      previous = *micros;
-      if (position.covers(*micros, header.id)) return;
-      position.advance(header.last_updated, *micros, header.id);
-      append_record(batch, scratch, entry.resource, header.last_updated);
-      full = static_cast<std::int64_t>(batch.size()) >= settings.max_records;
-    });
+    return true;
+  };
+
+  std::optional<std::int64_t> query_lower = lower;
+  bool done = false;
+  if (continuation) {
+    done = read_pages(continuation->page_url, continuation->query_lower, /*resumed=*/true);
+    if (done) {
+      query_lower = continuation->query_lower;
+    } else {
+      batch.clear();  // nothing was added: a shift is noticed at the first resource
+      last_page_url.clear();
+    }
   }
-  if (batch.empty()) return ReadResult{RecordStream(), start};
-  return ReadResult{stream_of(std::move(batch)), position.to_offset()};
+  if (!done) read_pages(url, lower, /*resumed=*/false);
+
+  const std::lock_guard lock(continuation_mutex_);
+  if (batch.empty()) {
+    continuations_.erase(std::string(table));
+    return ReadResult{RecordStream(), start};
+  }
+  Offset end = position.to_offset();
+  continuations_.insert_or_assign(
+      std::string(table),
+      Continuation{end.to_json(), last_page_url, settings.page_size, query_lower});
+  return ReadResult{stream_of(std::move(batch)), std::move(end)};
 }
 
 ReadResult FhirConnector::read_snapshot(std::string_view table, const ReadSettings& settings) {

@@ -28,7 +28,10 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -67,6 +70,16 @@ class FhirConnector : public LakeflowConnect {
   ReadResult read_snapshot(std::string_view table, const ReadSettings& settings);
   bool has_type_history(std::string_view table) const;
 
+  // Where a read stopped: the page holding its last resource, for a read that starts from exactly
+  // the offset it returned (the next batch of a run). Inside a large tie this saves paging through
+  // the whole tie again; a page whose resources shifted is noticed and the read starts over.
+  struct Continuation {
+    std::string offset;  // canonical JSON of the end offset
+    std::string page_url;
+    std::int64_t page_size = 0;
+    std::optional<std::int64_t> query_lower;  // the _lastUpdated=ge bound of that search
+  };
+
   std::string base_url_;  // without a trailing '/'
   std::shared_ptr<http::HttpClient> client_;
   http::NextUrlInBody next_link_{"link[relation=next].url"};
@@ -75,6 +88,8 @@ class FhirConnector : public LakeflowConnect {
   // The read cap: when the connector was constructed.
   std::int64_t read_until_micros_;
   std::string read_until_;
+  std::mutex continuation_mutex_;
+  std::map<std::string, Continuation, std::less<>> continuations_;
 };
 
 }  // namespace lakeflow::fhir

@@ -105,6 +105,12 @@ class FhirServer {
 
   const std::string& base_url() const { return base_url_; }
 
+  // Everything the server printed so far (with --verbose, a line per request).
+  const std::string& output() {
+    read_output();
+    return output_;
+  }
+
   void stop() {
     if (stdin_ >= 0) close(stdin_);
     stdin_ = -1;
