@@ -15,12 +15,10 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
+import { sqlString } from '../tests/duckdb/read_delta.mjs';
+
 const require = createRequire(new URL('../tests/duckdb/package.json', import.meta.url));
 const { DuckDBInstance } = require('@duckdb/node-api');
-
-function sqlString(s) {
-  return `'${s.replaceAll("'", "''")}'`;
-}
 
 function quoteName(name) {
   return `"${name.replaceAll('"', '""')}"`;

@@ -125,6 +125,27 @@ std::int64_t precision_micros(std::string_view text) {
   return precision;
 }
 
+// Whether a search Bundle entry is a result (not an _include or an OperationOutcome).
+bool is_match(const BundleEntry& entry) {
+  return entry.search_mode.empty() || entry.search_mode == "match";
+}
+
+// The header of a search result in GET `url` of `table`: throws SourceError unless it is a `table`
+// resource with an id.
+ResourceHeader checked_header(const BundleEntry& entry, const char* readable_end,
+                              std::string_view url, std::string_view table) {
+  ResourceHeader header = read_resource_header(entry.resource, readable_end, url);
+  if (header.resource_type != table) {
+    throw SourceError(fmt::format("fhir: GET {} returned a {} resource in a search of {}", url,
+                                  header.resource_type.empty() ? "typeless" : header.resource_type,
+                                  table));
+  }
+  if (header.id.empty()) {
+    throw SourceError(fmt::format("fhir: GET {} returned a {} resource without an id", url, table));
+  }
+  return header;
+}
+
 RecordStream stream_of(RecordBatch batch) {
   if (batch.empty()) return RecordStream();
   return RecordStream::of(std::move(batch));
@@ -371,17 +392,8 @@ ReadResult FhirConnector::read_table(std::string_view table, const Offset& start
       bool full = false;
       for_each_bundle_entry(page->body, page->url, [&](const BundleEntry& entry) {
         if (full || shifted || entry.resource.empty()) return;
-        if (!entry.search_mode.empty() && entry.search_mode != "match") return;  // _include
-        const ResourceHeader header = read_resource_header(entry.resource, readable_end, page->url);
-        if (header.resource_type != table) {
-          throw SourceError(
-              fmt::format("fhir: GET {} returned a {} resource in a search of {}", page->url,
-                          header.resource_type.empty() ? "typeless" : header.resource_type, table));
-        }
-        if (header.id.empty()) {
-          throw SourceError(
-              fmt::format("fhir: GET {} returned a {} resource without an id", page->url, table));
-        }
+        if (!is_match(entry)) return;
+        const ResourceHeader header = checked_header(entry, readable_end, page->url, table);
         const std::optional<std::int64_t> micros = parse_instant(header.last_updated);
         if (!micros) {
           throw SourceError(
@@ -471,15 +483,9 @@ ReadResult FhirConnector::read_snapshot(std::string_view table, const ReadSettin
                       while (std::optional<http::Response> page = state->pages->next()) {
                         const char* readable_end = page->body.data() + page->body.capacity();
                         for_each_bundle_entry(page->body, page->url, [&](const BundleEntry& entry) {
-                          if (entry.resource.empty()) return;
-                          if (!entry.search_mode.empty() && entry.search_mode != "match") return;
+                          if (entry.resource.empty() || !is_match(entry)) return;
                           const ResourceHeader header =
-                              read_resource_header(entry.resource, readable_end, page->url);
-                          if (header.resource_type != state->table || header.id.empty()) {
-                            throw SourceError(fmt::format(
-                                "fhir: GET {} returned a resource that is not a {} with an id",
-                                page->url, state->table));
-                          }
+                              checked_header(entry, readable_end, page->url, state->table);
                           append_record(batch, state->scratch, entry.resource, header.last_updated);
                         });
                         if (!batch.empty()) return true;

@@ -1131,6 +1131,23 @@ class TestWriteBack : public ConformanceChecks {
 
   enum class Write { kInsert, kUpdate };
 
+  // check_write for every table insertable_tables() / updatable_tables() lists; skips the test
+  // when the list is empty.
+  void check_writes(Write write) const {
+    const auto utils = utils_or_fail();
+    if (!utils) return;
+    const bool insert = write == Write::kInsert;
+    const std::vector<std::string> tables =
+        insert ? utils->insertable_tables() : utils->updatable_tables();
+    if (tables.empty()) {
+      GTEST_SKIP() << (insert ? "insertable_tables()" : "updatable_tables()") << " is empty";
+    }
+    ProblemList problems;
+    for_each_table(tables, problems,
+                   [&](const std::string& table) { check_write(write, *utils, table, problems); });
+    report(problems);
+  }
+
   // Reads `table` to convergence, writes two rows, and checks a fresh connector reading from the
   // converged offset (snapshot: from `{}`) finds them.
   void check_write(Write write, WriteBackUtils& utils, const std::string& table,
@@ -1225,27 +1242,11 @@ TEST_F(TestWriteBack, ListedTablesAreTablesOfTheConnector) {
 }
 
 TEST_F(TestWriteBack, InsertedRowsAreReadFromTheOffsetBeforeTheInsert) {
-  const auto utils = utils_or_fail();
-  if (!utils) return;
-  const std::vector<std::string> tables = utils->insertable_tables();
-  if (tables.empty()) GTEST_SKIP() << "insertable_tables() is empty";
-  ProblemList problems;
-  for_each_table(tables, problems, [&](const std::string& table) {
-    check_write(Write::kInsert, *utils, table, problems);
-  });
-  report(problems);
+  check_writes(Write::kInsert);
 }
 
 TEST_F(TestWriteBack, UpdatedRowsAreReadFromTheOffsetBeforeTheUpdate) {
-  const auto utils = utils_or_fail();
-  if (!utils) return;
-  const std::vector<std::string> tables = utils->updatable_tables();
-  if (tables.empty()) GTEST_SKIP() << "updatable_tables() is empty";
-  ProblemList problems;
-  for_each_table(tables, problems, [&](const std::string& table) {
-    check_write(Write::kUpdate, *utils, table, problems);
-  });
-  report(problems);
+  check_writes(Write::kUpdate);
 }
 
 TEST_F(TestWriteBack, DeletedRowsAreReadAsDeletes) {

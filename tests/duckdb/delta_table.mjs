@@ -4,7 +4,7 @@
 // (strings, booleans, numbers, bigints, DuckDB*Value objects). Also re-exports those value classes,
 // so a test outside this directory needs no DuckDB install of its own.
 import { DuckDBInstance } from '@duckdb/node-api';
-import { activeFiles } from './read_delta.mjs';
+import { activeFiles, sqlString } from './read_delta.mjs';
 
 export {
   DuckDBArrayValue,
@@ -17,10 +17,6 @@ export {
   DuckDBTimestampValue,
 } from '@duckdb/node-api';
 export { activeFiles };
-
-function sqlString(s) {
-  return `'${s.replaceAll("'", "''")}'`;
-}
 
 // Reads tables with `connections` DuckDB connections of one instance: up to that many read() calls
 // run at once, so reads of several tables overlap. `threads` sets DuckDB's thread count (default:

@@ -14,7 +14,8 @@ import { DuckDBInstance } from '@duckdb/node-api';
 const COMMIT = /^(\d{20})\.json$/;
 const CHECKPOINT = /^(\d{20})\.checkpoint(\.\d+\.\d+)?\.parquet$/;
 
-function sqlString(s) {
+// A SQL string literal.
+export function sqlString(s) {
   return `'${s.replaceAll("'", "''")}'`;
 }
 

@@ -7,11 +7,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { activeFiles } from './read_delta.mjs';
-
-function sqlString(s) {
-  return `'${s.replaceAll("'", "''")}'`;
-}
+import { activeFiles, sqlString } from './read_delta.mjs';
 
 function subdirectories(dir) {
   return readdirSync(dir, { withFileTypes: true })
