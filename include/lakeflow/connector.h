@@ -74,6 +74,10 @@ void validate_table_metadata(std::string_view table, const TableMetadata& metada
 struct ReadResult {
   RecordStream records;
   Offset end;
+  // What a user should know about this read that is not an error, one sentence each naming the
+  // table: e.g. that the source offered only offset paging here and what that can cost. The
+  // pipeline prints each distinct note in its run summary. Empty for most reads.
+  std::vector<std::string> notes = {};
 };
 
 class LakeflowConnect {

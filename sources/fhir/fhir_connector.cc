@@ -25,6 +25,7 @@ constexpr std::int64_t kDefaultPageSize = 100;
 constexpr std::int64_t kMaxPageSize = 1000;
 constexpr std::int64_t kDefaultMaxRecordsPerBatch = 1000;
 constexpr std::int64_t kMaxRecordsPerBatchLimit = 1000000;
+constexpr std::size_t kBodyPadding = 64;  // what for_each_bundle_entry needs past a body's end
 
 const http::Headers& fhir_headers() {
   static const http::Headers headers{{"Accept", "application/fhir+json"}};
@@ -109,22 +110,6 @@ void append_record(RecordBatch& batch, std::string& scratch, std::string_view re
   batch.append(scratch);
 }
 
-// How long the instant `text` stands for: FHIR compares a date-time as the range its precision
-// covers, so `...:00Z` matches a search for `ge ...:00.500Z`. 1 s without fractional digits, 1 ms
-// with three, down to 1 µs.
-std::int64_t precision_micros(std::string_view text) {
-  const std::size_t dot = text.find('.');
-  if (dot == std::string_view::npos) return 1000000;
-  std::size_t digits = 0;
-  while (dot + 1 + digits < text.size() && text[dot + 1 + digits] >= '0' &&
-         text[dot + 1 + digits] <= '9') {
-    ++digits;
-  }
-  std::int64_t precision = 1000000;
-  for (std::size_t i = 0; i < digits && precision > 1; ++i) precision /= 10;
-  return precision;
-}
-
 // Whether a search Bundle entry is a result (not an _include or an OperationOutcome).
 bool is_match(const BundleEntry& entry) {
   return entry.search_mode.empty() || entry.search_mode == "match";
@@ -163,6 +148,66 @@ std::string id_from_reference(std::string_view reference, std::string_view type)
   // rfind may have matched inside `_history/...`: a version id never holds `Type/`.
   if (rest.find('/') != std::string_view::npos) return {};
   return std::string(rest);
+}
+
+// The history of a server that lists the newest entry first cannot be read in order page by page.
+struct HistoryNewestFirst {};
+
+// The entries of a type-history page, in page order. Entries without a time are left out unless
+// they are deletes, which must be placed (SourceError). Throws HistoryNewestFirst when the entries
+// are not in time order, unless `any_order`.
+std::vector<FhirConnector::HistoryItem> history_items(const http::Response& page,
+                                                      std::string_view table,
+                                                      bool any_order = false) {
+  std::vector<FhirConnector::HistoryItem> items;
+  for_each_bundle_entry(page.body, page.url, [&](const BundleEntry& entry) {
+    FhirConnector::HistoryItem item;
+    item.deleted = entry.request_method == "DELETE";
+    item.id = id_from_reference(entry.request_url, table);
+    if (item.id.empty()) item.id = id_from_reference(entry.full_url, table);
+    const std::optional<std::int64_t> micros = parse_instant(entry.response_last_modified);
+    if (item.deleted && (item.id.empty() || !micros)) {
+      throw SourceError(fmt::format(
+          "fhir: a DELETE entry in GET {} names no {}/<id> in request.url or fullUrl, or has "
+          "no response.lastModified ('{}'); the connector needs both to place the deletion",
+          page.url, table, entry.response_last_modified));
+    }
+    if (!micros) return;
+    item.micros = *micros;
+    item.last_modified = std::string(entry.response_last_modified);
+    // Unique within an instant: a resource's delete and its other changes at the same instant
+    // are distinct entries.
+    item.key = item.deleted ? item.id
+                            : fmt::format("{} {}", entry.request_method,
+                                          item.id.empty() ? entry.full_url : item.id);
+    if (!any_order && !items.empty() && item.micros < items.back().micros) {
+      throw HistoryNewestFirst{};
+    }
+    items.push_back(std::move(item));
+  });
+  return items;
+}
+
+// Appends the record of a deletion: the key and cursor columns of the deleted resource.
+void append_deletion(RecordBatch& batch, std::string& record, std::string_view table,
+                     std::string_view id, std::string_view last_modified) {
+  record = "{\"resourceType\":";
+  append_json_string(record, table, false);
+  record += ",\"id\":";
+  append_json_string(record, id, false);
+  record += kLastUpdatedMember;
+  append_json_string(record, last_modified, false);
+  record += '}';
+  batch.append(record);
+}
+
+// What the run summary says when a read paged a tie group by the server's next links.
+std::string tie_paging_note(std::string_view table, bool history) {
+  return fmt::format(
+      "{}: more {} shared one instant than the largest page holds, so that group was read by "
+      "following the server's next links; a server that pages by offset can skip a member of the "
+      "group that changes during the read (sources/fhir/DESIGN.md, paging)",
+      table, history ? "history entries" : "resources");
 }
 
 }  // namespace
@@ -340,125 +385,124 @@ ReadResult FhirConnector::read_table(std::string_view table, const Offset& start
   if (!capabilities_.incremental_search(table)) return read_snapshot(table, settings);
   TiePosition position =
       TiePosition::from_offset(start, fmt::format("the offset of table '{}'", table));
-  if (position.started() && *position.cursor_micros() >= read_until_micros_) {
+  if (const auto from = position.search_from(); from && *from > read_until_micros_) {
     return ReadResult{RecordStream(), start};
   }
-  const std::optional<std::int64_t> lower = position.cursor_micros();
-  std::string url =
-      fmt::format("{}/{}?_sort=_lastUpdated&_count={}", base_url_, table, settings.page_size);
-  if (lower) url += "&_lastUpdated=ge" + http::percent_encode(format_instant(*lower));
-  url += "&_lastUpdated=le" + http::percent_encode(read_until_);
-
-  // Where this connector's previous read of the table stopped, if `start` is its end offset.
-  std::optional<Continuation> continuation;
-  {
-    const std::lock_guard lock(continuation_mutex_);
-    const auto found = continuations_.find(table);
-    if (found != continuations_.end() && found->second.offset == start.to_json() &&
-        found->second.page_size == settings.page_size) {
-      continuation = found->second;
+  KeysetQuery query;
+  query.page_size = settings.page_size;
+  query.max_page_size = kMaxPageSize;
+  query.url = [&](const TiePosition& at, std::int64_t count) {
+    std::string url = fmt::format("{}/{}?_sort=_lastUpdated&_count={}", base_url_, table, count);
+    if (const auto from = at.search_from()) {
+      url += "&_lastUpdated=ge" + http::percent_encode(format_instant(*from));
     }
-  }
+    return url + "&_lastUpdated=le" + http::percent_encode(read_until_);
+  };
 
   RecordBatch batch;
   std::string scratch;
-  std::string last_page_url;
-  // Reads pages from `first_url`, a search whose lower bound is `query_lower`. With `resumed`, the
-  // first page is the one the previous read stopped in: its first resource must have been
-  // delivered already, or the result set shifted (resources left it), and false is returned so
-  // the read starts over from the offset.
-  const auto read_pages = [&](const std::string& first_url, std::optional<std::int64_t> query_lower,
-                              bool resumed) {
-    http::PageReader pages(*client_, http::Request::get(first_url, fhir_headers()), next_link_);
-    std::int64_t previous = std::numeric_limits<std::int64_t>::min();
-    while (static_cast<std::int64_t>(batch.size()) < settings.max_records) {
-      std::optional<http::Response> page;
-      try {
-        page = pages.next();
-      } catch (const http::HttpError& error) {
-        if (resumed && pages.pages_read() == 0) return false;  // an expired or refused page link
-        if (error.status() != 400 || pages.pages_read() != 0) throw;
-        throw SourceError(fmt::format(
-            "fhir: the server refused the incremental search of {} ({}); the connector needs "
-            "_lastUpdated with the ge/le prefixes and _sort=_lastUpdated on every table it reads: "
-            "leave {} out of resource_types",
-            table, error.what(), table));
+  std::size_t pages_seen = 0;
+  const auto visit = [&](const PageContext& context) {
+    ++pages_seen;
+    const http::Response& page = context.page;
+    const char* readable_end = page.body.data() + page.body.capacity();
+    PageScan scan;
+    for_each_bundle_entry(page.body, page.url, [&](const BundleEntry& entry) {
+      if (scan.stopped || scan.shifted || entry.resource.empty() || !is_match(entry)) return;
+      const ResourceHeader header = checked_header(entry, readable_end, page.url, table);
+      const std::optional<std::int64_t> micros = parse_instant(header.last_updated);
+      if (!micros) {
+        throw SourceError(
+            fmt::format("fhir: {}/{} has no usable meta.lastUpdated ('{}'); the connector reads "
+                        "incrementally over it and cannot place this resource",
+                        table, header.id, header.last_updated));
       }
-      if (!page) break;
-      const char* readable_end = page->body.data() + page->body.capacity();
-      const bool checking_first = resumed && pages.pages_read() == 1;
-      bool first = true;
-      bool shifted = false;
-      bool full = false;
-      for_each_bundle_entry(page->body, page->url, [&](const BundleEntry& entry) {
-        if (full || shifted || entry.resource.empty()) return;
-        if (!is_match(entry)) return;
-        const ResourceHeader header = checked_header(entry, readable_end, page->url, table);
-        const std::optional<std::int64_t> micros = parse_instant(header.last_updated);
-        if (!micros) {
-          throw SourceError(
-              fmt::format("fhir: {}/{} has no usable meta.lastUpdated ('{}'); the connector reads "
-                          "incrementally over it and cannot place this resource",
-                          table, header.id, header.last_updated));
-        }
-        if (checking_first && first && !position.covers(*micros, header.id)) {
-          shifted = true;
-          return;
-        }
-        first = false;
-        // A resource whose lastUpdated range ends before the lower bound, or starts after the
-        // cap, does not match the search: the server ignored the parameter.
-        if ((query_lower && *micros + precision_micros(header.last_updated) <= *query_lower) ||
-            *micros > read_until_micros_) {
-          throw SourceError(fmt::format(
-              "fhir: the FHIR server appears to ignore the _lastUpdated search parameter: {}/{} "
-              "(lastUpdated {}) came back for _lastUpdated between {} and {}; this connector "
-              "needs a server that supports _lastUpdated with the ge/le prefixes",
-              table, header.id, header.last_updated,
-              query_lower ? format_instant(*query_lower) : "the start", read_until_));
-        }
-        if (*micros < previous) {
-          throw SourceError(fmt::format(
-              "fhir: the FHIR server appears to ignore _sort=_lastUpdated: {}/{} (lastUpdated "
-              "{}) came after a resource updated later, in GET {}; this connector needs results "
-              "in lastUpdated order",
-              table, header.id, header.last_updated, page->url));
-        }
-        previous = *micros;
-        if (position.covers(*micros, header.id)) return;
-        position.advance(header.last_updated, *micros, header.id);
-        append_record(batch, scratch, entry.resource, header.last_updated);
-        last_page_url = page->url;
-        full = static_cast<std::int64_t>(batch.size()) >= settings.max_records;
-      });
-      if (shifted) return false;
-    }
-    return true;
+      check_search_result(table, header, *micros, context.query_lower, scan.last, page.url);
+      ++scan.results;
+      scan.last = *micros;
+      const bool covered = position.covers(*micros, header.id);
+      if (context.resumed && scan.results == 1 && !covered) {
+        scan.shifted = true;
+        return;
+      }
+      if (covered) return;
+      position.advance(header.last_updated, *micros, header.id);
+      append_record(batch, scratch, entry.resource, header.last_updated);
+      ++scan.delivered;
+      scan.stopped = static_cast<std::int64_t>(batch.size()) >= settings.max_records;
+    });
+    return scan;
   };
 
-  std::optional<std::int64_t> query_lower = lower;
-  bool done = false;
-  if (continuation) {
-    done = read_pages(continuation->page_url, continuation->query_lower, /*resumed=*/true);
-    if (done) {
-      query_lower = continuation->query_lower;
-    } else {
-      batch.clear();  // nothing was added: a shift is noticed at the first resource
-      last_page_url.clear();
-    }
+  const std::string key(table);
+  KeysetOutcome outcome;
+  try {
+    outcome = read_in_order(*client_, fhir_headers(), next_link_, position, query,
+                            take_tie_page(key, start, settings.page_size), visit);
+  } catch (const http::HttpError& error) {
+    if (error.status() != 400 || pages_seen != 0) throw;
+    throw SourceError(fmt::format(
+        "fhir: the server refused the incremental search of {} ({}); the connector needs "
+        "_lastUpdated with the ge/le prefixes and _sort=_lastUpdated on every table it reads: "
+        "leave {} out of resource_types",
+        table, error.what(), table));
   }
-  if (!done) read_pages(url, lower, /*resumed=*/false);
-
-  const std::lock_guard lock(continuation_mutex_);
-  if (batch.empty()) {
-    continuations_.erase(std::string(table));
-    return ReadResult{RecordStream(), start};
-  }
+  if (outcome.exhausted) position.complete_before(read_until_micros_);
   Offset end = position.to_offset();
-  continuations_.insert_or_assign(
-      std::string(table),
-      Continuation{end.to_json(), last_page_url, settings.page_size, query_lower});
-  return ReadResult{stream_of(std::move(batch)), std::move(end)};
+  if (outcome.resume) keep_tie_page(key, end, settings.page_size, *outcome.resume);
+  if (batch.empty() && end == start) return ReadResult{RecordStream(), start};
+  ReadResult result{stream_of(std::move(batch)), std::move(end)};
+  if (outcome.tie_pages > 0) result.notes.push_back(tie_paging_note(table, false));
+  return result;
+}
+
+std::optional<TiePage> FhirConnector::take_tie_page(const std::string& key, const Offset& start,
+                                                    std::int64_t page_size) {
+  const std::lock_guard lock(state_mutex_);
+  const auto found = tie_pages_.find(key);
+  if (found == tie_pages_.end()) return std::nullopt;
+  std::optional<TiePage> page;
+  if (found->second.offset == start.to_json() && found->second.page_size == page_size) {
+    page = std::move(found->second.page);
+  }
+  tie_pages_.erase(found);
+  return page;
+}
+
+void FhirConnector::keep_tie_page(const std::string& key, const Offset& end, std::int64_t page_size,
+                                  TiePage page) {
+  const std::lock_guard lock(state_mutex_);
+  tie_pages_.insert_or_assign(key, TieContinuation{end.to_json(), page_size, std::move(page)});
+}
+
+bool FhirConnector::history_newest_first(std::string_view table) {
+  const std::lock_guard lock(state_mutex_);
+  return newest_first_history_.find(table) != newest_first_history_.end();
+}
+
+void FhirConnector::check_search_result(std::string_view table, const ResourceHeader& header,
+                                        std::int64_t micros,
+                                        std::optional<std::int64_t> query_lower,
+                                        std::optional<std::int64_t> previous,
+                                        std::string_view url) const {
+  // A resource whose lastUpdated range ends before the lower bound, or starts after the cap, does
+  // not match the search: the server ignored the parameter.
+  if ((query_lower && micros + precision_micros(header.last_updated) <= *query_lower) ||
+      micros > read_until_micros_) {
+    throw SourceError(fmt::format(
+        "fhir: the FHIR server appears to ignore the _lastUpdated search parameter: {}/{} "
+        "(lastUpdated {}) came back for _lastUpdated between {} and {}; this connector needs a "
+        "server that supports _lastUpdated with the ge/le prefixes",
+        table, header.id, header.last_updated,
+        query_lower ? format_instant(*query_lower) : "the start", read_until_));
+  }
+  if (previous && micros < *previous) {
+    throw SourceError(fmt::format(
+        "fhir: the FHIR server appears to ignore _sort=_lastUpdated: {}/{} (lastUpdated {}) came "
+        "after a resource updated later, in GET {}; this connector needs results in lastUpdated "
+        "order",
+        table, header.id, header.last_updated, url));
+  }
 }
 
 ReadResult FhirConnector::read_snapshot(std::string_view table, const ReadSettings& settings) {
@@ -479,7 +523,7 @@ ReadResult FhirConnector::read_snapshot(std::string_view table, const ReadSettin
       http::Request::get(fmt::format("{}/{}?_count={}", base_url_, table, settings.page_size),
                          fhir_headers()),
       state->next_link);
-  return ReadResult{RecordStream([state](RecordBatch& batch) {
+  ReadResult result{RecordStream([state](RecordBatch& batch) {
                       while (std::optional<http::Response> page = state->pages->next()) {
                         const char* readable_end = page->body.data() + page->body.capacity();
                         for_each_bundle_entry(page->body, page->url, [&](const BundleEntry& entry) {
@@ -493,6 +537,12 @@ ReadResult FhirConnector::read_snapshot(std::string_view table, const ReadSettin
                       return false;
                     }),
                     Offset::null()};
+  result.notes.push_back(fmt::format(
+      "{}: the server offers no search by _lastUpdated here, so the snapshot is paged by the "
+      "server's next links; a server that pages by offset can leave out a resource that changes "
+      "during the read, and the table then lacks it until the next run",
+      table));
+  return result;
 }
 
 ReadResult FhirConnector::read_table_deletes(std::string_view table, const Offset& start,
@@ -515,64 +565,172 @@ ReadResult FhirConnector::read_table_deletes(std::string_view table, const Offse
       TiePosition::from_offset(start, fmt::format("the deletes offset of table '{}'", table));
   if (!position.started()) {
     // A first read: no row this connector reads was deleted before it started, so deletions are
-    // followed from the read cap on.
-    Offset offset(JsonValue::Object{{"cursor", read_until_}, {"ids", JsonValue::Array{}}});
+    // followed from after the read cap on.
+    Offset offset(JsonValue::Object{{"cursor", read_until_}, {"complete", true}});
     return ReadResult{RecordStream(), offset};
   }
-  if (*position.cursor_micros() >= read_until_micros_) return ReadResult{RecordStream(), start};
-
-  // History order is the server's choice (FHIR lists newest first), so every page since the
-  // cursor is read and the deletions are ordered here.
-  struct Deletion {
-    std::int64_t micros;
-    std::string id;
-    std::string last_modified;
-  };
-  std::vector<Deletion> deletions;
-  const std::string url = fmt::format(
-      "{}/{}/_history?_since={}&_count={}", base_url_, table,
-      http::percent_encode(format_instant(*position.cursor_micros())), settings.page_size);
-  http::PageReader pages(*client_, http::Request::get(url, fhir_headers()), next_link_);
-  while (std::optional<http::Response> page = pages.next()) {
-    for_each_bundle_entry(page->body, page->url, [&](const BundleEntry& entry) {
-      if (entry.request_method != "DELETE") return;
-      std::string id = id_from_reference(entry.request_url, table);
-      if (id.empty()) id = id_from_reference(entry.full_url, table);
-      const std::optional<std::int64_t> micros = parse_instant(entry.response_last_modified);
-      if (id.empty() || !micros) {
-        throw SourceError(fmt::format(
-            "fhir: a DELETE entry in GET {} names no {}/<id> in request.url or fullUrl, or has "
-            "no response.lastModified ('{}'); the connector needs both to place the deletion",
-            page->url, table, entry.response_last_modified));
-      }
-      if (*micros > read_until_micros_ || position.covers(*micros, id)) return;
-      deletions.push_back({*micros, std::move(id), std::string(entry.response_last_modified)});
-    });
+  if (*position.search_from() > read_until_micros_) return ReadResult{RecordStream(), start};
+  if (std::optional<ReadResult> pending = take_pending_deletions(table, start, settings)) {
+    return std::move(*pending);
   }
-  std::sort(deletions.begin(), deletions.end(), [](const Deletion& a, const Deletion& b) {
-    return std::tie(a.micros, a.id) < std::tie(b.micros, b.id);
-  });
-  deletions.erase(std::unique(deletions.begin(), deletions.end(),
-                              [](const Deletion& a, const Deletion& b) {
-                                return a.micros == b.micros && a.id == b.id;
-                              }),
-                  deletions.end());
+  if (history_newest_first(table)) {
+    return read_deletes_newest_first(table, start, settings, std::nullopt);
+  }
+
+  KeysetQuery query;
+  query.page_size = settings.page_size;
+  query.max_page_size = kMaxPageSize;
+  query.min_page_size = 2;  // two entries show the order of the history
+  query.url = [&](const TiePosition& at, std::int64_t count) {
+    return fmt::format("{}/{}/_history?_since={}&_count={}", base_url_, table,
+                       http::percent_encode(format_instant(*at.search_from())), count);
+  };
   RecordBatch batch;
   std::string record;
-  for (const Deletion& deletion : deletions) {
-    if (static_cast<std::int64_t>(batch.size()) >= settings.max_records) break;
-    position.advance(deletion.last_modified, deletion.micros, deletion.id);
-    record = "{\"resourceType\":";
-    append_json_string(record, table, false);
-    record += ",\"id\":";
-    append_json_string(record, deletion.id, false);
-    record += kLastUpdatedMember;
-    append_json_string(record, deletion.last_modified, false);
-    record += '}';
-    batch.append(record);
+  std::int64_t scanned = 0;
+  std::optional<http::Response> newest_first_page;  // the page that showed the history's order
+  const auto visit = [&](const PageContext& context) {
+    std::vector<HistoryItem> items;
+    try {
+      items = history_items(context.page, table);
+    } catch (const HistoryNewestFirst&) {
+      newest_first_page = context.page;
+      // Bundles are parsed in place and need the padding HttpClient bodies carry.
+      newest_first_page->body.reserve(newest_first_page->body.size() + kBodyPadding);
+      throw;
+    }
+    PageScan scan;
+    for (const HistoryItem& item : items) {
+      if (item.micros > read_until_micros_) {
+        scan.past_cap = true;
+        break;
+      }
+      ++scan.results;
+      scan.last = item.micros;
+      const bool covered = position.covers(item.micros, item.key);
+      if (context.resumed && scan.results == 1 && !covered) {
+        scan.shifted = true;
+        break;
+      }
+      if (covered) continue;
+      position.advance(item.last_modified, item.micros, item.key);
+      if (item.deleted) append_deletion(batch, record, table, item.id, item.last_modified);
+      ++scan.delivered;
+      if (++scanned >= settings.max_records) {
+        scan.stopped = true;
+        break;
+      }
+    }
+    return scan;
+  };
+
+  const std::string key = std::string(table) + "/_history";
+  KeysetOutcome outcome;
+  try {
+    outcome = read_in_order(*client_, fhir_headers(), next_link_, position, query,
+                            take_tie_page(key, start, settings.page_size), visit);
+  } catch (const HistoryNewestFirst&) {
+    {
+      const std::lock_guard lock(state_mutex_);
+      newest_first_history_.insert(std::string(table));
+    }
+    return read_deletes_newest_first(table, start, settings, std::move(newest_first_page));
   }
-  if (batch.empty()) return ReadResult{RecordStream(), start};
-  return ReadResult{stream_of(std::move(batch)), position.to_offset()};
+  if (outcome.exhausted) position.complete_before(read_until_micros_);
+  Offset end = position.to_offset();
+  if (outcome.resume) keep_tie_page(key, end, settings.page_size, *outcome.resume);
+  if (batch.empty() && end == start) return ReadResult{RecordStream(), start};
+  ReadResult result{stream_of(std::move(batch)), std::move(end)};
+  if (outcome.tie_pages > 0) result.notes.push_back(tie_paging_note(table, true));
+  return result;
+}
+
+// A server listing history newest first: every page since the position is read once, the deletions
+// are ordered here and handed out a batch at a time; the rest wait in memory for the next call of
+// the run (one deletion record each).
+ReadResult FhirConnector::read_deletes_newest_first(std::string_view table, const Offset& start,
+                                                    const ReadSettings& settings,
+                                                    std::optional<http::Response> first_page) {
+  TiePosition position =
+      TiePosition::from_offset(start, fmt::format("the deletes offset of table '{}'", table));
+  PendingDeletions pending;
+  const auto take = [&](const http::Response& page) {
+    for (HistoryItem& item : history_items(page, table, /*any_order=*/true)) {
+      if (item.micros > read_until_micros_ || position.covers(item.micros, item.key)) continue;
+      if (!pending.newest || item.micros > pending.newest->micros) pending.newest = item;
+      if (item.deleted) pending.deletions.push_back(std::move(item));
+    }
+  };
+  // The first page may be the one the ordered read fetched before it saw the order.
+  std::optional<std::string> url = fmt::format(
+      "{}/{}/_history?_since={}&_count={}", base_url_, table,
+      http::percent_encode(format_instant(*position.search_from())), settings.page_size);
+  if (first_page) {
+    take(*first_page);
+    url = next_link_.next_url(first_page->url, *first_page);
+  }
+  if (url) {
+    http::PageReader pages(*client_, http::Request::get(*url, fhir_headers()), next_link_);
+    while (std::optional<http::Response> page = pages.next()) take(*page);
+  }
+  std::sort(pending.deletions.begin(), pending.deletions.end(),
+            [](const HistoryItem& a, const HistoryItem& b) {
+              return std::tie(a.micros, a.key) < std::tie(b.micros, b.key);
+            });
+  pending.deletions.erase(std::unique(pending.deletions.begin(), pending.deletions.end(),
+                                      [](const HistoryItem& a, const HistoryItem& b) {
+                                        return a.micros == b.micros && a.key == b.key;
+                                      }),
+                          pending.deletions.end());
+  pending.position = std::move(position);
+  return next_pending_batch(table, start, settings, std::move(pending));
+}
+
+ReadResult FhirConnector::next_pending_batch(std::string_view table, const Offset& start,
+                                             const ReadSettings& settings,
+                                             PendingDeletions pending) {
+  RecordBatch batch;
+  std::string record;
+  std::size_t taken = 0;
+  while (taken < pending.deletions.size() &&
+         static_cast<std::int64_t>(batch.size()) < settings.max_records) {
+    const HistoryItem& item = pending.deletions[taken++];
+    pending.position.advance(item.last_modified, item.micros, item.key);
+    append_deletion(batch, record, table, item.id, item.last_modified);
+  }
+  pending.deletions.erase(pending.deletions.begin(), pending.deletions.begin() + taken);
+  if (pending.deletions.empty()) {
+    // Everything up to the cap is read: the position moves to the newest history entry.
+    if (pending.newest && !pending.position.covers(pending.newest->micros, pending.newest->key)) {
+      pending.position.advance(pending.newest->last_modified, pending.newest->micros,
+                               pending.newest->key);
+    }
+    pending.position.complete_before(read_until_micros_);
+  }
+  Offset end = pending.position.to_offset();
+  if (!pending.deletions.empty()) {
+    pending.offset = end.to_json();
+    const std::lock_guard lock(state_mutex_);
+    pending_deletions_.insert_or_assign(std::string(table), std::move(pending));
+  }
+  if (batch.empty() && end == start) return ReadResult{RecordStream(), start};
+  return ReadResult{stream_of(std::move(batch)), std::move(end)};
+}
+
+std::optional<ReadResult> FhirConnector::take_pending_deletions(std::string_view table,
+                                                                const Offset& start,
+                                                                const ReadSettings& settings) {
+  PendingDeletions pending;
+  {
+    const std::lock_guard lock(state_mutex_);
+    const auto found = pending_deletions_.find(table);
+    if (found == pending_deletions_.end()) return std::nullopt;
+    const bool current = found->second.offset == start.to_json();
+    if (current) pending = std::move(found->second);
+    pending_deletions_.erase(found);
+    if (!current) return std::nullopt;
+  }
+  return next_pending_batch(table, start, settings, std::move(pending));
 }
 
 LAKEFLOW_REGISTER_CONNECTOR("fhir", FhirConnector,

@@ -17,14 +17,19 @@
 //   http.*                 the HTTP toolkit's options (retries, timeouts, rate limits, TLS, proxy)
 // Table options: page_size (_count, default 100, 1..1000), max_records_per_batch (default 1000).
 //
-// Reads: GET [base]/[type]?_sort=_lastUpdated&_count=N&_lastUpdated=ge<cursor>&_lastUpdated=le<cap>
-// following Bundle next links; the position is exact at ties (see fhir_position.h); the cap is the
+// Reads: GET
+// [base]/[type]?_sort=_lastUpdated&_count=N&_lastUpdated=ge<cursor>&_lastUpdated=le<cap>, every
+// page a fresh search from the position (keyset paging, fhir_keyset.h), so writes during a read
+// cannot shift a later page; the position is exact at ties (see fhir_position.h); the cap is the
 // time the connector was constructed, so a read terminates while the server keeps changing.
 // Deletes: types whose CapabilityStatement entry has history-type are cdc_with_deletes and
-// read_table_deletes reads DELETE entries of GET [base]/[type]/_history?_since=<cursor>; other
-// types are cdc. Types the server searches but not by _lastUpdated (its CapabilityStatement lists
-// search parameters without it) are snapshot tables: GET [base]/[type]?_count=N, every page, on
-// every read; the pipeline deletes what a snapshot no longer holds.
+// read_table_deletes reads DELETE entries of GET [base]/[type]/_history?_since=<position>, paged
+// the same way over every history entry when the server lists history oldest first; a server
+// listing it newest first is read whole since the position once per run, its deletions ordered
+// here and handed out a batch per call. Other types are cdc. Types the server searches but not by
+// _lastUpdated (its CapabilityStatement lists search parameters without it) are snapshot tables:
+// GET [base]/[type]?_count=N, every page, on every read; the pipeline deletes what a snapshot no
+// longer holds.
 #pragma once
 
 #include <cstdint>
@@ -32,11 +37,14 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "fhir_bundle.h"
 #include "fhir_capability.h"
+#include "fhir_keyset.h"
 #include "fhir_position.h"
 #include "lakeflow/connector.h"
 #include "lakeflow/http/client.h"
@@ -60,6 +68,15 @@ class FhirConnector : public LakeflowConnect {
   ReadResult read_table_deletes(std::string_view table, const Offset& start,
                                 const Options& table_options) override;
 
+  // One entry of a type history: a create, update or delete of `id` at `last_modified`.
+  struct HistoryItem {
+    std::int64_t micros = 0;
+    std::string last_modified;
+    std::string id;
+    std::string key;  // unique within an instant: the id of a delete, "<METHOD> <id>" otherwise
+    bool deleted = false;
+  };
+
  private:
   struct ReadSettings {
     std::int64_t page_size;
@@ -70,15 +87,38 @@ class FhirConnector : public LakeflowConnect {
   ReadResult read_snapshot(std::string_view table, const ReadSettings& settings);
   bool has_type_history(std::string_view table) const;
 
-  // Where a read stopped: the page holding its last resource, for a read that starts from exactly
-  // the offset it returned (the next batch of a run). Inside a large tie this saves paging through
-  // the whole tie again; a page whose resources shifted is noticed and the read starts over.
-  struct Continuation {
+  // A tie group paged by next links that a read stopped inside: where the next read of the run
+  // continues, if it starts from the offset `offset`.
+  struct TieContinuation {
     std::string offset;  // canonical JSON of the end offset
-    std::string page_url;
     std::int64_t page_size = 0;
-    std::optional<std::int64_t> query_lower;  // the _lastUpdated=ge bound of that search
+    TiePage page;
   };
+  // Deletions read from a newest-first history, ordered, that later reads of the run hand out.
+  struct PendingDeletions {
+    std::string offset;  // canonical JSON of the end offset they continue
+    TiePosition position;
+    std::vector<HistoryItem> deletions;
+    std::optional<HistoryItem> newest;  // the newest history entry up to the cap
+  };
+
+  // Reads every history page since `start` (the first one given when already fetched).
+  ReadResult read_deletes_newest_first(std::string_view table, const Offset& start,
+                                       const ReadSettings& settings,
+                                       std::optional<http::Response> first_page);
+  ReadResult next_pending_batch(std::string_view table, const Offset& start,
+                                const ReadSettings& settings, PendingDeletions pending);
+  std::optional<ReadResult> take_pending_deletions(std::string_view table, const Offset& start,
+                                                   const ReadSettings& settings);
+  bool history_newest_first(std::string_view table);
+  std::optional<TiePage> take_tie_page(const std::string& key, const Offset& start,
+                                       std::int64_t page_size);
+  void keep_tie_page(const std::string& key, const Offset& end, std::int64_t page_size,
+                     TiePage page);
+  // Throws SourceError when a search result shows that the server ignored _lastUpdated or _sort.
+  void check_search_result(std::string_view table, const ResourceHeader& header,
+                           std::int64_t micros, std::optional<std::int64_t> query_lower,
+                           std::optional<std::int64_t> previous, std::string_view url) const;
 
   std::string base_url_;  // without a trailing '/'
   std::shared_ptr<http::HttpClient> client_;
@@ -88,8 +128,10 @@ class FhirConnector : public LakeflowConnect {
   // The read cap: when the connector was constructed.
   std::int64_t read_until_micros_;
   std::string read_until_;
-  std::mutex continuation_mutex_;
-  std::map<std::string, Continuation, std::less<>> continuations_;
+  std::mutex state_mutex_;
+  std::map<std::string, TieContinuation, std::less<>> tie_pages_;  // by table or table/_history
+  std::map<std::string, PendingDeletions, std::less<>> pending_deletions_;
+  std::set<std::string, std::less<>> newest_first_history_;
 };
 
 }  // namespace lakeflow::fhir

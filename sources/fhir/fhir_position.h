@@ -7,7 +7,13 @@
 // those ids. Nothing at the boundary is skipped (as a strict `gt` would) or delivered twice,
 // whatever order the server returns ties in. The id list only holds the ties of the last instant.
 //
-// Offset form: {"cursor": "<lastUpdated as the server sent it>", "ids": ["a", "b"]} (ids sorted).
+// A tie group is complete once a read has gone past it, or when a read ran out of results and the
+// group's instant lies wholly before that read's cap (the time the connector started: nothing
+// changed later can be stamped with an earlier instant). A complete position keeps no ids, and the
+// next read searches strictly after the instant, so a sync with nothing new reads nothing.
+//
+// Offset forms: {"cursor": "<lastUpdated as the server sent it>", "ids": ["a", "b"]} (ids sorted),
+// {"cursor": "<lastUpdated>", "complete": true}.
 #pragma once
 
 #include <cstdint>
@@ -32,6 +38,15 @@ class TiePosition {
   const std::string& cursor() const { return cursor_; }  // empty before the first resource
   std::optional<std::int64_t> cursor_micros() const { return micros_; }
   const std::vector<std::string>& ids() const { return ids_; }
+  bool complete() const { return complete_; }
+
+  // Where the next search starts (its `ge` bound): the cursor's instant while its tie group is
+  // open, the end of the cursor's precision range once it is complete; nullopt before the first
+  // resource.
+  std::optional<std::int64_t> search_from() const;
+  // Marks the cursor's tie group complete if its whole precision range lies before `cap_micros`
+  // (see above); returns whether it is.
+  bool complete_before(std::int64_t cap_micros);
 
   // True when the resource (lastUpdated `micros`, `id`) lies at or before this position, i.e. was
   // delivered already.
@@ -43,7 +58,13 @@ class TiePosition {
  private:
   std::string cursor_;
   std::optional<std::int64_t> micros_;
-  std::vector<std::string> ids_;  // sorted, unique
+  std::vector<std::string> ids_;  // sorted, unique; empty when complete
+  bool complete_ = false;
 };
+
+// How long the instant `text` stands for: FHIR compares a date-time as the range its precision
+// covers, so `...:00Z` matches a search for `ge ...:00.500Z`. 1 s without fractional digits, 1 ms
+// with three, down to 1 µs.
+std::int64_t precision_micros(std::string_view text);
 
 }  // namespace lakeflow::fhir

@@ -111,6 +111,18 @@ class FhirServer {
     return output_;
   }
 
+  // output() once the server has written nothing for `quiet`: with --verbose it logs a request
+  // after sending the response, so a test counting requests waits for the log to catch up.
+  const std::string& settled_output(
+      std::chrono::milliseconds quiet = std::chrono::milliseconds(200)) {
+    std::size_t size = output().size();
+    for (;;) {
+      std::this_thread::sleep_for(quiet);
+      if (output().size() == size) return output_;
+      size = output_.size();
+    }
+  }
+
   void stop() {
     if (stdin_ >= 0) close(stdin_);
     stdin_ = -1;

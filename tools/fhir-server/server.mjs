@@ -41,6 +41,7 @@ const USAGE = `usage: node server.mjs [options]
   --load-examples          load HL7's R4 example resources (hl7.fhir.r4.examples)
   --load PATH              load a .json/.ndjson file or a directory of them (repeatable)
   --no-type-history        no GET [base]/<Type>/_history (and no history-type in /metadata)
+  --history-newest-first   type history lists the newest entry first (as many servers do)
   --auth MODE              none (default), bearer or oauth
   --token T                the static token for --auth bearer
   --client-id ID --client-secret S
@@ -84,6 +85,7 @@ function parseOptions(argv) {
       'token-lifetime': { type: 'string', default: '300' },
       'exit-on-stdin-close': { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
+      'history-newest-first': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -101,6 +103,7 @@ function parseOptions(argv) {
     loadExamples: values['load-examples'],
     load: values.load,
     typeHistory: !values['no-type-history'],
+    historyNewestFirst: values['history-newest-first'],
     exitOnStdinClose: values['exit-on-stdin-close'],
     verbose: values.verbose,
     auth: {
@@ -169,7 +172,8 @@ class FhirServer {
     if (this.options.verbose) {
       res.on('finish', () => {
         const ms = (performance.now() - started).toFixed(1);
-        process.stderr.write(`${req.method} ${req.url} -> ${res.statusCode} (${ms} ms)\n`);
+        const entries = res.bundleEntries === undefined ? '' : ` [${res.bundleEntries} entries]`;
+        process.stderr.write(`${req.method} ${req.url} -> ${res.statusCode}${entries} (${ms} ms)\n`);
       });
     }
     try {
@@ -307,7 +311,7 @@ class FhirServer {
   }
 
   // GET [base]/<Type>/_history?_since&_count&_offset: every create, update and delete of the type
-  // at or after _since, oldest first. A delete entry has no resource; its lastModified is the time
+  // at or after _since, oldest first (newest first with --history-newest-first). A delete entry has no resource; its lastModified is the time
   // of the delete. Other history parameters (_at, _list, _sort) are refused.
   #typeHistory(type, params) {
     if (!this.options.typeHistory) {
@@ -325,6 +329,7 @@ class FhirServer {
       throw new HttpError(400, 'invalid', `_since must be a FHIR instant, got '${since}'`);
     }
     const entries = this.repo.typeHistory(type, sinceMillis);
+    if (this.options.historyNewestFirst) entries.reverse();
     return this.#pagedBundle(
       { resourceType: 'Bundle', type: 'history', total: entries.length, entry: entries },
       `${type}/_history`,
@@ -481,6 +486,8 @@ function send(res, status, contentType, body, headers) {
 }
 
 function sendFhir(res, status, body, headers = {}) {
+  // For the --verbose log: how many entries a Bundle carried (tests count resources served).
+  if (body?.resourceType === 'Bundle') res.bundleEntries = body.entry?.length ?? 0;
   send(res, status, FHIR_JSON, body, headers);
 }
 

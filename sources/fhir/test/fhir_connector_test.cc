@@ -62,11 +62,43 @@ TEST(TiePosition, RoundTripsThroughItsOffset) {
   EXPECT_EQ(back.to_offset(), position.to_offset());
 }
 
+TEST(TiePosition, AGroupWhollyBeforeTheCapIsCompleteAndSearchedAfter) {
+  TiePosition position;
+  position.advance("2024-01-01T00:00:00.000Z", micros("2024-01-01T00:00:00Z"), "a");
+  EXPECT_EQ(position.search_from(), micros("2024-01-01T00:00:00Z"));
+  // The instant's range [0, 1 ms) reaches past a cap inside it: the group stays open.
+  EXPECT_FALSE(position.complete_before(micros("2024-01-01T00:00:00.000500Z")));
+  EXPECT_EQ(position.ids(), std::vector<std::string>{"a"});
+  EXPECT_TRUE(position.complete_before(micros("2024-01-01T00:00:00.001Z")));
+  EXPECT_TRUE(position.ids().empty());
+  EXPECT_TRUE(position.covers(micros("2024-01-01T00:00:00Z"), "b"));
+  EXPECT_FALSE(position.covers(micros("2024-01-01T00:00:00.001Z"), "b"));
+  EXPECT_EQ(position.search_from(), micros("2024-01-01T00:00:00.001Z"));
+  EXPECT_EQ(position.to_offset().to_json(),
+            R"({"complete":true,"cursor":"2024-01-01T00:00:00.000Z"})");
+  const TiePosition back = TiePosition::from_offset(position.to_offset(), "offset");
+  EXPECT_TRUE(back.complete());
+  EXPECT_EQ(back.to_offset(), position.to_offset());
+  // A second-precision instant covers a whole second.
+  TiePosition seconds;
+  seconds.advance("2024-01-01T00:00:00Z", micros("2024-01-01T00:00:00Z"), "a");
+  seconds.complete_before(micros("2024-01-02T00:00:00Z"));
+  EXPECT_EQ(seconds.search_from(), micros("2024-01-01T00:00:01Z"));
+  // Nothing joins a complete group; a later instant opens a new one.
+  EXPECT_THROW(position.advance("2024-01-01T00:00:00.000Z", micros("2024-01-01T00:00:00Z"), "c"),
+               Error);
+  position.advance("2024-01-01T00:00:00.002Z", micros("2024-01-01T00:00:00.002Z"), "d");
+  EXPECT_FALSE(position.complete());
+  EXPECT_EQ(position.to_offset().to_json(), R"({"cursor":"2024-01-01T00:00:00.002Z","ids":["d"]})");
+}
+
 TEST(TiePosition, RejectsOffsetsItDidNotWrite) {
   for (const char* text : {R"({"cursor":17})", R"({"cursor":"yesterday"})",
                            R"({"cursor":"2024-01-01T00:00:00Z","ids":"a"})",
                            R"({"cursor":"2024-01-01T00:00:00Z","ids":[1]})",
-                           R"({"cursor":"2024-01-01T00:00:00Z","page":2})", R"({"ids":[]})"}) {
+                           R"({"cursor":"2024-01-01T00:00:00Z","page":2})", R"({"ids":[]})",
+                           R"({"cursor":"2024-01-01T00:00:00Z","complete":"yes"})",
+                           R"({"cursor":"2024-01-01T00:00:00Z","complete":true,"ids":["a"]})"}) {
     try {
       TiePosition::from_offset(Offset::parse(text), "the offset of table 'Patient'");
       ADD_FAILURE() << "accepted " << text;

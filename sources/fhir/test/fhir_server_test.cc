@@ -3,16 +3,22 @@
 // and every auth type against the server's token endpoint.
 #include "support/fhir_server.h"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
+#include <random>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "fhir_connector.h"
@@ -56,11 +62,12 @@ std::vector<Record> drain(ReadResult& result) {
 // Reads `table` from `start` until the offset stops changing, with a fresh connector per call
 // when `restart` is set (as a pipeline resuming after every batch would).
 Read read_all(const Options& options, const std::string& table, const Options& table_options,
-              bool restart, bool deletes = false, Offset start = Offset()) {
+              bool restart, bool deletes = false, Offset start = Offset(),
+              std::shared_ptr<FhirConnector> connector = nullptr) {
   Read read;
-  auto connector = std::make_unique<FhirConnector>(options);
+  if (!connector) connector = std::make_shared<FhirConnector>(options);
   for (int call = 0; call < 10000; ++call) {
-    if (restart) connector = std::make_unique<FhirConnector>(options);
+    if (restart) connector = std::make_shared<FhirConnector>(options);
     ReadResult result = deletes ? connector->read_table_deletes(table, start, table_options)
                                 : connector->read_table(table, start, table_options);
     std::vector<Record> records = drain(result);
@@ -210,6 +217,285 @@ TEST(FhirServer, ConsecutiveBatchesContinueInsideATie) {
   // nothing new. Paging through the tie again on every call would take over 600.
   EXPECT_LE(searches() - before, 100u) << "requests: " << searches() - before;
 }
+
+// Requests and resources the server answered, from its --verbose log.
+struct Served {
+  std::size_t searches = 0;  // GET [base]/Patient?...
+  std::size_t history = 0;   // GET [base]/Patient/_history?...
+  std::size_t entries = 0;   // Bundle entries in those answers
+  std::set<std::string> urls;
+  std::size_t repeated = 0;  // requests for a URL asked for before
+};
+
+Served served_since(FhirServer& server, std::size_t from, const std::string& type) {
+  Served served;
+  const std::string& log = server.settled_output();
+  std::size_t at = from;
+  while ((at = log.find("GET /fhir/" + type, at)) != std::string::npos) {
+    const std::size_t end = log.find('\n', at);
+    const std::string line = log.substr(at, end - at);
+    at = end;
+    const std::string path = line.substr(4, line.find(' ', 4) - 4);
+    if (path.starts_with("/fhir/" + type + "?")) {
+      ++served.searches;
+    } else if (path.starts_with("/fhir/" + type + "/_history?")) {
+      ++served.history;
+    } else {
+      continue;
+    }
+    if (!served.urls.insert(path).second) ++served.repeated;
+    const std::size_t open = line.find(" [");
+    if (open != std::string::npos) served.entries += std::stoul(line.substr(open + 2));
+  }
+  return served;
+}
+
+// A sync as the pipeline runs it: upserts, then deletes, each until the offset stops changing,
+// with one connector.
+struct Sync {
+  Read upserts;
+  Read deletes;
+};
+
+Sync sync(const Options& options, const Options& table_options, const Offset& upserts_from,
+          const Offset& deletes_from) {
+  const auto connector = std::make_shared<FhirConnector>(options);
+  Sync done;
+  done.upserts = read_all(options, "Patient", table_options, false, false, upserts_from, connector);
+  done.deletes = read_all(options, "Patient", table_options, false, true, deletes_from, connector);
+  return done;
+}
+
+// After a bulk load of many resources sharing one lastUpdated, a sync that finds nothing new asks
+// one search and one history page, and the server sends no resource; the offset keeps no ids.
+TEST(FhirServer, ASyncWithNothingNewIsOneSearchAndReadsNothing) {
+  FhirServer server = FhirServer::start({"--verbose"});
+  Client client(server.base_url());
+  client.create_patient("Before", "2023-12-31T23:59:59.999Z");
+  for (int i = 0; i < 320; ++i) {
+    client.create_patient("Tie" + std::to_string(i), "2024-01-01T00:00:00.000Z");
+  }
+  const Options options{{"base_url", server.base_url()}};
+  const Sync first = sync(options, {}, Offset(), Offset());
+  EXPECT_EQ(ids_of(first.upserts.records).size(), 321u);
+  const Offset& upserts = first.upserts.offsets.back();
+  EXPECT_EQ(upserts.to_json(), R"({"complete":true,"cursor":"2024-01-01T00:00:00.000Z"})");
+
+  for (int round = 0; round < 2; ++round) {
+    const std::size_t mark = server.settled_output().size();
+    const Sync again = sync(options, {}, upserts, first.deletes.offsets.back());
+    const Served served = served_since(server, mark, "Patient");
+    EXPECT_TRUE(again.upserts.records.empty());
+    EXPECT_TRUE(again.deletes.records.empty());
+    EXPECT_EQ(served.searches, 1u) << "round " << round;
+    EXPECT_EQ(served.history, 1u) << "round " << round;
+    EXPECT_EQ(served.entries, 0u) << "round " << round;
+  }
+}
+
+// An offset written before tie groups were marked complete still resumes exactly, and the next
+// sync completes the group.
+TEST(FhirServer, AnOffsetListingTheIdsOfItsInstantStillResumes) {
+  const FhirServer server = FhirServer::start({});
+  Client client(server.base_url());
+  const std::string a = client.create_patient("A", "2024-01-01T00:00:00.000Z");
+  const std::string b = client.create_patient("B", "2024-01-01T00:00:00.000Z");
+  const std::string c = client.create_patient("C", "2024-01-01T00:00:01.000Z");
+  const Offset old(JsonValue::Object{{"cursor", "2024-01-01T00:00:00.000Z"},
+                                     {"ids", JsonValue::Array{JsonValue(a)}}});
+  const Read read = read_all({{"base_url", server.base_url()}}, "Patient", {}, false, false, old);
+  EXPECT_EQ(ids_of(read.records), (std::set<std::string>{b, c}));
+  EXPECT_EQ(read.records.size(), 2u);
+  EXPECT_EQ(read.offsets.back().to_json(),
+            R"({"complete":true,"cursor":"2024-01-01T00:00:01.000Z"})");
+}
+
+// Creates, updates and deletes land at random moments while syncs page through the table in small
+// pages; after a final sync the table (upserts applied, deletions removed) equals the server's
+// data: nothing missing, nothing extra, no version delivered twice.
+TEST(FhirServer, WritesDuringPagedReadsLoseNothing) {
+  const FhirServer server = FhirServer::start({});
+  Client client(server.base_url());
+  std::vector<std::string> live;
+  for (int i = 0; i < 200; ++i) {
+    live.push_back(client.create_patient(
+        fmt::format("P{:03}", i),
+        format_instant(*parse_instant("2024-01-01T00:00:00Z") + std::int64_t{i} * 1000000)));
+  }
+  const Options options{{"base_url", server.base_url()},
+                        {"http.rate_limit_per_second", "100"},
+                        {"http.rate_limit_burst", "1"}};
+  const Options table_options{{"page_size", "5"}, {"max_records_per_batch", "20"}};
+
+  std::map<std::string, std::string> table;  // id -> lastUpdated, as the pipeline would hold it
+  std::set<std::pair<std::string, std::string>> delivered;
+  std::size_t duplicates = 0;
+  const auto apply = [&](const Sync& done) {
+    for (const Record& record : done.upserts.records) {
+      const std::string at = record.json.find(kLastUpdatedColumn)->as_string();
+      if (!delivered.insert({record.id, at}).second) ++duplicates;
+      std::string& held = table[record.id];
+      if (held.empty() || *parse_instant(held) <= *parse_instant(at)) held = at;
+    }
+    for (const Record& record : done.deletes.records) {
+      const auto found = table.find(record.id);
+      const std::string at = record.json.find(kLastUpdatedColumn)->as_string();
+      if (found != table.end() && *parse_instant(found->second) <= *parse_instant(at)) {
+        table.erase(found);
+      }
+    }
+  };
+
+  std::mt19937 random(20261201);
+  Offset upserts;
+  Offset deletes;
+  std::size_t writes = 0;
+  for (int round = 0; round < 6; ++round) {
+    std::atomic<bool> reading{true};
+    std::vector<std::string> writer_live = live;
+    std::thread writer([&] {
+      Client writer_client(server.base_url());
+      std::mt19937 own(random());
+      while (reading.load()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(own() % 20));
+        if (!reading.load() || writer_live.empty()) break;
+        const std::size_t pick = own() % writer_live.size();
+        switch (own() % 3) {
+          case 0:
+            writer_client.send(http::Method::kDelete, "Patient/" + writer_live[pick]);
+            writer_live.erase(writer_live.begin() + static_cast<std::ptrdiff_t>(pick));
+            break;
+          case 1:
+            writer_client.send(http::Method::kPut, "Patient/" + writer_live[pick],
+                               JsonValue(JsonValue::Object{{"resourceType", "Patient"},
+                                                           {"id", writer_live[pick]},
+                                                           {"active", own() % 2 == 0}})
+                                   .dump());
+            break;
+          default:
+            writer_live.push_back(writer_client.create_patient("New"));
+        }
+        ++writes;
+      }
+    });
+    struct StopWriter {
+      std::atomic<bool>& reading;
+      std::thread& writer;
+      ~StopWriter() {
+        reading = false;
+        writer.join();
+      }
+    };
+    std::optional<Sync> done;
+    {
+      const StopWriter stop{reading, writer};
+      done = sync(options, table_options, upserts, deletes);
+    }
+    live = writer_live;
+    apply(*done);
+    upserts = done->upserts.offsets.back();
+    deletes = done->deletes.offsets.back();
+  }
+  apply(sync(options, table_options, upserts, deletes));  // nothing changes during this one
+
+  std::map<std::string, std::string> server_state;
+  JsonValue page = client.send(http::Method::kGet, "Patient?_count=1000");
+  ASSERT_LT(page.find("total")->as_int(), 1000);
+  for (const JsonValue& entry : page.find("entry")->as_array()) {
+    const JsonValue& resource = *entry.find("resource");
+    server_state[resource.find("id")->as_string()] =
+        resource.find("meta")->find("lastUpdated")->as_string();
+  }
+  std::vector<std::string> missing;
+  std::vector<std::string> extra;
+  for (const auto& [id, at] : server_state) {
+    const auto found = table.find(id);
+    if (found == table.end() || found->second != at) missing.push_back(id + "@" + at);
+  }
+  for (const auto& [id, at] : table) {
+    if (!server_state.contains(id)) extra.push_back(id);
+  }
+  EXPECT_GT(writes, 30u);
+  EXPECT_THAT(missing, ::testing::IsEmpty()) << writes << " writes";
+  EXPECT_THAT(extra, ::testing::IsEmpty()) << writes << " writes";
+  EXPECT_EQ(duplicates, 0u);
+  EXPECT_EQ(table.size(), server_state.size());
+}
+
+// A group sharing one lastUpdated larger than the largest page is paged by the server's next
+// links, continued across the batches of a run, and the read says so.
+TEST(FhirServer, ATieLargerThanTheLargestPageIsPagedByLinksAndSaysSo) {
+  FhirServer server = FhirServer::start({"--verbose"});
+  Client client(server.base_url());
+  std::set<std::string> created;
+  for (int i = 0; i < 1100; ++i) {
+    created.insert(client.create_patient("Tie" + std::to_string(i), "2024-01-01T00:00:00.000Z"));
+  }
+  created.insert(client.create_patient("After", "2024-01-01T00:00:00.001Z"));
+  const std::size_t mark = server.settled_output().size();
+  FhirConnector connector({{"base_url", server.base_url()}});
+  const Options table_options{{"page_size", "100"}, {"max_records_per_batch", "50"}};
+  std::vector<Record> records;
+  std::set<std::string> notes;
+  Offset start;
+  for (int call = 0; call < 1000; ++call) {
+    ReadResult result = connector.read_table("Patient", start, table_options);
+    for (Record& record : drain(result)) records.push_back(std::move(record));
+    notes.insert(result.notes.begin(), result.notes.end());
+    if (result.end == start) break;
+    start = result.end;
+  }
+  EXPECT_EQ(records.size(), created.size());
+  EXPECT_EQ(ids_of(records), created);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_THAT(*notes.begin(), HasSubstr("Patient: more resources shared one instant"));
+  // 23 batches of 50: a fresh search for each while the group fits a page, then the next links
+  // from where the previous batch stopped.
+  const Served served = served_since(server, mark, "Patient");
+  EXPECT_LE(served.searches, 40u);
+}
+
+// Deletes are read in bounded batches from the type history: a batch never holds more than the
+// limit, and within a run no history page is asked for twice. A server listing its history newest
+// first is read once per run and gives the same deletions.
+class FhirDeletes : public ::testing::TestWithParam<bool> {};
+
+TEST_P(FhirDeletes, AreReadInBoundedBatchesWithNoPageReadTwice) {
+  const bool newest_first = GetParam();
+  std::vector<std::string> args = {"--verbose"};
+  if (newest_first) args.push_back("--history-newest-first");
+  FhirServer server = FhirServer::start(args);
+  Client client(server.base_url());
+  const Options options{{"base_url", server.base_url()}};
+  const Options table_options{{"page_size", "10"}, {"max_records_per_batch", "10"}};
+  const Read first = read_all(options, "Patient", table_options, false, /*deletes=*/true);
+  std::set<std::string> deleted;
+  for (int i = 0; i < 300; ++i) {
+    const std::string id = client.create_patient("P" + std::to_string(i));
+    if (i % 6 == 0) {
+      client.send(http::Method::kDelete, "Patient/" + id);
+      deleted.insert(id);
+    }
+  }
+  const std::size_t mark = server.settled_output().size();
+  const Read read = read_all(options, "Patient", table_options, false, true, first.offsets.back());
+  const Served served = served_since(server, mark, "Patient");
+  EXPECT_EQ(ids_of(read.records), deleted);
+  EXPECT_EQ(read.records.size(), deleted.size());
+  EXPECT_EQ(served.repeated, 0u);
+  // 350 history entries in pages of 10 (11 with the entry at the position): about 35 requests.
+  EXPECT_LE(served.history, 45u);
+  EXPECT_GE(read.offsets.size(), deleted.size() / 10);
+  if (!newest_first) {
+    // Bounded: every call read at most one batch of entries.
+    EXPECT_GE(read.offsets.size(), 35u);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(HistoryOrder, FhirDeletes, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& param) {
+                           return param.param ? "NewestFirst" : "OldestFirst";
+                         });
 
 // FHIR matches a date-time as the range its precision covers: `...:00Z` also matches
 // `_lastUpdated=ge...:00.500Z`. That is a match, not a server ignoring the parameter.

@@ -73,7 +73,7 @@ describe('--auth bearer', () => {
     const { code } = await server.stop(); // the log is complete once the server is gone
     assert.equal(code, 0);
     const log = server.stderr();
-    assert.match(log, /^GET \/fhir\/Patient\?_count=1 -> 200 \(\d+\.\d ms\)$/m);
+    assert.match(log, /^GET \/fhir\/Patient\?_count=1 -> 200 \[\d+ entries\] \(\d+\.\d ms\)$/m);
     assert.match(log, /^GET \/fhir\/Patient -> 401 /m);
     assert.ok(!log.includes('static-token'), log);
   });
