@@ -5,22 +5,22 @@
 // depart from upstream's parse_value):
 //   * null converts to null for every type; a null or missing non-nullable field is an error.
 //   * struct: an object (unknown keys ignored; a repeated key: the last one wins); `{}` is null.
-//   * array: an array; a single non-array value is wrapped as a one-element array only when the
-//     array type has containsNull = true.
+//   * array: an array; a single scalar is wrapped as a one-element array only when the array type
+//     has containsNull = true; an object is an error.
 //   * map: an object; keys convert to the key type.
 //   * string: strings as they are; numbers and booleans as their JSON text; objects and arrays as
 //     compact JSON text.
-//   * long/integer/short/byte: integers in range; a float truncates toward zero; numeric strings
-//     ("42", "-7", "3.9" → 3); true/false → 1/0; out of range for the width is an error.
-//   * double/float: numbers, numeric strings ("1.5e-3", "NaN", "inf"); true/false → 1/0.
+//   * long/integer/short/byte: whole numbers in range, as numbers or strings ("42", 1e3, "4.0");
+//     a fractional part, a boolean or out of range for the width is an error (never truncated).
+//   * double/float: numbers, numeric strings ("1.5e-3", "NaN", "inf"); a boolean is an error.
 //   * decimal(p,s): numbers and numeric strings with their exact digits; more than p digits, or
 //     non-zero digits beyond scale s, is an error (nothing is rounded away).
-//   * boolean: true/false; strings true/t/yes/y/1 and false/f/no/n/0 (any case); numbers (0 is
-//     false); any other string is an error.
+//   * boolean: true/false and the strings "true"/"false" (any case); anything else is an error.
 //   * date: YYYY-MM-DD, MM/DD/YYYY, DD-MM-YYYY, YYYY/MM/DD, or an ISO-8601 date-time (its date).
-//   * timestamp: ISO-8601 date or date-time with `Z` or a ±HH:MM offset (no offset means UTC),
-//     `T` or space separated, fractional seconds to nanoseconds (truncated to µs);
-//     `YYYY/MM/DD HH:MM:SS`; numbers are seconds since the epoch. Always a UTC instant.
+//   * timestamp: ISO-8601 date or date-time with `Z` or a ±HH:MM offset, `T` or space separated,
+//     fractional seconds to nanoseconds (truncated to µs), a leap second :60 read as :59.999999;
+//     `YYYY/MM/DD HH:MM:SS`; numbers are seconds since the epoch. Always a UTC instant. Without an
+//     offset: an error, unless ConversionOptions::timestamp_zone_offset says which zone to assume.
 //   * timestamp_ntz: the same forms without an offset, kept as wall-clock time.
 //   * binary: base64 (strict, padded), else hex (even length), else the string's UTF-8 bytes;
 //     an array of integers 0..255.
@@ -31,6 +31,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,9 +53,17 @@ struct BadRecord {
   std::string record;  // the record's raw JSON text
 };
 
+// Choices a table makes about how its values read.
+struct ConversionOptions {
+  // Seconds east of UTC at which a date-time without an offset reads into a timestamp column
+  // (the pipeline's table option `timestamp_zone`); unset: such a value is a conversion error.
+  std::optional<std::int32_t> timestamp_zone_offset;
+};
+
 class RecordConverter {
  public:
-  RecordConverter(StructType schema, std::string table, BadRecordMode mode = BadRecordMode::kFail);
+  RecordConverter(StructType schema, std::string table, BadRecordMode mode = BadRecordMode::kFail,
+                  ConversionOptions options = {});
   ~RecordConverter();
   RecordConverter(RecordConverter&&) noexcept;
   RecordConverter& operator=(RecordConverter&&) noexcept;

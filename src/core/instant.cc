@@ -5,7 +5,8 @@
 namespace lakeflow {
 
 std::optional<std::int64_t> parse_instant(std::string_view text) {
-  const text::Parsed<std::int64_t> parsed = text::parse_timestamp(text, /*allow_offset=*/true);
+  const text::Parsed<std::int64_t> parsed =
+      text::parse_timestamp(text, /*allow_offset=*/true, /*zone_less_offset=*/0);
   if (!parsed.ok()) return std::nullopt;
   return parsed.value;
 }

@@ -204,8 +204,12 @@ const char* json_type_name(od::json_type t) {
 
 class RecordConverter::Impl {
  public:
-  Impl(StructType schema, std::string table, BadRecordMode mode)
-      : schema_(std::move(schema)), table_(std::move(table)), mode_(mode), root_plan_(schema_) {}
+  Impl(StructType schema, std::string table, BadRecordMode mode, ConversionOptions options)
+      : schema_(std::move(schema)),
+        table_(std::move(table)),
+        mode_(mode),
+        options_(options),
+        root_plan_(schema_) {}
 
   ColumnBatch make_batch() const { return ColumnBatch(schema_); }
 
@@ -379,9 +383,9 @@ class RecordConverter::Impl {
   void convert_array(od::value& value, od::json_type type, Plan& plan, Column& column) {
     Column& elements = column.child(0);
     if (type != od::json_type::array) {
-      // A single value where an array is expected is wrapped, as upstream does, only when the array
-      // may contain nulls.
-      if (!plan.element_nullable) {
+      // A single scalar where an array is expected is wrapped, as upstream does, only when the
+      // array may contain nulls. An object is not: it is a different shape, not one element.
+      if (!plan.element_nullable || type == od::json_type::object) {
         fail(*plan.type, token(value),
              std::string("expected an array, got ") + json_type_name(type));
       }
@@ -456,7 +460,8 @@ class RecordConverter::Impl {
       }
       case TypeId::kTimestamp:
       case TypeId::kTimestampNtz: {
-        text::Parsed<std::int64_t> t = text::parse_timestamp(key, plan.id == TypeId::kTimestamp);
+        text::Parsed<std::int64_t> t = text::parse_timestamp(key, plan.id == TypeId::kTimestamp,
+                                                             options_.timestamp_zone_offset);
         if (!t.ok()) fail(*plan.type, key, std::string("map key ") + t.error);
         return column.append_value<std::int64_t>(t.value);
       }
@@ -465,42 +470,38 @@ class RecordConverter::Impl {
     }
   }
 
+  // Whole numbers only: a fractional part, a boolean or text that is not a number is an error,
+  // never truncated or counted (1e3 and 4.0 are whole and read exactly).
   std::int64_t to_integer(od::value& value, od::json_type type, Plan& plan) {
+    std::string_view text;
     switch (type) {
       case od::json_type::number: {
         od::number_type nt;
-        if (value.get_number_type().get(nt))
-          fail(*plan.type, token(value), "number is out of range");
-        if (nt == od::number_type::signed_integer) {
-          std::int64_t v = check(value.get_int64());
-          if (v < plan.min || v > plan.max)
+        std::int64_t v;
+        if (!value.get_number_type().get(nt) && nt == od::number_type::signed_integer &&
+            !value.get_int64().get(v)) {
+          if (v < plan.min || v > plan.max) {
             fail(*plan.type, token(value),
                  "value is out of range for " + plan.type->simple_string());
+          }
           return v;
         }
-        if (nt == od::number_type::unsigned_integer) {
-          fail(*plan.type, token(value), "value is out of range for " + plan.type->simple_string());
-        }
-        double d;
-        if (value.get_double().get(d)) fail(*plan.type, token(value), "number is out of range");
-        double t = std::trunc(d);
-        if (!(t >= static_cast<double>(plan.min) && t <= static_cast<double>(plan.max)) ||
-            t >= 9.2233720368547758e18) {
-          fail(*plan.type, token(value), "value is out of range for " + plan.type->simple_string());
-        }
-        return static_cast<std::int64_t>(t);
+        text = token(value);  // decimal text, an exponent, or beyond 64 bits: read exactly
+        break;
       }
-      case od::json_type::string: {
-        std::string_view s = check(value.get_string());
-        text::Parsed<std::int64_t> v = text::parse_integer(s, plan.min, plan.max);
-        if (!v.ok()) fail(*plan.type, s, std::string("string ") + v.error);
-        return v.value;
-      }
-      case od::json_type::boolean:
-        return check(value.get_bool()) ? 1 : 0;
+      case od::json_type::string:
+        text = check(value.get_string());
+        break;
       default:
         fail_type(value, type, plan);
     }
+    text::Parsed<std::int64_t> v = text::parse_integer(text, plan.min, plan.max);
+    if (!v.ok()) {
+      fail(*plan.type, text,
+           std::string(type == od::json_type::string ? "string " : "value ") + v.error + " (" +
+               plan.type->simple_string() + ")");
+    }
+    return v.value;
   }
 
   double to_double(od::value& value, od::json_type type, Plan& plan) {
@@ -516,8 +517,6 @@ class RecordConverter::Impl {
         if (!v.ok()) fail(*plan.type, s, std::string("string ") + v.error);
         return v.value;
       }
-      case od::json_type::boolean:
-        return check(value.get_bool()) ? 1.0 : 0.0;
       default:
         fail_type(value, type, plan);
     }
@@ -540,35 +539,23 @@ class RecordConverter::Impl {
     return d.value;
   }
 
+  // JSON true and false, and the strings "true" and "false" in any case (as upstream reads them).
+  // Nothing else: yes, 1, t or a number would be a guess.
   bool to_bool(od::value& value, od::json_type type, Plan& plan) {
-    switch (type) {
-      case od::json_type::boolean:
-        return check(value.get_bool());
-      case od::json_type::number: {
-        double d;
-        if (value.get_double().get(d)) fail(*plan.type, token(value), "number is out of range");
-        return d != 0;
-      }
-      case od::json_type::string: {
-        std::string_view s = text::trim(check(value.get_string()));
-        for (std::string_view t : {"true", "t", "yes", "y", "1"}) {
-          if (equals_ignore_case(s, t)) return true;
-        }
-        for (std::string_view f : {"false", "f", "no", "n", "0"}) {
-          if (equals_ignore_case(s, f)) return false;
-        }
-        fail(*plan.type, s, "string is not a boolean (accepted: true/t/yes/y/1, false/f/no/n/0)");
-      }
-      default:
-        fail_type(value, type, plan);
-    }
+    if (type == od::json_type::boolean) return check(value.get_bool());
+    if (type != od::json_type::string) fail_type(value, type, plan);
+    std::string_view s = check(value.get_string());
+    if (equals_ignore_case(s, "true")) return true;
+    if (equals_ignore_case(s, "false")) return false;
+    fail(*plan.type, s, "string is not a boolean (accepted: true, false)");
   }
 
   std::int64_t to_timestamp(od::value& value, od::json_type type, Plan& plan) {
     bool with_offset = plan.id == TypeId::kTimestamp;
     if (type == od::json_type::string) {
       std::string_view s = check(value.get_string());
-      text::Parsed<std::int64_t> t = text::parse_timestamp(s, with_offset);
+      text::Parsed<std::int64_t> t =
+          text::parse_timestamp(s, with_offset, options_.timestamp_zone_offset);
       if (!t.ok()) fail(*plan.type, s, t.error);
       return t.value;
     }
@@ -703,6 +690,7 @@ class RecordConverter::Impl {
   StructType schema_;
   std::string table_;
   BadRecordMode mode_;
+  ConversionOptions options_;
   Plan root_plan_;
   od::parser parser_;
   simdjson::dom::parser dom_parser_;
@@ -710,8 +698,9 @@ class RecordConverter::Impl {
   std::uint64_t stamp_ = 0;
 };
 
-RecordConverter::RecordConverter(StructType schema, std::string table, BadRecordMode mode)
-    : impl_(std::make_unique<Impl>(std::move(schema), std::move(table), mode)) {}
+RecordConverter::RecordConverter(StructType schema, std::string table, BadRecordMode mode,
+                                 ConversionOptions options)
+    : impl_(std::make_unique<Impl>(std::move(schema), std::move(table), mode, options)) {}
 RecordConverter::~RecordConverter() = default;
 RecordConverter::RecordConverter(RecordConverter&&) noexcept = default;
 RecordConverter& RecordConverter::operator=(RecordConverter&&) noexcept = default;

@@ -125,12 +125,21 @@ TEST(RecordConverter, StringsFromEveryJsonKind) {
             "{\"v\":\"[1,{\\\"k\\\":null}]\"}\n");
 }
 
-TEST(RecordConverter, IntegersFollowUpstreamRulesWithRangeChecks) {
+TEST(RecordConverter, IntegersAreWholeNumbersInRangeNeverTruncated) {
   EXPECT_EQ(convert_one(DataType::Long(), "9223372036854775807"), "{\"v\":9223372036854775807}\n");
-  EXPECT_EQ(convert_one(DataType::Long(), "-3.9"), "{\"v\":-3}\n");
   EXPECT_EQ(convert_one(DataType::Long(), "\" 42 \""), "{\"v\":42}\n");
-  EXPECT_EQ(convert_one(DataType::Long(), "\"3.7\""), "{\"v\":3}\n");
-  EXPECT_EQ(convert_one(DataType::Long(), "true"), "{\"v\":1}\n");
+  EXPECT_EQ(convert_one(DataType::Long(), "1e3"), "{\"v\":1000}\n");
+  EXPECT_EQ(convert_one(DataType::Long(), "4.0"), "{\"v\":4}\n");
+  EXPECT_EQ(convert_one(DataType::Long(), "\"1e5\""), "{\"v\":100000}\n");
+  EXPECT_EQ(convert_one(DataType::Long(), "-9223372036854775808.000"),
+            "{\"v\":-9223372036854775808}\n");
+  // Each of these landed truncated or counted before; each is a bad record now.
+  for (const char* fractional : {"1.5", "-1.5", "\"1.5\"", "1e-7", "2147483648.7", "-3.9"}) {
+    EXPECT_THAT(error_of(DataType::Long(), fractional), HasSubstr("fractional part")) << fractional;
+  }
+  EXPECT_THAT(error_of(DataType::Integer(), "2147483648.7"), HasSubstr("fractional part"));
+  EXPECT_THAT(error_of(DataType::Long(), "true"), HasSubstr("got a boolean"));
+  EXPECT_THAT(error_of(DataType::Long(), "18446744073709551616"), HasSubstr("out of range"));
   EXPECT_EQ(convert_one(DataType::Integer(), "-2147483648"), "{\"v\":-2147483648}\n");
   EXPECT_EQ(convert_one(DataType::Short(), "32767"), "{\"v\":32767}\n");
   EXPECT_EQ(convert_one(DataType::Byte(), "-128"), "{\"v\":-128}\n");
@@ -139,7 +148,7 @@ TEST(RecordConverter, IntegersFollowUpstreamRulesWithRangeChecks) {
   EXPECT_THAT(error_of(DataType::Short(), "40000"), HasSubstr("out of range for smallint"));
   EXPECT_THAT(error_of(DataType::Byte(), "300"), HasSubstr("out of range for tinyint"));
   EXPECT_THAT(error_of(DataType::Byte(), "\"300\""), HasSubstr("out of range"));
-  EXPECT_THAT(error_of(DataType::Long(), "\"1e5\""), HasSubstr("not an integer"));
+  EXPECT_THAT(error_of(DataType::Long(), "\"12abc\""), HasSubstr("not an integer"));
   EXPECT_THAT(error_of(DataType::Long(), "\"\""), HasSubstr("empty string"));
   EXPECT_THAT(error_of(DataType::Long(), "1e300"), HasSubstr("out of range"));
   EXPECT_THAT(error_of(DataType::Long(), "[1]"), HasSubstr("got an array"));
@@ -151,6 +160,7 @@ TEST(RecordConverter, DoublesAndFloats) {
   EXPECT_EQ(convert_one(DataType::Double(), "7"), "{\"v\":7.0}\n");
   EXPECT_EQ(convert_one(DataType::Float(), "0.5"), "{\"v\":0.5}\n");
   EXPECT_THAT(error_of(DataType::Float(), "1e300"), HasSubstr("overflows float"));
+  EXPECT_THAT(error_of(DataType::Double(), "true"), HasSubstr("got a boolean"));
   EXPECT_THAT(error_of(DataType::Double(), "\"abc\""), HasSubstr("not a number"));
 }
 
@@ -171,13 +181,23 @@ TEST(RecordConverter, DecimalsKeepExactDigits) {
   EXPECT_THAT(error_of(d, "true"), HasSubstr("got a boolean"));
 }
 
-TEST(RecordConverter, Booleans) {
+TEST(RecordConverter, BooleansAreTrueAndFalseOnly) {
   EXPECT_EQ(convert_one(DataType::Boolean(), "false"), "{\"v\":false}\n");
-  EXPECT_EQ(convert_one(DataType::Boolean(), "\"YES\""), "{\"v\":true}\n");
-  EXPECT_EQ(convert_one(DataType::Boolean(), "\"f\""), "{\"v\":false}\n");
-  EXPECT_EQ(convert_one(DataType::Boolean(), "0"), "{\"v\":false}\n");
-  EXPECT_EQ(convert_one(DataType::Boolean(), "42"), "{\"v\":true}\n");
-  EXPECT_THAT(error_of(DataType::Boolean(), "\"maybe\""), HasSubstr("not a boolean"));
+  EXPECT_EQ(convert_one(DataType::Boolean(), "true"), "{\"v\":true}\n");
+  EXPECT_EQ(convert_one(DataType::Boolean(), "\"True\""), "{\"v\":true}\n");
+  EXPECT_EQ(convert_one(DataType::Boolean(), "\"false\""), "{\"v\":false}\n");
+  for (const char* guess : {"\"yes\"", "\"1\"", "\"t\"", "\"maybe\"", "\"\""}) {
+    EXPECT_THAT(error_of(DataType::Boolean(), guess), HasSubstr("not a boolean")) << guess;
+  }
+  EXPECT_THAT(error_of(DataType::Boolean(), "1"), HasSubstr("got a number"));
+  EXPECT_THAT(error_of(DataType::Boolean(), "0"), HasSubstr("got a number"));
+}
+
+TEST(RecordConverter, AnObjectIsNotWrappedIntoAnArray) {
+  const DataType names = DataType::Array(StructType{StructField("family", DataType::String())});
+  EXPECT_THAT(error_of(names, R"({"family":"Chalmers"})"), HasSubstr("expected an array"));
+  EXPECT_EQ(convert_one(names, R"([{"family":"Chalmers"}])"),
+            "{\"v\":[{\"family\":\"Chalmers\"}]}\n");
 }
 
 TEST(RecordConverter, Dates) {
@@ -200,11 +220,16 @@ TEST(RecordConverter, TimestampsAreUtcInstants) {
             "{\"v\":\"2024-05-01T08:20:30.123456Z\"}\n");
   EXPECT_EQ(convert_one(ts, "\"2024-05-01 10:20:30.5-0130\""),
             "{\"v\":\"2024-05-01T11:50:30.500000Z\"}\n");
-  EXPECT_EQ(convert_one(ts, "\"2024-05-01\""), "{\"v\":\"2024-05-01T00:00:00.000000Z\"}\n");
-  EXPECT_EQ(convert_one(ts, "\"2024-05-01T10:20:30\""),
-            "{\"v\":\"2024-05-01T10:20:30.000000Z\"}\n");
-  EXPECT_EQ(convert_one(ts, "\"2024/05/01 10:20:30\""),
-            "{\"v\":\"2024-05-01T10:20:30.000000Z\"}\n");
+  // A leap second stays in its minute: the last microsecond before the next one.
+  EXPECT_EQ(convert_one(ts, "\"2016-12-31T23:59:60Z\""),
+            "{\"v\":\"2016-12-31T23:59:59.999999Z\"}\n");
+  EXPECT_EQ(convert_one(ts, "\"2017-01-01T00:59:60.5+01:00\""),
+            "{\"v\":\"2016-12-31T23:59:59.999999Z\"}\n");
+  // Without an offset, an instant is not known.
+  for (const char* zone_less :
+       {"\"2012-03-04T05:06:07\"", "\"2024-05-01\"", "\"2024/05/01 10:20:30\""}) {
+    EXPECT_THAT(error_of(ts, zone_less), HasSubstr("timestamp_zone")) << zone_less;
+  }
   EXPECT_EQ(convert_one(ts, "0"), "{\"v\":\"1970-01-01T00:00:00.000000Z\"}\n");
   EXPECT_EQ(convert_one(ts, "1700000000.25"), "{\"v\":\"2023-11-14T22:13:20.250000Z\"}\n");
   EXPECT_EQ(convert_one(ts, "\"1900-01-01T00:00:00Z\""),
@@ -212,6 +237,16 @@ TEST(RecordConverter, TimestampsAreUtcInstants) {
   EXPECT_THAT(error_of(ts, "\"2024-05-01T25:00:00Z\""), HasSubstr("out of range"));
   EXPECT_THAT(error_of(ts, "\"2024-05\""), HasSubstr("ISO-8601"));
   EXPECT_THAT(error_of(ts, "\"2024-05-01T10:20:30.1234567890Z\""), HasSubstr("9 digits"));
+}
+
+TEST(RecordConverter, ATableZoneReadsZoneLessDateTimes) {
+  const StructType schema{StructField("v", DataType::Timestamp())};
+  RecordConverter converter(schema, "t", BadRecordMode::kFail, ConversionOptions{-5 * 3600});
+  ColumnBatch out = converter.make_batch();
+  converter.convert(batch_of({R"({"v":"2012-03-04T05:06:07"})", R"({"v":"2012-03-04T05:06:07Z"})"}),
+                    out);
+  EXPECT_EQ(out.row_json(0), R"({"v":"2012-03-04T10:06:07.000000Z"})");
+  EXPECT_EQ(out.row_json(1), R"({"v":"2012-03-04T05:06:07.000000Z"})");
 }
 
 TEST(RecordConverter, TimestampNtzKeepsWallClockAndRejectsOffsets) {

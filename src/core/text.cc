@@ -90,6 +90,10 @@ const char* parse_iso(std::string_view s, DateTime& out) {
       }
     }
   }
+  if (second == 60 && minute == 59) {
+    second = 59;  // a leap second: the last microsecond before the next minute
+    frac_micros = kMicrosPerSecond - 1;
+  }
   if (hour > 23 || minute > 59 || second > 59) return "time of day out of range";
   out.micros_of_day =
       (static_cast<std::int64_t>(hour) * 3600 + minute * 60 + second) * kMicrosPerSecond +
@@ -179,7 +183,8 @@ Parsed<std::int32_t> parse_date(std::string_view s) {
   return {dt.days};
 }
 
-Parsed<std::int64_t> parse_timestamp(std::string_view s, bool allow_offset) {
+Parsed<std::int64_t> parse_timestamp(std::string_view s, bool allow_offset,
+                                     std::optional<std::int32_t> zone_less_offset) {
   s = trim(s);
   DateTime dt;
   const char* error = parse_iso(s, dt);
@@ -202,6 +207,15 @@ Parsed<std::int64_t> parse_timestamp(std::string_view s, bool allow_offset) {
   }
   if (dt.has_offset && !allow_offset) {
     return {0, "has a UTC offset, but timestamp_ntz holds wall-clock time without one"};
+  }
+  if (allow_offset && !dt.has_offset) {
+    if (!zone_less_offset) {
+      return {0,
+              "has no UTC offset, but a timestamp column holds instants: write Z or ±HH:MM, use a "
+              "timestamp_ntz column for wall-clock time, or set the table option timestamp_zone "
+              "to the zone to assume"};
+    }
+    dt.offset_seconds = *zone_less_offset;
   }
   std::int64_t micros = static_cast<std::int64_t>(dt.days) * kMicrosPerDay + dt.micros_of_day -
                         dt.offset_seconds * kMicrosPerSecond;
@@ -275,28 +289,40 @@ Parsed<Int128> parse_decimal(std::string_view s, int precision, int scale) {
 Parsed<std::int64_t> parse_integer(std::string_view s, std::int64_t min, std::int64_t max) {
   s = trim(s);
   if (s.empty()) return {0, "is an empty string, not an integer"};
-  if (s.find('.') != std::string_view::npos) {
-    Parsed<double> d = parse_double(s);
-    if (!d.ok()) return {0, "is not a number"};
-    if (!std::isfinite(d.value)) return {0, "is not a finite number"};
-    double t = std::trunc(d.value);
-    if (t < static_cast<double>(min) || t > static_cast<double>(max) ||
-        t >= 9.2233720368547758e18) {
-      return {0, "is out of range for the integer type"};
-    }
-    return {static_cast<std::int64_t>(t)};
-  }
   std::string_view digits = s;
   if (digits.front() == '+') digits.remove_prefix(1);
   std::int64_t v = 0;
   auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
-  if (ec == std::errc::result_out_of_range) return {0, "is out of range for the integer type"};
-  if (ec != std::errc() || ptr != digits.data() + digits.size() || digits.empty() ||
-      (digits.front() == '-' && digits.size() == 1)) {
+  if (ec == std::errc() && ptr == digits.data() + digits.size() && !digits.empty()) {
+    if (v < min || v > max) return {0, "is out of range for the integer type"};
+    return {v};
+  }
+  // Decimal text or an exponent: read exactly, whole numbers only.
+  const Parsed<Int128> exact = parse_decimal(s, 38, 0);
+  if (!exact.ok()) {
+    if (std::string_view(exact.error).find("after the decimal point") != std::string_view::npos) {
+      return {0, "has a fractional part; an integer column holds whole numbers only"};
+    }
+    if (std::string_view(exact.error).find("digits") != std::string_view::npos) {
+      return {0, "is out of range for the integer type"};
+    }
     return {0, "is not an integer"};
   }
-  if (v < min || v > max) return {0, "is out of range for the integer type"};
-  return {v};
+  if (exact.value < min || exact.value > max) return {0, "is out of range for the integer type"};
+  return {static_cast<std::int64_t>(exact.value)};
+}
+
+Parsed<std::int32_t> parse_utc_offset(std::string_view s) {
+  s = trim(s);
+  if (s == "UTC" || s == "utc" || s == "Z" || s == "z") return {0};
+  std::size_t pos = 0;
+  unsigned hours = 0, minutes = 0;
+  if (s.size() == 6 && (s[0] == '+' || s[0] == '-') && (++pos, read_digits(s, pos, 2, hours)) &&
+      expect(s, pos, ':') && read_digits(s, pos, 2, minutes) && hours <= 23 && minutes <= 59) {
+    const std::int32_t seconds = static_cast<std::int32_t>(hours * 3600 + minutes * 60);
+    return {s[0] == '-' ? -seconds : seconds};
+  }
+  return {0, "is not a UTC offset (UTC, Z or ±HH:MM)"};
 }
 
 Parsed<double> parse_double(std::string_view s) {

@@ -31,16 +31,24 @@ Parsed<std::int32_t> parse_date(std::string_view s);
 
 // Timestamps: ISO-8601 date or date-time (`T`, `t` or space; fractional seconds with `.` or `,`,
 // up to 9 digits, truncated to microseconds; `Z` or ±HH[:MM[:SS]] / ±HHMM offset) or
-// `YYYY/MM/DD HH:MM:SS`. Returns microseconds since the epoch. With `allow_offset` false an offset
-// is an error and the wall-clock value is returned; with it true, no offset means UTC.
-Parsed<std::int64_t> parse_timestamp(std::string_view s, bool allow_offset);
+// `YYYY/MM/DD HH:MM:SS`. Returns microseconds since the epoch. A leap second (`23:59:60`, seconds
+// 60 at minute 59 of any offset) reads as the last microsecond of the second before it
+// (`23:59:59.999999`): it stays in its minute and day and sorts after every earlier instant.
+// With `allow_offset` false (timestamp_ntz) an offset is an error and the wall-clock value is
+// returned. With it true (an instant) a value without an offset is read at `zone_less_offset`
+// (seconds east of UTC) when given, and is an error otherwise.
+Parsed<std::int64_t> parse_timestamp(std::string_view s, bool allow_offset,
+                                     std::optional<std::int32_t> zone_less_offset = std::nullopt);
+
+// A UTC offset as a table option gives it: `UTC`, `Z` or ±HH:MM; seconds east of UTC.
+Parsed<std::int32_t> parse_utc_offset(std::string_view s);
 
 // A decimal number (`-12.340`, `1E+3`, `.5`) as an unscaled 128-bit integer at `scale`, failing
 // when it has more than `precision` digits or non-zero digits beyond `scale`.
 Parsed<Int128> parse_decimal(std::string_view s, int precision, int scale);
 
-// An integer as Python's int() reads a string: optional sign and digits; a string containing `.` is
-// read as a float and truncated toward zero. Fails outside [min, max].
+// A whole number written as a JSON number or decimal text (`42`, `-7`, `1e3`, `4.0`); a fractional
+// part that is not zero is an error, as is a value outside [min, max]: nothing is truncated.
 Parsed<std::int64_t> parse_integer(std::string_view s, std::int64_t min, std::int64_t max);
 
 // A float as Python's float() reads a string (`1.5e-3`, `inf`, `-Infinity`, `nan`).

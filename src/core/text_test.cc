@@ -1,11 +1,15 @@
 #include "core/text.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 namespace lakeflow::text {
 namespace {
+
+using ::testing::HasSubstr;
 
 TEST(Text, DaysFromCivilRoundTripsOverFourCenturies) {
   std::string out;
@@ -37,11 +41,30 @@ TEST(Text, DecimalPrinting) {
   EXPECT_EQ(out, "120");
 }
 
-TEST(Text, IntegerParsingFollowsPythonInt) {
+TEST(Text, IntegersAreWholeNumbersReadExactly) {
   EXPECT_EQ(parse_integer("+12", -100, 100).value, 12);
   EXPECT_FALSE(parse_integer("-", -100, 100).ok());
   EXPECT_FALSE(parse_integer("12abc", -100, 100).ok());
-  EXPECT_EQ(parse_integer("-9.99", -100, 100).value, -9);
+  EXPECT_THAT(parse_integer("-9.99", -100, 100).error, HasSubstr("fractional part"));
+  EXPECT_EQ(parse_integer("-9.000", -100, 100).value, -9);
+  EXPECT_EQ(parse_integer("1E2", -100, 100).value, 100);
+  EXPECT_THAT(parse_integer("1E3", -100, 100).error, HasSubstr("out of range"));
+  EXPECT_EQ(parse_integer("9223372036854775807.0", std::numeric_limits<std::int64_t>::min(),
+                          std::numeric_limits<std::int64_t>::max())
+                .value,
+            std::numeric_limits<std::int64_t>::max());
+  EXPECT_THAT(parse_integer("9223372036854775808", std::numeric_limits<std::int64_t>::min(),
+                            std::numeric_limits<std::int64_t>::max())
+                  .error,
+              HasSubstr("out of range"));
+}
+
+TEST(Text, UtcOffsetsOfTheTableOption) {
+  EXPECT_EQ(parse_utc_offset("UTC").value, 0);
+  EXPECT_EQ(parse_utc_offset("+05:30").value, 19800);
+  EXPECT_EQ(parse_utc_offset("-01:00").value, -3600);
+  EXPECT_FALSE(parse_utc_offset("Europe/Berlin").ok());
+  EXPECT_FALSE(parse_utc_offset("+5").ok());
 }
 
 TEST(Text, DoubleParsingFollowsPythonFloat) {

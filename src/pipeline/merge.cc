@@ -146,7 +146,7 @@ RowKey MergeEngine::key_of(const Row& row, std::string_view what) const {
                               what, key.path, row.json().substr(0, 80)));
     }
     with_context(fmt::format("table '{}': {}, primary key '{}'", spec_.table, what, key.path), [&] {
-      return TypedValue::read(*value, key.type);
+      return TypedValue::read(*value, key.type, spec_.timestamp_zone_offset);
     }).append_key(out);
   }
   return out;
@@ -172,13 +172,15 @@ TypedValue MergeEngine::sequence_of(const Row& row, std::string_view what) const
                 fmt::format("table '{}': {} (key {}) has no value for sequence_by column '{}'",
                             spec_.table, what, describe_key(row), sequence_->path));
   }
-  return with_context(fmt::format("table '{}': {} (key {}), sequence_by column '{}'", spec_.table,
-                                  what, describe_key(row), sequence_->path),
-                      [&] { return TypedValue::read(*value, sequence_->type); });
+  return with_context(
+      fmt::format("table '{}': {} (key {}), sequence_by column '{}'", spec_.table, what,
+                  describe_key(row), sequence_->path),
+      [&] { return TypedValue::read(*value, sequence_->type, spec_.timestamp_zone_offset); });
 }
 
 TypedValue MergeEngine::version_of(std::string_view json, const std::string& context) const {
-  return with_context(context, [&] { return TypedValue::read(json, version_type_); });
+  return with_context(
+      context, [&] { return TypedValue::read(json, version_type_, spec_.timestamp_zone_offset); });
 }
 
 MergeEngine::History MergeEngine::history_of(const std::vector<const Row*>& rows) const {

@@ -77,6 +77,9 @@ struct MergeSpec {
   StructType schema;  // of the source rows
   std::vector<std::string> primary_keys;
   std::optional<std::string> sequence_by;  // required by kApplyChanges
+  // The zone a date-time without an offset is read in (seconds east of UTC; table option
+  // timestamp_zone); unset: such a key or sequence value is an error.
+  std::optional<std::int32_t> timestamp_zone_offset = std::nullopt;
 };
 
 // One change for apply_changes. A delete's row needs only the key and sequence columns.

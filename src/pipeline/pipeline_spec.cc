@@ -130,6 +130,17 @@ void parse_table_configuration(const YamlFile& file, const Entry& config, std::s
       }
     } else if (entry.key == "cluster_by") {
       table.cluster_by = parse_column_list(file, entry, key_what);
+    } else if (entry.key == "timestamp_zone") {
+      if (entry.value.IsNull()) continue;
+      const std::string zone(text::trim(file.string_value(entry, key_what)));
+      const text::Parsed<std::int32_t> offset = text::parse_utc_offset(zone);
+      if (!offset.ok()) {
+        throw ConfigError(fmt::format(
+            "{}: {} '{}' {}; it is the zone a date-time without an offset is read in, e.g. UTC "
+            "or +01:00",
+            file.where(entry), key_what, zone, offset.error));
+      }
+      table.timestamp_zone = offset.value;
     } else {
       std::string value;
       if (file.option_value(entry, key_what, value)) {

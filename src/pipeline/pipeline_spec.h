@@ -27,8 +27,10 @@
 // upstream, string fields reject unquoted numbers and booleans (`source_table: 2024` must be
 // quoted). `table_configuration` values are normalized as upstream does: scalars become their text,
 // lists and mappings compact JSON; a null value means "not set". Reserved keys (`scd_type`,
-// `primary_keys`, `sequence_by`, `cluster_by`) are taken out; the rest are passed to the connector
-// as table options.
+// `primary_keys`, `sequence_by`, `cluster_by`, `timestamp_zone`) are taken out; the rest are passed
+// to the connector as table options. `timestamp_zone` (`UTC`, `Z` or ±HH:MM) is the zone in which a
+// date-time without a UTC offset reads into a timestamp column; without it such a value is a bad
+// record.
 #pragma once
 
 #include <filesystem>
@@ -59,8 +61,9 @@ struct TableSpec {
   std::vector<std::string> primary_keys;  // empty: the connector's
   std::optional<std::string> sequence_by;
   std::vector<std::string> cluster_by;  // accepted as upstream does; not used by the Delta writer
-  Options table_options;                // table_configuration without the reserved keys
-  std::string location;                 // `file:line:column` of the entry, for messages
+  std::optional<std::int32_t> timestamp_zone;  // seconds east of UTC
+  Options table_options;                       // table_configuration without the reserved keys
+  std::string location;                        // `file:line:column` of the entry, for messages
 
   // `catalog.schema.table`.
   std::string destination_name() const;

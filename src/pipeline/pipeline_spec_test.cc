@@ -132,6 +132,26 @@ TEST(PipelineSpec, ReservedKeysAreTakenOutOfTheTableOptions) {
                                       {"filters", R"({"status":["open","closed"]})"}}));
 }
 
+TEST(PipelineSpec, TimestampZoneIsATableSettingNotAConnectorOption) {
+  const PipelineSpec spec = parse_pipeline_spec(one_table(R"(      source_table: t
+      table_configuration:
+        timestamp_zone: "-05:00"
+        page_size: 5
+)"),
+                                                "spec.yaml");
+  EXPECT_EQ(spec.tables[0].timestamp_zone, -5 * 3600);
+  EXPECT_EQ(spec.tables[0].table_options, (Options{{"page_size", "5"}}));
+  EXPECT_FALSE(parse_pipeline_spec(one_table("      source_table: t\n"), "spec.yaml")
+                   .tables[0]
+                   .timestamp_zone.has_value());
+  const std::string error = spec_error(one_table(R"(      source_table: t
+      table_configuration:
+        timestamp_zone: Europe/Berlin
+)"));
+  EXPECT_THAT(error, HasSubstr("timestamp_zone 'Europe/Berlin'"));
+  EXPECT_THAT(error, HasSubstr("UTC, Z or ±HH:MM"));
+}
+
 TEST(PipelineSpec, ScdTypeIsCaseInsensitiveAndAcceptsOneAndTwo) {
   const std::pair<const char*, ScdSetting> cases[] = {{"SCD_TYPE_1", ScdSetting::kType1},
                                                       {"scd_type_2", ScdSetting::kType2},

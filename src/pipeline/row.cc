@@ -313,7 +313,8 @@ bool TypedValue::supports(const DataType& type) {
   return !type.is_nested() && type.id() != TypeId::kVariant;
 }
 
-TypedValue TypedValue::read(std::string_view json, const DataType& type) {
+TypedValue TypedValue::read(std::string_view json, const DataType& type,
+                            std::optional<std::int32_t> zone_less_offset) {
   json = text::trim(json);
   TypedValue out;
   if (json == "null") return out;
@@ -373,7 +374,7 @@ TypedValue TypedValue::read(std::string_view json, const DataType& type) {
     case TypeId::kTimestampNtz: {
       const bool instant = type.id() == TypeId::kTimestamp;
       if (auto s = string_content(json, type)) {
-        const auto parsed = text::parse_timestamp(*s, instant);
+        const auto parsed = text::parse_timestamp(*s, instant, zone_less_offset);
         if (!parsed.ok()) bad_value(json, type, parsed.error);
         out.value_ = parsed.value;
         return out;

@@ -81,7 +81,9 @@ class TypedValue {
   // Reads `json` (the JSON text of one value) as `type`. Accepts what the converter writes and the
   // forms it reads (numbers and numeric strings for numbers; epoch seconds for timestamps). Throws
   // Error(kData) with the reason when the value is not of that type.
-  static TypedValue read(std::string_view json, const DataType& type);
+  // `zone_less_offset` is the zone a timestamp without an offset is read in (none: an error).
+  static TypedValue read(std::string_view json, const DataType& type,
+                         std::optional<std::int32_t> zone_less_offset = std::nullopt);
 
   bool is_null() const { return std::holds_alternative<std::monostate>(value_); }
 

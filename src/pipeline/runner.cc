@@ -273,7 +273,8 @@ class TableRun {
   // row_json (the merge engine's form) with its index in `raw`.
   std::vector<std::pair<std::string, std::size_t>> convert_source(
       const std::vector<std::string>& raw, const Offset& start) {
-    RecordConverter converter(plan_.source_schema, result_.destination, options_.on_bad_record);
+    RecordConverter converter(plan_.source_schema, result_.destination, options_.on_bad_record,
+                              plan_.conversion);
     ColumnBatch batch = converter.make_batch();
     RecordBatch records;
     for (const std::string& record : raw) records.append(record);
@@ -306,7 +307,8 @@ class TableRun {
                       fmt::format("table '{}': the record has no value for sequence_by column '{}'",
                                   result_.destination, column));
         }
-        TypedValue::read(*value, plan_.source_schema.find_path(column)->type);
+        TypedValue::read(*value, plan_.source_schema.find_path(column)->type,
+                         plan_.conversion.timestamp_zone_offset);
       }
       return row;
     } catch (const Error& e) {
@@ -406,7 +408,8 @@ class TableRun {
   // new data file (opened at the first good row).
   AppendedFile write_append(RecordStream& stream, const Offset& start) {
     AppendedFile out;
-    RecordConverter converter(plan_.target_schema, result_.destination, options_.on_bad_record);
+    RecordConverter converter(plan_.target_schema, result_.destination, options_.on_bad_record,
+                              plan_.conversion);
     ColumnBatch columns = converter.make_batch();
     std::optional<DataFileWriter> writer;
     RecordBatch batch;

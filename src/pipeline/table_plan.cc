@@ -7,7 +7,13 @@
 namespace lakeflow::pipeline {
 
 MergeSpec TablePlan::merge_spec() const {
-  return MergeSpec{destination, flow, scd_type, source_schema, primary_keys, sequence_by};
+  return MergeSpec{destination,
+                   flow,
+                   scd_type,
+                   source_schema,
+                   primary_keys,
+                   sequence_by,
+                   conversion.timestamp_zone_offset};
 }
 
 TablePlan plan_table(const TableSpec& table, const TableMetadata& metadata,
@@ -19,6 +25,7 @@ TablePlan plan_table(const TableSpec& table, const TableMetadata& metadata,
   plan.ingestion_type = metadata.ingestion_type;
   plan.table_options = table.table_options;
   plan.cluster_by = table.cluster_by;
+  plan.conversion.timestamp_zone_offset = table.timestamp_zone;
   plan.source_schema = schema;
   plan.incremental = metadata.ingestion_type != IngestionType::kSnapshot;
   const std::string name = fmt::format("table '{}'", table.source_table);

@@ -19,6 +19,7 @@
 
 #include "lakeflow/connector.h"
 #include "lakeflow/options.h"
+#include "lakeflow/record_converter.h"
 #include "lakeflow/types.h"
 #include "pipeline/merge.h"
 #include "pipeline/pipeline_spec.h"
@@ -40,7 +41,8 @@ struct TablePlan {
   std::vector<std::string> primary_keys;   // empty for append
   std::optional<std::string> sequence_by;  // apply_changes only
   std::vector<std::string> cluster_by;
-  Options table_options;  // for the connector: table_configuration without the reserved keys
+  ConversionOptions conversion;  // how the table's values read (timestamp_zone)
+  Options table_options;         // for the connector: table_configuration without the reserved keys
   StructType source_schema;
   StructType target_schema;        // source_schema, plus __START_AT/__END_AT for SCD type 2
   std::vector<std::string> notes;  // spec settings that do not apply, for the run's log

@@ -110,7 +110,7 @@ bool is_iso_date(std::string_view s) {
 bool is_iso_date_time(std::string_view s) {
   return s.size() > 10 && is_iso_date(s.substr(0, 10)) &&
          (s[10] == 'T' || s[10] == 't' || s[10] == ' ') &&
-         text::parse_timestamp(s, /*allow_offset=*/true).ok();
+         text::parse_timestamp(s, /*allow_offset=*/true, /*zone_less_offset=*/0).ok();
 }
 
 bool move_to_future(JsonValue& value) {
