@@ -134,6 +134,42 @@ struct HeaderList {
   }
 };
 
+// The redirect statuses the client follows (RFC 9110 §15.4); 300, 304 and 305 are answers.
+bool is_followed_redirect(int status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+constexpr int kMaxRedirects = 10;
+
+// Why the redirect from `from` to `location` (the `redirects`th in a row) is not followed; empty
+// when it is.
+std::string redirect_refusal(const Origin& from, const std::string& location, int redirects) {
+  if (redirects > kMaxRedirects) return fmt::format("more than {} redirects", kMaxRedirects);
+  std::optional<Origin> to;
+  try {
+    to = origin_of(location);
+  } catch (const ConfigError&) {
+    return "it leads to a URL that is not http:// or https://";
+  }
+  if (from.scheme == "https" && to->scheme == "http") {
+    return fmt::format(
+        "it leads from https to plain http ({}), and what started encrypted does not go on in "
+        "the clear",
+        to->to_string());
+  }
+  return {};
+}
+
+void remove_header(Headers& headers, std::string_view name) {
+  std::erase_if(headers, [name](const auto& header) {
+    return header.first.size() == name.size() &&
+           std::equal(name.begin(), name.end(), header.first.begin(), [](char a, char b) {
+             return std::tolower(static_cast<unsigned char>(a)) ==
+                    std::tolower(static_cast<unsigned char>(b));
+           });
+  });
+}
+
 enum class FailureKind : std::uint8_t {
   kConnect,    // the request never left: always safe to retry
   kTransient,  // network error, timeout, truncated or unusable body: retry if idempotent
@@ -190,6 +226,20 @@ ClientConfig ClientConfig::from_options(const Options& options) {
   config.proxy = options.get_string("http.proxy", "");
   config.max_response_bytes = options.get_int("http.max_response_bytes", config.max_response_bytes,
                                               1, std::int64_t{1} << 40);
+  if (const auto base_url = options.find("base_url"); base_url && !base_url->empty()) {
+    try {
+      config.credential_origins.push_back(origin_of(*base_url));
+    } catch (const ConfigError& error) {
+      throw ConfigError(fmt::format("option 'base_url': {}", error.what()));
+    }
+  }
+  for (const std::string& item : options.get_list("http.allowed_origins", {})) {
+    const Origin origin = parse_origin(item, "http.allowed_origins");
+    if (std::find(config.credential_origins.begin(), config.credential_origins.end(), origin) ==
+        config.credential_origins.end()) {
+      config.credential_origins.push_back(origin);
+    }
+  }
   return config;
 }
 
@@ -203,6 +253,7 @@ struct HttpClient::Handle {
   Handle& operator=(const Handle&) = delete;
 };
 
+// One request and the redirects it was sent on; the fields describe the last hop.
 struct HttpClient::Attempt {
   CURLcode code = CURLE_OK;
   std::string error;  // libcurl's description of `code`
@@ -210,9 +261,14 @@ struct HttpClient::Attempt {
   int status = 0;
   Headers headers;
   std::string body;
-  std::string effective_url;
-  bool redirected = false;
+  std::string redirect_url;  // the Location of a redirect, resolved
   milliseconds duration{0};
+  std::string url;           // the hop's URL as the caller would see it: without credentials
+  Request sent;              // the hop as sent, credentials included
+  bool credentials = false;  // the auth provider's credentials went with the hop
+  bool withheld = false;     // ... and would have, had the hop's origin been a credential origin
+  Origin origin;             // the hop's
+  std::string refused;       // why a redirect was not followed; empty when none was refused
 };
 
 HttpClient::HttpClient(ClientConfig config, std::shared_ptr<AuthProvider> auth,
@@ -223,6 +279,9 @@ HttpClient::HttpClient(ClientConfig config, std::shared_ptr<AuthProvider> auth,
       logger_(context_.logger()),
       retry_(config_.retry, context_.jitter_seed) {
   ensure_curl_initialized();
+  // NoAuth adds nothing: without a provider, no request counts as sent without credentials.
+  if (dynamic_cast<const NoAuth*>(auth_.get()) != nullptr) auth_.reset();
+  credential_origins_ = config_.credential_origins;
   if (!context_.clock) context_.clock = Clock::system();
   if (!context_.redactor) context_.redactor = std::make_shared<Redactor>();
   logger_ = context_.logger();
@@ -273,6 +332,86 @@ void HttpClient::return_handle(std::unique_ptr<Handle> handle) {
   idle_handles_.push_back(std::move(handle));
 }
 
+bool HttpClient::is_credential_origin(const Origin& origin) {
+  {
+    std::lock_guard lock(origins_mutex_);
+    if (!credential_origins_.empty()) {
+      return std::find(credential_origins_.begin(), credential_origins_.end(), origin) !=
+             credential_origins_.end();
+    }
+    credential_origins_.push_back(origin);
+  }
+  logger_.debug(fmt::format(
+      "credentials go to {} only, the origin of this client's first request (neither base_url "
+      "nor http.allowed_origins names one)",
+      origin.to_string()));
+  return true;
+}
+
+std::vector<Origin> HttpClient::credential_origins() const {
+  std::lock_guard lock(origins_mutex_);
+  return credential_origins_;
+}
+
+HttpClient::Attempt HttpClient::exchange(const Request& request, int attempt_number) {
+  const std::string_view method = to_string(request.method);
+  Request hop = request;  // as the caller wrote it: no credentials
+  const Origin first = origin_of(request.url);
+  for (int redirects = 0;; ++redirects) {
+    Origin origin = origin_of(hop.url);
+    if (origin != first) {
+      // The caller set these for the request's own origin (as libcurl keeps them there).
+      remove_header(hop.headers, "Authorization");
+      remove_header(hop.headers, "Cookie");
+    }
+    Request wire = hop;
+    const bool credentials = auth_ && is_credential_origin(origin);
+    if (credentials) auth_->apply(wire);
+    const std::string host = host_key(hop.url);
+    rate_limiter_->acquire(host);
+    if (logger_.enabled(LogLevel::kDebug)) {
+      std::string lines;
+      for (const auto& [name, value] : wire.headers)
+        lines += fmt::format("\n  {}: {}", name, value);
+      logger_.debug(fmt::format("{} {} (attempt {}{}){}{}", method, wire.url, attempt_number,
+                                redirects > 0 ? fmt::format(", redirect {}", redirects) : "",
+                                auth_ && !credentials
+                                    ? fmt::format(" without credentials: {} is not a credential "
+                                                  "origin",
+                                                  origin.to_string())
+                                    : "",
+                                lines));
+    }
+    Attempt attempt = perform(wire);
+    if (attempt.code == CURLE_OK) {
+      rate_limiter_->observe(host, attempt.headers);
+      logger_.debug(fmt::format("{} {} -> {}: {} bytes in {}", method, wire.url,
+                                status_text(attempt.status), attempt.body.size(),
+                                format_duration(attempt.duration)));
+    }
+    attempt.url = hop.url;
+    attempt.sent = std::move(wire);
+    attempt.credentials = credentials;
+    attempt.withheld = auth_ && !credentials;
+    attempt.origin = std::move(origin);
+    if (attempt.code != CURLE_OK || !is_followed_redirect(attempt.status) ||
+        attempt.redirect_url.empty()) {
+      return attempt;
+    }
+    attempt.refused = redirect_refusal(attempt.origin, attempt.redirect_url, redirects + 1);
+    if (!attempt.refused.empty()) return attempt;
+    // RFC 9110 §15.4: 303 continues as a GET, and so do 301 and 302 after a POST (as libcurl and
+    // browsers do); 307 and 308 repeat the request.
+    if ((attempt.status == 303 && hop.method != Method::kHead) ||
+        ((attempt.status == 301 || attempt.status == 302) && hop.method == Method::kPost)) {
+      hop.method = Method::kGet;
+      hop.body.clear();
+      remove_header(hop.headers, "Content-Type");
+    }
+    hop.url = std::move(attempt.redirect_url);
+  }
+}
+
 HttpClient::Attempt HttpClient::perform(const Request& request) {
   std::unique_ptr<Handle> handle = take_handle();
   CURL* curl = handle->curl;
@@ -290,9 +429,7 @@ HttpClient::Attempt HttpClient::perform(const Request& request) {
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
-  curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 10L);
+  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);   // exchange() follows, hop by hop
   curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");  // every encoding libcurl can decode
   curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(curl, CURLOPT_USERAGENT,
@@ -345,15 +482,12 @@ HttpClient::Attempt HttpClient::perform(const Request& request) {
   attempt.code = curl_easy_perform(curl);
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-  char* effective = nullptr;
-  curl_easy_getinfo(curl, CURLINFO_EFFECTIVE_URL, &effective);
+  char* redirect = nullptr;
+  curl_easy_getinfo(curl, CURLINFO_REDIRECT_URL, &redirect);
   curl_off_t micros = 0;
   curl_easy_getinfo(curl, CURLINFO_TOTAL_TIME_T, &micros);
   attempt.status = static_cast<int>(status);
-  long redirects = 0;
-  curl_easy_getinfo(curl, CURLINFO_REDIRECT_COUNT, &redirects);
-  attempt.redirected = redirects > 0 && effective != nullptr;
-  attempt.effective_url = attempt.redirected ? effective : request.url;
+  if (redirect != nullptr) attempt.redirect_url = redirect;
   attempt.duration = milliseconds(micros / 1000);
   attempt.error = error[0] != '\0' ? error : curl_easy_strerror(attempt.code);
   attempt.too_large = transfer.too_large;
@@ -369,35 +503,15 @@ HttpClient::Attempt HttpClient::perform(const Request& request) {
 Response HttpClient::send(Request request) {
   const bool idempotent = request.is_idempotent();
   const std::string method(to_string(request.method));
-  const std::string host = host_key(request.url);  // also rejects a malformed URL up front
   const auto start = context_.clock->now();
   const RetryConfig& budget = retry_.config();
   int attempts = 0;  // requests sent
   int failures = 0;  // attempts that count against max_attempts
   bool refreshed = false;
 
-  // Auth may add a query parameter to the wire URL; responses report the caller's URL instead.
-  auto response_url = [&request](const Attempt& attempt) {
-    return attempt.redirected ? attempt.effective_url : request.url;
-  };
   for (;;) {
-    Request wire = request;
-    if (auth_) auth_->apply(wire);
-    rate_limiter_->acquire(host);
     ++attempts;
-    if (logger_.enabled(LogLevel::kDebug)) {
-      std::string lines;
-      for (const auto& [name, value] : wire.headers)
-        lines += fmt::format("\n  {}: {}", name, value);
-      logger_.debug(fmt::format("{} {} (attempt {}){}", method, wire.url, attempts, lines));
-    }
-    Attempt attempt = perform(wire);
-    if (attempt.code == CURLE_OK) {
-      rate_limiter_->observe(host, attempt.headers);
-      logger_.debug(fmt::format("{} {} -> {}: {} bytes in {}", method, wire.url,
-                                status_text(attempt.status), attempt.body.size(),
-                                format_duration(attempt.duration)));
-    }
+    Attempt attempt = exchange(request, attempts);
 
     std::optional<Failure> failure;
     std::optional<milliseconds> retry_after;
@@ -462,8 +576,14 @@ Response HttpClient::send(Request request) {
           failure = Failure{FailureKind::kFinal, fmt::format("request failed ({})", what), ""};
           break;
       }
-    } else if (attempt.status == 401 && auth_ && !refreshed &&
-               auth_->refresh_after_rejection(wire)) {
+    } else if (!attempt.refused.empty()) {
+      failure = Failure{
+          FailureKind::kFinal,
+          fmt::format("{} redirect not followed: {}", status_text(attempt.status), attempt.refused),
+          "Check the URL (the source may have moved), or ask the source's "
+          "operators about the redirect."};
+    } else if (attempt.status == 401 && attempt.credentials && !refreshed &&
+               auth_->refresh_after_rejection(attempt.sent)) {
       refreshed = true;
       logger_.info(fmt::format("{} {} -> {}: fetched new credentials; sending it once more", method,
                                request.url, status_text(attempt.status)));
@@ -478,7 +598,13 @@ Response HttpClient::send(Request request) {
       }
       std::string advice;
       const int status = attempt.status;
-      if (status == 401) {
+      if ((status == 401 || status == 403) && attempt.withheld) {
+        advice = fmt::format(
+            "The request went to {} without credentials: credentials go only to the origin of "
+            "base_url and those in http.allowed_origins. If {} belongs to the source, add it to "
+            "http.allowed_origins.",
+            attempt.origin.to_string(), attempt.origin.to_string());
+      } else if (status == 401) {
         advice = fmt::format(
             "The source rejected the credentials{} ({}); check the auth.* "
             "options.",
@@ -507,7 +633,7 @@ Response HttpClient::send(Request request) {
       failure = Failure{kind, std::move(reason), std::move(advice)};
     } else if (request.check_body) {
       Response candidate{attempt.status, std::move(attempt.headers), std::move(attempt.body),
-                         response_url(attempt), attempts};
+                         attempt.url, attempts};
       if (auto problem = request.check_body(candidate)) {
         attempt.body = std::move(candidate.body);
         failure = Failure{FailureKind::kTransient, *problem,
@@ -518,7 +644,7 @@ Response HttpClient::send(Request request) {
       }
     } else {
       return Response{attempt.status, std::move(attempt.headers), std::move(attempt.body),
-                      response_url(attempt), attempts};
+                      std::move(attempt.url), attempts};
     }
 
     // A failed attempt: retry it, or give up with everything the user needs to know.

@@ -757,6 +757,248 @@ TEST_F(ClientTest, PageReaderRefusesAPaginationLoop) {
   }
 }
 
+// --- credentials stay with their origins -----------------------------------------------------
+
+// A server on another origin (another port of 127.0.0.1) that records the credentials each request
+// brings it. It answers 401 on /private and a last page (JSON, no next link) on anything else.
+class Recorder {
+ public:
+  Recorder() {
+    const auto handler = [this](const httplib::Request& req, httplib::Response& res) {
+      {
+        std::lock_guard lock(mutex_);
+        requests_.push_back(fmt::format("{} {} authorization='{}' x-api-key='{}'", req.method,
+                                        req.target, req.get_header_value("Authorization"),
+                                        req.get_header_value("X-API-Key")));
+      }
+      if (req.path == "/private") {
+        res.status = 401;
+        return;
+      }
+      res.set_content(R"({"next":null})", "application/json");
+    };
+    server->Get(R"(.*)", handler);
+    server->Post(R"(.*)", handler);
+  }
+  std::vector<std::string> requests() {
+    std::lock_guard lock(mutex_);
+    return requests_;
+  }
+  std::string origin() const { return server.url(""); }
+
+  Loopback server;
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::string> requests_;
+};
+
+constexpr std::string_view kToken = "tok-PLANTED-origin-0001";
+
+std::vector<std::string> names_of(const std::vector<Origin>& origins) {
+  std::vector<std::string> names;
+  for (const Origin& origin : origins) names.push_back(origin.to_string());
+  return names;
+}
+
+TEST_F(ClientTest, PageReaderFollowsNextLinksToAnotherOriginOnlyWhenAllowed) {
+  Recorder other;
+  std::vector<std::string> authorizations;
+  server->Get("/api/items", [&](const httplib::Request& req, httplib::Response& res) {
+    authorizations.push_back(req.get_header_value("Authorization"));
+    res.set_content(fmt::format(R"({{"next":"{}"}})", other.server.url("/api/items?page=2")),
+                    "application/json");
+  });
+  const auto bearer = std::make_shared<BearerTokenAuth>(std::string(kToken), *redactor);
+  NextUrlInBody next("next");
+
+  auto http = client({{"base_url", server.url("/api")}}, bearer);
+  PageReader refused(*http, Request::get(server.url("/api/items")), next);
+  try {
+    refused.next();
+    FAIL() << "followed a next link to another origin";
+  } catch (const OriginRefusedError& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kSource);
+    EXPECT_EQ(e.origin().to_string(), other.origin());
+    EXPECT_THAT(e.what(), AllOf(HasSubstr("next-page link of page 1 (" + server.url("/api/items") +
+                                          ") to " + other.origin() + ": "),
+                                HasSubstr("reads pages from, " + server.url("") + " only"),
+                                HasSubstr("add it to option http.allowed_origins"),
+                                Not(HasSubstr(kToken)), Not(HasSubstr("page=2"))));
+  }
+  EXPECT_EQ(refused.next_url(), server.url("/api/items"));  // never the refused link
+  EXPECT_THAT(other.requests(), testing::IsEmpty());
+  EXPECT_THAT(authorizations, ElementsAre("Bearer " + std::string(kToken)));
+
+  // Listed in http.allowed_origins, the other origin is read, with credentials.
+  auto allowing =
+      client({{"base_url", server.url("/api")}, {"http.allowed_origins", other.origin()}}, bearer);
+  PageReader allowed(*allowing, Request::get(server.url("/api/items")), next);
+  int pages = 0;
+  while (allowed.next()) ++pages;
+  EXPECT_EQ(pages, 2);
+  EXPECT_THAT(other.requests(),
+              ElementsAre(fmt::format("GET /api/items?page=2 authorization='Bearer {}' "
+                                      "x-api-key=''",
+                                      kToken)));
+  EXPECT_THAT(all_logs(), Not(HasSubstr(kToken)));
+}
+
+TEST_F(ClientTest, RequestsToAnotherOriginGoWithoutCredentials) {
+  Recorder other;
+  std::string key;
+  server->Get("/x", [&](const httplib::Request& req, httplib::Response& res) {
+    key = req.get_header_value("X-API-Key");
+    res.set_content("{}", "application/json");
+  });
+  auto http = client({{"base_url", server.url("/")}},
+                     std::make_shared<ApiKeyAuth>("X-API-Key", std::string(kToken),
+                                                  ApiKeyAuth::Placement::kHeader, *redactor));
+  http->get(server.url("/x"));
+  EXPECT_EQ(key, kToken);
+  EXPECT_EQ(http->get(other.server.url("/public")).status, 200);
+  const HttpError error = http_error([&] { http->get(other.server.url("/private")); });
+  EXPECT_THAT(other.requests(), ElementsAre("GET /public authorization='' x-api-key=''",
+                                            "GET /private authorization='' x-api-key=''"));
+  EXPECT_EQ(error.status(), 401);
+  EXPECT_THAT(error.what(),
+              AllOf(HasSubstr("went to " + other.origin() + " without credentials"),
+                    HasSubstr("add it to http.allowed_origins"), Not(HasSubstr(kToken))));
+  EXPECT_EQ(count_logs("without credentials: " + other.origin() + " is not a credential origin"),
+            2u)
+      << all_logs();
+}
+
+TEST_F(ClientTest, WithoutBaseUrlCredentialsStayWithTheFirstRequestsOrigin) {
+  Recorder other;
+  std::string authorization;
+  server->Get("/x", [&](const httplib::Request& req, httplib::Response& res) {
+    authorization = req.get_header_value("Authorization");
+    res.set_content("{}", "application/json");
+  });
+  auto http = client({}, std::make_shared<BearerTokenAuth>(std::string(kToken), *redactor));
+  EXPECT_TRUE(http->credential_origins().empty());
+  http->get(server.url("/x"));
+  EXPECT_EQ(authorization, "Bearer " + std::string(kToken));
+  http->get(other.server.url("/x"));
+  EXPECT_THAT(other.requests(), ElementsAre("GET /x authorization='' x-api-key=''"));
+  EXPECT_THAT(names_of(http->credential_origins()), ElementsAre(server.url("")));
+}
+
+TEST_F(ClientTest, AllowedOriginsAreReadFromOptions) {
+  const ClientConfig config =
+      ClientConfig::from_options({{"base_url", "https://API.example.org:443/r4"},
+                                  {"http.allowed_origins",
+                                   " https://files.example.org, http://10.0.0.5:8080/,"
+                                   "https://api.example.org"}});
+  EXPECT_THAT(config.credential_origins, ElementsAre(Origin{"https", "api.example.org", 443},
+                                                     Origin{"https", "files.example.org", 443},
+                                                     Origin{"http", "10.0.0.5", 8080}));
+  EXPECT_TRUE(ClientConfig::from_options({}).credential_origins.empty());
+  EXPECT_THROW(ClientConfig::from_options({{"http.allowed_origins", "https://f.example.org/v1"}}),
+               ConfigError);
+  EXPECT_THROW(ClientConfig::from_options({{"base_url", "fhir.example.org"}}), ConfigError);
+}
+
+// --- redirects ------------------------------------------------------------------------------
+
+TEST_F(ClientTest, RedirectsCarryCredentialsOnlyToCredentialOrigins) {
+  Recorder other;
+  std::vector<std::string> keys;
+  server->Get("/old", [](const httplib::Request&, httplib::Response& res) {
+    res.set_redirect("/new", 301);
+  });
+  server->Get("/new", [&](const httplib::Request& req, httplib::Response& res) {
+    keys.push_back(req.get_header_value("X-API-Key"));
+    res.set_content("{}", "application/json");
+  });
+  server->Get("/download", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_redirect(other.server.url("/signed?sig=abc"), 302);
+  });
+  const auto key = std::make_shared<ApiKeyAuth>("X-API-Key", std::string(kToken),
+                                                ApiKeyAuth::Placement::kHeader, *redactor);
+  auto http = client({{"base_url", server.url("")}}, key);
+
+  const Response moved = http->get(server.url("/old"));
+  EXPECT_EQ(moved.url, server.url("/new"));
+  EXPECT_THAT(keys, ElementsAre(kToken));
+
+  // The caller's own Authorization header stays with the request's origin too.
+  const Response signed_url =
+      http->get(server.url("/download"), {{"Authorization", "Basic callers-own"}});
+  EXPECT_EQ(signed_url.status, 200);
+  EXPECT_EQ(signed_url.url, other.server.url("/signed?sig=abc"));
+  EXPECT_THAT(other.requests(), ElementsAre("GET /signed?sig=abc authorization='' x-api-key=''"));
+
+  auto allowing =
+      client({{"base_url", server.url("")}, {"http.allowed_origins", other.origin()}}, key);
+  allowing->get(server.url("/download"));
+  EXPECT_EQ(other.requests().back(),
+            fmt::format("GET /signed?sig=abc authorization='' x-api-key='{}'", kToken));
+}
+
+TEST_F(ClientTest, RedirectsAfterAPostFollowRfc9110) {
+  std::vector<std::string> seen;
+  server->Post("/see-other", [](const httplib::Request&, httplib::Response& res) {
+    res.set_redirect("/result", 303);
+  });
+  server->Post("/temporary", [](const httplib::Request&, httplib::Response& res) {
+    res.set_redirect("/result", 307);
+  });
+  server->Get("/result", [&](const httplib::Request& req, httplib::Response& res) {
+    seen.push_back("GET " + req.body);
+    res.set_content("{}", "application/json");
+  });
+  server->Post("/result", [&](const httplib::Request& req, httplib::Response& res) {
+    seen.push_back("POST " + req.body);
+    res.set_content("{}", "application/json");
+  });
+  server->Get("/loop", [](const httplib::Request&, httplib::Response& res) {
+    res.set_redirect("/loop", 302);
+  });
+  auto http = client();
+  http->post_form(server.url("/see-other"), {{"a", "1"}});
+  http->post_form(server.url("/temporary"), {{"a", "2"}});
+  EXPECT_THAT(seen, ElementsAre("GET ", "POST a=2"));
+  const HttpError error = http_error([&] { http->get(server.url("/loop")); });
+  EXPECT_EQ(error.attempts(), 1);
+  EXPECT_THAT(error.what(), HasSubstr("more than 10 redirects"));
+}
+
+TEST_F(ClientTest, NeitherNextLinksNorRedirectsDowngradeHttpsToHttp) {
+  SelfSignedCertificate certificate;
+  Loopback tls(std::make_unique<httplib::SSLServer>(certificate.cert_file.c_str(),
+                                                    certificate.key_file.c_str()),
+               "https");
+  Recorder plain;  // http://127.0.0.1, another port
+  tls->Get("/api/items", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content(fmt::format(R"({{"next":"{}"}})", plain.server.url("/api/items?page=2")),
+                    "application/json");
+  });
+  tls->Get("/api/moved", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_redirect(plain.server.url("/api/moved"), 301);
+  });
+  auto http = client({{"base_url", tls.url("/api")}, {"http.ca_bundle", certificate.cert_file}},
+                     std::make_shared<BearerTokenAuth>(std::string(kToken), *redactor));
+  NextUrlInBody next("next");
+  PageReader reader(*http, Request::get(tls.url("/api/items")), next);
+  try {
+    reader.next();
+    FAIL() << "followed a next link from https to http";
+  } catch (const OriginRefusedError& e) {
+    EXPECT_EQ(e.origin().scheme, "http");
+    EXPECT_THAT(e.what(),
+                AllOf(HasSubstr(plain.origin() + ", a downgrade from https to plain http"),
+                      HasSubstr("http.allowed_origins"), Not(HasSubstr(kToken))));
+  }
+  const HttpError error = http_error([&] { http->get(tls.url("/api/moved")); });
+  EXPECT_EQ(error.status(), 301);
+  EXPECT_EQ(error.attempts(), 1);
+  EXPECT_THAT(error.what(), AllOf(HasSubstr("redirect not followed"),
+                                  HasSubstr("from https to plain http (" + plain.origin() + ")")));
+  EXPECT_THAT(plain.requests(), testing::IsEmpty());
+}
+
 // --- a long paginated read under random faults ------------------------------------------------
 
 TEST_F(ClientTest, EveryPageArrivesExactlyOnceDespiteTwentyPercentFaults) {

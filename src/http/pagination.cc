@@ -321,6 +321,36 @@ PageReader::PageReader(HttpClient& client, Request first, const Paginator& pagin
   if (limits_.require_json && !request_.check_body) request_.check_body = require_json_body();
 }
 
+void PageReader::require_credential_origin(const std::string& url) {
+  const Origin origin = origin_of(url);
+  if (client_.is_credential_origin(origin)) return;
+  const std::vector<Origin> allowed = client_.credential_origins();
+  std::vector<std::string> names;
+  bool downgrade = false;
+  for (const Origin& known : allowed) {
+    names.push_back(known.to_string());
+    downgrade = downgrade ||
+                (origin.scheme == "http" && known.scheme == "https" && known.host == origin.host);
+  }
+  const std::string what =
+      pages_read_ == 0
+          ? fmt::format("refusing to read from {}", origin.to_string())
+          : fmt::format("refusing to follow the next-page link of page {} ({}) to {}", pages_read_,
+                        client_.logger().redactor().redact(request_.url), origin.to_string());
+  std::string message = fmt::format(
+      "{}{}: this connection sends credentials to, and reads pages from, {} only. ", what,
+      downgrade ? ", a downgrade from https to plain http" : "", fmt::join(names, ", "));
+  message += downgrade
+                 ? "The source (or a gateway before it) names plain-http links: ask its "
+                   "operators to fix its base address. Only if credentials may cross the network "
+                   "unencrypted, add the origin to option http.allowed_origins."
+                 : fmt::format(
+                       "If {} belongs to the source, add it to option "
+                       "http.allowed_origins (a comma-separated list of origins).",
+                       origin.to_string());
+  throw OriginRefusedError(client_.logger().redactor().redact(message), origin);
+}
+
 std::optional<Response> PageReader::next() {
   if (done_) return std::nullopt;
   if (limits_.max_pages > 0 && pages_read_ >= limits_.max_pages) {
@@ -328,6 +358,7 @@ std::optional<Response> PageReader::next() {
     request_.url.clear();
     return std::nullopt;
   }
+  if (pages_read_ == 0) require_credential_origin(request_.url);
   if (!seen_.insert(request_.url).second) {
     throw SourceError(client_.logger().redactor().redact(fmt::format(
         "pagination loop: after {} pages the source pointed back to {}, a page already read; its "
@@ -339,6 +370,8 @@ std::optional<Response> PageReader::next() {
   std::optional<std::string> next =
       paginator_.next_url(page.url.empty() ? std::string_view(request_.url) : page.url, page);
   if (next) {
+    // Checked before next_url() names it, so that no offset ever stores a refused link.
+    require_credential_origin(*next);
     request_.url = std::move(*next);
     // Later pages are plain GETs of the next URL (a first page may be a search POST).
     request_.method = Method::kGet;

@@ -60,6 +60,47 @@ TEST(Url, HostKeyIncludesTheDefaultPort) {
   EXPECT_EQ(host_key("http://127.0.0.1:8080"), "127.0.0.1:8080");
 }
 
+TEST(Origin, ComparesSchemeHostAndPortWithDefaultPortsFilledIn) {
+  EXPECT_EQ(origin_of("https://API.Example.org/r4/Patient?_count=5"),
+            (Origin{"https", "api.example.org", 443}));
+  EXPECT_EQ(origin_of("https://api.example.org:443/x"), origin_of("https://api.example.org/y"));
+  EXPECT_EQ(origin_of("HTTP://api.example.org:80"), origin_of("http://api.example.org/"));
+  EXPECT_EQ(origin_of("https://user:pw@api.example.org/x"), origin_of("https://api.example.org"));
+  // A downgrade to http, another port or another host is another origin.
+  EXPECT_NE(origin_of("http://api.example.org/x"), origin_of("https://api.example.org/x"));
+  EXPECT_NE(origin_of("https://api.example.org:8443/x"), origin_of("https://api.example.org/x"));
+  EXPECT_NE(origin_of("https://api.example.org.evil/x"), origin_of("https://api.example.org/x"));
+  EXPECT_EQ(origin_of("http://[::1]:8080/x").host, "[::1]");
+  EXPECT_THROW(origin_of("ftp://api.example.org/x"), ConfigError);
+  EXPECT_THROW(origin_of("/relative/x"), ConfigError);
+}
+
+TEST(Origin, PrintsThePortOnlyWhenItIsNotTheDefault) {
+  EXPECT_EQ(origin_of("https://api.example.org:443/x").to_string(), "https://api.example.org");
+  EXPECT_EQ(origin_of("http://api.example.org/x").to_string(), "http://api.example.org");
+  EXPECT_EQ(origin_of("http://127.0.0.1:8080/x?token=abc").to_string(), "http://127.0.0.1:8080");
+  EXPECT_EQ(origin_of("https://h:80/x").to_string(), "https://h:80");
+}
+
+TEST(Origin, ParsesAnOriginOnItsOwnAndNothingMore) {
+  EXPECT_EQ(parse_origin("https://Files.example.org", "opt"),
+            (Origin{"https", "files.example.org", 443}));
+  EXPECT_EQ(parse_origin("http://10.0.0.5:8080/", "opt"), (Origin{"http", "10.0.0.5", 8080}));
+  for (const char* bad :
+       {"files.example.org", "https://files.example.org/v1", "https://files.example.org?x=1",
+        "https://u:secret@files.example.org", "ftp://files.example.org", "https://", ""}) {
+    try {
+      parse_origin(bad, "http.allowed_origins");
+      ADD_FAILURE() << "accepted '" << bad << "'";
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("option 'http.allowed_origins'"), std::string::npos)
+          << e.what();
+      EXPECT_NE(std::string(e.what()).find("scheme://host[:port]"), std::string::npos);
+      EXPECT_EQ(std::string(e.what()).find("secret"), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(Url, MalformedUrlIsAConfigErrorWithoutItsQuery) {
   try {
     query_param("no-scheme/x?api_key=topsecret", "a");

@@ -26,13 +26,37 @@
 //   http.proxy                 proxy URL; without it libcurl honours http_proxy, https_proxy,
 //                              no_proxy (and upper-case forms but HTTP_PROXY)
 //   http.max_response_bytes    largest decoded body accepted (default 1 GiB)
-// Auth options (auth.type and friends) are documented in lakeflow/http/auth.h.
+//   http.allowed_origins       origins besides base_url's that get credentials and whose
+//                              next-page links are followed: a comma-separated list of
+//                              scheme://host[:port], e.g. `https://files.example.org` (none)
+// Auth options (auth.type and friends) are documented in lakeflow/http/auth.h. The option
+// `base_url`, when set, names the source's origin (see Credentials).
+//
+// Credentials: a client sends its credentials (whatever its AuthProvider adds: an Authorization
+// header, an API key in a header or in the query) only to its credential origins: the origin
+// (scheme, host, port; see Origin in url.h) of option base_url and those in http.allowed_origins.
+// A client configured with neither takes the origin of its first request as its only one.
+//   - A request the caller sends to another origin goes out without credentials: the caller named
+//     that URL (a pre-signed download, a public document). The debug log says so, and a 401 or 403
+//     from there names http.allowed_origins.
+//   - A PageReader refuses a page on another origin (OriginRefusedError): next links come from
+//     responses, and an internal address named by a gateway, a plain-http link on an https API or
+//     a hostile link would otherwise take the read, and the credentials, there. A downgrade from
+//     https to http on the same host is another origin too.
+//   - Token requests are the caller's own: the client credentials a token request carries go to
+//     the token endpoint, whatever its origin.
+//
+// Redirects: the client follows them itself (301, 302, 303, 307, 308; up to 10), so every hop
+// obeys the rule above: credentials are added afresh for a hop on a credential origin and left off
+// the others, and an Authorization or Cookie header the caller set goes along only while the hops
+// stay on the request's own origin. A redirect from https to http is not followed: the request
+// fails, naming it. 303, and 301/302 after a POST, continue as a GET without the body. (libcurl's
+// own following drops Authorization on another origin but passes every other header, an API key
+// included.)
 //
 // Connections: each client keeps a pool of libcurl easy handles, one per concurrent call, and each
 // handle keeps its connections alive between calls. Responses are decoded from every encoding
-// libcurl supports (gzip and deflate always; brotli when built with it). Redirects are followed
-// (http and https only, up to 10). On a redirect to another host libcurl drops the Authorization
-// header, but not other headers: an API key sent in a custom header goes along.
+// libcurl supports (gzip and deflate always; brotli when built with it).
 //
 // Errors: a call that cannot succeed throws HttpError (a SourceError) once its retries are spent,
 // naming the method, the URL (secrets redacted), the status or network error, the attempts made and
@@ -57,6 +81,7 @@
 #include "lakeflow/http/rate_limiter.h"
 #include "lakeflow/http/redactor.h"
 #include "lakeflow/http/retry.h"
+#include "lakeflow/http/url.h"
 
 namespace lakeflow {
 class Options;
@@ -82,8 +107,11 @@ struct ClientConfig {
   std::int64_t max_response_bytes = std::int64_t{1} << 30;
   // Appended to the user agent after a space, e.g. the connector's name.
   std::string user_agent_suffix;
+  // Where credentials go (see Credentials above): base_url's origin, then http.allowed_origins.
+  // Empty: the origin of the client's first request.
+  std::vector<Origin> credential_origins;
 
-  // Reads the http.* options above; throws ConfigError naming the option.
+  // Reads the http.* options above and base_url; throws ConfigError naming the option.
   static ClientConfig from_options(const Options& options);
 };
 
@@ -126,9 +154,22 @@ class HttpError : public SourceError {
   std::string body_excerpt_;
 };
 
+// A URL a response named (a next-page link) leads outside the client's credential origins, so it
+// is not followed. The message names the link's origin and the option that would allow it; never
+// the rest of the link.
+class OriginRefusedError : public SourceError {
+ public:
+  OriginRefusedError(std::string message, Origin origin)
+      : SourceError(std::move(message)), origin_(std::move(origin)) {}
+  const Origin& origin() const { return origin_; }
+
+ private:
+  Origin origin_;
+};
+
 class HttpClient {
  public:
-  // `auth` may be null (no credentials).
+  // `auth` may be null (no credentials). Credentials go only to config.credential_origins.
   explicit HttpClient(ClientConfig config, std::shared_ptr<AuthProvider> auth = nullptr,
                       ClientContext context = {});
   ~HttpClient();
@@ -152,6 +193,13 @@ class HttpClient {
   Response post_form(std::string url, const std::vector<std::pair<std::string, std::string>>& form,
                      Headers headers = {}, bool idempotent = false);
 
+  // Whether `origin` is one of the credential origins (see Credentials above). A client without
+  // configured ones adopts `origin` when this is the first origin it meets.
+  bool is_credential_origin(const Origin& origin);
+  // The credential origins, for messages; empty before a client without configured ones has
+  // sent anything.
+  std::vector<Origin> credential_origins() const;
+
   const ClientConfig& config() const { return config_; }
   const ClientContext& context() const { return context_; }
   const Logger& logger() const { return logger_; }
@@ -159,6 +207,7 @@ class HttpClient {
  private:
   struct Handle;
   struct Attempt;
+  Attempt exchange(const Request& request, int attempt_number);
   Attempt perform(const Request& request);
   std::unique_ptr<Handle> take_handle();
   void return_handle(std::unique_ptr<Handle> handle);
@@ -171,6 +220,8 @@ class HttpClient {
   std::shared_ptr<RateLimiter> rate_limiter_;
   std::mutex pool_mutex_;
   std::vector<std::unique_ptr<Handle>> idle_handles_;
+  mutable std::mutex origins_mutex_;
+  std::vector<Origin> credential_origins_;
 };
 
 }  // namespace lakeflow::http

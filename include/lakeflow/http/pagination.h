@@ -3,8 +3,10 @@
 // A Paginator says where the next page is, given the page just read and the URL it came from.
 // Paginators keep no state between pages (the position lives in the URL), so a connector can store
 // the next page's URL as its offset and resume from it. A PageReader drives one: it fetches pages
-// through an HttpClient, refuses a URL it already fetched (a pagination loop), and by default
-// rejects (and so retries) a page whose body is not valid JSON.
+// through an HttpClient, refuses a URL it already fetched (a pagination loop) and a URL outside
+// the client's credential origins (see client.h: a next link cannot take the read, or the
+// credentials, anywhere else), and by default rejects (and so retries) a page whose body is not
+// valid JSON.
 //
 //   http::LinkHeaderNext next;
 //   http::PageReader pages(client, http::Request::get(base + "/items?per_page=100"), next);
@@ -167,14 +169,20 @@ class PageReader {
       : PageReader(client, std::move(first), paginator, Limits{}) {}
 
   // The next page, or nullopt after the last one (or after max_pages). Throws HttpError when a
-  // page cannot be fetched and SourceError when the source sends a URL it sent before.
+  // page cannot be fetched, SourceError when the source sends a URL it sent before, and
+  // OriginRefusedError when the first URL, or the next link a page names, is outside the client's
+  // credential origins (the page naming it is not returned). After a throw the reader is spent.
   std::optional<Response> next();
 
-  // The URL next() fetches; empty once the read is over. Store it to resume a read.
+  // The URL next() fetches; empty once the read is over; never a refused link. Store it to resume
+  // a read.
   const std::string& next_url() const { return request_.url; }
   std::size_t pages_read() const { return pages_read_; }
 
  private:
+  // Throws OriginRefusedError unless `url` is on one of the client's credential origins.
+  void require_credential_origin(const std::string& url);
+
   HttpClient& client_;
   const Paginator& paginator_;
   Limits limits_;

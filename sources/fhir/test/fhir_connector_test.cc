@@ -6,11 +6,13 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "fhir_bundle.h"
 #include "fhir_capability.h"
 #include "fhir_position.h"
 #include "lakeflow/error.h"
+#include "lakeflow/http/client.h"
 #include "lakeflow/instant.h"
 #include "lakeflow/records.h"
 
@@ -169,6 +171,20 @@ TEST(CapabilityStatement, RefusesOtherVersionsAndOtherDocuments) {
   EXPECT_THROW(parse_capability_statement("<html/>", "http://x"), SourceError);
   EXPECT_THROW(parse_capability_statement(R"({"resourceType":"Patient"})", "http://x"),
                SourceError);
+}
+
+TEST(HttpOptions, CredentialsStayWithBaseUrlAndTheAllowedOrigins) {
+  const Options mapped = http_options({{"base_url", "https://fhir.test/r4/"},
+                                       {"auth_type", "bearer"},
+                                       {"token", "t0k"},
+                                       {"http.allowed_origins", "https://files.fhir.test:8443"}});
+  EXPECT_EQ(mapped.find("http.allowed_origins"), "https://files.fhir.test:8443");
+  std::vector<std::string> origins;
+  for (const http::Origin& origin : http::ClientConfig::from_options(mapped).credential_origins) {
+    origins.push_back(origin.to_string());
+  }
+  EXPECT_EQ(origins,
+            (std::vector<std::string>{"https://fhir.test", "https://files.fhir.test:8443"}));
 }
 
 TEST(HttpOptions, MapsEachAuthTypeToTheToolkit) {

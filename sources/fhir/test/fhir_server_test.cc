@@ -14,6 +14,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <set>
@@ -624,6 +625,45 @@ TEST(FhirServerFaults, AServerIgnoringTheSortIsReported) {
     EXPECT_THAT(error.what(), HasSubstr("ignore _sort=_lastUpdated"));
     EXPECT_THAT(error.what(), HasSubstr("Patient/a"));
   }
+}
+
+// A bearer-protected server whose search page names its next page on a second server (another
+// port, so another origin): the token never reaches the second server unless the connection lists
+// it in http.allowed_origins.
+TEST(FhirServerFaults, NextLinksToAnotherOriginGetNoTokenUnlessAllowed) {
+  const std::string token = "tok-PLANTED-fhir-origin";
+  http::test_util::Loopback other;
+  std::mutex mutex;
+  std::vector<std::string> other_saw;  // the Authorization header of every request
+  other->Get("/Patient", [&](const httplib::Request& request, httplib::Response& response) {
+    {
+      const std::lock_guard lock(mutex);
+      other_saw.push_back(request.get_header_value("Authorization"));
+    }
+    response.set_content(R"({"resourceType":"Bundle","type":"searchset","entry":[
+      {"resource":{"resourceType":"Patient","id":"b","meta":{"lastUpdated":"2021-01-01T00:00:00Z"}}}]})",
+                         "application/fhir+json");
+  });
+  http::test_util::Loopback loopback;
+  serve_fixed_patient_page(loopback, fmt::format(R"({{"resourceType":"Bundle","type":"searchset",
+        "link":[{{"relation":"next","url":"{}"}}],"entry":[
+        {{"resource":{{"resourceType":"Patient","id":"a","meta":{{"lastUpdated":"2020-01-01T00:00:00Z"}}}}}}]}})",
+                                                 other.url("/Patient?page=2")));
+  Options options{{"base_url", loopback.url("")}, {"auth_type", "bearer"}, {"token", token}};
+  try {
+    FhirConnector(options).read_table("Patient", Offset(), {});
+    ADD_FAILURE() << "followed a next link to another origin";
+  } catch (const http::OriginRefusedError& error) {
+    EXPECT_THAT(error.what(), HasSubstr("to " + other.url("") + ": "));
+    EXPECT_THAT(error.what(), HasSubstr("http.allowed_origins"));
+    EXPECT_THAT(error.what(), Not(HasSubstr(token)));
+  }
+  EXPECT_TRUE(other_saw.empty());
+
+  options.set("http.allowed_origins", other.url(""));
+  ReadResult result = FhirConnector(options).read_table("Patient", Offset(), {});
+  EXPECT_EQ(ids_of(drain(result)), (std::set<std::string>{"a", "b"}));
+  EXPECT_EQ(other_saw, std::vector<std::string>{"Bearer " + token});
 }
 
 // ---- auth ---------------------------------------------------------------------------------------
