@@ -46,6 +46,15 @@ std::string excerpt_of(std::string_view text) {
 
 [[noreturn]] void fail_json(simdjson::error_code error) {
   static const DataType kNone = DataType::Variant();
+  if (error == simdjson::STRING_ERROR) {
+    // Valid JSON (RFC 8259 allows any \uXXXX escape) that no UTF-8 string can hold.
+    throw Failure{
+        "a string escape that is not text: a lone UTF-16 surrogate such as \\ud800, which UTF-8 "
+        "cannot hold (or a malformed escape)",
+        "",
+        &kNone,
+        {}};
+  }
   throw Failure{std::string("invalid JSON: ") + simdjson::error_message(error), "", &kNone, {}};
 }
 

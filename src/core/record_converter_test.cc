@@ -181,6 +181,34 @@ TEST(RecordConverter, DecimalsKeepExactDigits) {
   EXPECT_THAT(error_of(d, "true"), HasSubstr("got a boolean"));
 }
 
+// Valid JSON that simdjson cannot represent as a number or string lands where the column keeps the
+// text, and is an error of that record alone where it would have to be represented.
+TEST(RecordConverter, ValuesBeyondSimdjsonKeepTheirTextOrFailTheirRecordAlone) {
+  EXPECT_EQ(convert_one(DataType::String(), "18446744073709551616"),
+            "{\"v\":\"18446744073709551616\"}\n");
+  EXPECT_EQ(convert_one(DataType::String(), "1e309"), "{\"v\":\"1e309\"}\n");
+  EXPECT_EQ(convert_one(DataType::Decimal(38, 0), "18446744073709551616"),
+            "{\"v\":\"18446744073709551616\"}\n");
+  EXPECT_THAT(error_of(DataType::Long(), "18446744073709551616"), HasSubstr("out of range"));
+  EXPECT_THAT(error_of(DataType::Double(), "1e309"), HasSubstr("out of range"));
+  EXPECT_THAT(error_of(DataType::String(), R"("\ud800")"), HasSubstr("lone UTF-16 surrogate"));
+  const std::string deep = std::string(3000, '[') + std::string(3000, ']');
+  EXPECT_EQ(convert_one(DataType::Variant(), deep), "{\"v\":" + deep + "}\n");
+
+  const StructType schema{StructField("id", DataType::String()),
+                          StructField("n", DataType::Long())};
+  RecordConverter converter(schema, "t", BadRecordMode::kQuarantine);
+  ColumnBatch out = converter.make_batch();
+  converter.convert(batch_of({R"({"id":"a","n":1})", R"({"id":"b","n":18446744073709551616})",
+                              R"({"id":"\ud800","n":2})", R"({"id":"c","deep":)" + deep + "}"}),
+                    out);
+  ASSERT_EQ(out.num_rows(), 2u);
+  EXPECT_EQ(out.row_json(1), R"({"id":"c","n":null})");
+  ASSERT_EQ(converter.bad_records().size(), 2u);
+  EXPECT_EQ(converter.bad_records()[0].field_path, "n");
+  EXPECT_EQ(converter.bad_records()[1].field_path, "id");
+}
+
 TEST(RecordConverter, BooleansAreTrueAndFalseOnly) {
   EXPECT_EQ(convert_one(DataType::Boolean(), "false"), "{\"v\":false}\n");
   EXPECT_EQ(convert_one(DataType::Boolean(), "true"), "{\"v\":true}\n");

@@ -3,8 +3,12 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <cctype>
 #include <charconv>
+#include <functional>
+#include <optional>
 
+#include "core/json_grammar.h"
 #include "lakeflow/error.h"
 #include "lakeflow/http/client.h"
 #include "lakeflow/http/url.h"
@@ -17,52 +21,92 @@ simdjson::dom::parser& parser() {
   return instance;
 }
 
-simdjson::dom::element parse_body(std::string_view body) {
-  simdjson::dom::element root;
-  const auto error = parser().parse(body.data(), body.size()).get(root);
-  if (error != simdjson::SUCCESS) {
-    throw SourceError(
-        fmt::format("the response body is not valid JSON ({}); the source sent a "
-                    "broken or non-JSON page",
-                    simdjson::error_message(error)));
-  }
-  return root;
+namespace od = simdjson::ondemand;
+
+[[noreturn]] void throw_not_json(simdjson::error_code error) {
+  throw SourceError(
+      fmt::format("the response body is not valid JSON ({}); the source sent a broken or non-JSON "
+                  "page",
+                  simdjson::error_message(error)));
 }
 
-// The element `path` leads to, or nullopt.
-std::optional<simdjson::dom::element> follow(simdjson::dom::element element, const JsonPath& path) {
+template <typename T>
+T checked(simdjson::simdjson_result<T> result) {
+  T value;
+  if (const auto error = std::move(result).get(value)) throw_not_json(error);
+  return value;
+}
+
+// Calls `use` with the value `path` leads to in `body` and returns true, or returns false when the
+// path leads nowhere. simdjson's on-demand API reads only what the path passes through, so values
+// elsewhere on the page that simdjson cannot represent (integers beyond 64 bits, 1e309, lone
+// surrogate escapes, deep nesting) do not matter. A path ending in [name=value] leads to an object.
+bool visit_path(std::string_view body, const JsonPath& path,
+                const std::function<void(od::value&)>& use_value,
+                const std::function<void(od::object&)>& use_object) {
+  thread_local od::parser parser;
+  const simdjson::padded_string padded(body);
+  od::document document = checked(parser.iterate(padded));
+  const od::json_type root_type = checked(document.type());
+  if (root_type != od::json_type::object && root_type != od::json_type::array) return false;
+  od::value value = checked(document.get_value());
+  std::optional<od::object> matched;  // set when the last step was [name=value]
   for (const JsonPath::Step& step : path.steps()) {
-    switch (step.kind) {
-      case JsonPath::Step::Kind::kMember: {
-        simdjson::dom::object object;
-        if (element.get(object) != simdjson::SUCCESS) return std::nullopt;
-        if (object[step.name].get(element) != simdjson::SUCCESS) return std::nullopt;
+    if (step.kind == JsonPath::Step::Kind::kMember) {
+      od::object object;
+      if (matched) {
+        object = *matched;
+        matched.reset();
+      } else if (checked(value.type()) != od::json_type::object) {
+        return false;
+      } else {
+        object = checked(value.get_object());
+      }
+      if (const auto error = object.find_field_unordered(step.name).get(value)) {
+        if (error == simdjson::NO_SUCH_FIELD) return false;
+        throw_not_json(error);
+      }
+      continue;
+    }
+    if (matched || checked(value.type()) != od::json_type::array) return false;
+    od::array array = checked(value.get_array());
+    bool found = false;
+    std::size_t index = 0;
+    for (auto element_result : array) {
+      od::value element = checked(std::move(element_result));
+      if (step.kind == JsonPath::Step::Kind::kIndex) {
+        if (index++ != step.index) continue;
+        value = element;
+        found = true;
         break;
       }
-      case JsonPath::Step::Kind::kIndex: {
-        simdjson::dom::array array;
-        if (element.get(array) != simdjson::SUCCESS) return std::nullopt;
-        if (array.at(step.index).get(element) != simdjson::SUCCESS) return std::nullopt;
-        break;
+      if (checked(element.type()) != od::json_type::object) continue;
+      od::object object = checked(element.get_object());
+      od::value member;
+      std::string_view text;
+      if (const auto error = object.find_field_unordered(step.name).get(member)) {
+        if (error == simdjson::NO_SUCH_FIELD) continue;
+        throw_not_json(error);
       }
-      case JsonPath::Step::Kind::kMatch: {
-        simdjson::dom::array array;
-        if (element.get(array) != simdjson::SUCCESS) return std::nullopt;
-        bool found = false;
-        for (simdjson::dom::element item : array) {
-          std::string_view value;
-          if (item[step.name].get(value) == simdjson::SUCCESS && value == step.value) {
-            element = item;
-            found = true;
-            break;
-          }
-        }
-        if (!found) return std::nullopt;
+      if (member.get_string().get(text) == simdjson::SUCCESS && text == step.value) {
+        matched = object;
+        found = true;
         break;
       }
     }
+    if (!found) return false;
   }
-  return element;
+  if (matched) {
+    use_object(*matched);
+  } else {
+    use_value(value);
+  }
+  return true;
+}
+
+[[noreturn]] void throw_not_text(const JsonPath& path, std::string_view json) {
+  throw SourceError(fmt::format("'{}' in the response is {}, not a string or number", path.text(),
+                                json.substr(0, 80)));
 }
 
 std::optional<std::int64_t> parse_int(std::string_view text) {
@@ -148,6 +192,8 @@ std::optional<std::string> json_problem(std::string_view body) {
   simdjson::dom::element root;
   const auto error = parser().parse(body.data(), body.size()).get(root);
   if (error == simdjson::SUCCESS) return std::nullopt;
+  // simdjson also refuses valid JSON it cannot represent (see core/json_grammar.h).
+  if (is_json_text(body)) return std::nullopt;
   return fmt::format("the body is not valid JSON ({})", simdjson::error_message(error));
 }
 
@@ -156,26 +202,56 @@ BodyCheck require_json_body() {
 }
 
 std::optional<std::string> json_string_at(std::string_view body, const JsonPath& path) {
-  const std::optional<simdjson::dom::element> element = follow(parse_body(body), path);
-  if (!element || element->is_null()) return std::nullopt;
-  std::string_view text;
-  if (element->get(text) == simdjson::SUCCESS) {
-    if (text.empty()) return std::nullopt;
-    return std::string(text);
-  }
-  if (element->is_number()) return simdjson::minify(*element);
-  throw SourceError(fmt::format("'{}' in the response is {}, not a string or number", path.text(),
-                                simdjson::minify(*element).substr(0, 80)));
+  std::optional<std::string> out;
+  visit_path(
+      body, path,
+      [&](od::value& value) {
+        switch (checked(value.type())) {
+          case od::json_type::null:
+            return;
+          case od::json_type::string: {
+            const std::string_view text = checked(value.get_string());
+            if (!text.empty()) out = std::string(text);
+            return;
+          }
+          case od::json_type::number:
+            out = std::string(value.raw_json_token());
+            while (!out->empty() && std::isspace(static_cast<unsigned char>(out->back()))) {
+              out->pop_back();
+            }
+            return;
+          case od::json_type::object: {
+            od::object object = checked(value.get_object());
+            throw_not_text(path, checked(object.raw_json()));
+          }
+          case od::json_type::array: {
+            od::array array = checked(value.get_array());
+            throw_not_text(path, checked(array.raw_json()));
+          }
+          case od::json_type::boolean:
+            throw_not_text(path, value.raw_json_token());
+        }
+      },
+      [&](od::object& object) { throw_not_text(path, checked(object.raw_json())); });
+  return out;
 }
 
 std::size_t json_array_size_at(std::string_view body, const JsonPath& path) {
-  const std::optional<simdjson::dom::element> element = follow(parse_body(body), path);
-  if (!element || element->is_null()) return 0;
-  simdjson::dom::array array;
-  if (element->get(array) != simdjson::SUCCESS) {
+  std::size_t size = 0;
+  const auto not_array = [&] {
     throw SourceError(fmt::format("'{}' in the response is not an array", path.text()));
-  }
-  return array.size();
+  };
+  visit_path(
+      body, path,
+      [&](od::value& value) {
+        const od::json_type type = checked(value.type());
+        if (type == od::json_type::null) return;
+        if (type != od::json_type::array) not_array();
+        od::array array = checked(value.get_array());
+        size = checked(array.count_elements());
+      },
+      [&](od::object&) { not_array(); });
+  return size;
 }
 
 std::optional<std::string> link_header_next(std::string_view header, std::string_view base_url) {

@@ -65,6 +65,22 @@ TEST(Json, ReportsBodiesThatAreNotJson) {
   EXPECT_THROW(json_string_at("{oops", JsonPath("a")), SourceError);
 }
 
+// A page holding values simdjson cannot represent is still valid JSON: not a failure to retry, and
+// its next link is found.
+TEST(Json, ValidJsonBeyondSimdjsonIsNotAProblem) {
+  const std::string deep = std::string(3000, '[') + std::string(3000, ']');
+  const std::string page_text =
+      R"({"resourceType":"Bundle","entry":[{"resource":{"v":18446744073709551616,"w":1e309,)"
+      R"("s":"\ud800","d":)" +
+      deep + R"(}}],"link":[{"relation":"self","url":"s"},{"relation":"next","url":"n?p=2"}]})";
+  EXPECT_EQ(json_problem(page_text), std::nullopt);
+  EXPECT_EQ(json_string_at(page_text, JsonPath("link[relation=next].url")), "n?p=2");
+  EXPECT_EQ(json_string_at(page_text, JsonPath("entry[0].resource.v")), "18446744073709551616");
+  EXPECT_EQ(json_array_size_at(page_text, JsonPath("entry")), 1u);
+  EXPECT_THAT(json_problem(page_text.substr(0, page_text.size() - 1)).value_or(""),
+              HasSubstr("not valid JSON"));
+}
+
 TEST(LinkHeader, FindsRelNextAmongOthers) {
   EXPECT_EQ(
       link_header_next(R"(<https://api/x?page=1>; rel="prev", <https://api/x?page=3>; rel="next")",

@@ -28,6 +28,7 @@
 #include "lakeflow/http/client.h"
 #include "lakeflow/instant.h"
 #include "lakeflow/json.h"
+#include "lakeflow/record_converter.h"
 #include "schema/fhir_schema.h"
 #include "support/subprocess.h"
 
@@ -498,6 +499,24 @@ INSTANTIATE_TEST_SUITE_P(HistoryOrder, FhirDeletes, ::testing::Bool(),
                            return param.param ? "NewestFirst" : "OldestFirst";
                          });
 
+// FHIR instants may name a leap second. The local server stores one and the record lands, the
+// second read as its last microsecond.
+TEST(FhirServer, ALeapSecondLandsAsTheLastMicrosecondOfItsMinute) {
+  const FhirServer server = FhirServer::start({});
+  Client client(server.base_url());
+  client.send(http::Method::kPost, "Observation",
+              R"({"resourceType":"Observation","status":"final","code":{"text":"leap"},)"
+              R"("issued":"2016-12-31T23:59:60Z"})");
+  FhirConnector connector({{"base_url", server.base_url()}});
+  ReadResult result = connector.read_table("Observation", Offset(), {});
+  RecordConverter converter(connector.get_table_schema("Observation", {}), "Observation");
+  ColumnBatch columns = converter.make_batch();
+  RecordBatch batch;
+  while (result.records.next(batch)) converter.convert(batch, columns);
+  ASSERT_EQ(columns.num_rows(), 1u);
+  EXPECT_THAT(columns.row_json(0), HasSubstr(R"("issued":"2016-12-31T23:59:59.999999Z")"));
+}
+
 // FHIR matches a date-time as the range its precision covers: `...:00Z` also matches
 // `_lastUpdated=ge...:00.500Z`. That is a match, not a server ignoring the parameter.
 TEST(FhirServer, LastUpdatedOfMixedPrecisionArrivesExactlyOnce) {
@@ -595,9 +614,7 @@ TEST(FhirServerFaults, AServerIgnoringLastUpdatedIsReported) {
   serve_fixed_patient_page(loopback, R"({"resourceType":"Bundle","type":"searchset","entry":[
     {"resource":{"resourceType":"Patient","id":"a","meta":{"lastUpdated":"2020-01-01T00:00:00Z"}}},
     {"resource":{"resourceType":"Patient","id":"b","meta":{"lastUpdated":"2021-01-01T00:00:00Z"}}}]})");
-  // Each read is a new run's (a fresh connector): it searches from the offset, and the server's
-  // answer shows it ignored the bound. (Within one run the next batch continues from the page the
-  // previous one stopped in, skipping what was delivered; that reads correctly either way.)
+  // Each read searches from its offset, and the server's answer shows it ignored the bound.
   const Options options{{"base_url", loopback.url("")}};
   ReadResult first =
       FhirConnector(options).read_table("Patient", Offset(), {{"max_records_per_batch", "1"}});
@@ -610,6 +627,45 @@ TEST(FhirServerFaults, AServerIgnoringLastUpdatedIsReported) {
   } catch (const SourceError& error) {
     EXPECT_THAT(error.what(), HasSubstr("ignore the _lastUpdated search parameter"));
   }
+}
+
+// A page of valid JSON holding values simdjson cannot represent (an integer of 2^64, 1e309, a
+// lone surrogate escape, nesting 3,000 deep) is read, not retried as broken: decimals keep their
+// text, and only the records with a value their column cannot hold are bad records.
+TEST(FhirServerFaults, ValidJsonBeyondTheParserNeverBlocksATable) {
+  http::test_util::Loopback loopback;
+  const std::string deep = std::string(3000, '[') + std::string(3000, ']');
+  const auto patient = [](const std::string& id, const std::string& members) {
+    return R"({"resource":{"resourceType":"Patient","id":")" + id +
+           R"(","meta":{"lastUpdated":"2020-01-01T00:00:0)" + id.substr(1) + R"(Z"},)" + members +
+           "}}";
+  };
+  const std::string decimal = R"("extension":[{"url":"u","valueDecimal":)";
+  serve_fixed_patient_page(
+      loopback, R"({"resourceType":"Bundle","type":"searchset","entry":[)" +
+                    patient("p1", decimal + "18446744073709551616}]") + "," +
+                    patient("p2", decimal + "1e309}]") + "," +
+                    patient("p3", R"("multipleBirthInteger":18446744073709551616)") + "," +
+                    patient("p4", R"("name":[{"family":"\ud800"}])") + "," +
+                    patient("p5", R"("unknownDeep":)" + deep) + "]}");
+  FhirConnector connector({{"base_url", loopback.url("")}, {"http.max_attempts", "1"}});
+  ReadResult result = connector.read_table("Patient", Offset(), {});
+  RecordBatch batch;
+  RecordConverter converter(connector.get_table_schema("Patient", {}), "Patient",
+                            BadRecordMode::kQuarantine);
+  ColumnBatch columns = converter.make_batch();
+  std::size_t records = 0;
+  while (result.records.next(batch)) {
+    records += batch.size();
+    converter.convert(batch, columns);
+  }
+  EXPECT_EQ(records, 5u);
+  ASSERT_EQ(columns.num_rows(), 3u);
+  EXPECT_THAT(columns.row_json(0), HasSubstr(R"("valueDecimal":"18446744073709551616")"));
+  EXPECT_THAT(columns.row_json(1), HasSubstr(R"("valueDecimal":"1e309")"));
+  ASSERT_EQ(converter.bad_records().size(), 2u);
+  EXPECT_EQ(converter.bad_records()[0].field_path, "multipleBirthInteger");
+  EXPECT_EQ(converter.bad_records()[1].field_path, "name[0].family");
 }
 
 TEST(FhirServerFaults, AServerIgnoringTheSortIsReported) {
