@@ -1,11 +1,17 @@
 #!/usr/bin/env node
 // FHIR fidelity: every resource the local FHIR server holds, landed by `lakeflow run` into Delta
-// tables and read back by DuckDB, equals the JSON the server returned, field by field.
+// tables and read back by DuckDB, equals the JSON the server returned and the file it was loaded
+// from, field by field, numbers by their text.
 //
-//   1. starts tools/fhir-server with HL7's R4 examples (port 0; stopped at the end, also on
-//      failure);
+//   1. starts tools/fhir-server with HL7's R4 examples and fidelity_values.ndjson (port 0; stopped
+//      at the end, also on failure). fidelity_values.ndjson holds what HL7's examples lack: empty
+//      arrays, `{}`, "" and null, `-0`, `2^53+1` (a decimal and an integer), `2^63-1`, exponent
+//      forms, decimals whose double prints otherwise. Numbers the connector cannot parse yet
+//      (`1e309`, integers from 2^64) stay out until it can; they fail the whole page today;
 //   2. reads every resource of every type the CapabilityStatement offers, directly over HTTP
 //      (GET [base]/[type]?_count=1000, following Bundle next links), keeping the response text;
+//      and reads the file each came from (fidelity_sources.mjs: the server's loading rule,
+//      without its code);
 //   3. writes a connections file and a pipeline spec with every type that has resources into a
 //      temporary directory and runs `lakeflow run` (records that do not convert are quarantined,
 //      so every conversion error is listed, then counted as a failure). A type whose
@@ -16,7 +22,11 @@
 //      every level, has an equal value; no column holds a value the server did not send; the
 //      raw JSON column is the resource as sent (byte for byte) and the cursor column is the
 //      resource's meta.lastUpdated;
-//   6. runs the spec again: nothing new lands (every table keeps its data files; 0 rows inserted,
+//   6. compares each row, the server's answer and the raw JSON column with the resource as its
+//      file holds it (plus the meta.versionId and meta.lastUpdated the server sets where the file
+//      has none): so a number rewritten or an empty value dropped anywhere between the file and
+//      the table is a mismatch, by the server too;
+//   7. runs the spec again: nothing new lands (every table keeps its data files; 0 rows inserted,
 //      updated, deleted or quarantined).
 // Prints a summary; exits 1 on any mismatch or failure, 77 (CTest's skip) when node_modules of the
 // server or of tests/duckdb are not installed.
@@ -36,6 +46,9 @@ import { parseArgs } from 'node:util';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SERVER = path.join(REPO, 'tools/fhir-server/server.mjs');
+const EXAMPLES = path.join(REPO, 'tools/fhir-server/node_modules/hl7.fhir.r4.examples');
+// Values HL7's examples lack, loaded beside them (see the header).
+const VALUES_FILE = fileURLToPath(new URL('./fidelity_values.ndjson', import.meta.url));
 const SCHEMA_HEADER = path.join(REPO, 'sources/fhir/schema/fhir_schema.h');
 const READY = 'FHIR server ready at ';
 const SKIP = 77;
@@ -71,7 +84,7 @@ function connectorColumns() {
 function startServer(workDir) {
   const child = spawn(
     process.execPath,
-    [SERVER, '--port', '0', '--load-examples', '--exit-on-stdin-close'],
+    [SERVER, '--port', '0', '--load-examples', '--load', VALUES_FILE, '--exit-on-stdin-close'],
     { stdio: ['pipe', 'pipe', 'pipe'], cwd: workDir },
   );
   let stdout = '';
@@ -280,9 +293,10 @@ async function main() {
     }
   }
   if (!existsSync(lakeflow)) fail(`no lakeflow binary at ${lakeflow}; build the lakeflow target`);
-  const { parseJson, Comparator, jsonDiff, instantMicros, preview } = await import(
+  const { parseJson, Comparator, compareWithServer, compareWithSource } = await import(
     './fidelity_compare.mjs'
   );
+  const { loadedSources } = await import('./fidelity_sources.mjs');
   const { DeltaTableReader, activeFiles } = await import('../duckdb/delta_table.mjs');
   const columns = connectorColumns();
 
@@ -305,6 +319,11 @@ async function main() {
     times.fetch = seconds(t);
     const resourceCount = [...byType.values()].reduce((n, list) => n + list.length, 0);
     if (resourceCount === 0) fail('the server holds no resources; was --load-examples honoured?');
+    t = performance.now();
+    const wanted = new Set();
+    for (const [type, list] of byType) list.forEach((r) => wanted.add(`${type}/${r.resource.id}`));
+    const sources = loadedSources({ examplesDir: EXAMPLES, loadFiles: [VALUES_FILE], wanted });
+    times.sources = seconds(t);
 
     // 3. The spec: one table per type that has resources.
     writeFileSync(
@@ -369,14 +388,21 @@ async function main() {
       }
     }
 
-    // 4 + 5. Read back and compare.
+    // 4, 5 + 6. Read back and compare.
     t = performance.now();
-    const comparator = new Comparator();
+    const comparator = new Comparator(); // the server's answer vs the row
+    const fileComparator = new Comparator({ source: 'file' }); // vs the server's answer and the row
     const where = []; // parallel to comparator.mismatches: {type, id}
+    const fileWhere = []; // parallel to fileComparator.mismatches: {type, id, origin}
     const tableFiles = new Map(); // type → active files after the first run
     let rawIdentical = 0;
     const note = (type, id) => {
       while (where.length < comparator.mismatches.length) where.push({ type, id });
+    };
+    const noteFile = (type, id, origin) => {
+      while (fileWhere.length < fileComparator.mismatches.length) {
+        fileWhere.push({ type, id, origin });
+      }
     };
     for (const [type, resources] of byType) {
       const table = await reads.get(type);
@@ -412,51 +438,20 @@ async function main() {
           problems.push(`${type}/${resource.id}: the server holds it but it did not land`);
           continue;
         }
-        comparator.compareFields(resource, row, '', new Set([columns.cursor, columns.raw]));
-        // The raw JSON column: the resource as sent.
-        const raw = row[columns.raw];
-        if (typeof raw !== 'string') {
-          comparator.mismatch(columns.raw, 'raw json', `the column holds ${preview(raw)}`);
-        } else if (raw === text) {
-          rawIdentical += 1;
-        } else {
-          let parsed;
-          try {
-            parsed = parseJson(raw);
-          } catch (e) {
-            comparator.mismatch(columns.raw, 'raw json', `not JSON: ${e.message}`);
-          }
-          const d = parsed === undefined ? null : jsonDiff(resource, parsed);
-          if (d) {
-            comparator.mismatch(
-              `${columns.raw}:${d.path}`,
-              'raw json',
-              `server vs column: ${d.message}`,
-            );
-          } else if (parsed !== undefined) {
-            comparator.mismatch(
-              columns.raw,
-              'raw json text',
-              'equal JSON, but not the text the server sent',
-            );
-          }
-        }
-        // The cursor column: meta.lastUpdated as an instant.
-        const cursor = row[columns.cursor];
-        const lastUpdated = resource.meta?.lastUpdated;
-        if (cursor?.micros === undefined || instantMicros(lastUpdated) !== cursor.micros) {
-          comparator.mismatch(
-            columns.cursor,
-            'cursor',
-            `meta.lastUpdated is ${preview(lastUpdated)}; the column holds ${preview(cursor)}`,
-          );
-        }
+        if (compareWithServer(comparator, columns, resource, text, row)) rawIdentical += 1;
         note(type, resource.id);
+        const source = sources.get(`${type}/${resource.id}`);
+        if (!source) {
+          problems.push(`${type}/${resource.id}: landed, but no loaded file holds it`);
+          continue;
+        }
+        compareWithSource(fileComparator, columns, source.resource, resource, row);
+        noteFile(type, resource.id, source.origin);
       }
     }
     times.compare = seconds(t);
 
-    // 6. The rerun lands nothing.
+    // 7. The rerun lands nothing.
     t = performance.now();
     const rerun = await runLakeflow(lakeflow, spec, 'second run', problems);
     times.rerun = seconds(t);
@@ -483,15 +478,32 @@ async function main() {
     }
 
     // Report.
-    const mismatches = comparator.mismatches.map((m, i) => ({ ...m, ...where[i] }));
+    const mismatches = [
+      ...comparator.mismatches.map((m, i) => ({ ...m, ...where[i] })),
+      ...fileComparator.mismatches.map((m, i) => ({
+        ...m,
+        ...fileWhere[i],
+        kind: m.kind.endsWith('vs file') ? m.kind : `${m.kind} (row vs file)`,
+        message: `${m.message} [${fileWhere[i].origin}]`,
+      })),
+    ];
     const st = comparator.stats;
+    const counts = (x) =>
+      `${x.typed + x.text + x.jsonText} values compared (${x.typed} typed, ${x.text} as text, ` +
+      `${x.jsonText} inside JSON-text columns; ${x.decimals} numbers by their text, ` +
+      `${x.rewritable} of them ones JSON.parse would rewrite)`;
+    const fst = fileComparator.stats;
     console.log(
       `FHIR fidelity: ${byType.size} types with resources (of ${offered} offered), ` +
-        `${resourceCount} resources, ${st.typed + st.text + st.jsonText} values compared ` +
-        `(${st.typed} typed, ${st.text} as text, ${st.jsonText} inside JSON-text columns), ` +
+        `${resourceCount} resources\n` +
+        `  the rows against the server's answers: ${counts(st)}, ` +
         `${st.absent} absent fields checked null, ` +
-        `${rawIdentical}/${resourceCount} ${columns.raw} ` +
-        `byte-identical; cursor column ${columns.cursor}`,
+        `${rawIdentical}/${resourceCount} ${columns.raw} byte-identical; ` +
+        `cursor column ${columns.cursor}\n` +
+        `  the rows against the loaded files (${sources.size} resources; HL7's examples and ` +
+        `${path.basename(VALUES_FILE)}): ${counts(fst)}; ` +
+        `the server's answers and ${columns.raw} against the files: ${fst.documents} documents, ` +
+        `${fst.documentNumbers} numbers by their text`,
     );
     if (unreadable.size) {
       console.log(
@@ -512,6 +524,7 @@ async function main() {
     );
     console.log(
       `  time: server start ${times.server.toFixed(1)} s, fetch ${times.fetch.toFixed(1)} s, ` +
+        `reading the files ${times.sources.toFixed(1)} s, ` +
         `lakeflow run ${times.run.toFixed(1)} s, ` +
         `DuckDB read + compare ${times.compare.toFixed(1)} s, ` +
         `rerun ${times.rerun.toFixed(1)} s, total ${seconds(started).toFixed(1)} s`,
@@ -542,7 +555,7 @@ async function main() {
       if (values.keep) console.log(`\nwork directory kept: ${workDir}`);
       process.exitCode = 1;
     } else {
-      console.log('PASS: every resource landed exactly as the server sent it');
+      console.log('PASS: every resource landed exactly as its file has it and the server sent it');
     }
   } catch (e) {
     const log = server?.output().trim();

@@ -19,6 +19,10 @@
 //   - a struct: the server sent an object; a list: an array of the same length, item by item.
 // An empty object the server sent may be a null struct (the converter's documented `{}` → null):
 // no key is lost. These are counted, not reported.
+//
+// The same rules compare a row with the resource its source file holds (expectedFromSource), and
+// compareDocument compares two whole JSON documents (the server's answer, the raw JSON column)
+// with the file's resource, numbers by their text.
 import {
   DuckDBDateValue,
   DuckDBDecimalValue,
@@ -185,6 +189,33 @@ export function leafCount(v) {
   return 1;
 }
 
+// The numbers (JsonNumber) in a parsed value.
+export function numbersIn(v) {
+  if (v instanceof JsonNumber) return [v];
+  if (Array.isArray(v)) return v.flatMap(numbersIn);
+  if (isObject(v)) return Object.keys(v).flatMap((k) => numbersIn(v[k]));
+  return [];
+}
+
+// Whether JSON.parse followed by JSON.stringify writes the number otherwise (`1.00`, `-0`,
+// `66.899999999999991`, `9007199254740993`): a number only an exact path keeps.
+export function rewrittenByJsonParse(number) {
+  return JSON.stringify(Number(number.text)) !== number.text;
+}
+
+// The resource a source file holds (`source`, parsed) as the server is to serve it: with the
+// meta.versionId and meta.lastUpdated the server sets where the file has none, taken from the
+// server's answer (`served`). Everything else is the file's.
+export function expectedFromSource(source, served) {
+  const expected = Object.assign(Object.create(null), source);
+  const meta = Object.assign(Object.create(null), source.meta ?? {});
+  for (const key of ['versionId', 'lastUpdated']) {
+    if (meta[key] === undefined && served.meta?.[key] !== undefined) meta[key] = served.meta[key];
+  }
+  if (Object.keys(meta).length) expected.meta = meta;
+  return expected;
+}
+
 // The first difference between two parsed values, {path, message}, or null when they are equal:
 // same keys, same array lengths and items, numbers with the same literal text.
 export function jsonDiff(a, b, path = '') {
@@ -277,7 +308,11 @@ function decimalText(value) {
 // Compares server values with DuckDB values under the rules above, collecting mismatches
 // ({path, kind, message}) and counts.
 export class Comparator {
-  constructor() {
+  // `source` names where the expected values come from, for the messages: `server` (what the
+  // server sent) or `file` (what a loaded file holds).
+  constructor({ source = 'server' } = {}) {
+    this.source = source;
+    this.sent = source === 'server' ? 'the server sent' : `the ${source} has`;
     this.mismatches = [];
     this.stats = {
       typed: 0, // server values compared with a typed (non-text) column
@@ -286,11 +321,31 @@ export class Comparator {
       absent: 0, // columns checked to be null because the server sent no such key
       emptyObjectAsNull: 0, // `{}` from the server landed as a null struct
       fractionCut: 0, // instants with more than 6 fraction digits
+      decimals: 0, // numbers compared by their text: in string columns and inside JSON text
+      rewritable: 0, // of those, numbers JSON.parse would rewrite (rewrittenByJsonParse)
+      documents: 0, // whole documents compared (compareDocument)
+      documentNumbers: 0, // numbers in them, compared by their text
     };
   }
 
   mismatch(path, kind, message) {
     this.mismatches.push({ path, kind, message });
+  }
+
+  // Compares a whole JSON document (`actual`, parsed) with `expected`: same keys, same items,
+  // numbers with the same text. A difference is reported as `kind` at its path.
+  compareDocument(expected, actual, kind) {
+    this.stats.documents += 1;
+    this.stats.documentNumbers += numbersIn(expected).length;
+    const d = jsonDiff(expected, actual);
+    if (d) this.mismatch(d.path, kind, d.message);
+  }
+
+  #countDecimals(server) {
+    for (const number of numbersIn(server)) {
+      this.stats.decimals += 1;
+      if (rewrittenByJsonParse(number)) this.stats.rewritable += 1;
+    }
   }
 
   // Compares every column of `entries` (a struct's or a row's {name: value}) with the server
@@ -305,7 +360,7 @@ export class Comparator {
       this.mismatch(
         path ? `${path}.${key}` : key,
         'no column',
-        `the server sent ${preview(server[key])}; the table has no column for it`,
+        `${this.sent} ${preview(server[key])}; the table has no column for it`,
       );
     }
   }
@@ -317,7 +372,7 @@ export class Comparator {
       } else if (isObject(server) && Object.keys(server).length === 0) {
         this.stats.emptyObjectAsNull += 1;
       } else {
-        this.mismatch(path, 'lost', `the server sent ${preview(server)}; the column is null`);
+        this.mismatch(path, 'lost', `${this.sent} ${preview(server)}; the column is null`);
       }
       return;
     }
@@ -325,7 +380,7 @@ export class Comparator {
       this.mismatch(
         path,
         'invented',
-        `the server sent ${server === null ? 'null' : 'no such key'}; ` +
+        `${this.sent} ${server === null ? 'null' : 'no such key'}; ` +
           `the column holds ${preview(duck)}`,
       );
       return;
@@ -334,25 +389,25 @@ export class Comparator {
       this.compareText(server, duck, path);
     } else if (duck instanceof DuckDBStructValue) {
       if (!isObject(server)) {
-        this.mismatch(path, 'type', `the server sent ${preview(server)}; the column is a struct`);
+        this.mismatch(path, 'type', `${this.sent} ${preview(server)}; the column is a struct`);
       } else {
         this.compareFields(server, duck.entries, path);
       }
     } else if (duck instanceof DuckDBListValue || duck instanceof DuckDBArrayValue) {
       if (!Array.isArray(server)) {
-        this.mismatch(path, 'type', `the server sent ${preview(server)}; the column is a list`);
+        this.mismatch(path, 'type', `${this.sent} ${preview(server)}; the column is a list`);
       } else if (server.length !== duck.items.length) {
         this.mismatch(
           path,
           'length',
-          `the server sent ${server.length} items, the column holds ${duck.items.length}`,
+          `${this.sent} ${server.length} items, the column holds ${duck.items.length}`,
         );
       } else {
         server.forEach((item, k) => this.compare(item, duck.items[k], `${path}[${k}]`));
       }
     } else if (duck instanceof DuckDBMapValue) {
       if (!isObject(server)) {
-        this.mismatch(path, 'type', `the server sent ${kindOf(server)}; the column is a map`);
+        this.mismatch(path, 'type', `${this.sent} ${kindOf(server)}; the column is a map`);
       } else {
         const entries = Object.create(null);
         for (const { key, value } of duck.entries) entries[String(key)] = value;
@@ -370,27 +425,29 @@ export class Comparator {
     if (typeof server === 'string') {
       this.stats.text += 1;
       if (server !== text) {
-        const message = `the server sent ${preview(server)}; the column holds ${preview(text)}`;
+        const message = `${this.sent} ${preview(server)}; the column holds ${preview(text)}`;
         this.mismatch(path, 'value', message);
       }
     } else if (server instanceof JsonNumber) {
       this.stats.text += 1;
+      this.#countDecimals(server);
       if (server.text !== text) {
         const same = numericKey(server.text) === numericKey(text);
         this.mismatch(
           path,
           same ? 'number text' : 'value',
-          `the server sent the number ${server.text}; the column holds ${preview(text)}`,
+          `${this.sent} the number ${server.text}; the column holds ${preview(text)}`,
         );
       }
     } else if (typeof server === 'boolean') {
       this.stats.text += 1;
       if (String(server) !== text) {
-        const message = `the server sent ${server}; the column holds ${preview(text)}`;
+        const message = `${this.sent} ${server}; the column holds ${preview(text)}`;
         this.mismatch(path, 'value', message);
       }
     } else {
       this.stats.jsonText += leafCount(server);
+      this.#countDecimals(server);
       let parsed;
       try {
         parsed = parseJson(text);
@@ -403,7 +460,7 @@ export class Comparator {
         this.mismatch(
           d.path ? `${path}${d.path.startsWith('[') ? '' : '.'}${d.path}` : path,
           'json text',
-          `server vs column JSON text: ${d.message}`,
+          `${this.source} vs column JSON text: ${d.message}`,
         );
       }
     }
@@ -411,7 +468,7 @@ export class Comparator {
 
   // Why a typed scalar column does not hold the server's value, or null when it does.
   #typedProblem(server, duck) {
-    const sent = `the server sent ${preview(server)}`;
+    const sent = `${this.sent} ${preview(server)}`;
     if (typeof duck === 'boolean') {
       const message = `${sent}; the column holds ${duck}`;
       return server === duck ? null : { kind: 'value', message };
@@ -456,4 +513,63 @@ export class Comparator {
       message: `no rule for a DuckDB ${duck?.constructor?.name ?? typeof duck} column (${sent})`,
     };
   }
+}
+
+// Compares a landed row with the resource as the server sent it (parsed, and its `text`): every
+// field (Comparator), the raw JSON column (the text as sent) and the cursor column
+// (meta.lastUpdated). `columns` names the connector's columns, {cursor, raw}. Returns whether the
+// raw JSON column is byte-identical to `text`.
+export function compareWithServer(comparator, columns, resource, text, row) {
+  comparator.compareFields(resource, row, '', new Set([columns.cursor, columns.raw]));
+  const raw = row[columns.raw];
+  let identical = false;
+  if (typeof raw !== 'string') {
+    comparator.mismatch(columns.raw, 'raw json', `the column holds ${preview(raw)}`);
+  } else if (raw === text) {
+    identical = true;
+  } else {
+    let parsed;
+    try {
+      parsed = parseJson(raw);
+    } catch (e) {
+      comparator.mismatch(columns.raw, 'raw json', `not JSON: ${e.message}`);
+    }
+    const d = parsed === undefined ? null : jsonDiff(resource, parsed);
+    if (d) {
+      comparator.mismatch(`${columns.raw}:${d.path}`, 'raw json', `server vs column: ${d.message}`);
+    } else if (parsed !== undefined) {
+      const message = 'equal JSON, but not the text the server sent';
+      comparator.mismatch(columns.raw, 'raw json text', message);
+    }
+  }
+  const cursor = row[columns.cursor];
+  const lastUpdated = resource.meta?.lastUpdated;
+  if (cursor?.micros === undefined || instantMicros(lastUpdated) !== cursor.micros) {
+    comparator.mismatch(
+      columns.cursor,
+      'cursor',
+      `meta.lastUpdated is ${preview(lastUpdated)}; the column holds ${preview(cursor)}`,
+    );
+  }
+  return identical;
+}
+
+// Compares the resource a loaded file holds (`source`, parsed) with the server's answer and with
+// the landed row, so a value changed anywhere between the file and the table is a mismatch, even
+// one the server changed before lakeflow saw it: the server's answer and the raw JSON column
+// each equal the file's resource (numbers by their text, empty arrays and objects included), and
+// every field of the row holds the file's value (Comparator). The meta the server sets
+// where the file has none is the server's (expectedFromSource).
+export function compareWithSource(comparator, columns, source, served, row) {
+  const expected = expectedFromSource(source, served);
+  comparator.compareDocument(expected, served, 'server vs file');
+  const raw = row[columns.raw];
+  let parsed;
+  try {
+    parsed = typeof raw === 'string' ? parseJson(raw) : undefined;
+  } catch {
+    parsed = undefined; // compareWithServer reports it
+  }
+  if (parsed !== undefined) comparator.compareDocument(expected, parsed, 'raw json vs file');
+  comparator.compareFields(expected, row, '', new Set([columns.cursor, columns.raw]));
 }

@@ -4,10 +4,12 @@
 // two sources hold the same Type/id the first one read wins (the others count as duplicates). Each
 // loaded resource keeps its id and meta; one without meta.lastUpdated gets the load's single start
 // instant, one without meta.versionId gets "1", so a loaded set is many resources sharing one
-// lastUpdated, as after a bulk load.
+// lastUpdated, as after a bulk load. The repository keeps each resource's JSON as the file has it
+// (numbers with their text, empty values; see TestRepository.receiving).
 
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
+import { parseExact } from './exact-json.mjs';
 import { instantMillis } from './repository.mjs';
 
 // Example types not loaded: conformance and terminology resources (they describe the standard, not
@@ -71,11 +73,11 @@ export class Loader {
         this.#skip('Bundle of excluded types only');
         continue;
       }
-      const resource = text === undefined ? undefined : this.#parseText(text, file);
-      if (resource?.resourceType === 'Bundle') {
-        bundles.push({ file, bundle: resource });
-      } else if (resource) {
-        await this.#add(resource, file, SKIPPED_EXAMPLE_TYPES);
+      const parsed = text === undefined ? undefined : this.#parseText(text, file);
+      if (parsed?.value.resourceType === 'Bundle') {
+        bundles.push({ file, bundle: parsed });
+      } else if (parsed) {
+        await this.#add(parsed, file, SKIPPED_EXAMPLE_TYPES);
       }
     }
     for (const { file, bundle } of bundles) {
@@ -95,40 +97,46 @@ export class Loader {
         const lines = readFileSync(file, 'utf8').split('\n');
         for (let i = 0; i < lines.length; i++) {
           if (lines[i].trim()) {
-            const resource = this.#parseText(lines[i], `${source}:${i + 1}`);
-            if (resource) {
-              await this.#add(resource, `${source}:${i + 1}`, new Set());
+            const parsed = this.#parseText(lines[i], `${source}:${i + 1}`);
+            if (parsed) {
+              await this.#add(parsed, `${source}:${i + 1}`, new Set());
             }
           }
         }
         continue;
       }
-      const resource = this.#parse(file, source);
-      if (resource?.resourceType === 'Bundle' && UNPACKED_BUNDLE_TYPES.has(resource.type)) {
-        await this.#addBundleEntries(resource, source, new Set());
-      } else if (resource) {
-        await this.#add(resource, source, new Set());
+      const parsed = this.#parse(file, source);
+      const { resourceType, type } = parsed?.value ?? {};
+      if (resourceType === 'Bundle' && UNPACKED_BUNDLE_TYPES.has(type)) {
+        await this.#addBundleEntries(parsed, source, new Set());
+      } else if (parsed) {
+        await this.#add(parsed, source, new Set());
       }
     }
   }
 
+  // `bundle` is {value, tree} (see #parseText).
   async #addBundleEntries(bundle, source, skippedTypes) {
-    if (!UNPACKED_BUNDLE_TYPES.has(bundle.type)) {
+    if (!UNPACKED_BUNDLE_TYPES.has(bundle.value.type)) {
       this.#skip('Bundle of a type not unpacked');
       return;
     }
-    const entries = bundle.entry ?? [];
+    const entries = bundle.value.entry ?? [];
+    const entryTrees = bundle.tree.get('entry');
     for (let i = 0; i < entries.length; i++) {
       const resource = entries[i].resource;
       if (!resource?.id) {
         this.#skip('Bundle entry without resource id');
       } else {
-        await this.#add(resource, `${source} entry[${i}]`, skippedTypes);
+        const tree = entryTrees[i].get('resource');
+        await this.#add({ value: resource, tree }, `${source} entry[${i}]`, skippedTypes);
       }
     }
   }
 
-  async #add(resource, source, skippedTypes) {
+  // `parsed` is {value, tree} (see #parseText).
+  async #add(parsed, source, skippedTypes) {
+    const resource = parsed.value;
     const type = resource.resourceType;
     if (typeof type !== 'string' || !this.#supportedTypes.has(type)) {
       this.#fail(source, `'${type}' is not an R4 resource type`);
@@ -156,7 +164,9 @@ export class Loader {
     meta.lastUpdated ??= this.#loadTime;
     meta.versionId ??= '1';
     try {
-      await this.#repo.createResource({ ...resource, meta });
+      await this.#repo.receiving({ resources: [{ resource, tree: parsed.tree }] }, () =>
+        this.#repo.createResource({ ...resource, meta })
+      );
     } catch (err) {
       this.#fail(source, err.message);
       return;
@@ -179,11 +189,13 @@ export class Loader {
     return text === undefined ? undefined : this.#parseText(text, source);
   }
 
+  // {value: the JSON object as JSON.parse reads it, tree: the same with its text (parseExact)}, or
+  // undefined after recording why not.
   #parseText(text, source) {
     try {
       const value = JSON.parse(text);
       if (value && typeof value === 'object' && !Array.isArray(value)) {
-        return value;
+        return { value, tree: parseExact(text) };
       }
       this.#fail(source, 'not a JSON object');
     } catch (err) {

@@ -13,9 +13,14 @@
 //     instance history reverses its stored list in place, so its order alternates between calls.
 //  4. A read of a deleted resource is 410 Gone; a POST reusing the id of a live resource is 409
 //     (Medplum keeps a client-supplied id on create, and would silently replace the resource).
+//  5. Every version keeps the JSON text it is served as (storedText), written from what the client
+//     sent (see servedText): Medplum parses with JSON.parse, so it holds `1.00` as 1 and
+//     `9007199254740993` as 9007199254740992, and it drops empty arrays, `{}`, "" and null.
+//     Writes pass what was sent with receiving(); PATCH applies the patch to the stored text too.
 //
 // Everything else (matching search filters, storage, versions, batch entries) is Medplum's.
 
+import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   DEFAULT_MAX_SEARCH_COUNT,
   DEFAULT_SEARCH_COUNT,
@@ -31,6 +36,13 @@ import {
   toPeriod,
 } from '@medplum/core';
 import { MemoryRepository } from '@medplum/fhir-router';
+import {
+  JsonNumber,
+  applyJsonPatch,
+  parseExact,
+  toJsonText,
+  treeOf,
+} from './exact-json.mjs';
 
 // The search parameter types Medplum's in-memory matcher evaluates; it fails every other filter.
 const MATCHED_PARAMETER_TYPES = new Set(['date', 'reference', 'string', 'token', 'uri']);
@@ -65,7 +77,12 @@ export function instantMillis(text) {
   return period ? Date.parse(period.start) : NaN;
 }
 
+// What the request being handled sent (see TestRepository.receiving), for the writes it causes.
+const sent = new AsyncLocalStorage();
+
 export class TestRepository extends MemoryRepository {
+  // versionKey -> the JSON text served for that version.
+  #texts = new Map();
   // One entry per write, in the order the writes happened:
   // {seq, method: 'POST'|'PUT'|'DELETE', resourceType, id, time (ISO text), millis, resource?}.
   #changes = [];
@@ -85,8 +102,58 @@ export class TestRepository extends MemoryRepository {
       );
     }
     const stored = await super.createResource(resource, options);
+    this.#texts.set(versionKey(stored), servedText(stored, this.#takeSent(resource)));
     this.#record(method, stored.resourceType, stored.id, stored.meta.lastUpdated, stored);
     return stored;
+  }
+
+  // Runs `write`, a call that makes Medplum create, update or patch resources, knowing what the
+  // client sent, so each stored version keeps the client's text (see servedText). `resources`
+  // lists what the request carries, each {resource, tree}: the plain object handed to Medplum
+  // (which may assign its id, as a batch does) and its tree (exact-json.mjs). A write takes the
+  // one resource of a single-resource request, or in a batch the entry of its type and id. `patch`
+  // is the tree of a JSON Patch body. Concurrent requests each see their own.
+  receiving({ resources = [], patch }, write) {
+    const candidates = resources.map((r) => ({ ...r, taken: false }));
+    return sent.run({ candidates, patch }, write);
+  }
+
+  // The JSON text of a resource version this repository returned (from a read, search, history
+  // or write), or undefined for any other value.
+  storedText(resource) {
+    const key = versionKey(resource);
+    return key === undefined ? undefined : this.#texts.get(key);
+  }
+
+  // The tree the client sent for `resource` (about to be created), or undefined.
+  #takeSent(resource) {
+    const candidates = sent.getStore()?.candidates ?? [];
+    const match = candidates.find(
+      (c) =>
+        !c.taken &&
+        c.resource?.resourceType === resource.resourceType &&
+        (candidates.length === 1 || c.resource.id === resource.id)
+    );
+    if (!match) return undefined;
+    match.taken = true;
+    return match.tree;
+  }
+
+  // Medplum applies the patch to its parsed copy; the same operations applied to the stored text
+  // (with the patch's own number text when the request body was the patch) are what was sent for
+  // the new version, so untouched values keep their text.
+  async patchResource(resourceType, id, patch) {
+    const current = await this.readResource(resourceType, id); // 404 or 410 as for a read
+    let tree;
+    try {
+      const operations = sent.getStore()?.patch ?? treeOf(patch);
+      tree = applyJsonPatch(parseExact(this.storedText(current)), operations);
+    } catch {
+      tree = undefined; // Medplum reports what is wrong with the patch
+    }
+    return this.receiving({ resources: [{ resource: current, tree }] }, () =>
+      super.patchResource(resourceType, id, patch)
+    );
   }
 
   updateResource(resource, options) {
@@ -176,6 +243,7 @@ export class TestRepository extends MemoryRepository {
 
   clear() {
     super.clear();
+    this.#texts.clear();
     this.#changes = [];
     this.#latest.clear();
   }
@@ -192,6 +260,96 @@ export class TestRepository extends MemoryRepository {
       resource: resource && structuredClone(resource),
     });
   }
+}
+
+// The key of a stored version: versionIds alone may repeat when clients supply them.
+function versionKey(resource) {
+  const { resourceType, id, meta } = resource ?? {};
+  if (typeof resourceType !== 'string' || typeof id !== 'string') return undefined;
+  if (typeof meta?.versionId !== 'string') return undefined;
+  return `${resourceType}/${id}/${meta.versionId}/${meta.lastUpdated}`;
+}
+
+// The JSON text served for a version Medplum stored (`stored`, plain JSON values) given the tree
+// the client sent for it (`received`, or undefined). The values are Medplum's, which search
+// matched; they are written with the client's text wherever they are the client's values:
+//   - a number keeps its literal when JSON.parse reads the literal as the stored double (`1.00`,
+//     `66.899999999999991`, `-0`, `9007199254740993`);
+//   - what Medplum holds as nothing is written as sent, in its place: null, "", [] and {} (FHIR
+//     forbids them, but they were sent), a number beyond a double (`1e309`, which Medplum holds
+//     as null and drops on the next write), and arrays and objects of nothing else;
+//   - keys in the client's order.
+// What the server sets (id, meta.versionId, meta.lastUpdated, a batch's resolved references) is
+// Medplum's; an id or meta the client did not send follows resourceType and id.
+export function servedText(stored, received) {
+  return servedValue(stored, received, true);
+}
+
+function servedValue(stored, received, top = false) {
+  if (received === undefined || typeof stored === 'string' || typeof stored === 'boolean') {
+    return JSON.stringify(stored);
+  }
+  if (stored === null || stored === undefined) {
+    return heldAsNothing(received) ? toJsonText(received) : 'null';
+  }
+  if (typeof stored === 'number') {
+    const same = received instanceof JsonNumber && received.value === stored;
+    return same ? received.text : JSON.stringify(stored);
+  }
+  if (Array.isArray(stored)) {
+    const items = Array.isArray(received) ? received : [];
+    let text = '[';
+    for (let k = 0; k < stored.length; k++) {
+      text += (k ? ',' : '') + servedValue(stored[k], items[k]);
+    }
+    return `${text}]`;
+  }
+  if (typeof stored !== 'object' || !(received instanceof Map)) {
+    return JSON.stringify(stored);
+  }
+  // The client's keys in the client's order; stored keys the client did not send last, or at the
+  // resource's top level right after resourceType and id.
+  const members = [];
+  let matched = 0; // members that are stored keys
+  let after = 0; // where the stored keys the client did not send go
+  for (const [key, value] of received) {
+    let text;
+    if (Object.hasOwn(stored, key)) {
+      text = servedValue(stored[key], value);
+      matched += 1;
+    } else if (heldAsNothing(value)) {
+      text = toJsonText(value);
+    } else {
+      continue;
+    }
+    members.push(`${JSON.stringify(key)}:${text}`);
+    if (top && (key === 'resourceType' || key === 'id')) after = members.length;
+  }
+  if (matched < keyCount(stored)) {
+    const added = Object.keys(stored)
+      .filter((key) => !received.has(key))
+      .map((key) => `${JSON.stringify(key)}:${JSON.stringify(stored[key])}`);
+    members.splice(top ? after : members.length, 0, ...added);
+  }
+  return `{${members.join(',')}}`;
+}
+
+function keyCount(object) {
+  let n = 0;
+  for (const key in object) {
+    if (Object.hasOwn(object, key)) n += 1;
+  }
+  return n;
+}
+
+// Whether Medplum keeps nothing of a value sent (a tree): its stringify removes null, "" and
+// arrays and objects of nothing else, and JSON.parse reads `1e309` as Infinity, stored as null.
+function heldAsNothing(value) {
+  if (value === null || value === '') return true;
+  if (value instanceof JsonNumber) return !Number.isFinite(value.value);
+  if (Array.isArray(value)) return value.every(heldAsNothing);
+  if (value instanceof Map) return [...value.values()].every(heldAsNothing);
+  return false;
 }
 
 function historyEntry(change) {

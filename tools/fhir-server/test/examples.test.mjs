@@ -1,15 +1,23 @@
 // Loading: HL7's R4 examples (--load-examples) and the user's files (--load).
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { JsonNumber, parseExact, toJsonText } from '../exact-json.mjs';
+import { SKIPPED_EXAMPLE_TYPES } from '../load.mjs';
 import { request, startServer } from '../testing.mjs';
 
 const examplesDir = dirname(createRequire(import.meta.url).resolve('hl7.fhir.r4.examples/package.json'));
 const example = (file) => JSON.parse(readFileSync(join(examplesDir, file), 'utf8'));
+
+function* numbersIn(tree) {
+  if (tree instanceof JsonNumber) yield tree;
+  const children = tree instanceof Map ? tree.values() : Array.isArray(tree) ? tree : [];
+  for (const child of children) yield* numbersIn(child);
+}
 
 describe('--load-examples', () => {
   let server;
@@ -56,6 +64,34 @@ describe('--load-examples', () => {
     assert.deepEqual(rest, example('Patient-example.json'));
     assert.equal(meta.versionId, '1');
     assert.match(meta.lastUpdated, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  });
+
+  test('every standalone example is served with the text of every value in its file', async () => {
+    const files = readdirSync(examplesDir)
+      .filter((f) => /^[A-Z][A-Za-z]*-.+\.json$/.test(f))
+      .filter((f) => !SKIPPED_EXAMPLE_TYPES.has(f.slice(0, f.indexOf('-'))));
+    let numbers = 0;
+    let rewritten = 0; // numbers JSON.parse would change
+    for (const file of files) {
+      const sent = parseExact(readFileSync(join(examplesDir, file), 'utf8'));
+      const path = `${sent.get('resourceType')}/${sent.get('id')}`;
+      const response = await fetch(`${server.baseUrl}/${path}`);
+      assert.equal(response.status, 200, path);
+      const served = parseExact(await response.text());
+      // Only the meta the file lacks is the server's.
+      const meta = served.get('meta');
+      if (!sent.has('meta')) served.delete('meta');
+      for (const key of ['versionId', 'lastUpdated']) {
+        if (!sent.get('meta')?.has(key)) meta.delete(key);
+      }
+      assert.equal(toJsonText(served), toJsonText(sent), file);
+      for (const n of numbersIn(sent)) {
+        numbers += 1;
+        rewritten += JSON.stringify(n.value) === n.text ? 0 : 1;
+      }
+    }
+    assert.equal(files.length, 662);
+    assert.ok(rewritten >= 200, `${rewritten} of ${numbers} numbers are not JSON.parse's`);
   });
 
   test('resources without lastUpdated share one load instant', async () => {
