@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +20,36 @@
 namespace lakeflow::delta {
 
 namespace {
+
+// Table features lakeflow writes correctly: those writer 2 implies (it writes neither append-only
+// tables nor invariants, so it keeps both) and type widening.
+constexpr std::string_view kTypeWidening = "typeWidening";
+constexpr std::string_view kWriterFeatures[] = {"appendOnly", "invariants", kTypeWidening};
+constexpr std::string_view kReaderFeatures[] = {kTypeWidening};
+
+template <std::size_t N>
+bool all_known(const std::vector<std::string>& features, const std::string_view (&known)[N]) {
+  return std::all_of(features.begin(), features.end(), [&](const std::string& feature) {
+    return std::find(std::begin(known), std::end(known), feature) != std::end(known);
+  });
+}
+
+// Whether lakeflow writes tables of `protocol` correctly.
+bool lakeflow_writes(const ProtocolAction& protocol) {
+  if (protocol.min_reader_version == 3 && protocol.min_writer_version == 7) {
+    return all_known(protocol.reader_features, kReaderFeatures) &&
+           all_known(protocol.writer_features, kWriterFeatures);
+  }
+  return protocol.min_reader_version <= kReaderVersion &&
+         protocol.min_writer_version <= kWriterVersion && protocol.reader_features.empty() &&
+         protocol.writer_features.empty();
+}
+
+bool add_feature(std::vector<std::string>& features, std::string_view feature) {
+  if (std::find(features.begin(), features.end(), feature) != features.end()) return false;
+  features.emplace_back(feature);
+  return true;
+}
 
 constexpr std::string_view kLogDir = "_delta_log";
 constexpr std::string_view kLastCheckpoint = "_last_checkpoint";
@@ -175,10 +206,11 @@ void validate_actions(const std::vector<Action>& actions, std::int64_t version,
       (void)m->schema();  // throws SchemaError for a schema that does not parse
     } else if (const auto* p = std::get_if<ProtocolAction>(&action)) {
       ++protocol;
-      if (p->min_reader_version != kReaderVersion || p->min_writer_version != kWriterVersion ||
-          !p->reader_features.empty() || !p->writer_features.empty()) {
-        fail(fmt::format("lakeflow writes Delta protocol (reader {}, writer {}) only",
-                         kReaderVersion, kWriterVersion));
+      if (!lakeflow_writes(*p)) {
+        fail(
+            fmt::format("lakeflow writes Delta protocol (reader {}, writer {}), or (reader 3, "
+                        "writer 7) with the typeWidening feature, only",
+                        kReaderVersion, kWriterVersion));
       }
     } else if (const auto* t = std::get_if<TxnAction>(&action)) {
       if (t->app_id.empty()) fail("a txn action has an empty appId");
@@ -268,15 +300,36 @@ void Snapshot::apply(std::int64_t new_version, const std::vector<Action>& action
   version = new_version;
 }
 
+bool Snapshot::enable_type_widening() {
+  bool changed = false;
+  if (protocol.min_reader_version < 3 || protocol.min_writer_version < 7) {
+    protocol.min_reader_version = 3;
+    protocol.min_writer_version = 7;
+    for (std::string_view feature : {"appendOnly", "invariants"}) {
+      add_feature(protocol.writer_features, feature);
+    }
+    changed = true;
+  }
+  changed = add_feature(protocol.reader_features, kTypeWidening) || changed;
+  changed = add_feature(protocol.writer_features, kTypeWidening) || changed;
+  metadata.configuration.insert_or_assign("delta.enableTypeWidening", "true");
+  return changed;
+}
+
 void Snapshot::require_writable() const {
-  if (protocol.min_reader_version > kReaderVersion ||
-      protocol.min_writer_version > kWriterVersion) {
+  const bool with_features = protocol.min_reader_version == 3 && protocol.min_writer_version == 7 &&
+                             all_known(protocol.reader_features, kReaderFeatures) &&
+                             all_known(protocol.writer_features, kWriterFeatures);
+  if (!with_features && (protocol.min_reader_version > kReaderVersion ||
+                         protocol.min_writer_version > kWriterVersion)) {
     throw DeltaLogError(fmt::format(
-        "Delta table {} requires Delta protocol reader {} / writer {}; lakeflow writes tables up "
-        "to reader {} / writer {} (no column mapping, deletion vectors or table features). Write "
-        "to a new destination table, or rerun with --full-refresh to recreate this one",
-        table_path, protocol.min_reader_version, protocol.min_writer_version, kReaderVersion,
-        kWriterVersion));
+        "Delta table {} requires Delta protocol reader {} / writer {} (reader features [{}], "
+        "writer features [{}]); lakeflow writes tables up to reader {} / writer {}, or reader 3 / "
+        "writer 7 with the typeWidening feature (no column mapping or deletion vectors). Write to "
+        "a new destination table, or rerun with --full-refresh to recreate this one",
+        table_path, protocol.min_reader_version, protocol.min_writer_version,
+        fmt::join(protocol.reader_features, ", "), fmt::join(protocol.writer_features, ", "),
+        kReaderVersion, kWriterVersion));
   }
   if (metadata.format_provider != "parquet") {
     throw DeltaLogError(fmt::format(
@@ -505,12 +558,16 @@ Snapshot DeltaLog::replay(const Listing& listing, std::int64_t version) const {
         "(recreate the table)",
         table_path_, version));
   }
-  if (snapshot.protocol.min_reader_version > kReaderVersion) {
+  const bool readable_features = snapshot.protocol.min_reader_version == 3 &&
+                                 all_known(snapshot.protocol.reader_features, kReaderFeatures);
+  if (snapshot.protocol.min_reader_version > kReaderVersion && !readable_features) {
     throw DeltaLogError(fmt::format(
-        "Delta table {} requires a Delta reader of version {}; lakeflow reads version {} tables "
-        "(no column mapping, deletion vectors or table features). Read it with Spark or "
-        "delta-rs, or recreate it with lakeflow",
-        table_path_, snapshot.protocol.min_reader_version, kReaderVersion));
+        "Delta table {} requires a Delta reader of version {} (reader features [{}]); lakeflow "
+        "reads version {} tables and version 3 tables with the typeWidening feature (no column "
+        "mapping or deletion vectors). Read it with Spark or delta-rs, or recreate it with "
+        "lakeflow",
+        table_path_, snapshot.protocol.min_reader_version,
+        fmt::join(snapshot.protocol.reader_features, ", "), kReaderVersion));
   }
   return snapshot;
 }

@@ -82,9 +82,16 @@ struct Snapshot {
   // does. Lets a writer keep its snapshot current after its own commit without re-reading.
   void apply(std::int64_t version, const std::vector<Action>& actions);
 
-  // Throws DeltaLogError when lakeflow may not write this table (a newer protocol than reader 1 /
-  // writer 2, partition columns, or a data format other than Parquet).
+  // Throws DeltaLogError when lakeflow may not write this table (a protocol lakeflow does not
+  // implement: reader 2, writer 3..6, or table features other than those below; partition
+  // columns; a data format other than Parquet).
   void require_writable() const;
+
+  // Lets the table hold widened types (Delta's typeWidening table feature): protocol reader 3 /
+  // writer 7 with the feature (the writer features of writer 2 kept) and the table property
+  // delta.enableTypeWidening=true. Returns true when the protocol changed, so the next commit must
+  // carry the protocol action.
+  bool enable_type_widening();
 };
 
 // A batch's progress for exactly-once delivery: see the header comment.

@@ -322,7 +322,7 @@ TEST(DeltaLog, RejectsActionListsTheProtocolForbidsAndCommitsNothing) {
   expect_rejected({add_file("x"), remove_file(add_file("x"))}, "both added and removed");
   expect_rejected({TxnAction{"a", 1, {}}, TxnAction{"a", 2, {}}}, "two txn actions");
   expect_rejected({ProtocolAction{3, 7, {"deletionVectors"}, {"deletionVectors"}}},
-                  "protocol (reader 1, writer 2) only");
+                  "lakeflow writes Delta protocol (reader 1, writer 2)");
   expect_rejected({CommitInfo{}, CommitInfo{}}, "more than one commitInfo");
   MetadataAction partitioned = metadata;
   partitioned.partition_columns = {"name"};
@@ -376,8 +376,8 @@ TEST(DeltaLog, ATableNeedingANewerReaderIsRejected) {
   fs::create_directories(log.log_path());
   MetadataAction metadata = std::get<MetadataAction>(create_table_actions(test_schema())[1]);
   write_text(log.commit_path(0),
-             R"({"protocol":{"minReaderVersion":3,"minWriterVersion":7,"readerFeatures":[],)"
-             R"("writerFeatures":[]}})"
+             R"({"protocol":{"minReaderVersion":3,"minWriterVersion":7,)"
+             R"("readerFeatures":["deletionVectors"],"writerFeatures":["deletionVectors"]}})"
              "\n" +
                  action_to_line(metadata) + "\n");
   try {

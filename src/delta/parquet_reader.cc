@@ -92,6 +92,7 @@ enum class Convert : std::uint8_t {
   kDecimalBigEndian,  // FIXED_LEN_BYTE_ARRAY or BYTE_ARRAY
   kBytes,
   kDate,
+  kDateToTimestampNtz,  // a date column read as timestamp_ntz (a table whose type was widened)
   kTimestampMicros,
   kTimestampMillis,
   kTimestampNanos,
@@ -108,6 +109,7 @@ struct ReadNode {
   std::vector<ReadNode> children;  // struct: requested fields (+ a hidden probe); list: element;
                                    // map: key, value
   int leaf = -1;                   // kLeaf / kHidden: index into the decoded leaves
+  Int128 rescale = 1;              // decimal read at a larger scale than the file's: 10^difference
   std::size_t leaf_begin = 0;      // decoded leaves under this node: [leaf_begin, leaf_end)
   std::size_t leaf_end = 0;
   Convert convert = Convert::kBytes;
@@ -435,6 +437,9 @@ struct ParquetReader::Impl {
         r.kind = ReadNode::Kind::kLeaf;
         r.convert = conversion(n, type);
         r.scale = type.id() == TypeId::kDecimal ? type.scale() : 0;
+        if (type.id() == TypeId::kDecimal) {
+          for (int i = infer_primitive(n).scale(); i < type.scale(); ++i) r.rescale *= 10;
+        }
         r.leaf = static_cast<int>(decode.size());
         decode.push_back(n.leaf);
         break;
@@ -496,8 +501,9 @@ struct ParquetReader::Impl {
         if (p == PhysicalType::kBoolean) return Convert::kBoolean;
         return mismatch();
       case TypeId::kDecimal:
-        if (file_type.id() != TypeId::kDecimal || file_type.scale() != type.scale() ||
-            file_type.precision() > type.precision()) {
+        // A wider decimal reads exactly: as many or more digits on both sides of the point.
+        if (file_type.id() != TypeId::kDecimal || file_type.scale() > type.scale() ||
+            file_type.precision() - file_type.scale() > type.precision() - type.scale()) {
           return mismatch();
         }
         if (p == PhysicalType::kInt32) return Convert::kDecimalInt32;
@@ -523,6 +529,10 @@ struct ParquetReader::Impl {
         return mismatch();
       case TypeId::kTimestamp:
       case TypeId::kTimestampNtz: {
+        if (type.id() == TypeId::kTimestampNtz && p == PhysicalType::kInt32 &&
+            file_type.id() == TypeId::kDate) {
+          return Convert::kDateToTimestampNtz;  // midnight of the date, as Delta's type widening
+        }
         if (p == PhysicalType::kInt96) return Convert::kInt96;
         if (p != PhysicalType::kInt64) return mismatch();
         const LogicalType& lt = e.logical_type;
@@ -873,9 +883,9 @@ struct ParquetReader::Impl {
       case Convert::kBoolean:
         return out.append_bool(*p != 0);
       case Convert::kDecimalInt32:
-        return out.append_value<Int128>(i32());
+        return out.append_value<Int128>(r.rescale * i32());
       case Convert::kDecimalInt64:
-        return out.append_value<Int128>(i64());
+        return out.append_value<Int128>(r.rescale * i64());
       case Convert::kDecimalBigEndian: {
         std::string_view bytes = v.width > 0
                                      ? std::string_view(reinterpret_cast<const char*>(p), v.width)
@@ -886,7 +896,7 @@ struct ParquetReader::Impl {
         for (char b : bytes) {
           x = static_cast<Int128>((static_cast<UInt128>(x) << 8) | static_cast<std::uint8_t>(b));
         }
-        return out.append_value<Int128>(x);
+        return out.append_value<Int128>(r.rescale * x);
       }
       case Convert::kBytes:
         if (v.width > 0)
@@ -894,6 +904,8 @@ struct ParquetReader::Impl {
         return out.append_bytes(v.byte_array(i));
       case Convert::kDate:
         return out.append_value<std::int32_t>(i32());
+      case Convert::kDateToTimestampNtz:
+        return out.append_value<std::int64_t>(std::int64_t{i32()} * 86400000000LL);
       case Convert::kTimestampMicros:
         return out.append_value<std::int64_t>(i64());
       case Convert::kTimestampMillis:

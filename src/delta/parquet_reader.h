@@ -41,8 +41,11 @@ class ParquetReader {
 
   // Reads every row (or one row group) as columns of `schema`. Fields are matched by name at
   // every level; a nullable field the file lacks reads as null (a table's schema may have grown
-  // since the file was written). Throws lakeflow::Error (kData) when a field's type in the file
-  // does not read as the requested type, or a non-nullable field is missing.
+  // since the file was written), and a value reads as a wider type exactly as Delta's type
+  // widening allows (byte/short/int as long, float as double, a decimal at a larger precision and
+  // scale, a date as the timestamp_ntz of its midnight). Throws lakeflow::Error (kData) when a
+  // field's type in the file does not read as the requested type, or a non-nullable field is
+  // missing.
   ColumnBatch read(const StructType& schema) const;
   ColumnBatch read_row_group(std::size_t index, const StructType& schema) const;
   // read(schema()).

@@ -692,6 +692,33 @@ TEST(ParquetReader, ReadsASubsetOfColumnsAndFillsMissingOnesWithNull) {
   EXPECT_EQ(rows[2], R"({"extra":null,"meta":{"inner":null,"version":null},"id":3})");
 }
 
+// A table whose column types were widened (Delta's typeWidening) reads its older files exactly as
+// the wider types.
+TEST(ParquetReader, ReadsOlderFilesAsWidenedTypes) {
+  TempDir dir;
+  std::string path = dir.file("w.parquet");
+  write_file(path, batch_from_json(testing::every_type_schema(), all_types_rows()));
+  ParquetReader reader(path);
+  const StructType widened{{"b", DataType::Short()},
+                           {"s", DataType::Long()},
+                           {"f", DataType::Double()},
+                           {"dec9", DataType::Decimal(12, 5)},
+                           {"dec18", DataType::Decimal(19, 4)},
+                           {"dec38", DataType::Decimal(38, 10)},
+                           {"date", DataType::TimestampNtz()}};
+  const ColumnBatch batch = reader.read(widened);
+  EXPECT_EQ(batch.row_json(0),
+            R"({"b":127,"s":32767,"f":0.10000000149011612,"dec9":"9999999.99000",)"
+            R"("dec18":"99999999999999.9999","dec38":"9999999999999999999999999999.9999999999",)"
+            R"("date":"2024-02-29T00:00:00.000000"})");
+  EXPECT_EQ(batch.row_json(1),
+            R"({"b":-128,"s":-32768,"f":-3.249999972151886e+38,"dec9":"-9999999.99000",)"
+            R"("dec18":"-99999999999999.9999","dec38":"-9999999999999999999999999999.9999999999",)"
+            R"("date":"1900-01-01T00:00:00.000000"})");
+  // Fewer digits before the point is not a widening.
+  EXPECT_THROW(reader.read(StructType{{"dec9", DataType::Decimal(10, 4)}}), Error);
+}
+
 TEST(ParquetReader, RejectsTypeMismatchAndMissingRequiredColumn) {
   TempDir dir;
   StructType schema = testing::every_type_schema();

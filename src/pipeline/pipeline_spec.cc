@@ -130,6 +130,16 @@ void parse_table_configuration(const YamlFile& file, const Entry& config, std::s
       }
     } else if (entry.key == "cluster_by") {
       table.cluster_by = parse_column_list(file, entry, key_what);
+    } else if (entry.key == "schema_evolution") {
+      if (entry.value.IsNull()) continue;
+      const std::string mode(text::trim(file.string_value(entry, key_what)));
+      try {
+        table.schema_evolution = parse_schema_evolution(mode);
+      } catch (const ConfigError& error) {
+        throw ConfigError(fmt::format("{}: {}: {}", file.where(entry), key_what, error.what()));
+      }
+    } else if (entry.key == "keep_columns") {
+      table.keep_columns = parse_column_list(file, entry, key_what);
     } else if (entry.key == "timestamp_zone") {
       if (entry.value.IsNull()) continue;
       const std::string zone(text::trim(file.string_value(entry, key_what)));

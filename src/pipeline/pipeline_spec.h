@@ -27,10 +27,12 @@
 // upstream, string fields reject unquoted numbers and booleans (`source_table: 2024` must be
 // quoted). `table_configuration` values are normalized as upstream does: scalars become their text,
 // lists and mappings compact JSON; a null value means "not set". Reserved keys (`scd_type`,
-// `primary_keys`, `sequence_by`, `cluster_by`, `timestamp_zone`) are taken out; the rest are passed
-// to the connector as table options. `timestamp_zone` (`UTC`, `Z` or ±HH:MM) is the zone in which a
-// date-time without a UTC offset reads into a timestamp column; without it such a value is a bad
-// record.
+// `primary_keys`, `sequence_by`, `cluster_by`, `timestamp_zone`, `schema_evolution`,
+// `keep_columns`) are taken out; the rest are passed to the connector as table options.
+// `schema_evolution` (none, additive (default) or widen) and `keep_columns` (column paths) say how
+// the table follows a change of the connector's schema (schema_evolution.h). `timestamp_zone`
+// (`UTC`, `Z` or ±HH:MM) is the zone in which a date-time without a UTC offset reads into a
+// timestamp column; without it such a value is a bad record.
 #pragma once
 
 #include <filesystem>
@@ -40,6 +42,7 @@
 #include <vector>
 
 #include "lakeflow/options.h"
+#include "pipeline/schema_evolution.h"
 
 namespace lakeflow::pipeline {
 
@@ -62,8 +65,10 @@ struct TableSpec {
   std::optional<std::string> sequence_by;
   std::vector<std::string> cluster_by;  // accepted as upstream does; not used by the Delta writer
   std::optional<std::int32_t> timestamp_zone;  // seconds east of UTC
-  Options table_options;                       // table_configuration without the reserved keys
-  std::string location;                        // `file:line:column` of the entry, for messages
+  SchemaEvolution schema_evolution = SchemaEvolution::kAdditive;
+  std::vector<std::string> keep_columns;  // dotted paths whose table type is kept
+  Options table_options;                  // table_configuration without the reserved keys
+  std::string location;                   // `file:line:column` of the entry, for messages
 
   // `catalog.schema.table`.
   std::string destination_name() const;

@@ -92,6 +92,7 @@ class TableRun {
     }
     snapshot_.require_writable();
     replace_all_ = options_.full_refresh && snapshot_.version >= 0;
+    if (snapshot_.version >= 0) follow_source_schema();
     if (!options_.full_refresh && plan_.incremental) {
       offset_ = snapshot_.offset().value_or(Offset());
       deletes_offset_ = snapshot_.deletes_offset();
@@ -121,6 +122,24 @@ class TableRun {
   }
 
  private:
+  // Evolves the table's schema to the source's (schema_evolution.h) before anything is read: the
+  // first commit of the run carries it in its metaData action (and the protocol, when a type was
+  // widened). A full refresh rewrites the table with the source's schema as it is.
+  void follow_source_schema() {
+    const StructType table_schema = snapshot_.metadata.schema();
+    StructType schema = plan_.target_schema;
+    if (!replace_all_) {
+      EvolvedSchema evolved =
+          evolve_schema(table_schema, plan_.target_schema, plan_.schema_evolution,
+                        plan_.keep_columns, result_.destination, table_.source_table);
+      for (const std::string& change : evolved.changes) say("schema: " + change);
+      if (evolved.widened) protocol_changed_ = snapshot_.enable_type_widening();
+      schema = std::move(evolved.schema);
+    }
+    plan_.target_schema = schema;
+    snapshot_.metadata.schema_string = schema.json();
+  }
+
   void say(const std::string& line) const {
     if (options_.log) options_.log(fmt::format("[{}] {}", result_.destination, line));
   }
@@ -536,6 +555,7 @@ class TableRun {
     info.operation = std::string(operation);
     info.operation_parameters["table"] = result_.destination;
     actions.emplace_back(std::move(info));
+    if (protocol_changed_ && snapshot_.version >= 0) actions.emplace_back(snapshot_.protocol);
     for (Action& action : delta::progress_actions(snapshot_, progress)) {
       actions.push_back(std::move(action));
     }
@@ -543,6 +563,7 @@ class TableRun {
     const std::int64_t version = log_.commit(snapshot_.version, actions);
     snapshot_.apply(version, actions);
     replace_all_ = false;
+    protocol_changed_ = false;
     ++result_.commits;
     result_.quarantined += quarantined;
     current_offset_ = (plan_.incremental ? offset_ : batch_end_).to_json();
@@ -559,6 +580,7 @@ class TableRun {
   std::string app_id_;
   Snapshot snapshot_;
   bool replace_all_ = false;
+  bool protocol_changed_ = false;  // the next commit carries snapshot_.protocol
   Offset offset_;
   std::optional<Offset> deletes_offset_;
   Offset batch_end_;            // end offset of the batch being committed

@@ -26,6 +26,8 @@ TablePlan plan_table(const TableSpec& table, const TableMetadata& metadata,
   plan.table_options = table.table_options;
   plan.cluster_by = table.cluster_by;
   plan.conversion.timestamp_zone_offset = table.timestamp_zone;
+  plan.schema_evolution = table.schema_evolution;
+  plan.keep_columns = table.keep_columns;
   plan.source_schema = schema;
   plan.incremental = metadata.ingestion_type != IngestionType::kSnapshot;
   const std::string name = fmt::format("table '{}'", table.source_table);

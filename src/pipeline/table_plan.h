@@ -42,7 +42,9 @@ struct TablePlan {
   std::optional<std::string> sequence_by;  // apply_changes only
   std::vector<std::string> cluster_by;
   ConversionOptions conversion;  // how the table's values read (timestamp_zone)
-  Options table_options;         // for the connector: table_configuration without the reserved keys
+  SchemaEvolution schema_evolution = SchemaEvolution::kAdditive;
+  std::vector<std::string> keep_columns;
+  Options table_options;  // for the connector: table_configuration without the reserved keys
   StructType source_schema;
   StructType target_schema;        // source_schema, plus __START_AT/__END_AT for SCD type 2
   std::vector<std::string> notes;  // spec settings that do not apply, for the run's log

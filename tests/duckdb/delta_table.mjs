@@ -44,8 +44,9 @@ export class DeltaTableReader {
     const connection =
       this.idle.pop() ?? (await new Promise((resolve) => this.waiting.push(resolve)));
     try {
+      // By name: files written before the table's schema grew lack the newer columns (null).
       const result = await connection.runAndReadAll(
-        `SELECT * FROM read_parquet([${files.map(sqlString).join(', ')}])`,
+        `SELECT * FROM read_parquet([${files.map(sqlString).join(', ')}], union_by_name = true)`,
       );
       const names = result.columnNames();
       const types = result.columnTypes();

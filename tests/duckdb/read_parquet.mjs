@@ -161,7 +161,8 @@ async function main() {
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   const list = files.map((f) => `'${f.replaceAll("'", "''")}'`).join(', ');
-  const query = `SELECT * FROM read_parquet([${list}])`;
+  // By name: files written before the table's schema grew lack the newer columns (null).
+  const query = `SELECT * FROM read_parquet([${list}], union_by_name = true)`;
   const lines = [];
   if (describe) {
     const described = await connection.runAndReadAll(`DESCRIBE ${query}`);

@@ -531,4 +531,154 @@ TEST_F(BadRecordsE2e, KilledQuarantineRunsResumeToTheCleanResult) {
             << " final runs undid a quarantine commit\n";
 }
 
+// ---- Schema evolution end to end: the ndjson connector's schema changes between runs
+// -------------
+
+class SchemaEvolutionE2e : public ::testing::Test {
+ protected:
+  static std::string field(const std::string& name, const std::string& type) {
+    return R"({"name":")" + name + R"(","type":)" + type + R"(,"nullable":true,"metadata":{}})";
+  }
+  static std::string tags(bool with_v) {
+    return R"({"type":"array","containsNull":true,"elementType":{"type":"struct","fields":[)" +
+           field("k", R"("string")") + (with_v ? "," + field("v", R"("string")") : "") + "]}}";
+  }
+  void write_schema(const std::string& value_type, bool evolved) {
+    std::string fields = field("id", R"("long")") + "," + field("value", value_type) + "," +
+                         field("tags", tags(evolved));
+    if (evolved) fields += "," + field("note", R"("string")");
+    dir_.write("schema.json", R"({"type":"struct","fields":[)" + fields + "]}");
+  }
+  void write_spec(const std::string& settings) {
+    spec_ = dir_.write("pipeline.yaml",
+                       "connection_name: files\nconnections_file: connections.yaml\n"
+                       "destination_root: data\nobjects:\n  - table:\n      source_table: items\n"
+                       "      table_configuration:\n        max_records_per_batch: 2\n" +
+                           settings);
+  }
+  void SetUp() override {
+    dir_.write("connections.yaml", "files:\n  connector: ndjson\n  options:\n    path: " +
+                                       dir_.file("in/items.ndjson") +
+                                       "\n    schema: " + dir_.file("schema.json") + "\n");
+    lines_ = R"({"id":1,"value":10,"tags":[{"k":"a"}]})"
+             "\n"
+             R"({"id":2,"value":20,"tags":[]})"
+             "\n"
+             R"({"id":3,"value":30})"
+             "\n";
+    dir_.write("in/items.ndjson", lines_);
+    write_schema(R"("integer")", false);
+    write_spec("");
+  }
+  ProcessResult lakeflow(std::vector<std::string> args) const {
+    args.insert(args.begin(), LAKEFLOW_BIN);
+    return run_process(args);
+  }
+  std::string table() const { return dir_.file("data/main/default/items"); }
+  std::size_t commits() const {
+    std::size_t n = 0;
+    for (const auto& entry : fs::directory_iterator(table() + "/_delta_log")) {
+      n += entry.path().extension() == ".json";
+    }
+    return n;
+  }
+  // The table's rows by id, as compact JSON.
+  static std::map<std::int64_t, std::string> by_id(const std::string& lines) {
+    std::map<std::int64_t, std::string> out;
+    for (const std::string& line : lines_of(lines)) {
+      const JsonValue row = JsonValue::parse(line);
+      out[row.find("id")->as_int()] = row.dump();
+    }
+    return out;
+  }
+
+  TempDir dir_{"lakeflow_schema_evolution_e2e"};
+  std::string spec_;
+  std::string lines_;
+};
+
+// Run 1 lands 3 rows; the source then adds a column and a nested field and widens `value` to
+// bigint (schema_evolution: widen); run 2 lands 2 more rows. Old rows read the new fields as null
+// in lakeflow show and in DuckDB; the log records the new schema with its type change, in the
+// commit of the first rows that carry it, under the typeWidening protocol feature.
+TEST_F(SchemaEvolutionE2e, AddedFieldsAndAWidenedTypeLandAndReadBack) {
+  ProcessResult run = lakeflow({"run", spec_});
+  ASSERT_EQ(run.status, 0) << run.err;
+  const std::size_t before = commits();
+
+  write_schema(R"("long")", true);
+  write_spec("        schema_evolution: widen\n");
+  dir_.write("in/items.ndjson", lines_ + R"({"id":4,"value":4000000000,"tags":[{"k":"b","v":"x"}],)"
+                                         R"("note":"new"})"
+                                         "\n"
+                                         R"({"id":5,"value":-5})"
+                                         "\n");
+  run = lakeflow({"run", spec_});
+  ASSERT_EQ(run.status, 0) << run.err;
+  for (const char* line : {"schema: added column tags.v (string)", "added column note (string)",
+                           "widened column value from int to bigint"}) {
+    EXPECT_NE(run.err.find(line), std::string::npos) << line << "\n" << run.err;
+  }
+  const std::map<std::int64_t, std::string> expected = {
+      {1, R"({"id":1,"note":null,"tags":[{"k":"a","v":null}],"value":10})"},
+      {2, R"({"id":2,"note":null,"tags":[],"value":20})"},
+      {3, R"({"id":3,"note":null,"tags":null,"value":30})"},
+      {4, R"({"id":4,"note":"new","tags":[{"k":"b","v":"x"}],"value":4000000000})"},
+      {5, R"({"id":5,"note":null,"tags":null,"value":-5})"}};
+  const ProcessResult show = lakeflow({"show", table(), "--limit", "100"});
+  ASSERT_EQ(show.status, 0) << show.err;
+  EXPECT_EQ(by_id(show.out), expected);
+
+  // The first commit of run 2 carries protocol, metaData (new schema) and the first new rows.
+  const std::string first = slurp(table() + "/_delta_log/" + fmt_version(static_cast<int>(before)));
+  EXPECT_NE(first.find(R"("minReaderVersion":3,"minWriterVersion":7,"readerFeatures":)"
+                       R"(["typeWidening"])"),
+            std::string::npos)
+      << first;
+  EXPECT_NE(first.find(R"(\"delta.typeChanges\":[{\"fromType\":\"integer\",\"toType\":\"long\"}])"),
+            std::string::npos)
+      << first;
+  EXPECT_NE(first.find(R"("delta.enableTypeWidening":"true")"), std::string::npos) << first;
+  EXPECT_NE(first.find(R"("add":)"), std::string::npos) << first;
+
+  const std::string why = duckdb_unavailable();
+  if (!why.empty()) GTEST_SKIP() << why;
+  const ProcessResult duck = run_process({find_node(), kReadDelta, table()});
+  ASSERT_EQ(duck.status, 0) << duck.err;
+  EXPECT_EQ(by_id(duck.out), expected);
+}
+
+// A change the table cannot follow stops it before anything is written, exit 2, naming the column,
+// both types and the ways forward; keep_columns keeps the table's column.
+TEST_F(SchemaEvolutionE2e, AnIncompatibleChangeStopsTheTableUntilKeptOrRefreshed) {
+  ASSERT_EQ(lakeflow({"run", spec_}).status, 0);
+  const std::size_t before = commits();
+  write_schema(R"("string")", false);
+  dir_.write("in/items.ndjson", lines_ + R"({"id":4,"value":"7"})"
+                                         "\n");
+  ProcessResult run = lakeflow({"run", spec_});
+  EXPECT_EQ(run.status, 2) << run.err;
+  for (const char* part : {"value changed from int to string", "Nothing was written",
+                           "--full-refresh --tables items", "keep_columns: [value]"}) {
+    EXPECT_NE(run.err.find(part), std::string::npos) << part << "\n" << run.err;
+  }
+  EXPECT_EQ(commits(), before);
+
+  // Additive is the default: a widening alone is refused too, and says which setting allows it.
+  write_schema(R"("long")", false);
+  run = lakeflow({"run", spec_});
+  EXPECT_EQ(run.status, 2) << run.err;
+  EXPECT_NE(run.err.find("schema_evolution is not widen"), std::string::npos) << run.err;
+
+  write_schema(R"("string")", false);
+  write_spec("        keep_columns: [value]\n");
+  run = lakeflow({"run", spec_});
+  ASSERT_EQ(run.status, 0) << run.err;
+  EXPECT_NE(run.err.find("kept column value as int (the source now sends string)"),
+            std::string::npos)
+      << run.err;
+  const ProcessResult show = lakeflow({"show", table(), "--limit", "100"});
+  EXPECT_EQ(by_id(show.out).at(4), R"({"id":4,"tags":null,"value":7})");
+}
+
 }  // namespace
