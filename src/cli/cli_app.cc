@@ -27,8 +27,9 @@ namespace lakeflow::cli {
 namespace {
 
 constexpr const char* kFooter =
-    "Exit status: 0 ok; 2 usage, option, schema or unknown-table error; 3 source error;\n"
-    "4 record does not convert (data error); 1 anything else.";
+    "Exit status: 0 ok; 2 fix the configuration (usage, option, schema, unknown table, rejected\n"
+    "credentials, denied permission); 3 the source failed, rerun later; 4 a record does not\n"
+    "convert; 5 another writer changed a destination table; 1 anything else.";
 
 // --limit: a whole number of at least 1 (CLI::PositiveNumber's message prints DBL_MAX in full).
 std::string check_positive_count(std::string& value) {

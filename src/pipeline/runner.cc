@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <exception>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -567,6 +568,16 @@ class TableRun {
   TableResult result_;
 };
 
+// The code of an error a table failed with: a lakeflow::Error's own; kAccess for a file-system
+// error that denied access (a destination directory without write permission); else kInternal.
+ErrorCode code_of(const std::exception& e) {
+  if (const auto* error = dynamic_cast<const Error*>(&e)) return error->code();
+  if (const auto* file = dynamic_cast<const std::filesystem::filesystem_error*>(&e)) {
+    return file_error_code(file->code().value(), ErrorCode::kInternal);
+  }
+  return ErrorCode::kInternal;
+}
+
 bool selected(const TableSpec& table, const std::vector<std::string>& names) {
   if (names.empty()) return true;
   return std::any_of(names.begin(), names.end(), [&](const std::string& name) {
@@ -635,8 +646,7 @@ std::vector<TableResult> run_pipeline(const PipelineSpec& spec, const Connection
         failed.destination = tables[i]->destination_name();
         failed.path = spec.table_path(*tables[i]);
         failed.error = redact(e.what(), connection.secret_values);
-        const auto* error = dynamic_cast<const Error*>(&e);
-        failed.error_code = error != nullptr ? error->code() : ErrorCode::kInternal;
+        failed.error_code = code_of(e);
         locked.log(fmt::format("[{}] failed: {}", failed.destination, *failed.error));
         if (locked.progress) {
           TableProgress progress;

@@ -1,0 +1,181 @@
+// `lakeflow run` when things go wrong, as a user meets it: the exit status of each kind of failure,
+// against the local FHIR server (tools/fhir-server) and the example connector.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/fhir_server.h"
+#include "support/subprocess.h"
+
+namespace {
+
+using lakeflow::test_support::FhirServer;
+using lakeflow::test_support::ProcessOptions;
+using lakeflow::test_support::ProcessResult;
+using lakeflow::test_support::run_process;
+using lakeflow::test_support::slurp;
+using lakeflow::test_support::start_process;
+using lakeflow::test_support::TempDir;
+
+namespace fs = std::filesystem;
+
+// Patients p000.. with meta.lastUpdated one second apart, as NDJSON for the server's --load.
+std::string patients_ndjson(int count) {
+  std::string text;
+  for (int i = 0; i < count; ++i) {
+    char id[8];
+    std::snprintf(id, sizeof id, "p%03d", i);
+    char stamp[40];
+    std::snprintf(stamp, sizeof stamp, "2024-01-01T%02d:%02d:%02d.000Z", i / 3600, i / 60 % 60,
+                  i % 60);
+    text += std::string(R"({"resourceType":"Patient","id":")") + id +
+            R"(","meta":{"lastUpdated":")" + stamp + R"("},"name":[{"family":"F)" + id + "\"}]}\n";
+  }
+  return text;
+}
+
+// The commit versions in `table`'s _delta_log, ascending.
+std::vector<int> commit_versions(const fs::path& table) {
+  std::vector<int> versions;
+  for (const auto& entry : fs::directory_iterator(table / "_delta_log")) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() == 25 && name.ends_with(".json")) versions.push_back(std::stoi(name));
+  }
+  std::sort(versions.begin(), versions.end());
+  return versions;
+}
+
+std::string version_name(int version) {
+  const std::string digits = std::to_string(version);
+  return std::string(20 - digits.size(), '0') + digits + ".json";
+}
+
+class FailuresE2e : public ::testing::Test {
+ protected:
+  // A connection of the fhir connector (base_url from $FHIR_BASE_URL) with extra option lines
+  // (`key: value`), added to connections.yaml.
+  void fhir_connection(const std::string& name, const std::vector<std::string>& options = {}) {
+    connections_ += name + ":\n  connector: fhir\n  options:\n    base_url: ${env:FHIR_BASE_URL}\n";
+    for (const std::string& option : options) connections_ += "    " + option + "\n";
+    dir_.write("connections.yaml", connections_);
+  }
+
+  // A spec `<name>.yaml` reading Patient through `connection` into data/, with table options.
+  std::string patient_spec(const std::string& name, const std::string& connection,
+                           const std::string& table_options = "page_size: 5") {
+    return dir_.write(name + ".yaml", "connection_name: " + connection +
+                                          "\nconnections_file: connections.yaml\n"
+                                          "destination_root: data\nobjects:\n  - table:\n"
+                                          "      source_table: Patient\n"
+                                          "      table_configuration: {" +
+                                          table_options + "}\n");
+  }
+
+  fs::path patient_table() const { return fs::path(dir_.path()) / "data/main/default/Patient"; }
+
+  ProcessOptions env(const FhirServer* server) const {
+    ProcessOptions options;
+    options.drop_prefixes = {"FHIR_", "LAKEFLOW_"};
+    if (server != nullptr) options.set = {"FHIR_BASE_URL=" + server->base_url()};
+    options.timeout = std::chrono::seconds(120);
+    return options;
+  }
+
+  ProcessResult lakeflow(std::vector<std::string> args, const FhirServer* server) const {
+    args.insert(args.begin(), LAKEFLOW_BIN);
+    return run_process(args, env(server));
+  }
+
+  TempDir dir_{"lakeflow_failures_e2e"};
+  std::string connections_;
+};
+
+// ---- Exit statuses (README.md, "Exit status") ---------------------------------------------------
+
+// A bearer token the server answers with 401 and a client secret its token endpoint answers with
+// invalid_client are the same problem, credentials to fix: both exit 2, as a bad option does.
+TEST_F(FailuresE2e, RejectedCredentialsExit2WhetherABearerTokenOrAClientSecret) {
+  const std::string patients = dir_.write("patients.ndjson", patients_ndjson(5));
+  auto server = FhirServer::start({"--auth", "oauth", "--client-id", "app", "--client-secret",
+                                   "right-secret-42", "--load", patients});
+  fhir_connection("bearer", {"auth_type: bearer", "token: wrong-token-42"});
+  fhir_connection("secret",
+                  {"auth_type: client_secret", "client_id: app", "client_secret: wrong-secret-42"});
+  fhir_connection("good",
+                  {"auth_type: client_secret", "client_id: app", "client_secret: right-secret-42"});
+
+  const ProcessResult bearer = lakeflow({"run", patient_spec("bearer", "bearer")}, &server);
+  EXPECT_EQ(bearer.status, 2) << bearer.err;
+  EXPECT_NE(bearer.err.find("401"), std::string::npos) << bearer.err;
+  const ProcessResult secret = lakeflow({"run", patient_spec("secret", "secret")}, &server);
+  EXPECT_EQ(secret.status, 2) << secret.err;
+  EXPECT_NE(secret.err.find("invalid_client"), std::string::npos) << secret.err;
+  for (const ProcessResult* run : {&bearer, &secret}) {
+    EXPECT_EQ(run->err.find("wrong-"), std::string::npos) << run->err;
+  }
+  const ProcessResult good = lakeflow({"run", patient_spec("good", "good")}, &server);
+  EXPECT_EQ(good.status, 0) << good.err;
+}
+
+// A destination directory the user may not write to is a permission to fix: exit 2, naming the
+// directory. (As root, the run drops to an unprivileged user, for whom permissions apply.)
+TEST_F(FailuresE2e, ADestinationWithoutWritePermissionExits2) {
+  const fs::path examples = fs::path(LAKEFLOW_REPO_DIR) / "examples";
+  dir_.write("connections.yaml", slurp((examples / "connections.yaml").string()));
+  const std::string spec =
+      dir_.write("pipeline.yaml", "destination_root: locked/data\n" +
+                                      slurp((examples / "example_pipeline.yaml").string()));
+  fs::create_directories(dir_.file("locked"));
+  fs::permissions(dir_.path(), fs::perms(0755));
+  fs::permissions(dir_.file("locked"), fs::perms(0555));
+  std::vector<std::string> argv = {LAKEFLOW_BIN, "run", spec};
+  if (::geteuid() == 0) {
+    const std::string setpriv = "/usr/bin/setpriv";
+    if (access(setpriv.c_str(), X_OK) != 0) GTEST_SKIP() << "running as root without setpriv";
+    argv.insert(argv.begin(), {setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--"});
+  }
+  ProcessOptions options = env(nullptr);
+  options.set = {"EXAMPLE_USERNAME=demo", "EXAMPLE_PASSWORD=demo"};
+  const ProcessResult run = run_process(argv, options);
+  EXPECT_EQ(run.status, 2) << run.err;
+  EXPECT_NE(run.err.find("Permission denied"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find(dir_.file("locked")), std::string::npos) << run.err;
+  EXPECT_FALSE(fs::exists(dir_.file("locked/data")));
+}
+
+// Another writer commits to the table while a run is reading its first batch: that run's commit
+// is refused, nothing is overwritten, and it exits 5.
+TEST_F(FailuresE2e, AConcurrentWriterExits5) {
+  const std::string patients = dir_.write("patients.ndjson", patients_ndjson(12));
+  auto server = FhirServer::start({"--load", patients});
+  fhir_connection("fast");
+  // One request every 400 ms: the first batch (3 pages) takes a second after the run starts.
+  fhir_connection("slow", {"http.rate_limit_per_second: 2.5", "http.rate_limit_burst: 1"});
+  ASSERT_EQ(lakeflow({"run", patient_spec("fast", "fast")}, &server).status, 0);
+  const int latest = commit_versions(patient_table()).back();
+
+  auto run = start_process({LAKEFLOW_BIN, "run", "--full-refresh",
+                            patient_spec("slow", "slow", "page_size: 2, max_records_per_batch: 6")},
+                           env(&server));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (run.err_so_far().find("] start: ") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  // The other writer's commit: the version the run is about to write.
+  dir_.write("data/main/default/Patient/_delta_log/" + version_name(latest + 1),
+             R"({"commitInfo":{"timestamp":0,"operation":"WRITE"}})"
+             "\n");
+  const ProcessResult slow = run.wait();
+  EXPECT_EQ(slow.status, 5) << slow.err;
+  EXPECT_NE(slow.err.find("committed by another writer"), std::string::npos) << slow.err;
+  EXPECT_EQ(commit_versions(patient_table()).back(), latest + 1) << slow.err;
+}
+
+}  // namespace
