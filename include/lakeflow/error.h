@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -38,6 +39,10 @@ int exit_status(ErrorCode code);
 // The code of a failed file-system call: kAccess when `error_number` (an errno value) says access
 // was denied (EACCES, EPERM, EROFS), `otherwise` else.
 ErrorCode file_error_code(int error_number, ErrorCode otherwise);
+
+// The code of any exception: a lakeflow::Error's own; for a std::filesystem::filesystem_error,
+// file_error_code(its errno, kInternal); kInternal for anything else.
+ErrorCode code_of(const std::exception& e);
 
 class Error : public std::runtime_error {
  public:

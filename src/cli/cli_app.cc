@@ -269,7 +269,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   } catch (const Error& e) {
     return report(err, e.what(), exit_status(e.code()));
   } catch (const std::exception& e) {
-    return report(err, e.what(), exit_status(ErrorCode::kInternal));
+    return report(err, e.what(), exit_status(code_of(e)));
   }
   out.flush();
   return out ? 0 : output_failure(out, err);

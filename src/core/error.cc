@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <filesystem>
 
 namespace lakeflow {
 
@@ -58,6 +59,14 @@ ErrorCode file_error_code(int error_number, ErrorCode otherwise) {
   return error_number == EACCES || error_number == EPERM || error_number == EROFS
              ? ErrorCode::kAccess
              : otherwise;
+}
+
+ErrorCode code_of(const std::exception& e) {
+  if (const auto* error = dynamic_cast<const Error*>(&e)) return error->code();
+  if (const auto* file = dynamic_cast<const std::filesystem::filesystem_error*>(&e)) {
+    return file_error_code(file->code().value(), ErrorCode::kInternal);
+  }
+  return ErrorCode::kInternal;
 }
 
 UnknownTableError::UnknownTableError(std::string_view table, std::string_view connector)

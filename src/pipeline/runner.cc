@@ -26,6 +26,7 @@
 #include "lakeflow/records.h"
 #include "lakeflow/registry.h"
 #include "pipeline/data_file.h"
+#include "pipeline/preflight.h"
 #include "pipeline/quarantine.h"
 #include "pipeline/row.h"
 #include "pipeline/table_plan.h"
@@ -61,21 +62,19 @@ ConversionError with_read_context(const ConversionError& e, const Offset& start)
 // One table's run: the connector, the plan, the table's log and snapshot, and the counts.
 class TableRun {
  public:
+  // `plan` is the table's plan from check_tables (preflight.h).
   TableRun(const PipelineSpec& spec, const TableSpec& table, const Connection& connection,
-           const RunOptions& options)
+           TablePlan plan, const RunOptions& options)
       : table_(table),
         options_(options),
         path_(spec.table_path(table)),
         log_(path_.string()),
-        started_(std::chrono::steady_clock::now()) {
+        started_(std::chrono::steady_clock::now()),
+        plan_(std::move(plan)) {
     result_.source_table = table.source_table;
     result_.destination = table.destination_name();
     result_.path = path_;
     connector_ = ConnectorRegistry::instance().create(connection.connector, connection.options);
-    const TableMetadata metadata =
-        connector_->read_table_metadata(table.source_table, table.table_options);
-    const StructType schema = connector_->get_table_schema(table.source_table, table.table_options);
-    plan_ = plan_table(table, metadata, schema);
     result_.ingestion_type = std::string(to_string(plan_.ingestion_type));
     result_.flow = std::string(to_string(plan_.flow));
     if (plan_.flow != TargetFlow::kAppend) result_.scd_type = scd_name(plan_.scd_type);
@@ -552,8 +551,8 @@ class TableRun {
   std::filesystem::path path_;
   DeltaLog log_;
   std::chrono::steady_clock::time_point started_;
-  std::unique_ptr<LakeflowConnect> connector_;
   TablePlan plan_;
+  std::unique_ptr<LakeflowConnect> connector_;
   std::string app_id_;
   Snapshot snapshot_;
   bool replace_all_ = false;
@@ -567,16 +566,6 @@ class TableRun {
   std::vector<BadRecord> pending_bad_;  // set aside, committed with the next commit
   TableResult result_;
 };
-
-// The code of an error a table failed with: a lakeflow::Error's own; kAccess for a file-system
-// error that denied access (a destination directory without write permission); else kInternal.
-ErrorCode code_of(const std::exception& e) {
-  if (const auto* error = dynamic_cast<const Error*>(&e)) return error->code();
-  if (const auto* file = dynamic_cast<const std::filesystem::filesystem_error*>(&e)) {
-    return file_error_code(file->code().value(), ErrorCode::kInternal);
-  }
-  return ErrorCode::kInternal;
-}
 
 bool selected(const TableSpec& table, const std::vector<std::string>& names) {
   if (names.empty()) return true;
@@ -601,7 +590,8 @@ std::string redact(std::string text, const std::vector<std::string>& secrets) {
 
 TableResult run_table(const PipelineSpec& spec, const TableSpec& table,
                       const Connection& connection, const RunOptions& options) {
-  TableRun run(spec, table, connection, options);
+  std::vector<TablePlan> plans = check_tables(spec, connection, {&table});
+  TableRun run(spec, table, connection, std::move(plans.front()), options);
   return run.run();
 }
 
@@ -621,6 +611,12 @@ std::vector<TableResult> run_pipeline(const PipelineSpec& spec, const Connection
   for (const TableSpec& table : spec.tables) {
     if (selected(table, options.tables)) tables.push_back(&table);
   }
+  std::vector<TablePlan> plans;
+  try {
+    plans = check_tables(spec, connection, tables);
+  } catch (const Error& e) {
+    throw Error(e.code(), redact(e.what(), connection.secret_values));
+  }
   std::vector<TableResult> results(tables.size());
   std::mutex log_mutex;
   RunOptions locked = options;
@@ -639,7 +635,7 @@ std::vector<TableResult> run_pipeline(const PipelineSpec& spec, const Connection
   auto worker = [&] {
     for (std::size_t i = next++; i < tables.size(); i = next++) {
       try {
-        results[i] = run_table(spec, *tables[i], connection, locked);
+        results[i] = TableRun(spec, *tables[i], connection, std::move(plans[i]), locked).run();
       } catch (const std::exception& e) {
         TableResult failed;
         failed.source_table = tables[i]->source_table;

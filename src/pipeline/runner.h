@@ -1,9 +1,11 @@
 // Runs a pipeline: every table of a spec, read from its connector with the offset protocol,
 // converted, and landed in a local Delta table at <root>/<catalog>/<schema>/<table>.
 //
+// Before any table: every selected table is checked and planned (check_tables, preflight.h): its
+// name, table options, schema and metadata, its destination's permissions, and the connection's
+// connector and options. When one fails, the run fails with nothing written.
 // Per table (run_table):
-//   * the connector is created from the connection (ConnectorRegistry), the table planned from its
-//     metadata and schema (table_plan.h);
+//   * a connector of its own is created from the connection (ConnectorRegistry);
 //   * the read resumes from the offset committed in the table's log (delta_log.h), or `{}` for a
 //     new table, a snapshot table, or --full-refresh;
 //   * read_table is called until the end offset equals the start (or is null);
@@ -113,13 +115,15 @@ struct TableResult {
   ErrorCode error_code = ErrorCode::kInternal;
 };
 
-// Runs one table of `spec`. Throws lakeflow::Error on failure.
+// Checks and runs one table of `spec`. Throws lakeflow::Error on failure.
 TableResult run_table(const PipelineSpec& spec, const TableSpec& table,
                       const Connection& connection, const RunOptions& options);
 
-// Runs the selected tables, up to `options.parallelism` at once. A failing table does not stop
-// the others; its result carries the error. Throws ConfigError when `options.tables` names a table
-// that is not in the spec. Results are in spec order.
+// Checks every selected table (check_tables, preflight.h), then runs them, up to
+// `options.parallelism` at once. A table failing while it runs does not stop the others; its
+// result carries the error. Throws ConfigError when `options.tables` names a table that is not in
+// the spec, and check_tables' error when a check fails (nothing is written then). Results are in
+// spec order.
 std::vector<TableResult> run_pipeline(const PipelineSpec& spec, const Connection& connection,
                                       const RunOptions& options);
 

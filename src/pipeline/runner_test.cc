@@ -163,16 +163,47 @@ TEST_F(RunnerTest, SelectsTablesAndRejectsUnknownOnes) {
   EXPECT_NE(message.find("'nope'"), std::string::npos) << message;
 }
 
-TEST_F(RunnerTest, AFailingTableReportsItsErrorWithoutSecrets) {
+TEST_F(RunnerTest, AConnectionThatCannotBeUsedFailsTheRunBeforeAnyTableWithoutSecrets) {
   Connection connection = example_connection();
   connection.connector = "no_such_connector";
-  const std::vector<TableResult> results = run_pipeline(spec_, connection, {});
-  ASSERT_EQ(results.size(), 4U);
-  for (const TableResult& result : results) {
-    ASSERT_TRUE(result.error);
-    EXPECT_EQ(result.error->find("s3cret-pw"), std::string::npos);
+  const std::string message = error_message([&] { run_pipeline(spec_, connection, {}); });
+  EXPECT_NE(message.find("connection 'example_shop'"), std::string::npos) << message;
+  EXPECT_NE(message.find("no_such_connector"), std::string::npos) << message;
+  EXPECT_EQ(message.find("s3cret-pw"), std::string::npos) << message;
+  EXPECT_FALSE(fs::exists(root_));
+}
+
+// An unknown table, an out-of-range and an unknown table option are all found before any table
+// lands (users, the first table, is fine and would have landed first), and named in one error.
+TEST_F(RunnerTest, EveryTableIsCheckedBeforeAnyLands) {
+  spec_.tables.at(1).table_options.set("page_size", "0");
+  spec_.tables.at(2).table_options.set("colour", "red");
+  TableSpec unknown = spec_.tables.at(0);
+  unknown.source_table = "customers";
+  unknown.destination_table = "customers";
+  unknown.location = "example_pipeline.yaml:99:7";
+  spec_.tables.push_back(unknown);
+
+  const std::string message = error_message([&] { run(); }, ErrorCode::kConfig);
+  for (const char* part :
+       {"3 of 5 tables cannot run, so no table was run", "[table 'orders' (main.shop.orders) at ",
+        "option 'page_size'", "[table 'events' (main.shop.events) at ",
+        "unknown table option 'colour'",
+        "[table 'customers' (main.shop.customers) at example_pipeline.yaml:99:7] connector "
+        "'example' has no table 'customers'",
+        "Connection 'example_shop' serves: users, orders, events, products",
+        "(or leave them out with --tables) and rerun"}) {
+    EXPECT_NE(message.find(part), std::string::npos) << part << "\n" << message;
   }
-  EXPECT_EQ(log_.find("s3cret-pw"), std::string::npos);
+  EXPECT_EQ(message.find("[table 'users'"), std::string::npos) << message;
+  EXPECT_FALSE(fs::exists(root_)) << "a table landed before the checks failed";
+
+  // Only the selected tables are checked.
+  RunOptions options;
+  options.tables = {"users"};
+  const std::vector<TableResult> results = run(options);
+  ASSERT_EQ(results.size(), 1U);
+  EXPECT_FALSE(results[0].error) << *results[0].error;
 }
 
 // A source the tests change between runs: items {id, value, updated_at}. Table option `mode`:

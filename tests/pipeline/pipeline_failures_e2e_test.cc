@@ -96,6 +96,34 @@ class FailuresE2e : public ::testing::Test {
   std::string connections_;
 };
 
+// ---- Checks before any table lands
+// -----------------------------------------------------------------
+
+// The example pipeline with a misspelt table added at its end and a bad table option on its second
+// table: the run stops before its first table lands, naming both entries.
+TEST_F(FailuresE2e, EveryTableIsCheckedBeforeAnyLands) {
+  const fs::path examples = fs::path(LAKEFLOW_REPO_DIR) / "examples";
+  dir_.write("connections.yaml", slurp((examples / "connections.yaml").string()));
+  std::string spec = slurp((examples / "example_pipeline.yaml").string());
+  const std::string batch = "max_records_per_batch: 5";
+  ASSERT_NE(spec.find(batch), std::string::npos) << "the example pipeline changed";
+  spec.replace(spec.find(batch), batch.size(), "max_records_per_batch: many");
+  spec += "  - table:\n      source_table: user\n      destination_schema: shop\n";
+  const std::string path = dir_.write("pipeline.yaml", "destination_root: data\n" + spec);
+  ProcessOptions options = env(nullptr);
+  options.set = {"EXAMPLE_USERNAME=demo", "EXAMPLE_PASSWORD=demo"};
+  const ProcessResult run = run_process({LAKEFLOW_BIN, "run", path}, options);
+  EXPECT_EQ(run.status, 2) << run.err;
+  for (const char* part :
+       {"2 of 5 tables cannot run, so no table was run", "[table 'orders' (main.shop.orders) at ",
+        "'max_records_per_batch'", "[table 'user' (main.shop.user) at ", "has no table 'user'",
+        "serves: users, orders, events, products"}) {
+    EXPECT_NE(run.err.find(part), std::string::npos) << part << "\n" << run.err;
+  }
+  EXPECT_EQ(run.out, "");
+  EXPECT_FALSE(fs::exists(dir_.file("data"))) << "a table landed before the checks failed";
+}
+
 // ---- Exit statuses (README.md, "Exit status") ---------------------------------------------------
 
 // A bearer token the server answers with 401 and a client secret its token endpoint answers with
