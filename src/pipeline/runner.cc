@@ -120,6 +120,35 @@ class TableRun {
     return result_;
   }
 
+  // What the table's run did so far (all of it once run() returned).
+  TableResult result() const {
+    TableResult result = result_;
+    result.seconds = elapsed();
+    return result;
+  }
+
+  // Removes the data files of this table and of its quarantine table that no commit will ever
+  // name (data_file.h): left by runs that stopped between writing and committing them.
+  void remove_orphans() const {
+    for (const std::filesystem::path& table : {path_, QuarantineTable::path_for(path_)}) {
+      try {
+        const DeltaLog log(table.string());
+        const std::optional<std::int64_t> latest = log.latest_version();
+        if (!latest) continue;
+        const std::vector<std::string> removed = remove_orphan_files(log, *latest);
+        if (!removed.empty()) {
+          say(
+              fmt::format("note: removed {} data file(s) of {} that no commit names (left by a run "
+                          "that stopped before committing them): {}",
+                          removed.size(), table.filename().string(), fmt::join(removed, ", ")));
+        }
+      } catch (const std::exception& e) {
+        say(fmt::format("note: could not look for data files no commit names in {}: {}",
+                        table.string(), e.what()));
+      }
+    }
+  }
+
  private:
   void say(const std::string& line) const {
     if (options_.log) options_.log(fmt::format("[{}] {}", result_.destination, line));
@@ -415,7 +444,7 @@ class TableRun {
       count_read(batch);
       convert(converter, batch, columns, start);
       if (columns.num_rows() > 0) {
-        if (!writer) writer.emplace(path_, plan_.target_schema, result_.files);
+        if (!writer) writer.emplace(path_, plan_.target_schema, result_.files, next_version());
         writer->write(columns);
         out.rows += columns.num_rows();
         columns.clear();
@@ -502,17 +531,39 @@ class TableRun {
     RecordBatch records;
     for (const std::string& row : rows) records.append(row);
     converter.convert(records, batch);
-    DataFileWriter writer(path_, plan_.target_schema, result_.files);
+    DataFileWriter writer(path_, plan_.target_schema, result_.files, next_version());
     writer.write(batch);
     AddFile add = writer.close();
     ++result_.files;
     return add;
   }
 
+  // The version the next commit will have: data files are named for it (data_file.h).
+  std::int64_t next_version() const { return snapshot_.version + 1; }
+
+  // Commits `data_actions` (see commit_batch). When that fails, the data files written for the
+  // commit are removed, unless the commit was made after all.
+  void commit(std::vector<Action> data_actions, std::string_view operation) {
+    std::vector<AddFile> written;
+    for (const Action& action : data_actions) {
+      if (const auto* add = std::get_if<AddFile>(&action)) written.push_back(*add);
+    }
+    const std::int64_t version = next_version();
+    try {
+      commit_batch(std::move(data_actions), operation);
+    } catch (const std::exception&) {
+      if (const std::size_t removed = discard_uncommitted(log_, version, written)) {
+        say(fmt::format("note: removed the {} data file(s) written for the failed commit",
+                        removed));
+      }
+      throw;
+    }
+  }
+
   // Commits `data_actions` with the batch's offsets (and txn) to the table; the batch's
   // quarantined records (or a full refresh's clearing) go to the quarantine table first, under the
   // same txn version (see quarantine.h).
-  void commit(std::vector<Action> data_actions, std::string_view operation) {
+  void commit_batch(std::vector<Action> data_actions, std::string_view operation) {
     const std::int64_t batch = snapshot_.txn_version(app_id_).value_or(0) + 1;
     std::size_t quarantined = 0;
     if (quarantine_ && (!pending_bad_.empty() || clear_quarantine_)) {
@@ -592,7 +643,9 @@ TableResult run_table(const PipelineSpec& spec, const TableSpec& table,
                       const Connection& connection, const RunOptions& options) {
   std::vector<TablePlan> plans = check_tables(spec, connection, {&table});
   TableRun run(spec, table, connection, std::move(plans.front()), options);
-  return run.run();
+  TableResult result = run.run();
+  run.remove_orphans();
+  return result;
 }
 
 std::vector<TableResult> run_pipeline(const PipelineSpec& spec, const Connection& connection,
@@ -634,13 +687,21 @@ std::vector<TableResult> run_pipeline(const PipelineSpec& spec, const Connection
   std::atomic<std::size_t> next{0};
   auto worker = [&] {
     for (std::size_t i = next++; i < tables.size(); i = next++) {
+      std::optional<TableRun> run;
       try {
-        results[i] = TableRun(spec, *tables[i], connection, std::move(plans[i]), locked).run();
+        run.emplace(spec, *tables[i], connection, std::move(plans[i]), locked);
+        results[i] = run->run();
+        run->remove_orphans();
       } catch (const std::exception& e) {
         TableResult failed;
-        failed.source_table = tables[i]->source_table;
-        failed.destination = tables[i]->destination_name();
-        failed.path = spec.table_path(*tables[i]);
+        if (run) {
+          run->remove_orphans();
+          failed = run->result();  // what it did before it failed
+        } else {
+          failed.source_table = tables[i]->source_table;
+          failed.destination = tables[i]->destination_name();
+          failed.path = spec.table_path(*tables[i]);
+        }
         failed.error = redact(e.what(), connection.secret_values);
         failed.error_code = code_of(e);
         locked.log(fmt::format("[{}] failed: {}", failed.destination, *failed.error));

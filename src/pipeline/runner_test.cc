@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -217,6 +220,7 @@ struct FakeSource {
   std::vector<Event> deletes;
   std::map<std::int64_t, std::string> state;  // id -> row
   std::int64_t seq = 0;
+  std::function<void()> before_read;  // called at the start of every read_table call when set
 
   void upsert(std::int64_t id, const std::string& value) {
     ++seq;
@@ -262,6 +266,7 @@ class FakeConnector : public LakeflowConnect {
   ReadResult read_table(std::string_view table, const Offset& start,
                         const Options& options) override {
     require_table(table);
+    if (fake().before_read) fake().before_read();
     if (options.get_string("mode", "cdc") == "snapshot") {
       std::vector<std::string> rows;
       for (const auto& [id, json] : fake().state) rows.push_back(json);
@@ -405,6 +410,78 @@ TEST_F(RunnerMergeTest, SnapshotInsertsUpdatesAndDeletesByKey) {
   EXPECT_EQ(values("snap"), expected);
   const TableResult third = run("snap");
   EXPECT_EQ(third.commits, 0U);
+}
+
+// The data files in `table`'s directory that no commit of its log adds (hidden temporaries
+// included), by name.
+std::set<std::string> unreferenced_files(const fs::path& table) {
+  const delta::DeltaLog log(table.string());
+  std::set<std::string> added;
+  for (std::int64_t version = 0; version <= log.latest_version().value_or(-1); ++version) {
+    for (const delta::Action& action : log.read_commit(version)) {
+      if (const auto* add = std::get_if<delta::AddFile>(&action)) added.insert(add->path);
+    }
+  }
+  std::set<std::string> out;
+  for (const auto& entry : fs::directory_iterator(table)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.is_regular_file() && added.count(name) == 0) out.insert(name);
+  }
+  return out;
+}
+
+// Another writer commits the version a batch was about to take: the batch's commit fails (a
+// conflict), and the data file written for it is removed with it.
+TEST_F(RunnerMergeTest, ACommitThatFailsLeavesNoDataFileBehind) {
+  for (int id = 1; id <= 4; ++id) fake().upsert(id, "v1");
+  run("cdc");
+  fake().upsert(5, "v1");
+  const delta::DeltaLog log(path("cdc").string());
+  const std::int64_t taken = *log.latest_version() + 1;
+  fake().before_read = [&] {
+    std::ofstream(log.commit_path(taken)) << R"({"commitInfo":{"operation":"WRITE"}})"
+                                          << "\n";
+    fake().before_read = nullptr;
+  };
+  RunOptions options;
+  options.tables = {"cdc"};
+  const TableResult result = run_pipeline(spec_, connection_, options).at(0);
+  ASSERT_TRUE(result.error);
+  EXPECT_EQ(result.error_code, ErrorCode::kConflict) << *result.error;
+  EXPECT_EQ(result.files, 1U) << "the batch wrote no file, so nothing was tested";
+  EXPECT_EQ(unreferenced_files(path("cdc")), std::set<std::string>()) << *result.error;
+}
+
+// What a run that stopped between writing a file and committing it leaves (a crash, a kill) is
+// removed by the next run, and only that: files of versions not committed yet (their writer may
+// be at work), young temporaries and other writers' files stay.
+TEST_F(RunnerMergeTest, ARunRemovesTheFilesOfCommitsThatNeverNamedThem) {
+  for (int id = 1; id <= 4; ++id) fake().upsert(id, "v1");
+  run("cdc");
+  const fs::path table = path("cdc");
+  const std::int64_t latest = *delta::DeltaLog(table.string()).latest_version();
+  const std::string uuid = "0b6e3a0c-8d2f-4c1e-9a57-3f0d2b9c4e11";
+  auto name = [&](int sequence, std::int64_t version) {
+    return fmt::format("part-{:05}-{}-v{}-c000.zstd.parquet", sequence, uuid, version);
+  };
+  auto plant = [&](const std::string& file, bool old) {
+    std::ofstream(table / file) << "PAR1";
+    if (old)
+      fs::last_write_time(table / file, fs::file_time_type::clock::now() - std::chrono::hours(2));
+  };
+  const std::string crashed = name(7, latest);                      // its commit exists without it
+  const std::string stale_temp = "." + name(8, 1) + ".tmp-4242-0";  // as crashed, and old
+  const std::string young_temp = "." + name(9, 1) + ".tmp-4242-1";  // as crashed, but young
+  const std::string in_flight = name(10, latest + 1);               // not committed yet
+  const std::string foreign = "part-00000-" + uuid + "-c000.snappy.parquet";
+  plant(crashed, false);
+  plant(stale_temp, true);
+  plant(young_temp, false);
+  plant(in_flight, true);
+  plant(foreign, true);
+
+  run("cdc");
+  EXPECT_EQ(unreferenced_files(table), (std::set<std::string>{young_temp, in_flight, foreign}));
 }
 
 TEST(Redact, ReplacesEverySecret) { EXPECT_EQ(redact("a pw b pw", {"pw", ""}), "a *** b ***"); }

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "lakeflow/json.h"
+#include "support/delta_files.h"
 #include "support/subprocess.h"
 
 namespace {
@@ -30,6 +31,7 @@ using lakeflow::test_support::ProcessResult;
 using lakeflow::test_support::run_process;
 using lakeflow::test_support::slurp;
 using lakeflow::test_support::TempDir;
+using lakeflow::test_support::unreferenced_files;
 
 namespace fs = std::filesystem;
 
@@ -320,6 +322,11 @@ TEST_F(PipelineE2e, KilledRunsResumeToTheCleanResult) {
     const ProcessResult finish = lakeflow({"run", spec});
     ASSERT_EQ(finish.status, 0) << "round " << round << ": " << finish.err;
     EXPECT_EQ(contents(root), clean) << "round " << round;
+    for (const char* name : {"users", "orders", "events", "products"}) {
+      EXPECT_EQ(unreferenced_files(root + "/main/shop/" + name, /*hidden=*/false),
+                std::set<std::string>())
+          << "round " << round << ": a data file no commit names was left in " << name;
+    }
   }
   EXPECT_GT(killed, 0) << "no run was killed before it finished";
 }
@@ -525,6 +532,12 @@ TEST_F(BadRecordsE2e, KilledQuarantineRunsResumeToTheCleanResult) {
     ASSERT_EQ(finish.status, 0) << "round " << round << ": " << finish.err;
     undone += finish.err.find("note: undid") != std::string::npos ? 1 : 0;
     EXPECT_EQ(contents(dir_.file(name)), clean) << "round " << round;
+    const std::string base = dir_.file(name) + "/main/default/items";
+    for (const std::string& table : {base, base + "__quarantine"}) {
+      if (!fs::exists(table)) continue;
+      EXPECT_EQ(unreferenced_files(table, /*hidden=*/false), std::set<std::string>())
+          << "round " << round << ": a data file no commit names was left in " << table;
+    }
   }
   EXPECT_GT(killed, 0) << "no run was killed before it finished";
   std::cout << "[  NOTE    ] " << killed << " runs killed; " << undone

@@ -6,10 +6,12 @@
 
 #include <chrono>
 #include <filesystem>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "support/delta_files.h"
 #include "support/fhir_server.h"
 #include "support/subprocess.h"
 
@@ -22,6 +24,7 @@ using lakeflow::test_support::run_process;
 using lakeflow::test_support::slurp;
 using lakeflow::test_support::start_process;
 using lakeflow::test_support::TempDir;
+using lakeflow::test_support::unreferenced_files;
 
 namespace fs = std::filesystem;
 
@@ -178,8 +181,9 @@ TEST_F(FailuresE2e, ADestinationWithoutWritePermissionExits2) {
 }
 
 // Another writer commits to the table while a run is reading its first batch: that run's commit
-// is refused, nothing is overwritten, and it exits 5.
-TEST_F(FailuresE2e, AConcurrentWriterExits5) {
+// is refused, nothing is overwritten, it exits 5, and the data file it wrote for the commit is
+// removed.
+TEST_F(FailuresE2e, AConcurrentWriterExits5AndTheFileOfTheRefusedCommitIsRemoved) {
   const std::string patients = dir_.write("patients.ndjson", patients_ndjson(12));
   auto server = FhirServer::start({"--load", patients});
   fhir_connection("fast");
@@ -204,6 +208,10 @@ TEST_F(FailuresE2e, AConcurrentWriterExits5) {
   EXPECT_EQ(slow.status, 5) << slow.err;
   EXPECT_NE(slow.err.find("committed by another writer"), std::string::npos) << slow.err;
   EXPECT_EQ(commit_versions(patient_table()).back(), latest + 1) << slow.err;
+  EXPECT_NE(slow.err.find("removed the 1 data file(s) written for the failed commit"),
+            std::string::npos)
+      << slow.err;
+  EXPECT_EQ(unreferenced_files(patient_table(), /*hidden=*/true), std::set<std::string>());
 }
 
 }  // namespace
