@@ -3,8 +3,9 @@
 //
 // Exit statuses (see lakeflow::exit_status and README.md, "Exit status"): 0 success; 2 usage,
 // configuration, schema, unknown table and access errors (rejected credentials, denied
-// permissions); 3 source errors; 4 data (conversion) errors; 5 a concurrent writer; 1 anything else.
-// A failed command prints one line `error: <message>` to stderr.
+// permissions); 3 source errors; 4 data (conversion) errors; 5 a concurrent writer; 1 anything
+// else. A failed command prints one line `error: <message>` to stderr, secrets redacted by the
+// process's Redactor (lakeflow/http/redactor.h).
 #pragma once
 
 #include <iosfwd>

@@ -21,6 +21,7 @@
 #include "cli/ndjson.h"
 #include "cli/workflow_cli.h"
 #include "lakeflow/error.h"
+#include "lakeflow/http/redactor.h"
 #include "lakeflow/record_converter.h"
 
 namespace lakeflow::cli {
@@ -86,8 +87,9 @@ std::string command_name(const CLI::App& app) {
   return name;
 }
 
+// Prints `message` as the command's error, through the process's Redactor (redactor.h).
 int report(std::ostream& err, std::string_view message, int status) {
-  err << "error: " << single_line(message) << "\n";
+  err << "error: " << single_line(http::process_redactor()->redact(message)) << "\n";
   err.flush();
   return status;
 }

@@ -20,6 +20,7 @@
 #include "delta/parquet_reader.h"
 #include "delta/parquet_writer.h"
 #include "lakeflow/column_batch.h"
+#include "lakeflow/http/redactor.h"
 #include "lakeflow/json.h"
 #include "lakeflow/offset.h"
 #include "lakeflow/record_converter.h"
@@ -626,30 +627,19 @@ bool selected(const TableSpec& table, const std::vector<std::string>& names) {
   });
 }
 
+// Registers the connection's secret values with the process's Redactor, the one every HTTP client
+// of its connectors redacts with too, and returns it.
+const http::Redactor& redactor_for(const Connection& connection) {
+  http::Redactor& redactor = *http::process_redactor();
+  for (const std::string& value : connection.secret_values) redactor.add_secret(value);
+  return redactor;
+}
+
 }  // namespace
-
-std::string redact(std::string text, const std::vector<std::string>& secrets) {
-  for (const std::string& secret : secrets) {
-    if (secret.empty()) continue;
-    for (std::size_t at = text.find(secret); at != std::string::npos;
-         at = text.find(secret, at + 3)) {
-      text.replace(at, secret.size(), "***");
-    }
-  }
-  return text;
-}
-
-TableResult run_table(const PipelineSpec& spec, const TableSpec& table,
-                      const Connection& connection, const RunOptions& options) {
-  std::vector<TablePlan> plans = check_tables(spec, connection, {&table});
-  TableRun run(spec, table, connection, std::move(plans.front()), options);
-  TableResult result = run.run();
-  run.remove_orphans();
-  return result;
-}
 
 std::vector<TableResult> run_pipeline(const PipelineSpec& spec, const Connection& connection,
                                       const RunOptions& options) {
+  const http::Redactor& redactor = redactor_for(connection);
   for (const std::string& name : options.tables) {
     const bool known = std::any_of(spec.tables.begin(), spec.tables.end(),
                                    [&](const TableSpec& t) { return selected(t, {name}); });
@@ -668,7 +658,7 @@ std::vector<TableResult> run_pipeline(const PipelineSpec& spec, const Connection
   try {
     plans = check_tables(spec, connection, tables);
   } catch (const Error& e) {
-    throw Error(e.code(), redact(e.what(), connection.secret_values));
+    throw Error(e.code(), redactor.redact(e.what()));
   }
   std::vector<TableResult> results(tables.size());
   std::mutex log_mutex;
@@ -676,12 +666,15 @@ std::vector<TableResult> run_pipeline(const PipelineSpec& spec, const Connection
   locked.log = [&](std::string_view line) {
     if (!options.log) return;
     const std::lock_guard<std::mutex> lock(log_mutex);
-    options.log(redact(std::string(line), connection.secret_values));
+    options.log(redactor.redact(line));
   };
   if (options.progress) {
     locked.progress = [&](const TableProgress& progress) {
+      TableProgress shown = progress;
+      shown.offset = redactor.redact(progress.offset);
+      shown.error = redactor.redact(progress.error);
       const std::lock_guard<std::mutex> lock(log_mutex);
-      options.progress(progress);
+      options.progress(shown);
     };
   }
   std::atomic<std::size_t> next{0};
@@ -702,7 +695,7 @@ std::vector<TableResult> run_pipeline(const PipelineSpec& spec, const Connection
           failed.destination = tables[i]->destination_name();
           failed.path = spec.table_path(*tables[i]);
         }
-        failed.error = redact(e.what(), connection.secret_values);
+        failed.error = redactor.redact(e.what());
         failed.error_code = code_of(e);
         locked.log(fmt::format("[{}] failed: {}", failed.destination, *failed.error));
         if (locked.progress) {

@@ -4,7 +4,7 @@
 // Before any table: every selected table is checked and planned (check_tables, preflight.h): its
 // name, table options, schema and metadata, its destination's permissions, and the connection's
 // connector and options. When one fails, the run fails with nothing written.
-// Per table (run_table):
+// Per table:
 //   * a connector of its own is created from the connection (ConnectorRegistry);
 //   * the read resumes from the offset committed in the table's log (delta_log.h), or `{}` for a
 //     new table, a snapshot table, or --full-refresh;
@@ -31,6 +31,10 @@
 //     and commits them to the table's quarantine table (quarantine.h) exactly once with the batch
 //     they came in. Note that a snapshot row quarantined is missing from that snapshot, so its key
 //     is deleted from the target.
+// Secrets: the connection's secret values (connections.h: everything resolved from `${env:}` and
+// `${file:}`, and the values of options named like secrets) are registered with the process's
+// Redactor (http::process_redactor(), which the connectors' HTTP clients use too), and every log
+// line, progress report and error of the run passes through it.
 // Append tables are converted and written while their records stream in (one Parquet file per read
 // call, row groups flushed as they fill), so memory stays flat however large a read call is.
 // The merge engine's delete tombstones (merge.h) are stored in the table's metaData configuration
@@ -115,10 +119,6 @@ struct TableResult {
   ErrorCode error_code = ErrorCode::kInternal;
 };
 
-// Checks and runs one table of `spec`. Throws lakeflow::Error on failure.
-TableResult run_table(const PipelineSpec& spec, const TableSpec& table,
-                      const Connection& connection, const RunOptions& options);
-
 // Checks every selected table (check_tables, preflight.h), then runs them, up to
 // `options.parallelism` at once. A table failing while it runs does not stop the others; its
 // result carries the error. Throws ConfigError when `options.tables` names a table that is not in
@@ -131,8 +131,5 @@ std::vector<TableResult> run_pipeline(const PipelineSpec& spec, const Connection
 // most `limit` of them. Throws DeltaLogError when there is no table there.
 std::vector<std::string> read_table_rows(const std::filesystem::path& table_path,
                                          std::optional<std::size_t> limit = std::nullopt);
-
-// Replaces every occurrence of each secret in `text` with "***".
-std::string redact(std::string text, const std::vector<std::string>& secrets);
 
 }  // namespace lakeflow::pipeline

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "delta/delta_log.h"
+#include "lakeflow/http/redactor.h"
 #include "lakeflow/json.h"
 #include "lakeflow/registry.h"
 #include "pipeline/row.h"
@@ -484,7 +485,26 @@ TEST_F(RunnerMergeTest, ARunRemovesTheFilesOfCommitsThatNeverNamedThem) {
   EXPECT_EQ(unreferenced_files(table), (std::set<std::string>{young_temp, in_flight, foreign}));
 }
 
-TEST(Redact, ReplacesEverySecret) { EXPECT_EQ(redact("a pw b pw", {"pw", ""}), "a *** b ***"); }
+// The connection's secret values are hidden in every log line, progress report and error of the
+// run, by the process's one Redactor (which the connectors' HTTP clients use too).
+TEST_F(RunnerMergeTest, TheConnectionsSecretValuesAreHiddenInLogsProgressAndErrors) {
+  const std::string secret = "http://fake.example/resolved-from-env";
+  connection_.secret_values = {secret};
+  fake().upsert(1, "v1");
+  fake().before_read = [&] { throw SourceError("GET " + secret + "/items failed"); };
+  std::string log;
+  std::string progress;
+  RunOptions options;
+  options.tables = {"cdc"};
+  options.log = [&](std::string_view line) { log += std::string(line) + "\n"; };
+  options.progress = [&](const TableProgress& report) { progress += report.error + "\n"; };
+  const TableResult result = run_pipeline(spec_, connection_, options).at(0);
+  ASSERT_TRUE(result.error);
+  EXPECT_EQ(*result.error, "GET ***/items failed");
+  EXPECT_NE(log.find("GET ***/items failed"), std::string::npos) << log;
+  EXPECT_NE(progress.find("GET ***/items failed"), std::string::npos) << progress;
+  EXPECT_EQ(http::process_redactor()->redact("see " + secret), "see ***");
+}
 
 TEST(ReadTableRows, RejectsADirectoryWithoutATable) {
   const std::string message =

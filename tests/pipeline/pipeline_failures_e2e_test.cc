@@ -214,4 +214,26 @@ TEST_F(FailuresE2e, AConcurrentWriterExits5AndTheFileOfTheRefusedCommitIsRemoved
   EXPECT_EQ(unreferenced_files(patient_table(), /*hidden=*/true), std::set<std::string>());
 }
 
+// ---- Secrets in output
+// ---------------------------------------------------------------------------
+
+// A base URL resolved from ${env:} is a secret of the run like any resolved value: the connectors'
+// retry warnings, the final error and the summary all show it as ***, never in clear.
+TEST_F(FailuresE2e, ResolvedConnectionValuesAreHiddenInRetryWarningsErrorsAndTheSummary) {
+  const std::string patients = dir_.write("patients.ndjson", patients_ndjson(5));
+  auto server = FhirServer::start({"--fault-rate", "1", "--load", patients});
+  fhir_connection("flaky",
+                  {"http.max_attempts: 3", "http.backoff_initial: 1ms", "http.backoff_max: 2ms"});
+  const ProcessResult run = lakeflow({"run", patient_spec("flaky", "flaky")}, &server);
+  EXPECT_EQ(run.status, 3) << run.err;
+  const std::string host =
+      server.base_url().substr(std::string("http://").size(), server.base_url().rfind('/') - 7);
+  ASSERT_NE(host.find("127.0.0.1:"), std::string::npos) << host;
+  EXPECT_NE(run.err.find("retrying in"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("GET ***/Patient?"), std::string::npos) << run.err;
+  EXPECT_EQ(run.err.find(host), std::string::npos) << run.err;
+  EXPECT_NE(run.out.find("FAILED"), std::string::npos) << run.out;
+  EXPECT_EQ(run.out.find(host), std::string::npos) << run.out;
+}
+
 }  // namespace

@@ -91,7 +91,7 @@ struct ClientConfig {
 // log sink here.
 struct ClientContext {
   std::shared_ptr<Clock> clock = Clock::system();
-  std::shared_ptr<Redactor> redactor = std::make_shared<Redactor>();
+  std::shared_ptr<Redactor> redactor = process_redactor();
   LogSink log_sink = stderr_log_sink();
   LogLevel log_level = LogLevel::kInfo;
   // Seeds the backoff jitter; 0 seeds from std::random_device.
