@@ -67,6 +67,7 @@ class TableRun {
   TableRun(const PipelineSpec& spec, const TableSpec& table, const Connection& connection,
            TablePlan plan, const RunOptions& options)
       : table_(table),
+        connection_(connection),
         options_(options),
         path_(spec.table_path(table)),
         log_(path_.string()),
@@ -75,7 +76,6 @@ class TableRun {
     result_.source_table = table.source_table;
     result_.destination = table.destination_name();
     result_.path = path_;
-    connector_ = ConnectorRegistry::instance().create(connection.connector, connection.options);
     result_.ingestion_type = std::string(to_string(plan_.ingestion_type));
     result_.flow = std::string(to_string(plan_.flow));
     if (plan_.flow != TargetFlow::kAppend) result_.scd_type = scd_name(plan_.scd_type);
@@ -92,6 +92,7 @@ class TableRun {
       snapshot_.table_path = path_.string();
     }
     snapshot_.require_writable();
+    note_committed_offsets();
     replace_all_ = options_.full_refresh && snapshot_.version >= 0;
     if (!options_.full_refresh && plan_.incremental) {
       offset_ = snapshot_.offset().value_or(Offset());
@@ -99,9 +100,13 @@ class TableRun {
     }
     open_quarantine();
     current_offset_ = offset_.to_json();
-    say(fmt::format("start: {} -> {} ({}, {}), offset {}", table_.source_table, result_.destination,
-                    result_.ingestion_type, result_.flow, current_offset_));
+    say(fmt::format("start: {} -> {} ({}, {}), offset {}{}", table_.source_table,
+                    result_.destination, result_.ingestion_type, result_.flow, current_offset_,
+                    plan_.read_deletes
+                        ? ", deletes offset " + deletes_offset_.value_or(Offset()).to_json()
+                        : ""));
     report(TableProgress::Stage::kReading);
+    connector_ = ConnectorRegistry::instance().create(connection_.connector, connection_.options);
 
     if (plan_.flow == TargetFlow::kApplyChangesFromSnapshot) {
       run_snapshot();
@@ -119,6 +124,16 @@ class TableRun {
                     result_.quarantined, result_.files, result_.commits, result_.seconds));
     report(TableProgress::Stage::kDone);
     return result_;
+  }
+
+  // Sets the result's offsets to those the table's log holds now (incremental tables only).
+  void note_committed_offsets() {
+    if (!plan_.incremental) return;
+    if (std::optional<Offset> offset = snapshot_.offset()) result_.offset = offset->to_json();
+    if (!plan_.read_deletes) return;
+    if (std::optional<Offset> offset = snapshot_.deletes_offset()) {
+      result_.deletes_offset = offset->to_json();
+    }
   }
 
   // What the table's run did so far (all of it once run() returned).
@@ -591,6 +606,7 @@ class TableRun {
     for (Action& action : data_actions) actions.push_back(std::move(action));
     const std::int64_t version = log_.commit(snapshot_.version, actions);
     snapshot_.apply(version, actions);
+    note_committed_offsets();
     replace_all_ = false;
     ++result_.commits;
     result_.quarantined += quarantined;
@@ -599,6 +615,7 @@ class TableRun {
   }
 
   const TableSpec& table_;
+  const Connection& connection_;
   const RunOptions& options_;
   std::filesystem::path path_;
   DeltaLog log_;
@@ -706,6 +723,9 @@ std::vector<TableResult> run_pipeline(const PipelineSpec& spec, const Connection
           locked.progress(progress);
         }
         results[i] = std::move(failed);
+      }
+      for (std::optional<std::string>* offset : {&results[i].offset, &results[i].deletes_offset}) {
+        if (*offset) *offset = redactor.redact(**offset);
       }
     }
   };

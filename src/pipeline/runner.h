@@ -115,6 +115,12 @@ struct TableResult {
   std::size_t files = 0;    // data files written
   std::size_t commits = 0;  // Delta commits made
   double seconds = 0;
+  // The offsets committed with the table when its run ended, failed or not: where a rerun resumes
+  // (canonical JSON, secrets redacted). Unset for a snapshot table (read whole on every run) and
+  // while nothing was committed (a rerun starts from the beginning); deletes_offset only for
+  // cdc_with_deletes tables.
+  std::optional<std::string> offset;
+  std::optional<std::string> deletes_offset;
   std::optional<std::string> error;  // set when the table failed (message, secrets redacted)
   ErrorCode error_code = ErrorCode::kInternal;
 };

@@ -6,18 +6,28 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
+#include <iostream>
+#include <map>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "lakeflow/json.h"
 #include "support/delta_files.h"
 #include "support/fhir_server.h"
+#include "support/node.h"
 #include "support/subprocess.h"
 
 namespace {
 
+using lakeflow::JsonValue;
+using lakeflow::test_support::committed_offsets;
+using lakeflow::test_support::duckdb_unavailable;
 using lakeflow::test_support::FhirServer;
+using lakeflow::test_support::find_node;
+using lakeflow::test_support::kReadDelta;
 using lakeflow::test_support::ProcessOptions;
 using lakeflow::test_support::ProcessResult;
 using lakeflow::test_support::run_process;
@@ -39,6 +49,21 @@ std::string patients_ndjson(int count) {
                   i % 60);
     text += std::string(R"({"resourceType":"Patient","id":")") + id +
             R"(","meta":{"lastUpdated":")" + stamp + R"("},"name":[{"family":"F)" + id + "\"}]}\n";
+  }
+  return text;
+}
+
+// Observations o000.. like patients_ndjson's Patients.
+std::string observations_ndjson(int count) {
+  std::string text;
+  for (int i = 0; i < count; ++i) {
+    char id[8];
+    std::snprintf(id, sizeof id, "o%03d", i);
+    char stamp[40];
+    std::snprintf(stamp, sizeof stamp, "2024-02-01T00:%02d:%02d.000Z", i / 60 % 60, i % 60);
+    text += std::string(R"({"resourceType":"Observation","id":")") + id +
+            R"(","meta":{"lastUpdated":")" + stamp +
+            R"("},"status":"final","code":{"text":"heart rate"}})" + "\n";
   }
   return text;
 }
@@ -234,6 +259,146 @@ TEST_F(FailuresE2e, ResolvedConnectionValuesAreHiddenInRetryWarningsErrorsAndThe
   EXPECT_EQ(run.err.find(host), std::string::npos) << run.err;
   EXPECT_NE(run.out.find("FAILED"), std::string::npos) << run.out;
   EXPECT_EQ(run.out.find(host), std::string::npos) << run.out;
+}
+
+// ---- Giving up under faults, and resuming -----------------------------------------------------
+
+// The ids in `table` as DuckDB reads them, each as often as it is there.
+std::multiset<std::string> landed_ids(const fs::path& table) {
+  const ProcessResult read = run_process({find_node(), kReadDelta, table.string()});
+  EXPECT_EQ(read.status, 0) << read.err;
+  std::multiset<std::string> ids;
+  std::size_t at = 0;
+  for (std::size_t end = read.out.find('\n'); end != std::string::npos;
+       at = end + 1, end = read.out.find('\n', at)) {
+    ids.insert(JsonValue::parse(read.out.substr(at, end - at)).find("id")->as_string());
+  }
+  return ids;
+}
+
+std::multiset<std::string> ids(char prefix, int count) {
+  std::multiset<std::string> out;
+  for (int i = 0; i < count; ++i) {
+    char id[8];
+    std::snprintf(id, sizeof id, "%c%03d", prefix, i);
+    out.insert(id);
+  }
+  return out;
+}
+
+// What the fault loop saw.
+struct FaultLoop {
+  int runs = 0;
+  int failed_tables = 0;  // over all runs
+  double seconds = 0;
+};
+
+// Runs `spec` until it succeeds (at most 40 times). Each run must succeed or fail with the
+// source's status (3) and a summary that says, for every table that failed, where it stopped: the
+// offsets its log holds, which the next run must start from.
+FaultLoop run_until_done(const std::string& spec, const std::vector<std::string>& tables,
+                         const std::function<ProcessResult(std::vector<std::string>)>& lakeflow,
+                         const fs::path& root) {
+  FaultLoop loop;
+  std::map<std::string, std::string> resume;  // table -> the start line's offsets text
+  const auto started = std::chrono::steady_clock::now();
+  for (; loop.runs < 40; ++loop.runs) {
+    const ProcessResult run = lakeflow({"run", spec, "--parallelism", "1"});
+    for (const auto& [table, offsets] : resume) {
+      const std::string start = "[" + table + "] start: ";
+      const std::size_t line = run.err.find(start);
+      EXPECT_NE(line, std::string::npos) << run.err;
+      if (line == std::string::npos) continue;
+      const std::string text = run.err.substr(line, run.err.find('\n', line) - line);
+      EXPECT_TRUE(text.ends_with(offsets)) << table << " did not continue from " << offsets << "\n"
+                                           << run.err;
+    }
+    resume.clear();
+    if (run.status == 0) break;
+    EXPECT_EQ(run.status, 3) << run.err;
+    if (run.status != 3) break;
+    for (const std::string& table : tables) {
+      const std::string failed = "FAILED main.default." + table + " after ";
+      const std::size_t line = run.out.find(failed);
+      if (line == std::string::npos) continue;
+      ++loop.failed_tables;
+      const std::string text = run.out.substr(line, run.out.find('\n', line) - line);
+      const auto committed = committed_offsets(root / "main/default" / table);
+      std::string where;
+      if (committed.offset.empty()) {
+        where = "stopped with no offset committed; a rerun starts from the beginning";
+        resume["main.default." + table] = "offset {}, deletes offset {}";
+      } else {
+        where = "stopped at committed offset " + committed.offset + ", deletes offset " +
+                committed.deletes_offset + "; a rerun continues from there";
+        resume["main.default." + table] =
+            "offset " + committed.offset + ", deletes offset " + committed.deletes_offset;
+      }
+      EXPECT_NE(text.find(where), std::string::npos) << where << "\n" << text;
+      // The base URL comes from ${env:FHIR_BASE_URL}, so it shows as *** (README, "Secrets in
+      // output").
+      EXPECT_NE(text.find(". Error: GET ***/" + table + "?"), std::string::npos) << text;
+      EXPECT_NE(text.find("(retry budget spent: http.max_attempts is 5)"), std::string::npos)
+          << text;
+    }
+    EXPECT_FALSE(resume.empty()) << "exit 3 without a failed table in the summary\n" << run.out;
+  }
+  loop.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return loop;
+}
+
+// At a 50% fault rate (429, 503, resets, truncated bodies) a request fails five times in a row, the
+// default attempt budget, once in 32 requests: over the ~320 requests of this pipeline some runs
+// give up (status 3), and each says in its summary which table stopped, the offset committed with
+// it and the error. Every rerun continues from there, and when one succeeds every resource is
+// landed exactly once. (Short backoffs keep it fast; the attempt budget is the default.)
+TEST_F(FailuresE2e, AtAFiftyPercentFaultRateRunsGiveUpSayWhereAndRerunsLandEverythingOnce) {
+  const std::string why = duckdb_unavailable();
+  if (!why.empty()) GTEST_SKIP() << why;
+  const std::string data =
+      dir_.write("data.ndjson", patients_ndjson(150) + observations_ndjson(150));
+  auto server = FhirServer::start({"--fault-rate", "0.5", "--fault-seed", "3", "--load", data});
+  fhir_connection("flaky", {"http.backoff_initial: 1ms", "http.backoff_max: 5ms"});
+  const std::string options = "table_configuration: {page_size: 1, max_records_per_batch: 15}";
+  const std::string spec = dir_.write(
+      "flaky.yaml",
+      "connection_name: flaky\nconnections_file: connections.yaml\ndestination_root: data\n"
+      "objects:\n  - table: {source_table: Patient, " +
+          options + "}\n  - table: {source_table: Observation, " + options + "}\n");
+  const FaultLoop loop = run_until_done(
+      spec, {"Patient", "Observation"},
+      [&](std::vector<std::string> args) { return lakeflow(std::move(args), &server); },
+      fs::path(dir_.path()) / "data");
+  std::cout << "[  NOTE    ] " << loop.runs + 1 << " runs, " << loop.failed_tables
+            << " tables gave up, " << loop.seconds << " s\n";
+  ASSERT_LT(loop.runs, 40) << "the runs never completed";
+  EXPECT_GT(loop.failed_tables, 0) << "no run gave up";
+  EXPECT_EQ(landed_ids(fs::path(dir_.path()) / "data/main/default/Patient"), ids('p', 150));
+  EXPECT_EQ(landed_ids(fs::path(dir_.path()) / "data/main/default/Observation"), ids('o', 150));
+}
+
+// With the default retry settings (5 attempts, backoff from 1 s doubling, full jitter) a request
+// that keeps failing is given up after at most 1 + 2 + 4 + 8 s of waiting: against a source that
+// fails every request, a run stops in seconds, not minutes, and its summary says where the table
+// stands.
+TEST_F(FailuresE2e, WithTheDefaultRetrySettingsARunGivesUpInSeconds) {
+  const std::string data = dir_.write("data.ndjson", patients_ndjson(3));
+  auto server = FhirServer::start({"--fault-rate", "1", "--load", data});
+  fhir_connection("flaky");
+  const auto started = std::chrono::steady_clock::now();
+  const ProcessResult run = lakeflow({"run", patient_spec("flaky", "flaky")}, &server);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::cout << "[  NOTE    ] gave up after " << seconds << " s\n";
+  EXPECT_EQ(run.status, 3) << run.err;
+  EXPECT_LT(seconds, 15.0 + 10.0) << run.err;
+  EXPECT_NE(run.err.find("(attempt 4 of 5 failed)"), std::string::npos) << run.err;
+  for (const char* part :
+       {"FAILED main.default.Patient after 0 commits: stopped with no offset committed; a rerun "
+        "starts from the beginning. Error: GET ",
+        "failed after 5 attempts", "(retry budget spent: http.max_attempts is 5)"}) {
+    EXPECT_NE(run.out.find(part), std::string::npos) << part << "\n" << run.out;
+  }
 }
 
 }  // namespace

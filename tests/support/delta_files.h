@@ -36,4 +36,37 @@ inline std::set<std::string> unreferenced_files(const std::filesystem::path& tab
   return out;
 }
 
+// The offsets committed with `table` (metaData configuration lakeflow.offset and
+// lakeflow.deletesOffset of the last commit that has a metaData action), "" when none.
+struct CommittedOffsets {
+  std::string offset;
+  std::string deletes_offset;
+};
+inline CommittedOffsets committed_offsets(const std::filesystem::path& table) {
+  namespace fs = std::filesystem;
+  CommittedOffsets out;
+  std::set<std::string> commits;  // sorted: names are zero-padded versions
+  for (const auto& entry : fs::directory_iterator(table / "_delta_log")) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() == 25 && name.ends_with(".json")) commits.insert(entry.path().string());
+  }
+  for (const std::string& commit : commits) {
+    const std::string text = slurp(commit);
+    std::size_t at = 0;
+    for (std::size_t end = text.find('\n'); end != std::string::npos;
+         at = end + 1, end = text.find('\n', at)) {
+      const JsonValue action = JsonValue::parse(text.substr(at, end - at));
+      const JsonValue* metadata = action.find("metaData");
+      if (metadata == nullptr) continue;
+      const JsonValue* configuration = metadata->find("configuration");
+      const JsonValue* offset = configuration ? configuration->find("lakeflow.offset") : nullptr;
+      const JsonValue* deletes =
+          configuration ? configuration->find("lakeflow.deletesOffset") : nullptr;
+      out.offset = offset ? offset->as_string() : "";
+      out.deletes_offset = deletes ? deletes->as_string() : "";
+    }
+  }
+  return out;
+}
+
 }  // namespace lakeflow::test_support
