@@ -359,7 +359,7 @@ TEST_F(FailuresE2e, AtAFiftyPercentFaultRateRunsGiveUpSayWhereAndRerunsLandEvery
       dir_.write("data.ndjson", patients_ndjson(150) + observations_ndjson(150));
   auto server = FhirServer::start({"--fault-rate", "0.5", "--fault-seed", "3", "--load", data});
   fhir_connection("flaky", {"http.backoff_initial: 1ms", "http.backoff_max: 5ms"});
-  const std::string options = "table_configuration: {page_size: 1, max_records_per_batch: 15}";
+  const std::string options = "table_configuration: {page_size: 1, max_records_per_batch: 30}";
   const std::string spec = dir_.write(
       "flaky.yaml",
       "connection_name: flaky\nconnections_file: connections.yaml\ndestination_root: data\n"
