@@ -1,5 +1,8 @@
-// `lakeflow run` when things go wrong, as a user meets it: the exit status of each kind of failure,
-// against the local FHIR server (tools/fhir-server) and the example connector.
+// `lakeflow run` when things go wrong, as a user meets it, against the local FHIR server
+// (tools/fhir-server, with its seeded fault mode) and the example connector: every table checked
+// before any lands, the exit status of each kind of failure (README.md, "Exit status"), no data
+// file left by a refused commit, secrets hidden in every line, and runs that give up under faults,
+// say where each table stopped and resume from there to land every resource exactly once.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
