@@ -8,6 +8,10 @@
 //   does not serve. Nothing else is done for an unknown table.
 // * `get_table_schema()` returns the Spark SQL schema of the table. Prefer LongType over
 //   IntegerType and StructType over MapType.
+// * Table options: every method that takes them checks them (an unknown name or a bad value is a
+//   ConfigError naming the table and the option), `get_table_schema()` and
+//   `read_table_metadata()` included, so that a pipeline finds a bad table option before it
+//   reads any table.
 // * `read_table_metadata()` returns primary keys, cursor field and ingestion type. Non-append
 // tables
 //   need primary keys; cdc and cdc_with_deletes tables need a cursor field. Both may be dotted

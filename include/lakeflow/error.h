@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -22,12 +23,26 @@ enum class ErrorCode : std::uint8_t {
   kData,            // a record does not convert to the table's schema
   kNotImplemented,  // an optional interface method the connector does not provide
   kInternal,        // a broken invariant inside lakeflow itself
+  kAccess,          // credentials rejected, or a permission denied (by the source or the disk)
+  kConflict,        // another writer committed to a destination table this one was writing
 };
 
 std::string_view to_string(ErrorCode code);
 
-// Process exit status for an error code: 2 usage/config, 3 source, 4 data, 1 anything else.
+// Process exit status for an error code. The rule (README.md, "Exit status"): 2 when lakeflow
+// cannot run as configured and fails the same way until something is changed (usage, config,
+// unknown table, schema, access: credentials and permissions are configuration); 3 when the
+// source failed and a later rerun may succeed; 4 a record does not convert; 5 another writer
+// conflicts; 1 anything else.
 int exit_status(ErrorCode code);
+
+// The code of a failed file-system call: kAccess when `error_number` (an errno value) says access
+// was denied (EACCES, EPERM, EROFS), `otherwise` else.
+ErrorCode file_error_code(int error_number, ErrorCode otherwise);
+
+// The code of any exception: a lakeflow::Error's own; for a std::filesystem::filesystem_error,
+// file_error_code(its errno, kInternal); kInternal for anything else.
+ErrorCode code_of(const std::exception& e);
 
 class Error : public std::runtime_error {
  public:
@@ -52,6 +67,11 @@ class SchemaError : public Error {
 class SourceError : public Error {
  public:
   explicit SourceError(std::string message) : Error(ErrorCode::kSource, std::move(message)) {}
+
+ protected:
+  // For failures of the source that have a code of their own (kAccess: it refused the
+  // credentials).
+  SourceError(ErrorCode code, std::string message) : Error(code, std::move(message)) {}
 };
 
 class NotImplementedError : public Error {

@@ -109,6 +109,33 @@ StructType products_schema() {
   };
 }
 
+// The table options of one table, checked.
+struct TableSettings {
+  std::int64_t max_records = kDefaultMaxRecordsPerBatch;
+  std::int64_t page_size = kDefaultPageSize;
+};
+
+// Reads `table_options`; throws ConfigError naming the table for an unknown option or a bad value.
+// Every method that takes table options calls it, so a pipeline finds a bad one when it asks for
+// the schema, before it reads any table.
+TableSettings table_settings(std::string_view table, const Options& table_options) {
+  for (const auto& [key, value] : table_options.values()) {
+    if (key != "max_records_per_batch" && key != "page_size") {
+      throw ConfigError(
+          fmt::format("example: unknown table option '{}' for table '{}'; the table options are "
+                      "max_records_per_batch and page_size",
+                      key, table));
+    }
+  }
+  try {
+    return {table_options.get_int("max_records_per_batch", kDefaultMaxRecordsPerBatch, 1,
+                                  kMaxRecordsPerBatchLimit),
+            table_options.get_int("page_size", kDefaultPageSize, 1, ExampleApi::kMaxPageSize)};
+  } catch (const ConfigError& e) {
+    throw ConfigError(fmt::format("example: table '{}': {}", table, e.what()));
+  }
+}
+
 // Hands out pages already fetched, one RecordBatch each.
 RecordStream stream_of(std::vector<RecordBatch> pages) {
   auto held = std::make_shared<std::vector<RecordBatch>>(std::move(pages));
@@ -160,8 +187,9 @@ std::vector<std::string> ExampleConnector::list_tables() {
 }
 
 StructType ExampleConnector::get_table_schema(std::string_view table,
-                                              const Options& /*table_options*/) {
+                                              const Options& table_options) {
   require_table(table);
+  table_settings(table, table_options);
   if (table == "users") return users_schema();
   if (table == "orders") return orders_schema();
   if (table == "events") return events_schema();
@@ -169,8 +197,9 @@ StructType ExampleConnector::get_table_schema(std::string_view table,
 }
 
 TableMetadata ExampleConnector::read_table_metadata(std::string_view table,
-                                                    const Options& /*table_options*/) {
+                                                    const Options& table_options) {
   require_table(table);
+  table_settings(table, table_options);
   const TableInfo& info = table_info(table);
   TableMetadata metadata;
   metadata.primary_keys = {"id"};
@@ -203,10 +232,8 @@ ReadResult ExampleConnector::read_table_deletes(std::string_view table, const Of
 ReadResult ExampleConnector::read_after(std::string_view table, std::string_view path,
                                         std::string_view cursor_field, const Offset& start,
                                         const Options& table_options) {
-  const std::int64_t max_records = table_options.get_int(
-      "max_records_per_batch", kDefaultMaxRecordsPerBatch, 1, kMaxRecordsPerBatchLimit);
-  const std::int64_t page_size =
-      table_options.get_int("page_size", kDefaultPageSize, 1, ExampleApi::kMaxPageSize);
+  const TableSettings settings = table_settings(table, table_options);
+  const std::int64_t page_size = settings.page_size;
 
   Query query{{"until", read_until_}};
   if (!start.empty()) {
@@ -226,7 +253,7 @@ ReadResult ExampleConnector::read_after(std::string_view table, std::string_view
   // Fetch pages until the batch is full or the listing ends. Each request asks for at most what
   // the batch still has room for, so no page is ever cut and the end offset is a record boundary.
   std::vector<RecordBatch> pages;
-  std::int64_t remaining = max_records;
+  std::int64_t remaining = settings.max_records;
   while (remaining > 0) {
     query["limit"] = std::to_string(std::min(page_size, remaining));
     ApiResponse response = fetch(path, query);
@@ -248,8 +275,7 @@ ReadResult ExampleConnector::read_after(std::string_view table, std::string_view
 }
 
 ReadResult ExampleConnector::read_snapshot(const Offset& start, const Options& table_options) {
-  const std::int64_t page_size =
-      table_options.get_int("page_size", kDefaultPageSize, 1, ExampleApi::kMaxPageSize);
+  const std::int64_t page_size = table_settings("products", table_options).page_size;
   std::vector<RecordBatch> pages;
   std::string page_number = "1";
   while (!page_number.empty()) {

@@ -3,7 +3,8 @@
 //
 // Connection options: `username`, `password` (required, any non-empty values).
 // Table options: `max_records_per_batch` (records per read call of an incremental table, 1..100000,
-// default 1000) and `page_size` (records per API request, 1..500, default 100).
+// default 1000) and `page_size` (records per API request, 1..500, default 100); any other name is
+// rejected by every method that takes table options.
 //
 // Tables:
 //   users     cdc               key id, cursor updated_at

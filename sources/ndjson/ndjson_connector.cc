@@ -240,6 +240,41 @@ std::string read_text_file(const fs::path& path) {
   return text.str();
 }
 
+// The table options of one table, checked.
+struct TableSettings {
+  std::int64_t max_bytes = kDefaultMaxBytesPerBatch;
+  std::optional<std::int64_t> max_records;  // no limit when unset
+  std::size_t buffer_bytes = kDefaultReadBufferBytes;
+};
+
+// Reads `table_options`; throws ConfigError naming the table for an unknown option or a bad value.
+// Every method that takes table options calls it, so a pipeline finds a bad one before it reads.
+TableSettings table_settings(std::string_view table, const Options& table_options) {
+  for (const auto& [key, value] : table_options.values()) {
+    if (key != "schema" && key != "max_bytes_per_batch" && key != "max_records_per_batch" &&
+        key != "read_buffer_bytes") {
+      throw ConfigError(fmt::format(
+          "ndjson: unknown table option '{}' for table '{}'; the table options are schema, "
+          "max_bytes_per_batch, max_records_per_batch and read_buffer_bytes",
+          key, table));
+    }
+  }
+  try {
+    TableSettings settings;
+    settings.max_bytes = table_options.get_int("max_bytes_per_batch", kDefaultMaxBytesPerBatch, 1,
+                                               kMaxBytesPerBatchLimit);
+    if (table_options.contains("max_records_per_batch")) {
+      settings.max_records =
+          table_options.get_int("max_records_per_batch", 1, kMaxRecordsPerBatchLimit);
+    }
+    settings.buffer_bytes = static_cast<std::size_t>(table_options.get_int(
+        "read_buffer_bytes", kDefaultReadBufferBytes, 1, kReadBufferBytesLimit));
+    return settings;
+  } catch (const ConfigError& e) {
+    throw ConfigError(fmt::format("ndjson: table '{}': {}", table, e.what()));
+  }
+}
+
 }  // namespace
 
 NdjsonConnector::NdjsonConnector(const Options& options) : LakeflowConnect(options) {
@@ -305,6 +340,7 @@ const NdjsonConnector::TableFile& NdjsonConnector::file_of(std::string_view tabl
 
 StructType NdjsonConnector::get_table_schema(std::string_view table, const Options& table_options) {
   require_table(table);
+  table_settings(table, table_options);
   std::optional<std::string_view> value = table_options.find("schema");
   if (!value) value = options().find("schema");
   if (!value || trim(*value).empty()) {
@@ -319,8 +355,9 @@ StructType NdjsonConnector::get_table_schema(std::string_view table, const Optio
 }
 
 TableMetadata NdjsonConnector::read_table_metadata(std::string_view table,
-                                                   const Options& /*table_options*/) {
+                                                   const Options& table_options) {
   require_table(table);
+  table_settings(table, table_options);
   return {{}, std::nullopt, IngestionType::kAppend};
 }
 
@@ -329,14 +366,10 @@ ReadResult NdjsonConnector::read_table(std::string_view table, const Offset& sta
   require_table(table);
   const TableFile& table_file = file_of(table);
   const std::string file_name = table_file.path.filename().string();
-  const std::int64_t max_bytes = table_options.get_int(
-      "max_bytes_per_batch", kDefaultMaxBytesPerBatch, 1, kMaxBytesPerBatchLimit);
-  std::optional<std::int64_t> max_records;
-  if (table_options.contains("max_records_per_batch")) {
-    max_records = table_options.get_int("max_records_per_batch", 1, kMaxRecordsPerBatchLimit);
-  }
-  const auto buffer_bytes = static_cast<std::size_t>(table_options.get_int(
-      "read_buffer_bytes", kDefaultReadBufferBytes, 1, kReadBufferBytesLimit));
+  const TableSettings settings = table_settings(table, table_options);
+  const std::int64_t max_bytes = settings.max_bytes;
+  const std::optional<std::int64_t> max_records = settings.max_records;
+  const std::size_t buffer_bytes = settings.buffer_bytes;
 
   std::uint64_t pos = 0;
   if (!start.empty()) {

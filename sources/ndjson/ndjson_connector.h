@@ -15,6 +15,7 @@
 //   max_records_per_batch  records per read call (1 .. 10^9; default: no limit).
 //   read_buffer_bytes      bytes read into one buffer, cut at the last line end in it (1 .. 1 GiB,
 //                          default 8 MiB); a longer line gets a larger buffer.
+// Any other table option is rejected by every method that takes table options.
 //
 // Every table is `append` (no primary keys, no cursor). Offsets are positions in the file:
 // `{"file": "<file name>", "position": <byte offset of the next line>}`, so a read resumes

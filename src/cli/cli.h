@@ -1,9 +1,11 @@
 // The `lakeflow` command: list connectors and tables, show schemas and metadata, and read tables
 // through the offset protocol as NDJSON.
 //
-// Exit statuses (see lakeflow::exit_status): 0 success; 2 usage, configuration, schema and unknown
-// table errors; 3 source errors; 4 data (conversion) errors; 1 anything else. A failed command
-// prints one line `error: <message>` to stderr.
+// Exit statuses (see lakeflow::exit_status and README.md, "Exit status"): 0 success; 2 usage,
+// configuration, schema, unknown table and access errors (rejected credentials, denied
+// permissions); 3 source errors; 4 data (conversion) errors; 5 a concurrent writer; 1 anything
+// else. A failed command prints one line `error: <message>` to stderr, secrets redacted by the
+// process's Redactor (lakeflow/http/redactor.h).
 #pragma once
 
 #include <iosfwd>

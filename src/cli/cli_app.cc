@@ -21,14 +21,16 @@
 #include "cli/ndjson.h"
 #include "cli/workflow_cli.h"
 #include "lakeflow/error.h"
+#include "lakeflow/http/redactor.h"
 #include "lakeflow/record_converter.h"
 
 namespace lakeflow::cli {
 namespace {
 
 constexpr const char* kFooter =
-    "Exit status: 0 ok; 2 usage, option, schema or unknown-table error; 3 source error;\n"
-    "4 record does not convert (data error); 1 anything else.";
+    "Exit status: 0 ok; 2 fix the configuration (usage, option, schema, unknown table, rejected\n"
+    "credentials, denied permission); 3 the source failed, rerun later; 4 a record does not\n"
+    "convert; 5 another writer changed a destination table; 1 anything else.";
 
 // --limit: a whole number of at least 1 (CLI::PositiveNumber's message prints DBL_MAX in full).
 std::string check_positive_count(std::string& value) {
@@ -85,8 +87,9 @@ std::string command_name(const CLI::App& app) {
   return name;
 }
 
+// Prints `message` as the command's error, through the process's Redactor (redactor.h).
 int report(std::ostream& err, std::string_view message, int status) {
-  err << "error: " << single_line(message) << "\n";
+  err << "error: " << single_line(http::process_redactor()->redact(message)) << "\n";
   err.flush();
   return status;
 }
@@ -268,7 +271,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   } catch (const Error& e) {
     return report(err, e.what(), exit_status(e.code()));
   } catch (const std::exception& e) {
-    return report(err, e.what(), exit_status(ErrorCode::kInternal));
+    return report(err, e.what(), exit_status(code_of(e)));
   }
   out.flush();
   return out ? 0 : output_failure(out, err);

@@ -13,6 +13,7 @@
 
 #include "lakeflow/connector.h"
 #include "lakeflow/error.h"
+#include "lakeflow/http/redactor.h"
 #include "lakeflow/json.h"
 #include "lakeflow/registry.h"
 
@@ -66,7 +67,11 @@ Options SourceArgs::merged_table_options() const {
 }
 
 std::unique_ptr<LakeflowConnect> make_connector(const SourceArgs& source) {
-  return ConnectorRegistry::instance().create(source.connector, source.connector_options());
+  const Options options = source.connector_options();
+  for (const auto& [key, value] : options.values()) {
+    if (is_secret_option(key)) http::process_redactor()->add_secret(value);
+  }
+  return ConnectorRegistry::instance().create(source.connector, options);
 }
 
 void write_out(std::ostream& out, std::string_view text) {

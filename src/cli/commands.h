@@ -49,7 +49,8 @@ class OutputError : public std::runtime_error {
   OutputError() : std::runtime_error("cannot write to standard output") {}
 };
 
-// Creates the connector named by `source` with its options.
+// Creates the connector named by `source` with its options, after registering the values of the
+// options named like secrets with the process's Redactor.
 std::unique_ptr<LakeflowConnect> make_connector(const SourceArgs& source);
 
 void list_connectors(bool json, std::ostream& out);

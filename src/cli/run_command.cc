@@ -1,4 +1,6 @@
-// `lakeflow run`: runs a pipeline spec into local Delta tables and prints a summary.
+// `lakeflow run`: runs a pipeline spec into local Delta tables and prints a summary: a row per
+// table, then for each failed table where it stopped (the offset committed with it, where a rerun
+// continues) and its error.
 // `lakeflow show`: prints the rows of a Delta table's active files.
 #include <fmt/format.h>
 #include <sys/ioctl.h>
@@ -114,6 +116,31 @@ class PlainProgress {
   std::map<std::string, std::chrono::steady_clock::time_point> logged_at_;
 };
 
+// Where a failed table stopped and what a rerun does, then the error: one line.
+std::string failure_line(const pipeline::TableResult& r) {
+  std::string where;
+  if (r.offset) {
+    where = fmt::format("stopped at committed offset {}{}; a rerun continues from there", *r.offset,
+                        r.deletes_offset ? ", deletes offset " + *r.deletes_offset : "");
+  } else if (r.flow == "apply_changes_from_snapshot") {
+    where = "stopped; a rerun reads the snapshot table whole again";
+  } else {
+    where = "stopped with no offset committed; a rerun starts from the beginning";
+  }
+  return fmt::format("FAILED {} after {} commit{}: {}. Error: {}", r.destination, r.commits,
+                     r.commits == 1 ? "" : "s", where, *r.error);
+}
+
+// An offset as the summary's JSON: the object, or the text when redaction left no valid JSON.
+JsonValue offset_json(const std::optional<std::string>& offset) {
+  if (!offset) return JsonValue();
+  try {
+    return JsonValue::parse(*offset, "offset");
+  } catch (const Error&) {
+    return JsonValue(*offset);
+  }
+}
+
 std::string summary_table(const std::vector<pipeline::TableResult>& results) {
   std::vector<std::vector<std::string>> rows = {{"table", "ingestion", "flow", "records",
                                                  "inserted", "updated", "deleted", "quarantined",
@@ -143,6 +170,9 @@ std::string summary_table(const std::vector<pipeline::TableResult>& results) {
     while (!line.empty() && line.back() == ' ') line.pop_back();
     text += line + "\n";
   }
+  for (const pipeline::TableResult& r : results) {
+    if (r.error) text += "\n" + failure_line(r) + "\n";
+  }
   return text;
 }
 
@@ -167,6 +197,8 @@ std::string summary_json(const std::vector<pipeline::TableResult>& results) {
     table["files"] = static_cast<std::int64_t>(r.files);
     table["commits"] = static_cast<std::int64_t>(r.commits);
     table["seconds"] = r.seconds;
+    table["offset"] = offset_json(r.offset);
+    table["deletes_offset"] = offset_json(r.deletes_offset);
     table["error"] = r.error ? JsonValue(*r.error) : JsonValue();
     tables.emplace_back(std::move(table));
   }

@@ -3,6 +3,9 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <filesystem>
+
 namespace lakeflow {
 
 std::string_view to_string(ErrorCode code) {
@@ -23,6 +26,10 @@ std::string_view to_string(ErrorCode code) {
       return "not_implemented";
     case ErrorCode::kInternal:
       return "internal";
+    case ErrorCode::kAccess:
+      return "access";
+    case ErrorCode::kConflict:
+      return "conflict";
   }
   return "internal";
 }
@@ -33,16 +40,33 @@ int exit_status(ErrorCode code) {
     case ErrorCode::kConfig:
     case ErrorCode::kUnknownTable:
     case ErrorCode::kSchema:
+    case ErrorCode::kAccess:
       return 2;
     case ErrorCode::kSource:
       return 3;
     case ErrorCode::kData:
       return 4;
+    case ErrorCode::kConflict:
+      return 5;
     case ErrorCode::kNotImplemented:
     case ErrorCode::kInternal:
       return 1;
   }
   return 1;
+}
+
+ErrorCode file_error_code(int error_number, ErrorCode otherwise) {
+  return error_number == EACCES || error_number == EPERM || error_number == EROFS
+             ? ErrorCode::kAccess
+             : otherwise;
+}
+
+ErrorCode code_of(const std::exception& e) {
+  if (const auto* error = dynamic_cast<const Error*>(&e)) return error->code();
+  if (const auto* file = dynamic_cast<const std::filesystem::filesystem_error*>(&e)) {
+    return file_error_code(file->code().value(), ErrorCode::kInternal);
+  }
+  return ErrorCode::kInternal;
 }
 
 UnknownTableError::UnknownTableError(std::string_view table, std::string_view connector)

@@ -186,6 +186,8 @@ TEST(Error, CodesHaveStableNamesAndExitStatuses) {
   EXPECT_EQ(to_string(ErrorCode::kData), "data");
   EXPECT_EQ(to_string(ErrorCode::kNotImplemented), "not_implemented");
   EXPECT_EQ(to_string(ErrorCode::kInternal), "internal");
+  EXPECT_EQ(to_string(ErrorCode::kAccess), "access");
+  EXPECT_EQ(to_string(ErrorCode::kConflict), "conflict");
   EXPECT_EQ(exit_status(ErrorCode::kUsage), 2);
   EXPECT_EQ(exit_status(ErrorCode::kConfig), 2);
   EXPECT_EQ(exit_status(ErrorCode::kUnknownTable), 2);
@@ -194,6 +196,8 @@ TEST(Error, CodesHaveStableNamesAndExitStatuses) {
   EXPECT_EQ(exit_status(ErrorCode::kData), 4);
   EXPECT_EQ(exit_status(ErrorCode::kNotImplemented), 1);
   EXPECT_EQ(exit_status(ErrorCode::kInternal), 1);
+  EXPECT_EQ(exit_status(ErrorCode::kAccess), 2);
+  EXPECT_EQ(exit_status(ErrorCode::kConflict), 5);
 }
 
 TEST(Error, UnknownTableSaysHowToListTables) {

@@ -441,12 +441,14 @@ std::string decode_path(std::string_view uri_path) {
 }
 
 ConcurrentCommitError::ConcurrentCommitError(std::string table_path, std::int64_t version)
-    : DeltaLogError(fmt::format(
-          "Delta table {}: version {} was committed by another writer while this one was writing "
-          "it; nothing was overwritten and this commit was not made. Only one process may write a "
-          "table at a time: stop the other writer (another `lakeflow run` on the same "
-          "destination?), then rerun, which resumes from the committed offset",
-          table_path, version)),
+    : DeltaLogError(
+          ErrorCode::kConflict,
+          fmt::format("Delta table {}: version {} was committed by another writer while this one "
+                      "was writing it; nothing was overwritten and this commit was not made. Only "
+                      "one process may write a table at a time: stop the other writer (another "
+                      "`lakeflow run` on the same destination?), then rerun, which resumes from "
+                      "the committed offset",
+                      table_path, version)),
       table_path_(std::move(table_path)),
       version_(version) {}
 

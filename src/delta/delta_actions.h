@@ -149,11 +149,17 @@ std::string decode_path(std::string_view uri_path);
 class DeltaLogError : public Error {
  public:
   explicit DeltaLogError(std::string message) : Error(ErrorCode::kConfig, std::move(message)) {}
+  // A failed file-system call with errno `error_number`: kAccess when access was denied.
+  DeltaLogError(std::string message, int error_number)
+      : Error(file_error_code(error_number, ErrorCode::kConfig), std::move(message)) {}
+
+ protected:
+  DeltaLogError(ErrorCode code, std::string message) : Error(code, std::move(message)) {}
 };
 
-// Another writer committed the version this commit was about to write. Nothing was overwritten:
-// re-read the table (a new snapshot) and retry on top of the new version, or make sure only one
-// process writes the table.
+// Another writer committed the version this commit was about to write (code kConflict). Nothing
+// was overwritten: re-read the table (a new snapshot) and retry on top of the new version, or make
+// sure only one process writes the table.
 class ConcurrentCommitError : public DeltaLogError {
  public:
   ConcurrentCommitError(std::string table_path, std::int64_t version);

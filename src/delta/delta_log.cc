@@ -170,9 +170,11 @@ void make_directories(const std::string& path, std::string_view table) {
   const std::string parent = parent_of(path);
   if (parent != path) make_directories(parent, table);
   if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
-    throw DeltaLogError(fmt::format(
-        "Delta table {}: cannot create directory {}: {}; check that the destination is writable",
-        table, path, errno_text(errno)));
+    const int error = errno;
+    throw DeltaLogError(fmt::format("Delta table {}: cannot create directory {}: {}; check that "
+                                    "the destination is writable",
+                                    table, path, errno_text(error)),
+                        error);
   }
   sync_directory(parent);
 }
@@ -413,9 +415,11 @@ DeltaLog::Listing DeltaLog::list() const {
   const std::string dir_path = log_path();
   DIR* dir = ::opendir(dir_path.c_str());
   if (dir == nullptr) {
-    if (errno == ENOENT) return listing;
+    const int error = errno;
+    if (error == ENOENT) return listing;
     throw DeltaLogError(fmt::format("Delta table {}: cannot list {}: {}; check its permissions",
-                                    table_path_, dir_path, errno_text(errno)));
+                                    table_path_, dir_path, errno_text(error)),
+                        error);
   }
   const std::int64_t stale_before = static_cast<std::int64_t>(::time(nullptr)) - kStaleTempSeconds;
   std::vector<std::pair<std::int64_t, std::string>> temps;
@@ -650,10 +654,11 @@ std::int64_t DeltaLog::commit(std::int64_t read_version, std::vector<Action> act
                                             kCommitSuffix, random_uuid(), kTempSuffix);
   if (const int error = write_new_file(temp_path, content); error != 0) {
     ::unlink(temp_path.c_str());
-    throw DeltaLogError(fmt::format(
-        "Delta table {}: cannot write commit {}: {}; check free space and permissions of {}, then "
-        "rerun",
-        table_path_, version, errno_text(error), dir));
+    throw DeltaLogError(
+        fmt::format("Delta table {}: cannot write commit {}: {}; check free space and permissions "
+                    "of {}, then rerun",
+                    table_path_, version, errno_text(error), dir),
+        error);
   }
   // Put-if-absent: link(2) never replaces an existing name.
   int error = ::link(temp_path.c_str(), final_path.c_str()) == 0 ? 0 : errno;

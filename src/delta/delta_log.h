@@ -155,6 +155,9 @@ class DeltaLog {
   Snapshot snapshot() const;
   // The table at `version` (time travel).
   Snapshot snapshot_at(std::int64_t version) const;
+  // The actions of the JSON commit of `version`, as written. Throws DeltaLogError when that commit
+  // is missing or malformed.
+  std::vector<Action> read_commit(std::int64_t version) const;
 
   // Commits `actions` as version read_version + 1, where `read_version` is the version the caller
   // read (-1 to create the table: version 0 must then hold a protocol and a metaData action).
@@ -177,7 +180,6 @@ class DeltaLog {
   struct Listing;
   Listing list() const;
   Snapshot replay(const Listing& listing, std::int64_t version) const;
-  std::vector<Action> read_commit(std::int64_t version) const;
   void write_last_checkpoint(std::int64_t version, std::int64_t size, std::int64_t size_in_bytes,
                              std::int64_t num_add_files);
 

@@ -29,7 +29,7 @@ LogSink stderr_log_sink() {
   };
 }
 
-Logger::Logger() : Logger(stderr_log_sink(), LogLevel::kInfo, std::make_shared<Redactor>()) {}
+Logger::Logger() : Logger(stderr_log_sink(), LogLevel::kInfo, process_redactor()) {}
 
 Logger::Logger(LogSink sink, LogLevel min_level, std::shared_ptr<const Redactor> redactor)
     : sink_(std::move(sink)),

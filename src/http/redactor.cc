@@ -316,6 +316,11 @@ std::string Redactor::redact(std::string_view text) const {
   return Scanner(literal, sensitive_keys_).run();
 }
 
+std::shared_ptr<Redactor> process_redactor() {
+  static const std::shared_ptr<Redactor> redactor = std::make_shared<Redactor>();
+  return redactor;
+}
+
 std::string Redactor::excerpt(std::string_view text, std::size_t max_chars) const {
   const std::size_t total = text.size();
   std::string shown = redact(text.substr(0, kMaxExcerptInput));

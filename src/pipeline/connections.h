@@ -14,7 +14,17 @@
 //     relative path is relative to the connections file's directory);
 //   * `$${` — a literal `${`.
 // A missing variable or unreadable file is a ConfigError naming the connection, the option and the
-// variable or path, never a value. Values are never shown in any error.
+// variable or path, never a value.
+//
+// Secrets in output, one rule: every value resolved from a reference, the whole option value that
+// holds one, and the value of every option named like a secret are the connection's
+// `secret_values`. `lakeflow run` registers them with the process's one Redactor
+// (http::process_redactor(), lakeflow/http/redactor.h), through which every log line, progress
+// line, error and summary of the run passes, the HTTP toolkit's retry warnings and errors
+// included: they show as `***` everywhere. So a base URL read from `${env:...}` shows as
+// `GET ***/Patient?...` in messages; write it in the file itself to see it. A value shorter than 4
+// characters is hidden only where the Redactor recognises a secret by its place (headers,
+// key=value, JSON members, URL passwords), not as plain text.
 //
 // Which file: `--connections FILE` on the command line, else the spec's `connections_file`, else
 // $LAKEFLOW_CONNECTIONS, else $XDG_CONFIG_HOME/lakeflow/connections.yaml, else

@@ -1,14 +1,31 @@
 // A new data file of a Delta table: a Parquet file written into the table's directory and the
 // `add` action that makes it part of the table once committed. Until then the file is invisible to
 // readers (nothing in the log names it); a writer destroyed before close() removes it.
+//
+// Files no commit will ever name. A run can stop between writing a file and committing it (a
+// crash, a kill, a failed commit), leaving a file in the table's directory that no reader sees
+// but that takes space. Such files are recognised safely by their names:
+//   * a file is named for the commit version it is written for:
+//     `part-<sequence, 5 digits>-<uuid>-v<version>-c000.zstd.parquet`, and a writer adds a new
+//     file only in that commit (the version after the snapshot it read before writing the file;
+//     it never retries that commit as a later version with the same file);
+//   * so once commit <version> exists and does not name the file, nothing can ever add it: the
+//     writer that made it failed, or lost the version to another writer.
+// Files of other writers (other names) are never touched, nor files named for a version not yet
+// committed (their writer may still be at work).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "delta/delta_actions.h"
+#include "delta/delta_log.h"
 #include "delta/parquet_writer.h"
 #include "lakeflow/column_batch.h"
 #include "lakeflow/types.h"
@@ -17,9 +34,10 @@ namespace lakeflow::pipeline {
 
 class DataFileWriter {
  public:
-  // Creates `<table_dir>/part-<sequence, 5 digits>-<uuid>-c000.zstd.parquet` (the directory too).
+  // Creates `<table_dir>/part-<sequence>-<uuid>-v<version>-c000.zstd.parquet` (the directory too)
+  // for commit `version` of the table.
   DataFileWriter(const std::filesystem::path& table_dir, const StructType& schema,
-                 std::size_t sequence);
+                 std::size_t sequence, std::int64_t version);
 
   // Appends the rows of `batch` (of the writer's schema).
   void write(const ColumnBatch& batch);
@@ -32,5 +50,26 @@ class DataFileWriter {
   std::string name_;
   std::unique_ptr<parquet::ParquetWriter> writer_;
 };
+
+// What a file name says when DataFileWriter made it: the commit version it was written for, and
+// whether it is the hidden temporary the Parquet writer renames on close. nullopt for other names.
+struct DataFileName {
+  std::int64_t version = 0;
+  bool temporary = false;
+};
+std::optional<DataFileName> parse_data_file_name(std::string_view name);
+
+// After commit `version` of `log` failed: removes the files of `adds` named for that commit,
+// unless commit `version` exists and names them (a commit that was written before the failure).
+// Best effort; returns how many were removed.
+std::size_t discard_uncommitted(const delta::DeltaLog& log, std::int64_t version,
+                                const std::vector<delta::AddFile>& adds);
+
+// Removes the data files in the table directory of `log` that no commit will ever name (see the
+// header comment) — for versions up to `latest_version`, the table's latest commit. A temporary
+// is removed only once it is an hour old (its writer may still be writing it). Best effort;
+// returns the names of the files removed.
+std::vector<std::string> remove_orphan_files(const delta::DeltaLog& log,
+                                             std::int64_t latest_version);
 
 }  // namespace lakeflow::pipeline

@@ -139,11 +139,19 @@ void QuarantineTable::commit(std::int64_t batch, const Offset& end, std::string_
       root.child(4).append_value<std::int64_t>(at);
       root.append_valid();
     }
-    DataFileWriter writer(path_, table_schema, files_written_++);
+    DataFileWriter writer(path_, table_schema, files_written_++, snapshot_.version + 1);
     writer.write(rows);
     actions.emplace_back(writer.close());
   }
-  const std::int64_t version = log_.commit(snapshot_.version, actions);
+  std::int64_t version = 0;
+  try {
+    version = log_.commit(snapshot_.version, actions);
+  } catch (const std::exception&) {
+    if (const auto* add = std::get_if<delta::AddFile>(&actions.back())) {
+      discard_uncommitted(log_, snapshot_.version + 1, {*add});
+    }
+    throw;
+  }
   snapshot_.apply(version, actions);
 }
 

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <exception>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -19,12 +20,14 @@
 #include "delta/parquet_reader.h"
 #include "delta/parquet_writer.h"
 #include "lakeflow/column_batch.h"
+#include "lakeflow/http/redactor.h"
 #include "lakeflow/json.h"
 #include "lakeflow/offset.h"
 #include "lakeflow/record_converter.h"
 #include "lakeflow/records.h"
 #include "lakeflow/registry.h"
 #include "pipeline/data_file.h"
+#include "pipeline/preflight.h"
 #include "pipeline/quarantine.h"
 #include "pipeline/row.h"
 #include "pipeline/table_plan.h"
@@ -60,21 +63,19 @@ ConversionError with_read_context(const ConversionError& e, const Offset& start)
 // One table's run: the connector, the plan, the table's log and snapshot, and the counts.
 class TableRun {
  public:
+  // `plan` is the table's plan from check_tables (preflight.h).
   TableRun(const PipelineSpec& spec, const TableSpec& table, const Connection& connection,
-           const RunOptions& options)
+           TablePlan plan, const RunOptions& options)
       : table_(table),
+        connection_(connection),
         options_(options),
         path_(spec.table_path(table)),
         log_(path_.string()),
-        started_(std::chrono::steady_clock::now()) {
+        started_(std::chrono::steady_clock::now()),
+        plan_(std::move(plan)) {
     result_.source_table = table.source_table;
     result_.destination = table.destination_name();
     result_.path = path_;
-    connector_ = ConnectorRegistry::instance().create(connection.connector, connection.options);
-    const TableMetadata metadata =
-        connector_->read_table_metadata(table.source_table, table.table_options);
-    const StructType schema = connector_->get_table_schema(table.source_table, table.table_options);
-    plan_ = plan_table(table, metadata, schema);
     result_.ingestion_type = std::string(to_string(plan_.ingestion_type));
     result_.flow = std::string(to_string(plan_.flow));
     if (plan_.flow != TargetFlow::kAppend) result_.scd_type = scd_name(plan_.scd_type);
@@ -91,6 +92,7 @@ class TableRun {
       snapshot_.table_path = path_.string();
     }
     snapshot_.require_writable();
+    note_committed_offsets();
     replace_all_ = options_.full_refresh && snapshot_.version >= 0;
     if (snapshot_.version >= 0) follow_source_schema();
     if (!options_.full_refresh && plan_.incremental) {
@@ -99,9 +101,13 @@ class TableRun {
     }
     open_quarantine();
     current_offset_ = offset_.to_json();
-    say(fmt::format("start: {} -> {} ({}, {}), offset {}", table_.source_table, result_.destination,
-                    result_.ingestion_type, result_.flow, current_offset_));
+    say(fmt::format("start: {} -> {} ({}, {}), offset {}{}", table_.source_table,
+                    result_.destination, result_.ingestion_type, result_.flow, current_offset_,
+                    plan_.read_deletes
+                        ? ", deletes offset " + deletes_offset_.value_or(Offset()).to_json()
+                        : ""));
     report(TableProgress::Stage::kReading);
+    connector_ = ConnectorRegistry::instance().create(connection_.connector, connection_.options);
 
     if (plan_.flow == TargetFlow::kApplyChangesFromSnapshot) {
       run_snapshot();
@@ -119,6 +125,45 @@ class TableRun {
                     result_.quarantined, result_.files, result_.commits, result_.seconds));
     report(TableProgress::Stage::kDone);
     return result_;
+  }
+
+  // Sets the result's offsets to those the table's log holds now (incremental tables only).
+  void note_committed_offsets() {
+    if (!plan_.incremental) return;
+    if (std::optional<Offset> offset = snapshot_.offset()) result_.offset = offset->to_json();
+    if (!plan_.read_deletes) return;
+    if (std::optional<Offset> offset = snapshot_.deletes_offset()) {
+      result_.deletes_offset = offset->to_json();
+    }
+  }
+
+  // What the table's run did so far (all of it once run() returned).
+  TableResult result() const {
+    TableResult result = result_;
+    result.seconds = elapsed();
+    return result;
+  }
+
+  // Removes the data files of this table and of its quarantine table that no commit will ever
+  // name (data_file.h): left by runs that stopped between writing and committing them.
+  void remove_orphans() const {
+    for (const std::filesystem::path& table : {path_, QuarantineTable::path_for(path_)}) {
+      try {
+        const DeltaLog log(table.string());
+        const std::optional<std::int64_t> latest = log.latest_version();
+        if (!latest) continue;
+        const std::vector<std::string> removed = remove_orphan_files(log, *latest);
+        if (!removed.empty()) {
+          say(
+              fmt::format("note: removed {} data file(s) of {} that no commit names (left by a run "
+                          "that stopped before committing them): {}",
+                          removed.size(), table.filename().string(), fmt::join(removed, ", ")));
+        }
+      } catch (const std::exception& e) {
+        say(fmt::format("note: could not look for data files no commit names in {}: {}",
+                        table.string(), e.what()));
+      }
+    }
   }
 
  private:
@@ -437,7 +482,7 @@ class TableRun {
       count_read(batch);
       convert(converter, batch, columns, start);
       if (columns.num_rows() > 0) {
-        if (!writer) writer.emplace(path_, plan_.target_schema, result_.files);
+        if (!writer) writer.emplace(path_, plan_.target_schema, result_.files, next_version());
         writer->write(columns);
         out.rows += columns.num_rows();
         columns.clear();
@@ -524,17 +569,39 @@ class TableRun {
     RecordBatch records;
     for (const std::string& row : rows) records.append(row);
     converter.convert(records, batch);
-    DataFileWriter writer(path_, plan_.target_schema, result_.files);
+    DataFileWriter writer(path_, plan_.target_schema, result_.files, next_version());
     writer.write(batch);
     AddFile add = writer.close();
     ++result_.files;
     return add;
   }
 
+  // The version the next commit will have: data files are named for it (data_file.h).
+  std::int64_t next_version() const { return snapshot_.version + 1; }
+
+  // Commits `data_actions` (see commit_batch). When that fails, the data files written for the
+  // commit are removed, unless the commit was made after all.
+  void commit(std::vector<Action> data_actions, std::string_view operation) {
+    std::vector<AddFile> written;
+    for (const Action& action : data_actions) {
+      if (const auto* add = std::get_if<AddFile>(&action)) written.push_back(*add);
+    }
+    const std::int64_t version = next_version();
+    try {
+      commit_batch(std::move(data_actions), operation);
+    } catch (const std::exception&) {
+      if (const std::size_t removed = discard_uncommitted(log_, version, written)) {
+        say(fmt::format("note: removed the {} data file(s) written for the failed commit",
+                        removed));
+      }
+      throw;
+    }
+  }
+
   // Commits `data_actions` with the batch's offsets (and txn) to the table; the batch's
   // quarantined records (or a full refresh's clearing) go to the quarantine table first, under the
   // same txn version (see quarantine.h).
-  void commit(std::vector<Action> data_actions, std::string_view operation) {
+  void commit_batch(std::vector<Action> data_actions, std::string_view operation) {
     const std::int64_t batch = snapshot_.txn_version(app_id_).value_or(0) + 1;
     std::size_t quarantined = 0;
     if (quarantine_ && (!pending_bad_.empty() || clear_quarantine_)) {
@@ -562,6 +629,7 @@ class TableRun {
     for (Action& action : data_actions) actions.push_back(std::move(action));
     const std::int64_t version = log_.commit(snapshot_.version, actions);
     snapshot_.apply(version, actions);
+    note_committed_offsets();
     replace_all_ = false;
     protocol_changed_ = false;
     ++result_.commits;
@@ -571,12 +639,13 @@ class TableRun {
   }
 
   const TableSpec& table_;
+  const Connection& connection_;
   const RunOptions& options_;
   std::filesystem::path path_;
   DeltaLog log_;
   std::chrono::steady_clock::time_point started_;
-  std::unique_ptr<LakeflowConnect> connector_;
   TablePlan plan_;
+  std::unique_ptr<LakeflowConnect> connector_;
   std::string app_id_;
   Snapshot snapshot_;
   bool replace_all_ = false;
@@ -600,27 +669,19 @@ bool selected(const TableSpec& table, const std::vector<std::string>& names) {
   });
 }
 
+// Registers the connection's secret values with the process's Redactor, the one every HTTP client
+// of its connectors redacts with too, and returns it.
+const http::Redactor& redactor_for(const Connection& connection) {
+  http::Redactor& redactor = *http::process_redactor();
+  for (const std::string& value : connection.secret_values) redactor.add_secret(value);
+  return redactor;
+}
+
 }  // namespace
-
-std::string redact(std::string text, const std::vector<std::string>& secrets) {
-  for (const std::string& secret : secrets) {
-    if (secret.empty()) continue;
-    for (std::size_t at = text.find(secret); at != std::string::npos;
-         at = text.find(secret, at + 3)) {
-      text.replace(at, secret.size(), "***");
-    }
-  }
-  return text;
-}
-
-TableResult run_table(const PipelineSpec& spec, const TableSpec& table,
-                      const Connection& connection, const RunOptions& options) {
-  TableRun run(spec, table, connection, options);
-  return run.run();
-}
 
 std::vector<TableResult> run_pipeline(const PipelineSpec& spec, const Connection& connection,
                                       const RunOptions& options) {
+  const http::Redactor& redactor = redactor_for(connection);
   for (const std::string& name : options.tables) {
     const bool known = std::any_of(spec.tables.begin(), spec.tables.end(),
                                    [&](const TableSpec& t) { return selected(t, {name}); });
@@ -635,33 +696,49 @@ std::vector<TableResult> run_pipeline(const PipelineSpec& spec, const Connection
   for (const TableSpec& table : spec.tables) {
     if (selected(table, options.tables)) tables.push_back(&table);
   }
+  std::vector<TablePlan> plans;
+  try {
+    plans = check_tables(spec, connection, tables);
+  } catch (const Error& e) {
+    throw Error(e.code(), redactor.redact(e.what()));
+  }
   std::vector<TableResult> results(tables.size());
   std::mutex log_mutex;
   RunOptions locked = options;
   locked.log = [&](std::string_view line) {
     if (!options.log) return;
     const std::lock_guard<std::mutex> lock(log_mutex);
-    options.log(redact(std::string(line), connection.secret_values));
+    options.log(redactor.redact(line));
   };
   if (options.progress) {
     locked.progress = [&](const TableProgress& progress) {
+      TableProgress shown = progress;
+      shown.offset = redactor.redact(progress.offset);
+      shown.error = redactor.redact(progress.error);
       const std::lock_guard<std::mutex> lock(log_mutex);
-      options.progress(progress);
+      options.progress(shown);
     };
   }
   std::atomic<std::size_t> next{0};
   auto worker = [&] {
     for (std::size_t i = next++; i < tables.size(); i = next++) {
+      std::optional<TableRun> run;
       try {
-        results[i] = run_table(spec, *tables[i], connection, locked);
+        run.emplace(spec, *tables[i], connection, std::move(plans[i]), locked);
+        results[i] = run->run();
+        run->remove_orphans();
       } catch (const std::exception& e) {
         TableResult failed;
-        failed.source_table = tables[i]->source_table;
-        failed.destination = tables[i]->destination_name();
-        failed.path = spec.table_path(*tables[i]);
-        failed.error = redact(e.what(), connection.secret_values);
-        const auto* error = dynamic_cast<const Error*>(&e);
-        failed.error_code = error != nullptr ? error->code() : ErrorCode::kInternal;
+        if (run) {
+          run->remove_orphans();
+          failed = run->result();  // what it did before it failed
+        } else {
+          failed.source_table = tables[i]->source_table;
+          failed.destination = tables[i]->destination_name();
+          failed.path = spec.table_path(*tables[i]);
+        }
+        failed.error = redactor.redact(e.what());
+        failed.error_code = code_of(e);
         locked.log(fmt::format("[{}] failed: {}", failed.destination, *failed.error));
         if (locked.progress) {
           TableProgress progress;
@@ -671,6 +748,9 @@ std::vector<TableResult> run_pipeline(const PipelineSpec& spec, const Connection
           locked.progress(progress);
         }
         results[i] = std::move(failed);
+      }
+      for (std::optional<std::string>* offset : {&results[i].offset, &results[i].deletes_offset}) {
+        if (*offset) *offset = redactor.redact(**offset);
       }
     }
   };

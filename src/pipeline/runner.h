@@ -1,9 +1,11 @@
 // Runs a pipeline: every table of a spec, read from its connector with the offset protocol,
 // converted, and landed in a local Delta table at <root>/<catalog>/<schema>/<table>.
 //
-// Per table (run_table):
-//   * the connector is created from the connection (ConnectorRegistry), the table planned from its
-//     metadata and schema (table_plan.h);
+// Before any table: every selected table is checked and planned (check_tables, preflight.h): its
+// name, table options, schema and metadata, its destination's permissions, and the connection's
+// connector and options. When one fails, the run fails with nothing written.
+// Per table:
+//   * a connector of its own is created from the connection (ConnectorRegistry);
 //   * the read resumes from the offset committed in the table's log (delta_log.h), or `{}` for a
 //     new table, a snapshot table, or --full-refresh;
 //   * read_table is called until the end offset equals the start (or is null);
@@ -29,6 +31,10 @@
 //     and commits them to the table's quarantine table (quarantine.h) exactly once with the batch
 //     they came in. Note that a snapshot row quarantined is missing from that snapshot, so its key
 //     is deleted from the target.
+// Secrets: the connection's secret values (connections.h: everything resolved from `${env:}` and
+// `${file:}`, and the values of options named like secrets) are registered with the process's
+// Redactor (http::process_redactor(), which the connectors' HTTP clients use too), and every log
+// line, progress report and error of the run passes through it.
 // Append tables are converted and written while their records stream in (one Parquet file per read
 // call, row groups flushed as they fill), so memory stays flat however large a read call is.
 // The merge engine's delete tombstones (merge.h) are stored in the table's metaData configuration
@@ -109,17 +115,21 @@ struct TableResult {
   std::size_t files = 0;    // data files written
   std::size_t commits = 0;  // Delta commits made
   double seconds = 0;
+  // The offsets committed with the table when its run ended, failed or not: where a rerun resumes
+  // (canonical JSON, secrets redacted). Unset for a snapshot table (read whole on every run) and
+  // while nothing was committed (a rerun starts from the beginning); deletes_offset only for
+  // cdc_with_deletes tables.
+  std::optional<std::string> offset;
+  std::optional<std::string> deletes_offset;
   std::optional<std::string> error;  // set when the table failed (message, secrets redacted)
   ErrorCode error_code = ErrorCode::kInternal;
 };
 
-// Runs one table of `spec`. Throws lakeflow::Error on failure.
-TableResult run_table(const PipelineSpec& spec, const TableSpec& table,
-                      const Connection& connection, const RunOptions& options);
-
-// Runs the selected tables, up to `options.parallelism` at once. A failing table does not stop
-// the others; its result carries the error. Throws ConfigError when `options.tables` names a table
-// that is not in the spec. Results are in spec order.
+// Checks every selected table (check_tables, preflight.h), then runs them, up to
+// `options.parallelism` at once. A table failing while it runs does not stop the others; its
+// result carries the error. Throws ConfigError when `options.tables` names a table that is not in
+// the spec, and check_tables' error when a check fails (nothing is written then). Results are in
+// spec order.
 std::vector<TableResult> run_pipeline(const PipelineSpec& spec, const Connection& connection,
                                       const RunOptions& options);
 
@@ -127,8 +137,5 @@ std::vector<TableResult> run_pipeline(const PipelineSpec& spec, const Connection
 // most `limit` of them. Throws DeltaLogError when there is no table there.
 std::vector<std::string> read_table_rows(const std::filesystem::path& table_path,
                                          std::optional<std::size_t> limit = std::nullopt);
-
-// Replaces every occurrence of each secret in `text` with "***".
-std::string redact(std::string text, const std::vector<std::string>& secrets);
 
 }  // namespace lakeflow::pipeline

@@ -3,13 +3,17 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "delta/delta_log.h"
+#include "lakeflow/http/redactor.h"
 #include "lakeflow/json.h"
 #include "lakeflow/registry.h"
 #include "pipeline/row.h"
@@ -163,16 +167,47 @@ TEST_F(RunnerTest, SelectsTablesAndRejectsUnknownOnes) {
   EXPECT_NE(message.find("'nope'"), std::string::npos) << message;
 }
 
-TEST_F(RunnerTest, AFailingTableReportsItsErrorWithoutSecrets) {
+TEST_F(RunnerTest, AConnectionThatCannotBeUsedFailsTheRunBeforeAnyTableWithoutSecrets) {
   Connection connection = example_connection();
   connection.connector = "no_such_connector";
-  const std::vector<TableResult> results = run_pipeline(spec_, connection, {});
-  ASSERT_EQ(results.size(), 4U);
-  for (const TableResult& result : results) {
-    ASSERT_TRUE(result.error);
-    EXPECT_EQ(result.error->find("s3cret-pw"), std::string::npos);
+  const std::string message = error_message([&] { run_pipeline(spec_, connection, {}); });
+  EXPECT_NE(message.find("connection 'example_shop'"), std::string::npos) << message;
+  EXPECT_NE(message.find("no_such_connector"), std::string::npos) << message;
+  EXPECT_EQ(message.find("s3cret-pw"), std::string::npos) << message;
+  EXPECT_FALSE(fs::exists(root_));
+}
+
+// An unknown table, an out-of-range and an unknown table option are all found before any table
+// lands (users, the first table, is fine and would have landed first), and named in one error.
+TEST_F(RunnerTest, EveryTableIsCheckedBeforeAnyLands) {
+  spec_.tables.at(1).table_options.set("page_size", "0");
+  spec_.tables.at(2).table_options.set("colour", "red");
+  TableSpec unknown = spec_.tables.at(0);
+  unknown.source_table = "customers";
+  unknown.destination_table = "customers";
+  unknown.location = "example_pipeline.yaml:99:7";
+  spec_.tables.push_back(unknown);
+
+  const std::string message = error_message([&] { run(); }, ErrorCode::kConfig);
+  for (const char* part :
+       {"3 of 5 tables cannot run, so no table was run", "[table 'orders' (main.shop.orders) at ",
+        "option 'page_size'", "[table 'events' (main.shop.events) at ",
+        "unknown table option 'colour'",
+        "[table 'customers' (main.shop.customers) at example_pipeline.yaml:99:7] connector "
+        "'example' has no table 'customers'",
+        "Connection 'example_shop' serves: users, orders, events, products",
+        "(or leave them out with --tables) and rerun"}) {
+    EXPECT_NE(message.find(part), std::string::npos) << part << "\n" << message;
   }
-  EXPECT_EQ(log_.find("s3cret-pw"), std::string::npos);
+  EXPECT_EQ(message.find("[table 'users'"), std::string::npos) << message;
+  EXPECT_FALSE(fs::exists(root_)) << "a table landed before the checks failed";
+
+  // Only the selected tables are checked.
+  RunOptions options;
+  options.tables = {"users"};
+  const std::vector<TableResult> results = run(options);
+  ASSERT_EQ(results.size(), 1U);
+  EXPECT_FALSE(results[0].error) << *results[0].error;
 }
 
 // A source the tests change between runs: items {id, value, updated_at}. Table option `mode`:
@@ -186,6 +221,7 @@ struct FakeSource {
   std::vector<Event> deletes;
   std::map<std::int64_t, std::string> state;  // id -> row
   std::int64_t seq = 0;
+  std::function<void()> before_read;  // called at the start of every read_table call when set
 
   void upsert(std::int64_t id, const std::string& value) {
     ++seq;
@@ -231,6 +267,7 @@ class FakeConnector : public LakeflowConnect {
   ReadResult read_table(std::string_view table, const Offset& start,
                         const Options& options) override {
     require_table(table);
+    if (fake().before_read) fake().before_read();
     if (options.get_string("mode", "cdc") == "snapshot") {
       std::vector<std::string> rows;
       for (const auto& [id, json] : fake().state) rows.push_back(json);
@@ -376,7 +413,98 @@ TEST_F(RunnerMergeTest, SnapshotInsertsUpdatesAndDeletesByKey) {
   EXPECT_EQ(third.commits, 0U);
 }
 
-TEST(Redact, ReplacesEverySecret) { EXPECT_EQ(redact("a pw b pw", {"pw", ""}), "a *** b ***"); }
+// The data files in `table`'s directory that no commit of its log adds (hidden temporaries
+// included), by name.
+std::set<std::string> unreferenced_files(const fs::path& table) {
+  const delta::DeltaLog log(table.string());
+  std::set<std::string> added;
+  for (std::int64_t version = 0; version <= log.latest_version().value_or(-1); ++version) {
+    for (const delta::Action& action : log.read_commit(version)) {
+      if (const auto* add = std::get_if<delta::AddFile>(&action)) added.insert(add->path);
+    }
+  }
+  std::set<std::string> out;
+  for (const auto& entry : fs::directory_iterator(table)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.is_regular_file() && added.count(name) == 0) out.insert(name);
+  }
+  return out;
+}
+
+// Another writer commits the version a batch was about to take: the batch's commit fails (a
+// conflict), and the data file written for it is removed with it.
+TEST_F(RunnerMergeTest, ACommitThatFailsLeavesNoDataFileBehind) {
+  for (int id = 1; id <= 4; ++id) fake().upsert(id, "v1");
+  run("cdc");
+  fake().upsert(5, "v1");
+  const delta::DeltaLog log(path("cdc").string());
+  const std::int64_t taken = *log.latest_version() + 1;
+  fake().before_read = [&] {
+    std::ofstream(log.commit_path(taken)) << R"({"commitInfo":{"operation":"WRITE"}})"
+                                          << "\n";
+    fake().before_read = nullptr;
+  };
+  RunOptions options;
+  options.tables = {"cdc"};
+  const TableResult result = run_pipeline(spec_, connection_, options).at(0);
+  ASSERT_TRUE(result.error);
+  EXPECT_EQ(result.error_code, ErrorCode::kConflict) << *result.error;
+  EXPECT_EQ(result.files, 1U) << "the batch wrote no file, so nothing was tested";
+  EXPECT_EQ(unreferenced_files(path("cdc")), std::set<std::string>()) << *result.error;
+}
+
+// What a run that stopped between writing a file and committing it leaves (a crash, a kill) is
+// removed by the next run, and only that: files of versions not committed yet (their writer may
+// be at work), young temporaries and other writers' files stay.
+TEST_F(RunnerMergeTest, ARunRemovesTheFilesOfCommitsThatNeverNamedThem) {
+  for (int id = 1; id <= 4; ++id) fake().upsert(id, "v1");
+  run("cdc");
+  const fs::path table = path("cdc");
+  const std::int64_t latest = *delta::DeltaLog(table.string()).latest_version();
+  const std::string uuid = "0b6e3a0c-8d2f-4c1e-9a57-3f0d2b9c4e11";
+  auto name = [&](int sequence, std::int64_t version) {
+    return fmt::format("part-{:05}-{}-v{}-c000.zstd.parquet", sequence, uuid, version);
+  };
+  auto plant = [&](const std::string& file, bool old) {
+    std::ofstream(table / file) << "PAR1";
+    if (old)
+      fs::last_write_time(table / file, fs::file_time_type::clock::now() - std::chrono::hours(2));
+  };
+  const std::string crashed = name(7, latest);                      // its commit exists without it
+  const std::string stale_temp = "." + name(8, 1) + ".tmp-4242-0";  // as crashed, and old
+  const std::string young_temp = "." + name(9, 1) + ".tmp-4242-1";  // as crashed, but young
+  const std::string in_flight = name(10, latest + 1);               // not committed yet
+  const std::string foreign = "part-00000-" + uuid + "-c000.snappy.parquet";
+  plant(crashed, false);
+  plant(stale_temp, true);
+  plant(young_temp, false);
+  plant(in_flight, true);
+  plant(foreign, true);
+
+  run("cdc");
+  EXPECT_EQ(unreferenced_files(table), (std::set<std::string>{young_temp, in_flight, foreign}));
+}
+
+// The connection's secret values are hidden in every log line, progress report and error of the
+// run, by the process's one Redactor (which the connectors' HTTP clients use too).
+TEST_F(RunnerMergeTest, TheConnectionsSecretValuesAreHiddenInLogsProgressAndErrors) {
+  const std::string secret = "http://fake.example/resolved-from-env";
+  connection_.secret_values = {secret};
+  fake().upsert(1, "v1");
+  fake().before_read = [&] { throw SourceError("GET " + secret + "/items failed"); };
+  std::string log;
+  std::string progress;
+  RunOptions options;
+  options.tables = {"cdc"};
+  options.log = [&](std::string_view line) { log += std::string(line) + "\n"; };
+  options.progress = [&](const TableProgress& report) { progress += report.error + "\n"; };
+  const TableResult result = run_pipeline(spec_, connection_, options).at(0);
+  ASSERT_TRUE(result.error);
+  EXPECT_EQ(*result.error, "GET ***/items failed");
+  EXPECT_NE(log.find("GET ***/items failed"), std::string::npos) << log;
+  EXPECT_NE(progress.find("GET ***/items failed"), std::string::npos) << progress;
+  EXPECT_EQ(http::process_redactor()->redact("see " + secret), "see ***");
+}
 
 TEST(ReadTableRows, RejectsADirectoryWithoutATable) {
   const std::string message =

@@ -20,16 +20,22 @@
 #include <vector>
 
 #include "lakeflow/json.h"
+#include "support/delta_files.h"
+#include "support/node.h"
 #include "support/subprocess.h"
 
 namespace {
 
 using lakeflow::JsonValue;
+using lakeflow::test_support::duckdb_unavailable;
+using lakeflow::test_support::find_node;
+using lakeflow::test_support::kReadDelta;
 using lakeflow::test_support::ProcessOptions;
 using lakeflow::test_support::ProcessResult;
 using lakeflow::test_support::run_process;
 using lakeflow::test_support::slurp;
 using lakeflow::test_support::TempDir;
+using lakeflow::test_support::unreferenced_files;
 
 namespace fs = std::filesystem;
 
@@ -94,6 +100,12 @@ TEST_F(PipelineE2e, RerunReadsNothingNewAndJsonSummaryParses) {
     EXPECT_EQ(entry.find("inserted")->as_int(), 0) << rerun.out;
     EXPECT_EQ(entry.find("files")->as_int(), 0) << rerun.out;
     EXPECT_TRUE(entry.find("error")->is_null()) << rerun.out;
+    // Where a rerun continues: the offsets committed with the table (none for a snapshot table).
+    const bool snapshot = entry.find("flow")->as_string() == "apply_changes_from_snapshot";
+    EXPECT_EQ(entry.find("offset")->is_null(), snapshot) << rerun.out;
+    EXPECT_EQ(entry.find("deletes_offset")->is_null(),
+              entry.find("ingestion_type")->as_string() != "cdc_with_deletes")
+        << rerun.out;
   }
 }
 
@@ -124,37 +136,6 @@ TEST_F(PipelineE2e, UnknownTableIsAConfigError) {
   EXPECT_EQ(run.status, 2);
   EXPECT_NE(run.err.find("'nope'"), std::string::npos) << run.err;
 }
-
-// `node` on PATH, or "" when there is none.
-std::string find_node() {
-  const char* path = std::getenv("PATH");
-  std::string dirs = path == nullptr ? "/usr/local/bin:/usr/bin:/bin" : path;
-  std::size_t at = 0;
-  while (at <= dirs.size()) {
-    std::size_t end = dirs.find(':', at);
-    if (end == std::string::npos) end = dirs.size();
-    const fs::path candidate = fs::path(dirs.substr(at, end - at)) / "node";
-    if (!candidate.parent_path().empty() && access(candidate.c_str(), X_OK) == 0) {
-      return candidate.string();
-    }
-    at = end + 1;
-  }
-  return "";
-}
-
-// Why the DuckDB read-back cannot run here, or "" when it can.
-std::string duckdb_unavailable() {
-  if (find_node().empty()) return "node is not on PATH; install Node.js to run this test";
-  const fs::path modules = fs::path(LAKEFLOW_REPO_DIR) / "tests" / "duckdb" / "node_modules";
-  if (!fs::exists(modules / "@duckdb" / "node-api")) {
-    return modules.string() +
-           " lacks @duckdb/node-api; run `npm ci` in tests/duckdb to run this test";
-  }
-  return "";
-}
-
-// Resolves a Delta table's active files from its log and prints their rows with DuckDB.
-const std::string kReadDelta = std::string(LAKEFLOW_REPO_DIR) + "/tests/duckdb/read_delta.mjs";
 
 // The commit file name of `version`: 20 digits, zero-padded, then ".json".
 std::string fmt_version(int version) {
@@ -320,6 +301,11 @@ TEST_F(PipelineE2e, KilledRunsResumeToTheCleanResult) {
     const ProcessResult finish = lakeflow({"run", spec});
     ASSERT_EQ(finish.status, 0) << "round " << round << ": " << finish.err;
     EXPECT_EQ(contents(root), clean) << "round " << round;
+    for (const char* name : {"users", "orders", "events", "products"}) {
+      EXPECT_EQ(unreferenced_files(root + "/main/shop/" + name, /*hidden=*/false),
+                std::set<std::string>())
+          << "round " << round << ": a data file no commit names was left in " << name;
+    }
   }
   EXPECT_GT(killed, 0) << "no run was killed before it finished";
 }
@@ -525,6 +511,12 @@ TEST_F(BadRecordsE2e, KilledQuarantineRunsResumeToTheCleanResult) {
     ASSERT_EQ(finish.status, 0) << "round " << round << ": " << finish.err;
     undone += finish.err.find("note: undid") != std::string::npos ? 1 : 0;
     EXPECT_EQ(contents(dir_.file(name)), clean) << "round " << round;
+    const std::string base = dir_.file(name) + "/main/default/items";
+    for (const std::string& table : {base, base + "__quarantine"}) {
+      if (!fs::exists(table)) continue;
+      EXPECT_EQ(unreferenced_files(table, /*hidden=*/false), std::set<std::string>())
+          << "round " << round << ": a data file no commit names was left in " << table;
+    }
   }
   EXPECT_GT(killed, 0) << "no run was killed before it finished";
   std::cout << "[  NOTE    ] " << killed << " runs killed; " << undone

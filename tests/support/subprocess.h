@@ -14,11 +14,13 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 extern char** environ;
@@ -80,12 +82,65 @@ struct ProcessResult {
   std::string err;  // empty with merge_stderr
 };
 
-// Runs argv[0] (a path) with stdin from /dev/null, capturing stdout and stderr.
-inline ProcessResult run_process(const std::vector<std::string>& argv,
-                                 const ProcessOptions& options = {}) {
-  TempDir dir("lakeflow_process");
-  const std::string out = dir.file("stdout");
-  const std::string err = dir.file("stderr");
+// A child process started by start_process, writing its stdout and stderr to files of its own.
+class RunningProcess {
+ public:
+  RunningProcess(pid_t pid, std::unique_ptr<TempDir> dir, bool merge_stderr,
+                 std::chrono::seconds timeout)
+      : pid_(pid),
+        dir_(std::move(dir)),
+        merge_stderr_(merge_stderr),
+        deadline_(std::chrono::steady_clock::now() + timeout) {}
+  RunningProcess(RunningProcess&& other) noexcept
+      : pid_(std::exchange(other.pid_, 0)),
+        dir_(std::move(other.dir_)),
+        merge_stderr_(other.merge_stderr_),
+        deadline_(other.deadline_) {}
+  RunningProcess& operator=(RunningProcess&&) = delete;
+  ~RunningProcess() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+
+  pid_t pid() const { return pid_; }
+  // What the child wrote to stderr so far (stdout with merge_stderr).
+  std::string err_so_far() const { return slurp(dir_->file(merge_stderr_ ? "stdout" : "stderr")); }
+
+  // Waits for the child to exit (SIGKILL once the timeout passed) and returns what it did.
+  ProcessResult wait() {
+    int status = 0;
+    ProcessResult result;
+    while (waitpid(pid_, &status, WNOHANG) == 0) {
+      if (std::chrono::steady_clock::now() > deadline_) {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, &status, 0);
+        result.timed_out = true;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    pid_ = 0;
+    result.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    result.out = slurp(dir_->file("stdout"));
+    if (!merge_stderr_) result.err = slurp(dir_->file("stderr"));
+    return result;
+  }
+
+ private:
+  pid_t pid_;
+  std::unique_ptr<TempDir> dir_;
+  bool merge_stderr_;
+  std::chrono::steady_clock::time_point deadline_;
+};
+
+// Starts argv[0] (a path) with stdin from /dev/null, capturing stdout and stderr.
+inline RunningProcess start_process(const std::vector<std::string>& argv,
+                                    const ProcessOptions& options = {}) {
+  auto dir = std::make_unique<TempDir>("lakeflow_process");
+  const std::string out = dir->file("stdout");
+  const std::string err = dir->file("stderr");
   std::vector<std::string> environment;
   for (char** var = environ; *var != nullptr; ++var) {
     const std::string_view entry(*var);
@@ -117,22 +172,13 @@ inline ProcessResult run_process(const std::vector<std::string>& argv,
   if (rc != 0) {
     throw std::runtime_error("cannot run " + argv[0] + ": " + std::strerror(rc));
   }
-  const auto deadline = std::chrono::steady_clock::now() + options.timeout;
-  int status = 0;
-  ProcessResult result;
-  while (waitpid(pid, &status, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      result.timed_out = true;
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  result.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  result.out = slurp(out);
-  if (!options.merge_stderr) result.err = slurp(err);
-  return result;
+  return RunningProcess(pid, std::move(dir), options.merge_stderr, options.timeout);
+}
+
+// Runs argv[0] (a path) with stdin from /dev/null, capturing stdout and stderr.
+inline ProcessResult run_process(const std::vector<std::string>& argv,
+                                 const ProcessOptions& options = {}) {
+  return start_process(argv, options).wait();
 }
 
 }  // namespace lakeflow::test_support

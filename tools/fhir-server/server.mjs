@@ -21,6 +21,7 @@ import { FhirRouter } from '@medplum/fhir-router';
 import { Auth, AuthError } from './auth.mjs';
 import { capabilityStatement } from './capability.mjs';
 import { JsonText, parseExact, toJsonText } from './exact-json.mjs';
+import { Faults, applyFault, sendTruncated } from './faults.mjs';
 import { Loader } from './load.mjs';
 import { TestRepository, instantMillis, pageWindow } from './repository.mjs';
 
@@ -50,6 +51,9 @@ const USAGE = `usage: node server.mjs [options]
   --jwt-client-id ID --jwt-public-key FILE.pem
                            a SMART Backend Services client (RS384 or ES384) for --auth oauth
   --token-lifetime S       seconds an issued token stays valid (default 300)
+  --fault-rate R           fail this share (0..1) of the GETs under the FHIR base but /metadata:
+                           429, 503, connection reset or truncated body (default 0)
+  --fault-seed S           seed of the fault draws (default 1): same seed, same faults
   --exit-on-stdin-close    exit when stdin reaches end of file (the parent went away)
   --verbose                log each request to stderr (no header values)
   --help`;
@@ -84,6 +88,8 @@ function parseOptions(argv) {
       'jwt-client-id': { type: 'string' },
       'jwt-public-key': { type: 'string' },
       'token-lifetime': { type: 'string', default: '300' },
+      'fault-rate': { type: 'string', default: '0' },
+      'fault-seed': { type: 'string', default: '1' },
       'exit-on-stdin-close': { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
       'history-newest-first': { type: 'boolean', default: false },
@@ -97,9 +103,15 @@ function parseOptions(argv) {
     }
     return Number(text);
   };
+  const rate = values['fault-rate'];
+  if (!/^(0(\.\d+)?|1(\.0*)?|\.\d+)$/.test(rate)) {
+    throw new Error(`--fault-rate must be a number from 0 to 1, got '${rate}'`);
+  }
   return {
     help: values.help,
     port: integer('port', 0, 65535),
+    faultRate: Number(rate),
+    faultSeed: integer('fault-seed', 0, 4294967295),
     host: values.host,
     loadExamples: values['load-examples'],
     load: values.load,
@@ -146,6 +158,7 @@ class FhirServer {
     this.resourceTypes = resourceTypes;
     this.supportedTypes = new Set(resourceTypes);
     this.auth = auth;
+    this.faults = new Faults(options.faultRate, options.faultSeed);
     this.startedAt = new Date().toISOString();
     this.baseUrl = undefined; // set by listen()
   }
@@ -200,6 +213,15 @@ class FhirServer {
       throw new HttpError(404, 'not-found', `no such path; the FHIR base is ${this.baseUrl}`);
     }
     const path = url.pathname.slice(BASE_PATH.length).replace(/^\/+|\/+$/g, '');
+    if (req.method === 'GET' && path !== 'metadata' && path !== '.well-known/smart-configuration') {
+      const fault = this.faults.next();
+      if (fault && this.options.verbose) {
+        process.stderr.write(`${req.method} ${req.url}: injected fault ${fault}\n`);
+      }
+      if (fault && applyFault(fault, req, res)) {
+        return;
+      }
+    }
     if (path === 'metadata') {
       expectMethod(req, 'GET');
       return this.#sendFhir(res, 200, this.#capabilityStatement());
@@ -528,6 +550,9 @@ function sentResources(interaction, body, tree) {
 }
 
 function send(res, status, contentType, text, headers) {
+  if (res.truncateBody) {
+    return sendTruncated(res, status, { 'Content-Type': contentType, ...headers }, text);
+  }
   res.writeHead(status, {
     'Content-Type': contentType,
     'Content-Length': Buffer.byteLength(text),

@@ -58,10 +58,10 @@
 // handle keeps its connections alive between calls. Responses are decoded from every encoding
 // libcurl supports (gzip and deflate always; brotli when built with it).
 //
-// Errors: a call that cannot succeed throws HttpError (a SourceError) once its retries are spent,
-// naming the method, the URL (secrets redacted), the status or network error, the attempts made and
-// what to try. Bad options throw ConfigError. Nothing a client logs or throws contains a secret the
-// Redactor knows of (see redactor.h).
+// Errors: a call that cannot succeed throws HttpError (a SourceError; code kAccess for 401 and 403)
+// once its retries are spent, naming the method, the URL (secrets redacted), the status or network
+// error, the attempts made and what to try. Bad options throw ConfigError. Nothing a client logs or
+// throws contains a secret the Redactor knows of (see redactor.h).
 //
 // Thread-safety: an HttpClient may be used from several threads at once.
 #pragma once
@@ -119,7 +119,7 @@ struct ClientConfig {
 // log sink here.
 struct ClientContext {
   std::shared_ptr<Clock> clock = Clock::system();
-  std::shared_ptr<Redactor> redactor = std::make_shared<Redactor>();
+  std::shared_ptr<Redactor> redactor = process_redactor();
   LogSink log_sink = stderr_log_sink();
   LogLevel log_level = LogLevel::kInfo;
   // Seeds the backoff jitter; 0 seeds from std::random_device.
@@ -131,11 +131,14 @@ struct ClientContext {
 };
 
 // A request that failed for good: a non-2xx final response, or a network failure after retries.
+// Its code is kAccess for 401 and 403 (the credentials or their permissions must change before a
+// rerun can succeed), kSource otherwise.
 class HttpError : public SourceError {
  public:
   HttpError(std::string message, int status, std::string url, int attempts,
             std::string body_excerpt = {})
-      : SourceError(std::move(message)),
+      : SourceError(status == 401 || status == 403 ? ErrorCode::kAccess : ErrorCode::kSource,
+                    std::move(message)),
         status_(status),
         url_(std::move(url)),
         attempts_(attempts),

@@ -24,7 +24,7 @@ LogSink stderr_log_sink();
 // A sink, a minimum level and the redactor every line passes through. Cheap to copy.
 class Logger {
  public:
-  // Logs at kInfo and above to stderr, redacting with a Redactor of its own.
+  // Logs at kInfo and above to stderr, redacting with process_redactor().
   Logger();
   Logger(LogSink sink, LogLevel min_level, std::shared_ptr<const Redactor> redactor);
 

@@ -17,10 +17,16 @@
 // Secret values shorter than 4 characters are not matched as plain text (they would turn ordinary
 // words into `***`); the structural rules above still hide them in headers, queries and bodies.
 //
+// One Redactor per process: process_redactor() is the default of every HTTP client's context (so
+// connectors' retry warnings and errors pass through it), and the pipeline runner and the CLI
+// register a run's secrets with it and pass their own log lines, progress, errors and summaries
+// through it. A secret registered anywhere is hidden everywhere in the process.
+//
 // Thread-safe: secrets may be added while other threads redact.
 #pragma once
 
 #include <initializer_list>
+#include <memory>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -58,5 +64,8 @@ class Redactor {
   std::vector<std::string> secrets_;         // longest first
   std::vector<std::string> sensitive_keys_;  // lower case
 };
+
+// The process's Redactor (see the header comment).
+std::shared_ptr<Redactor> process_redactor();
 
 }  // namespace lakeflow::http
