@@ -15,6 +15,7 @@
 #include <set>
 
 #include "delta/delta_checkpoint.h"
+#include "delta/table_features.h"
 
 namespace lakeflow::delta {
 
@@ -164,6 +165,7 @@ void validate_actions(const std::vector<Action>& actions, std::int64_t version,
   int protocol = 0;
   int commit_info = 0;
   std::set<std::string_view> txn_ids;
+  std::set<std::string_view> domains;
   std::set<std::string_view> added;
   std::set<std::string_view> removed;
   for (const Action& action : actions) {
@@ -175,11 +177,11 @@ void validate_actions(const std::vector<Action>& actions, std::int64_t version,
       (void)m->schema();  // throws SchemaError for a schema that does not parse
     } else if (const auto* p = std::get_if<ProtocolAction>(&action)) {
       ++protocol;
-      if (p->min_reader_version != kReaderVersion || p->min_writer_version != kWriterVersion ||
-          !p->reader_features.empty() || !p->writer_features.empty()) {
-        fail(fmt::format("lakeflow writes Delta protocol (reader {}, writer {}) only",
-                         kReaderVersion, kWriterVersion));
-      }
+      if (auto problem = unwritable_protocol(*p))
+        fail("the protocol action cannot be written: " + *problem);
+    } else if (const auto* d = std::get_if<DomainMetadataAction>(&action)) {
+      if (d->domain.empty()) fail("a domainMetadata action has an empty domain");
+      if (!domains.insert(d->domain).second) fail("two domainMetadata actions of " + d->domain);
     } else if (const auto* t = std::get_if<TxnAction>(&action)) {
       if (t->app_id.empty()) fail("a txn action has an empty appId");
       if (!txn_ids.insert(t->app_id).second) fail("two txn actions of appId " + t->app_id);
@@ -252,6 +254,12 @@ void apply_action(Snapshot& snapshot, const Action& action) {
     snapshot.metadata = *metadata;
   } else if (const auto* protocol = std::get_if<ProtocolAction>(&action)) {
     snapshot.protocol = *protocol;
+  } else if (const auto* domain = std::get_if<DomainMetadataAction>(&action)) {
+    if (domain->removed) {
+      snapshot.domains.erase(domain->domain);
+    } else {
+      snapshot.domains.insert_or_assign(domain->domain, *domain);
+    }
   }
 }
 
@@ -269,14 +277,10 @@ void Snapshot::apply(std::int64_t new_version, const std::vector<Action>& action
 }
 
 void Snapshot::require_writable() const {
-  if (protocol.min_reader_version > kReaderVersion ||
-      protocol.min_writer_version > kWriterVersion) {
+  if (auto problem = unwritable_protocol(protocol)) {
     throw DeltaLogError(fmt::format(
-        "Delta table {} requires Delta protocol reader {} / writer {}; lakeflow writes tables up "
-        "to reader {} / writer {} (no column mapping, deletion vectors or table features). Write "
-        "to a new destination table, or rerun with --full-refresh to recreate this one",
-        table_path, protocol.min_reader_version, protocol.min_writer_version, kReaderVersion,
-        kWriterVersion));
+        "Delta table {} cannot be written by lakeflow: {}. Write to a new destination table",
+        table_path, *problem));
   }
   if (metadata.format_provider != "parquet") {
     throw DeltaLogError(fmt::format(
@@ -639,11 +643,12 @@ std::int64_t DeltaLog::commit(std::int64_t read_version, std::vector<Action> act
 void DeltaLog::checkpoint(std::int64_t version) {
   const Snapshot snapshot = snapshot_at(version);
   std::vector<Action> actions;
-  actions.reserve(2 + snapshot.transactions.size() + snapshot.files.size() +
-                  snapshot.tombstones.size());
+  actions.reserve(2 + snapshot.transactions.size() + snapshot.domains.size() +
+                  snapshot.files.size() + snapshot.tombstones.size());
   actions.emplace_back(snapshot.protocol);
   actions.emplace_back(snapshot.metadata);
   for (const auto& [app_id, txn] : snapshot.transactions) actions.emplace_back(txn);
+  for (const auto& [name, domain] : snapshot.domains) actions.emplace_back(domain);
   for (const auto& [path, add] : snapshot.files) actions.emplace_back(add);
   const std::int64_t expired_before = now_millis() - options_.tombstone_retention_millis;
   for (const auto& [path, remove] : snapshot.tombstones) {
