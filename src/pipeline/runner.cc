@@ -14,6 +14,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "delta/clustering.h"
 #include "delta/delta_actions.h"
 #include "delta/delta_log.h"
 #include "delta/parquet_reader.h"
@@ -91,6 +92,7 @@ class TableRun {
       snapshot_.table_path = path_.string();
     }
     snapshot_.require_writable();
+    clustering_actions_ = delta::set_clustering_columns(snapshot_, plan_.clustering_columns());
     replace_all_ = options_.full_refresh && snapshot_.version >= 0;
     if (!options_.full_refresh && plan_.incremental) {
       offset_ = snapshot_.offset().value_or(Offset());
@@ -108,8 +110,9 @@ class TableRun {
       run_reads(/*deletes=*/false);
       if (plan_.read_deletes) run_reads(/*deletes=*/true);
     }
-    if (replace_all_) commit(remove_all(), "WRITE");        // a full refresh that read nothing
-    if (snapshot_.version < 0) commit({}, "CREATE TABLE");  // an empty source still lands
+    if (replace_all_) commit(remove_all(), "WRITE");             // a full refresh that read nothing
+    if (snapshot_.version < 0) commit({}, "CREATE TABLE");       // an empty source still lands
+    if (!clustering_actions_.empty()) commit({}, "CLUSTER BY");  // cluster_by changed, no data
     result_.seconds = elapsed();
     say(
         fmt::format("done: {} records, +{} ~{} -{} rows, {} quarantined, {} files, {} commits, "
@@ -397,28 +400,35 @@ class TableRun {
     return actions;
   }
 
-  // The file one append read call wrote (not committed yet).
+  FileLayout file_layout() const {
+    FileLayout layout;
+    layout.clustering = plan_.clustering_columns();
+    layout.target_file_bytes = options_.clustered_file_bytes;
+    return layout;
+  }
+
+  // The files one append read call wrote (not committed yet).
   struct AppendedFile {
-    std::optional<AddFile> add;  // nullopt when no record converted
-    std::size_t records = 0;     // read (bad ones included)
-    std::size_t rows = 0;        // written
+    std::vector<AddFile> adds;  // none when no record converted
+    std::size_t records = 0;    // read (bad ones included)
+    std::size_t rows = 0;       // written
   };
 
-  // Converts and writes a read call's records as they stream in, one batch at a time, into one
-  // new data file (opened at the first good row).
+  // Converts and writes a read call's records as they stream in, one batch at a time, into new
+  // data files (opened at the first good row; one unless the table is clustered).
   AppendedFile write_append(RecordStream& stream, const Offset& start) {
     AppendedFile out;
     RecordConverter converter(plan_.target_schema, result_.destination, options_.on_bad_record,
                               plan_.conversion);
     ColumnBatch columns = converter.make_batch();
-    std::optional<DataFileWriter> writer;
+    std::optional<FileSetWriter> writer;
     RecordBatch batch;
     while (stream.next(batch)) {
       out.records += batch.size();
       count_read(batch);
       convert(converter, batch, columns, start);
       if (columns.num_rows() > 0) {
-        if (!writer) writer.emplace(path_, plan_.target_schema, result_.files);
+        if (!writer) writer.emplace(path_, plan_.target_schema, file_layout(), result_.files);
         writer->write(columns);
         out.rows += columns.num_rows();
         columns.clear();
@@ -426,8 +436,8 @@ class TableRun {
       report(TableProgress::Stage::kReading);
     }
     if (writer) {
-      out.add = writer->close();
-      ++result_.files;
+      out.adds = writer->close();
+      result_.files += out.adds.size();
     }
     return out;
   }
@@ -435,7 +445,7 @@ class TableRun {
   void commit_append(AppendedFile appended) {
     std::vector<Action> actions;
     if (replace_all_) actions = remove_all();
-    if (appended.add) actions.emplace_back(std::move(*appended.add));
+    for (AddFile& add : appended.adds) actions.emplace_back(std::move(add));
     result_.inserted += appended.rows;
     commit(std::move(actions), "WRITE");
   }
@@ -471,7 +481,8 @@ class TableRun {
   }
 
   // Commits the merge (copy-on-write): every file of `files` that holds a replaced key is removed,
-  // and one new file holds its rows of other keys plus the merge's rows. Other files stay.
+  // and new files (one unless the table is clustered) hold its rows of other keys plus the
+  // merge's rows. Other files stay.
   void rewrite(const std::vector<FileRows>& files, const MergeResult& merged,
                std::string_view operation) {
     result_.inserted += merged.counts.inserted;
@@ -493,23 +504,23 @@ class TableRun {
         }
       }
       rows.insert(rows.end(), merged.rows.begin(), merged.rows.end());
-      if (!rows.empty()) actions.emplace_back(write_rows(rows));
+      for (AddFile& add : write_rows(rows)) actions.emplace_back(std::move(add));
     }
     commit(std::move(actions), operation);
   }
 
-  // Writes rows of the target schema (JSON text, from the table or the merge) as a new data file.
-  AddFile write_rows(const std::vector<std::string>& rows) {
+  // Writes rows of the target schema (JSON text, from the table or the merge) as new data files.
+  std::vector<AddFile> write_rows(const std::vector<std::string>& rows) {
     RecordConverter converter(plan_.target_schema, result_.destination);
     ColumnBatch batch = converter.make_batch();
     RecordBatch records;
     for (const std::string& row : rows) records.append(row);
     converter.convert(records, batch);
-    DataFileWriter writer(path_, plan_.target_schema, result_.files);
+    FileSetWriter writer(path_, plan_.target_schema, file_layout(), result_.files);
     writer.write(batch);
-    AddFile add = writer.close();
-    ++result_.files;
-    return add;
+    std::vector<AddFile> adds = writer.close();
+    result_.files += adds.size();
+    return adds;
   }
 
   // Commits `data_actions` with the batch's offsets (and txn) to the table; the batch's
@@ -539,6 +550,9 @@ class TableRun {
     for (Action& action : delta::progress_actions(snapshot_, progress)) {
       actions.push_back(std::move(action));
     }
+    for (Action& action : std::exchange(clustering_actions_, {})) {
+      actions.push_back(std::move(action));
+    }
     for (Action& action : data_actions) actions.push_back(std::move(action));
     const std::int64_t version = log_.commit(snapshot_.version, actions);
     snapshot_.apply(version, actions);
@@ -558,6 +572,7 @@ class TableRun {
   TablePlan plan_;
   std::string app_id_;
   Snapshot snapshot_;
+  std::vector<Action> clustering_actions_;  // for the run's first commit (cluster_by changed)
   bool replace_all_ = false;
   Offset offset_;
   std::optional<Offset> deletes_offset_;
