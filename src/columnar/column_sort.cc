@@ -3,9 +3,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <numeric>
 #include <string_view>
+#include <unordered_map>
 
 #include "lakeflow/error.h"
 
@@ -106,11 +110,142 @@ int RowOrder::compare(std::size_t a, std::size_t b) const {
   return 0;
 }
 
+namespace {
+
+constexpr std::uint64_t kSignBit = std::uint64_t{1} << 63;
+
+std::uint64_t signed_image(std::int64_t v) { return static_cast<std::uint64_t>(v) ^ kSignBit; }
+
+std::uint64_t float_image(double v) {
+  if (std::isnan(v)) return ~std::uint64_t{0};
+  if (v == 0) v = 0.0;  // -0.0 sorts with 0.0
+  std::uint64_t bits = 0;
+  std::memcpy(&bits, &v, sizeof bits);
+  return (bits & kSignBit) != 0 ? ~bits : bits | kSignBit;
+}
+
+// An unsigned 64-bit image of a fixed-width value that never orders two values against
+// compare_values: a different image decides their order; an equal one decides equality only when
+// both are `exact`, and leaves the rest to compare_values (decimals beyond 64 bits are clamped).
+std::uint64_t value_image(const Column& c, std::size_t row, bool& exact) {
+  exact = true;
+  switch (c.type().id()) {
+    case TypeId::kLong:
+    case TypeId::kTimestamp:
+    case TypeId::kTimestampNtz:
+      return signed_image(c.values<std::int64_t>()[row]);
+    case TypeId::kInteger:
+    case TypeId::kDate:
+      return signed_image(c.values<std::int32_t>()[row]);
+    case TypeId::kShort:
+      return signed_image(c.values<std::int16_t>()[row]);
+    case TypeId::kByte:
+      return signed_image(c.values<std::int8_t>()[row]);
+    case TypeId::kDouble:
+      return float_image(c.values<double>()[row]);
+    case TypeId::kFloat:
+      return float_image(c.values<float>()[row]);
+    case TypeId::kDecimal: {
+      const Int128 v = c.values<Int128>()[row];
+      const Int128 lowest = std::numeric_limits<std::int64_t>::min();
+      const Int128 highest = std::numeric_limits<std::int64_t>::max();
+      exact = v > lowest && v < highest;
+      return signed_image(static_cast<std::int64_t>(std::clamp(v, lowest, highest)));
+    }
+    case TypeId::kBoolean:
+      return c.bool_value(row) ? 1 : 0;
+    default:
+      exact = false;
+      return 0;
+  }
+}
+
+// The rank of each row's value among the distinct values of a string or binary column (bytewise
+// order), as exact images: equal values get equal ranks. Null rows get 0.
+std::vector<std::uint64_t> string_ranks(const Column& c, const std::vector<bool>& null) {
+  std::unordered_map<std::string_view, std::uint32_t> ids;
+  std::vector<std::string_view> distinct;
+  std::vector<std::uint32_t> id_of(null.size());
+  for (std::size_t row = 0; row < null.size(); ++row) {
+    if (null[row]) continue;
+    const auto [it, added] =
+        ids.emplace(c.string_value(row), static_cast<std::uint32_t>(distinct.size()));
+    if (added) distinct.push_back(it->first);
+    id_of[row] = it->second;
+  }
+  std::vector<std::uint32_t> by_value(distinct.size());
+  std::iota(by_value.begin(), by_value.end(), std::uint32_t{0});
+  std::sort(by_value.begin(), by_value.end(),
+            [&](std::uint32_t a, std::uint32_t b) { return distinct[a] < distinct[b]; });
+  std::vector<std::uint64_t> rank_of_id(distinct.size());
+  for (std::size_t rank = 0; rank < by_value.size(); ++rank) rank_of_id[by_value[rank]] = rank;
+  std::vector<std::uint64_t> ranks(null.size());
+  for (std::size_t row = 0; row < null.size(); ++row) {
+    if (!null[row]) ranks[row] = rank_of_id[id_of[row]];
+  }
+  return ranks;
+}
+
+}  // namespace
+
 std::vector<std::uint32_t> RowOrder::sorted() const {
+  // Rows are sorted as entries holding an integer image of each of the first keys (value_image,
+  // string_ranks), so comparisons stay in one sequential array instead of reaching into the
+  // columns at random (bench/cluster.cc). Entries the images leave tied are compared by their
+  // values, then by row: a stable order.
+  constexpr std::size_t kImaged = 4;
+  struct Entry {
+    std::array<std::uint64_t, kImaged> image{};
+    std::uint32_t row = 0;
+    std::uint8_t valid = 0;  // bit k: key k is not null
+    std::uint8_t exact = 0;  // bit k: key k's image is its value
+  };
+  const std::size_t imaged = std::min(keys_.size(), kImaged);
+  std::vector<Entry> entries(rows_);
+  for (std::size_t row = 0; row < rows_; ++row) entries[row].row = static_cast<std::uint32_t>(row);
+  for (std::size_t k = 0; k < imaged; ++k) {
+    const Key& key = keys_[k];
+    const auto bit = static_cast<std::uint8_t>(1U << k);
+    const TypeId id = key.column->type().id();
+    const bool bytes = id == TypeId::kString || id == TypeId::kBinary;
+    const std::vector<std::uint64_t> ranks =
+        bytes ? string_ranks(*key.column, key.null) : std::vector<std::uint64_t>();
+    for (std::size_t row = 0; row < rows_; ++row) {
+      if (key.null[row]) continue;
+      Entry& entry = entries[row];
+      bool exact = true;
+      entry.image[k] = bytes ? ranks[row] : value_image(*key.column, row, exact);
+      entry.valid |= bit;
+      if (exact) entry.exact |= bit;
+    }
+  }
+  std::sort(entries.begin(), entries.end(), [&](const Entry& a, const Entry& b) {
+    for (std::size_t k = 0; k < imaged; ++k) {
+      const unsigned bit = 1U << k;
+      if ((a.valid & bit) != (b.valid & bit)) return (b.valid & bit) != 0;
+      if ((a.valid & bit) == 0 || a.image[k] != b.image[k]) {
+        if (a.image[k] != b.image[k]) return a.image[k] < b.image[k];
+        continue;
+      }
+      if ((a.exact & b.exact & bit) != 0) continue;
+      if (const int order = compare_values(*keys_[k].column, a.row, b.row); order != 0) {
+        return order < 0;
+      }
+    }
+    for (std::size_t k = imaged; k < keys_.size(); ++k) {
+      const Key& key = keys_[k];
+      if (key.null[a.row] || key.null[b.row]) {
+        if (key.null[a.row] != key.null[b.row]) return static_cast<bool>(key.null[a.row]);
+        continue;
+      }
+      if (const int order = compare_values(*key.column, a.row, b.row); order != 0) {
+        return order < 0;
+      }
+    }
+    return a.row < b.row;
+  });
   std::vector<std::uint32_t> order(rows_);
-  std::iota(order.begin(), order.end(), std::uint32_t{0});
-  std::stable_sort(order.begin(), order.end(),
-                   [this](std::uint32_t a, std::uint32_t b) { return compare(a, b) < 0; });
+  for (std::size_t i = 0; i < rows_; ++i) order[i] = entries[i].row;
   return order;
 }
 

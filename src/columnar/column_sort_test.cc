@@ -1,5 +1,6 @@
 #include "columnar/column_sort.h"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -79,6 +80,45 @@ TEST(RowOrder, BreaksTiesByTheNextKeyAndReadsNestedKeys) {
                 R"({"a":{"city":"b"},"n":1})", R"({"a":{"city":null},"n":0})"},
                {{"a", "city"}, {"n"}}),
       ElementsAre(4, 2, 1, 3, 0));
+}
+
+TEST(RowOrder, SortedAgreesWithCompareBeyondWhatFitsIn64BitsAndBeyondFourKeys) {
+  const StructType schema{
+      StructField("dec", DataType::Decimal(38, 0)), StructField("s", DataType::String()),
+      StructField("bin", DataType::Binary()),       StructField("b", DataType::Boolean()),
+      StructField("k5", DataType::Short()),         StructField("k6", DataType::Byte())};
+  std::vector<std::string> records;
+  const char* decimals[] = {"99999999999999999999",  "99999999999999999998",
+                            "-99999999999999999999", "7",
+                            "9223372036854775807",   "-9223372036854775808"};
+  const char* strings[] = {"a long shared prefix 2", "a long shared prefix 10", "a", "", "b"};
+  const char* binaries[] = {"AAE=", "AAA=", "/w==", ""};
+  for (int i = 0; i < 240; ++i) {
+    records.push_back(fmt::format(R"({{"dec":"{}","s":"{}","bin":"{}","b":{},"k5":{},"k6":{}}})",
+                                  decimals[i % 6], strings[i % 5], binaries[i % 4],
+                                  i % 7 < 3 ? "true" : "false", i % 11 - 5,
+                                  i % 13 == 0 ? "null" : std::to_string(i % 3)));
+  }
+  const ColumnBatch batch = convert(schema, records);
+  for (const std::vector<FieldPath>& keys :
+       std::vector<std::vector<FieldPath>>{{{"dec"}},
+                                           {{"s"}, {"bin"}},
+                                           {{"bin"}, {"dec"}, {"s"}},
+                                           {{"b"}, {"s"}, {"bin"}, {"k5"}, {"k6"}, {"dec"}}}) {
+    const RowOrder order(batch, keys);
+    const std::vector<std::uint32_t> sorted = order.sorted();
+    ASSERT_EQ(sorted.size(), records.size());
+    for (std::size_t i = 1; i < sorted.size(); ++i) {
+      const int c = order.compare(sorted[i - 1], sorted[i]);
+      ASSERT_LE(c, 0) << "position " << i;
+      if (c == 0) {
+        ASSERT_LT(sorted[i - 1], sorted[i]) << "ties keep their order";
+      }
+    }
+  }
+  // Bytewise: the shared prefix then '1' < '2'.
+  const RowOrder by_string(batch, {{"s"}});
+  EXPECT_LT(by_string.compare(1, 0), 0);
 }
 
 TEST(RowOrder, RejectsKeysThatAreNotSortableColumns) {
