@@ -39,7 +39,6 @@ FileSetWriter::FileSetWriter(std::filesystem::path table_dir, StructType schema,
 
 void FileSetWriter::write(const ColumnBatch& batch) {
   if (batch.num_rows() == 0) return;
-  rows_ += static_cast<std::int64_t>(batch.num_rows());
   if (layout_.clustering.empty()) {
     if (!streaming_) streaming_.emplace(table_dir_, schema_, next_sequence_++);
     streaming_->write(batch);

@@ -64,7 +64,6 @@ class FileSetWriter {
 
   // Appends the rows of `batch` (of the writer's schema).
   void write(const ColumnBatch& batch);
-  std::int64_t rows() const { return rows_; }
 
   // Writes what is held and returns the add actions of every file written, in key order for a
   // clustered layout; none when no row was written.
@@ -80,7 +79,6 @@ class FileSetWriter {
   std::optional<DataFileWriter> streaming_;  // unclustered
   ColumnBatch held_;                         // clustered: rows not written yet
   std::vector<delta::AddFile> adds_;
-  std::int64_t rows_ = 0;
 };
 
 }  // namespace lakeflow::pipeline
