@@ -98,6 +98,14 @@ JsonValue to_json(const CommitInfo& a) {
   return out;
 }
 
+JsonValue to_json(const DomainMetadataAction& a) {
+  JsonValue out;
+  out["domain"] = a.domain;
+  out["configuration"] = a.configuration;
+  out["removed"] = a.removed;
+  return out;
+}
+
 const char* kind_of(const Action& action) {
   struct Visitor {
     const char* operator()(const ProtocolAction&) const { return "protocol"; }
@@ -106,6 +114,7 @@ const char* kind_of(const Action& action) {
     const char* operator()(const RemoveFile&) const { return "remove"; }
     const char* operator()(const TxnAction&) const { return "txn"; }
     const char* operator()(const CommitInfo&) const { return "commitInfo"; }
+    const char* operator()(const DomainMetadataAction&) const { return "domainMetadata"; }
   };
   return std::visit(Visitor{}, action);
 }
@@ -277,6 +286,14 @@ TxnAction txn_from(const FieldReader& r) {
   return a;
 }
 
+DomainMetadataAction domain_metadata_from(const FieldReader& r) {
+  DomainMetadataAction a;
+  a.domain = r.string("domain");
+  a.configuration = r.string("configuration");
+  a.removed = r.boolean("removed");
+  return a;
+}
+
 // Provenance may hold anything another engine chose to write: read what matches, skip the rest.
 CommitInfo commit_info_from(const JsonValue& object) {
   CommitInfo a;
@@ -345,6 +362,7 @@ std::optional<Action> action_from_json(const JsonValue& json, std::string_view w
     if (kind == "protocol") return protocol_from(FieldReader(body, kind, where));
     if (kind == "txn") return txn_from(FieldReader(body, kind, where));
     if (kind == "commitInfo") return commit_info_from(body);
+    if (kind == "domainMetadata") return domain_metadata_from(FieldReader(body, kind, where));
   }
   return std::nullopt;
 }

@@ -1,11 +1,12 @@
 // The actions of the Delta Lake transaction log (PROTOCOL.md of the Delta Lake project, "Actions")
 // and their JSON form: one action per line of a commit file, `{"<kind>":{...}}`.
 //
-// lakeflow writes tables at protocol (reader 1, writer 2): no column mapping, deletion vectors or
-// table features, which is what every Delta reader (Spark, Databricks, delta-rs, DuckDB, Polars)
-// reads. Parsing accepts what other writers add (unknown fields and unknown action kinds are
-// ignored, as the protocol requires); whether a table's protocol is readable or writable is
-// checked by the snapshot (delta_log.h), not here.
+// lakeflow writes tables at protocol (reader 1, writer 2), which is what every Delta reader (Spark,
+// Databricks, delta-rs, DuckDB, Polars) reads, and moves a table to writer 7 with the writer-only
+// table features it uses (table_features.h: clustering); no column mapping or deletion vectors.
+// Parsing accepts what other writers add (unknown fields and unknown action kinds are ignored, as
+// the protocol requires); whether a table's protocol is readable or writable is checked by the
+// snapshot (delta_log.h), not here.
 #pragma once
 
 #include <cstdint>
@@ -24,7 +25,8 @@ namespace lakeflow::delta {
 
 using StringMap = std::map<std::string, std::string, std::less<>>;
 
-// The Delta protocol versions lakeflow reads and writes.
+// The Delta protocol versions of the tables lakeflow creates (and the newest reader version it
+// reads); table_features.h moves a table to writer 7 when it uses a table feature.
 inline constexpr int kReaderVersion = 1;
 inline constexpr int kWriterVersion = 2;
 
@@ -32,7 +34,7 @@ inline constexpr int kWriterVersion = 2;
 struct ProtocolAction {
   int min_reader_version = kReaderVersion;
   int min_writer_version = kWriterVersion;
-  // Table features (only with reader 3 / writer 7, which lakeflow does not write).
+  // Table features: reader_features only with reader 3, writer_features only with writer 7.
   std::vector<std::string> reader_features;
   std::vector<std::string> writer_features;
 
@@ -111,8 +113,20 @@ struct CommitInfo {
   friend bool operator==(const CommitInfo&, const CommitInfo&) = default;
 };
 
-using Action =
-    std::variant<ProtocolAction, MetadataAction, AddFile, RemoveFile, TxnAction, CommitInfo>;
+// `domainMetadata` (table feature domainMetadata): the configuration of one named metadata domain.
+// The latest action per domain wins; one with `removed` deletes the domain. Domains named `delta.*`
+// belong to Delta's table features (e.g. `delta.clustering`, clustering.h); writers keep every
+// domain they do not understand.
+struct DomainMetadataAction {
+  std::string domain;
+  std::string configuration;  // in the domain's own format, usually JSON text
+  bool removed = false;
+
+  friend bool operator==(const DomainMetadataAction&, const DomainMetadataAction&) = default;
+};
+
+using Action = std::variant<ProtocolAction, MetadataAction, AddFile, RemoveFile, TxnAction,
+                            CommitInfo, DomainMetadataAction>;
 
 // The action's JSON object, `{"add":{...}}`; optional fields that are absent are left out.
 JsonValue action_to_json(const Action& action);
@@ -120,7 +134,7 @@ JsonValue action_to_json(const Action& action);
 std::string action_to_line(const Action& action);
 
 // Reads one action object. Returns nullopt for action kinds lakeflow does not use (cdc,
-// domainMetadata, checkpointMetadata, sidecar, ...), which the protocol says to ignore. Throws
+// checkpointMetadata, sidecar, ...), which the protocol says to ignore. Throws
 // DeltaLogError naming `where` (a file and line) when a known action lacks a required field or
 // has one of the wrong type.
 std::optional<Action> action_from_json(const JsonValue& json, std::string_view where);

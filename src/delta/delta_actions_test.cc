@@ -42,8 +42,12 @@ TEST(DeltaActions, EveryActionRoundTripsThroughItsJsonLine) {
   info.read_version = 4;
   info.is_blind_append = false;
   info.engine_info = engine_info();
-  const std::vector<Action> actions = {ProtocolAction{}, metadata, add, remove,
-                                       bare_remove,      txn,      info};
+  const DomainMetadataAction domain{"delta.clustering", R"({"clusteringColumns":[["id"]]})", false};
+  const DomainMetadataAction removed_domain{"com.example", "", true};
+  const ProtocolAction features{1, 7, {}, {"domainMetadata", "clustering"}};
+  const std::vector<Action> actions = {ProtocolAction{}, metadata, add,  remove,
+                                       bare_remove,      txn,      info, domain,
+                                       removed_domain,   features};
   for (const Action& action : actions) {
     const std::string line = action_to_line(action);
     EXPECT_EQ(line.find('\n'), std::string::npos);
@@ -119,11 +123,26 @@ TEST(DeltaActions, ReadsSparkWrittenActionsWithExtraFields) {
             std::vector<std::string>{"deletionVectors"});
 }
 
+TEST(DeltaActions, WritesDomainMetadataAsTheProtocolShowsIt) {
+  EXPECT_EQ(action_to_line(DomainMetadataAction{"delta.clustering", R"({"a":1})", false}),
+            R"({"domainMetadata":{"configuration":"{\"a\":1}","domain":"delta.clustering",)"
+            R"("removed":false}})");
+  EXPECT_EQ(action_to_line(ProtocolAction{1, 7, {}, {"domainMetadata"}}),
+            R"({"protocol":{"minReaderVersion":1,"minWriterVersion":7,)"
+            R"("writerFeatures":["domainMetadata"]}})");
+}
+
 TEST(DeltaActions, IgnoresActionKindsLakeflowDoesNotUse) {
   EXPECT_FALSE(action_from_json(
       JsonValue::parse(R"({"cdc":{"path":"_change_data/x.parquet","size":1}})"), "f"));
-  EXPECT_FALSE(action_from_json(
-      JsonValue::parse(R"({"domainMetadata":{"domain":"d","configuration":"{}"}})"), "f"));
+  EXPECT_FALSE(action_from_json(JsonValue::parse(R"({"checkpointMetadata":{"version":1}})"), "f"));
+}
+
+TEST(DeltaActions, DomainMetadataNeedsEveryField) {
+  EXPECT_THROW(
+      action_from_json(
+          JsonValue::parse(R"({"domainMetadata":{"domain":"d","configuration":"{}"}})"), "f"),
+      DeltaLogError);
 }
 
 TEST(DeltaActions, RejectsAMissingRequiredFieldNamingWhereAndWhich) {

@@ -63,9 +63,14 @@ StructType make_checkpoint_schema() {
       {"readerFeatures", strings},
       {"writerFeatures", strings},
   };
+  const StructType domain_metadata{
+      {"domain", string},
+      {"configuration", string},
+      {"removed", DataType::Boolean()},
+  };
   return StructType{
       {"txn", txn},           {"add", add},           {"remove", remove},
-      {"metaData", metadata}, {"protocol", protocol},
+      {"metaData", metadata}, {"protocol", protocol}, {"domainMetadata", domain_metadata},
   };
 }
 

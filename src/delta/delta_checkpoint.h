@@ -2,10 +2,10 @@
 // (PROTOCOL.md, "Checkpoints", V1 spec, classic naming `<version>.checkpoint.parquet`).
 //
 // One row per action, one nullable struct column per action kind (txn, add, remove, metaData,
-// protocol); in each row exactly one of them is set. `add.stats` is kept as its JSON text (Delta's
-// writeStatsAsJson default); no stats_parsed / partitionValues_parsed columns are written.
-// Readers match columns by name, so checkpoints written by Spark (which have more columns) read
-// too.
+// protocol, domainMetadata); in each row exactly one of them is set. `add.stats` is kept as its
+// JSON text (Delta's writeStatsAsJson default); no stats_parsed / partitionValues_parsed columns
+// are written. Readers match columns by name, so checkpoints written by Spark (which have more
+// columns) read too.
 #pragma once
 
 #include <cstdint>
@@ -26,7 +26,7 @@ struct CheckpointFileInfo {
   std::int64_t num_add_files = 0;  // rows holding an `add`
 };
 
-// Writes `actions` (protocol, metaData, txn, add and remove only; commitInfo is not allowed) to
+// Writes `actions` (protocol, metaData, txn, domainMetadata, add and remove; not commitInfo) to
 // `path`. The file appears under `path` complete or not at all (ParquetWriter writes a temporary
 // file, syncs it and renames it into place). Throws lakeflow::Error on I/O errors, Error(kInternal)
 // for a commitInfo action.

@@ -16,40 +16,11 @@
 #include <set>
 
 #include "delta/delta_checkpoint.h"
+#include "delta/table_features.h"
 
 namespace lakeflow::delta {
 
 namespace {
-
-// Table features lakeflow writes correctly: those writer 2 implies (it writes neither append-only
-// tables nor invariants, so it keeps both) and type widening.
-constexpr std::string_view kTypeWidening = "typeWidening";
-constexpr std::string_view kWriterFeatures[] = {"appendOnly", "invariants", kTypeWidening};
-constexpr std::string_view kReaderFeatures[] = {kTypeWidening};
-
-template <std::size_t N>
-bool all_known(const std::vector<std::string>& features, const std::string_view (&known)[N]) {
-  return std::all_of(features.begin(), features.end(), [&](const std::string& feature) {
-    return std::find(std::begin(known), std::end(known), feature) != std::end(known);
-  });
-}
-
-// Whether lakeflow writes tables of `protocol` correctly.
-bool lakeflow_writes(const ProtocolAction& protocol) {
-  if (protocol.min_reader_version == 3 && protocol.min_writer_version == 7) {
-    return all_known(protocol.reader_features, kReaderFeatures) &&
-           all_known(protocol.writer_features, kWriterFeatures);
-  }
-  return protocol.min_reader_version <= kReaderVersion &&
-         protocol.min_writer_version <= kWriterVersion && protocol.reader_features.empty() &&
-         protocol.writer_features.empty();
-}
-
-bool add_feature(std::vector<std::string>& features, std::string_view feature) {
-  if (std::find(features.begin(), features.end(), feature) != features.end()) return false;
-  features.emplace_back(feature);
-  return true;
-}
 
 constexpr std::string_view kLogDir = "_delta_log";
 constexpr std::string_view kLastCheckpoint = "_last_checkpoint";
@@ -197,6 +168,7 @@ void validate_actions(const std::vector<Action>& actions, std::int64_t version,
   int protocol = 0;
   int commit_info = 0;
   std::set<std::string_view> txn_ids;
+  std::set<std::string_view> domains;
   std::set<std::string_view> added;
   std::set<std::string_view> removed;
   for (const Action& action : actions) {
@@ -208,12 +180,11 @@ void validate_actions(const std::vector<Action>& actions, std::int64_t version,
       (void)m->schema();  // throws SchemaError for a schema that does not parse
     } else if (const auto* p = std::get_if<ProtocolAction>(&action)) {
       ++protocol;
-      if (!lakeflow_writes(*p)) {
-        fail(
-            fmt::format("lakeflow writes Delta protocol (reader {}, writer {}), or (reader 3, "
-                        "writer 7) with the typeWidening feature, only",
-                        kReaderVersion, kWriterVersion));
-      }
+      if (auto problem = unwritable_protocol(*p))
+        fail("the protocol action cannot be written: " + *problem);
+    } else if (const auto* d = std::get_if<DomainMetadataAction>(&action)) {
+      if (d->domain.empty()) fail("a domainMetadata action has an empty domain");
+      if (!domains.insert(d->domain).second) fail("two domainMetadata actions of " + d->domain);
     } else if (const auto* t = std::get_if<TxnAction>(&action)) {
       if (t->app_id.empty()) fail("a txn action has an empty appId");
       if (!txn_ids.insert(t->app_id).second) fail("two txn actions of appId " + t->app_id);
@@ -286,6 +257,12 @@ void apply_action(Snapshot& snapshot, const Action& action) {
     snapshot.metadata = *metadata;
   } else if (const auto* protocol = std::get_if<ProtocolAction>(&action)) {
     snapshot.protocol = *protocol;
+  } else if (const auto* domain = std::get_if<DomainMetadataAction>(&action)) {
+    if (domain->removed) {
+      snapshot.domains.erase(domain->domain);
+    } else {
+      snapshot.domains.insert_or_assign(domain->domain, *domain);
+    }
   }
 }
 
@@ -303,35 +280,18 @@ void Snapshot::apply(std::int64_t new_version, const std::vector<Action>& action
 }
 
 bool Snapshot::enable_type_widening() {
-  bool changed = false;
-  if (protocol.min_reader_version < 3 || protocol.min_writer_version < 7) {
-    protocol.min_reader_version = 3;
-    protocol.min_writer_version = 7;
-    for (std::string_view feature : {"appendOnly", "invariants"}) {
-      add_feature(protocol.writer_features, feature);
-    }
-    changed = true;
-  }
-  changed = add_feature(protocol.reader_features, kTypeWidening) || changed;
-  changed = add_feature(protocol.writer_features, kTypeWidening) || changed;
+  const ProtocolAction upgraded = protocol_with_features(protocol, {kTypeWideningFeature});
+  const bool changed = !(upgraded == protocol);
+  protocol = upgraded;
   metadata.configuration.insert_or_assign("delta.enableTypeWidening", "true");
   return changed;
 }
 
 void Snapshot::require_writable() const {
-  const bool with_features = protocol.min_reader_version == 3 && protocol.min_writer_version == 7 &&
-                             all_known(protocol.reader_features, kReaderFeatures) &&
-                             all_known(protocol.writer_features, kWriterFeatures);
-  if (!with_features && (protocol.min_reader_version > kReaderVersion ||
-                         protocol.min_writer_version > kWriterVersion)) {
+  if (auto problem = unwritable_protocol(protocol)) {
     throw DeltaLogError(fmt::format(
-        "Delta table {} requires Delta protocol reader {} / writer {} (reader features [{}], "
-        "writer features [{}]); lakeflow writes tables up to reader {} / writer {}, or reader 3 / "
-        "writer 7 with the typeWidening feature (no column mapping or deletion vectors). Write to "
-        "a new destination table, or rerun with --full-refresh to recreate this one",
-        table_path, protocol.min_reader_version, protocol.min_writer_version,
-        fmt::join(protocol.reader_features, ", "), fmt::join(protocol.writer_features, ", "),
-        kReaderVersion, kWriterVersion));
+        "Delta table {} cannot be written by lakeflow: {}. Write to a new destination table",
+        table_path, *problem));
   }
   if (metadata.format_provider != "parquet") {
     throw DeltaLogError(fmt::format(
@@ -562,16 +522,11 @@ Snapshot DeltaLog::replay(const Listing& listing, std::int64_t version) const {
         "(recreate the table)",
         table_path_, version));
   }
-  const bool readable_features = snapshot.protocol.min_reader_version == 3 &&
-                                 all_known(snapshot.protocol.reader_features, kReaderFeatures);
-  if (snapshot.protocol.min_reader_version > kReaderVersion && !readable_features) {
+  if (auto problem = unreadable_protocol(snapshot.protocol)) {
     throw DeltaLogError(fmt::format(
-        "Delta table {} requires a Delta reader of version {} (reader features [{}]); lakeflow "
-        "reads version {} tables and version 3 tables with the typeWidening feature (no column "
-        "mapping or deletion vectors). Read it with Spark or delta-rs, or recreate it with "
-        "lakeflow",
-        table_path_, snapshot.protocol.min_reader_version,
-        fmt::join(snapshot.protocol.reader_features, ", "), kReaderVersion));
+        "Delta table {} cannot be read by lakeflow: {}. Read it with Spark or delta-rs, or "
+        "recreate it with lakeflow",
+        table_path_, *problem));
   }
   return snapshot;
 }
@@ -701,11 +656,12 @@ std::int64_t DeltaLog::commit(std::int64_t read_version, std::vector<Action> act
 void DeltaLog::checkpoint(std::int64_t version) {
   const Snapshot snapshot = snapshot_at(version);
   std::vector<Action> actions;
-  actions.reserve(2 + snapshot.transactions.size() + snapshot.files.size() +
-                  snapshot.tombstones.size());
+  actions.reserve(2 + snapshot.transactions.size() + snapshot.domains.size() +
+                  snapshot.files.size() + snapshot.tombstones.size());
   actions.emplace_back(snapshot.protocol);
   actions.emplace_back(snapshot.metadata);
   for (const auto& [app_id, txn] : snapshot.transactions) actions.emplace_back(txn);
+  for (const auto& [name, domain] : snapshot.domains) actions.emplace_back(domain);
   for (const auto& [path, add] : snapshot.files) actions.emplace_back(add);
   const std::int64_t expired_before = now_millis() - options_.tombstone_retention_millis;
   for (const auto& [path, remove] : snapshot.tombstones) {

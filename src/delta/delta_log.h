@@ -21,8 +21,8 @@
 // Reading (`snapshot`) lists `_delta_log`, starts from the newest readable checkpoint (the one
 // `_last_checkpoint` names when that is the newest) and replays the later JSON commits: the latest
 // protocol and metaData win, active files are adds minus later removes by path, txn versions are
-// the latest per appId. A checkpoint that cannot be read is skipped in favour of an older one or of
-// the JSON commits from version 0.
+// the latest per appId, metadata domains the latest per domain (minus removed ones). A checkpoint
+// that cannot be read is skipped in favour of an older one or of the JSON commits from version 0.
 //
 // Exactly-once progress (how the pipeline uses this log). The end offset of each batch of source
 // records is committed in the same commit as the batch's data files:
@@ -68,6 +68,8 @@ struct Snapshot {
   std::map<std::string, AddFile, std::less<>> files;           // active files by path
   std::map<std::string, RemoveFile, std::less<>> tombstones;   // removed files by path
   std::map<std::string, TxnAction, std::less<>> transactions;  // latest txn by appId
+  // Live metadata domains by name (a domain whose latest action is `removed` is not here).
+  std::map<std::string, DomainMetadataAction, std::less<>> domains;
   // The checkpoint this snapshot was read from, if any (informational).
   std::optional<std::int64_t> checkpoint_version;
 
@@ -82,15 +84,14 @@ struct Snapshot {
   // does. Lets a writer keep its snapshot current after its own commit without re-reading.
   void apply(std::int64_t version, const std::vector<Action>& actions);
 
-  // Throws DeltaLogError when lakeflow may not write this table (a protocol lakeflow does not
-  // implement: reader 2, writer 3..6, or table features other than those below; partition
-  // columns; a data format other than Parquet).
+  // Throws DeltaLogError when lakeflow may not write this table (a protocol version or table
+  // feature it does not implement, see table_features.h; partition columns; a data format other
+  // than Parquet).
   void require_writable() const;
 
-  // Lets the table hold widened types (Delta's typeWidening table feature): protocol reader 3 /
-  // writer 7 with the feature (the writer features of writer 2 kept) and the table property
-  // delta.enableTypeWidening=true. Returns true when the protocol changed, so the next commit must
-  // carry the protocol action.
+  // Lets the table hold widened types (Delta's typeWidening table feature, table_features.h) and
+  // sets the table property delta.enableTypeWidening=true. Returns true when the protocol changed,
+  // so the next commit must carry the protocol action.
   bool enable_type_widening();
 };
 
@@ -166,8 +167,9 @@ class DeltaLog {
   // table directories when needed. Returns the committed version.
   // Throws ConcurrentCommitError when that version already exists, DeltaLogError for I/O errors
   // and for action lists the protocol forbids (two metaData, two protocol, two txn of one appId,
-  // a path added or removed twice, a missing version 0 protocol/metaData, a read_version that does
-  // not exist). Nothing is committed when it throws.
+  // two domainMetadata of one domain, a path added or removed twice, a missing version 0
+  // protocol/metaData, a protocol lakeflow cannot write, a read_version that does not exist).
+  // Nothing is committed when it throws.
   std::int64_t commit(std::int64_t read_version, std::vector<Action> actions);
 
   // Writes the checkpoint of `version` and `_last_checkpoint` (unless it already names a newer

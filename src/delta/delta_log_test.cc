@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "delta/delta_checkpoint.h"
+#include "delta/table_features.h"
 
 namespace lakeflow::delta {
 namespace {
@@ -98,6 +99,7 @@ void expect_same_state(const Snapshot& a, const Snapshot& b) {
   EXPECT_EQ(a.files, b.files);
   EXPECT_EQ(a.tombstones, b.tombstones);
   EXPECT_EQ(a.transactions, b.transactions);
+  EXPECT_EQ(a.domains, b.domains);
 }
 
 // ---- Create, commit, replay ---------------------------------------------------------------------
@@ -322,7 +324,10 @@ TEST(DeltaLog, RejectsActionListsTheProtocolForbidsAndCommitsNothing) {
   expect_rejected({add_file("x"), remove_file(add_file("x"))}, "both added and removed");
   expect_rejected({TxnAction{"a", 1, {}}, TxnAction{"a", 2, {}}}, "two txn actions");
   expect_rejected({ProtocolAction{3, 7, {"deletionVectors"}, {"deletionVectors"}}},
-                  "lakeflow writes Delta protocol (reader 1, writer 2)");
+                  "table features lakeflow does not implement: deletionVectors");
+  expect_rejected({ProtocolAction{1, 4, {}, {}}}, "checkConstraints");
+  expect_rejected({DomainMetadataAction{"d", "1"}, DomainMetadataAction{"d", "2"}},
+                  "two domainMetadata actions of d");
   expect_rejected({CommitInfo{}, CommitInfo{}}, "more than one commitInfo");
   MetadataAction partitioned = metadata;
   partitioned.partition_columns = {"name"};
@@ -384,7 +389,8 @@ TEST(DeltaLog, ATableNeedingANewerReaderIsRejected) {
     (void)log.snapshot();
     FAIL() << "expected DeltaLogError";
   } catch (const DeltaLogError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("reader of version 3"));
+    EXPECT_THAT(e.what(),
+                HasSubstr("reader features lakeflow does not implement: deletionVectors"));
     EXPECT_THAT(e.what(), HasSubstr(log.table_path()));
   }
 }
@@ -396,6 +402,15 @@ TEST(DeltaLog, RequireWritableRejectsTablesLakeflowCannotWrite) {
   EXPECT_NO_THROW(snapshot.require_writable());
   snapshot.protocol.min_writer_version = 4;
   EXPECT_THROW(snapshot.require_writable(), DeltaLogError);
+  snapshot.protocol = ProtocolAction{1, 7, {}, {"domainMetadata", "clustering", "invariants"}};
+  EXPECT_NO_THROW(snapshot.require_writable());
+  snapshot.protocol.writer_features.emplace_back("rowTracking");
+  try {
+    snapshot.require_writable();
+    FAIL() << "expected DeltaLogError";
+  } catch (const DeltaLogError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("features lakeflow does not implement: rowTracking"));
+  }
   snapshot.protocol = ProtocolAction{};
   snapshot.metadata.partition_columns = {"d"};
   EXPECT_THROW(snapshot.require_writable(), DeltaLogError);
@@ -577,6 +592,14 @@ DeltaLog build_history(const std::string& path, int commits = 25) {
     actions.emplace_back(add_file(fmt::format("part-{:03}.parquet", i), i));
     if (i % 3 == 0) actions.emplace_back(remove_file(snapshot.files.begin()->second));
     if (i % 7 == 0) actions.emplace_back(TxnAction{fmt::format("other-{}", i), i * 100, {}});
+    // Metadata domains: set, replaced, removed; the checkpoint at 20 keeps the live ones.
+    if (i == 1) {
+      actions.emplace_back(protocol_with_features(snapshot.protocol, {kDomainMetadataFeature}));
+    }
+    if (i == 4) actions.emplace_back(DomainMetadataAction{"com.example.a", "1"});
+    if (i == 8) actions.emplace_back(DomainMetadataAction{"com.example.b", "2"});
+    if (i == 13) actions.emplace_back(DomainMetadataAction{"com.example.a", "1", true});
+    if (i == 16) actions.emplace_back(DomainMetadataAction{"com.example.b", "3"});
     CommitInfo info;
     info.operation = i % 3 == 0 ? "MERGE" : "WRITE";
     actions.emplace_back(info);
@@ -603,9 +626,12 @@ TEST(DeltaLog, WritesACheckpointEveryTenCommits) {
   const JsonValue last = JsonValue::parse(read_text(fs::path(log.log_path()) / "_last_checkpoint"));
   EXPECT_EQ(last.find("version")->as_int(), 20);
   const Snapshot at20 = log.snapshot_at(20);
-  // protocol + metaData + txns + active files + tombstones, one row each.
-  const auto expected_size = static_cast<std::int64_t>(2 + at20.transactions.size() +
-                                                       at20.files.size() + at20.tombstones.size());
+  // protocol + metaData + txns + live domains + active files + tombstones, one row each.
+  ASSERT_EQ(at20.domains.size(), 1U);
+  EXPECT_EQ(at20.domains.at("com.example.b").configuration, "3");
+  const auto expected_size =
+      static_cast<std::int64_t>(2 + at20.transactions.size() + at20.domains.size() +
+                                at20.files.size() + at20.tombstones.size());
   EXPECT_EQ(last.find("size")->as_int(), expected_size);
   EXPECT_EQ(last.find("numOfAddFiles")->as_int(), static_cast<std::int64_t>(at20.files.size()));
   EXPECT_EQ(last.find("sizeInBytes")->as_int(),
@@ -764,9 +790,10 @@ TEST(DeltaLog, DuckDBReadsTheCheckpointAsWritten) {
   std::map<std::string, std::int64_t> txns;
   int metadata_rows = 0;
   int protocol_rows = 0;
+  int domain_rows = 0;
   for (const JsonValue& row : *rows) {
     int set_columns = 0;
-    for (const char* column : {"txn", "add", "remove", "metaData", "protocol"}) {
+    for (const char* column : {"txn", "add", "remove", "metaData", "protocol", "domainMetadata"}) {
       const JsonValue* value = row.find(column);
       ASSERT_NE(value, nullptr) << "column " << column << " missing in " << row.dump();
       if (!value->is_null()) ++set_columns;
@@ -798,9 +825,17 @@ TEST(DeltaLog, DuckDBReadsTheCheckpointAsWritten) {
     if (const JsonValue* protocol = row.find("protocol"); !protocol->is_null()) {
       ++protocol_rows;
       EXPECT_EQ(protocol->find("minReaderVersion")->as_int(), 1);
-      EXPECT_EQ(protocol->find("minWriterVersion")->as_int(), 2);
+      EXPECT_EQ(protocol->find("minWriterVersion")->as_int(), 7);
+      EXPECT_EQ(protocol->find("writerFeatures")->dump(),
+                R"(["appendOnly","invariants","domainMetadata"])");
+    }
+    if (const JsonValue* domain = row.find("domainMetadata"); !domain->is_null()) {
+      ++domain_rows;
+      EXPECT_EQ(domain->dump(),
+                R"({"configuration":"3","domain":"com.example.b","removed":false})");
     }
   }
+  EXPECT_EQ(domain_rows, 1);
   EXPECT_EQ(metadata_rows, 1);
   EXPECT_EQ(protocol_rows, 1);
   std::set<std::string> expected_adds;

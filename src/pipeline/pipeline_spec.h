@@ -63,7 +63,7 @@ struct TableSpec {
   std::optional<ScdSetting> scd_type;     // unset: SCD_TYPE_1 (or append for append tables)
   std::vector<std::string> primary_keys;  // empty: the connector's
   std::optional<std::string> sequence_by;
-  std::vector<std::string> cluster_by;  // accepted as upstream does; not used by the Delta writer
+  std::vector<std::string> cluster_by;         // clustering columns (table_plan.h, data_file.h)
   std::optional<std::int32_t> timestamp_zone;  // seconds east of UTC
   SchemaEvolution schema_evolution = SchemaEvolution::kAdditive;
   std::vector<std::string> keep_columns;  // dotted paths whose table type is kept

@@ -15,10 +15,12 @@
 #include <unordered_set>
 #include <utility>
 
+#include "delta/clustering.h"
 #include "delta/delta_actions.h"
 #include "delta/delta_log.h"
 #include "delta/parquet_reader.h"
 #include "delta/parquet_writer.h"
+#include "delta/table_features.h"
 #include "lakeflow/column_batch.h"
 #include "lakeflow/http/redactor.h"
 #include "lakeflow/json.h"
@@ -93,8 +95,11 @@ class TableRun {
     }
     snapshot_.require_writable();
     note_committed_offsets();
+    const delta::ProtocolAction committed_protocol = snapshot_.protocol;
+    clustering_actions_ = delta::set_clustering_columns(snapshot_, plan_.clustering_columns());
     replace_all_ = options_.full_refresh && snapshot_.version >= 0;
     if (snapshot_.version >= 0) follow_source_schema();
+    upgrade_protocol(committed_protocol);
     if (!options_.full_refresh && plan_.incremental) {
       offset_ = snapshot_.offset().value_or(Offset());
       deletes_offset_ = snapshot_.deletes_offset();
@@ -115,8 +120,9 @@ class TableRun {
       run_reads(/*deletes=*/false);
       if (plan_.read_deletes) run_reads(/*deletes=*/true);
     }
-    if (replace_all_) commit(remove_all(), "WRITE");        // a full refresh that read nothing
-    if (snapshot_.version < 0) commit({}, "CREATE TABLE");  // an empty source still lands
+    if (replace_all_) commit(remove_all(), "WRITE");             // a full refresh that read nothing
+    if (snapshot_.version < 0) commit({}, "CREATE TABLE");       // an empty source still lands
+    if (!clustering_actions_.empty()) commit({}, "CLUSTER BY");  // cluster_by changed, no data
     result_.seconds = elapsed();
     say(
         fmt::format("done: {} records, +{} ~{} -{} rows, {} quarantined, {} files, {} commits, "
@@ -178,11 +184,28 @@ class TableRun {
           evolve_schema(table_schema, plan_.target_schema, plan_.schema_evolution,
                         plan_.keep_columns, result_.destination, table_.source_table);
       for (const std::string& change : evolved.changes) say("schema: " + change);
-      if (evolved.widened) protocol_changed_ = snapshot_.enable_type_widening();
+      if (evolved.widened) snapshot_.enable_type_widening();
       schema = std::move(evolved.schema);
     }
     plan_.target_schema = schema;
     snapshot_.metadata.schema_string = schema.json();
+  }
+
+  // The protocol the run's features need (clustering, widened types, timestamp_ntz columns), in
+  // snapshot_.protocol; an existing table's next commit carries it when it differs from the
+  // `committed` one (one protocol action per commit; a new table's first commit carries it anyway).
+  void upgrade_protocol(const delta::ProtocolAction& committed) {
+    for (auto it = clustering_actions_.begin(); it != clustering_actions_.end();) {
+      if (const auto* protocol = std::get_if<delta::ProtocolAction>(&*it)) {
+        snapshot_.protocol = *protocol;
+        it = clustering_actions_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    snapshot_.protocol = delta::protocol_with_features(
+        snapshot_.protocol, delta::features_for_schema(plan_.target_schema));
+    protocol_changed_ = snapshot_.version >= 0 && !(snapshot_.protocol == committed);
   }
 
   void say(const std::string& line) const {
@@ -461,28 +484,37 @@ class TableRun {
     return actions;
   }
 
-  // The file one append read call wrote (not committed yet).
+  FileLayout file_layout() const {
+    FileLayout layout;
+    layout.clustering = plan_.clustering_columns();
+    layout.target_file_bytes = options_.clustered_file_bytes;
+    return layout;
+  }
+
+  // The files one append read call wrote (not committed yet).
   struct AppendedFile {
-    std::optional<AddFile> add;  // nullopt when no record converted
-    std::size_t records = 0;     // read (bad ones included)
-    std::size_t rows = 0;        // written
+    std::vector<AddFile> adds;  // none when no record converted
+    std::size_t records = 0;    // read (bad ones included)
+    std::size_t rows = 0;       // written
   };
 
-  // Converts and writes a read call's records as they stream in, one batch at a time, into one
-  // new data file (opened at the first good row).
+  // Converts and writes a read call's records as they stream in, one batch at a time, into new
+  // data files (opened at the first good row; one unless the table is clustered).
   AppendedFile write_append(RecordStream& stream, const Offset& start) {
     AppendedFile out;
     RecordConverter converter(plan_.target_schema, result_.destination, options_.on_bad_record,
                               plan_.conversion);
     ColumnBatch columns = converter.make_batch();
-    std::optional<DataFileWriter> writer;
+    std::optional<FileSetWriter> writer;
     RecordBatch batch;
     while (stream.next(batch)) {
       out.records += batch.size();
       count_read(batch);
       convert(converter, batch, columns, start);
       if (columns.num_rows() > 0) {
-        if (!writer) writer.emplace(path_, plan_.target_schema, result_.files, next_version());
+        if (!writer) {
+          writer.emplace(path_, plan_.target_schema, file_layout(), result_.files, next_version());
+        }
         writer->write(columns);
         out.rows += columns.num_rows();
         columns.clear();
@@ -490,8 +522,8 @@ class TableRun {
       report(TableProgress::Stage::kReading);
     }
     if (writer) {
-      out.add = writer->close();
-      ++result_.files;
+      out.adds = writer->close();
+      result_.files += out.adds.size();
     }
     return out;
   }
@@ -499,7 +531,7 @@ class TableRun {
   void commit_append(AppendedFile appended) {
     std::vector<Action> actions;
     if (replace_all_) actions = remove_all();
-    if (appended.add) actions.emplace_back(std::move(*appended.add));
+    for (AddFile& add : appended.adds) actions.emplace_back(std::move(add));
     result_.inserted += appended.rows;
     commit(std::move(actions), "WRITE");
   }
@@ -535,7 +567,8 @@ class TableRun {
   }
 
   // Commits the merge (copy-on-write): every file of `files` that holds a replaced key is removed,
-  // and one new file holds its rows of other keys plus the merge's rows. Other files stay.
+  // and new files (one unless the table is clustered) hold its rows of other keys plus the
+  // merge's rows. Other files stay.
   void rewrite(const std::vector<FileRows>& files, const MergeResult& merged,
                std::string_view operation) {
     result_.inserted += merged.counts.inserted;
@@ -557,23 +590,23 @@ class TableRun {
         }
       }
       rows.insert(rows.end(), merged.rows.begin(), merged.rows.end());
-      if (!rows.empty()) actions.emplace_back(write_rows(rows));
+      for (AddFile& add : write_rows(rows)) actions.emplace_back(std::move(add));
     }
     commit(std::move(actions), operation);
   }
 
-  // Writes rows of the target schema (JSON text, from the table or the merge) as a new data file.
-  AddFile write_rows(const std::vector<std::string>& rows) {
+  // Writes rows of the target schema (JSON text, from the table or the merge) as new data files.
+  std::vector<AddFile> write_rows(const std::vector<std::string>& rows) {
     RecordConverter converter(plan_.target_schema, result_.destination);
     ColumnBatch batch = converter.make_batch();
     RecordBatch records;
     for (const std::string& row : rows) records.append(row);
     converter.convert(records, batch);
-    DataFileWriter writer(path_, plan_.target_schema, result_.files, next_version());
+    FileSetWriter writer(path_, plan_.target_schema, file_layout(), result_.files, next_version());
     writer.write(batch);
-    AddFile add = writer.close();
-    ++result_.files;
-    return add;
+    std::vector<AddFile> adds = writer.close();
+    result_.files += adds.size();
+    return adds;
   }
 
   // The version the next commit will have: data files are named for it (data_file.h).
@@ -626,6 +659,9 @@ class TableRun {
     for (Action& action : delta::progress_actions(snapshot_, progress)) {
       actions.push_back(std::move(action));
     }
+    for (Action& action : std::exchange(clustering_actions_, {})) {
+      actions.push_back(std::move(action));
+    }
     for (Action& action : data_actions) actions.push_back(std::move(action));
     const std::int64_t version = log_.commit(snapshot_.version, actions);
     snapshot_.apply(version, actions);
@@ -648,6 +684,7 @@ class TableRun {
   std::unique_ptr<LakeflowConnect> connector_;
   std::string app_id_;
   Snapshot snapshot_;
+  std::vector<Action> clustering_actions_;  // for the run's first commit (cluster_by changed)
   bool replace_all_ = false;
   bool protocol_changed_ = false;  // the next commit carries snapshot_.protocol
   Offset offset_;

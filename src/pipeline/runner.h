@@ -31,12 +31,18 @@
 //     and commits them to the table's quarantine table (quarantine.h) exactly once with the batch
 //     they came in. Note that a snapshot row quarantined is missing from that snapshot, so its key
 //     is deleted from the target.
+//   * cluster_by: the table records its clustering columns (delta/clustering.h) in the run's first
+//     commit when they are new or changed (a run that reads nothing commits them alone, operation
+//     CLUSTER BY); every write's rows (a read call, a merge's rewrite) are held, sorted by them and
+//     cut into files of about RunOptions::clustered_file_bytes (FileSetWriter, data_file.h).
+// Unclustered append tables are converted and written while their records stream in (one Parquet
+// file per read call, row groups flushed as they fill), so memory stays flat however large a read
+// call is; a clustered one holds a read call's rows to sort them (up to
+// FileLayout::sort_buffer_bytes, then it writes them in parts).
 // Secrets: the connection's secret values (connections.h: everything resolved from `${env:}` and
 // `${file:}`, and the values of options named like secrets) are registered with the process's
 // Redactor (http::process_redactor(), which the connectors' HTTP clients use too), and every log
 // line, progress report and error of the run passes through it.
-// Append tables are converted and written while their records stream in (one Parquet file per read
-// call, row groups flushed as they fill), so memory stays flat however large a read call is.
 // The merge engine's delete tombstones (merge.h) are stored in the table's metaData configuration
 // under "lakeflow.tombstones", committed with the batch, so a late change older than a delete
 // cannot bring the row back in a later run.
@@ -55,6 +61,7 @@
 #include "lakeflow/error.h"
 #include "lakeflow/record_converter.h"
 #include "pipeline/connections.h"
+#include "pipeline/data_file.h"
 #include "pipeline/merge.h"
 #include "pipeline/pipeline_spec.h"
 
@@ -94,6 +101,9 @@ struct RunOptions {
   std::size_t parallelism = 1;      // tables run at once; 0 = hardware concurrency
   std::vector<std::string> tables;  // source or destination table names; empty = every table
   BadRecordMode on_bad_record = BadRecordMode::kFail;
+  // Tables with cluster_by: each write's rows are sorted and cut into data files of about this many
+  // bytes of column data (FileLayout::target_file_bytes).
+  std::size_t clustered_file_bytes = FileLayout{}.target_file_bytes;
   LogSink log;            // may be empty
   ProgressSink progress;  // may be empty
 };

@@ -11,12 +11,18 @@
 // apply_changes needs primary keys and a sequence column, apply_changes_from_snapshot primary
 // keys; they must be primitive columns of the schema. Settings that do not apply (an scd_type or
 // sequence_by on an append table, sequence_by on a snapshot table) are reported in `notes`.
+//
+// cluster_by (any flow) names at most kMaxClusteringColumns distinct columns of the target schema,
+// top-level or struct fields (`a.b`), each a number, decimal, string, date or timestamp (the types
+// Delta keeps min/max statistics for; not boolean, binary, variant, struct, array or map) among
+// the first 32 statistics columns, which Delta collects statistics for.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "columnar/column_sort.h"
 #include "lakeflow/connector.h"
 #include "lakeflow/options.h"
 #include "lakeflow/record_converter.h"
@@ -40,8 +46,8 @@ struct TablePlan {
   bool read_deletes = false;
   std::vector<std::string> primary_keys;   // empty for append
   std::optional<std::string> sequence_by;  // apply_changes only
-  std::vector<std::string> cluster_by;
-  ConversionOptions conversion;  // how the table's values read (timestamp_zone)
+  std::vector<std::string> cluster_by;     // clustering columns, dotted paths; see plan_table
+  ConversionOptions conversion;            // how the table's values read (timestamp_zone)
   SchemaEvolution schema_evolution = SchemaEvolution::kAdditive;
   std::vector<std::string> keep_columns;
   Options table_options;  // for the connector: table_configuration without the reserved keys
@@ -50,14 +56,19 @@ struct TablePlan {
   std::vector<std::string> notes;  // spec settings that do not apply, for the run's log
 
   MergeSpec merge_spec() const;
+  // cluster_by as field paths.
+  std::vector<FieldPath> clustering_columns() const;
 };
+
+// Databricks' limit on clustering columns (Delta's clusteredTable.numClusteringColumnsLimit).
+inline constexpr std::size_t kMaxClusteringColumns = 4;
 
 // Plans `table` from the connector's `metadata` and `schema` (as get_table_schema returned it for
 // `table.table_options`). Throws ConfigError starting with the table entry's `file:line:column` and
-// naming the table: missing primary keys or sequence column for the flow, a key, sequence or
-// cluster_by column that is not a primitive column of the schema, an SCD type 2 table whose source
-// already has __START_AT/__END_AT. Says whether the offending setting came from the spec or from
-// the connector.
+// naming the table: missing primary keys or sequence column for the flow, a key or sequence column
+// that is not a primitive column of the schema, a cluster_by that breaks the rules above, an SCD
+// type 2 table whose source already has __START_AT/__END_AT. Says whether the offending setting
+// came from the spec or from the connector.
 TablePlan plan_table(const TableSpec& table, const TableMetadata& metadata,
                      const StructType& schema);
 

@@ -185,6 +185,53 @@ TEST(PlanTable, BadColumnsSayWhetherTheSpecOrTheConnectorChoseThem) {
               HasSubstr("table 'items': cluster_by column 'nope' is not a column of the table"));
 }
 
+TEST(PlanTable, ClusterByTakesUpToFourColumnsOrStructFieldsWithStatistics) {
+  const TablePlan p =
+      plan("{cluster_by: [org, meta.rev, updated_at, id]}", metadata(IngestionType::kCdc));
+  EXPECT_EQ(p.clustering_columns(),
+            (std::vector<FieldPath>{{"org"}, {"meta", "rev"}, {"updated_at"}, {"id"}}));
+  // SCD type 2's version columns are columns of the table too.
+  EXPECT_NO_THROW(
+      plan("{scd_type: SCD_TYPE_2, cluster_by: __START_AT}", metadata(IngestionType::kCdc)));
+}
+
+TEST(PlanTable, BadClusterByColumnsSayWhatIsWrongAndWhatIsAccepted) {
+  const TableMetadata cdc = metadata(IngestionType::kCdc);
+  EXPECT_THAT(plan_error("{cluster_by: meta}", cdc),
+              HasSubstr("spec.yaml:4:7: table 'items': cluster_by column 'meta' is a "
+                        "struct<rev:bigint> column; clustering columns must be numbers, strings, "
+                        "dates or timestamps, the types Delta keeps min/max statistics for"));
+  EXPECT_THAT(plan_error("{cluster_by: tags}", cdc),
+              HasSubstr("cluster_by column 'tags' is a array<string> column"));
+  EXPECT_THAT(plan_error("{cluster_by: tags.x}", cdc),
+              HasSubstr("cluster_by column 'tags.x' is not a column of the table"));
+  EXPECT_THAT(plan_error("{cluster_by: [id, org, version, modified, updated_at]}", cdc),
+              HasSubstr("cluster_by names 5 columns (id, org, version, modified, updated_at); "
+                        "Delta clustering takes at most 4"));
+  EXPECT_THAT(plan_error("{cluster_by: [org, org]}", cdc),
+              HasSubstr("cluster_by column 'org' is listed twice"));
+  for (const DataType& type : {DataType::Boolean(), DataType::Binary(), DataType::Variant(),
+                               DataType::Map(DataType::String(), DataType::Long())}) {
+    const StructType with{
+        {"id", DataType::Long()}, {"updated_at", DataType::Timestamp()}, {"c", type}};
+    EXPECT_THAT(
+        error_message<ConfigError>([&] { plan_table(table_spec("{cluster_by: c}"), cdc, with); }),
+        HasSubstr("cluster_by column 'c' is a " + type.simple_string() + " column"));
+  }
+  // Delta collects statistics for the first 32 columns (struct fields counted one by one).
+  std::vector<StructField> fields{{"id", DataType::Long()}, {"updated_at", DataType::Timestamp()}};
+  std::vector<StructField> wide;
+  for (int i = 0; i < 30; ++i) wide.emplace_back("f" + std::to_string(i), DataType::Long());
+  fields.emplace_back("wide", StructType(wide));
+  fields.emplace_back("late", DataType::Long());
+  const StructType many(fields);
+  EXPECT_NO_THROW(plan_table(table_spec("{cluster_by: wide.f29}"), cdc, many));
+  EXPECT_THAT(
+      error_message<ConfigError>([&] { plan_table(table_spec("{cluster_by: late}"), cdc, many); }),
+      HasSubstr("cluster_by column 'late' is not among the first 32 columns Delta "
+                "collects statistics for"));
+}
+
 TEST(PlanTable, Scd2OverASourceWithVersionColumnsIsAnError) {
   const StructType with_start{{"id", DataType::Long()},
                               {"updated_at", DataType::Timestamp()},

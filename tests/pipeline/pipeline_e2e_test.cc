@@ -237,6 +237,66 @@ TEST_F(PipelineE2e, DuckDbReadsATableFromItsCheckpoint) {
       << "commit 0 is gone, so replaying JSON alone must fail";
 }
 
+// The example spec with `table_configuration: {cluster_by: CLUSTER_BY}` on the users table.
+std::string with_users_cluster_by(const std::string& spec, const std::string& cluster_by) {
+  const std::string users = "      source_table: users\n      destination_schema: shop\n";
+  std::string out = spec;
+  const std::size_t at = out.find(users);
+  if (at == std::string::npos) return "";
+  out.insert(at + users.size(), "      table_configuration: {cluster_by: " + cluster_by + "}\n");
+  return out;
+}
+
+// A cluster_by lakeflow cannot honour stops its table as a configuration error (exit 2) that says
+// what is wrong, before anything is written.
+TEST_F(PipelineE2e, ABadClusterByIsAConfigError) {
+  const std::string spec = slurp(spec_);
+  for (const auto& [cluster_by, why] : std::vector<std::pair<std::string, std::string>>{
+           {"[nope]", "cluster_by column 'nope' is not a column of the table"},
+           {"[address]",
+            "cluster_by column 'address' is a struct<street:string,city:string,"
+            "postal_code:string,country_code:string> column; clustering columns "
+            "must be numbers, strings, dates or timestamps"},
+           {"[tags]", "cluster_by column 'tags' is a array<string> column"},
+           {"[is_active]", "cluster_by column 'is_active' is a boolean column"},
+           {"[id, email, full_name, login_count, created_at]",
+            "cluster_by names 5 columns (id, email, full_name, login_count, created_at); Delta "
+            "clustering takes at most 4"}}) {
+    const std::string file =
+        dir_.write("bad_cluster.yaml", with_users_cluster_by(spec, cluster_by));
+    const ProcessResult run = lakeflow({"run", file, "--tables", "users"});
+    EXPECT_EQ(run.status, 2) << cluster_by << "\n" << run.err;
+    EXPECT_NE(run.err.find(why), std::string::npos) << cluster_by << "\n" << run.err;
+    EXPECT_NE(run.err.find("bad_cluster.yaml:"), std::string::npos) << run.err;
+    EXPECT_FALSE(fs::exists(table("users"))) << cluster_by;
+  }
+}
+
+// A clustered table lands with the clustering feature and domain in its first commit, and DuckDB
+// reads it as `lakeflow show` prints it.
+TEST_F(PipelineE2e, AClusteredTableLandsAndDuckDbReadsIt) {
+  const std::string file = dir_.write(
+      "clustered.yaml", with_users_cluster_by(slurp(spec_), "[address.country_code, id]"));
+  const ProcessResult run = lakeflow({"run", file, "--tables", "users"});
+  ASSERT_EQ(run.status, 0) << run.err;
+  const std::string first = slurp(table("users") + "/_delta_log/" + fmt_version(0));
+  EXPECT_NE(first.find(R"("writerFeatures":["appendOnly","invariants","domainMetadata",)"
+                       R"("clustering"])"),
+            std::string::npos)
+      << first;
+  EXPECT_NE(first.find(R"(\"clusteringColumns\":[[\"address\",\"country_code\"],[\"id\"]])"),
+            std::string::npos)
+      << first;
+  const std::string why = duckdb_unavailable();
+  if (!why.empty()) GTEST_SKIP() << why;
+  const ProcessResult show = lakeflow({"show", table("users"), "--limit", "1000000"});
+  ASSERT_EQ(show.status, 0) << show.err;
+  const ProcessResult duck = run_process({find_node(), kReadDelta, table("users")});
+  ASSERT_EQ(duck.status, 0) << duck.err;
+  EXPECT_FALSE(lines_of(duck.out).empty());
+  EXPECT_EQ(lines_of(duck.out), lines_of(show.out));
+}
+
 // Starts `lakeflow run` and SIGKILLs it after `delay` (it may finish first); returns its status.
 int run_and_kill(const std::vector<std::string>& argv, std::chrono::microseconds delay) {
   std::vector<std::string> storage = argv;
