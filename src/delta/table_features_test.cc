@@ -34,6 +34,26 @@ TEST(TableFeatures, AddingASupportedFeatureChangesNothingAndKeepsOtherFeatures) 
   EXPECT_THROW(protocol_with_features(ProtocolAction{}, {"deletionVectors"}), Error);
 }
 
+TEST(TableFeatures, ReaderWriterFeaturesMoveTheReaderTo3AndStayReadable) {
+  const ProtocolAction widened = protocol_with_features(ProtocolAction{}, {kTypeWideningFeature});
+  EXPECT_EQ(action_to_line(widened),
+            R"({"protocol":{"minReaderVersion":3,"minWriterVersion":7,"readerFeatures":)"
+            R"(["typeWidening"],"writerFeatures":["appendOnly","invariants","typeWidening"]}})");
+  EXPECT_EQ(unwritable_protocol(widened), std::nullopt);
+  EXPECT_EQ(unreadable_protocol(widened), std::nullopt);
+  EXPECT_THAT(unreadable_protocol(ProtocolAction{3, 7, {"deletionVectors"}, {"deletionVectors"}})
+                  .value_or(""),
+              HasSubstr("deletionVectors"));
+  EXPECT_THAT(unreadable_protocol(ProtocolAction{2, 5, {}, {}}).value_or(""),
+              HasSubstr("columnMapping"));
+  // A timestamp_ntz column anywhere needs the timestampNtz feature.
+  const StructType plain{StructField("ts", DataType::Timestamp())};
+  EXPECT_TRUE(features_for_schema(plain).empty());
+  const StructType nested{
+      StructField("a", DataType::Array(StructType{StructField("at", DataType::TimestampNtz())}))};
+  EXPECT_THAT(features_for_schema(nested), ElementsAre(kTimestampNtzFeature));
+}
+
 TEST(TableFeatures, SaysWhichProtocolsLakeflowCannotWrite) {
   EXPECT_EQ(unwritable_protocol(ProtocolAction{}), std::nullopt);
   EXPECT_EQ(unwritable_protocol(ProtocolAction{1, 1, {}, {}}), std::nullopt);
