@@ -337,9 +337,9 @@ FhirConnector::FhirConnector(const Options& options) : LakeflowConnect(options) 
 
 std::vector<std::string> FhirConnector::list_tables() { return tables_; }
 
-StructType FhirConnector::get_table_schema(std::string_view table,
-                                           const Options& /*table_options*/) {
+StructType FhirConnector::get_table_schema(std::string_view table, const Options& table_options) {
   require_table(table);
+  (void)read_settings(table, table_options);  // bad table options are found before any read
   return with_connector_columns(resource_schema(table));
 }
 
@@ -349,8 +349,9 @@ bool FhirConnector::has_type_history(std::string_view table) const {
 }
 
 TableMetadata FhirConnector::read_table_metadata(std::string_view table,
-                                                 const Options& /*table_options*/) {
+                                                 const Options& table_options) {
   require_table(table);
+  (void)read_settings(table, table_options);
   TableMetadata metadata;
   metadata.primary_keys = {"id"};
   if (!capabilities_.incremental_search(table)) {

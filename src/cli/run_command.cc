@@ -173,6 +173,10 @@ std::string summary_table(const std::vector<pipeline::TableResult>& results) {
   for (const pipeline::TableResult& r : results) {
     if (r.error) text += "\n" + failure_line(r) + "\n";
   }
+  // What connectors said about their reads, e.g. that the source offered only offset paging.
+  for (const pipeline::TableResult& r : results) {
+    for (const std::string& note : r.notes) text += "\nnote: " + note + "\n";
+  }
   return text;
 }
 
@@ -200,6 +204,7 @@ std::string summary_json(const std::vector<pipeline::TableResult>& results) {
     table["offset"] = offset_json(r.offset);
     table["deletes_offset"] = offset_json(r.deletes_offset);
     table["error"] = r.error ? JsonValue(*r.error) : JsonValue();
+    table["notes"] = JsonValue::Array(r.notes.begin(), r.notes.end());
     tables.emplace_back(std::move(table));
   }
   return JsonValue(std::move(tables)).dump() + "\n";

@@ -208,6 +208,18 @@ class TableRun {
     protocol_changed_ = snapshot_.version >= 0 && !(snapshot_.protocol == committed);
   }
 
+  // A connector's notes about its reads go to the log and the table's result, each once.
+  void keep_notes(const ReadResult& read) {
+    for (const std::string& note : read.notes) {
+      const std::string text = http::process_redactor()->redact(note);
+      if (std::find(result_.notes.begin(), result_.notes.end(), text) != result_.notes.end()) {
+        continue;
+      }
+      result_.notes.push_back(text);
+      say("note: " + text);
+    }
+  }
+
   void say(const std::string& line) const {
     if (options_.log) options_.log(fmt::format("[{}] {}", result_.destination, line));
   }
@@ -260,6 +272,7 @@ class TableRun {
       ReadResult read =
           deletes ? connector_->read_table_deletes(table_.source_table, start, table_.table_options)
                   : connector_->read_table(table_.source_table, start, table_.table_options);
+      keep_notes(read);
       AppendedFile appended;
       std::vector<std::string> raw;
       if (append) {
@@ -295,6 +308,7 @@ class TableRun {
     for (;;) {
       current_offset_ = start.to_json();
       ReadResult read = connector_->read_table(table_.source_table, start, table_.table_options);
+      keep_notes(read);
       std::vector<std::string> more = drain(read.records);
       raw.insert(raw.end(), std::make_move_iterator(more.begin()),
                  std::make_move_iterator(more.end()));

@@ -132,6 +132,8 @@ struct TableResult {
   std::optional<std::string> offset;
   std::optional<std::string> deletes_offset;
   std::optional<std::string> error;  // set when the table failed (message, secrets redacted)
+  // What the connector said about its reads (ReadResult::notes), each once, secrets redacted.
+  std::vector<std::string> notes;
   ErrorCode error_code = ErrorCode::kInternal;
 };
 

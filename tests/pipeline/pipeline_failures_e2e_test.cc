@@ -155,6 +155,38 @@ TEST_F(FailuresE2e, EveryTableIsCheckedBeforeAnyLands) {
   EXPECT_FALSE(fs::exists(dir_.file("data"))) << "a table landed before the checks failed";
 }
 
+// ---- What connectors say about their reads
+// -------------------------------------------------------
+
+// Binary is a snapshot table on the local server (no search by _lastUpdated): the FHIR connector
+// can only follow the server's next links there, and the run summary says what that can cost.
+// A bad FHIR table option is found before anything lands.
+TEST_F(FailuresE2e, TheSummaryStatesWhatOffsetPagingCanCost) {
+  auto server = FhirServer::start({"--load-examples"});
+  fhir_connection("fhir", {"resource_types: Binary"});
+  const std::string spec = dir_.write(
+      "binary.yaml",
+      "connection_name: fhir\nconnections_file: connections.yaml\ndestination_root: data\n"
+      "objects:\n  - table:\n      source_table: Binary\n");
+  ProcessResult run = lakeflow({"run", spec}, &server);
+  ASSERT_EQ(run.status, 0) << run.err;
+  EXPECT_NE(run.out.find("note: Binary: the server offers no search by _lastUpdated here, so the "
+                         "snapshot is paged by the server's next links"),
+            std::string::npos)
+      << run.out;
+  run = lakeflow({"run", spec, "--json"}, &server);
+  ASSERT_EQ(run.status, 0) << run.err;
+  const JsonValue summary = JsonValue::parse(run.out);
+  EXPECT_EQ(summary.as_array()[0].find("notes")->as_array().size(), 1u) << run.out;
+
+  fhir_connection("all");
+  const ProcessResult bad =
+      lakeflow({"run", patient_spec("bad", "all", "page_size: 5000")}, &server);
+  EXPECT_EQ(bad.status, 2) << bad.err;
+  EXPECT_NE(bad.err.find("page_size"), std::string::npos) << bad.err;
+  EXPECT_FALSE(fs::exists(patient_table()));
+}
+
 // ---- Exit statuses (README.md, "Exit status") ---------------------------------------------------
 
 // A bearer token the server answers with 401 and a client secret its token endpoint answers with
