@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -69,10 +70,22 @@ TEST_F(WorkflowTree, NewCreatesEveryFileWithNamesSubstituted) {
 TEST_F(WorkflowTree, NewConnectorCompiles) {
   ASSERT_EQ(lakeflow_cli({"new", "compiled", "--tables", "items", "--root", root()}).status, 0);
   for (const char* file : {"compiled_connector.cc", "test/compiled_conformance_test.cc"}) {
-    const ProcessResult result = run_process(
-        {LAKEFLOW_CXX, "-std=c++20", "-fsyntax-only", "-Wall", "-Wextra", "-Werror", "-Wpedantic",
-         "-I" + source("compiled"), std::string("-I") + LAKEFLOW_REPO_DIR + "/include",
-         "-DLAKEFLOW_SOURCE_DIR=\"x\"", source(std::string("compiled/") + file)});
+    std::vector<std::string> command = {LAKEFLOW_CXX,
+                                        "-std=c++20",
+                                        "-fsyntax-only",
+                                        "-Wall",
+                                        "-Wextra",
+                                        "-Werror",
+                                        "-Wpedantic",
+                                        "-I" + source("compiled"),
+                                        std::string("-I") + LAKEFLOW_REPO_DIR + "/include",
+                                        std::string("-I") + LAKEFLOW_GENERATED_INCLUDE_DIR,
+                                        "-DLAKEFLOW_SOURCE_DIR=\"x\""};
+    // The SDK's CPU baseline, as Lakeflow::sdk gives it to connectors (lakeflow/version.h checks).
+    std::istringstream cpu_flags(LAKEFLOW_CPU_FLAGS);
+    for (std::string flag; cpu_flags >> flag;) command.push_back(flag);
+    command.push_back(source(std::string("compiled/") + file));
+    const ProcessResult result = run_process(command);
     EXPECT_EQ(result.status, 0) << file << "\n" << result.err;
   }
 }
