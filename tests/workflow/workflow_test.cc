@@ -90,6 +90,32 @@ TEST_F(WorkflowTree, NewConnectorCompiles) {
   }
 }
 
+TEST_F(WorkflowTree, NewOutOfTreeWritesAStandalonePluginProject) {
+  const std::string dir = tree_.file("elsewhere/my_plugin");
+  const ProcessResult result = lakeflow_cli(
+      {"new", "my_plugin", "--tables", "items", "--out-of-tree", dir, "--root", root()});
+  ASSERT_EQ(result.status, 0) << result.err;
+  EXPECT_NE(result.out.find("cmake -S " + dir + " -B " + dir + "/build -DCMAKE_PREFIX_PATH="),
+            std::string::npos)
+      << result.out;
+  const std::string cmake = slurp(dir + "/CMakeLists.txt");
+  for (const char* text : {"find_package(Lakeflow", "lakeflow_add_connector(my_plugin",
+                           "test/my_plugin_conformance_test.cc", "project(my_plugin"}) {
+    EXPECT_NE(cmake.find(text), std::string::npos) << text << "\n" << cmake;
+  }
+  for (const char* file :
+       {"DESIGN.md", "README.md", "my_plugin_api_doc.md", "my_plugin_connector.h",
+        "my_plugin_connector.cc", "test/my_plugin_conformance_test.cc", "connector_spec.yaml",
+        "configs/.gitignore", "configs/dev_config.json", ".gitignore"}) {
+    EXPECT_TRUE(fs::exists(fs::path(dir) / file)) << file;
+  }
+  EXPECT_TRUE(fs::is_empty(fs::path(root()) / "sources"));
+
+  const ProcessResult again = lakeflow_cli({"new", "my_plugin", "--out-of-tree", dir});
+  EXPECT_EQ(again.status, 2);
+  EXPECT_NE(again.err.find("refusing to overwrite"), std::string::npos) << again.err;
+}
+
 TEST_F(WorkflowTree, NewRefusesToOverwrite) {
   ASSERT_EQ(lakeflow_cli({"new", "twice", "--root", root()}).status, 0);
   fs::remove(source("twice/README.md"));
