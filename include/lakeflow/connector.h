@@ -46,6 +46,7 @@
 #include "lakeflow/options.h"
 #include "lakeflow/records.h"
 #include "lakeflow/types.h"
+#include "lakeflow/version.h"  // the SDK version and the CPU baseline check
 
 namespace lakeflow {
 

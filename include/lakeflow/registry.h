@@ -3,7 +3,11 @@
 //   LAKEFLOW_REGISTER_CONNECTOR("example", ExampleConnector, "In-process REST-like demo source");
 //
 // in the connector's .cc file registers `ExampleConnector(Options)` at static-initialization time.
-// Registration is thread-safe; lookups after main() starts are read-only.
+// In a plugin (a connector built out of tree, compiled with LAKEFLOW_PLUGIN_BUILD defined, see
+// lakeflow/plugin.h) the same line defers the registration to the plugin's entry point, which the
+// host calls after checking the SDK version the plugin was built against.
+// Registration is thread-safe; lookups after main() starts (and after plugins are loaded, which
+// hosts do before creating connectors) are read-only.
 #pragma once
 
 #include <functional>
@@ -16,10 +20,15 @@
 
 namespace lakeflow {
 
+using ConnectorFactory = std::function<std::unique_ptr<LakeflowConnect>(const Options&)>;
+
 struct ConnectorInfo {
   std::string name;
   std::string description;
-  std::function<std::unique_ptr<LakeflowConnect>(const Options&)> create;
+  ConnectorFactory create;
+  // Where the connector comes from: empty when built into the program, else the path of the plugin
+  // file that registered it (set by the plugin loader).
+  std::string origin{};
 };
 
 class ConnectorRegistry {
@@ -39,16 +48,22 @@ class ConnectorRegistry {
 };
 
 struct ConnectorRegistrar {
-  ConnectorRegistrar(std::string name, std::string description,
-                     std::function<std::unique_ptr<LakeflowConnect>(const Options&)> create) {
+  ConnectorRegistrar(std::string name, std::string description, ConnectorFactory create) {
     ConnectorRegistry::instance().add({std::move(name), std::move(description), std::move(create)});
   }
 };
 
 }  // namespace lakeflow
 
+#ifdef LAKEFLOW_PLUGIN_BUILD
+#include "lakeflow/plugin.h"  // lakeflow::plugin_detail::StagedConnector
+#define LAKEFLOW_CONNECTOR_REGISTRAR_ ::lakeflow::plugin_detail::StagedConnector
+#else
+#define LAKEFLOW_CONNECTOR_REGISTRAR_ ::lakeflow::ConnectorRegistrar
+#endif
+
 #define LAKEFLOW_REGISTER_CONNECTOR(name, Class, description)                                  \
-  static const ::lakeflow::ConnectorRegistrar lakeflow_registrar_##Class(                      \
+  static const LAKEFLOW_CONNECTOR_REGISTRAR_ lakeflow_registrar_##Class(                       \
       name, description, [](const ::lakeflow::Options& options) {                              \
         return std::unique_ptr<::lakeflow::LakeflowConnect>(std::make_unique<Class>(options)); \
       })

@@ -118,10 +118,21 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   app.set_version_flag("--version", version_string);
   app.require_subcommand(1);
   app.footer(kFooter);
+  // Options of `lakeflow` itself (--plugin) are accepted after the command name too.
+  app.fallthrough();
+
+  std::vector<std::string> plugins;
+  app.add_option("--plugin", plugins,
+                 "Load connectors from this plugin (a shared object built with "
+                 "lakeflow_add_connector); repeatable, after those of $LAKEFLOW_PLUGIN_PATH "
+                 "(colon-separated files, or directories of *.so)")
+      ->allow_extra_args(false)
+      ->type_name("FILE");
 
   bool json = false;
-  CLI::App* connectors = app.add_subcommand("connectors", "List the registered connectors");
-  connectors->add_flag("--json", json, "Print a JSON array of {name, description}");
+  CLI::App* connectors =
+      app.add_subcommand("connectors", "List the registered connectors and where each comes from");
+  connectors->add_flag("--json", json, "Print a JSON array of {name, description, origin}");
 
   SourceArgs tables_source;
   CLI::App* tables = app.add_subcommand("tables", "List the tables a connector serves");
@@ -237,6 +248,9 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
       out.flush();
       return out ? status : output_failure(out, err);
     }
+    // Plugins are loaded only by the commands that use connectors, so a broken
+    // LAKEFLOW_PLUGIN_PATH does not stop `show` or the workflow commands.
+    if (!show->parsed()) load_plugins(plugins);
     if (connectors->parsed()) {
       list_connectors(json, out);
     } else if (tables->parsed()) {

@@ -5,12 +5,15 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <ostream>
 #include <sstream>
 
+#include "core/plugin_loader.h"
 #include "lakeflow/connector.h"
 #include "lakeflow/error.h"
 #include "lakeflow/http/redactor.h"
@@ -80,6 +83,17 @@ void write_out(std::ostream& out, std::string_view text) {
   if (!out) throw OutputError();
 }
 
+void load_plugins(const std::vector<std::string>& files) {
+  std::vector<std::filesystem::path> paths;
+  if (const char* search_path = std::getenv("LAKEFLOW_PLUGIN_PATH")) {
+    paths = plugin_files(search_path, "LAKEFLOW_PLUGIN_PATH");
+  }
+  paths.insert(paths.end(), files.begin(), files.end());
+  for (const std::filesystem::path& path : paths) {
+    load_plugin(path, ConnectorRegistry::instance());
+  }
+}
+
 void list_connectors(bool json, std::ostream& out) {
   const std::vector<const ConnectorInfo*> connectors = ConnectorRegistry::instance().list();
   std::string text;
@@ -89,14 +103,25 @@ void list_connectors(bool json, std::ostream& out) {
       JsonValue::Object entry;
       entry["name"] = info->name;
       entry["description"] = info->description;
+      // "builtin", or the path of the plugin file.
+      entry["origin"] = info->origin.empty() ? std::string("builtin") : info->origin;
       array.emplace_back(std::move(entry));
     }
     text = JsonValue(std::move(array)).dump() + "\n";
   } else {
-    std::size_t width = 0;
-    for (const ConnectorInfo* info : connectors) width = std::max(width, info->name.size());
+    // name, origin ("built in" or the plugin file), description: the free text goes last.
+    const auto origin = [](const ConnectorInfo* info) {
+      return info->origin.empty() ? std::string("built in") : info->origin;
+    };
+    std::size_t name_width = 0;
+    std::size_t origin_width = 0;
     for (const ConnectorInfo* info : connectors) {
-      text += fmt::format("{:<{}}  {}\n", info->name, width, info->description);
+      name_width = std::max(name_width, info->name.size());
+      origin_width = std::max(origin_width, origin(info).size());
+    }
+    for (const ConnectorInfo* info : connectors) {
+      text += fmt::format("{:<{}}  {:<{}}  {}\n", info->name, name_width, origin(info),
+                          origin_width, info->description);
     }
   }
   write_out(out, text);

@@ -53,6 +53,12 @@ class OutputError : public std::runtime_error {
 // options named like secrets with the process's Redactor.
 std::unique_ptr<LakeflowConnect> make_connector(const SourceArgs& source);
 
+// Loads the plugins of $LAKEFLOW_PLUGIN_PATH, then `files` (--plugin), into the connector registry.
+// Throws PluginError (exit status 2) naming the file that cannot be used.
+void load_plugins(const std::vector<std::string>& files);
+
+// Each connector's name, origin ("built in", or the plugin file) and description; as JSON,
+// objects {name, description, origin} with origin "builtin" or the plugin file.
 void list_connectors(bool json, std::ostream& out);
 void list_tables(const SourceArgs& source, bool json, std::ostream& out);
 void print_schema(const SourceArgs& source, SchemaFormat format, std::ostream& out);

@@ -20,11 +20,16 @@ struct NewArgs {
   std::string name;                 // [a-z][a-z0-9_]*
   std::vector<std::string> tables;  // optional, each [a-z][a-z0-9_]*
   std::string root;                 // empty: workflow_root("")
+  std::string out_of_tree;          // a directory: scaffold a standalone project there
 };
 
 // Writes sources/NAME/ from ROOT/templates/connector/, replacing {{name}}, {{Name}},
 // {{tables_cpp}} and {{tables_md}} in file names and contents; prints the files written.
-// Throws ConfigError for a bad name, an existing connector or missing templates.
+// With `out_of_tree`, writes a standalone plugin project to that directory instead: the same
+// files, with templates/out-of-tree/ laid over them (a CMakeLists.txt using the installed SDK),
+// from the templates installed beside the `lakeflow` executable (<prefix>/share/lakeflow) or
+// else those of the repository.
+// Throws ConfigError for a bad name, an existing connector or directory, or missing templates.
 void new_connector(const NewArgs& args, std::ostream& out);
 
 enum class ItemState { kOk, kFail, kPending };

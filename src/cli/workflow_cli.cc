@@ -20,6 +20,10 @@ WorkflowCommands::WorkflowCommands(CLI::App& app) {
       ->type_name("NAME");
   new_->add_option("--tables", tables_, "Comma-separated table names the connector will serve")
       ->type_name("A,B");
+  new_->add_option("--out-of-tree", new_args_.out_of_tree,
+                   "Create a standalone plugin project in DIR instead (built with the installed "
+                   "SDK: find_package(Lakeflow), lakeflow_add_connector)")
+      ->type_name("DIR");
   new_->add_option("--root", new_args_.root,
                    "Repository root (default: found from the current "
                    "directory)")

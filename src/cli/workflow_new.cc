@@ -1,4 +1,5 @@
-// `lakeflow new`: scaffolds a connector from templates/connector/.
+// `lakeflow new`: scaffolds a connector from templates/connector/ (in tree, or a standalone plugin
+// project with templates/out-of-tree/ laid over it).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -58,6 +59,34 @@ std::string read_file(const fs::path& path) {
   return text.str();
 }
 
+// The templates of an installed lakeflow: <prefix>/share/lakeflow/templates beside <prefix>/bin.
+fs::path installed_templates() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  const fs::path templates = exe.parent_path().parent_path() / "share" / "lakeflow" / "templates";
+  return fs::is_directory(templates / "out-of-tree", ec) ? templates : fs::path();
+}
+
+// The prefix the SDK is installed in (for the next-steps hint), or a placeholder.
+std::string installed_prefix(const fs::path& templates) {
+  const fs::path installed = installed_templates();
+  return !installed.empty() && installed == templates
+             ? installed.parent_path().parent_path().parent_path().string()
+             : std::string("<the prefix lakeflow is installed in>");
+}
+
+// Every template file under `dir`, relative path -> absolute path.
+void collect_templates(const fs::path& dir, std::vector<std::pair<fs::path, fs::path>>& files) {
+  for (const fs::directory_entry& entry : fs::recursive_directory_iterator(dir)) {
+    if (!entry.is_regular_file()) continue;
+    const fs::path relative = fs::relative(entry.path(), dir);
+    const auto same = [&](const auto& file) { return file.first == relative; };
+    files.erase(std::remove_if(files.begin(), files.end(), same), files.end());
+    files.emplace_back(relative, entry.path());
+  }
+}
+
 }  // namespace
 
 fs::path workflow_root(const std::string& root) {
@@ -94,20 +123,27 @@ void new_connector(const NewArgs& args, std::ostream& out) {
     }
     tables.push_back(table);
   }
-  const fs::path root = workflow_root(args.root);
-  const fs::path templates = root / "templates" / "connector";
-  const fs::path target = root / "sources" / args.name;
+  const bool out_of_tree = !args.out_of_tree.empty();
   std::error_code ec;
-  if (!fs::is_directory(templates, ec)) {
-    throw ConfigError(
-        fmt::format("no connector templates at '{}': run from the repository or pass --root",
-                    templates.string()));
+  fs::path templates = out_of_tree && args.root.empty() ? installed_templates() : fs::path();
+  if (templates.empty()) templates = workflow_root(args.root) / "templates";
+  const fs::path target =
+      out_of_tree ? fs::path(args.out_of_tree) : workflow_root(args.root) / "sources" / args.name;
+  // Later layers replace files of earlier ones.
+  std::vector<fs::path> layers = {templates / "connector"};
+  if (out_of_tree) layers.push_back(templates / "out-of-tree");
+  for (const fs::path& layer : layers) {
+    if (!fs::is_directory(layer, ec)) {
+      throw ConfigError(
+          fmt::format("no connector templates at '{}': run from the repository or pass --root",
+                      layer.string()));
+    }
   }
-  if (fs::exists(target, ec)) {
+  if (fs::exists(target, ec) && !(out_of_tree && fs::is_empty(target, ec))) {
     throw ConfigError(fmt::format(
-        "'{}' already exists: refusing to overwrite connector '{}'; choose another name or remove "
+        "'{}' already exists: refusing to overwrite connector '{}'; choose another {} or remove "
         "the folder",
-        target.string(), args.name));
+        target.string(), args.name, out_of_tree ? "directory" : "name"));
   }
 
   std::string tables_cpp;
@@ -125,12 +161,12 @@ void new_connector(const NewArgs& args, std::ostream& out) {
   };
 
   // Gather every file first so that a missing template leaves nothing half written.
+  std::vector<std::pair<fs::path, fs::path>> sources;
+  for (const fs::path& layer : layers) collect_templates(layer, sources);
   std::vector<std::pair<fs::path, std::string>> files;
-  for (const fs::directory_entry& entry : fs::recursive_directory_iterator(templates)) {
-    if (!entry.is_regular_file()) continue;
-    const std::string relative = fs::relative(entry.path(), templates).generic_string();
-    files.emplace_back(fs::path(substitute(relative, vars)),
-                       substitute(read_file(entry.path()), vars));
+  for (const auto& [relative, source] : sources) {
+    files.emplace_back(fs::path(substitute(relative.generic_string(), vars)),
+                       substitute(read_file(source), vars));
   }
   std::sort(files.begin(), files.end());
   for (const auto& [relative, text] : files) {
@@ -155,9 +191,21 @@ void new_connector(const NewArgs& args, std::ostream& out) {
   }
   files.emplace_back(fs::path("configs/dev_config.json"), "{}\n");
   std::sort(files.begin(), files.end());
-  std::string report = fmt::format("created {}/\n", (fs::path("sources") / args.name).string());
+  std::string report = fmt::format(
+      "created {}/\n", out_of_tree ? target.string() : (fs::path("sources") / args.name).string());
   for (const auto& [relative, text] : files) {
     report += fmt::format("  {}\n", relative.generic_string());
+  }
+  if (out_of_tree) {
+    const std::string dir = target.string();
+    report += fmt::format(
+        "Next: fill in DESIGN.md (Phase 0); build the plugin and its conformance test with\n"
+        "  cmake -S {0} -B {0}/build -DCMAKE_PREFIX_PATH={1} && cmake --build {0}/build\n"
+        "watch {0}/build/lakeflow_{2}_tests fail until each method is written, and load it with\n"
+        "  LAKEFLOW_PLUGIN_PATH={0}/build lakeflow connectors\n",
+        dir, installed_prefix(templates), args.name);
+    out << report;
+    return;
   }
   report += fmt::format(
       "Next: fill in DESIGN.md (Phase 0), rebuild (the build picks the folder up), and watch "

@@ -10,6 +10,7 @@
 #include <string>
 #include <utility>
 
+#include "core/plugin_loader.h"
 #include "lakeflow/error.h"
 #include "lakeflow/registry.h"
 
@@ -25,6 +26,22 @@ SuiteState& state() {
   static SuiteState instance;  // function-local: registration runs during static initialization
   return instance;
 }
+
+// Loads a plugin once, before the first test; a failure fails every test (and the run).
+class PluginEnvironment : public ::testing::Environment {
+ public:
+  explicit PluginEnvironment(std::string path) : path_(std::move(path)) {}
+  void SetUp() override {
+    try {
+      load_plugin(path_, ConnectorRegistry::instance());
+    } catch (const Error& e) {
+      FAIL() << e.what();
+    }
+  }
+
+ private:
+  std::string path_;
+};
 
 std::string read_file(const std::filesystem::path& path, std::string_view what) {
   std::ifstream file(path, std::ios::binary);
@@ -115,6 +132,11 @@ std::string registered_connectors() {
 }
 
 }  // namespace
+
+void load_plugin_before_tests(std::string path) {
+  // GoogleTest owns (and deletes) registered environments.
+  ::testing::AddGlobalTestEnvironment(new PluginEnvironment(std::move(path)));
+}
 
 void register_suite(SuiteOptions options) {
   SuiteState& s = state();

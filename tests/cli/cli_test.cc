@@ -141,17 +141,18 @@ TEST(Cli, MissingRequiredFlagIsUsageError) {
 
 // ---- connectors -----------------------------------------------------------------------------
 
-TEST(CliConnectors, ListsNameAndDescription) {
+TEST(CliConnectors, ListsNameDescriptionAndOrigin) {
   const Result result = lakeflow({"connectors"});
   EXPECT_EQ(result.status, 0);
-  EXPECT_EQ(result.out, "fixture  Test-only source for the CLI tests\n");
+  EXPECT_EQ(result.out, "fixture  built in  Test-only source for the CLI tests\n");
   EXPECT_EQ(result.err, "");
 }
 
 TEST(CliConnectors, JsonIsAnArrayOfObjects) {
   const Result result = lakeflow({"connectors", "--json"});
   EXPECT_EQ(result.status, 0);
-  EXPECT_EQ(result.out, R"([{"description":"Test-only source for the CLI tests","name":"fixture"}])"
+  EXPECT_EQ(result.out, R"([{"description":"Test-only source for the CLI tests","name":"fixture",)"
+                        R"("origin":"builtin"}])"
                         "\n");
 }
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -69,12 +70,50 @@ TEST_F(WorkflowTree, NewCreatesEveryFileWithNamesSubstituted) {
 TEST_F(WorkflowTree, NewConnectorCompiles) {
   ASSERT_EQ(lakeflow_cli({"new", "compiled", "--tables", "items", "--root", root()}).status, 0);
   for (const char* file : {"compiled_connector.cc", "test/compiled_conformance_test.cc"}) {
-    const ProcessResult result = run_process(
-        {LAKEFLOW_CXX, "-std=c++20", "-fsyntax-only", "-Wall", "-Wextra", "-Werror", "-Wpedantic",
-         "-I" + source("compiled"), std::string("-I") + LAKEFLOW_REPO_DIR + "/include",
-         "-DLAKEFLOW_SOURCE_DIR=\"x\"", source(std::string("compiled/") + file)});
+    std::vector<std::string> command = {LAKEFLOW_CXX,
+                                        "-std=c++20",
+                                        "-fsyntax-only",
+                                        "-Wall",
+                                        "-Wextra",
+                                        "-Werror",
+                                        "-Wpedantic",
+                                        "-I" + source("compiled"),
+                                        std::string("-I") + LAKEFLOW_REPO_DIR + "/include",
+                                        std::string("-I") + LAKEFLOW_GENERATED_INCLUDE_DIR,
+                                        "-DLAKEFLOW_SOURCE_DIR=\"x\""};
+    // The SDK's CPU baseline, as Lakeflow::sdk gives it to connectors (lakeflow/version.h checks).
+    std::istringstream cpu_flags(LAKEFLOW_CPU_FLAGS);
+    for (std::string flag; cpu_flags >> flag;) command.push_back(flag);
+    command.push_back(source(std::string("compiled/") + file));
+    const ProcessResult result = run_process(command);
     EXPECT_EQ(result.status, 0) << file << "\n" << result.err;
   }
+}
+
+TEST_F(WorkflowTree, NewOutOfTreeWritesAStandalonePluginProject) {
+  const std::string dir = tree_.file("elsewhere/my_plugin");
+  const ProcessResult result = lakeflow_cli(
+      {"new", "my_plugin", "--tables", "items", "--out-of-tree", dir, "--root", root()});
+  ASSERT_EQ(result.status, 0) << result.err;
+  EXPECT_NE(result.out.find("cmake -S " + dir + " -B " + dir + "/build -DCMAKE_PREFIX_PATH="),
+            std::string::npos)
+      << result.out;
+  const std::string cmake = slurp(dir + "/CMakeLists.txt");
+  for (const char* text : {"find_package(Lakeflow", "lakeflow_add_connector(my_plugin",
+                           "test/my_plugin_conformance_test.cc", "project(my_plugin"}) {
+    EXPECT_NE(cmake.find(text), std::string::npos) << text << "\n" << cmake;
+  }
+  for (const char* file :
+       {"DESIGN.md", "README.md", "my_plugin_api_doc.md", "my_plugin_connector.h",
+        "my_plugin_connector.cc", "test/my_plugin_conformance_test.cc", "connector_spec.yaml",
+        "configs/.gitignore", "configs/dev_config.json", ".gitignore"}) {
+    EXPECT_TRUE(fs::exists(fs::path(dir) / file)) << file;
+  }
+  EXPECT_TRUE(fs::is_empty(fs::path(root()) / "sources"));
+
+  const ProcessResult again = lakeflow_cli({"new", "my_plugin", "--out-of-tree", dir});
+  EXPECT_EQ(again.status, 2);
+  EXPECT_NE(again.err.find("refusing to overwrite"), std::string::npos) << again.err;
 }
 
 TEST_F(WorkflowTree, NewRefusesToOverwrite) {

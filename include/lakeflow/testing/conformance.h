@@ -83,6 +83,11 @@ struct SuiteOptions {
 
 // The suite's state for one test binary: set by LAKEFLOW_CONFORMANCE_SUITE at static-init time.
 void register_suite(SuiteOptions options);
+// For a connector built as a plugin (lakeflow_add_connector() in the installed SDK): loads the
+// plugin file at `path` into the registry before the first test, as `lakeflow` would, so the same
+// test file runs in and out of tree. A plugin that cannot be loaded fails every test with the
+// loader's message. Called at static-init time by LAKEFLOW_CONFORMANCE_PLUGIN.
+void load_plugin_before_tests(std::string path);
 const SuiteOptions& suite_options();
 
 // The fixture behind every conformance test: loads the configuration and makes connectors.
@@ -101,6 +106,14 @@ class ConformanceTest : public ::testing::Test {
 };
 
 }  // namespace lakeflow::testing
+
+// Loads the connector's plugin before the tests (see load_plugin_before_tests); generated into the
+// test binary by lakeflow_add_connector().
+#define LAKEFLOW_CONFORMANCE_PLUGIN(path)                         \
+  static const bool lakeflow_conformance_plugin_registered = [] { \
+    ::lakeflow::testing::load_plugin_before_tests(path);          \
+    return true;                                                  \
+  }()
 
 // Instantiates the whole suite for one connector (once per test binary).
 #define LAKEFLOW_CONFORMANCE_SUITE(...)                    \
