@@ -15,6 +15,8 @@
 #include <thread>
 
 #include "delta/delta_checkpoint.h"
+#include "delta/parquet_format.h"
+#include "delta/parquet_test_util.h"
 
 namespace lakeflow::delta {
 namespace {
@@ -847,6 +849,23 @@ TEST(DeltaLog, CheckpointsDropExpiredTombstones) {
     if (const auto* r = std::get_if<RemoveFile>(&action)) tombstones.push_back(r->path);
   }
   EXPECT_EQ(tombstones, std::vector<std::string>{"b.parquet"});
+}
+
+// Regression (fuzz_parquet): the actions were reserved from the footer's row count, so a damaged
+// count threw std::length_error or exhausted memory instead of reading the row groups.
+TEST(DeltaLog, ACheckpointFooterCountingTooManyRowsDoesNotSizeTheRead) {
+  TempDir dir;
+  DeltaLog log = create_table(dir.table(), DeltaLogOptions{2});
+  log.commit(0, {add_file("a.parquet")});
+  log.commit(1, {add_file("b.parquet")});
+  const std::vector<Action> intact = read_checkpoint_file(log.checkpoint_path(2));
+  ASSERT_EQ(intact.size(), 4u);
+  for (const std::int64_t rows : {std::int64_t{-1}, INT64_MAX, std::int64_t{1} << 40}) {
+    parquet::testing::rewrite_footer(log.checkpoint_path(2),
+                                     [&](parquet::FileMetaData& m) { m.num_rows = rows; });
+    EXPECT_EQ(read_checkpoint_file(log.checkpoint_path(2)).size(), intact.size());
+    EXPECT_EQ(log.snapshot().files.size(), 2u);
+  }
 }
 
 // ---- Independent verification with DuckDB ------------------------------------------------------
