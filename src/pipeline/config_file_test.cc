@@ -146,6 +146,15 @@ TEST(YamlFile, ToJsonRejectsWhatJsonCannotHoldWithoutShowingIt) {
   std::string message = error_message<ConfigError>([&] { big.to_json(big.root(), "v"); });
   EXPECT_THAT(message, HasSubstr("x.yaml:1:2: v[0]: an integer does not fit in 64 bits"));
   EXPECT_THAT(message, Not(HasSubstr("9999")));
+  // Regression (fuzz_pipeline_spec): std::stod's std::out_of_range escaped for these.
+  for (const char* huge : {"[1e400]", "[-1.5e309]", "[1e-400]"}) {
+    const YamlFile file(huge, "x.yaml");
+    message = error_message<ConfigError>([&] { file.to_json(file.root(), "v"); });
+    EXPECT_THAT(message, HasSubstr("x.yaml:1:2: v[0]: a number is beyond the range of a 64-bit"));
+    EXPECT_THAT(message, Not(HasSubstr("e4")));
+  }
+  const YamlFile tiny("[1e-310, 0e-400]", "x.yaml");
+  EXPECT_EQ(tiny.to_json(tiny.root(), "v").dump(), "[1e-310,0.0]");
   const YamlFile nan("[.nan]", "x.yaml");
   EXPECT_THAT(error_message<ConfigError>([&] { nan.to_json(nan.root(), "v"); }),
               HasSubstr("no JSON form"));
