@@ -224,6 +224,13 @@ bool YamlFile::option_value(const Entry& entry, std::string_view what, std::stri
 }
 
 JsonValue YamlFile::to_json(const YAML::Node& node, std::string_view what) const {
+  if (value_nodes_left_ == 0) {
+    throw ConfigError(fmt::format(
+        "{}: {}: the file's values expand to more than {} items (a YAML alias repeats all it "
+        "names); make them smaller",
+        where(node), what, kMaxValueNodes));
+  }
+  --value_nodes_left_;
   if (node.IsNull()) return JsonValue();
   if (node.IsSequence()) {
     JsonValue::Array array;

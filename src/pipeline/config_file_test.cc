@@ -1,5 +1,6 @@
 #include "pipeline/config_file.h"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -158,6 +159,30 @@ TEST(YamlFile, ToJsonRejectsWhatJsonCannotHoldWithoutShowingIt) {
   const YamlFile nan("[.nan]", "x.yaml");
   EXPECT_THAT(error_message<ConfigError>([&] { nan.to_json(nan.root(), "v"); }),
               HasSubstr("no JSON form"));
+}
+
+// Regression (fuzz_pipeline_spec): nested aliases ("billion laughs") named 10^9 nodes in 590 bytes,
+// and converting the value ran out of time and memory.
+TEST(YamlFile, ToJsonRefusesValuesThatAliasesExpandBeyondTheLimit) {
+  std::string text = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int level = 1; level <= 8; ++level) {
+    text += fmt::format("a{}: &a{} [", level, level);
+    for (int i = 0; i < 10; ++i) text += fmt::format("{}*a{}", i == 0 ? "" : ", ", level - 1);
+    text += "]\n";
+  }
+  const YamlFile file(text, "x.yaml");
+  // a1 (111 nodes) is fine; a8 (10^8 and more) is not.
+  EXPECT_EQ(file.to_json(file.root()["a1"], "a1").as_array().size(), 10u);
+  const std::string message =
+      error_message<ConfigError>([&] { file.to_json(file.root()["a8"], "a8"); });
+  EXPECT_THAT(message, HasSubstr("the file's values expand to more than 100000 items"));
+  EXPECT_THAT(message, HasSubstr("x.yaml:"));
+  // The limit holds for the file's values together, not for each: otherwise many values just
+  // under it (a3: 11111 nodes) would take as long.
+  const YamlFile again(text, "x.yaml");
+  for (int i = 0; i < 9; ++i) (void)again.to_json(again.root()["a3"], "a3");
+  EXPECT_THAT(error_message<ConfigError>([&] { again.to_json(again.root()["a3"], "a3"); }),
+              HasSubstr("expand to more than 100000 items"));
 }
 
 TEST(YamlFile, DescribeNamesTheKindOfValue) {
