@@ -11,11 +11,10 @@
 //   * The batch renders as JSON and exports through the Arrow C Data Interface and releases.
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <string_view>
 
+#include "fuzz_support.h"
 #include "lakeflow/arrow_c_data.h"
 #include "lakeflow/column_batch.h"
 #include "lakeflow/error.h"
@@ -28,12 +27,7 @@ namespace {
 using lakeflow::DataType;
 using lakeflow::StructField;
 using lakeflow::StructType;
-
-[[noreturn]] void fail(const char* what, std::string_view detail) {
-  std::fprintf(stderr, "fuzz_convert: %s\n%.*s\n", what, static_cast<int>(detail.size()),
-               detail.data());
-  std::abort();
-}
+using lakeflow::fuzz::fail;
 
 StructType fuzz_schema() {
   StructType name{
@@ -72,58 +66,9 @@ StructType fuzz_schema() {
   };
 }
 
-// Structural invariants of a column and its children (those the converter must keep). `path` names
-// the column in failure messages.
-void check_column(const lakeflow::Column& c, const std::string& path) {
-  if (c.null_count() > c.length()) fail("null_count exceeds length", path);
-  std::size_t nulls = 0;
-  for (std::size_t i = 0; i < c.length(); ++i) nulls += c.is_valid(i) ? 0 : 1;
-  if (nulls != c.null_count()) fail("null_count disagrees with the validity bitmap", path);
-  switch (c.type().id()) {
-    case lakeflow::TypeId::kStruct:
-      for (std::size_t i = 0; i < c.num_children(); ++i) {
-        std::string child_path = path + "." + c.type().fields()[i].name;
-        if (c.child(i).length() != c.length()) {
-          fail("struct child length differs", child_path + ": " +
-                                                  std::to_string(c.child(i).length()) +
-                                                  " rows, parent " + std::to_string(c.length()));
-        }
-        check_column(c.child(i), child_path);
-      }
-      break;
-    case lakeflow::TypeId::kArray:
-    case lakeflow::TypeId::kMap: {
-      const std::int32_t* o = c.offsets();
-      if (c.num_children() != 1) fail("list column without one child", path);
-      if (c.length() > 0 && o[0] != 0) fail("first offset is not 0", path);
-      for (std::size_t i = 0; i < c.length(); ++i) {
-        if (o[i + 1] < o[i]) fail("offsets decrease", path);
-      }
-      if (c.length() > 0 && static_cast<std::size_t>(o[c.length()]) != c.child(0).length()) {
-        fail("last offset is not the child length", path);
-      }
-      check_column(c.child(0), path + "[]");
-      break;
-    }
-    case lakeflow::TypeId::kString:
-    case lakeflow::TypeId::kBinary:
-    case lakeflow::TypeId::kVariant: {
-      const std::int32_t* o = c.offsets();
-      if (c.length() > 0 && o[0] != 0) fail("first offset is not 0", path);
-      for (std::size_t i = 0; i < c.length(); ++i) {
-        if (o[i + 1] < o[i]) fail("offsets decrease", path);
-        (void)c.string_value(i);
-      }
-      break;
-    }
-    default:
-      break;
-  }
-}
-
 void check_batch(const lakeflow::ColumnBatch& batch, std::size_t rows, std::string_view input) {
   if (batch.num_rows() != rows) fail("unexpected row count", input);
-  check_column(batch.root(), "record " + std::string(input));
+  lakeflow::fuzz::check_column(batch.root(), "record " + std::string(input));
 }
 
 void export_and_release(lakeflow::ColumnBatch& batch, std::string_view input) {

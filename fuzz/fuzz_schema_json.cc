@@ -2,22 +2,14 @@
 // reads back to an equal type that prints the identical JSON.
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <string_view>
 
+#include "fuzz_support.h"
 #include "lakeflow/error.h"
 #include "lakeflow/types.h"
 
-namespace {
-
-[[noreturn]] void fail(const char* what, const std::string& detail) {
-  std::fprintf(stderr, "fuzz_schema_json: %s\n%s\n", what, detail.c_str());
-  std::abort();
-}
-
-}  // namespace
+using lakeflow::fuzz::fail;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);

@@ -118,8 +118,8 @@ CheckpointFileInfo write_checkpoint_file(const std::string& path,
 
 std::vector<Action> read_checkpoint_file(const std::string& path) {
   const parquet::ParquetReader reader(path);
+  // Not reserved from the footer's row count: a damaged footer may claim any number.
   std::vector<Action> actions;
-  actions.reserve(static_cast<std::size_t>(reader.num_rows()));
   for (std::size_t group = 0; group < reader.num_row_groups(); ++group) {
     const ColumnBatch batch = reader.read_row_group(group, checkpoint_schema());
     for (std::size_t row = 0; row < batch.num_rows(); ++row) {

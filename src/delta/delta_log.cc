@@ -31,6 +31,13 @@ constexpr std::size_t kVersionDigits = 20;
 constexpr std::string_view kTempSuffix = ".tmp";
 // Checkpoint and `_last_checkpoint` temporaries older than this are leftovers of a crash.
 constexpr std::int64_t kStaleTempSeconds = 3600;
+// The member of lakeflow's commitInfo that holds the number of lines (actions) of its commit. Its
+// presence also says that the commitInfo is the commit's last line.
+constexpr std::string_view kCommitLinesKey = "lakeflowCommitLines";
+constexpr std::string_view kDamagedLogAdvice =
+    "the log is damaged, and reading or writing the table now would lose data. Restore the file "
+    "from a backup of the table, or move the table directory away and rerun the pipeline to land "
+    "the table again from its source";
 
 std::string errno_text(int error) { return std::strerror(error); }
 
@@ -437,8 +444,17 @@ std::vector<Action> DeltaLog::read_commit(std::int64_t version) const {
         "a backup, or recreate the table)",
         table_path_, path, errno_text(error)));
   }
+  auto damaged = [&](const std::string& problem) {
+    return DeltaLogError(fmt::format("Delta table {}: commit {} {}; {}", table_path_, path, problem,
+                                     kDamagedLogAdvice));
+  };
   std::vector<Action> actions;
   std::size_t line_number = 0;
+  std::size_t lines = 0;  // non-blank
+  std::size_t last_line = 0;
+  // The line of lakeflow's commitInfo and the line count it records (see commit()).
+  std::size_t commit_info_line = 0;
+  std::int64_t recorded_lines = -1;
   std::size_t start = 0;
   while (start < text.size()) {
     std::size_t end = text.find('\n', start);
@@ -447,6 +463,8 @@ std::vector<Action> DeltaLog::read_commit(std::int64_t version) const {
     start = end + 1;
     ++line_number;
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    ++lines;
+    last_line = line_number;
     const std::string where =
         fmt::format("Delta table {}: {} line {}", table_path_, path, line_number);
     JsonValue json;
@@ -458,9 +476,28 @@ std::vector<Action> DeltaLog::read_commit(std::int64_t version) const {
           "recreate the table)",
           where, e.what()));
     }
-    if (std::optional<Action> action = action_from_json(json, where)) {
-      actions.push_back(std::move(*action));
+    std::optional<Action> action = action_from_json(json, where);
+    if (!action) continue;
+    if (std::holds_alternative<CommitInfo>(*action)) {
+      const JsonValue* body = json.find("commitInfo");
+      const JsonValue* count = body != nullptr ? body->find(kCommitLinesKey) : nullptr;
+      if (count != nullptr && count->is_int()) {
+        commit_info_line = line_number;
+        recorded_lines = count->as_int();
+      }
     }
+    actions.push_back(std::move(*action));
+  }
+  if (lines == 0) throw damaged("holds no action (the file is empty)");
+  if (recorded_lines >= 0 && commit_info_line != last_line) {
+    throw damaged(fmt::format(
+        "has lines after its commitInfo (line {} of {}), which lakeflow writes last: lines were "
+        "added to the file",
+        commit_info_line, last_line));
+  }
+  if (recorded_lines >= 0 && recorded_lines != static_cast<std::int64_t>(lines)) {
+    throw damaged(fmt::format("holds {} actions where its commitInfo records {}: lines were lost",
+                              lines, recorded_lines));
   }
   return actions;
 }
@@ -514,7 +551,20 @@ Snapshot DeltaLog::replay(const Listing& listing, std::int64_t version) const {
           table_path_, missing, commit_path(missing)));
     }
   }
-  for (std::int64_t v = snapshot.version + 1; v <= version; ++v) snapshot.apply(v, read_commit(v));
+  for (std::int64_t v = snapshot.version + 1; v <= version; ++v) {
+    const std::vector<Action> actions = read_commit(v);
+    snapshot.apply(v, actions);
+    // lakeflow ends every commit with its commitInfo. In a table lakeflow writes (its metaData
+    // holds lakeflow's offset), a commit without one lost its last lines.
+    if (snapshot.metadata.config(kOffsetKey) != nullptr &&
+        std::none_of(actions.begin(), actions.end(),
+                     [](const Action& a) { return std::holds_alternative<CommitInfo>(a); })) {
+      throw DeltaLogError(fmt::format(
+          "Delta table {}: commit {} has no commitInfo action, which lakeflow writes as the last "
+          "line of each of its commits: the file was cut short and its last actions are lost; {}",
+          table_path_, commit_path(v), kDamagedLogAdvice));
+    }
+  }
 
   if (snapshot.metadata.id.empty() || snapshot.metadata.schema_string.empty()) {
     throw DeltaLogError(fmt::format(
@@ -571,7 +621,9 @@ std::int64_t DeltaLog::commit(std::int64_t read_version, std::vector<Action> act
         table_path_, read_version, commit_path(read_version)));
   }
 
-  // commitInfo goes first, as Delta writers put it.
+  // commitInfo goes last, with the number of lines of the commit: a commit whose last line is not
+  // that commitInfo was cut short, which replay reports (see read_commit). The protocol allows
+  // commitInfo anywhere unless the inCommitTimestamp feature is on, which protocol (1, 2) lacks.
   CommitInfo info;
   std::vector<Action> ordered;
   ordered.reserve(actions.size() + 1);
@@ -585,12 +637,15 @@ std::int64_t DeltaLog::commit(std::int64_t read_version, std::vector<Action> act
   if (info.timestamp == 0) info.timestamp = now_millis();
   if (!info.read_version && read_version >= 0) info.read_version = read_version;
   if (info.engine_info.empty()) info.engine_info = engine_info();
-  std::string content = action_to_line(info);
-  content += '\n';
+  std::string content;
   for (const Action& action : ordered) {
     content += action_to_line(action);
     content += '\n';
   }
+  JsonValue info_line = action_to_json(info);
+  info_line["commitInfo"][kCommitLinesKey] = static_cast<std::int64_t>(ordered.size() + 1);
+  content += info_line.dump();
+  content += '\n';
 
   const std::string dir = log_path();
   make_directories(dir, table_path_);

@@ -24,6 +24,18 @@
 // the latest per appId, metadata domains the latest per domain (minus removed ones). A checkpoint
 // that cannot be read is skipped in favour of an older one or of the JSON commits from version 0.
 //
+// Damaged logs. A commit that lost its end must not read as a smaller, valid commit (the table
+// would silently miss the lost files, and the next run would continue from the commit's offset).
+// lakeflow writes its commitInfo as the last line of each commit, holding the commit's line count
+// (`lakeflowCommitLines`). Replay throws DeltaLogError, naming the file, for a commit
+//   * with a line that is not a JSON object (cut inside a line), or without any action;
+//   * whose lakeflow commitInfo is not its last line, or whose line count differs from it;
+//   * without any commitInfo in a table whose metaData holds lakeflow's offset (kOffsetKey): a
+//     commit of lakeflow's that was cut at a line boundary.
+// Commits of other engines are read as the protocol allows (commitInfo anywhere, or none); the
+// one exception is the last rule: an engine that writes no commitInfo at all (Spark with
+// spark.databricks.delta.commitInfo.enabled=false) cannot write to a table lakeflow lands.
+//
 // Exactly-once progress (how the pipeline uses this log). The end offset of each batch of source
 // records is committed in the same commit as the batch's data files:
 //   * metaData.configuration["lakeflow.offset"] holds the canonical JSON of the table's read offset
@@ -152,7 +164,7 @@ class DeltaLog {
   bool exists() const { return latest_version().has_value(); }
 
   // The table at its latest version. Throws DeltaLogError when there is no table, a commit is
-  // missing or malformed, or the table needs a Delta reader newer than version 1.
+  // missing, malformed or damaged (above), or the table needs a Delta reader newer than version 1.
   Snapshot snapshot() const;
   // The table at `version` (time travel).
   Snapshot snapshot_at(std::int64_t version) const;
@@ -162,7 +174,7 @@ class DeltaLog {
 
   // Commits `actions` as version read_version + 1, where `read_version` is the version the caller
   // read (-1 to create the table: version 0 must then hold a protocol and a metaData action).
-  // A CommitInfo action, when given, is written first with its timestamp, readVersion and
+  // A CommitInfo action, when given, is written last with its timestamp, readVersion and
   // engineInfo filled in if unset; without one, {"operation":"WRITE"} is written. Creates the
   // table directories when needed. Returns the committed version.
   // Throws ConcurrentCommitError when that version already exists, DeltaLogError for I/O errors

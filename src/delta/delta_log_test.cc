@@ -15,6 +15,8 @@
 #include <thread>
 
 #include "delta/delta_checkpoint.h"
+#include "delta/parquet_format.h"
+#include "delta/parquet_test_util.h"
 #include "delta/table_features.h"
 
 namespace lakeflow::delta {
@@ -128,13 +130,13 @@ TEST(DeltaLog, CreatesATableAndReadsItBack) {
   EXPECT_EQ(log_names(log), std::vector<std::string>{"00000000000000000000.json"});
 }
 
-TEST(DeltaLog, WritesOneJsonActionPerLineWithCommitInfoFirst) {
+TEST(DeltaLog, WritesOneJsonActionPerLineWithCommitInfoLast) {
   TempDir dir;
   DeltaLog log = create_table(dir.table());
   CommitInfo info;
   info.operation = "MERGE";
   info.operation_parameters = {{"mode", "upsert"}};
-  log.commit(0, {add_file("part-1.parquet"), info});
+  log.commit(0, {info, add_file("part-1.parquet"), add_file("part-2.parquet")});
 
   const std::string text = read_text(log.commit_path(1));
   ASSERT_FALSE(text.empty());
@@ -142,22 +144,26 @@ TEST(DeltaLog, WritesOneJsonActionPerLineWithCommitInfoFirst) {
   std::vector<JsonValue> lines;
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) lines.push_back(JsonValue::parse(line));
-  ASSERT_EQ(lines.size(), 2u);
-  const JsonValue* commit_info = lines[0].find("commitInfo");
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_NE(lines[0].find("add"), nullptr);
+  EXPECT_NE(lines[1].find("add"), nullptr);
+  const JsonValue* commit_info = lines[2].find("commitInfo");
   ASSERT_NE(commit_info, nullptr);
   EXPECT_EQ(commit_info->find("operation")->as_string(), "MERGE");
   EXPECT_EQ(commit_info->find("readVersion")->as_int(), 0);
   EXPECT_EQ(commit_info->find("engineInfo")->as_string(), "lakeflow-cpp/" LAKEFLOW_VERSION);
   EXPECT_GT(commit_info->find("timestamp")->as_int(), 1600000000000);
   EXPECT_EQ(commit_info->find("operationParameters")->find("mode")->as_string(), "upsert");
-  EXPECT_NE(lines[1].find("add"), nullptr);
+  // The line count that tells a whole commit from one cut short.
+  EXPECT_EQ(commit_info->find("lakeflowCommitLines")->as_int(), 3);
 
-  // Version 0: commitInfo (a default WRITE), protocol, metaData.
+  // Version 0: protocol, metaData, commitInfo (a default WRITE).
   const std::string first = read_text(log.commit_path(0));
-  EXPECT_EQ(first.find(R"({"commitInfo":)"), 0u);
-  EXPECT_THAT(first, HasSubstr(R"("operation":"WRITE")"));
-  EXPECT_THAT(first, HasSubstr(R"({"protocol":{"minReaderVersion":1,"minWriterVersion":2}})"));
+  EXPECT_EQ(first.find(R"({"protocol":{"minReaderVersion":1,"minWriterVersion":2}})"), 0u);
   EXPECT_THAT(first, HasSubstr(R"({"metaData":{)"));
+  const std::size_t last_line = first.rfind('\n', first.size() - 2) + 1;
+  EXPECT_EQ(first.find(R"({"commitInfo":)"), last_line);
+  EXPECT_THAT(first, HasSubstr(R"("operation":"WRITE")"));
   EXPECT_THAT(first, Not(HasSubstr("readVersion")));
 }
 
@@ -359,6 +365,128 @@ TEST(DeltaLog, AMalformedCommitLineIsReportedWithItsFileAndLine) {
     EXPECT_THAT(e.what(), HasSubstr("00000000000000000001.json line 2"));
     EXPECT_THAT(e.what(), HasSubstr("not valid JSON"));
   }
+}
+
+// ---- Damaged logs -------------------------------------------------------------------------------
+
+// A table as the pipeline writes it: each commit records the batch's offset with two files.
+DeltaLog pipeline_table(const std::string& path, int batches) {
+  DeltaLog log(path);
+  Snapshot snapshot = new_table_snapshot(test_schema());
+  for (int batch = 1; batch <= batches; ++batch) {
+    const Offset offset = Offset::parse(fmt::format(R"({{"page":{}}})", batch));
+    std::vector<Action> actions =
+        progress_actions(snapshot, BatchProgress{"lakeflow:t", batch, offset, std::nullopt});
+    actions.emplace_back(add_file(fmt::format("part-{}-a.parquet", batch)));
+    actions.emplace_back(add_file(fmt::format("part-{}-b.parquet", batch)));
+    actions.emplace_back(CommitInfo{});
+    snapshot.apply(log.commit(snapshot.version, actions), actions);
+  }
+  return log;
+}
+
+// Drops the last `count` lines of the file at `path`, cutting at a line boundary.
+void cut_lines(const std::string& path, int count) {
+  std::string text = read_text(path);
+  for (int i = 0; i < count; ++i) {
+    const std::size_t end = text.size() < 2 ? std::string::npos : text.rfind('\n', text.size() - 2);
+    text.resize(end == std::string::npos ? 0 : end + 1);
+  }
+  write_text(path, text);
+}
+
+// The message of the DeltaLogError snapshot() throws, or "" when it reads.
+std::string snapshot_error(const DeltaLog& log) {
+  try {
+    (void)log.snapshot();
+  } catch (const DeltaLogError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(DeltaLog, ACommitCutAtALineBoundaryIsDamaged) {
+  for (int cut = 1; cut <= 2; ++cut) {  // the commitInfo alone, or with the last add
+    TempDir dir;
+    const DeltaLog log = pipeline_table(dir.table(), 2);
+    ASSERT_EQ(log.snapshot().files.size(), 4u);
+    cut_lines(log.commit_path(1), cut);
+    const std::string error = snapshot_error(log);
+    EXPECT_THAT(error, HasSubstr(log.commit_path(1) + " has no commitInfo action")) << cut;
+    EXPECT_THAT(error, HasSubstr("cut short"));
+    EXPECT_THAT(error, HasSubstr("Restore the file from a backup"));
+    EXPECT_THAT(error, HasSubstr("move the table directory away and rerun"));
+    // The versions before the damage still read.
+    EXPECT_EQ(log.snapshot_at(0).files.size(), 2u);
+  }
+  // Version 0, cut down to its protocol, metaData, txn and first add.
+  TempDir dir;
+  const DeltaLog log = pipeline_table(dir.table(), 1);
+  cut_lines(log.commit_path(0), 2);
+  EXPECT_THAT(snapshot_error(log), HasSubstr(log.commit_path(0) + " has no commitInfo action"));
+}
+
+TEST(DeltaLog, ACommitCutInsideALineOrEmptiedIsDamaged) {
+  TempDir dir;
+  const DeltaLog log = pipeline_table(dir.table(), 2);
+  const std::string whole = read_text(log.commit_path(1));
+  write_text(log.commit_path(1), whole.substr(0, whole.size() - 10));
+  EXPECT_THAT(snapshot_error(log), HasSubstr("00000000000000000001.json line 5: not valid JSON"));
+  write_text(log.commit_path(1), "");
+  EXPECT_THAT(snapshot_error(log), HasSubstr(log.commit_path(1) + " holds no action"));
+  write_text(log.commit_path(1), "\n \n");
+  EXPECT_THAT(snapshot_error(log), HasSubstr(log.commit_path(1) + " holds no action"));
+}
+
+TEST(DeltaLog, ALakeflowCommitWithLinesMovedOrLostIsDamaged) {
+  TempDir dir;
+  const DeltaLog log = pipeline_table(dir.table(), 2);
+  const std::string whole = read_text(log.commit_path(1));
+  std::vector<std::string> lines;
+  std::istringstream in(whole);
+  for (std::string line; std::getline(in, line);) lines.push_back(line + "\n");
+  ASSERT_EQ(lines.size(), 5u);  // metaData, txn, add, add, commitInfo
+
+  // Another line after lakeflow's commitInfo.
+  write_text(log.commit_path(1), whole + lines[2]);
+  EXPECT_THAT(
+      snapshot_error(log),
+      HasSubstr("has lines after its commitInfo (line 5 of 6), which lakeflow writes last"));
+  // The commitInfo moved first.
+  write_text(log.commit_path(1), lines[4] + lines[0] + lines[1] + lines[2] + lines[3]);
+  EXPECT_THAT(snapshot_error(log), HasSubstr("(line 1 of 5)"));
+  // A line lost from the middle.
+  write_text(log.commit_path(1), lines[0] + lines[1] + lines[3] + lines[4]);
+  EXPECT_THAT(snapshot_error(log),
+              HasSubstr(log.commit_path(1) + " holds 4 actions where its commitInfo records 5"));
+  // Blank lines are not actions.
+  write_text(log.commit_path(1),
+             "\n" + lines[0] + lines[1] + "\n" + lines[2] + lines[3] + lines[4]);
+  EXPECT_EQ(log.snapshot().files.size(), 4u);
+}
+
+TEST(DeltaLog, CommitsOfOtherEnginesMayHoldCommitInfoAnywhereOrNone) {
+  TempDir dir;
+  const DeltaLog log = pipeline_table(dir.table(), 1);
+  // Another engine's commit with its commitInfo first, as Spark writes it (and as lakeflow did
+  // before it wrote commitInfo last), holding no line count.
+  write_text(log.commit_path(1),
+             R"({"commitInfo":{"timestamp":1,"operation":"WRITE","engineInfo":"Apache-Spark/3.5.0 )"
+             R"(Delta-Lake/3.1.0"}})"
+             "\n" +
+                 action_to_line(add_file("spark.parquet")) + "\n");
+  write_text(
+      log.commit_path(2),
+      R"({"commitInfo":{"timestamp":2,"operation":"WRITE","engineInfo":"lakeflow-cpp/0.1.0"}})"
+      "\n" +
+          action_to_line(add_file("old.parquet")) + "\n");
+  EXPECT_EQ(log.snapshot().files.size(), 4u);
+
+  // A commit without commitInfo in a table lakeflow does not land (no lakeflow offset).
+  TempDir other;
+  const DeltaLog plain = create_table(other.table());
+  write_text(plain.commit_path(1), action_to_line(add_file("a.parquet")) + "\n");
+  EXPECT_EQ(plain.snapshot().files.size(), 1u);
 }
 
 TEST(DeltaLog, AMissingCommitIsReported) {
@@ -747,6 +875,23 @@ TEST(DeltaLog, CheckpointsDropExpiredTombstones) {
     if (const auto* r = std::get_if<RemoveFile>(&action)) tombstones.push_back(r->path);
   }
   EXPECT_EQ(tombstones, std::vector<std::string>{"b.parquet"});
+}
+
+// Regression (fuzz_parquet): the actions were reserved from the footer's row count, so a damaged
+// count threw std::length_error or exhausted memory instead of reading the row groups.
+TEST(DeltaLog, ACheckpointFooterCountingTooManyRowsDoesNotSizeTheRead) {
+  TempDir dir;
+  DeltaLog log = create_table(dir.table(), DeltaLogOptions{2});
+  log.commit(0, {add_file("a.parquet")});
+  log.commit(1, {add_file("b.parquet")});
+  const std::vector<Action> intact = read_checkpoint_file(log.checkpoint_path(2));
+  ASSERT_EQ(intact.size(), 4u);
+  for (const std::int64_t rows : {std::int64_t{-1}, INT64_MAX, std::int64_t{1} << 40}) {
+    parquet::testing::rewrite_footer(log.checkpoint_path(2),
+                                     [&](parquet::FileMetaData& m) { m.num_rows = rows; });
+    EXPECT_EQ(read_checkpoint_file(log.checkpoint_path(2)).size(), intact.size());
+    EXPECT_EQ(log.snapshot().files.size(), 2u);
+  }
 }
 
 // ---- Independent verification with DuckDB ------------------------------------------------------

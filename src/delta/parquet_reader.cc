@@ -1005,6 +1005,21 @@ struct ParquetReader::Impl {
     }
   }
 
+  // The rows of a read that decodes no column (no requested field is in the file) are counted in
+  // one of the file's columns: the footer's count alone would size the read unchecked.
+  void check_row_count(const RowGroup& group) const {
+    if (group.num_rows == 0) return;
+    if (leaves.empty()) unsupported("a row group has rows but the file has no columns");
+    DecodedLeaf probe;
+    decode_chunk(group.columns[0], *leaves[0], probe);
+    std::int64_t rows = 0;
+    for (std::size_t i = 0; i < probe.num_levels; ++i) rows += probe.rep_at(i) == 0 ? 1 : 0;
+    if (rows != group.num_rows) {
+      corrupt("a row group holds " + std::to_string(rows) + " rows in column " + leaves[0]->path +
+              " but says it holds " + std::to_string(group.num_rows));
+    }
+  }
+
   void read_row_group_into(std::size_t index, const StructType& schema, ColumnBatch& batch) const {
     const RowGroup& group = metadata.row_groups[index];
     std::vector<int> decode;
@@ -1026,6 +1041,7 @@ struct ParquetReader::Impl {
       decode_chunk(group.columns[chunk], *this->leaves[chunk], leaves[i]);
     }
     if (group.num_rows < 0) corrupt("a row group has a negative row count");
+    if (decode.empty()) check_row_count(group);
     Column& root_column = batch.root();
     for (std::int64_t row = 0; row < group.num_rows; ++row) {
       for (std::size_t f = 0; f < plans.size(); ++f) {

@@ -7,10 +7,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdint>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
+#include "delta/parquet_format.h"
 #include "lakeflow/column_batch.h"
 #include "lakeflow/record_converter.h"
 #include "lakeflow/records.h"
@@ -88,6 +93,30 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// Rewrites the footer of the Parquet file at `path` with `change` applied to its metadata (to make
+// the damaged footers a reader must survive).
+template <typename Change>
+void rewrite_footer(const std::string& path, Change change) {
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  std::uint32_t footer_size = 0;
+  std::memcpy(&footer_size, bytes.data() + bytes.size() - 8, 4);
+  const std::size_t footer_at = bytes.size() - 8 - footer_size;
+  FileMetaData metadata = parse_file_metadata(
+      reinterpret_cast<const std::uint8_t*>(bytes.data()) + footer_at, footer_size, path);
+  change(metadata);
+  std::string footer;
+  append_file_metadata(footer, metadata);
+  const auto size = static_cast<std::uint32_t>(footer.size());
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << bytes.substr(0, footer_at) << footer;
+  out.write(reinterpret_cast<const char*>(&size), 4);
+  out << "PAR1";
+}
 
 // Why DuckDB cannot run here, or empty when it can.
 inline std::string duckdb_unavailable() {

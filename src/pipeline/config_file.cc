@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -223,6 +224,13 @@ bool YamlFile::option_value(const Entry& entry, std::string_view what, std::stri
 }
 
 JsonValue YamlFile::to_json(const YAML::Node& node, std::string_view what) const {
+  if (value_nodes_left_ == 0) {
+    throw ConfigError(fmt::format(
+        "{}: {}: the file's values expand to more than {} items (a YAML alias repeats all it "
+        "names); make them smaller",
+        where(node), what, kMaxValueNodes));
+  }
+  --value_nodes_left_;
   if (node.IsNull()) return JsonValue();
   if (node.IsSequence()) {
     JsonValue::Array array;
@@ -267,7 +275,14 @@ JsonValue YamlFile::to_json(const YAML::Node& node, std::string_view what) const
           fmt::format("{}: {}: .inf and .nan have no JSON form; quote them to pass them as strings",
                       where(node), what));
     }
-    return JsonValue(std::stod(s));
+    // std::stod would throw std::out_of_range; a denormal result is kept.
+    errno = 0;
+    const double value = std::strtod(s.c_str(), nullptr);
+    if (errno == ERANGE && (std::isinf(value) || value == 0)) {
+      throw ConfigError(fmt::format(
+          "{}: {}: a number is beyond the range of a 64-bit float; quote it", where(node), what));
+    }
+    return JsonValue(value);
   }
   return JsonValue(s);
 }

@@ -1,5 +1,6 @@
 #include "pipeline/config_file.h"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -146,9 +147,42 @@ TEST(YamlFile, ToJsonRejectsWhatJsonCannotHoldWithoutShowingIt) {
   std::string message = error_message<ConfigError>([&] { big.to_json(big.root(), "v"); });
   EXPECT_THAT(message, HasSubstr("x.yaml:1:2: v[0]: an integer does not fit in 64 bits"));
   EXPECT_THAT(message, Not(HasSubstr("9999")));
+  // Regression (fuzz_pipeline_spec): std::stod's std::out_of_range escaped for these.
+  for (const char* huge : {"[1e400]", "[-1.5e309]", "[1e-400]"}) {
+    const YamlFile file(huge, "x.yaml");
+    message = error_message<ConfigError>([&] { file.to_json(file.root(), "v"); });
+    EXPECT_THAT(message, HasSubstr("x.yaml:1:2: v[0]: a number is beyond the range of a 64-bit"));
+    EXPECT_THAT(message, Not(HasSubstr("e4")));
+  }
+  const YamlFile tiny("[1e-310, 0e-400]", "x.yaml");
+  EXPECT_EQ(tiny.to_json(tiny.root(), "v").dump(), "[1e-310,0.0]");
   const YamlFile nan("[.nan]", "x.yaml");
   EXPECT_THAT(error_message<ConfigError>([&] { nan.to_json(nan.root(), "v"); }),
               HasSubstr("no JSON form"));
+}
+
+// Regression (fuzz_pipeline_spec): nested aliases ("billion laughs") named 10^9 nodes in 590 bytes,
+// and converting the value ran out of time and memory.
+TEST(YamlFile, ToJsonRefusesValuesThatAliasesExpandBeyondTheLimit) {
+  std::string text = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int level = 1; level <= 8; ++level) {
+    text += fmt::format("a{}: &a{} [", level, level);
+    for (int i = 0; i < 10; ++i) text += fmt::format("{}*a{}", i == 0 ? "" : ", ", level - 1);
+    text += "]\n";
+  }
+  const YamlFile file(text, "x.yaml");
+  // a1 (111 nodes) is fine; a8 (10^8 and more) is not.
+  EXPECT_EQ(file.to_json(file.root()["a1"], "a1").as_array().size(), 10u);
+  const std::string message =
+      error_message<ConfigError>([&] { file.to_json(file.root()["a8"], "a8"); });
+  EXPECT_THAT(message, HasSubstr("the file's values expand to more than 100000 items"));
+  EXPECT_THAT(message, HasSubstr("x.yaml:"));
+  // The limit holds for the file's values together, not for each: otherwise many values just
+  // under it (a3: 11111 nodes) would take as long.
+  const YamlFile again(text, "x.yaml");
+  for (int i = 0; i < 9; ++i) (void)again.to_json(again.root()["a3"], "a3");
+  EXPECT_THAT(error_message<ConfigError>([&] { again.to_json(again.root()["a3"], "a3"); }),
+              HasSubstr("expand to more than 100000 items"));
 }
 
 TEST(YamlFile, DescribeNamesTheKindOfValue) {

@@ -153,6 +153,33 @@ std::multiset<std::string> lines_of(const std::string& text) {
   return rows;
 }
 
+// A commit that lost its last lines (a partial copy or restore of the table) must not read as a
+// smaller table: `show` and `run` refuse the damaged log, naming the file, with exit 2.
+TEST_F(PipelineE2e, ACommitCutAtALineBoundaryStopsShowAndRun) {
+  for (int cut = 1; cut <= 2; ++cut) {  // the commitInfo alone, or with the last add before it
+    ASSERT_EQ(lakeflow({"run", spec_, "--tables", "events"}).status, 0);
+    const fs::path log = fs::path(table("events")) / "_delta_log";
+    int latest = 0;
+    while (fs::exists(log / fmt_version(latest + 1))) ++latest;
+    const fs::path commit = log / fmt_version(latest);
+    std::string text = slurp(commit.string());
+    ASSERT_NE(text.find("{\"add\":"), std::string::npos) << text;
+    for (int i = 0; i < cut; ++i) text.resize(text.rfind('\n', text.size() - 2) + 1);
+    dir_.write("data/main/shop/events/_delta_log/" + fmt_version(latest), text);
+
+    const ProcessResult show = lakeflow({"show", table("events")});
+    EXPECT_EQ(show.status, 2) << show.err;
+    EXPECT_EQ(show.out, "");
+    EXPECT_NE(show.err.find(commit.string() + " has no commitInfo action"), std::string::npos)
+        << show.err;
+    const ProcessResult run = lakeflow({"run", spec_, "--tables", "events"});
+    EXPECT_EQ(run.status, 2) << run.err;
+    EXPECT_NE(run.err.find("cut short"), std::string::npos) << run.err;
+    EXPECT_NE(run.out.find("FAILED"), std::string::npos) << run.out;
+    fs::remove_all(table("events"));
+  }
+}
+
 // Every table, read independently: tests/duckdb/read_delta.mjs resolves the active files from
 // `_delta_log` itself and DuckDB reads them. Its rows must equal what `lakeflow show` prints.
 TEST_F(PipelineE2e, DuckDbReadsEveryTableAsShowPrintsIt) {
