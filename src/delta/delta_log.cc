@@ -454,7 +454,7 @@ std::vector<Action> DeltaLog::read_commit(std::int64_t version) const {
   std::size_t last_line = 0;
   // The line of lakeflow's commitInfo and the line count it records (see commit()).
   std::size_t commit_info_line = 0;
-  std::int64_t recorded_lines = -1;
+  std::optional<std::int64_t> recorded_lines;
   std::size_t start = 0;
   while (start < text.size()) {
     std::size_t end = text.find('\n', start);
@@ -488,16 +488,17 @@ std::vector<Action> DeltaLog::read_commit(std::int64_t version) const {
     }
     actions.push_back(std::move(*action));
   }
-  if (lines == 0) throw damaged("holds no action (the file is empty)");
-  if (recorded_lines >= 0 && commit_info_line != last_line) {
+  if (lines == 0) throw damaged("holds no action: it is empty or blank");
+  if (recorded_lines && commit_info_line != last_line) {
     throw damaged(fmt::format(
         "has lines after its commitInfo (line {} of {}), which lakeflow writes last: lines were "
         "added to the file",
         commit_info_line, last_line));
   }
-  if (recorded_lines >= 0 && recorded_lines != static_cast<std::int64_t>(lines)) {
-    throw damaged(fmt::format("holds {} actions where its commitInfo records {}: lines were lost",
-                              lines, recorded_lines));
+  if (recorded_lines && *recorded_lines != static_cast<std::int64_t>(lines)) {
+    throw damaged(
+        fmt::format("holds {} actions where its commitInfo records {}: lines were lost or added",
+                    lines, *recorded_lines));
   }
   return actions;
 }

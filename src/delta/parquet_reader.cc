@@ -173,6 +173,11 @@ struct ParquetReader::Impl {
   [[noreturn]] void unsupported(const std::string& problem) const {
     throw Error(ErrorCode::kData, "cannot read " + what + ": " + problem);
   }
+  [[noreturn]] void timestamp_out_of_range() const {
+    unsupported(
+        "a timestamp is beyond the range of a Spark timestamp (microseconds since 1970 "
+        "in 64 bits)");
+  }
 
   void read_at(std::uint64_t offset, std::size_t size, void* out) const {
     auto* p = static_cast<char*>(out);
@@ -908,8 +913,11 @@ struct ParquetReader::Impl {
         return out.append_value<std::int64_t>(std::int64_t{i32()} * 86400000000LL);
       case Convert::kTimestampMicros:
         return out.append_value<std::int64_t>(i64());
-      case Convert::kTimestampMillis:
-        return out.append_value<std::int64_t>(i64() * 1000);
+      case Convert::kTimestampMillis: {
+        std::int64_t micros = 0;
+        if (__builtin_mul_overflow(i64(), std::int64_t{1000}, &micros)) timestamp_out_of_range();
+        return out.append_value<std::int64_t>(micros);
+      }
       case Convert::kTimestampNanos: {
         std::int64_t ns = i64();
         std::int64_t us = ns / 1000;
@@ -922,9 +930,12 @@ struct ParquetReader::Impl {
         std::memcpy(&nanos, p, 8);
         std::memcpy(&julian_day, p + 8, 4);
         constexpr std::int64_t kUnixEpochJulianDay = 2440588;
-        std::int64_t micros =
-            (static_cast<std::int64_t>(julian_day) - kUnixEpochJulianDay) * 86400000000LL +
-            nanos / 1000;
+        std::int64_t micros = 0;
+        if (__builtin_mul_overflow(static_cast<std::int64_t>(julian_day) - kUnixEpochJulianDay,
+                                   std::int64_t{86400000000}, &micros) ||
+            __builtin_add_overflow(micros, nanos / 1000, &micros)) {
+          timestamp_out_of_range();
+        }
         return out.append_value<std::int64_t>(micros);
       }
     }

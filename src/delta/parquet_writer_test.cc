@@ -812,6 +812,50 @@ TEST(ParquetReader, AReadOfNoFileColumnCountsTheRowsInTheFile) {
   }
 }
 
+// Regression (fuzz_parquet): millisecond and INT96 timestamps were scaled to microseconds with
+// signed overflow (undefined behaviour) where they lie beyond a Spark timestamp's range.
+TEST(ParquetReader, TimestampsBeyondTheMicrosecondRangeAreAnError) {
+  TempDir dir;
+  const StructType ts_schema{{"ts", DataType::Timestamp()}};
+  const std::string millis = dir.file("millis.parquet");
+  write_file(millis, batch_from_json(ts_schema, {R"({"ts":"1970-01-01T00:00:01Z"})"}));
+  // The same value read as milliseconds since 1970.
+  testing::rewrite_footer(
+      millis, [](FileMetaData& m) { m.schema.at(1).logical_type.unit = TimeUnit::kMillis; });
+  EXPECT_EQ(read_rows(millis, ts_schema),
+            std::vector<std::string>{R"({"ts":"1970-01-01T00:16:40.000000Z"})"});
+  write_file(millis, batch_from_json(ts_schema, {R"({"ts":"9999-12-31T23:59:59.999999Z"})"}));
+  testing::rewrite_footer(
+      millis, [](FileMetaData& m) { m.schema.at(1).logical_type.unit = TimeUnit::kMillis; });
+  EXPECT_THAT([&] { (void)ParquetReader(millis).read(ts_schema); },
+              ::testing::ThrowsMessage<Error>(HasSubstr("beyond the range of a Spark timestamp")));
+
+  // INT96 (nanoseconds in the day, then the Julian day; 12 little-endian bytes) made from the
+  // 12-byte big-endian values of a decimal(28,0) column.
+  const StructType decimal_schema{{"ts", DataType::Decimal(28, 0)}};
+  const std::string int96 = dir.file("int96.parquet");
+  auto as_int96 = [](FileMetaData& m) {
+    SchemaElement& e = m.schema.at(1);
+    e.type = PhysicalType::kInt96;
+    e.type_length.reset();
+    e.converted_type.reset();
+    e.precision.reset();
+    e.scale.reset();
+    e.logical_type = LogicalType{};
+    m.row_groups.at(0).columns.at(0).meta_data->type = PhysicalType::kInt96;
+  };
+  // Day 2440588 (0x00253D8C, 1970-01-01) with 0 nanoseconds: the decimal 0x8C3D2500.
+  write_file(int96, batch_from_json(decimal_schema, {R"({"ts":"2352817408"})"}));
+  testing::rewrite_footer(int96, as_int96);
+  EXPECT_EQ(read_rows(int96, ts_schema),
+            std::vector<std::string>{R"({"ts":"1970-01-01T00:00:00.000000Z"})"});
+  // Day 0xFFFFFFFF: far beyond 64-bit microseconds.
+  write_file(int96, batch_from_json(decimal_schema, {R"({"ts":"4294967295"})"}));
+  testing::rewrite_footer(int96, as_int96);
+  EXPECT_THAT([&] { (void)ParquetReader(int96).read(ts_schema); },
+              ::testing::ThrowsMessage<Error>(HasSubstr("beyond the range of a Spark timestamp")));
+}
+
 // Rough write throughput on a generated batch (run with --gtest_also_run_disabled_tests on a
 // Release build).
 TEST(ParquetWriter, DISABLED_WriteThroughput) {

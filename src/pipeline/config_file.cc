@@ -224,6 +224,17 @@ bool YamlFile::option_value(const Entry& entry, std::string_view what, std::stri
 }
 
 JsonValue YamlFile::to_json(const YAML::Node& node, std::string_view what) const {
+  return to_json(node, what, 0);
+}
+
+// `depth`: the lists and mappings `node` is inside.
+JsonValue YamlFile::to_json(const YAML::Node& node, std::string_view what, int depth) const {
+  if ((node.IsSequence() || node.IsMap()) && depth >= kMaxValueDepth) {
+    throw ConfigError(fmt::format(
+        "{}: {}: the value nests lists and mappings deeper than {} levels (or a YAML alias names "
+        "a value it is part of); flatten it",
+        where(node), what, kMaxValueDepth));
+  }
   if (value_nodes_left_ == 0) {
     throw ConfigError(fmt::format(
         "{}: {}: the file's values expand to more than {} items (a YAML alias repeats all it "
@@ -236,14 +247,14 @@ JsonValue YamlFile::to_json(const YAML::Node& node, std::string_view what) const
     JsonValue::Array array;
     std::size_t i = 0;
     for (const YAML::Node& item : node) {
-      array.push_back(to_json(item, fmt::format("{}[{}]", what, i++)));
+      array.push_back(to_json(item, fmt::format("{}[{}]", what, i++), depth + 1));
     }
     return JsonValue(std::move(array));
   }
   if (node.IsMap()) {
     JsonValue::Object object;
     for (const Entry& entry : entries(node, what)) {
-      object[entry.key] = to_json(entry.value, fmt::format("{}.{}", what, entry.key));
+      object[entry.key] = to_json(entry.value, fmt::format("{}.{}", what, entry.key), depth + 1);
     }
     return JsonValue(std::move(object));
   }

@@ -55,16 +55,20 @@ class YamlFile {
   bool option_value(const Entry& entry, std::string_view what, std::string& out) const;
 
   // The node as a JSON value: plain scalars typed by the YAML 1.2 core schema (null, booleans,
-  // integers, floats), everything else a string. Throws when the values converted from this file
-  // grow beyond kMaxValueNodes nodes in all (YAML aliases repeat what they name: a few lines can
-  // name billions of nodes).
+  // integers, floats), everything else a string. Throws when the value nests deeper than
+  // kMaxValueDepth (an alias inside what it names nests without end), or when the values
+  // converted from this file grow beyond kMaxValueNodes nodes in all (aliases repeat what they
+  // name: a few lines can name billions of nodes).
   JsonValue to_json(const YAML::Node& node, std::string_view what) const;
+  static constexpr int kMaxValueDepth = 64;
   static constexpr std::size_t kMaxValueNodes = 100000;
 
   // "the number 5", "the boolean true", "null", "a list", "a mapping", "a string" — for errors.
   static std::string describe(const YAML::Node& node);
 
  private:
+  JsonValue to_json(const YAML::Node& node, std::string_view what, int depth) const;
+
   std::string file_name_;
   YAML::Node root_;
   mutable std::size_t value_nodes_left_ = kMaxValueNodes;  // what to_json may still convert

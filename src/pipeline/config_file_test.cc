@@ -185,6 +185,23 @@ TEST(YamlFile, ToJsonRefusesValuesThatAliasesExpandBeyondTheLimit) {
               HasSubstr("expand to more than 100000 items"));
 }
 
+// Regression (fuzz_pipeline_spec): an alias inside the value it names (`&a [*a]`) made a cycle,
+// and converting it recursed until the stack overflowed; so did deep nesting.
+TEST(YamlFile, ToJsonRefusesValuesNestedTooDeeplyOrInsideThemselves) {
+  const YamlFile cycle("a: &a [x, *a]\n", "x.yaml");
+  const std::string message =
+      error_message<ConfigError>([&] { cycle.to_json(cycle.root()["a"], "a"); });
+  EXPECT_THAT(message, HasSubstr("x.yaml:1:"));
+  EXPECT_THAT(message, HasSubstr("a[1][1][1]"));
+  EXPECT_THAT(message, HasSubstr("nests lists and mappings deeper than 64 levels"));
+  const std::string deep = std::string(65, '[') + std::string(65, ']');
+  const YamlFile too_deep(deep, "x.yaml");
+  EXPECT_THAT(error_message<ConfigError>([&] { too_deep.to_json(too_deep.root(), "v"); }),
+              HasSubstr("deeper than 64 levels"));
+  const YamlFile deepest(deep.substr(1, 128), "x.yaml");
+  EXPECT_EQ(deepest.to_json(deepest.root(), "v").dump(), deep.substr(1, 128));
+}
+
 TEST(YamlFile, DescribeNamesTheKindOfValue) {
   EXPECT_EQ(YamlFile::describe(YAML::Load("5")), "the number 5");
   EXPECT_EQ(YamlFile::describe(YAML::Load("false")), "the boolean false");
