@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "columnar/column_sort.h"
-#include "delta/parquet_writer.h"
-#include "lakeflow/column_batch.h"
+#include "parquet/parquet_writer.h"
+#include "columnar/column_batch.h"
 
 namespace {
 

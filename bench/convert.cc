@@ -19,9 +19,9 @@
 #include <string_view>
 #include <vector>
 
-#include "lakeflow/column_batch.h"
+#include "columnar/column_batch.h"
 #include "lakeflow/error.h"
-#include "lakeflow/record_converter.h"
+#include "columnar/record_converter.h"
 #include "lakeflow/records.h"
 #include "lakeflow/types.h"
 

@@ -14,6 +14,8 @@ function(lakeflow_connector name)
   if(LAKEFLOW_TESTS AND ARG_TESTS)
     add_executable(${target}_tests ${ARG_TESTS})
     target_link_libraries(${target}_tests PRIVATE ${target} lakeflow_testing GTest::gtest_main)
+    # In-tree tests may check against engine internals (the converter, column builders).
+    target_include_directories(${target}_tests PRIVATE ${CMAKE_SOURCE_DIR}/src)
     target_compile_definitions(${target}_tests PRIVATE
       LAKEFLOW_SOURCE_DIR="${CMAKE_CURRENT_SOURCE_DIR}")
     lakeflow_warnings(${target}_tests)

@@ -9,8 +9,8 @@
 #   P/share/lakeflow/templates/                what `lakeflow new --out-of-tree` copies
 include(CMakePackageConfigHelpers)
 
-# What a connector includes. Engine internals (record_converter.h, column_batch.h, arrow_c_data.h)
-# stay out. http/client.h includes rate_limiter.h, log.h and the other http/ headers, so all of
+# What a connector includes. Engine internals (src/columnar/: record_converter.h, column_batch.h,
+# arrow_c_data.h) stay out. http/client.h includes rate_limiter.h, log.h and the other http/ headers, so all of
 # http/ is installed. conformance.h is the suite's interface; conformance_checks.h is internal to it.
 set(LAKEFLOW_PUBLIC_HEADERS
   connector.h error.h instant.h json.h offset.h options.h plugin.h records.h registry.h types.h

@@ -15,10 +15,10 @@
 #include <string_view>
 
 #include "fuzz_support.h"
-#include "lakeflow/arrow_c_data.h"
-#include "lakeflow/column_batch.h"
+#include "columnar/arrow_c_data.h"
+#include "columnar/column_batch.h"
 #include "lakeflow/error.h"
-#include "lakeflow/record_converter.h"
+#include "columnar/record_converter.h"
 #include "lakeflow/records.h"
 #include "lakeflow/types.h"
 

@@ -18,9 +18,9 @@
 #include <string>
 
 #include "delta/delta_checkpoint.h"
-#include "delta/parquet_reader.h"
+#include "parquet/parquet_reader.h"
 #include "fuzz_support.h"
-#include "lakeflow/column_batch.h"
+#include "columnar/column_batch.h"
 #include "lakeflow/error.h"
 
 namespace {

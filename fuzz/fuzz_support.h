@@ -17,7 +17,7 @@
 #include <string_view>
 #include <typeinfo>
 
-#include "lakeflow/column_batch.h"
+#include "columnar/column_batch.h"
 #include "lakeflow/error.h"
 
 namespace lakeflow::fuzz {

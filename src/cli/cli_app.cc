@@ -22,7 +22,7 @@
 #include "cli/workflow_cli.h"
 #include "lakeflow/error.h"
 #include "lakeflow/http/redactor.h"
-#include "lakeflow/record_converter.h"
+#include "columnar/record_converter.h"
 
 namespace lakeflow::cli {
 namespace {

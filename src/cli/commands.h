@@ -13,7 +13,7 @@
 
 #include "lakeflow/connector.h"
 #include "lakeflow/options.h"
-#include "lakeflow/record_converter.h"
+#include "columnar/record_converter.h"
 
 namespace lakeflow::cli {
 

@@ -10,11 +10,11 @@
 
 #include "cli/commands.h"
 #include "cli/ndjson.h"
-#include "lakeflow/column_batch.h"
+#include "columnar/column_batch.h"
 #include "lakeflow/connector.h"
 #include "lakeflow/error.h"
 #include "lakeflow/offset.h"
-#include "lakeflow/record_converter.h"
+#include "columnar/record_converter.h"
 #include "lakeflow/records.h"
 
 namespace lakeflow::cli {

@@ -4,7 +4,7 @@
 #include <ostream>
 #include <string>
 
-#include "cli/workflow.h"
+#include "workflow/workflow.h"
 #include "lakeflow/error.h"
 
 namespace lakeflow::cli {

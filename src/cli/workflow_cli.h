@@ -5,7 +5,7 @@
 #include <iosfwd>
 #include <string>
 
-#include "cli/workflow.h"
+#include "workflow/workflow.h"
 
 namespace lakeflow::cli {
 

@@ -1,11 +1,11 @@
-#include "lakeflow/column_batch.h"
+#include "columnar/column_batch.h"
 
 #include <cstdlib>
 #include <limits>
 #include <new>
 #include <string>
 
-#include "core/text.h"
+#include "util/text.h"
 #include "lakeflow/error.h"
 #include "lakeflow/json.h"
 

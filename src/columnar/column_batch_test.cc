@@ -1,11 +1,11 @@
-#include "lakeflow/column_batch.h"
+#include "columnar/column_batch.h"
 
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <string>
 
-#include "lakeflow/record_converter.h"
+#include "columnar/record_converter.h"
 
 namespace lakeflow {
 namespace {

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "lakeflow/error.h"
-#include "lakeflow/record_converter.h"
+#include "columnar/record_converter.h"
 
 namespace lakeflow {
 namespace {

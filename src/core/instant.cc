@@ -1,6 +1,6 @@
 #include "lakeflow/instant.h"
 
-#include "core/text.h"
+#include "util/text.h"
 
 namespace lakeflow {
 

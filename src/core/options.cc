@@ -7,7 +7,7 @@
 #include <string>
 #include <system_error>
 
-#include "core/text.h"
+#include "util/text.h"
 #include "lakeflow/error.h"
 #include "lakeflow/json.h"
 

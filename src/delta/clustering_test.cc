@@ -3,7 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "delta/parquet_test_util.h"
+#include "parquet/parquet_test_util.h"
 #include "delta/table_features.h"
 
 namespace lakeflow::delta {

@@ -5,9 +5,9 @@
 
 #include <fmt/format.h>
 
-#include "delta/parquet_reader.h"
-#include "delta/parquet_writer.h"
-#include "lakeflow/record_converter.h"
+#include "parquet/parquet_reader.h"
+#include "parquet/parquet_writer.h"
+#include "columnar/record_converter.h"
 #include "lakeflow/records.h"
 
 namespace lakeflow::delta {

@@ -15,8 +15,8 @@
 #include <thread>
 
 #include "delta/delta_checkpoint.h"
-#include "delta/parquet_format.h"
-#include "delta/parquet_test_util.h"
+#include "parquet/parquet_format.h"
+#include "parquet/parquet_test_util.h"
 #include "delta/table_features.h"
 
 namespace lakeflow::delta {

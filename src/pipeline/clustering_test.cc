@@ -17,8 +17,8 @@
 #include <vector>
 
 #include "delta/delta_log.h"
-#include "delta/parquet_reader.h"
-#include "delta/parquet_test_util.h"
+#include "parquet/parquet_reader.h"
+#include "parquet/parquet_test_util.h"
 #include "lakeflow/json.h"
 #include "lakeflow/registry.h"
 #include "pipeline/runner.h"

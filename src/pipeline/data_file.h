@@ -27,8 +27,8 @@
 #include "columnar/column_sort.h"
 #include "delta/delta_actions.h"
 #include "delta/delta_log.h"
-#include "delta/parquet_writer.h"
-#include "lakeflow/column_batch.h"
+#include "parquet/parquet_writer.h"
+#include "columnar/column_batch.h"
 #include "lakeflow/types.h"
 
 namespace lakeflow::pipeline {

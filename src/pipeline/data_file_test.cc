@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "delta/parquet_reader.h"
-#include "delta/parquet_test_util.h"
+#include "parquet/parquet_reader.h"
+#include "parquet/parquet_test_util.h"
 #include "lakeflow/json.h"
 
 namespace lakeflow::pipeline {

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <unordered_map>
 
-#include "core/text.h"
+#include "util/text.h"
 #include "lakeflow/error.h"
 #include "lakeflow/json.h"
 

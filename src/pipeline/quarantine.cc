@@ -6,7 +6,7 @@
 #include <chrono>
 #include <utility>
 
-#include "lakeflow/column_batch.h"
+#include "columnar/column_batch.h"
 #include "pipeline/data_file.h"
 
 namespace lakeflow::pipeline {

@@ -29,7 +29,7 @@
 
 #include "delta/delta_log.h"
 #include "lakeflow/offset.h"
-#include "lakeflow/record_converter.h"
+#include "columnar/record_converter.h"
 #include "lakeflow/types.h"
 
 namespace lakeflow::pipeline {

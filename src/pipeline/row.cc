@@ -6,7 +6,7 @@
 #include <bit>
 #include <cmath>
 
-#include "core/text.h"
+#include "util/text.h"
 #include "lakeflow/error.h"
 #include "lakeflow/json.h"
 

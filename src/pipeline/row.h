@@ -17,7 +17,7 @@
 #include <variant>
 #include <vector>
 
-#include "lakeflow/column_batch.h"
+#include "columnar/column_batch.h"
 #include "lakeflow/types.h"
 
 namespace lakeflow::pipeline {

@@ -59,7 +59,7 @@
 
 #include "lakeflow/connector.h"
 #include "lakeflow/error.h"
-#include "lakeflow/record_converter.h"
+#include "columnar/record_converter.h"
 #include "pipeline/connections.h"
 #include "pipeline/data_file.h"
 #include "pipeline/merge.h"

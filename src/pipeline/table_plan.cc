@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "delta/parquet_schema.h"
+#include "parquet/parquet_schema.h"
 #include "lakeflow/error.h"
 
 namespace lakeflow::pipeline {

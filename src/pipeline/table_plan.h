@@ -25,7 +25,7 @@
 #include "columnar/column_sort.h"
 #include "lakeflow/connector.h"
 #include "lakeflow/options.h"
-#include "lakeflow/record_converter.h"
+#include "columnar/record_converter.h"
 #include "lakeflow/types.h"
 #include "pipeline/merge.h"
 #include "pipeline/pipeline_spec.h"

@@ -13,7 +13,7 @@
 #include <typeinfo>
 #include <utility>
 
-#include "core/text.h"
+#include "util/text.h"
 #include "lakeflow/error.h"
 
 namespace lakeflow::testing {

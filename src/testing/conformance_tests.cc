@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "lakeflow/error.h"
-#include "lakeflow/record_converter.h"
+#include "columnar/record_converter.h"
 #include "lakeflow/testing/conformance.h"
 #include "lakeflow/testing/conformance_checks.h"
 

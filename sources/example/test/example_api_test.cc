@@ -15,7 +15,7 @@
 #include "lakeflow/connector.h"
 #include "lakeflow/error.h"
 #include "lakeflow/json.h"
-#include "lakeflow/record_converter.h"
+#include "columnar/record_converter.h"
 #include "lakeflow/registry.h"
 
 namespace lakeflow::example {

@@ -18,7 +18,7 @@
 #include "lakeflow/error.h"
 #include "lakeflow/instant.h"
 #include "lakeflow/json.h"
-#include "lakeflow/record_converter.h"
+#include "columnar/record_converter.h"
 
 namespace lakeflow::fhir {
 namespace {

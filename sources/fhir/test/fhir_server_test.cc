@@ -28,7 +28,7 @@
 #include "lakeflow/http/client.h"
 #include "lakeflow/instant.h"
 #include "lakeflow/json.h"
-#include "lakeflow/record_converter.h"
+#include "columnar/record_converter.h"
 #include "schema/fhir_schema.h"
 #include "support/subprocess.h"
 

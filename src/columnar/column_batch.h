@@ -18,13 +18,11 @@
 #include <string_view>
 #include <vector>
 
-#include "lakeflow/arrow_c_data.h"
+#include "columnar/arrow_c_data.h"
 #include "lakeflow/types.h"
+#include "util/int128.h"
 
 namespace lakeflow {
-
-// Decimal values: 128-bit two's complement (a GCC/Clang extension type).
-__extension__ typedef __int128 Int128;
 
 // A growable, 64-byte aligned byte buffer.
 class AlignedBuffer {

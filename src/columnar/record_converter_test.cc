@@ -1,4 +1,4 @@
-#include "lakeflow/record_converter.h"
+#include "columnar/record_converter.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

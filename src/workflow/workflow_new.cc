@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "cli/workflow.h"
+#include "workflow/workflow.h"
 #include "lakeflow/error.h"
 
 namespace lakeflow::cli {

@@ -1,4 +1,4 @@
-#include "delta/parquet_reader.h"
+#include "parquet/parquet_reader.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "delta/parquet_encoding.h"
+#include "parquet/parquet_encoding.h"
 #include "lakeflow/error.h"
 
 namespace lakeflow::parquet {

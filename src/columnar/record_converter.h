@@ -35,7 +35,7 @@
 #include <string>
 #include <vector>
 
-#include "lakeflow/column_batch.h"
+#include "columnar/column_batch.h"
 #include "lakeflow/records.h"
 #include "lakeflow/types.h"
 

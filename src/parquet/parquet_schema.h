@@ -23,7 +23,7 @@
 #include <string>
 #include <vector>
 
-#include "delta/parquet_format.h"
+#include "parquet/parquet_format.h"
 #include "lakeflow/types.h"
 
 namespace lakeflow::parquet {

@@ -26,7 +26,7 @@
 #include <string>
 #include <vector>
 
-#include "lakeflow/column_batch.h"
+#include "columnar/column_batch.h"
 #include "lakeflow/types.h"
 
 namespace lakeflow::parquet {

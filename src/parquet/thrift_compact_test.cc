@@ -1,11 +1,11 @@
-#include "delta/thrift_compact.h"
+#include "parquet/thrift_compact.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "delta/parquet_format.h"
+#include "parquet/parquet_format.h"
 #include "lakeflow/error.h"
 
 namespace lakeflow::parquet {

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "lakeflow/column_batch.h"
+#include "util/int128.h"
 
 namespace lakeflow::text {
 

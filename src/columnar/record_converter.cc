@@ -1,4 +1,4 @@
-#include "lakeflow/record_converter.h"
+#include "columnar/record_converter.h"
 
 #include <simdjson.h>
 
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "core/text.h"
+#include "util/text.h"
 #include "lakeflow/error.h"
 
 namespace lakeflow {

@@ -1,4 +1,4 @@
-#include "delta/parquet_writer.h"
+#include "parquet/parquet_writer.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -17,11 +17,11 @@
 #include <utility>
 #include <vector>
 
-#include "core/text.h"
-#include "delta/parquet_encoding.h"
-#include "delta/parquet_format.h"
-#include "delta/parquet_schema.h"
-#include "delta/parquet_stats.h"
+#include "util/text.h"
+#include "parquet/parquet_encoding.h"
+#include "parquet/parquet_format.h"
+#include "parquet/parquet_schema.h"
+#include "parquet/parquet_stats.h"
 #include "lakeflow/error.h"
 #include "lakeflow/json.h"
 

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "delta/parquet_format.h"
+#include "parquet/parquet_format.h"
 
 typedef struct ZSTD_CCtx_s ZSTD_CCtx;
 typedef struct ZSTD_DCtx_s ZSTD_DCtx;

@@ -1,4 +1,4 @@
-#include "delta/parquet_stats.h"
+#include "parquet/parquet_stats.h"
 
 #include <cstdint>
 

@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-#include "cli/workflow.h"
+#include "workflow/workflow.h"
 #include "lakeflow/error.h"
 #include "lakeflow/json.h"
 #include "lakeflow/offset.h"

@@ -1,4 +1,4 @@
-#include "delta/parquet_schema.h"
+#include "parquet/parquet_schema.h"
 
 #include <string_view>
 #include <utility>

@@ -1,4 +1,4 @@
-#include "delta/thrift_compact.h"
+#include "parquet/thrift_compact.h"
 
 #include <cstring>
 #include <string>

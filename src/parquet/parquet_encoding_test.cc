@@ -1,4 +1,4 @@
-#include "delta/parquet_encoding.h"
+#include "parquet/parquet_encoding.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "delta/parquet_schema.h"
-#include "delta/parquet_stats.h"
+#include "parquet/parquet_schema.h"
+#include "parquet/parquet_stats.h"
 #include "lakeflow/error.h"
 
 namespace lakeflow::parquet {

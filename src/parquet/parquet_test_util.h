@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "delta/parquet_format.h"
-#include "lakeflow/column_batch.h"
-#include "lakeflow/record_converter.h"
+#include "parquet/parquet_format.h"
+#include "columnar/column_batch.h"
+#include "columnar/record_converter.h"
 #include "lakeflow/records.h"
 #include "lakeflow/types.h"
 

@@ -1,4 +1,4 @@
-#include "delta/parquet_encoding.h"
+#include "parquet/parquet_encoding.h"
 
 #include <snappy.h>
 #include <zstd.h>

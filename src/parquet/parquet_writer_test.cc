@@ -1,4 +1,4 @@
-#include "delta/parquet_writer.h"
+#include "parquet/parquet_writer.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "delta/parquet_format.h"
-#include "delta/parquet_reader.h"
-#include "delta/parquet_test_util.h"
+#include "parquet/parquet_format.h"
+#include "parquet/parquet_reader.h"
+#include "parquet/parquet_test_util.h"
 #include "lakeflow/error.h"
 #include "lakeflow/json.h"
 

@@ -1,6 +1,6 @@
-#include "delta/parquet_format.h"
+#include "parquet/parquet_format.h"
 
-#include "delta/thrift_compact.h"
+#include "parquet/thrift_compact.h"
 
 namespace lakeflow::parquet {
 

@@ -15,8 +15,8 @@
 #include <memory>
 #include <string>
 
-#include "delta/parquet_format.h"
-#include "lakeflow/column_batch.h"
+#include "parquet/parquet_format.h"
+#include "columnar/column_batch.h"
 #include "lakeflow/types.h"
 
 namespace lakeflow::parquet {

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "delta/parquet_reader.h"
-#include "delta/parquet_test_util.h"
-#include "delta/parquet_writer.h"
+#include "parquet/parquet_reader.h"
+#include "parquet/parquet_test_util.h"
+#include "parquet/parquet_writer.h"
 #include "lakeflow/json.h"
 
 namespace lakeflow::parquet {
