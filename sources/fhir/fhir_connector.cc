@@ -12,6 +12,7 @@
 
 #include "fhir_bundle.h"
 #include "lakeflow/error.h"
+#include "lakeflow/http/auth.h"
 #include "lakeflow/http/encoding.h"
 #include "lakeflow/instant.h"
 #include "lakeflow/json.h"
@@ -57,36 +58,21 @@ std::string require_option(const Options& options, std::string_view key,
   return std::string(*value);
 }
 
-// The token endpoint from [base]/.well-known/smart-configuration (SMART App Launch 2.0 §2.1).
+// The token endpoint of the client_secret grant, from [base]/.well-known/smart-configuration
+// (SMART App Launch 2.0 §2.1), looked up with the connector's http.* settings and no credentials.
 std::string discover_token_url(const std::string& base_url, const Options& options) {
   Options plain;
   for (const auto& [key, value] : options.values()) {
     if (key.starts_with("http.")) plain.set(key, value);
   }
-  const std::string url = base_url + "/.well-known/smart-configuration";
-  http::Response response;
   try {
-    response = http::HttpClient::from_options(plain)->get(url, {{"Accept", "application/json"}});
+    return http::discover_smart_token_endpoint(*http::HttpClient::from_options(plain), base_url);
   } catch (const Error& error) {
     throw ConfigError(fmt::format(
         "fhir: authentication step 'token endpoint discovery' failed: {}; set token_url to the "
         "server's OAuth2 token endpoint",
         error.what()));
   }
-  std::string token_url;
-  try {
-    const JsonValue configuration = JsonValue::parse(response.body, "smart-configuration");
-    const JsonValue* endpoint = configuration.find("token_endpoint");
-    if (endpoint != nullptr && endpoint->is_string()) token_url = endpoint->as_string();
-  } catch (const Error&) {
-  }
-  if (token_url.empty()) {
-    throw ConfigError(fmt::format(
-        "fhir: authentication step 'token endpoint discovery' failed: GET {} returned no "
-        "token_endpoint; set token_url to the server's OAuth2 token endpoint",
-        url));
-  }
-  return token_url;
 }
 
 // `,"<column>":` for the columns the connector adds to each record.

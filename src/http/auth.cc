@@ -358,13 +358,11 @@ std::string SmartBackendServices::describe() const {
                      config_.kid, to_string(config_.algorithm));
 }
 
-std::string SmartBackendServices::token_url() {
-  std::lock_guard lock(discovery_mutex_);
-  if (!config_.token_url.empty()) return config_.token_url;
-  std::string base = config_.fhir_base_url;
+std::string discover_smart_token_endpoint(HttpClient& client, std::string_view fhir_base_url) {
+  std::string base(fhir_base_url);
   while (!base.empty() && base.back() == '/') base.pop_back();
   const std::string url = base + "/.well-known/smart-configuration";
-  const Response response = token_client_->get(url, {{"Accept", "application/json"}});
+  const Response response = client.get(url, {{"Accept", "application/json"}});
   std::optional<std::string> endpoint;
   try {
     const JsonValue json = JsonValue::parse(response.body, "SMART configuration");
@@ -373,13 +371,28 @@ std::string SmartBackendServices::token_url() {
   }
   if (!endpoint || endpoint->empty()) {
     throw SourceError(
-        fmt::format("{} has no token_endpoint; the server may not support SMART "
-                    "Backend Services, or set auth.token_url explicitly",
+        fmt::format("{} has no token_endpoint; the server may not publish its SMART "
+                    "configuration: give the token endpoint explicitly",
                     url));
   }
-  config_.token_url = resolve_url(url, *endpoint);
-  token_client_->logger().info(
-      fmt::format("discovered the SMART token endpoint {} from {}", config_.token_url, url));
+  // A relative reference is resolved against the URL of the document that holds it, the
+  // configuration's own (RFC 3986 §5.1.3); `response.url` is that URL after any redirect.
+  std::string resolved = resolve_url(response.url.empty() ? url : response.url, *endpoint);
+  client.logger().info(
+      fmt::format("discovered the SMART token endpoint {} from {}", resolved, url));
+  return resolved;
+}
+
+std::string SmartBackendServices::token_url() {
+  std::lock_guard lock(discovery_mutex_);
+  if (!config_.token_url.empty()) return config_.token_url;
+  try {
+    config_.token_url = discover_smart_token_endpoint(*token_client_, config_.fhir_base_url);
+  } catch (const HttpError&) {
+    throw;
+  } catch (const SourceError& error) {
+    throw SourceError(fmt::format("{} (option auth.token_url)", error.what()));
+  }
   return config_.token_url;
 }
 

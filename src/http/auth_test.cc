@@ -540,6 +540,30 @@ TEST_F(AuthTest, SmartDiscoveryWithoutATokenEndpointIsReported) {
   EXPECT_THAT(message, AllOf(HasSubstr("has no token_endpoint"), HasSubstr("auth.token_url")));
 }
 
+TEST_F(AuthTest, SmartDiscoveryResolvesARelativeTokenEndpoint) {
+  // A server behind a path prefix publishing a path-absolute reference: the endpoint is on the
+  // configuration's origin, not under the FHIR base.
+  server->Get("/relative/fhir/.well-known/smart-configuration",
+              [](const httplib::Request&, httplib::Response& res) {
+                res.set_content(R"({"token_endpoint":"/smart/token"})", "application/json");
+              });
+  SmartBackendServicesConfig config = smart_config(rsa_key(), JwtAlgorithm::kRS384);
+  config.fhir_base_url = server.url("/relative/fhir/");
+  auto smart = std::make_shared<SmartBackendServices>(config, token_client());
+  EXPECT_EQ(client(smart)->get(server.url("/api")).status, 200) << captured();
+  EXPECT_EQ(smart->token_url(), server.url("/smart/token"));
+  EXPECT_EQ(token_requests.size(), 1u);
+}
+
+TEST_F(AuthTest, SmartDiscoveryResolvesDotSegmentsAgainstTheConfigurationUrl) {
+  server->Get(
+      "/r4/.well-known/smart-configuration", [](const httplib::Request&, httplib::Response& res) {
+        res.set_content(R"({"token_endpoint":"../auth/token?realm=a"})", "application/json");
+      });
+  EXPECT_EQ(discover_smart_token_endpoint(*token_client(), server.url("/r4")),
+            server.url("/r4/auth/token?realm=a"));
+}
+
 TEST_F(AuthTest, SmartConfigurationErrors) {
   SmartBackendServicesConfig config = smart_config(rsa_key(), JwtAlgorithm::kRS384);
   config.kid.clear();

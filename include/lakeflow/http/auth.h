@@ -244,6 +244,15 @@ class SmartBackendServices : public CachedTokenAuth {
   std::mutex discovery_mutex_;
 };
 
+// The token endpoint a SMART server publishes (SMART App Launch 2.0 §2.1): GETs
+// `<fhir_base_url>/.well-known/smart-configuration` through `client` and returns its
+// `token_endpoint`, a relative reference resolved against the configuration's URL (RFC 3986 §5),
+// so `/auth/token` from `https://fhir.example.org/r4/.well-known/smart-configuration` is
+// `https://fhir.example.org/auth/token`. Throws HttpError when the request fails and SourceError
+// when the body has no token_endpoint. Used by SmartBackendServices when auth.token_url is empty,
+// and by connectors that discover the endpoint of another grant the same way.
+std::string discover_smart_token_endpoint(HttpClient& client, std::string_view fhir_base_url);
+
 // The provider `options` describe (see the list at the top of this file). Token-based providers
 // send their token requests through `token_client`. Registers every auth secret with `redactor`.
 // Throws ConfigError naming a missing or invalid option.
