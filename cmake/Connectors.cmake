@@ -1,13 +1,22 @@
-# lakeflow_connector(NAME SOURCES src.cc... [TESTS test.cc...] [TEST_ENVIRONMENT VAR=value...])
+# lakeflow_connector(NAME SOURCES src.cc... [TESTS test.cc...] [LIBRARIES lib...]
+#                    [TEST_ENVIRONMENT VAR=value...])
 # Declares a connector: an OBJECT library (so its static registrar is always linked into the CLI)
 # and, when TESTS are given, a test binary (linked with the conformance suite, lakeflow_testing)
 # registered with ctest. TEST_ENVIRONMENT sets variables for its tests, e.g. the non-secret
 # LAKEFLOW_TEST_CONFIG_JSON of a source that needs no credentials.
+#
+# What a connector is linked with, here and out of tree (lakeflow_add_connector()) alike:
+#   lakeflow_core  (Lakeflow::sdk)   lakeflow/*.h: the interface, types, options, offsets, records,
+#                                    errors, registry, JSON, instants; simdjson and fmt
+#   lakeflow_http  (Lakeflow::http)  lakeflow/http/*.h: the HTTP client, retries, rate limits, auth,
+#                                    pagination, redaction (libcurl and OpenSSL stay inside it)
+#   LIBRARIES                        whatever else the source needs (e.g. a database client)
+# and its tests also with the conformance suite (lakeflow_testing), GoogleTest and GoogleMock.
 function(lakeflow_connector name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;TESTS;TEST_ENVIRONMENT" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "SOURCES;TESTS;LIBRARIES;TEST_ENVIRONMENT" ${ARGN})
   set(target lakeflow_source_${name})
   add_library(${target} OBJECT ${ARG_SOURCES})
-  target_link_libraries(${target} PUBLIC lakeflow_core)
+  target_link_libraries(${target} PUBLIC lakeflow_core lakeflow_http ${ARG_LIBRARIES})
   target_include_directories(${target} PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
   lakeflow_warnings(${target})
   set_property(GLOBAL APPEND PROPERTY LAKEFLOW_CONNECTOR_TARGETS ${target})

@@ -4,10 +4,14 @@
 # Builds a connector out of tree as a lakeflow plugin (lakeflow/plugin.h), from the installed SDK:
 #   lakeflow_NAME       the plugin, lakeflow_NAME.so: SOURCES compiled with LAKEFLOW_PLUGIN_BUILD
 #                       (so LAKEFLOW_REGISTER_CONNECTOR defers to the entry point) plus a generated
-#                       source defining the entry point; linked with Lakeflow::sdk and LIBRARIES
-#                       (e.g. Lakeflow::http). Installed to <prefix>/lib/lakeflow/plugins.
-#   lakeflow_NAME_tests when TESTS are given and GoogleTest is found: TESTS linked with the
-#                       conformance suite (Lakeflow::testing), loading the plugin before the
+#                       source defining the entry point; linked with Lakeflow::sdk (lakeflow/*.h:
+#                       interface, types, options, offsets, records, errors, registry, JSON,
+#                       instants), Lakeflow::http (lakeflow/http/*.h: the HTTP client, retries,
+#                       rate limits, auth, pagination, redaction) and LIBRARIES (whatever else the
+#                       source needs). Installed to <prefix>/lib/lakeflow/plugins.
+#   lakeflow_NAME_tests when TESTS are given and GoogleTest is found: TESTS linked with the same
+#                       libraries, the conformance suite (Lakeflow::testing), GoogleTest and
+#                       GoogleMock, loading the plugin before the
 #                       tests; registered with ctest. LAKEFLOW_SOURCE_DIR is this directory (the
 #                       suite reads configs/dev_config.json there); TEST_ENVIRONMENT sets more.
 # Load the plugin with `lakeflow --plugin build/lakeflow_NAME.so ...` or LAKEFLOW_PLUGIN_PATH.
@@ -36,7 +40,7 @@ LAKEFLOW_PLUGIN_ENTRY_POINT()
   set_target_properties(${target} PROPERTIES PREFIX "" OUTPUT_NAME ${target})
   target_compile_definitions(${target} PRIVATE LAKEFLOW_PLUGIN_BUILD)
   target_include_directories(${target} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
-  target_link_libraries(${target} PRIVATE Lakeflow::sdk ${ARG_LIBRARIES})
+  target_link_libraries(${target} PRIVATE Lakeflow::sdk Lakeflow::http ${ARG_LIBRARIES})
   # Every symbol resolves when the plugin is linked, not when lakeflow loads it.
   target_link_options(${target} PRIVATE LINKER:--no-undefined)
   install(TARGETS ${target} LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/lakeflow/plugins)
@@ -58,8 +62,8 @@ LAKEFLOW_CONFORMANCE_PLUGIN(LAKEFLOW_CONNECTOR_PLUGIN);
 ]=])
   add_executable(${target}_tests ${ARG_TESTS} ${loader})
   target_include_directories(${target}_tests PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
-  target_link_libraries(${target}_tests PRIVATE Lakeflow::testing Lakeflow::sdk GTest::gtest_main
-                                                ${ARG_LIBRARIES})
+  target_link_libraries(${target}_tests PRIVATE Lakeflow::testing Lakeflow::sdk Lakeflow::http
+                                                GTest::gtest_main ${ARG_LIBRARIES})
   target_compile_definitions(${target}_tests PRIVATE
     LAKEFLOW_SOURCE_DIR="${CMAKE_CURRENT_SOURCE_DIR}"
     LAKEFLOW_CONNECTOR_PLUGIN="$<TARGET_FILE:${target}>")
