@@ -17,4 +17,12 @@ std::optional<std::int64_t> parse_instant(std::string_view text);
 // `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
 std::string format_instant(std::int64_t micros_since_epoch);
 
+// `YYYY-MM-DDTHH:MM:SS` plus `fraction_digits` (0..9) fractional digits, then `Z`: 0 gives
+// `2024-05-01T08:00:00Z`, 3 `2024-05-01T08:00:00.123Z`, 9 `2024-05-01T08:00:00.123456000Z`. For a
+// source that compares timestamps as text, which only works at the one width it writes. Digits
+// beyond the sixth are zeros; fewer than six truncate toward the past, so the text never names a
+// later instant than the one given (a `>=` filter on it includes that instant). Throws
+// std::invalid_argument for a width outside 0..9.
+std::string format_instant(std::int64_t micros_since_epoch, int fraction_digits);
+
 }  // namespace lakeflow

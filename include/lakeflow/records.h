@@ -37,6 +37,14 @@ class RecordBatch {
   std::string_view adopt(std::string buffer);
   // Adds a record that lies inside a buffer this batch adopted. Throws Error(kInternal) otherwise.
   void append_view(std::string_view record);
+  // Adds every element of a JSON array inside `adopted` (a view adopt() returned, e.g. a page
+  // body) as a record view, in order and without copying: the common "page of records" body.
+  // `array_path` names the array: empty when the body is the array itself, else member names
+  // separated by `.` from the top-level object (`data`, `result.items`). A null there adds
+  // nothing. Returns the number of records added. Throws SourceError (naming the path, never the
+  // body) when the body is not JSON, the path leads nowhere or to something other than an array,
+  // or an element is not a JSON object; the batch then holds none of this body's records.
+  std::size_t append_json_array(std::string_view adopted, std::string_view array_path = {});
 
   std::size_t size() const { return records_.size(); }
   bool empty() const { return records_.empty(); }
@@ -78,6 +86,9 @@ class RecordStream {
   static RecordStream of(RecordBatch batch);
   // A stream of owned JSON texts (convenient for small tables and tests).
   static RecordStream of(std::vector<std::string> records);
+  // A stream of batches already in memory, handed out in order, each as it is (e.g. the pages one
+  // read call fetched, each a RecordBatch that adopted its body). Empty batches are skipped.
+  static RecordStream of(std::vector<RecordBatch> batches);
 
   // Clears `batch`, then fills it with the next records. Returns false, with `batch` empty, once
   // the stream is exhausted. An empty batch is never returned with `true`.

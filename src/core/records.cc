@@ -1,6 +1,7 @@
 #include "lakeflow/records.h"
 
 #include <fmt/format.h>
+#include <simdjson.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -78,6 +79,75 @@ void RecordBatch::append_view(std::string_view record) {
                           record.size()));
 }
 
+std::size_t RecordBatch::append_json_array(std::string_view adopted, std::string_view array_path) {
+  namespace od = simdjson::ondemand;
+  const std::string where =
+      array_path.empty() ? std::string("the body") : fmt::format("'{}' of the body", array_path);
+  const std::size_t first = records_.size();
+  const std::size_t bytes_before = byte_size_;
+  // One parser per thread: it keeps its buffers between pages.
+  thread_local od::parser parser;
+  try {
+    // Every adopted buffer is followed by kPadding spaces: simdjson's padding. (A view that is not
+    // inside an adopted buffer is refused by append_view below, before any record is kept.)
+    od::document document = parser.iterate(
+        simdjson::padded_string_view(adopted.data(), adopted.size(), adopted.size() + kPadding));
+    od::value value = document.get_value();
+    std::string_view rest = array_path;
+    while (!rest.empty()) {
+      const std::size_t dot = rest.find('.');
+      const std::string_view key = rest.substr(0, dot);
+      rest = dot == std::string_view::npos ? std::string_view() : rest.substr(dot + 1);
+      od::object object;
+      if (const auto error = value.get_object().get(object); error == simdjson::INCORRECT_TYPE) {
+        throw SourceError(
+            fmt::format("expected a JSON object holding '{}' on the way to {}", key, where));
+      } else if (error) {
+        throw simdjson::simdjson_error(error);
+      }
+      if (const auto error = object.find_field_unordered(key).get(value);
+          error == simdjson::NO_SUCH_FIELD) {
+        throw SourceError(fmt::format("the body has no {}", where));
+      } else if (error) {
+        throw simdjson::simdjson_error(error);
+      }
+    }
+    if (value.is_null()) return 0;
+    od::array array;
+    if (const auto error = value.get_array().get(array); error == simdjson::INCORRECT_TYPE) {
+      throw SourceError(fmt::format("{} is not a JSON array of records", where));
+    } else if (error) {
+      throw simdjson::simdjson_error(error);
+    }
+    std::size_t index = 0;
+    for (auto element : array) {
+      od::object record;
+      if (const auto error = element.get_object().get(record); error == simdjson::INCORRECT_TYPE) {
+        throw SourceError(
+            fmt::format("element {} of {} is not a JSON object (a record)", index, where));
+      } else if (error) {
+        throw simdjson::simdjson_error(error);
+      }
+      std::string_view text = record.raw_json();
+      while (!text.empty() && (text.back() == ' ' || text.back() == '\n' || text.back() == '\r' ||
+                               text.back() == '\t')) {
+        text.remove_suffix(1);
+      }
+      append_view(text);
+      ++index;
+    }
+  } catch (const simdjson::simdjson_error& e) {
+    records_.resize(first);
+    byte_size_ = bytes_before;
+    throw SourceError(fmt::format("{} is not valid JSON ({})", where, e.what()));
+  } catch (...) {
+    records_.resize(first);
+    byte_size_ = bytes_before;
+    throw;
+  }
+  return records_.size() - first;
+}
+
 void RecordBatch::clear() {
   records_.clear();
   adopted_.clear();
@@ -101,6 +171,15 @@ RecordStream RecordStream::of(std::vector<std::string> records) {
   RecordBatch batch;
   for (const std::string& record : records) batch.append(record);
   return of(std::move(batch));
+}
+
+RecordStream RecordStream::of(std::vector<RecordBatch> batches) {
+  auto held = std::make_shared<std::vector<RecordBatch>>(std::move(batches));
+  return RecordStream([held, next = std::size_t{0}](RecordBatch& out) mutable {
+    if (next == held->size()) return false;
+    std::swap(out, (*held)[next++]);  // hands the records over; the slot keeps out's spare arena
+    return true;
+  });
 }
 
 bool RecordStream::next(RecordBatch& batch) {

@@ -342,5 +342,73 @@ TEST(RecordStream, PullErrorsPropagate) {
   EXPECT_THROW(stream.next(batch), SourceError);
 }
 
+TEST(RecordBatch, AppendJsonArraySplitsABodyIntoViewsOfIt) {
+  RecordBatch batch;
+  const std::string_view body = batch.adopt(R"({"data": [ {"id":1,"a":[1,{"b":2}]} ,{"id":2}
+        ], "has_more": false})");
+  EXPECT_EQ(batch.append_json_array(body, "data"), 2u);
+  EXPECT_THAT(texts(batch), ElementsAre(R"({"id":1,"a":[1,{"b":2}]})", R"({"id":2})"));
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    EXPECT_TRUE(inside(batch[i], body)) << "record " << i << " was copied";
+    EXPECT_GE(batch.readable(i), batch[i].size() + RecordBatch::kPadding);
+  }
+  EXPECT_EQ(batch.byte_size(), batch[0].size() + batch[1].size());
+}
+
+TEST(RecordBatch, AppendJsonArayTakesABareArrayANestedPathAndNull) {
+  RecordBatch batch;
+  EXPECT_EQ(batch.append_json_array(batch.adopt(R"([{"id":1}])")), 1u);
+  EXPECT_EQ(batch.append_json_array(batch.adopt(R"({"result":{"items":[{"id":2},{"id":3}]}})"),
+                                    "result.items"),
+            2u);
+  EXPECT_EQ(batch.append_json_array(batch.adopt(R"({"data":null})"), "data"), 0u);
+  EXPECT_EQ(batch.append_json_array(batch.adopt(R"({"data":[]})"), "data"), 0u);
+  EXPECT_THAT(texts(batch), ElementsAre(R"({"id":1})", R"({"id":2})", R"({"id":3})"));
+}
+
+TEST(RecordBatch, AppendJsonArrayRejectsWhatIsNotAnArrayOfObjectsAndKeepsNoneOfIt) {
+  const auto message = [](std::string body, std::string_view path) -> std::string {
+    RecordBatch batch;
+    batch.append(R"({"kept":true})");
+    try {
+      batch.append_json_array(batch.adopt(std::move(body)), path);
+    } catch (const SourceError& e) {
+      EXPECT_THAT(texts(batch), ElementsAre(R"({"kept":true})"));
+      return e.what();
+    }
+    ADD_FAILURE() << "no error for " << path;
+    return {};
+  };
+  EXPECT_THAT(message(R"({"items":[]})", "data"), HasSubstr("no 'data'"));
+  EXPECT_THAT(message(R"({"data":{"id":1}})", "data"), HasSubstr("not a JSON array"));
+  EXPECT_THAT(message(R"({"data":[{"id":1},2]})", "data"), HasSubstr("element 1"));
+  EXPECT_THAT(message(R"([1])", "data"), HasSubstr("'data'"));
+  EXPECT_THAT(message(R"({"data":[{"id":1},{"id":)", "data"), HasSubstr("not valid JSON"));
+  EXPECT_THAT(message("<html>", ""), HasSubstr("the body"));
+}
+
+TEST(RecordBatch, AppendJsonArrayRefusesABufferTheBatchDidNotAdopt) {
+  RecordBatch batch;
+  const std::string body = R"([{"id":1}])" + std::string(RecordBatch::kPadding, ' ');
+  EXPECT_THROW(batch.append_json_array(std::string_view(body).substr(0, 10)), Error);
+  EXPECT_TRUE(batch.empty());
+}
+
+TEST(RecordStream, OfBatchesHandsOutEachBatchInOrderAndSkipsEmptyOnes) {
+  std::vector<RecordBatch> pages(3);
+  pages[0].append_json_array(pages[0].adopt(R"([{"id":1},{"id":2}])"));
+  pages[2].append(R"({"id":3})");
+  const std::string_view first = pages[0][0];
+  RecordStream stream = RecordStream::of(std::move(pages));
+  RecordBatch batch;
+  ASSERT_TRUE(stream.next(batch));
+  EXPECT_THAT(texts(batch), ElementsAre(R"({"id":1})", R"({"id":2})"));
+  EXPECT_EQ(batch[0].data(), first.data());  // handed over, not copied
+  ASSERT_TRUE(stream.next(batch));
+  EXPECT_THAT(texts(batch), ElementsAre(R"({"id":3})"));
+  EXPECT_FALSE(stream.next(batch));
+  EXPECT_FALSE(stream.next(batch));
+}
+
 }  // namespace
 }  // namespace lakeflow
