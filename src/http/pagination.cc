@@ -391,6 +391,71 @@ std::optional<std::string> PageNumber::next_url(std::string_view page_url,
   return with_query_param(page_url, config_.page_param, std::to_string(current + 1));
 }
 
+Keyset::Keyset(Config config) : config_(std::move(config)), records_(config_.records_path) {
+  for (const auto& [name, value] :
+       {std::pair<std::string_view, const std::string&>{"cursor_field", config_.cursor_field},
+        {"id_field", config_.id_field},
+        {"cursor_param", config_.cursor_param},
+        {"id_param", config_.id_param}}) {
+    if (value.empty()) throw ConfigError(fmt::format("Keyset needs a non-empty {}", name));
+  }
+}
+
+KeysetPosition Keyset::position_of(std::string_view record) const {
+  const JsonValue object = JsonValue::parse(record, "record");
+  const auto field = [&](const std::string& name) {
+    const JsonValue* value = object.is_object() ? object.find(name) : nullptr;
+    if (value == nullptr || !(value->is_string() || value->is_number())) {
+      throw SourceError(fmt::format(
+          "a record has {} '{}', which a keyset position is made of; expected a string or number "
+          "(record: {})",
+          value == nullptr ? "no" : "a non-scalar", name,
+          record.size() <= 80 ? record : record.substr(0, 80)));
+    }
+    return *value;
+  };
+  return {field(config_.cursor_field), field(config_.id_field)};
+}
+
+std::string Keyset::after(std::string_view url, const KeysetPosition& position) const {
+  const auto text = [](const JsonValue& value) {
+    return value.is_string() ? value.as_string() : value.dump();
+  };
+  return with_query_param(with_query_param(url, config_.cursor_param, text(position.cursor)),
+                          config_.id_param, text(position.id));
+}
+
+std::optional<std::string> Keyset::next_url(std::string_view page_url, const Response& page) const {
+  std::string last;
+  std::size_t count = 0;
+  visit_path(
+      page.body, records_,
+      [&](od::value& value) {
+        if (checked(value.type()) == od::json_type::null) return;
+        if (checked(value.type()) != od::json_type::array) {
+          throw SourceError(
+              fmt::format("'{}' in the response is not an array", config_.records_path));
+        }
+        for (auto element : checked(value.get_array())) {
+          od::value record = checked(std::move(element));
+          if (checked(record.type()) != od::json_type::object) {
+            throw SourceError(fmt::format("an element of '{}' in the response is not an object",
+                                          config_.records_path));
+          }
+          last = std::string(checked(checked(record.get_object()).raw_json()));
+          ++count;
+        }
+      },
+      [&](od::object&) {
+        throw SourceError(
+            fmt::format("'{}' in the response is not an array", config_.records_path));
+      });
+  if (count == 0) return std::nullopt;
+  const std::int64_t limit = position_in(page_url, config_.limit_param, 0);
+  if (static_cast<std::int64_t>(count) < limit) return std::nullopt;
+  return after(page_url, position_of(last));
+}
+
 PageReader::PageReader(HttpClient& client, Request first, const Paginator& paginator, Limits limits)
     : client_(client), paginator_(paginator), limits_(limits), request_(std::move(first)) {
   request_.url = paginator_.first_url(request_.url);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "lakeflow/error.h"
+#include "lakeflow/http/url.h"
 
 namespace lakeflow::http {
 namespace {
@@ -167,6 +168,58 @@ TEST(Paginators, PageNumberCountsPagesUntilEmptyOrTheLast) {
   EXPECT_EQ(paginator.next_url("https://api/r?page=3", page(R"({"results":[1],"total_pages":3})")),
             std::nullopt);
   EXPECT_EQ(paginator.next_url("https://api/r?page=2", page(R"({"results":[]})")), std::nullopt);
+}
+
+// --- Keyset: a (cursor, id) position as query parameters -------------------------------------
+
+Keyset items_keyset() {
+  return Keyset({.cursor_field = "updated_at", .cursor_param = "since", .id_param = "since_id"});
+}
+
+TEST(Keyset, ThePositionOfARecordBecomesTheNextPagesParameters) {
+  const Keyset keyset = items_keyset();
+  const KeysetPosition position =
+      keyset.position_of(R"({"id":7,"name":"x","updated_at":"2024-03-02T16:20:00Z"})");
+  EXPECT_EQ(position.cursor, JsonValue("2024-03-02T16:20:00Z"));
+  EXPECT_EQ(position.id, JsonValue(7));
+  const std::string next = keyset.after("https://api/items?limit=2&since=old&since_id=1", position);
+  EXPECT_TRUE(next.starts_with("https://api/items?limit=2&since=")) << next;
+  EXPECT_EQ(query_param(next, "since"), "2024-03-02T16:20:00Z");
+  EXPECT_EQ(query_param(next, "since_id"), "7");
+  EXPECT_EQ(next.find("old"), std::string::npos) << next;
+  // String ids and numeric cursors are sent as their text.
+  EXPECT_EQ(keyset.after("https://api/items", {JsonValue(1700000000), JsonValue("a b")}),
+            "https://api/items?since=1700000000&since_id=a%20b");
+}
+
+TEST(Keyset, ARecordWithoutAScalarCursorOrIdIsASourceError) {
+  const Keyset keyset = items_keyset();
+  EXPECT_THROW(keyset.position_of(R"({"id":7})"), SourceError);
+  EXPECT_THROW(keyset.position_of(R"({"id":{"n":7},"updated_at":"t"})"), SourceError);
+  EXPECT_THROW(keyset.position_of(R"({"id":null,"updated_at":"t"})"), SourceError);
+  try {
+    keyset.position_of(R"({"id":7,"updated_at":[1]})");
+    ADD_FAILURE() << "no error";
+  } catch (const SourceError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("'updated_at'"));
+  }
+  EXPECT_THROW(Keyset({.cursor_field = "updated_at", .cursor_param = "since"}), ConfigError);
+}
+
+TEST(Keyset, AsAPaginatorAFullPageLeadsAfterItsLastRecordAndAShortPageEnds) {
+  const Keyset keyset = items_keyset();
+  const std::string full =
+      R"({"data":[{"id":3,"updated_at":"t1"},{"id":4,"updated_at":"t2"}],"has_more":true})";
+  EXPECT_EQ(keyset.next_url("https://api/items?limit=2", page(full)),
+            "https://api/items?limit=2&since=t2&since_id=4");
+  EXPECT_EQ(keyset.next_url("https://api/items?limit=3", page(full)), std::nullopt);
+  EXPECT_EQ(keyset.next_url("https://api/items?limit=2", page(R"({"data":[]})")), std::nullopt);
+  EXPECT_EQ(keyset.next_url("https://api/items?limit=2", page(R"({"data":null})")), std::nullopt);
+  // Without a limit parameter, only an empty page ends the read.
+  EXPECT_EQ(keyset.next_url("https://api/items", page(full)),
+            "https://api/items?since=t2&since_id=4");
+  EXPECT_THROW(keyset.next_url("https://api/items", page(R"({"data":{"id":1}})")), SourceError);
+  EXPECT_THROW(keyset.next_url("https://api/items", page(R"({"data":[1]})")), SourceError);
 }
 
 }  // namespace
