@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "lakeflow/error.h"
+#include "lakeflow/instant.h"
 #include "lakeflow/json.h"
 
 namespace lakeflow::example {
@@ -721,23 +722,19 @@ ExampleApi::ExampleApi(const Options& options) {
 
 ApiResponse ExampleApi::request(std::string_view method, std::string_view path, const Query& query,
                                 std::string_view body) const {
-  return Store::instance().handle(method, path, query, body,
-                                  !username_.empty() && !password_.empty());
+  return handle_request(method, path, query, body, !username_.empty() && !password_.empty());
+}
+
+ApiResponse handle_request(std::string_view method, std::string_view path, const Query& query,
+                           std::string_view body, bool authenticated) {
+  return Store::instance().handle(method, path, query, body, authenticated);
 }
 
 void ExampleApi::reset_store() { Store::instance().reset(); }
 
 std::string format_timestamp(std::int64_t unix_micros) {
-  using std::chrono::days;
-  using std::chrono::microseconds;
-  const std::chrono::sys_time<microseconds> time{microseconds{unix_micros}};
-  const auto day = std::chrono::floor<days>(time);
-  const std::chrono::year_month_day date{day};
-  const std::chrono::hh_mm_ss clock{time - day};
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", static_cast<int>(date.year()),
-                     static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
-                     clock.hours().count(), clock.minutes().count(), clock.seconds().count(),
-                     clock.subseconds().count());
+  // Fixed width, so that equal instants are equal strings and text order is time order.
+  return format_instant(unix_micros, /*fraction_digits=*/6);
 }
 
 std::optional<std::int64_t> parse_timestamp(std::string_view text) {

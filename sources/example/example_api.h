@@ -1,10 +1,11 @@
-// The Example source: an in-process web shop with a small paginated REST-like API.
+// The Example source: a web shop with a small paginated REST API, living in the process.
 //
 // This is the source itself, not a stand-in for another system: one process-wide store holds four
-// collections (users, orders, events, products) seeded with fixed 2024 data, and `ExampleApi` is
-// its client. Every request returns an HTTP-like status and a JSON text body, exactly what a
-// connector would get from a real REST API, so the `example` connector shows the whole pattern
-// (auth, pagination, offsets, errors, zero-copy records) without a network.
+// collections (users, orders, events, products) seeded with fixed 2024 data. `handle_request` is
+// its API; example_server.h serves it over HTTP on 127.0.0.1, which is how the `example` connector
+// reaches it (through the HTTP toolkit, as any REST source), and `ExampleApi` calls it directly,
+// for the tests that set up or inspect the store. Every request returns a status and a JSON text
+// body, exactly what a connector gets from a real REST API.
 //
 // Endpoints (all bodies are JSON; see example_api_doc.md for fields and examples):
 //   GET    /v1/time                     {"now": "<timestamp>"}: the store's clock
@@ -86,6 +87,12 @@ class ExampleApi {
   std::string username_;
   std::string password_;
 };
+
+// The source's side of one request, as its HTTP front (example_server.h) and ExampleApi call it.
+// `path` is the request path without the query; `authenticated` says the request carried a
+// non-empty user name and password (401 otherwise). Never throws for anything the store rejects.
+ApiResponse handle_request(std::string_view method, std::string_view path, const Query& query,
+                           std::string_view body, bool authenticated);
 
 // `2024-03-02T16:20:00.000000Z` for microseconds since the Unix epoch.
 std::string format_timestamp(std::int64_t unix_micros);

@@ -5,23 +5,26 @@
 #include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "example_server.h"
 #include "lakeflow/error.h"
+#include "lakeflow/http/pagination.h"
+#include "lakeflow/http/url.h"
 #include "lakeflow/json.h"
 #include "lakeflow/registry.h"
 
 namespace lakeflow::example {
 namespace {
 
-namespace od = simdjson::ondemand;
-
 constexpr std::int64_t kDefaultMaxRecordsPerBatch = 1000;
 constexpr std::int64_t kMaxRecordsPerBatchLimit = 100000;
 constexpr std::int64_t kDefaultPageSize = 100;
+constexpr std::int64_t kMaxPageSize = 500;  // the API's largest `limit` / `per_page`
 
 struct TableInfo {
   std::string_view name;
@@ -130,20 +133,10 @@ TableSettings table_settings(std::string_view table, const Options& table_option
   try {
     return {table_options.get_int("max_records_per_batch", kDefaultMaxRecordsPerBatch, 1,
                                   kMaxRecordsPerBatchLimit),
-            table_options.get_int("page_size", kDefaultPageSize, 1, ExampleApi::kMaxPageSize)};
+            table_options.get_int("page_size", kDefaultPageSize, 1, kMaxPageSize)};
   } catch (const ConfigError& e) {
     throw ConfigError(fmt::format("example: table '{}': {}", table, e.what()));
   }
-}
-
-// Hands out pages already fetched, one RecordBatch each.
-RecordStream stream_of(std::vector<RecordBatch> pages) {
-  auto held = std::make_shared<std::vector<RecordBatch>>(std::move(pages));
-  return RecordStream([held, next = std::size_t{0}](RecordBatch& out) mutable {
-    if (next == held->size()) return false;
-    out = std::move((*held)[next++]);
-    return true;
-  });
 }
 
 std::string excerpt(std::string_view text) {
@@ -152,25 +145,37 @@ std::string excerpt(std::string_view text) {
   return fmt::format("{}... ({} bytes)", text.substr(0, kMax), text.size());
 }
 
-std::string_view trim_trailing_space(std::string_view text) {
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\n' || text.back() == '\r' ||
-                           text.back() == '\t')) {
-    text.remove_suffix(1);
+// The connection option `key`; throws ConfigError naming it when it is missing or empty.
+std::string required_option(const Options& options, std::string_view key) {
+  const auto value = options.find(key);
+  if (!value || value->empty()) {
+    throw ConfigError(fmt::format(
+        "example: connection option '{}' is required; the Example source accepts any non-empty "
+        "username and password (e.g. --option {}=demo)",
+        key, key));
   }
-  return text;
+  return std::string(*value);
+}
+
+// The HTTP client: Basic auth with the connection's credentials, for base_url's origin only.
+std::shared_ptr<http::HttpClient> make_client(const std::string& base_url, const Options& options) {
+  Options client_options;
+  client_options.set("base_url", base_url);
+  client_options.set("auth.type", "basic");
+  client_options.set("auth.username", required_option(options, "username"));
+  client_options.set("auth.password", required_option(options, "password"));
+  return http::HttpClient::from_options(client_options);
 }
 
 }  // namespace
 
-// Where an incremental read stands: the cursor value and id of the last record returned.
-struct ExampleConnector::Position {
-  std::string cursor;
-  std::int64_t id = 0;
-};
-
-ExampleConnector::ExampleConnector(const Options& options)
-    : LakeflowConnect(options), api_(options) {
-  const ApiResponse response = fetch("/v1/time", {});
+ExampleConnector::ExampleConnector(const Options& options) : LakeflowConnect(options) {
+  const auto base_url = options.find("base_url");
+  base_url_ = base_url && !base_url->empty() ? std::string(*base_url)
+                                             : ExampleServer::embedded().base_url();
+  while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
+  client_ = make_client(base_url_, options);
+  const http::Response response = fetch(base_url_ + "/v1/time");
   try {
     read_until_ = JsonValue::parse(response.body, "/v1/time response").find("now")->as_string();
   } catch (const std::exception& e) {
@@ -233,9 +238,11 @@ ReadResult ExampleConnector::read_after(std::string_view table, std::string_view
                                         std::string_view cursor_field, const Offset& start,
                                         const Options& table_options) {
   const TableSettings settings = table_settings(table, table_options);
-  const std::int64_t page_size = settings.page_size;
-
-  Query query{{"until", read_until_}};
+  // The API lists records in (cursor field, id) order after the position `after`, `after_id`:
+  // keyset pagination, whose position is also this connector's offset.
+  const http::Keyset keyset(
+      {.cursor_field = std::string(cursor_field), .cursor_param = "after", .id_param = "after_id"});
+  std::string url = http::with_query_param(base_url_ + std::string(path), "until", read_until_);
   if (!start.empty()) {
     const JsonValue* cursor = start.find("cursor");
     const JsonValue* id = start.find("id");
@@ -246,159 +253,80 @@ ReadResult ExampleConnector::read_after(std::string_view table, std::string_view
           "{{\"cursor\": \"<timestamp>\", \"id\": <integer>}}, or {{}} to read from the beginning",
           table, start.to_json()));
     }
-    query["after"] = cursor->as_string();
-    query["after_id"] = std::to_string(id->as_int());
+    url = keyset.after(url, {*cursor, *id});
   }
 
   // Fetch pages until the batch is full or the listing ends. Each request asks for at most what
   // the batch still has room for, so no page is ever cut and the end offset is a record boundary.
   std::vector<RecordBatch> pages;
+  std::optional<http::KeysetPosition> last;
   std::int64_t remaining = settings.max_records;
   while (remaining > 0) {
-    query["limit"] = std::to_string(std::min(page_size, remaining));
-    ApiResponse response = fetch(path, query);
-    RecordBatch page;
-    const std::string_view body = page.adopt(std::move(response.body));
-    const std::string next_cursor = add_page(path, body, page, "next_cursor");
-    if (page.empty()) break;
-    remaining -= static_cast<std::int64_t>(page.size());
+    const std::int64_t limit = std::min(settings.page_size, remaining);
+    url = http::with_query_param(url, "limit", std::to_string(limit));
+    RecordBatch page = page_of(fetch(url));
+    const auto records = static_cast<std::int64_t>(page.size());
+    if (records == 0) break;
+    last = keyset.position_of(page[page.size() - 1]);
+    url = keyset.after(url, *last);
+    remaining -= records;
     pages.push_back(std::move(page));
-    if (next_cursor.empty()) break;
-    query = Query{{"cursor", next_cursor}};
+    if (records < limit) break;  // a short page is the last one
   }
-  if (pages.empty()) return {RecordStream(), start};
-
-  const RecordBatch& last_page = pages.back();
-  const Position last = position_of(path, last_page, last_page.size() - 1, cursor_field);
-  Offset end(JsonValue::Object{{"cursor", JsonValue(last.cursor)}, {"id", JsonValue(last.id)}});
-  return {stream_of(std::move(pages)), std::move(end)};
+  if (!last) return {RecordStream(), start};
+  Offset end(JsonValue::Object{{"cursor", last->cursor}, {"id", last->id}});
+  return {RecordStream::of(std::move(pages)), std::move(end)};
 }
 
 ReadResult ExampleConnector::read_snapshot(const Offset& start, const Options& table_options) {
   const std::int64_t page_size = table_settings("products", table_options).page_size;
+  // Numbered pages; each names the next one in `next_page` (null on the last).
+  const http::CursorParam next_page("next_page", "page");
+  http::PageReader reader(
+      *client_,
+      http::Request::get(http::with_query_param(base_url_ + "/v1/products?page=1", "per_page",
+                                                std::to_string(page_size))),
+      next_page);
   std::vector<RecordBatch> pages;
-  std::string page_number = "1";
-  while (!page_number.empty()) {
-    ApiResponse response = fetch(
-        "/v1/products", Query{{"page", page_number}, {"per_page", std::to_string(page_size)}});
-    RecordBatch page;
-    const std::string_view body = page.adopt(std::move(response.body));
-    page_number = add_page("/v1/products", body, page, "next_page");
+  while (std::optional<http::Response> response = reader.next()) {
+    RecordBatch page = page_of(std::move(*response));
     if (page.empty()) break;
     pages.push_back(std::move(page));
   }
   // The whole table was read: returning the start offset ends the read after this one call.
-  return {stream_of(std::move(pages)), start};
+  return {RecordStream::of(std::move(pages)), start};
 }
 
-ApiResponse ExampleConnector::fetch(std::string_view path, const Query& query) {
-  ApiResponse response = api_.get(path, query);
-  if (response.ok()) return response;
-
-  std::string code = "no error code";
-  std::string message = excerpt(response.body);
+http::Response ExampleConnector::fetch(std::string url) {
+  http::Request request = http::Request::get(std::move(url));
+  request.check_body = http::require_json_body();
   try {
-    const JsonValue body = JsonValue::parse(response.body, "error body");
-    if (const JsonValue* error = body.find("error"); error != nullptr) {
-      if (const JsonValue* c = error->find("code"); c != nullptr && c->is_string()) {
-        code = c->as_string();
-      }
-      if (const JsonValue* m = error->find("message"); m != nullptr && m->is_string()) {
-        message = m->as_string();
-      }
+    return client_->send(std::move(request));
+  } catch (const http::HttpError& error) {
+    // The toolkit's message names the request, the status and the API's error body; add what to
+    // change in this connector's terms.
+    std::string_view hint;
+    if (error.status() == 401 || error.status() == 403) {
+      hint = " Check the connection options 'username' and 'password'.";
+    } else if (error.status() == 400) {
+      hint = " Check the table options, and the stored offset if this read resumed from one.";
     }
-  } catch (const Error&) {
-    // Not JSON: the excerpt of the body is the message.
+    if (hint.empty()) throw;
+    throw http::HttpError(fmt::format("example: {}{}", error.what(), hint), error.status(),
+                          error.url(), error.attempts(), error.body_excerpt());
   }
-  std::string_view hint;
-  if (response.status == 401 || response.status == 403) {
-    hint = "; check the connection options 'username' and 'password'";
-  } else if (response.status == 400) {
-    hint = "; check the table options, and the stored offset if this read resumed from one";
-  }
-  throw SourceError(fmt::format("example: GET {} failed with HTTP {} ({}): {}{}", path,
-                                response.status, code, message, hint));
 }
 
-std::string ExampleConnector::add_page(std::string_view path, std::string_view body,
-                                       RecordBatch& batch, std::string_view continuation) {
-  std::string next;
-  bool saw_data = false;
+RecordBatch ExampleConnector::page_of(http::Response response) {
+  RecordBatch page;
   try {
-    // The adopted body is followed by RecordBatch::kPadding spaces: simdjson's padding.
-    od::document document = parser_.iterate(simdjson::padded_string_view(
-        body.data(), body.size(), body.size() + RecordBatch::kPadding));
-    od::object page = document.get_object();
-    for (auto field : page) {
-      const std::string_view key = field.unescaped_key();
-      if (key == "data") {
-        saw_data = true;
-        for (auto element : field.value().get_array()) {
-          od::object record = element.get_object();
-          batch.append_view(trim_trailing_space(record.raw_json()));
-        }
-      } else if (key == continuation) {
-        od::value value = field.value();
-        switch (value.type()) {
-          case od::json_type::null:
-            break;
-          case od::json_type::string:
-            next = std::string(std::string_view(value.get_string()));
-            break;
-          case od::json_type::number:
-            next = std::to_string(std::int64_t(value.get_int64()));
-            break;
-          default:
-            throw SourceError(
-                fmt::format("example: GET {}: '{}' is neither null, a string nor a "
-                            "number in {}",
-                            path, continuation, excerpt(body)));
-        }
-      }
-    }
-  } catch (const simdjson::simdjson_error& e) {
-    throw SourceError(fmt::format(
-        "example: GET {} answered a body that is not a page of JSON object records ({}): {}", path,
-        e.what(), excerpt(body)));
-  }
-  if (!saw_data) {
+    page.append_json_array(page.adopt(std::move(response.body)), "data");
+  } catch (const SourceError& e) {
     throw SourceError(
-        fmt::format("example: GET {} answered a page without 'data': {}", path, excerpt(body)));
+        fmt::format("example: GET {} answered a page of records that cannot be read: {}",
+                    response.url, e.what()));
   }
-  return next;
-}
-
-ExampleConnector::Position ExampleConnector::position_of(std::string_view path,
-                                                         const RecordBatch& batch,
-                                                         std::size_t index,
-                                                         std::string_view cursor_field) {
-  const std::string_view record = batch[index];
-  Position position;
-  bool has_cursor = false;
-  bool has_id = false;
-  try {
-    od::document document = parser_.iterate(
-        simdjson::padded_string_view(record.data(), record.size(), batch.readable(index)));
-    for (auto field : document.get_object()) {
-      const std::string_view key = field.unescaped_key();
-      if (key == "id") {
-        position.id = field.value().get_int64();
-        has_id = true;
-      } else if (key == cursor_field) {
-        position.cursor = std::string(std::string_view(field.value().get_string()));
-        has_cursor = true;
-      }
-    }
-  } catch (const simdjson::simdjson_error& e) {
-    throw SourceError(fmt::format("example: GET {}: cannot read 'id' and '{}' of record {} ({})",
-                                  path, cursor_field, excerpt(record), e.what()));
-  }
-  if (!has_cursor || !has_id) {
-    throw SourceError(
-        fmt::format("example: GET {}: record {} lacks 'id' or '{}', which the offset is made of",
-                    path, excerpt(record), cursor_field));
-  }
-  return position;
+  return page;
 }
 
 LAKEFLOW_REGISTER_CONNECTOR("example", ExampleConnector,

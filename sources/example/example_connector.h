@@ -1,7 +1,12 @@
 // The `example` connector: reads the Example source (example_api.h), the reference every later
 // connector copies.
 //
-// Connection options: `username`, `password` (required, any non-empty values).
+// Connection options: `username`, `password` (required, any non-empty values); `base_url`
+// (optional): where the Example API is served, by default the server this process starts for it on
+// 127.0.0.1 (example_server.h). The connector reaches the source only through the HTTP toolkit
+// (lakeflow/http/): an HttpClient with Basic auth, retries and JSON body checks, keyset pagination
+// over the (cursor, id) offset, PageReader over the products' page numbers. Nothing in it is
+// specific to the source living in this process.
 // Table options: `max_records_per_batch` (records per read call of an incremental table, 1..100000,
 // default 1000) and `page_size` (records per API request, 1..500, default 100); any other name is
 // rejected by every method that takes table options.
@@ -22,17 +27,17 @@
 // (`{}` → `{}`), which ends the read.
 //
 // Records are the API's JSON objects as returned: each page body is adopted by a RecordBatch and
-// every element of its `data` array is a view into it. Nothing is converted here.
+// every element of its `data` array is a view into it (RecordBatch::append_json_array). Nothing is
+// converted here.
 #pragma once
 
-#include <simdjson.h>
-
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "example_api.h"
 #include "lakeflow/connector.h"
+#include "lakeflow/http/client.h"
 
 namespace lakeflow::example {
 
@@ -51,26 +56,21 @@ class ExampleConnector : public LakeflowConnect {
                                 const Options& table_options) override;
 
  private:
-  struct Position;
   // One read call of a cursor-ordered listing (users, orders, events, deleted orders).
   ReadResult read_after(std::string_view table, std::string_view path,
                         std::string_view cursor_field, const Offset& start,
                         const Options& table_options);
   // The whole products table.
   ReadResult read_snapshot(const Offset& start, const Options& table_options);
-  // GET `path`; throws SourceError for any non-2xx status.
-  ApiResponse fetch(std::string_view path, const Query& query);
-  // Adds every element of the page's `data` array to `batch` as a view; returns the page field
-  // `continuation` (`next_cursor` or `next_page`) as text, empty when it is null.
-  std::string add_page(std::string_view path, std::string_view body, RecordBatch& batch,
-                       std::string_view continuation);
-  // The position of one record this connector read.
-  Position position_of(std::string_view path, const RecordBatch& batch, std::size_t index,
-                       std::string_view cursor_field);
+  // GETs `url` (JSON checked, retried as the toolkit retries). Throws http::HttpError (a
+  // SourceError) for a failed request, with a hint naming this connector's options.
+  http::Response fetch(std::string url);
+  // A batch holding the page: the body adopted, each element of its `data` array a view into it.
+  RecordBatch page_of(http::Response response);
 
-  ExampleApi api_;
+  std::string base_url_;  // option base_url, else the embedded server's (example_server.h)
+  std::shared_ptr<http::HttpClient> client_;
   std::string read_until_;  // the source's clock at construction: the cap of incremental reads
-  simdjson::ondemand::parser parser_;
 };
 
 }  // namespace lakeflow::example

@@ -169,7 +169,7 @@ struct KeysetPosition {
 // strictly after as query parameters, e.g. `GET /items?since=2024-03-02T16:20:00Z&since_id=7`.
 // The position of the last record of a page is both the next page's parameters and the read's end
 // offset, so a read that stops inside a run of records sharing one cursor value resumes there,
-// skipping and repeating none. The paging loop (see docs/writing-a-connector.md, "A REST source"):
+// skipping and repeating none. The paging loop (see README.md, "A REST source"):
 //
 //   http::Keyset keyset({.cursor_field = "updated_at", .cursor_param = "since",
 //                        .id_param = "since_id"});

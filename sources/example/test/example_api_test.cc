@@ -12,10 +12,13 @@
 #include <string_view>
 #include <vector>
 
+#include "columnar/record_converter.h"
+#include "example_server.h"
 #include "lakeflow/connector.h"
 #include "lakeflow/error.h"
+#include "lakeflow/http/client.h"
+#include "lakeflow/http/encoding.h"
 #include "lakeflow/json.h"
-#include "columnar/record_converter.h"
 #include "lakeflow/registry.h"
 
 namespace lakeflow::example {
@@ -321,6 +324,68 @@ TEST(ExampleAuth, MissingCredentialsAreConfigErrorsNamingTheOption) {
 
 TEST(ExampleAuth, AnyNonEmptyCredentialsAreAccepted) {
   EXPECT_NO_THROW(make_connector(Options{{"username", "x"}, {"password", "y"}}));
+}
+
+// ----- Over HTTP ---------------------------------------------------------------------------------
+
+http::HttpClient plain_client() {
+  http::ClientConfig config;
+  config.retry.max_attempts = 1;
+  return http::HttpClient(config);
+}
+
+TEST(ExampleServer, AnswersOnlyRequestsWithANonEmptyUserNameAndPassword) {
+  const std::string time_url = ExampleServer::embedded().base_url() + "/v1/time";
+  http::HttpClient client = plain_client();
+  const auto status_with = [&](http::Headers headers) {
+    try {
+      return client.get(time_url, std::move(headers)).status;
+    } catch (const http::HttpError& e) {
+      return e.status();
+    }
+  };
+  EXPECT_EQ(status_with({}), 401);
+  EXPECT_EQ(status_with({{"Authorization", "Basic " + http::base64_encode("demo:")}}), 401);
+  EXPECT_EQ(status_with({{"Authorization", "Basic " + http::base64_encode(":pw")}}), 401);
+  EXPECT_EQ(status_with({{"Authorization", "Bearer demo"}}), 401);
+  EXPECT_EQ(status_with({{"Authorization", "basic " + http::base64_encode("demo:pw")}}), 200);
+  const http::Response time =
+      client.get(time_url, {{"Authorization", "Basic " + http::base64_encode("a:b+/c")}});
+  EXPECT_EQ(time.header("content-type"), "application/json");
+  EXPECT_TRUE(parse(time.body).find("now")->is_string());
+}
+
+TEST(ExampleServer, ServesTheSameStoreAsTheApiInTheProcess) {
+  ExampleApi::reset_store();
+  ExampleServer server;
+  http::HttpClient client = plain_client();
+  const http::Headers auth{{"Authorization", "Basic " + http::base64_encode("demo:pw")}};
+  http::Request create;
+  create.method = http::Method::kPost;
+  create.url = server.base_url() + "/v1/users";
+  create.headers = auth;
+  create.body = R"({"email":"http@example.com"})";
+  const std::int64_t id = parse(client.send(create).body).find("id")->as_int();
+  const ApiResponse read = ExampleApi(kCredentials).get(fmt::format("/v1/users/{}", id));
+  EXPECT_THAT(read.body, HasSubstr("http@example.com"));
+  try {
+    client.get(server.base_url() + "/v1/users?limit=0", auth);
+    ADD_FAILURE() << "no error";
+  } catch (const http::HttpError& e) {
+    EXPECT_EQ(e.status(), 400);
+    EXPECT_THAT(e.body_excerpt(), HasSubstr("invalid_parameter"));
+  }
+}
+
+TEST(ExampleConnectorOverHttp, ReadsTheSourceAtTheBaseUrlItIsGiven) {
+  ExampleApi::reset_store();
+  ExampleServer server;  // not the embedded one: the connector goes where base_url says
+  Options options = kCredentials;
+  options.set("base_url", server.base_url() + "/");
+  auto connector = make_connector(options);
+  const Read read = read_once(*connector, "users", Offset(), {{"page_size", "5"}});
+  EXPECT_EQ(read.records.size(), 12u);
+  EXPECT_EQ(read.batches, 3u);  // pages of 5, 5 and 2: the short page ends the listing
 }
 
 // ----- The connector ----------------------------------------------------------------------------
