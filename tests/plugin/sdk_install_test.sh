@@ -5,7 +5,8 @@
 #   table with `lakeflow run` -> read it back with `lakeflow show`.
 # The scaffold's methods throw NotImplementedError, so before building, this test replaces the
 # scaffolded connector source with a tiny working connector (one fixed in-memory table). Everything
-# else (CMakeLists.txt, the conformance test, the header) is used as `lakeflow new` wrote it.
+# else (CMakeLists.txt, the conformance test, the header) is used as `lakeflow new` wrote it. The
+# connector calls into the HTTP toolkit once, which proves the scaffold links it.
 #
 # Usage: sdk_install_test.sh BUILD_DIR CXX [COMPILER_LAUNCHER]
 set -euo pipefail
@@ -49,9 +50,15 @@ cat >"$project/e2e_items_connector.cc" <<'CC'
 #include <string>
 #include <vector>
 
+#include "lakeflow/http/url.h"
 #include "lakeflow/registry.h"
 
 namespace lakeflow::e2e_items {
+
+// A call into the HTTP toolkit: the plugin links (with --no-undefined) only because
+// lakeflow_add_connector() links Lakeflow::http without being asked.
+[[maybe_unused]] const std::string kToolkitLinked =
+    http::with_query_param("http://x.invalid/", "a", "b");
 
 E2eItemsConnector::E2eItemsConnector(const Options& options) : LakeflowConnect(options) {}
 
