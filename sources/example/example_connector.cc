@@ -158,23 +158,26 @@ std::string required_option(const Options& options, std::string_view key) {
 }
 
 // The HTTP client: Basic auth with the connection's credentials, for base_url's origin only.
-std::shared_ptr<http::HttpClient> make_client(const std::string& base_url, const Options& options) {
+std::shared_ptr<http::HttpClient> make_client(const std::string& base_url, std::string username,
+                                              std::string password) {
   Options client_options;
   client_options.set("base_url", base_url);
   client_options.set("auth.type", "basic");
-  client_options.set("auth.username", required_option(options, "username"));
-  client_options.set("auth.password", required_option(options, "password"));
+  client_options.set("auth.username", std::move(username));
+  client_options.set("auth.password", std::move(password));
   return http::HttpClient::from_options(client_options);
 }
 
 }  // namespace
 
 ExampleConnector::ExampleConnector(const Options& options) : LakeflowConnect(options) {
+  std::string username = required_option(options, "username");
+  std::string password = required_option(options, "password");
   const auto base_url = options.find("base_url");
   base_url_ = base_url && !base_url->empty() ? std::string(*base_url)
                                              : ExampleServer::embedded().base_url();
   while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
-  client_ = make_client(base_url_, options);
+  client_ = make_client(base_url_, std::move(username), std::move(password));
   const http::Response response = fetch(base_url_ + "/v1/time");
   try {
     read_until_ = JsonValue::parse(response.body, "/v1/time response").find("now")->as_string();
