@@ -60,7 +60,8 @@ TEST(Checklist, RenderedProgressParsesBackIntoEveryItemAndGate) {
   const Checklist& checklist = Checklist::standard();
   const std::string progress = checklist.render_progress("probe");
   EXPECT_THAT(progress, HasSubstr("### Phase 0: Planning Session ⏳\n"));
-  EXPECT_THAT(progress, HasSubstr("- [ ] **🚦 GATE: Human approval to proceed**\n  Approved-by: pending\n"));
+  EXPECT_THAT(progress,
+              HasSubstr("- [ ] **🚦 GATE: Human approval to proceed**\n  Approved-by: pending\n"));
   EXPECT_THAT(progress, HasSubstr("- [ ] Create `probe_api_doc.md` with all sections:\n  - [ ] "
                                   "Authorization documented\n"));
   const std::vector<ProgressPhase> phases = parse_progress(progress, checklist.phases.size());
@@ -75,10 +76,9 @@ TEST(Checklist, RenderedProgressParsesBackIntoEveryItemAndGate) {
     // Each item's match finds its own line.
     for_each_item(checklist.phases[p].items, [&](const ChecklistItem& item) {
       const std::string want = normalize_item(with_name(item.match, "probe"));
-      const bool found = std::any_of(phases[p].items.begin(), phases[p].items.end(),
-                                     [&](const ProgressItem& line) {
-                                       return normalize_item(line.text).rfind(want, 0) == 0;
-                                     });
+      const bool found = std::any_of(
+          phases[p].items.begin(), phases[p].items.end(),
+          [&](const ProgressItem& line) { return normalize_item(line.text).rfind(want, 0) == 0; });
       EXPECT_TRUE(found) << item.match;
     });
   }

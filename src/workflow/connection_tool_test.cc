@@ -13,9 +13,9 @@
 namespace lakeflow::workflow {
 namespace {
 
-using ::testing::HasSubstr;
 using test_support::slurp;
 using test_support::TempDir;
+using ::testing::HasSubstr;
 
 constexpr const char* kSpec = R"(connection:
   parameters:
@@ -91,9 +91,10 @@ TEST_F(ConnectionTool, ReplacesAnEntryAndKeepsEverythingElseAsWritten) {
 TEST_F(ConnectionTool, RewritesAJsonFileAsJson) {
   dir_.write("conf/connections.yaml", R"({"a": {"connector": "x", "options": {"n": 1}}})");
   create(args("shop", R"({"base_url": "u", "token": "${env:T}"})"));
-  EXPECT_EQ(slurp(dir_.file("conf/connections.yaml")),
-            "{\n  \"a\": {\"connector\":\"x\",\"options\":{\"n\":\"1\"}},\n  \"shop\": "
-            "{\"connector\":\"shop\",\"options\":{\"base_url\":\"u\",\"token\":\"${env:T}\"}}\n}\n");
+  EXPECT_EQ(
+      slurp(dir_.file("conf/connections.yaml")),
+      "{\n  \"a\": {\"connector\":\"x\",\"options\":{\"n\":\"1\"}},\n  \"shop\": "
+      "{\"connector\":\"shop\",\"options\":{\"base_url\":\"u\",\"token\":\"${env:T}\"}}\n}\n");
 }
 
 TEST_F(ConnectionTool, BadInputNamesTheParameterAndLeavesTheFileUntouched) {

@@ -9,17 +9,19 @@ namespace {
 TEST(CppSource, BlanksCommentsAndLiteralsAndFindsDefinitions) {
   const CppSource source(R"cpp(#include "a/b.h"
 #include <columnar/x.h>
-// MOCK_METHOD in a comment
-const char* s = "not_implemented( inside a string";
-auto r = R"x(StructType)x";
-ReadResult Foo::read_table(std::string_view t, const Offset& o) const {
-  if (x) { require_table(t); }
-  return {};
-}
-void Foo::read_table_deletes(int);
-void other() { Foo::read_table(1, 2); }
-class Fake final : public lakeflow::LakeflowConnect, Other {};
-)cpp");
+                               // MOCK_METHOD in a comment
+                               const char* s = "not_implemented( inside a string";
+                               auto r = R"x(StructType)x";
+                               ReadResult Foo::read_table(std::string_view t, const Offset& o) const {
+                                 if (x) {
+                                   require_table(t);
+                                 }
+                                 return {};
+                               }
+                               void Foo::read_table_deletes(int);
+                               void other() { Foo::read_table(1, 2); }
+                               class Fake final : public lakeflow::LakeflowConnect, Other {};
+  )cpp");
   EXPECT_THAT(source.includes(), ::testing::ElementsAre("a/b.h", "columnar/x.h"));
   EXPECT_FALSE(source.uses("MOCK_METHOD"));
   EXPECT_FALSE(source.uses("not_implemented"));
