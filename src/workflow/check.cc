@@ -154,6 +154,33 @@ CheckLine gate_line(int phase, const ChecklistPhase& rule, const ProgressGate& g
   return line;
 }
 
+// A phase marked ✅ is verified, not trusted: everything of it passes (or is n/a) and every
+// earlier phase is ✅ too; whatever does not hold is an error.
+void verify_claim(int phase, const std::vector<ProgressPhase>& progress,
+                  std::vector<CheckLine>& lines) {
+  // Verified, not trusted: everything of a phase marked complete passes.
+  for (CheckLine& line : lines) {
+    if (line.state == ItemState::kOk || line.state == ItemState::kNotApplicable) continue;
+    line.error = true;
+    line.state = ItemState::kFail;
+    if (line.todo.empty()) line.todo = "finish it, or mark the phase 🚧 until it is";
+    line.detail += " (the phase is marked ✅)";
+  }
+  std::vector<std::string> open_before;
+  for (int earlier = 0; earlier < phase; ++earlier) {
+    if (progress[earlier].claimed != kOk) {
+      open_before.push_back(fmt::format("Phase {}", earlier));
+    }
+  }
+  if (!open_before.empty()) {
+    std::string list;
+    for (const std::string& p : open_before) list += (list.empty() ? "" : ", ") + p;
+    lines.push_back({phase, 0, "phase order", ItemState::kFail,
+                     "marked ✅ while an earlier phase is not: " + list,
+                     "complete the phases in order; mark this one 🚧 until then", true});
+  }
+}
+
 }  // namespace
 
 fs::path workflow_root(const std::string& root) {
@@ -248,29 +275,7 @@ ConnectorReport check_connector(const CheckOptions& options, const std::string& 
                       "create it with lakeflow new",
                       false};
     }
-    if (progress.claimed == kOk) {
-      // Verified, not trusted: everything of a phase marked complete passes.
-      for (CheckLine& line : lines) {
-        if (line.state == ItemState::kOk || line.state == ItemState::kNotApplicable) continue;
-        line.error = true;
-        line.state = ItemState::kFail;
-        if (line.todo.empty()) line.todo = "finish it, or mark the phase 🚧 until it is";
-        line.detail += " (the phase is marked ✅)";
-      }
-      std::vector<std::string> open_before;
-      for (int earlier = 0; earlier < phase; ++earlier) {
-        if (context.progress[earlier].claimed != kOk) {
-          open_before.push_back(fmt::format("Phase {}", earlier));
-        }
-      }
-      if (!open_before.empty()) {
-        std::string list;
-        for (const std::string& p : open_before) list += (list.empty() ? "" : ", ") + p;
-        lines.push_back({phase, 0, "phase order", ItemState::kFail,
-                         "marked ✅ while an earlier phase is not: " + list,
-                         "complete the phases in order; mark this one 🚧 until then", true});
-      }
-    }
+    if (progress.claimed == kOk) verify_claim(phase, context.progress, lines);
     report.lines.insert(report.lines.end(), lines.begin(), lines.end());
   }
   return report;

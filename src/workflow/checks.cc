@@ -198,12 +198,26 @@ CheckResult connector_sources(CheckContext& c, const ChecklistItem&) {
   return ok(fmt::format("{} header(s), {} source file(s)", headers, sources));
 }
 
+// The definitions of a table method: `Class::method(...)`, or of its protected hook
+// `Class::do_method(...)` under a non-virtual interface.
 std::vector<std::string> definitions(const CheckContext& c, std::string_view method) {
   std::vector<std::string> bodies;
   for (const SourceFile& file : c.sources) {
-    for (std::string& body : file.source.definitions(method)) bodies.push_back(std::move(body));
+    for (const std::string& name : {std::string(method), "do_" + std::string(method)}) {
+      for (std::string& body : file.source.definitions(name)) bodies.push_back(std::move(body));
+    }
   }
   return bodies;
+}
+
+// Whether the connector implements protected do_* hooks, whose table names the framework's
+// non-virtual public methods check before calling them.
+bool uses_hooks(const CheckContext& c) {
+  return std::any_of(c.sources.begin(), c.sources.end(), [&](const SourceFile& file) {
+    return std::any_of(
+        c.checklist.table_methods.begin(), c.checklist.table_methods.end(),
+        [&](const std::string& m) { return !file.source.definitions("do_" + m).empty(); });
+  });
 }
 
 CheckResult method_implemented(CheckContext& c, const ChecklistItem& item) {
@@ -230,6 +244,9 @@ CheckResult method_implemented(CheckContext& c, const ChecklistItem& item) {
 }
 
 CheckResult table_name_validation(CheckContext& c, const ChecklistItem&) {
+  if (uses_hooks(c)) {
+    return ok("the framework checks the table name before each do_* hook (non-virtual interface)");
+  }
   std::vector<std::string> unchecked;
   int defined = 0;
   for (const std::string& method : c.checklist.table_methods) {

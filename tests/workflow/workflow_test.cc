@@ -457,6 +457,27 @@ TEST_F(WorkflowTree, CheckReportsEveryPlantedDefect) {
   EXPECT_NE(json.out.find("],\"errors\":" + errors + "}\n"), std::string::npos) << json.out;
 }
 
+// Under the non-virtual interface a connector writes protected do_* hooks; the framework checks
+// table names before calling them.
+TEST_F(WorkflowTree, CheckReadsConnectorsWrittenAsProtectedHooks) {
+  tree_.write("sources/hooked/hooked_connector.h", "#pragma once\nclass HookedConnector;\n");
+  tree_.write("sources/hooked/hooked_connector.cc", R"(#include "hooked_connector.h"
+std::vector<std::string> HookedConnector::do_list_tables() { return {"a"}; }
+StructType HookedConnector::do_get_table_schema(const TableContext& context) { return {}; }
+ReadResult HookedConnector::do_read_table(const ReadContext& context) { not_implemented("x"); }
+)");
+  const ProcessResult result = check("hooked");
+  for (const char* text : {
+           "Implement `list_tables()`: list_tables() is defined and is no scaffold stub",
+           "❌ Implement `read_table(table, start, table_options)`: read_table() still throws the "
+           "scaffold's NotImplementedError",
+           "Table name validation in each method: the framework checks the table name before each "
+           "do_* hook (non-virtual interface)",
+       }) {
+    EXPECT_NE(result.out.find(text), std::string::npos) << text << "\n" << result.out;
+  }
+}
+
 TEST_F(WorkflowTree, CheckRejectsUnknownConnector) {
   const ProcessResult result = check("nope");
   EXPECT_EQ(result.status, 2);
