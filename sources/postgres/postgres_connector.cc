@@ -183,11 +183,9 @@ std::vector<std::string> PostgresConnector::keys_of(const RelationInfo& relation
                                                     const TableSettings& settings) const {
   if (relation.replicable()) return relation.keys;
   if (!settings.primary_keys.empty()) return settings.primary_keys;
-  if (!relation.keys.empty()) return relation.keys;
-  throw ConfigError(fmt::format(
-      "postgres: '{}' has no primary key (it is a view, or a table without one); set the table "
-      "option primary_keys to the columns that identify a row (comma-separated)",
-      relation.qualified()));
+  // A view or a table without a key: none to report. A pipeline names the key with
+  // table_configuration.primary_keys (and says so when it is missing).
+  return relation.keys;
 }
 
 std::string PostgresConnector::slot_for(const RelationInfo& relation) const {
@@ -225,10 +223,7 @@ ReadResult PostgresConnector::read_table(std::string_view table, const Offset& s
                                          const Options& table_options) {
   TableSettings settings;
   const RelationInfo& relation = checked(table, table_options, settings);
-  if (!relation.replicable()) {
-    (void)keys_of(relation, settings);
-    return read_whole(relation);
-  }
+  if (!relation.replicable()) return read_whole(relation);
   if (!wal_level_logical_) {
     throw SourceError(fmt::format(
         "postgres: table '{}' is read through logical replication, which needs the server "

@@ -12,8 +12,9 @@
 // the table's replication slot, then reads the slot's changes (pgoutput) from exactly where the
 // snapshot stands. Its schema is the table's columns plus `_lakeflow_lsn` (bigint, the cursor):
 // the WAL position of each change, 0 for rows of the snapshot. Views, materialized views and
-// tables without a key are snapshot tables, read whole on every run (they need the table option
-// primary_keys).
+// tables without a key are snapshot tables, read whole on every run; they report no primary key
+// unless the table option primary_keys names one (a pipeline names it with
+// table_configuration.primary_keys).
 //
 // Offsets (DESIGN.md, "Offsets"):
 //   {"phase":"snapshot","slot":S,"lsn":L,"after":[k1,...]}  a snapshot read in part: rows with

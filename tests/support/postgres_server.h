@@ -9,9 +9,9 @@
 // socket (which lives in the data directory's parent, readable only by its owner). PostgreSQL
 // refuses to run as root: when the test runs as root the server runs as the `postgres` system user
 // (created by Debian's postgresql package). It gets SIGKILL when the test process dies
-// (`setpriv --pdeathsig`), so it never outlives a crashed test, and a fast shutdown from the
-// destructor. `initdb` runs once per machine and PostgreSQL version into a template directory that
-// later servers copy (under a file lock), which keeps a server's start well under a second.
+// (`setpriv --pdeathsig`), so it never outlives a crashed test, and an immediate shutdown from
+// the destructor. `initdb` runs once per machine and PostgreSQL version into a template directory
+// that later servers copy (under a file lock), which keeps a server's start well under a second.
 #pragma once
 
 #include <fcntl.h>
@@ -96,10 +96,10 @@ class PostgresServer {
     return std::string(std::istreambuf_iterator<char>(in), {});
   }
 
-  // Fast shutdown (SIGINT), waiting for the server to exit.
+  // Immediate shutdown (SIGQUIT: the data directory is thrown away), waiting for the server.
   void stop() {
     if (pid_ <= 0) return;
-    kill(pid_, SIGINT);
+    kill(pid_, SIGQUIT);
     int status = 0;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (waitpid(pid_, &status, WNOHANG) == 0) {
@@ -164,9 +164,10 @@ class PostgresServer {
     return full;
   }
 
-  // initdb once into /tmp/lakeflow_pg15_template_<uid>/data, then copy it to `data`.
+  // initdb once into /tmp/lakeflow_pg15_template_v2_<uid>/data (1 MB WAL segments), then copy it to
+  // `data`.
   static void copy_template(const std::string& data) {
-    const std::string root = "/tmp/lakeflow_pg15_template_" + std::to_string(geteuid());
+    const std::string root = "/tmp/lakeflow_pg15_template_v2_" + std::to_string(geteuid());
     std::filesystem::create_directories(root);
     const int lock = open((root + "/lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
     if (lock < 0 || flock(lock, LOCK_EX) != 0) throw std::runtime_error("postgres: lock failed");
@@ -186,10 +187,11 @@ class PostgresServer {
             throw std::runtime_error("postgres: cannot chown the template directory");
           }
         }
-        run_as_server_user({std::string(kBinDir) + "/initdb", "-D", tmpl, "-U", user(),
-                            "--pwfile=" + pwfile, "--auth-local=trust", "--auth-host=scram-sha-256",
-                            "-E", "UTF8", "--no-locale", "--no-sync", "--no-instructions"},
-                           root + "/initdb.log");
+        run_as_server_user(
+            {std::string(kBinDir) + "/initdb", "-D", tmpl, "-U", user(), "--pwfile=" + pwfile,
+             "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-locale",
+             "--no-sync", "--no-instructions", "--wal-segsize=1"},
+            root + "/initdb.log");
         std::ofstream(root + "/ready") << "ok\n";
       }
       std::filesystem::copy(
