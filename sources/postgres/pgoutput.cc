@@ -79,16 +79,16 @@ PgOutputMessage decode_pgoutput(std::string_view data) {
   PgOutputMessage message;
   switch (in.byte()) {
     case 'B':
-      message.type = PgOutputMessage::Type::kBegin;
+      message.type = PgOutputMessage::MessageType::kBegin;
       message.lsn = in.uint(8);  // final LSN; then commit time and xid
       break;
     case 'C':
-      message.type = PgOutputMessage::Type::kCommit;
+      message.type = PgOutputMessage::MessageType::kCommit;
       in.byte();                 // flags
       message.lsn = in.uint(8);  // the commit's LSN; then the end LSN and commit time
       break;
     case 'R': {
-      message.type = PgOutputMessage::Type::kRelation;
+      message.type = PgOutputMessage::MessageType::kRelation;
       message.relation = static_cast<std::uint32_t>(in.uint(4));
       message.schema = std::string(in.string());
       message.name = std::string(in.string());
@@ -105,13 +105,13 @@ PgOutputMessage decode_pgoutput(std::string_view data) {
       break;
     }
     case 'I':
-      message.type = PgOutputMessage::Type::kInsert;
+      message.type = PgOutputMessage::MessageType::kInsert;
       message.relation = static_cast<std::uint32_t>(in.uint(4));
       if (in.byte() != 'N') in.malformed();
       message.new_tuple = read_tuple(in);
       break;
     case 'U': {
-      message.type = PgOutputMessage::Type::kUpdate;
+      message.type = PgOutputMessage::MessageType::kUpdate;
       message.relation = static_cast<std::uint32_t>(in.uint(4));
       char kind = static_cast<char>(in.byte());
       if (kind == 'K' || kind == 'O') {
@@ -124,7 +124,7 @@ PgOutputMessage decode_pgoutput(std::string_view data) {
       break;
     }
     case 'D': {
-      message.type = PgOutputMessage::Type::kDelete;
+      message.type = PgOutputMessage::MessageType::kDelete;
       message.relation = static_cast<std::uint32_t>(in.uint(4));
       const char kind = static_cast<char>(in.byte());
       if (kind != 'K' && kind != 'O') in.malformed();
@@ -133,7 +133,7 @@ PgOutputMessage decode_pgoutput(std::string_view data) {
       break;
     }
     case 'T': {
-      message.type = PgOutputMessage::Type::kTruncate;
+      message.type = PgOutputMessage::MessageType::kTruncate;
       const std::uint64_t count = in.uint(4);
       in.byte();  // options (CASCADE, RESTART IDENTITY)
       for (std::uint64_t i = 0; i < count; ++i) {
@@ -142,7 +142,7 @@ PgOutputMessage decode_pgoutput(std::string_view data) {
       break;
     }
     default:
-      message.type = PgOutputMessage::Type::kOther;
+      message.type = PgOutputMessage::MessageType::kOther;
       break;
   }
   return message;

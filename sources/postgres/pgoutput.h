@@ -30,7 +30,7 @@ struct RelationColumn {
 };
 
 struct PgOutputMessage {
-  enum class Type : std::uint8_t {
+  enum class MessageType : std::uint8_t {
     kBegin,
     kCommit,
     kRelation,
@@ -40,7 +40,7 @@ struct PgOutputMessage {
     kTruncate,
     kOther,  // origin, type, logical message: nothing the connector uses
   };
-  Type type = Type::kOther;
+  MessageType type = MessageType::kOther;
   std::uint64_t lsn = 0;       // kBegin: the commit's LSN (final_lsn); kCommit: the commit's LSN
   std::uint32_t relation = 0;  // kRelation, kInsert, kUpdate, kDelete: the relation's OID
   // kRelation:

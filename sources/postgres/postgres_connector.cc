@@ -139,7 +139,6 @@ std::vector<std::string> PostgresConnector::list_tables() {
 
 const RelationInfo& PostgresConnector::checked(std::string_view table, const Options& table_options,
                                                TableSettings& settings) {
-  require_table(table);
   for (const auto& [key, value] : table_options.values()) {
     if (key != "max_records_per_batch" && key != "primary_keys") {
       throw ConfigError(
@@ -194,6 +193,7 @@ std::string PostgresConnector::slot_for(const RelationInfo& relation) const {
 
 StructType PostgresConnector::get_table_schema(std::string_view table,
                                                const Options& table_options) {
+  require_table(table);
   TableSettings settings;
   const RelationInfo& relation = checked(table, table_options, settings);
   std::vector<StructField> fields;
@@ -206,6 +206,7 @@ StructType PostgresConnector::get_table_schema(std::string_view table,
 
 TableMetadata PostgresConnector::read_table_metadata(std::string_view table,
                                                      const Options& table_options) {
+  require_table(table);
   TableSettings settings;
   const RelationInfo& relation = checked(table, table_options, settings);
   TableMetadata metadata;
@@ -221,6 +222,7 @@ TableMetadata PostgresConnector::read_table_metadata(std::string_view table,
 
 ReadResult PostgresConnector::read_table(std::string_view table, const Offset& start,
                                          const Options& table_options) {
+  require_table(table);
   TableSettings settings;
   const RelationInfo& relation = checked(table, table_options, settings);
   if (!relation.replicable()) return read_whole(relation);
@@ -242,6 +244,7 @@ ReadResult PostgresConnector::read_table(std::string_view table, const Offset& s
 
 ReadResult PostgresConnector::read_table_deletes(std::string_view table, const Offset& start,
                                                  const Options& table_options) {
+  require_table(table);
   TableSettings settings;
   const RelationInfo& relation = checked(table, table_options, settings);
   if (!relation.replicable()) {
@@ -631,7 +634,7 @@ ReadResult PostgresConnector::read_changes(const RelationInfo& relation, const P
     }
     const PgOutputMessage message = decode_pgoutput(bytes);
     switch (message.type) {
-      case PgOutputMessage::Type::kBegin:
+      case PgOutputMessage::MessageType::kBegin:
         txn = message.lsn;
         in_txn = 0;
         if (txn >= cap_lsn_) {
@@ -641,7 +644,7 @@ ReadResult PostgresConnector::read_changes(const RelationInfo& relation, const P
         reading = txn > from.lsn || (txn == from.lsn && from.in_txn.has_value());
         skip = txn == from.lsn && from.in_txn ? *from.in_txn : 0;
         break;
-      case PgOutputMessage::Type::kCommit:
+      case PgOutputMessage::MessageType::kCommit:
         if (reading) {
           end.lsn = txn;
           end.in_txn.reset();
@@ -649,7 +652,7 @@ ReadResult PostgresConnector::read_changes(const RelationInfo& relation, const P
         }
         reading = false;
         break;
-      case PgOutputMessage::Type::kRelation:
+      case PgOutputMessage::MessageType::kRelation:
         if (message.relation == relation.oid) {
           RelationCodecs codecs;
           codecs.columns = message.columns;
@@ -659,7 +662,7 @@ ReadResult PostgresConnector::read_changes(const RelationInfo& relation, const P
           ours = std::move(codecs);
         }
         break;
-      case PgOutputMessage::Type::kTruncate:
+      case PgOutputMessage::MessageType::kTruncate:
         if (reading && std::find(message.truncated.begin(), message.truncated.end(),
                                  relation.oid) != message.truncated.end()) {
           conn.cancel_rows();
@@ -670,17 +673,17 @@ ReadResult PostgresConnector::read_changes(const RelationInfo& relation, const P
               relation.qualified(), format_lsn(txn)));
         }
         break;
-      case PgOutputMessage::Type::kInsert:
-      case PgOutputMessage::Type::kUpdate:
-      case PgOutputMessage::Type::kDelete: {
+      case PgOutputMessage::MessageType::kInsert:
+      case PgOutputMessage::MessageType::kUpdate:
+      case PgOutputMessage::MessageType::kDelete: {
         if (!reading || message.relation != relation.oid) break;
         if (!ours) {
           conn.cancel_rows();
           throw SourceError("postgres: a change of " + relation.qualified() +
                             " came before its relation message; this is a bug: report it");
         }
-        const bool is_delete = message.type == PgOutputMessage::Type::kDelete;
-        const bool moved_key = message.type == PgOutputMessage::Type::kUpdate &&
+        const bool is_delete = message.type == PgOutputMessage::MessageType::kDelete;
+        const bool moved_key = message.type == PgOutputMessage::MessageType::kUpdate &&
                                !message.old_tuple.empty() &&
                                key_changed(message.old_tuple, message.new_tuple);
         const bool counts = stream == Stream::kUpserts ? !is_delete : (is_delete || moved_key);
@@ -702,7 +705,7 @@ ReadResult PostgresConnector::read_changes(const RelationInfo& relation, const P
         }
         break;
       }
-      case PgOutputMessage::Type::kOther:
+      case PgOutputMessage::MessageType::kOther:
         break;
     }
     if (full) {

@@ -72,8 +72,8 @@ class PostgresConnector : public LakeflowConnect {
   struct SnapshotSession;  // an open snapshot cursor of one table
   enum class Stream : std::uint8_t { kUpserts, kDeletes };
 
-  // The one place table names and table options are checked: throws UnknownTableError for a
-  // table the connector does not serve, ConfigError for a bad table option.
+  // The one place table options are checked (every method calls it right after require_table):
+  // throws ConfigError for a bad table option; returns the relation's catalog entry.
   const RelationInfo& checked(std::string_view table, const Options& table_options,
                               TableSettings& settings);
   std::vector<std::string> keys_of(const RelationInfo& relation,
