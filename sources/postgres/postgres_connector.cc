@@ -300,6 +300,14 @@ PostgresConnector::Position PostgresConnector::parse_position(const RelationInfo
   Position position;
   position.slot = slot->as_string();
   position.lsn = parse_lsn(lsn->as_string(), what);
+  if (position.slot != slot_for(relation)) {
+    throw SourceError(fmt::format(
+        "postgres: {} names the replication slot '{}', but the table's slot is now '{}': the "
+        "table was dropped and created again (or slot_name changed), so its changes since the "
+        "last run are unknown; read it again with `lakeflow run --full-refresh` (and drop the old "
+        "slot: SELECT pg_drop_replication_slot('{}'))",
+        what, position.slot, slot_for(relation), position.slot));
+  }
   if (const JsonValue* in_txn = offset.find("in_txn")) {
     if (!in_txn->is_int() || in_txn->as_int() < 0) {
       throw ConfigError(fmt::format("postgres: {}: 'in_txn' must be a count", what));
@@ -481,9 +489,10 @@ ReadResult PostgresConnector::continue_snapshot(const RelationInfo& relation, co
                     "wrote for the table's current key",
                     what, start.to_json()));
   }
+  const Position position = parse_position(relation, start);  // also: still the table's slot
   auto session = std::make_unique<SnapshotSession>();
-  session->slot = slot->as_string();
-  session->lsn = parse_lsn(lsn->as_string(), what);
+  session->slot = position.slot;
+  session->lsn = position.lsn;
   session->after = after->as_array();
   check_slot(relation, session->slot, session->lsn);
   session->conn = std::make_unique<PgConnection>(connection_);

@@ -628,6 +628,24 @@ TEST(PostgresChanges, ADroppedSlotIsAClearErrorNamingTheWayOut) {
   }
 }
 
+TEST(PostgresChanges, ATableCreatedAgainIsAClearErrorNamingTheWayOut) {
+  create_stress_table(3);
+  Mirror mirror;
+  mirror.key_columns = {"id"};
+  TableReader reader{"scratch.stress", {}};
+  reader.run(mirror);
+  const std::string old_slot = reader.upserts.find("slot")->as_string();
+  create_stress_table(3);  // dropped and created again: another table id, another slot
+  try {
+    reader.run(mirror);
+    FAIL() << "no error";
+  } catch (const SourceError& e) {
+    EXPECT_NE(std::string(e.what()).find("created again"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("--full-refresh"), std::string::npos) << e.what();
+  }
+  run_sql(test_server(), "SELECT pg_drop_replication_slot('" + old_slot + "')");
+}
+
 TEST(PostgresChanges, ATruncateIsAClearErrorNamingTheWayOut) {
   create_stress_table(3);
   Mirror mirror;
