@@ -114,11 +114,12 @@ PostgresConnector::PostgresConnector(const Options& options) : LakeflowConnect(o
   }
   conn_ = std::make_unique<PgConnection>(connection_);
   types_ = std::make_unique<TypeMapper>(*conn_);
-  // Reads stop at what was committed when the connector was made, so that they terminate.
+  // Reads stop at what was committed (and flushed, so decodable) when the connector was made, so
+  // that they terminate.
   const PgResult now =
       conn_->query("reading the current WAL position",
-                   "SELECT pg_current_wal_insert_lsn()::text, current_setting('wal_level')");
-  cap_lsn_ = parse_lsn(now.value(0, 0), "pg_current_wal_insert_lsn()");
+                   "SELECT pg_current_wal_flush_lsn()::text, current_setting('wal_level')");
+  cap_lsn_ = parse_lsn(now.value(0, 0), "pg_current_wal_flush_lsn()");
   wal_level_logical_ = now.value(0, 1) == "logical";
 }
 
@@ -581,6 +582,7 @@ ReadResult PostgresConnector::read_changes(const RelationInfo& relation, const P
   std::int64_t skip = 0;    // changes of it read before
   bool reading = false;     // the current transaction is after `from`
   bool full = false;
+  bool reached_cap = true;  // every transaction committed before the cap was seen
   const auto is_key = [&](const RelationColumn& column) {
     return std::find(relation.keys.begin(), relation.keys.end(), column.name) !=
            relation.keys.end();
@@ -657,7 +659,10 @@ ReadResult PostgresConnector::read_changes(const RelationInfo& relation, const P
         if (reading) {
           end.lsn = txn;
           end.in_txn.reset();
-          if (static_cast<std::int64_t>(batch.size()) >= settings.max_records) full = true;
+          if (static_cast<std::int64_t>(batch.size()) >= settings.max_records) {
+            full = true;
+            reached_cap = false;
+          }
         }
         reading = false;
         break;
@@ -704,6 +709,7 @@ ReadResult PostgresConnector::read_changes(const RelationInfo& relation, const P
           end.lsn = txn;
           end.in_txn = in_txn - 1;
           full = true;
+          reached_cap = false;
           break;
         }
         if (stream == Stream::kUpserts) {
@@ -721,6 +727,12 @@ ReadResult PostgresConnector::read_changes(const RelationInfo& relation, const P
       conn.cancel_rows();
       break;
     }
+  }
+  if (reached_cap && !end.in_txn && end.lsn + 1 < cap_lsn_) {
+    // Every transaction committed before the cap was seen (the cap is a flushed position, all of
+    // it decodable): the position moves to the cap even when none of them touched this table, so
+    // that the slot of a quiet table in a busy database still releases WAL.
+    end.lsn = cap_lsn_ - 1;
   }
   return ReadResult{RecordStream::of(std::move(batch)), end.offset()};
 }

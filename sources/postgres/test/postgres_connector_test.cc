@@ -550,10 +550,12 @@ TEST(PostgresChanges, InsertsUpdatesAndDeletesAreReadFromTheirOffsets) {
   EXPECT_EQ(reader.deleted[0].find("id")->as_int(), 3);
   EXPECT_EQ(reader.deleted[1].find("id")->as_int(), 4);
   EXPECT_EQ(mirror_rows(mirror), server_rows());
-  // Nothing new: both offsets stay.
-  const Offset upserts = reader.upserts;
+  // Nothing new: nothing read (the offsets may move past WAL written by the server itself).
+  const std::size_t upserts_read = reader.upserted.size();
+  const std::size_t deletes_read = reader.deleted.size();
   reader.run(mirror);
-  EXPECT_EQ(reader.upserts, upserts);
+  EXPECT_EQ(reader.upserted.size(), upserts_read);
+  EXPECT_EQ(reader.deleted.size(), deletes_read);
 }
 
 TEST(PostgresChanges, ATransactionLargerThanABatchIsSplitAndResumedWithinIt) {
@@ -609,6 +611,29 @@ TEST(PostgresChanges, TheSlotAdvancesOnlyToCommittedPositions) {
   reader.run(mirror);  // both streams read and committed: the slot catches up
   EXPECT_EQ(confirmed(), parse_lsn(reader.upserts.find("lsn")->as_string(), "offset"));
   EXPECT_EQ(mirror_rows(mirror), server_rows());
+}
+
+TEST(PostgresChanges, AQuietTableInABusyDatabaseStillReleasesWal) {
+  create_stress_table(3);
+  run_sql(test_server(),
+          "DROP TABLE IF EXISTS scratch.busy; CREATE TABLE scratch.busy (id int "
+          "PRIMARY KEY)");
+  Mirror mirror;
+  mirror.key_columns = {"id"};
+  TableReader reader{"scratch.stress", {}};
+  reader.run(mirror);
+  const std::uint64_t before = parse_lsn(reader.upserts.find("lsn")->as_string(), "offset");
+  run_sql(test_server(), "INSERT INTO scratch.busy SELECT generate_series(1, 1000)");
+  reader.run(mirror);  // nothing of this table changed; the position still moves on
+  const std::uint64_t after = parse_lsn(reader.upserts.find("lsn")->as_string(), "offset");
+  EXPECT_GT(after, before);
+  const std::string slot = reader.upserts.find("slot")->as_string();
+  EXPECT_EQ(parse_lsn(sql_value("SELECT confirmed_flush_lsn::text FROM pg_replication_slots "
+                                "WHERE slot_name = '" +
+                                slot + "'"),
+                      "slot"),
+            after);
+  EXPECT_TRUE(reader.upserted.size() == 3u);
 }
 
 TEST(PostgresChanges, ADroppedSlotIsAClearErrorNamingTheWayOut) {
