@@ -1,7 +1,7 @@
 # Thin wrapper over CMake. Every target installs missing dependencies first (scripts/install-deps).
 #   make            release build            make test        build + full test suite (ctest)
 #   make cli        only the lakeflow command (enough for `lakeflow new` and `lakeflow check`)
-#   make test SAN=1 ASan+UBSan build+suite   make bench       convert vs Python json, ingest vs DuckDB
+#   make test SAN=1 ASan+UBSan build+suite   make bench       convert, ingest, PostgreSQL benchmarks
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS each (clang)
 #   make format     clang-format the tree    make clean
 #   make demo       local FHIR server (HL7's R4 examples) -> Delta tables in ./lakehouse, summary, query
@@ -48,6 +48,7 @@ bench:
 	@cmake --build build -j $(JOBS) --target bench_convert lakeflow
 	@bench/run-convert build/bench/bench_convert
 	@bench/run-ingest build/lakeflow
+	@bench/run-postgres build/lakeflow
 
 fuzz:
 	@scripts/install-deps --fuzz
