@@ -1,7 +1,8 @@
 # Thin wrapper over CMake. Every target installs missing dependencies first (scripts/install-deps).
 #   make            release build            make test        build + full test suite (ctest)
 #   make test SAN=1 ASan+UBSan build+suite   make bench       convert vs Python json, ingest vs DuckDB
-#                                            (narrow and full FHIR schema, 1x and 10x; bench/run-ingest)
+#                                            (narrow and full FHIR schema, 1x and 10x; bench/run-ingest),
+#                                            FHIR server -> lakeflow end to end (bench/run-fhir)
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS each (clang)
 #   make format     clang-format the tree    make clean
 #   make demo       local FHIR server (HL7's R4 examples) -> Delta tables in ./lakehouse, summary, query
@@ -40,6 +41,7 @@ bench:
 	@cmake --build build -j $(JOBS) --target bench_convert bench_fhir_schema lakeflow
 	@bench/run-convert build/bench/bench_convert
 	@bench/run-ingest build/lakeflow build/bench/bench_convert build/bench/bench_fhir_schema
+	@bench/run-fhir build/lakeflow
 
 fuzz:
 	@scripts/install-deps --fuzz
