@@ -108,6 +108,11 @@ void LevelEncoder::close_run() {
   std::size_t n = run_count_;
   run_count_ = 0;
   if (n == 0) return;
+  if (n < 8 && literals_.size() + n < kMaxLiterals) {
+    // The common short run: no RLE run can start here.
+    for (std::size_t k = 0; k < n; ++k) literals_.push_back(run_value_);
+    return;
+  }
   // Padding is only allowed at the very end, so the values before an RLE run are topped up to
   // whole groups from the run itself.
   const std::size_t fill = (8 - literals_.size() % 8) % 8;

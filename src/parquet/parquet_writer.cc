@@ -654,7 +654,8 @@ class LeafWriter {
       if (d_.max_rep > 0) reps_.push(0, take);
       page_values_ += take;
       n -= take;
-      end_of_row();
+      // A null run adds a few bytes at most: only the page's value limit can be reached.
+      if (page_values_ >= kMaxPageValues) flush_page();
     }
   }
 
