@@ -14,16 +14,18 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "columnar/column_batch.h"
-#include "lakeflow/error.h"
 #include "columnar/record_converter.h"
+#include "lakeflow/error.h"
 #include "lakeflow/records.h"
 #include "lakeflow/types.h"
+#include "util/files.h"
 
 namespace {
 
@@ -80,12 +82,10 @@ Args parse_args(int argc, char** argv) {
   return args;
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) usage("cannot open '" + path + "'");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return std::move(text).str();
+std::string read_schema(const std::string& path) {
+  const std::optional<std::string> text = lakeflow::files::read_file_if_exists(path);
+  if (!text) usage("cannot open '" + path + "'");
+  return *text;
 }
 
 // Splits the NDJSON file into batches of up to `batch_size` records. Each batch adopts a buffer
@@ -160,7 +160,7 @@ Pass convert_all(const lakeflow::StructType& schema,
 int main(int argc, char** argv) {
   Args args = parse_args(argc, argv);
   try {
-    lakeflow::StructType schema = lakeflow::parse_struct_type(read_file(args.schema_path));
+    lakeflow::StructType schema = lakeflow::parse_struct_type(read_schema(args.schema_path));
     std::vector<lakeflow::RecordBatch> batches = load_batches(args.data_path, args.batch);
     std::size_t records = 0;
     std::size_t bytes = 0;

@@ -69,7 +69,7 @@ struct SuiteRun {
 SuiteRun run_suite(const std::map<std::string, std::string>& env,
                    const std::vector<std::string>& extra_args = {}) {
   TempDir dir("lakeflow_conformance");
-  const std::string report = dir.path() + "/report.json";
+  const std::string report = dir.file("report.json");
   ProcessOptions options;
   options.drop_prefixes = {"LAKEFLOW_", "GTEST_"};
   for (const auto& [name, value] : env) options.set.push_back(name + "=" + value);
@@ -292,7 +292,7 @@ TEST(TestConformanceSuite, MissingConfigurationFailsEveryTestSayingWhereToPutIt)
   const SuiteRun run = run_suite({{"LAKEFLOW_SOURCE_DIR", dir.path()}});
   EXPECT_EQ(run.status, 1) << run.out;
   ASSERT_FALSE(run.tests.empty()) << run.out;
-  const std::string where = dir.path() + "/configs/dev_config.json";
+  const std::string where = dir.file("configs/dev_config.json");
   for (const auto& [name, outcome] : run.tests) {
     ASSERT_EQ(outcome.failures.size(), 1u) << name << ":" << joined(outcome.failures);
     EXPECT_NE(outcome.failures[0].find("no configuration for connector 'broken_fixture': create " +
