@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -30,6 +31,7 @@
 #include "lakeflow/error.h"
 #include "lakeflow/records.h"
 #include "lakeflow/types.h"
+#include "util/files.h"
 
 namespace {
 
@@ -86,12 +88,10 @@ Args parse_args(int argc, char** argv) {
   return args;
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) usage("cannot open '" + path + "'");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return std::move(text).str();
+std::string read_schema(const std::string& path) {
+  const std::optional<std::string> text = lakeflow::files::read_file_if_exists(path);
+  if (!text) usage("cannot open '" + path + "'");
+  return *text;
 }
 
 // Splits the NDJSON file into batches of up to `batch_size` records. Each batch adopts a buffer
@@ -186,7 +186,7 @@ double dom_parse_all(const std::vector<lakeflow::RecordBatch>& batches) {
 int main(int argc, char** argv) {
   Args args = parse_args(argc, argv);
   try {
-    lakeflow::StructType schema = lakeflow::parse_struct_type(read_file(args.schema_path));
+    lakeflow::StructType schema = lakeflow::parse_struct_type(read_schema(args.schema_path));
     std::vector<lakeflow::RecordBatch> batches = load_batches(args.data_path, args.batch);
     std::size_t records = 0;
     std::size_t bytes = 0;
