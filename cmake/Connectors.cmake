@@ -2,13 +2,17 @@
 # Declares a connector: an OBJECT library (so its static registrar is always linked into the CLI)
 # and, when TESTS are given, a test binary (linked with the conformance suite, lakeflow_testing)
 # registered with ctest. TEST_ENVIRONMENT sets variables for its tests, e.g. the non-secret
-# LAKEFLOW_TEST_CONFIG_JSON of a source that needs no credentials.
+# LAKEFLOW_TEST_CONFIG_JSON of a source that needs no credentials. The folder's connector_spec.yaml
+# is compiled in (cmake/LakeflowConnectorSpec.cmake).
+include(${CMAKE_CURRENT_LIST_DIR}/LakeflowConnectorSpec.cmake)
+
 function(lakeflow_connector name)
   cmake_parse_arguments(ARG "" "" "SOURCES;TESTS;TEST_ENVIRONMENT" ${ARGN})
   set(target lakeflow_source_${name})
   add_library(${target} OBJECT ${ARG_SOURCES})
   target_link_libraries(${target} PUBLIC lakeflow_core)
   target_include_directories(${target} PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
+  lakeflow_embed_connector_spec(${target} ${name} ${CMAKE_CURRENT_SOURCE_DIR}/connector_spec.yaml)
   lakeflow_warnings(${target})
   set_property(GLOBAL APPEND PROPERTY LAKEFLOW_CONNECTOR_TARGETS ${target})
   if(LAKEFLOW_TESTS AND ARG_TESTS)

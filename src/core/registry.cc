@@ -36,6 +36,13 @@ void ConnectorRegistry::add(ConnectorInfo info) {
     throw Error(ErrorCode::kInternal,
                 fmt::format("connector '{}' was registered without a factory", info.name));
   }
+  if (info.spec == nullptr) {
+    throw Error(ErrorCode::kInternal,
+                fmt::format("connector '{}' was registered without its connector_spec.yaml: "
+                            "register it with LAKEFLOW_REGISTER_CONNECTOR beside an include of "
+                            "the generated lakeflow_connector_spec.h",
+                            info.name));
+  }
   for (const ConnectorInfo& existing : connectors_) {
     if (existing.name == info.name) {
       throw Error(ErrorCode::kInternal,

@@ -78,12 +78,17 @@ ReadResult read_pages(const std::vector<std::string>& records, const Offset& sta
   return {RecordStream::of(std::move(slice)), Offset(JsonValue::Object{{"page", page + 1}})};
 }
 
+const ConnectorSpec& embedded_connector_spec() {
+  static const ConnectorSpec spec("broken_fixture", {{"defects", true, false}}, {"max_records_per_batch"});
+  return spec;
+}
+
 class BrokenFixture : public LakeflowConnect {
  public:
   explicit BrokenFixture(const Options& options)
-      : LakeflowConnect(options), defects_(options.get_enum("defects", {"none", "all"}) == "all") {}
+      : LakeflowConnect(embedded_connector_spec(), options), defects_(options.get_enum("defects", {"none", "all"}) == "all") {}
 
-  std::vector<std::string> list_tables() override {
+  std::vector<std::string> do_list_tables() override {
     std::vector<std::string> tables = {"customers", "orders", "events",    "ledger",
                                        "people",    "audit",  "inventory", "empty_feed",
                                        "accounts",  "archive"};
@@ -91,9 +96,8 @@ class BrokenFixture : public LakeflowConnect {
     return tables;
   }
 
-  StructType get_table_schema(std::string_view table, const Options& /*options*/) override {
-    check(table);
-    if (table == "customers") {
+  StructType do_get_table_schema(const TableContext& context) override {
+    if (context.table == "customers") {
       std::vector<StructField> fields = {{"id", DataType::Long(), false},
                                          {"name", DataType::String()},
                                          {"score", DataType::Integer()}};
@@ -101,37 +105,37 @@ class BrokenFixture : public LakeflowConnect {
       fields.emplace_back("updated_at", DataType::Timestamp());
       return StructType(std::move(fields));
     }
-    if (table == "orders") {
+    if (context.table == "orders") {
       return StructType{{"order_id", DataType::Long(), false},
                         {"items", DataType::Array(StructType{{"sku", DataType::String()},
                                                              {"qty", DataType::Long()}})},
                         {"updated_at", DataType::Timestamp()}};
     }
-    if (table == "events")
+    if (context.table == "events")
       return StructType{{"seq", DataType::Long()}, {"kind", DataType::String()}};
-    if (table == "ledger") {
+    if (context.table == "ledger") {
       return StructType{{"entry_id", DataType::Long(), false},
                         {"amount", DataType::Double()},
                         {"posted_at", DataType::Timestamp()}};
     }
-    if (table == "people") {
+    if (context.table == "people") {
       return StructType{{"id", DataType::Long()},
                         {"name", DataType::String()},
                         {"nickname", DataType::String()},
                         {"updated_at", DataType::Timestamp()}};
     }
-    if (table == "audit") {
+    if (context.table == "audit") {
       return StructType{{"at", DataType::Timestamp()}, {"action", DataType::String()}};
     }
-    if (table == "inventory") {
+    if (context.table == "inventory") {
       return StructType{{"sku", DataType::String(), false},
                         {"qty", DataType::Long()},
                         {"read_no", DataType::Long()}};
     }
-    if (table == "empty_feed") {
+    if (context.table == "empty_feed") {
       return StructType{{"id", DataType::Long()}, {"ts", DataType::Timestamp()}};
     }
-    if (table == "accounts") {
+    if (context.table == "accounts") {
       return StructType{{"id", DataType::Long(), false},
                         {"email", DataType::String()},
                         {"updated_at", DataType::Timestamp()}};
@@ -141,98 +145,82 @@ class BrokenFixture : public LakeflowConnect {
                       {"updated_at", DataType::Timestamp()}};
   }
 
-  TableMetadata read_table_metadata(std::string_view table, const Options& /*options*/) override {
-    check(table);
-    if (table == "customers" || table == "people") {
+  TableMetadata do_read_table_metadata(const TableContext& context) override {
+    if (context.table == "customers" || context.table == "people") {
       return {{"id"}, "updated_at", IngestionType::kCdc};
     }
-    if (table == "orders") {
+    if (context.table == "orders") {
       if (defects_) return {{"order_id"}, std::nullopt, IngestionType::kCdc};
       return {{"order_id"}, "updated_at", IngestionType::kCdc};
     }
-    if (table == "events") return {{}, std::nullopt, IngestionType::kAppend};
-    if (table == "ledger") return {{"entry_id"}, "posted_at", IngestionType::kAppend};
-    if (table == "audit") return {{}, "at", IngestionType::kAppend};
-    if (table == "inventory") return {{"sku"}, std::nullopt, IngestionType::kSnapshot};
-    if (table == "empty_feed") return {{"id"}, "ts", IngestionType::kCdc};
+    if (context.table == "events") return {{}, std::nullopt, IngestionType::kAppend};
+    if (context.table == "ledger") return {{"entry_id"}, "posted_at", IngestionType::kAppend};
+    if (context.table == "audit") return {{}, "at", IngestionType::kAppend};
+    if (context.table == "inventory") return {{"sku"}, std::nullopt, IngestionType::kSnapshot};
+    if (context.table == "empty_feed") return {{"id"}, "ts", IngestionType::kCdc};
     return {{"id"}, "updated_at", IngestionType::kCdcWithDeletes};  // accounts, archive
   }
 
-  ReadResult read_table(std::string_view table, const Offset& start,
-                        const Options& /*options*/) override {
-    check(table);
+  ReadResult do_read_table(const ReadContext& context) override {
     const bool first_call = first_call_;
     first_call_ = false;
-    if (table == "customers") {
+    if (context.table == "customers") {
       std::vector<std::string> records;
       for (int i = 1; i <= 4; ++i) {
         records.push_back(
             fmt::format(R"({{"id":{},"name":"customer {}","score":{},{}"updated_at":"{}"}})", i, i,
                         i * 10, defects_ ? fmt::format(R"("age":{},)", 20 + i) : "", timestamp(i)));
       }
-      return read_pages(records, start);
+      return read_pages(records, context.start);
     }
-    if (table == "orders") {
+    if (context.table == "orders") {
       std::vector<std::string> records;
       for (int i = 1; i <= 3; ++i) {
         records.push_back(fmt::format(
             R"({{"order_id":{},"items":[{{"sku":"sku-{}","qty":{}}}],"updated_at":"{}"}})", i, i, i,
             timestamp(i)));
       }
-      return read_pages(records, start);
+      return read_pages(records, context.start);
     }
-    if (table == "events") {
+    if (context.table == "events") {
       return read_pages({R"({"seq":1,"kind":"open"})", R"({"seq":2,"kind":"click"})",
                          R"({"seq":3,"kind":"click"})", R"({"seq":4,"kind":"close"})"},
-                        start, 0, /*never_converge=*/defects_);
+                        context.start, 0, /*never_converge=*/defects_);
     }
-    if (table == "ledger") {
+    if (context.table == "ledger") {
       std::vector<std::string> records;
       for (int i = 1; i <= 5; ++i) {
         records.push_back(
             fmt::format(R"({{"entry_id":{},"amount":{}.5,"posted_at":"{}"}})", i, i, timestamp(i)));
       }
       // The defect: a "lookback" of one record on the first call of every connector instance.
-      return read_pages(records, start, defects_ && first_call && !start.empty() ? 1 : 0);
+      return read_pages(records, context.start, defects_ && first_call && !context.start.empty() ? 1 : 0);
     }
-    if (table == "people") return read_pages(people(), start);
-    if (table == "audit") return read_audit(start);
-    if (table == "inventory") return read_inventory();
-    if (table == "empty_feed") {
+    if (context.table == "people") return read_pages(people(), context.start);
+    if (context.table == "audit") return read_audit(context.start);
+    if (context.table == "inventory") return read_inventory();
+    if (context.table == "empty_feed") {
       if (defects_) return {RecordStream(), Offset::null()};
-      return read_pages({fmt::format(R"({{"id":1,"ts":"{}"}})", timestamp(1))}, start);
+      return read_pages({fmt::format(R"({{"id":1,"ts":"{}"}})", timestamp(1))}, context.start);
     }
-    if (table == "accounts") return read_accounts(start);
+    if (context.table == "accounts") return read_accounts(context.start);
     std::vector<std::string> records;
     for (int i = 1; i <= 2; ++i) {
       records.push_back(
           fmt::format(R"({{"id":{},"note":"note {}","updated_at":"{}"}})", i, i, timestamp(i)));
     }
-    return read_pages(records, start);
+    return read_pages(records, context.start);
   }
 
-  ReadResult read_table_deletes(std::string_view table, const Offset& start,
-                                const Options& options) override {
-    check(table);
-    if (table == "accounts") return read_tombstones(start);
-    if (table == "archive" && !defects_) {
-      return read_pages({fmt::format(R"({{"id":9,"updated_at":"{}"}})", timestamp(9))}, start);
+  ReadResult do_read_table_deletes(const ReadContext& context) override {
+    if (context.table == "accounts") return read_tombstones(context.start);
+    if (context.table == "archive" && !defects_) {
+      return read_pages({fmt::format(R"({{"id":9,"updated_at":"{}"}})", timestamp(9))}, context.start);
     }
-    return LakeflowConnect::read_table_deletes(table, start, options);
+    return LakeflowConnect::do_read_table_deletes(context);
   }
 
  private:
-  void check(std::string_view table) {
-    if (!defects_) {
-      require_table(table);
-      return;
-    }
-    const std::vector<std::string> tables = list_tables();
-    if (std::find(tables.begin(), tables.end(), table) == tables.end()) {
-      throw std::runtime_error(fmt::format("no table {}", table));  // the planted defect
-    }
-  }
-
   std::vector<std::string> people() const {
     if (!defects_) {
       return {fmt::format(R"({{"id":1,"name":"Ada","nickname":"ada","updated_at":"{}"}})",
