@@ -76,7 +76,11 @@
 //   3. Delete every `require_table(table)` call, every loop that rejects unknown table options,
 //      and the parsing of max_records_per_batch: use `c.max_records()`. A connector that fixed its
 //      own read cap at construction uses `c.read_cap` (or calls set_read_cap() with the source's
-//      clock in its constructor).
+//      clock in its constructor). Read connection options from options() (checked, without the
+//      options Spark adds) rather than from the constructor's argument.
+//   4. LAKEFLOW_REGISTER_CONNECTOR stays as it is (it records embedded_connector_spec()); in a
+//      test fixture without a YAML file, define `embedded_connector_spec()` returning a static
+//      ConnectorSpec written in code.
 #pragma once
 
 #include <cstdint>
@@ -163,6 +167,10 @@ struct ReadContext : TableContext {
 
 class LakeflowConnect {
  public:
+  // So that connectors outside namespace lakeflow name the hook arguments unqualified.
+  using TableContext = ::lakeflow::TableContext;
+  using ReadContext = ::lakeflow::ReadContext;
+
   // Checks `options` against `spec` (ConfigError naming the connector, an unknown option and the
   // accepted ones) and fixes the read cap at the current time. `spec` must outlive the connector
   // (embedded_connector_spec() returns a static).

@@ -41,8 +41,8 @@ namespace lakeflow {
 // the table-list options of its metadata tables). Accepted in connection and table options of
 // every connector, and removed before the connector sees them.
 inline constexpr std::string_view kFrameworkOptions[] = {
-    "tableName",       "tableNameList",         "tableConfigs",            "isDeleteFlow",
-    "namespacePrefix", "namespace",             "databricks.connection", "externalOptionsAllowList"};
+    "tableName",       "tableNameList", "tableConfigs",          "isDeleteFlow",
+    "namespacePrefix", "namespace",     "databricks.connection", "externalOptionsAllowList"};
 
 // True for a name in kFrameworkOptions.
 bool is_framework_option(std::string_view key);

@@ -53,6 +53,11 @@ class ConnectorRegistry {
   std::vector<ConnectorInfo> connectors_;
 };
 
+// Whether the connection option `key` of connector `connector` holds a secret: what the
+// connector's connector_spec.yaml says (`secret: true`). For a connector not registered (a plugin
+// not loaded) no spec is known, and a name that looks like a secret counts (is_secret_option).
+bool is_secret_connection_option(std::string_view connector, std::string_view key);
+
 struct ConnectorRegistrar {
   ConnectorRegistrar(std::string name, std::string description, ConnectorSpecSource spec,
                      ConnectorFactory create) {

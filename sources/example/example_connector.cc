@@ -5,11 +5,11 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
-#include <optional>
-#include <system_error>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -113,8 +113,9 @@ StructType products_schema() {
   };
 }
 
-// The page size of `table`: the table option page_size, checked. Every hook that takes table options
-// reads it, so a pipeline finds a bad one when it asks for the schema, before it reads any table.
+// The page size of `table`: the table option page_size, checked. Every hook that takes table
+// options reads it, so a pipeline finds a bad one when it asks for the schema, before it reads any
+// table.
 std::int64_t page_size_of(const TableContext& context) {
   try {
     return context.table_options.get_int("page_size", kDefaultPageSize, 1,
@@ -140,13 +141,20 @@ TieCursor position_from(const ReadContext& context) {
     }
   }
   TieCursor position = TieCursor::from_offset(start, what, parse_instant);
+  if (position.started() && position.ties().empty()) {
+    throw ConfigError(
+        fmt::format("{} {} is not an offset this connector wrote: it lists no \"ids\"; "
+                    "start from {{}}",
+                    what, start.to_json()));
+  }
   for (const std::string& tie : position.ties()) {
     std::int64_t value = 0;
     const auto [end, ec] = std::from_chars(tie.data(), tie.data() + tie.size(), value);
     if (ec != std::errc() || end != tie.data() + tie.size()) {
-      throw ConfigError(fmt::format("{} {} is not an offset this connector wrote: id '{}' is not "
-                                    "an integer; start from {{}}",
-                                    what, start.to_json(), tie));
+      throw ConfigError(
+          fmt::format("{} {} is not an offset this connector wrote: id '{}' is not "
+                      "an integer; start from {{}}",
+                      what, start.to_json(), tie));
     }
   }
   return position;
@@ -199,8 +207,7 @@ ExampleConnector::ExampleConnector(const Options& options)
     : LakeflowConnect(embedded_connector_spec(), options), api_(this->options()) {
   const ApiResponse response = fetch("/v1/time", {});
   try {
-    set_read_cap(
-        JsonValue::parse(response.body, "/v1/time response").find("now")->as_string());
+    set_read_cap(JsonValue::parse(response.body, "/v1/time response").find("now")->as_string());
   } catch (const std::exception& e) {
     throw SourceError(fmt::format(
         "example: GET /v1/time answered {} instead of {{\"now\": \"<timestamp>\"}} ({})",

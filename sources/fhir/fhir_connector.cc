@@ -641,9 +641,9 @@ ReadResult FhirConnector::read_deletes_newest_first(std::string_view table, cons
     }
   };
   // The first page may be the one the ordered read fetched before it saw the order.
-  std::optional<std::string> url = fmt::format(
-      "{}/{}/_history?_since={}&_count={}", base_url_, table,
-      http::percent_encode(format_instant(*search_from(position))), settings.page_size);
+  std::optional<std::string> url =
+      fmt::format("{}/{}/_history?_since={}&_count={}", base_url_, table,
+                  http::percent_encode(format_instant(*search_from(position))), settings.page_size);
   if (first_page) {
     take(*first_page);
     url = next_link_.next_url(first_page->url, *first_page);

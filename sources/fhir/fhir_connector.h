@@ -16,7 +16,8 @@
 //                          server's CapabilityStatement offers for search)
 //   http.*                 the HTTP toolkit's options (retries, timeouts, rate limits, TLS, proxy)
 // Table options: page_size (_count, default 100, 1..1000), max_records_per_batch (the SDK's batch
-// rule, lakeflow/connector.h). connector_spec.yaml lists every option; the framework rejects others.
+// rule, lakeflow/connector.h). connector_spec.yaml lists every option; the framework rejects
+// others.
 //
 // Reads: GET
 // [base]/[type]?_sort=_lastUpdated&_count=N&_lastUpdated=ge<cursor>&_lastUpdated=le<cap>, every

@@ -7,9 +7,8 @@
 namespace lakeflow::fhir {
 
 TiePosition position_from_offset(const Offset& offset, std::string_view what) {
-  return TiePosition::from_offset(offset, fmt::format("fhir: {}", what), [](std::string_view text) {
-    return parse_instant(text);
-  });
+  return TiePosition::from_offset(offset, fmt::format("fhir: {}", what),
+                                  [](std::string_view text) { return parse_instant(text); });
 }
 
 std::optional<std::int64_t> search_from(const TiePosition& position) {

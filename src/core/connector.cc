@@ -136,8 +136,7 @@ void LakeflowConnect::set_read_cap(std::string_view instant) {
 
 std::vector<std::string> LakeflowConnect::list_tables() { return do_list_tables(); }
 
-StructType LakeflowConnect::get_table_schema(std::string_view table,
-                                             const Options& table_options) {
+StructType LakeflowConnect::get_table_schema(std::string_view table, const Options& table_options) {
   check_table(table);
   const Options checked = spec_.checked_table_options(table, table_options);
   (void)max_records_option(spec_.connector(), table, checked);
@@ -166,10 +165,8 @@ ReadResult LakeflowConnect::read(std::string_view table, const Offset& start,
                                  const Options& table_options, bool deletes) {
   check_table(table);
   const Options checked = spec_.checked_table_options(table, table_options);
-  const ReadContext context{{table, checked},
-                            start,
-                            max_records_option(spec_.connector(), table, checked),
-                            read_cap_};
+  const ReadContext context{
+      {table, checked}, start, max_records_option(spec_.connector(), table, checked), read_cap_};
   return deletes ? do_read_table_deletes(context) : do_read_table(context);
 }
 

@@ -44,12 +44,10 @@ void add_parameters(const YAML::Node& list, std::string_view file, std::string_v
         item["name"].Scalar().empty()) {
       throw ConfigError(fmt::format("{}: {} needs a 'name'", file, at));
     }
-    ConnectorSpec::Parameter parameter{item["name"].Scalar(),
-                                       yaml_flag(item, "required", file, at),
+    ConnectorSpec::Parameter parameter{item["name"].Scalar(), yaml_flag(item, "required", file, at),
                                        yaml_flag(item, "secret", file, at)};
-    const auto same = std::find_if(out.begin(), out.end(), [&](const auto& p) {
-      return p.name == parameter.name;
-    });
+    const auto same = std::find_if(out.begin(), out.end(),
+                                   [&](const auto& p) { return p.name == parameter.name; });
     if (same == out.end()) {
       out.push_back(std::move(parameter));
     } else {
@@ -86,7 +84,8 @@ ConnectorSpec ConnectorSpec::parse(std::string connector, std::string_view yaml,
   }
   std::vector<Parameter> parameters;
   if (const YAML::Node connection = root["connection"]; connection && !connection.IsNull()) {
-    if (!connection.IsMap()) throw ConfigError(fmt::format("{}: 'connection' must be a mapping", file));
+    if (!connection.IsMap())
+      throw ConfigError(fmt::format("{}: 'connection' must be a mapping", file));
     add_parameters(connection["parameters"], file, "connection.parameters", parameters);
     if (const YAML::Node methods = connection["auth_methods"]; methods && !methods.IsNull()) {
       if (!methods.IsSequence()) {
@@ -101,8 +100,8 @@ ConnectorSpec ConnectorSpec::parse(std::string connector, std::string_view yaml,
   std::vector<std::string> table_options;
   if (const YAML::Node allow = root["external_options_allowlist"]; allow && !allow.IsNull()) {
     if (!allow.IsScalar()) {
-      throw ConfigError(fmt::format(
-          "{}: external_options_allowlist must be one comma-separated string", file));
+      throw ConfigError(
+          fmt::format("{}: external_options_allowlist must be one comma-separated string", file));
     }
     std::string_view rest = allow.Scalar();
     while (!rest.empty()) {
@@ -158,10 +157,10 @@ Options ConnectorSpec::checked_table_options(std::string_view table,
     if (is_framework_option(key)) continue;
     if (std::find(table_options_.begin(), table_options_.end(), key) == table_options_.end()) {
       const std::vector<std::string_view> names(table_options_.begin(), table_options_.end());
-      throw ConfigError(fmt::format(
-          "{}: unknown table option '{}' for table '{}'; the table options are {} "
-          "(external_options_allowlist of the connector's connector_spec.yaml)",
-          connector_, key, table, spoken_list(names)));
+      throw ConfigError(
+          fmt::format("{}: unknown table option '{}' for table '{}'; the table options are {} "
+                      "(external_options_allowlist of the connector's connector_spec.yaml)",
+                      connector_, key, table, spoken_list(names)));
     }
     checked.set(key, value);
   }

@@ -61,10 +61,14 @@ TEST(ConnectorSpec, ReadsParametersOfEveryAuthMethodAndTheAllowList) {
 
 TEST(ConnectorSpec, UnknownOptionsNameTheConnectorTheOptionAndTheAcceptedOnes) {
   const ConnectorSpec spec = ConnectorSpec::parse("demo", kSpec, "demo/connector_spec.yaml");
-  EXPECT_EQ(config_error([&] { spec.checked_connection_options({{"base_url", "x"}, {"apikey", "k"}}); }),
+  EXPECT_EQ(config_error([&] {
+              spec.checked_connection_options({{"base_url", "x"}, {"apikey", "k"}});
+            }),
             "demo: unknown connection option 'apikey'; the connection options are base_url, "
             "api_key, client_id and client_secret (connector_spec.yaml of the connector)");
-  EXPECT_EQ(config_error([&] { spec.checked_table_options("t", {{"colour", "red"}}); }),
+  EXPECT_EQ(config_error([&] {
+              spec.checked_table_options("t", {{"colour", "red"}});
+            }),
             "demo: unknown table option 'colour' for table 't'; the table options are page_size "
             "and max_records_per_batch (external_options_allowlist of the connector's "
             "connector_spec.yaml)");
@@ -85,11 +89,14 @@ TEST(ConnectorSpec, TheOptionsSparkAddsAreAcceptedAndDropped) {
 }
 
 TEST(ConnectorSpec, BadFilesAreConfigErrorsNamingTheFile) {
-  for (const char* text : {"[1, 2]", "connection: [1]", "connection:\n  parameters:\n    - type: x\n",
-                           "connection:\n  parameters:\n    - {name: a, secret: maybe}\n",
-                           "external_options_allowlist: [a, b]\n", "{unclosed"}) {
-    EXPECT_THAT(config_error([&] { ConnectorSpec::parse("demo", text, "demo/connector_spec.yaml"); }),
-                HasSubstr("demo/connector_spec.yaml")) << text;
+  for (const char* text :
+       {"[1, 2]", "connection: [1]", "connection:\n  parameters:\n    - type: x\n",
+        "connection:\n  parameters:\n    - {name: a, secret: maybe}\n",
+        "external_options_allowlist: [a, b]\n", "{unclosed"}) {
+    EXPECT_THAT(
+        config_error([&] { ConnectorSpec::parse("demo", text, "demo/connector_spec.yaml"); }),
+        HasSubstr("demo/connector_spec.yaml"))
+        << text;
   }
   // An empty spec takes no options.
   const ConnectorSpec empty = ConnectorSpec::parse("demo", "display_name: Demo\n", "f");

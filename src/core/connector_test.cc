@@ -20,8 +20,7 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 const ConnectorSpec& two_table_spec() {
-  static const ConnectorSpec spec("two_tables",
-                                  {{"base_url", true, false}, {"token", false, true}},
+  static const ConnectorSpec spec("two_tables", {{"base_url", true, false}, {"token", false, true}},
                                   {"page_size", "max_records_per_batch"});
   return spec;
 }
@@ -288,9 +287,15 @@ TEST(LakeflowConnect, UnknownTableOfAConnectorWithoutTables) {
 TEST(LakeflowConnect, RejectsATableOptionOutsideTheAllowList) {
   TwoTableConnector connector(kConnection);
   for (auto call : std::vector<std::function<void()>>{
-           [&] { connector.get_table_schema("users", {{"colour", "red"}}); },
-           [&] { connector.read_table_metadata("users", {{"colour", "red"}}); },
-           [&] { connector.read_table("users", Offset(), {{"colour", "red"}}); }}) {
+           [&] {
+             connector.get_table_schema("users", {{"colour", "red"}});
+           },
+           [&] {
+             connector.read_table_metadata("users", {{"colour", "red"}});
+           },
+           [&] {
+             connector.read_table("users", Offset(), {{"colour", "red"}});
+           }}) {
     try {
       call();
       ADD_FAILURE() << "expected ConfigError";

@@ -17,7 +17,8 @@ using ::testing::HasSubstr;
 std::int64_t micros(std::string_view instant) { return *parse_instant(instant); }
 
 TieCursor from(std::string_view json) {
-  return TieCursor::from_offset(Offset::parse(json), "demo: the offset of table 't'", parse_instant);
+  return TieCursor::from_offset(Offset::parse(json), "demo: the offset of table 't'",
+                                parse_instant);
 }
 
 TEST(TieCursor, StartsEmptyAndCoversNothing) {

@@ -75,6 +75,12 @@ std::unique_ptr<LakeflowConnect> ConnectorRegistry::create(std::string_view name
   return connector;
 }
 
+bool is_secret_connection_option(std::string_view connector, std::string_view key) {
+  const ConnectorInfo* info = ConnectorRegistry::instance().find(connector);
+  if (info == nullptr) return is_secret_option(key);
+  return info->spec().is_secret(key);
+}
+
 const ConnectorInfo* ConnectorRegistry::find(std::string_view name) const {
   for (const ConnectorInfo& info : connectors_) {
     if (info.name == name) return &info;

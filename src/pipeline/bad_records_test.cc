@@ -65,10 +65,10 @@ class BadRecordSource : public LakeflowConnect {
   }
 };
 
-const ConnectorRegistrar kRegistrar("bad_records_test_source", "test source", &embedded_connector_spec,
-                                    [](const Options& o) {
-  return std::make_unique<BadRecordSource>(o);
-});
+const ConnectorRegistrar kRegistrar("bad_records_test_source", "test source",
+                                    &embedded_connector_spec, [](const Options& o) {
+                                      return std::make_unique<BadRecordSource>(o);
+                                    });
 
 std::string good(int id) {
   return fmt::format(R"({{"id":{},"value":{},"seq":{}}})", id, id * 10, id);

@@ -17,10 +17,10 @@
 #include <vector>
 
 #include "delta/delta_log.h"
-#include "parquet/parquet_reader.h"
-#include "parquet/parquet_test_util.h"
 #include "lakeflow/json.h"
 #include "lakeflow/registry.h"
+#include "parquet/parquet_reader.h"
+#include "parquet/parquet_test_util.h"
 #include "pipeline/runner.h"
 #include "pipeline/test_support.h"
 
@@ -45,7 +45,8 @@ const ConnectorSpec& embedded_connector_spec() {
 
 class ClusteringSource : public LakeflowConnect {
  public:
-  explicit ClusteringSource(Options options) : LakeflowConnect(embedded_connector_spec(), options) {}
+  explicit ClusteringSource(Options options)
+      : LakeflowConnect(embedded_connector_spec(), options) {}
   std::vector<std::string> do_list_tables() override { return {"items"}; }
   StructType do_get_table_schema(const TableContext& /*context*/) override {
     return StructType{{"id", DataType::Long()},
@@ -76,10 +77,10 @@ class ClusteringSource : public LakeflowConnect {
   }
 };
 
-const ConnectorRegistrar kRegistrar("clustering_test_source", "test source", &embedded_connector_spec,
-                                    [](const Options& o) {
-  return std::make_unique<ClusteringSource>(o);
-});
+const ConnectorRegistrar kRegistrar("clustering_test_source", "test source",
+                                    &embedded_connector_spec, [](const Options& o) {
+                                      return std::make_unique<ClusteringSource>(o);
+                                    });
 
 // A record of key `id`; every 11th has a null region, so nulls sort first.
 std::string record(std::int64_t id, std::int64_t seq = 1) {

@@ -297,8 +297,8 @@ class FakeConnector : public LakeflowConnect {
 
 const ConnectorRegistrar kFakeRegistrar("runner_test_fake", "test source", &embedded_connector_spec,
                                         [](const Options& o) {
-  return std::make_unique<FakeConnector>(o);
-});
+                                          return std::make_unique<FakeConnector>(o);
+                                        });
 
 class RunnerMergeTest : public ::testing::Test {
  protected:

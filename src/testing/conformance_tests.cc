@@ -18,8 +18,8 @@
 #include <utility>
 #include <vector>
 
-#include "lakeflow/error.h"
 #include "columnar/record_converter.h"
+#include "lakeflow/error.h"
 #include "lakeflow/testing/conformance.h"
 #include "lakeflow/testing/conformance_checks.h"
 
@@ -1100,7 +1100,7 @@ TEST_F(TestInvalidTableName, EveryMethodThrowsUnknownTableError) {
       }
     } catch (...) {
       problems.add(table, fmt::format("{} threw {} instead of lakeflow::UnknownTableError; check "
-                                      "the table name first (LakeflowConnect::require_table does)",
+                                      "the table name first (LakeflowConnect's public methods do)",
                                       method, describe_current_exception()));
     }
   }

@@ -17,12 +17,12 @@
 #include <string_view>
 #include <vector>
 
-#include "workflow/workflow.h"
 #include "lakeflow/error.h"
 #include "lakeflow/json.h"
 #include "lakeflow/offset.h"
 #include "lakeflow/options.h"
 #include "lakeflow/registry.h"
+#include "workflow/workflow.h"
 
 namespace lakeflow::cli {
 namespace fs = std::filesystem;
@@ -345,9 +345,10 @@ bool contains_word(const std::string& text, const std::string& word) {
 // Class and function names declared in the connector's headers (the interface methods excepted:
 // they are the protocol users read about).
 std::set<std::string> internal_identifiers(const std::vector<std::string>& headers) {
-  static const std::set<std::string> kInterface = {"list_tables",         "get_table_schema",
-                                                   "read_table_metadata", "read_table",
-                                                   "read_table_deletes",  "require_table"};
+  static const std::set<std::string> kInterface = {
+      "list_tables",        "get_table_schema",     "read_table_metadata", "read_table",
+      "read_table_deletes", "do_list_tables",       "do_get_table_schema", "do_read_table_metadata",
+      "do_read_table",      "do_read_table_deletes"};
   static const std::regex type_decl(
       R"(\b(?:class|struct|enum class|enum)\s+([A-Za-z_]\w*)\s*[:{;])");
   static const std::regex function_decl(R"(\b([a-z][a-z0-9]*_[a-z0-9_]*)\s*\()");
@@ -625,16 +626,15 @@ ConnectorReport check_connector(const fs::path& root, const std::string& name) {
          fmt::format("{} header(s), {} source file(s)", header_paths.size(), source_paths.size()),
          false});
     std::vector<std::string> stubs;
-    std::vector<std::string> unchecked;
+    // The connector's hooks (lakeflow/connector.h); the framework checks table names before them.
     for (const char* method :
          {"get_table_schema", "read_table_metadata", "read_table", "read_table_deletes"}) {
-      const auto body = method_body(sources_text, method);
-      if (!body) continue;  // not overridden (read_table_deletes has a checking default)
+      const auto body = method_body(sources_text, std::string("do_") + method);
+      if (!body) continue;  // not overridden (read_table_deletes has a default)
       if (body->find("not_implemented(") != std::string::npos) stubs.push_back(method);
-      if (body->find("require_table(") == std::string::npos) unchecked.push_back(method);
     }
     if (sources_text.find("not_implemented(\"list_tables\")") != std::string::npos &&
-        method_body(sources_text, "list_tables")) {
+        method_body(sources_text, "do_list_tables")) {
       stubs.insert(stubs.begin(), "list_tables");
     }
     items.push_back(
@@ -643,12 +643,6 @@ ConnectorReport check_connector(const fs::path& root, const std::string& name) {
                         false}
             : CheckItem{2, "every method implemented", ItemState::kFail,
                         "still the scaffold's NotImplementedError: " + join_names(stubs), false});
-    items.push_back(unchecked.empty()
-                        ? CheckItem{2, "table name validation in each method", ItemState::kOk,
-                                    "each table method calls require_table", false}
-                        : CheckItem{2, "table name validation in each method", ItemState::kFail,
-                                    "does not call require_table: " + join_names(unchecked),
-                                    false});
     static const std::regex loose_type(
         R"(DataType::(Integer|Map)\s*\(|\b(IntegerType|MapType)\s*[({])");
     std::string tests_text;

@@ -85,7 +85,9 @@ std::int64_t offset_int(const Offset& offset, std::string_view key) {
 }
 
 const lakeflow::ConnectorSpec& embedded_connector_spec() {
-  static const lakeflow::ConnectorSpec spec("fixture", {{"greeting", true, false}, {"page_count", false, false}, {"trace", false, false}}, {"max_records_per_batch", "cursor_field", "count"});
+  static const lakeflow::ConnectorSpec spec(
+      "fixture", {{"greeting", true, false}, {"page_count", false, false}, {"trace", false, false}},
+      {"max_records_per_batch", "cursor_field", "count"});
   return spec;
 }
 
@@ -128,7 +130,9 @@ class FixtureConnector : public lakeflow::LakeflowConnect {
 
   TableMetadata do_read_table_metadata(const TableContext& context) override {
     if (context.table == "people") {
-      return {{"id"}, context.table_options.get_string("cursor_field", "updated_at"), IngestionType::kCdc};
+      return {{"id"},
+              context.table_options.get_string("cursor_field", "updated_at"),
+              IngestionType::kCdc};
     }
     if (context.table == "events") return {{}, std::nullopt, IngestionType::kAppend};
     if (context.table == "accounts") return {{"id"}, "modified", IngestionType::kCdcWithDeletes};
@@ -159,8 +163,7 @@ class FixtureConnector : public lakeflow::LakeflowConnect {
   }
 
   ReadResult do_read_table_deletes(const ReadContext& context) override {
-    if (context.table != "accounts")
-      return LakeflowConnect::do_read_table_deletes(context);
+    if (context.table != "accounts") return LakeflowConnect::do_read_table_deletes(context);
     trace("read_table_deletes", context.table, context.start);
     const Offset end(JsonValue::Object{{"cursor", "2024-02-03T00:00:00Z"}});
     if (context.start == end) return {RecordStream(), context.start};

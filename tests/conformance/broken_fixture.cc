@@ -79,14 +79,16 @@ ReadResult read_pages(const std::vector<std::string>& records, const Offset& sta
 }
 
 const ConnectorSpec& embedded_connector_spec() {
-  static const ConnectorSpec spec("broken_fixture", {{"defects", true, false}}, {"max_records_per_batch"});
+  static const ConnectorSpec spec("broken_fixture", {{"defects", true, false}},
+                                  {"max_records_per_batch"});
   return spec;
 }
 
 class BrokenFixture : public LakeflowConnect {
  public:
   explicit BrokenFixture(const Options& options)
-      : LakeflowConnect(embedded_connector_spec(), options), defects_(options.get_enum("defects", {"none", "all"}) == "all") {}
+      : LakeflowConnect(embedded_connector_spec(), options),
+        defects_(options.get_enum("defects", {"none", "all"}) == "all") {}
 
   std::vector<std::string> do_list_tables() override {
     std::vector<std::string> tables = {"customers", "orders", "events",    "ledger",
@@ -194,7 +196,8 @@ class BrokenFixture : public LakeflowConnect {
             fmt::format(R"({{"entry_id":{},"amount":{}.5,"posted_at":"{}"}})", i, i, timestamp(i)));
       }
       // The defect: a "lookback" of one record on the first call of every connector instance.
-      return read_pages(records, context.start, defects_ && first_call && !context.start.empty() ? 1 : 0);
+      return read_pages(records, context.start,
+                        defects_ && first_call && !context.start.empty() ? 1 : 0);
     }
     if (context.table == "people") return read_pages(people(), context.start);
     if (context.table == "audit") return read_audit(context.start);
@@ -215,7 +218,8 @@ class BrokenFixture : public LakeflowConnect {
   ReadResult do_read_table_deletes(const ReadContext& context) override {
     if (context.table == "accounts") return read_tombstones(context.start);
     if (context.table == "archive" && !defects_) {
-      return read_pages({fmt::format(R"({{"id":9,"updated_at":"{}"}})", timestamp(9))}, context.start);
+      return read_pages({fmt::format(R"({{"id":9,"updated_at":"{}"}})", timestamp(9))},
+                        context.start);
     }
     return LakeflowConnect::do_read_table_deletes(context);
   }

@@ -20,7 +20,8 @@ const lakeflow::ConnectorSpec& embedded_connector_spec() {
 
 class FixedConnector : public lakeflow::LakeflowConnect {
  public:
-  explicit FixedConnector(const lakeflow::Options& options) : LakeflowConnect(embedded_connector_spec(), options) {}
+  explicit FixedConnector(const lakeflow::Options& options)
+      : LakeflowConnect(embedded_connector_spec(), options) {}
 
   std::vector<std::string> do_list_tables() override { return {"items"}; }
   lakeflow::StructType do_get_table_schema(const TableContext& /*context*/) override {

@@ -263,7 +263,6 @@ TEST_F(WorkflowTree, CheckReportsEveryPlantedDefect) {
       "❌ research log with URLs: the research log cites no http(s) URL",
       "⏳ TBD: markers: 2 open TBD: marker(s)",
       "❌ LongType/StructType preferred: IntegerType or MapType used without a reason",
-      "❌ table name validation in each method: does not call require_table: get_table_schema",
       "❌ test file instantiates the conformance suite",
       "❌ tests wired into the build",
       "missing section(s) 'troubleshooting'",
