@@ -395,7 +395,7 @@ TEST_F(ExampleConnectorTest, ABatchSpansPagesWithoutCuttingOne) {
   const Read first = read_once(*connector, "users", Offset(), options);
   EXPECT_EQ(first.records.size(), 5u);
   EXPECT_EQ(first.batches, 3u);  // pages of 2, 2 and (asked for exactly what was left) 1
-  EXPECT_EQ(first.end.to_json(), R"({"cursor":"2024-02-14T07:30:00.250000Z","id":6})");
+  EXPECT_EQ(first.end.to_json(), R"({"cursor":"2024-02-14T07:30:00.250000Z","ids":["6"]})");
 
   std::vector<std::int64_t> ids;
   for (const Read& call : read_all(*connector, "users", options)) {
