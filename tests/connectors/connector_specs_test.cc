@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -69,16 +70,23 @@ TEST(ConnectorSpecs, TheCompiledSpecIsTheFileInTheConnectorFolder) {
   }
 }
 
-// One list of secrets: every parameter whose name says it holds a secret is marked so in the spec
-// (the name rule only hides values in messages about options no spec names).
-TEST(ConnectorSpecs, ParametersNamedLikeSecretsAreMarkedSecret) {
-  for (const ConnectorInfo* info : in_tree_connectors()) {
+// One list of secrets, the spec's: it decides for its connector, where the name rule would both
+// miss (a `password`-less credential) and over-reach (`token_url`, `private_key_algorithm`).
+TEST(ConnectorSpecs, TheSpecsSecretsAreTheConnectionsSecrets) {
+  const std::map<std::string, std::vector<std::string>> expected = {
+      {"example", {"password"}},
+      {"fhir", {"token", "client_secret", "private_key_pem"}},
+      {"ndjson", {}}};
+  for (const auto& [connector, secrets] : expected) {
+    const ConnectorInfo* info = ConnectorRegistry::instance().find(connector);
+    ASSERT_NE(info, nullptr) << connector;
+    EXPECT_EQ(info->spec().secret_names(), secrets) << connector;
     for (const ConnectorSpec::Parameter& parameter : info->spec().parameters()) {
-      if (is_secret_option(parameter.name)) {
-        EXPECT_TRUE(parameter.secret) << info->name << ": " << parameter.name;
-      }
+      EXPECT_EQ(is_secret_connection_option(connector, parameter.name), parameter.secret)
+          << connector << ": " << parameter.name;
     }
   }
+  EXPECT_FALSE(is_secret_connection_option("fhir", "token_url"));
 }
 
 TEST(ConnectorSpecs, EveryConnectorTakesTheBatchLimit) {
