@@ -3,8 +3,10 @@
 # and, when TESTS are given, a test binary (linked with the conformance suite, lakeflow_testing)
 # registered with ctest under the connector's name (lakeflow_connector_tests(), in
 # cmake/LakeflowConnectorTests.cmake: `ctest -R '^NAME\.'`). TEST_ENVIRONMENT sets variables for its
-# tests, e.g. the non-secret LAKEFLOW_TEST_CONFIG_JSON of a source that needs no credentials.
+# tests, e.g. the non-secret LAKEFLOW_TEST_CONFIG_JSON of a source that needs no credentials. The
+# folder's connector_spec.yaml is compiled in (cmake/LakeflowConnectorSpec.cmake).
 include(${CMAKE_CURRENT_LIST_DIR}/LakeflowConnectorTests.cmake)
+include(${CMAKE_CURRENT_LIST_DIR}/LakeflowConnectorSpec.cmake)
 
 function(lakeflow_connector name)
   cmake_parse_arguments(ARG "" "" "SOURCES;TESTS;TEST_ENVIRONMENT" ${ARGN})
@@ -12,6 +14,7 @@ function(lakeflow_connector name)
   add_library(${target} OBJECT ${ARG_SOURCES})
   target_link_libraries(${target} PUBLIC lakeflow_core)
   target_include_directories(${target} PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
+  lakeflow_embed_connector_spec(${target} ${name} ${CMAKE_CURRENT_SOURCE_DIR}/connector_spec.yaml)
   lakeflow_warnings(${target})
   set_property(GLOBAL APPEND PROPERTY LAKEFLOW_CONNECTOR_TARGETS ${target})
   if(LAKEFLOW_TESTS AND ARG_TESTS)

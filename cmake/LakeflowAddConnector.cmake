@@ -5,7 +5,9 @@
 #   lakeflow_NAME       the plugin, lakeflow_NAME.so: SOURCES compiled with LAKEFLOW_PLUGIN_BUILD
 #                       (so LAKEFLOW_REGISTER_CONNECTOR defers to the entry point) plus a generated
 #                       source defining the entry point; linked with Lakeflow::sdk and LIBRARIES
-#                       (e.g. Lakeflow::http). Installed to <prefix>/lib/lakeflow/plugins.
+#                       (e.g. Lakeflow::http), with this directory's connector_spec.yaml compiled
+#                       in (lakeflow_connector_spec.h, see lakeflow/connector_spec.h). Installed
+#                       to <prefix>/lib/lakeflow/plugins.
 #   lakeflow_NAME_tests when TESTS are given and GoogleTest is found: TESTS linked with the
 #                       conformance suite (Lakeflow::testing), loading the plugin before the
 #                       tests; registered with ctest under the connector's name (NAME.TestReadTable
@@ -17,6 +19,7 @@
 include_guard(GLOBAL)
 include(GNUInstallDirs)
 include(${CMAKE_CURRENT_LIST_DIR}/LakeflowConnectorTests.cmake)
+include(${CMAKE_CURRENT_LIST_DIR}/LakeflowConnectorSpec.cmake)
 
 function(lakeflow_add_connector name)
   cmake_parse_arguments(ARG "" "" "SOURCES;TESTS;LIBRARIES;TEST_ENVIRONMENT" ${ARGN})
@@ -40,6 +43,7 @@ LAKEFLOW_PLUGIN_ENTRY_POINT()
   set_target_properties(${target} PROPERTIES PREFIX "" OUTPUT_NAME ${target})
   target_compile_definitions(${target} PRIVATE LAKEFLOW_PLUGIN_BUILD)
   target_include_directories(${target} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+  lakeflow_embed_connector_spec(${target} ${name} ${CMAKE_CURRENT_SOURCE_DIR}/connector_spec.yaml)
   target_link_libraries(${target} PRIVATE Lakeflow::sdk ${ARG_LIBRARIES})
   # Every symbol resolves when the plugin is linked, not when lakeflow loads it.
   target_link_options(${target} PRIVATE LINKER:--no-undefined)

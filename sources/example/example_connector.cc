@@ -3,24 +3,28 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <utility>
 #include <vector>
 
+#include "lakeflow/cursor.h"
 #include "lakeflow/error.h"
+#include "lakeflow/instant.h"
 #include "lakeflow/json.h"
 #include "lakeflow/registry.h"
+#include "lakeflow_connector_spec.h"
 
 namespace lakeflow::example {
 namespace {
 
 namespace od = simdjson::ondemand;
 
-constexpr std::int64_t kDefaultMaxRecordsPerBatch = 1000;
-constexpr std::int64_t kMaxRecordsPerBatchLimit = 100000;
 constexpr std::int64_t kDefaultPageSize = 100;
 
 struct TableInfo {
@@ -37,7 +41,7 @@ constexpr TableInfo kTables[] = {
     {"products", "/v1/products", IngestionType::kSnapshot, ""},
 };
 
-// Only called after require_table().
+// `table` is one of kTables: the framework checked it.
 const TableInfo& table_info(std::string_view table) {
   return *std::find_if(std::begin(kTables), std::end(kTables),
                        [&](const TableInfo& info) { return info.name == table; });
@@ -109,31 +113,62 @@ StructType products_schema() {
   };
 }
 
-// The table options of one table, checked.
-struct TableSettings {
-  std::int64_t max_records = kDefaultMaxRecordsPerBatch;
-  std::int64_t page_size = kDefaultPageSize;
-};
+// The page size of `table`: the table option page_size, checked. Every hook that takes table
+// options reads it, so a pipeline finds a bad one when it asks for the schema, before it reads any
+// table.
+std::int64_t page_size_of(const TableContext& context) {
+  try {
+    return context.table_options.get_int("page_size", kDefaultPageSize, 1,
+                                         ExampleApi::kMaxPageSize);
+  } catch (const ConfigError& e) {
+    throw ConfigError(fmt::format("example: table '{}': {}", context.table, e.what()));
+  }
+}
 
-// Reads `table_options`; throws ConfigError naming the table for an unknown option or a bad value.
-// Every method that takes table options calls it, so a pipeline finds a bad one when it asks for
-// the schema, before it reads any table.
-TableSettings table_settings(std::string_view table, const Options& table_options) {
-  for (const auto& [key, value] : table_options.values()) {
-    if (key != "max_records_per_batch" && key != "page_size") {
-      throw ConfigError(
-          fmt::format("example: unknown table option '{}' for table '{}'; the table options are "
-                      "max_records_per_batch and page_size",
-                      key, table));
+// The position `start` stands for: the SDK's cursor with ties, or the single (cursor, id) pair of
+// earlier versions' offsets. Throws ConfigError for an offset of another shape.
+TieCursor position_from(const ReadContext& context) {
+  const Offset& start = context.start;
+  const std::string what = fmt::format("example: table '{}': the offset", context.table);
+  const JsonValue* id = start.find("id");
+  const JsonValue* cursor = start.find("cursor");
+  if (id != nullptr && cursor != nullptr && id->is_int() && cursor->is_string() &&
+      start.value().as_object().size() == 2) {
+    TieCursor position;
+    if (const auto micros = parse_instant(cursor->as_string())) {
+      position.advance(cursor->as_string(), *micros, std::to_string(id->as_int()));
+      return position;
     }
   }
-  try {
-    return {table_options.get_int("max_records_per_batch", kDefaultMaxRecordsPerBatch, 1,
-                                  kMaxRecordsPerBatchLimit),
-            table_options.get_int("page_size", kDefaultPageSize, 1, ExampleApi::kMaxPageSize)};
-  } catch (const ConfigError& e) {
-    throw ConfigError(fmt::format("example: table '{}': {}", table, e.what()));
+  TieCursor position = TieCursor::from_offset(start, what, parse_instant);
+  if (position.started() && position.ties().empty()) {
+    throw ConfigError(
+        fmt::format("{} {} is not an offset this connector wrote: it lists no \"ids\"; "
+                    "start from {{}}",
+                    what, start.to_json()));
   }
+  for (const std::string& tie : position.ties()) {
+    std::int64_t value = 0;
+    const auto [end, ec] = std::from_chars(tie.data(), tie.data() + tie.size(), value);
+    if (ec != std::errc() || end != tie.data() + tie.size()) {
+      throw ConfigError(
+          fmt::format("{} {} is not an offset this connector wrote: id '{}' is not "
+                      "an integer; start from {{}}",
+                      what, start.to_json(), tie));
+    }
+  }
+  return position;
+}
+
+// The greatest id delivered at the position's cursor value (ids are integers, in id order).
+std::optional<std::int64_t> last_id(const TieCursor& position) {
+  std::optional<std::int64_t> last;
+  for (const std::string& tie : position.ties()) {
+    std::int64_t value = 0;
+    std::from_chars(tie.data(), tie.data() + tie.size(), value);
+    if (!last || value > *last) last = value;
+  }
+  return last;
 }
 
 // Hands out pages already fetched, one RecordBatch each.
@@ -169,10 +204,10 @@ struct ExampleConnector::Position {
 };
 
 ExampleConnector::ExampleConnector(const Options& options)
-    : LakeflowConnect(options), api_(options) {
+    : LakeflowConnect(embedded_connector_spec(), options), api_(this->options()) {
   const ApiResponse response = fetch("/v1/time", {});
   try {
-    read_until_ = JsonValue::parse(response.body, "/v1/time response").find("now")->as_string();
+    set_read_cap(JsonValue::parse(response.body, "/v1/time response").find("now")->as_string());
   } catch (const std::exception& e) {
     throw SourceError(fmt::format(
         "example: GET /v1/time answered {} instead of {{\"now\": \"<timestamp>\"}} ({})",
@@ -180,27 +215,23 @@ ExampleConnector::ExampleConnector(const Options& options)
   }
 }
 
-std::vector<std::string> ExampleConnector::list_tables() {
+std::vector<std::string> ExampleConnector::do_list_tables() {
   std::vector<std::string> names;
   for (const TableInfo& info : kTables) names.emplace_back(info.name);
   return names;
 }
 
-StructType ExampleConnector::get_table_schema(std::string_view table,
-                                              const Options& table_options) {
-  require_table(table);
-  table_settings(table, table_options);
-  if (table == "users") return users_schema();
-  if (table == "orders") return orders_schema();
-  if (table == "events") return events_schema();
+StructType ExampleConnector::do_get_table_schema(const TableContext& context) {
+  page_size_of(context);
+  if (context.table == "users") return users_schema();
+  if (context.table == "orders") return orders_schema();
+  if (context.table == "events") return events_schema();
   return products_schema();
 }
 
-TableMetadata ExampleConnector::read_table_metadata(std::string_view table,
-                                                    const Options& table_options) {
-  require_table(table);
-  table_settings(table, table_options);
-  const TableInfo& info = table_info(table);
+TableMetadata ExampleConnector::do_read_table_metadata(const TableContext& context) {
+  page_size_of(context);
+  const TableInfo& info = table_info(context.table);
   TableMetadata metadata;
   metadata.primary_keys = {"id"};
   metadata.ingestion_type = info.type;
@@ -208,52 +239,38 @@ TableMetadata ExampleConnector::read_table_metadata(std::string_view table,
   return metadata;
 }
 
-ReadResult ExampleConnector::read_table(std::string_view table, const Offset& start,
-                                        const Options& table_options) {
-  require_table(table);
-  const TableInfo& info = table_info(table);
-  if (info.type == IngestionType::kSnapshot) return read_snapshot(start, table_options);
-  return read_after(table, info.path, info.cursor_field, start, table_options);
+ReadResult ExampleConnector::do_read_table(const ReadContext& context) {
+  const TableInfo& info = table_info(context.table);
+  if (info.type == IngestionType::kSnapshot) return read_snapshot(context);
+  return read_after(context, info.path, info.cursor_field);
 }
 
-ReadResult ExampleConnector::read_table_deletes(std::string_view table, const Offset& start,
-                                                const Options& table_options) {
-  require_table(table);
-  const TableInfo& info = table_info(table);
+ReadResult ExampleConnector::do_read_table_deletes(const ReadContext& context) {
+  const TableInfo& info = table_info(context.table);
   if (info.type != IngestionType::kCdcWithDeletes) {
     throw NotImplementedError(
         fmt::format("example: table '{}' is {}: it has no deleted rows to read (only 'orders', "
                     "cdc_with_deletes, does)",
-                    table, to_string(info.type)));
+                    context.table, to_string(info.type)));
   }
-  return read_after(table, "/v1/orders/deleted", "deleted_at", start, table_options);
+  return read_after(context, "/v1/orders/deleted", "deleted_at");
 }
 
-ReadResult ExampleConnector::read_after(std::string_view table, std::string_view path,
-                                        std::string_view cursor_field, const Offset& start,
-                                        const Options& table_options) {
-  const TableSettings settings = table_settings(table, table_options);
-  const std::int64_t page_size = settings.page_size;
+ReadResult ExampleConnector::read_after(const ReadContext& context, std::string_view path,
+                                        std::string_view cursor_field) {
+  const std::int64_t page_size = page_size_of(context);
+  TieCursor position = position_from(context);
 
-  Query query{{"until", read_until_}};
-  if (!start.empty()) {
-    const JsonValue* cursor = start.find("cursor");
-    const JsonValue* id = start.find("id");
-    if (cursor == nullptr || !cursor->is_string() || id == nullptr || !id->is_int() ||
-        start.value().as_object().size() != 2) {
-      throw ConfigError(fmt::format(
-          "example: table '{}': offset {} is not an offset of this connector; expected "
-          "{{\"cursor\": \"<timestamp>\", \"id\": <integer>}}, or {{}} to read from the beginning",
-          table, start.to_json()));
-    }
-    query["after"] = cursor->as_string();
-    query["after_id"] = std::to_string(id->as_int());
+  Query query{{"until", context.read_cap.text}};
+  if (position.started()) {
+    query["after"] = position.cursor();
+    if (const auto id = last_id(position)) query["after_id"] = std::to_string(*id);
   }
 
   // Fetch pages until the batch is full or the listing ends. Each request asks for at most what
   // the batch still has room for, so no page is ever cut and the end offset is a record boundary.
   std::vector<RecordBatch> pages;
-  std::int64_t remaining = settings.max_records;
+  std::int64_t remaining = context.max_records();
   while (remaining > 0) {
     query["limit"] = std::to_string(std::min(page_size, remaining));
     ApiResponse response = fetch(path, query);
@@ -266,16 +283,31 @@ ReadResult ExampleConnector::read_after(std::string_view table, std::string_view
     if (next_cursor.empty()) break;
     query = Query{{"cursor", next_cursor}};
   }
-  if (pages.empty()) return {RecordStream(), start};
+  if (pages.empty()) return {RecordStream(), context.start};
 
-  const RecordBatch& last_page = pages.back();
-  const Position last = position_of(path, last_page, last_page.size() - 1, cursor_field);
-  Offset end(JsonValue::Object{{"cursor", JsonValue(last.cursor)}, {"id", JsonValue(last.id)}});
-  return {stream_of(std::move(pages)), std::move(end)};
+  // The records at the last cursor value, last first: the ties the end offset keeps.
+  std::vector<Position> tail;
+  for (auto page = pages.rbegin(); page != pages.rend(); ++page) {
+    for (std::size_t i = page->size(); i-- > 0;) {
+      Position at = position_of(path, *page, i, cursor_field);
+      if (!tail.empty() && at.cursor != tail.front().cursor) break;
+      tail.push_back(std::move(at));
+    }
+    if (tail.size() < page->size()) break;
+  }
+  const std::optional<std::int64_t> micros = parse_instant(tail.front().cursor);
+  if (!micros) {
+    throw SourceError(fmt::format("example: GET {}: '{}' of a record is '{}', not a timestamp",
+                                  path, cursor_field, tail.front().cursor));
+  }
+  for (auto at = tail.rbegin(); at != tail.rend(); ++at) {
+    position.advance(at->cursor, *micros, std::to_string(at->id));
+  }
+  return {stream_of(std::move(pages)), position.to_offset()};
 }
 
-ReadResult ExampleConnector::read_snapshot(const Offset& start, const Options& table_options) {
-  const std::int64_t page_size = table_settings("products", table_options).page_size;
+ReadResult ExampleConnector::read_snapshot(const ReadContext& context) {
+  const std::int64_t page_size = page_size_of(context);
   std::vector<RecordBatch> pages;
   std::string page_number = "1";
   while (!page_number.empty()) {
@@ -288,7 +320,7 @@ ReadResult ExampleConnector::read_snapshot(const Offset& start, const Options& t
     pages.push_back(std::move(page));
   }
   // The whole table was read: returning the start offset ends the read after this one call.
-  return {stream_of(std::move(pages)), start};
+  return {stream_of(std::move(pages)), context.start};
 }
 
 ApiResponse ExampleConnector::fetch(std::string_view path, const Query& query) {

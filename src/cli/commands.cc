@@ -59,7 +59,9 @@ Options SourceArgs::merged_table_options() const {
 std::unique_ptr<LakeflowConnect> make_connector(const SourceArgs& source) {
   const Options options = source.connector_options();
   for (const auto& [key, value] : options.values()) {
-    if (is_secret_option(key)) http::process_redactor()->add_secret(value);
+    if (is_secret_connection_option(source.connector, key)) {
+      http::process_redactor()->add_secret(value);
+    }
   }
   return ConnectorRegistry::instance().create(source.connector, options);
 }

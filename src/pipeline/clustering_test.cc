@@ -39,12 +39,17 @@ std::vector<std::vector<std::string>>& calls() {
   return records;
 }
 
+const ConnectorSpec& embedded_connector_spec() {
+  static const ConnectorSpec spec("clustering_test_source", {}, {"mode", "max_records_per_batch"});
+  return spec;
+}
+
 class ClusteringSource : public LakeflowConnect {
  public:
-  explicit ClusteringSource(Options options) : LakeflowConnect(std::move(options)) {}
-  std::vector<std::string> list_tables() override { return {"items"}; }
-  StructType get_table_schema(std::string_view table, const Options&) override {
-    require_table(table);
+  explicit ClusteringSource(Options options)
+      : LakeflowConnect(embedded_connector_spec(), options) {}
+  std::vector<std::string> do_list_tables() override { return {"items"}; }
+  StructType do_get_table_schema(const TableContext& /*context*/) override {
     return StructType{{"id", DataType::Long()},
                       {"region", DataType::String()},
                       {"score", DataType::Double()},
@@ -53,32 +58,30 @@ class ClusteringSource : public LakeflowConnect {
                       {"flag", DataType::Boolean()},
                       {"seq", DataType::Long()}};
   }
-  TableMetadata read_table_metadata(std::string_view table, const Options& options) override {
-    require_table(table);
-    const std::string mode = options.get_string("mode", "append");
+  TableMetadata do_read_table_metadata(const TableContext& context) override {
+    const std::string mode = context.table_options.get_string("mode", "append");
     if (mode == "cdc") return {{"id"}, std::string("seq"), IngestionType::kCdc};
     if (mode == "snapshot") return {{"id"}, std::nullopt, IngestionType::kSnapshot};
     return {{}, std::nullopt, IngestionType::kAppend};
   }
-  ReadResult read_table(std::string_view table, const Offset& start,
-                        const Options& options) override {
-    require_table(table);
-    if (options.get_string("mode", "append") == "snapshot") {
+  ReadResult do_read_table(const ReadContext& context) override {
+    if (context.table_options.get_string("mode", "append") == "snapshot") {
       std::vector<std::string> all;
       for (const auto& call : calls()) all.insert(all.end(), call.begin(), call.end());
       return {RecordStream::of(std::move(all)), Offset::null()};
     }
-    const JsonValue* at = start.find("call");
+    const JsonValue* at = context.start.find("call");
     const auto call = at == nullptr ? std::size_t{0} : static_cast<std::size_t>(at->as_int());
-    if (call >= calls().size()) return {RecordStream(), start};
+    if (call >= calls().size()) return {RecordStream(), context.start};
     return {RecordStream::of(calls()[call]),
             Offset(JsonValue::Object{{"call", JsonValue(static_cast<std::int64_t>(call + 1))}})};
   }
 };
 
-const ConnectorRegistrar kRegistrar("clustering_test_source", "test source", [](const Options& o) {
-  return std::make_unique<ClusteringSource>(o);
-});
+const ConnectorRegistrar kRegistrar("clustering_test_source", "test source",
+                                    &embedded_connector_spec, [](const Options& o) {
+                                      return std::make_unique<ClusteringSource>(o);
+                                    });
 
 // A record of key `id`; every 11th has a null region, so nulls sort first.
 std::string record(std::int64_t id, std::int64_t seq = 1) {

@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "lakeflow/error.h"
+#include "lakeflow/registry.h"
 #include "pipeline/config_file.h"
 #include "util/files.h"
 
@@ -112,8 +113,13 @@ Connection parse_connection(const YamlFile& file, const Entry& entry, const EnvL
             context));
       }
       std::string value = resolve_references(raw, context, base_dir, env, connection.secret_values);
-      if (is_secret_option(option.key)) add_secret(connection.secret_values, value);
       connection.options.set(option.key, std::move(value));
+    }
+  }
+  // The connector's spec says which options are secrets (known only once 'connector' is read).
+  for (const auto& [key, value] : connection.options.values()) {
+    if (is_secret_connection_option(connection.connector, key)) {
+      add_secret(connection.secret_values, value);
     }
   }
   if (!has_connector) {

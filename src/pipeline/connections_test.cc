@@ -94,9 +94,22 @@ TEST(Connections, EnvReferencesResolveAndBecomeSecrets) {
               UnorderedElementsAre("alice", "hunter22", "tok-123", "Bearer tok-123!"));
 }
 
-TEST(Connections, LiteralValuesOfSecretNamedOptionsAreSecrets) {
+TEST(Connections, LiteralValuesOfOptionsTheSpecMarksSecretAreSecrets) {
   const Connection shop = parse_connections(R"(shop:
+  options:
+    username: demo-user
+    password: pass-1234
   connector: example
+)",
+                                            "conn.yaml", fake_env({}))
+                              .get("shop");
+  EXPECT_THAT(shop.secret_values, UnorderedElementsAre("pass-1234"));
+}
+
+// A connector that is not registered (a plugin not loaded) has no spec to ask.
+TEST(Connections, WithoutASpecOptionsNamedLikeSecretsAreSecrets) {
+  const Connection shop = parse_connections(R"(shop:
+  connector: not_registered_here
   options:
     username: demo
     client_secret: s3cr3t-value

@@ -247,38 +247,37 @@ FakeSource& fake() {
   return source;
 }
 
+const ConnectorSpec& embedded_connector_spec() {
+  static const ConnectorSpec spec("runner_test_fake", {}, {"mode", "max_records_per_batch"});
+  return spec;
+}
+
 class FakeConnector : public LakeflowConnect {
  public:
-  explicit FakeConnector(Options options) : LakeflowConnect(std::move(options)) {}
-  std::vector<std::string> list_tables() override { return {"items"}; }
-  StructType get_table_schema(std::string_view table, const Options&) override {
-    require_table(table);
+  explicit FakeConnector(Options options) : LakeflowConnect(embedded_connector_spec(), options) {}
+  std::vector<std::string> do_list_tables() override { return {"items"}; }
+  StructType do_get_table_schema(const TableContext& /*context*/) override {
     return StructType({StructField("id", DataType::Long(), false),
                        StructField("value", DataType::String()),
                        StructField("updated_at", DataType::Long())});
   }
-  TableMetadata read_table_metadata(std::string_view table, const Options& options) override {
-    require_table(table);
-    const bool snapshot = options.get_string("mode", "cdc") == "snapshot";
+  TableMetadata do_read_table_metadata(const TableContext& context) override {
+    const bool snapshot = context.table_options.get_string("mode", "cdc") == "snapshot";
     return {{"id"},
             std::string("updated_at"),
             snapshot ? IngestionType::kSnapshot : IngestionType::kCdcWithDeletes};
   }
-  ReadResult read_table(std::string_view table, const Offset& start,
-                        const Options& options) override {
-    require_table(table);
+  ReadResult do_read_table(const ReadContext& context) override {
     if (fake().before_read) fake().before_read();
-    if (options.get_string("mode", "cdc") == "snapshot") {
+    if (context.table_options.get_string("mode", "cdc") == "snapshot") {
       std::vector<std::string> rows;
       for (const auto& [id, json] : fake().state) rows.push_back(json);
       return {RecordStream::of(std::move(rows)), Offset::null()};
     }
-    return read_events(fake().upserts, start);
+    return read_events(fake().upserts, context.start);
   }
-  ReadResult read_table_deletes(std::string_view table, const Offset& start,
-                                const Options&) override {
-    require_table(table);
-    return read_events(fake().deletes, start);
+  ReadResult do_read_table_deletes(const ReadContext& context) override {
+    return read_events(fake().deletes, context.start);
   }
 
  private:
@@ -296,9 +295,10 @@ class FakeConnector : public LakeflowConnect {
   }
 };
 
-const ConnectorRegistrar kFakeRegistrar("runner_test_fake", "test source", [](const Options& o) {
-  return std::make_unique<FakeConnector>(o);
-});
+const ConnectorRegistrar kFakeRegistrar("runner_test_fake", "test source", &embedded_connector_spec,
+                                        [](const Options& o) {
+                                          return std::make_unique<FakeConnector>(o);
+                                        });
 
 class RunnerMergeTest : public ::testing::Test {
  protected:

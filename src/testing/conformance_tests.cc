@@ -1251,7 +1251,7 @@ TEST_F(TestInvalidTableName, EveryMethodThrowsUnknownTableError) {
       }
     } catch (...) {
       problems.add(table, fmt::format("{} threw {} instead of lakeflow::UnknownTableError; check "
-                                      "the table name first (LakeflowConnect::require_table does)",
+                                      "the table name first (LakeflowConnect's public methods do)",
                                       method, describe_current_exception()));
     }
   }

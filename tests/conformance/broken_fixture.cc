@@ -84,12 +84,19 @@ ReadResult read_pages(const std::vector<std::string>& records, const Offset& sta
   return {RecordStream::of(std::move(slice)), Offset(JsonValue::Object{{"page", page + 1}})};
 }
 
+const ConnectorSpec& embedded_connector_spec() {
+  static const ConnectorSpec spec("broken_fixture", {{"defects", true, false}},
+                                  {"max_records_per_batch"});
+  return spec;
+}
+
 class BrokenFixture : public LakeflowConnect {
  public:
   explicit BrokenFixture(const Options& options)
-      : LakeflowConnect(options), defects_(options.get_enum("defects", {"none", "all"}) == "all") {}
+      : LakeflowConnect(embedded_connector_spec(), options),
+        defects_(options.get_enum("defects", {"none", "all"}) == "all") {}
 
-  std::vector<std::string> list_tables() override {
+  std::vector<std::string> do_list_tables() override {
     std::vector<std::string> tables = {"customers", "orders",  "events",    "ledger",
                                        "people",    "audit",   "inventory", "empty_feed",
                                        "accounts",  "archive", "shipments"};
@@ -97,8 +104,8 @@ class BrokenFixture : public LakeflowConnect {
     return tables;
   }
 
-  StructType get_table_schema(std::string_view table, const Options& /*options*/) override {
-    check(table);
+  StructType do_get_table_schema(const TableContext& context) override {
+    const std::string_view table = context.table;
     if (table == "customers") {
       std::vector<StructField> fields = {{"id", DataType::Long(), false},
                                          {"name", DataType::String()},
@@ -150,8 +157,8 @@ class BrokenFixture : public LakeflowConnect {
                       {"updated_at", DataType::Timestamp()}};
   }
 
-  TableMetadata read_table_metadata(std::string_view table, const Options& /*options*/) override {
-    check(table);
+  TableMetadata do_read_table_metadata(const TableContext& context) override {
+    const std::string_view table = context.table;
     if (table == "customers" || table == "people") {
       return {{"id"}, "updated_at", IngestionType::kCdc};
     }
@@ -168,9 +175,10 @@ class BrokenFixture : public LakeflowConnect {
     return {{"id"}, "updated_at", IngestionType::kCdcWithDeletes};  // accounts, archive
   }
 
-  ReadResult read_table(std::string_view table, const Offset& start,
-                        const Options& options) override {
-    check(table);
+  ReadResult do_read_table(const ReadContext& context) override {
+    const std::string_view table = context.table;
+    const Offset& start = context.start;
+    const Options& options = context.table_options;
     const std::int64_t limit = batch_limit(options);
     const bool first_call = first_call_;
     first_call_ = false;
@@ -224,29 +232,19 @@ class BrokenFixture : public LakeflowConnect {
     return read_pages(records, start, limit);
   }
 
-  ReadResult read_table_deletes(std::string_view table, const Offset& start,
-                                const Options& options) override {
-    check(table);
+  ReadResult do_read_table_deletes(const ReadContext& context) override {
+    const std::string_view table = context.table;
+    const Offset& start = context.start;
+    const Options& options = context.table_options;
     if (table == "accounts") return read_tombstones(start);
     if (table == "archive" && !defects_) {
       return read_pages({fmt::format(R"({{"id":9,"updated_at":"{}"}})", timestamp(9))}, start,
                         batch_limit(options));
     }
-    return LakeflowConnect::read_table_deletes(table, start, options);
+    return LakeflowConnect::do_read_table_deletes(context);
   }
 
  private:
-  void check(std::string_view table) {
-    if (!defects_) {
-      require_table(table);
-      return;
-    }
-    const std::vector<std::string> tables = list_tables();
-    if (std::find(tables.begin(), tables.end(), table) == tables.end()) {
-      throw std::runtime_error(fmt::format("no table {}", table));  // the planted defect
-    }
-  }
-
   std::vector<std::string> people() const {
     if (!defects_) {
       return {fmt::format(R"({{"id":1,"name":"Ada","nickname":"ada","updated_at":"{}"}})",

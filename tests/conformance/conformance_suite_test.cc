@@ -213,16 +213,11 @@ TEST(TestConformanceSuite, FailuresNameTheConnector) {
   })) << joined(lines);
 }
 
-TEST(TestConformanceSuite, ReportsUnknownTableThrowingPlainRuntimeError) {
+// The framework checks table names before any of the connector's hooks runs (lakeflow/connector.h),
+// so even a connector full of planted defects cannot get this one wrong.
+TEST(TestConformanceSuite, UnknownTablesAreRejectedByTheFrameworkEvenForABrokenConnector) {
   const SuiteRun& run = broken_run();
-  for (const std::string_view method :
-       {"get_table_schema", "read_table_metadata", "read_table", "read_table_deletes"}) {
-    EXPECT_TRUE(Reports(run, "TestInvalidTableName", "EveryMethodThrowsUnknownTableError",
-                        "__nonexistent_table_9z9z9z__",
-                        std::string(method) +
-                            " threw std::runtime_error: no table __nonexistent_table_9z9z9z__ "
-                            "instead of lakeflow::UnknownTableError"));
-  }
+  EXPECT_TRUE(DoesNotMention(run, "TestInvalidTableName", "__nonexistent_table_9z9z9z__"));
 }
 
 TEST(TestConformanceSuite, ReportsBadRecordsWithTheRecord) {

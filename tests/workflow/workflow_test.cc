@@ -108,6 +108,16 @@ TEST_F(WorkflowTree, NewCreatesEveryFileWithNamesSubstituted) {
 
 TEST_F(WorkflowTree, NewConnectorCompiles) {
   ASSERT_EQ(lakeflow_cli({"new", "compiled", "--tables", "items", "--root", root()}).status, 0);
+  // What lakeflow_embed_connector_spec() generates from connector_spec.yaml in a build.
+  tree_.write("generated/lakeflow_connector_spec.h", R"(#pragma once
+#include "lakeflow/connector_spec.h"
+namespace {
+[[maybe_unused]] const ::lakeflow::ConnectorSpec& embedded_connector_spec() {
+  static const ::lakeflow::ConnectorSpec spec("compiled", {}, {});
+  return spec;
+}
+}  // namespace
+)");
   for (const char* file : {"compiled_connector.cc", "test/compiled_conformance_test.cc"}) {
     std::vector<std::string> command = {LAKEFLOW_CXX,
                                         "-std=c++20",
@@ -117,6 +127,7 @@ TEST_F(WorkflowTree, NewConnectorCompiles) {
                                         "-Werror",
                                         "-Wpedantic",
                                         "-I" + source("compiled"),
+                                        "-I" + tree_.file("generated"),
                                         std::string("-I") + LAKEFLOW_REPO_DIR + "/include",
                                         std::string("-I") + LAKEFLOW_GENERATED_INCLUDE_DIR,
                                         "-DLAKEFLOW_SOURCE_DIR=\"x\""};

@@ -148,26 +148,30 @@ TEST(RowMatches, ComparesEveryLeafByPathWithLenientScalars) {
   EXPECT_FALSE(row_matches(json("[1]"), record));
 }
 
+const ConnectorSpec& embedded_connector_spec() {
+  static const ConnectorSpec spec("paged", {}, {});
+  return spec;
+}
+
 // A table "t" of `total` records read two per call through {"page": n}; `lie` makes the offset
 // move on forever; `null_end` returns a null end offset; `throw_on` throws on that page.
 class PagedConnector : public LakeflowConnect {
  public:
   PagedConnector(int total, bool lie = false, bool null_end = false, int throw_on = -1)
-      : LakeflowConnect(Options{}),
+      : LakeflowConnect(embedded_connector_spec(), Options{}),
         total_(total),
         lie_(lie),
         null_end_(null_end),
         throw_on_(throw_on) {}
-  std::vector<std::string> list_tables() override { return {"t"}; }
-  StructType get_table_schema(std::string_view, const Options&) override {
+  std::vector<std::string> do_list_tables() override { return {"t"}; }
+  StructType do_get_table_schema(const TableContext& /*context*/) override {
     return StructType{{"i", DataType::Long()}};
   }
-  TableMetadata read_table_metadata(std::string_view, const Options&) override {
+  TableMetadata do_read_table_metadata(const TableContext& /*context*/) override {
     return {{}, std::nullopt, IngestionType::kAppend};
   }
-  ReadResult read_table(std::string_view table, const Offset& start, const Options&) override {
-    require_table(table);
-    const JsonValue* page_value = start.find("page");
+  ReadResult do_read_table(const ReadContext& context) override {
+    const JsonValue* page_value = context.start.find("page");
     const int page = page_value != nullptr ? static_cast<int>(page_value->as_int()) : 0;
     if (page == throw_on_) throw SourceError("page failed");
     if (null_end_)
@@ -176,7 +180,7 @@ class PagedConnector : public LakeflowConnect {
     for (int i = page * 2; i < std::min(total_, page * 2 + 2); ++i) {
       records.push_back("{\"i\":" + std::to_string(i) + "}");
     }
-    if (records.empty() && !lie_) return {RecordStream(), start};
+    if (records.empty() && !lie_) return {RecordStream(), context.start};
     return {RecordStream::of(std::move(records)), Offset(JsonValue::Object{{"page", page + 1}})};
   }
 
