@@ -12,13 +12,15 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <utility>
+#include <variant>
 #include <vector>
 
+#include "lakeflow/error.h"
+#include "lakeflow/json.h"
 #include "parquet/parquet_format.h"
 #include "parquet/parquet_reader.h"
 #include "parquet/parquet_test_util.h"
-#include "lakeflow/error.h"
-#include "lakeflow/json.h"
 
 namespace lakeflow::parquet {
 namespace {
@@ -28,25 +30,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using testing::rows_json;
 using testing::TempDir;
-
-std::vector<std::string> all_types_rows() {
-  return {
-      R"({"l":9223372036854775807,"i":2147483647,"s":32767,"b":127,"d":1.5,"f":0.1,)"
-      R"("dec9":"9999999.99","dec18":"99999999999999.9999","dec20":"99999999999999999999",)"
-      R"("dec38":"9999999999999999999999999999.9999999999","str":"h\u00e9llo \"q\" \ud83d\ude00",)"
-      R"("bin":"AAEC/w==","bool":true,"date":"2024-02-29","ts":"2024-03-01T12:34:56.789012Z",)"
-      R"("ntz":"2024-03-01T12:34:56.789012","v":{"a":[1,2,{"b":null}],"c":"x"}})",
-      R"({"l":-9223372036854775808,"i":-2147483648,"s":-32768,"b":-128,"d":-1e300,"f":-3.25e38,)"
-      R"("dec9":"-9999999.99","dec18":"-99999999999999.9999","dec20":"-99999999999999999999",)"
-      R"("dec38":"-9999999999999999999999999999.9999999999","str":"","bin":"","bool":false,)"
-      R"("date":"1900-01-01","ts":"1969-12-31T23:59:59.999999Z","ntz":"1970-01-01T00:00:00",)"
-      R"("v":[1,"two",null]})",
-      R"({})",
-      R"({"l":0,"i":0,"s":0,"b":0,"d":0.0,"f":1e-7,"dec9":"0.01","dec18":"0","dec20":"1",)"
-      R"("dec38":"0.0000000001","str":"z","bin":"//79","bool":true,"date":"1970-01-01",)"
-      R"("ts":"2000-01-01T00:00:00Z","ntz":"9999-12-31T23:59:59.999999","v":"null"})",
-  };
-}
 
 ParquetFileStats write_file(const std::string& path, const ColumnBatch& batch,
                             ParquetWriterOptions options = {}) {
@@ -65,7 +48,7 @@ class CompressionTest : public ::testing::TestWithParam<Compression> {};
 TEST_P(CompressionTest, EveryPrimitiveTypeRoundTrips) {
   TempDir dir;
   StructType schema = testing::every_type_schema();
-  ColumnBatch batch = batch_from_json(schema, all_types_rows());
+  ColumnBatch batch = batch_from_json(schema, testing::all_types_rows());
   ParquetWriterOptions options;
   options.compression = GetParam();
   std::string path = dir.file("all.parquet");
@@ -92,7 +75,7 @@ TEST(ParquetWriter, WritesHandExpectedValues) {
   // Independent of row_json's own formatting of the input: the values as literals.
   TempDir dir;
   StructType schema = testing::every_type_schema();
-  ColumnBatch batch = batch_from_json(schema, all_types_rows());
+  ColumnBatch batch = batch_from_json(schema, testing::all_types_rows());
   std::string path = dir.file("all.parquet");
   write_file(path, batch);
   ColumnBatch back = ParquetReader(path).read(schema);
@@ -115,40 +98,10 @@ TEST(ParquetWriter, WritesHandExpectedValues) {
             R"("ntz":"9999-12-31T23:59:59.999999","v":null})");
 }
 
-StructType nested_schema() {
-  // tags: list of structs holding a map of lists; every level nullable.
-  DataType attrs = DataType::Map(DataType::String(), DataType::Array(DataType::Long()));
-  DataType tag = StructType{{"name", DataType::String()}, {"attrs", attrs}};
-  return StructType{
-      {"id", DataType::Long(), false},
-      {"tags", DataType::Array(tag)},
-      {"meta", StructType{{"version", DataType::Integer()},
-                          {"inner", StructType{{"ts", DataType::Timestamp()},
-                                               {"codes", DataType::Array(DataType::String())}}}}},
-      {"scores", DataType::Map(DataType::Integer(), DataType::Double())},
-      {"matrix", DataType::Array(DataType::Array(DataType::Integer()))},
-  };
-}
-
-std::vector<std::string> nested_rows() {
-  return {
-      R"({"id":1,"tags":[{"name":"a","attrs":{"x":[1,2,3],"y":[],"z":null,"w":[null,4]}},)"
-      R"(null,{"name":null,"attrs":null},{"name":"b","attrs":{}}],)"
-      R"("meta":{"version":7,"inner":{"ts":"2024-01-02T03:04:05Z","codes":["p",null,"q"]}},)"
-      R"("scores":{"1":1.5,"2":null},"matrix":[[1,2],[],null,[null]]})",
-      R"({"id":2,"tags":null,"meta":null,"scores":null,"matrix":null})",
-      R"({"id":3,"tags":[],"meta":{"version":null,"inner":null},"scores":{},"matrix":[]})",
-      R"({"id":4,"tags":[null],"meta":{"version":1,"inner":{"ts":null,"codes":[]}},)"
-      R"("scores":{"-5":-0.25},"matrix":[[]]})",
-      R"({"id":5,"tags":[{"name":"only","attrs":{"k":[9223372036854775807]}}],)"
-      R"("meta":{"version":2,"inner":{"ts":null,"codes":null}},"matrix":[[7]]})",
-  };
-}
-
 TEST(ParquetWriter, NestedListsOfStructsOfMapsRoundTripWithNullsAtEveryLevel) {
   TempDir dir;
-  StructType schema = nested_schema();
-  ColumnBatch batch = batch_from_json(schema, nested_rows());
+  StructType schema = testing::nested_schema();
+  ColumnBatch batch = batch_from_json(schema, testing::nested_rows());
   std::string path = dir.file("nested.parquet");
   write_file(path, batch);
   EXPECT_EQ(read_rows(path, schema), rows_json(batch));
@@ -159,9 +112,9 @@ TEST(ParquetWriter, NestedListsOfStructsOfMapsRoundTripWithNullsAtEveryLevel) {
 
 TEST(ParquetWriter, NestedSchemaHasThreeLevelListsAndMapsWithLevels) {
   TempDir dir;
-  StructType schema = nested_schema();
+  StructType schema = testing::nested_schema();
   std::string path = dir.file("nested.parquet");
-  write_file(path, batch_from_json(schema, nested_rows()));
+  write_file(path, batch_from_json(schema, testing::nested_rows()));
   ParquetReader reader(path);
   const auto& columns = reader.metadata().row_groups.at(0).columns;
   std::vector<std::string> paths;
@@ -438,7 +391,7 @@ TEST(ParquetWriter, LargeValuesSpanPagesOfTheirOwn) {
 TEST(ParquetWriter, ChunkStatisticsHoldMinMaxAndNullCount) {
   TempDir dir;
   StructType schema = testing::every_type_schema();
-  ColumnBatch batch = batch_from_json(schema, all_types_rows());
+  ColumnBatch batch = batch_from_json(schema, testing::all_types_rows());
   std::string path = dir.file("stats.parquet");
   write_file(path, batch);
   ParquetReader reader(path);
@@ -492,62 +445,77 @@ TEST(ParquetWriter, FloatStatisticsSkipNaNAndSignZeros) {
   std::memcpy(&hi, s.max_value->data(), 8);
   EXPECT_TRUE(std::signbit(lo));
   EXPECT_FALSE(std::signbit(hi));
-  // Delta: a NaN maximum has no JSON form; the minimum stays.
-  EXPECT_EQ(file.columns[0].min_json, "0.0");
-  EXPECT_FALSE(file.columns[0].max_json.has_value());
+  // The file's statistics leave NaN out of the bounds and count it.
+  ASSERT_TRUE(file.columns[0].min && file.columns[0].max);
+  EXPECT_EQ(std::get<double>(*file.columns[0].min), 0.0);
+  EXPECT_EQ(std::get<double>(*file.columns[0].max), 0.0);
+  EXPECT_EQ(file.columns[0].nan_count, 2);
 }
 
-TEST(ParquetWriter, DeltaStatisticsNestByStructAndSkipListsAndMaps) {
+TEST(ParquetWriter, FileStatisticsCoverStructFieldsAndCountNullsOfListsAndMaps) {
   TempDir dir;
-  StructType schema = nested_schema();
+  StructType schema = testing::nested_schema();
   ParquetFileStats stats =
-      write_file(dir.file("n.parquet"), batch_from_json(schema, nested_rows()));
-  EXPECT_EQ(stats.delta_stats_json(),
-            R"({"numRecords":5,"minValues":{"id":1,"meta":{"version":1,"inner":)"
-            R"({"ts":"2024-01-02T03:04:05.000Z"}}},"maxValues":{"id":5,"meta":{"version":7,)"
-            R"("inner":{"ts":"2024-01-02T03:04:05.000Z"}}},"nullCount":{"id":0,"tags":1,)"
-            R"("meta":{"version":2,"inner":{"ts":4,"codes":3}},"scores":2,"matrix":1}})");
-  EXPECT_EQ(stats.delta_stats_json(2),
-            R"({"numRecords":5,"minValues":{"id":1},"maxValues":{"id":5},)"
-            R"("nullCount":{"id":0,"tags":1}})");
+      write_file(dir.file("n.parquet"), batch_from_json(schema, testing::nested_rows()));
+  std::vector<std::string> paths;
+  for (const ColumnStatistics& c : stats.columns) {
+    std::string path;
+    for (const std::string& name : c.field_path) path += (path.empty() ? "" : ".") + name;
+    paths.push_back(path);
+  }
+  EXPECT_THAT(paths, ElementsAre("id", "tags", "meta.version", "meta.inner.ts", "meta.inner.codes",
+                                 "scores", "matrix"));
+  const ColumnStatistics& version = stats.columns[2];
+  EXPECT_EQ(version.null_count, 2);
+  EXPECT_EQ(std::get<std::int64_t>(*version.min), 1);
+  EXPECT_EQ(std::get<std::int64_t>(*version.max), 7);
+  const ColumnStatistics& tags = stats.columns[1];
+  EXPECT_EQ(tags.null_count, 1);
+  EXPECT_FALSE(tags.min.has_value());
+  EXPECT_EQ(stats.columns[4].null_count, 3);  // codes: null, or inside a null struct
 }
 
-TEST(ParquetWriter, DeltaStatisticsOfEveryType) {
+TEST(ParquetWriter, FileStatisticsHoldTypedBoundsOfEveryType) {
   TempDir dir;
   StructType schema = testing::every_type_schema();
   ParquetFileStats stats =
-      write_file(dir.file("a.parquet"), batch_from_json(schema, all_types_rows()));
-  EXPECT_EQ(stats.delta_stats_json(),
-            R"({"numRecords":4,"minValues":{"l":-9223372036854775808,"i":-2147483648,"s":-32768,)"
-            R"("b":-128,"d":-1e+300,"f":-3.249999972151886e+38,"dec9":-9999999.99,)"
-            R"("dec18":-99999999999999.9999,"dec20":-99999999999999999999,)"
-            R"("dec38":-9999999999999999999999999999.9999999999,"str":"","date":"1900-01-01",)"
-            R"("ts":"1969-12-31T23:59:59.999Z","ntz":"1970-01-01T00:00:00.000"},)"
-            R"("maxValues":{"l":9223372036854775807,"i":2147483647,"s":32767,"b":127,"d":1.5,)"
-            R"("f":0.10000000149011612,"dec9":9999999.99,"dec18":99999999999999.9999,)"
-            R"("dec20":99999999999999999999,"dec38":9999999999999999999999999999.9999999999,)"
-            R"("str":"z","date":"2024-02-29","ts":"2024-03-01T12:34:56.790Z",)"
-            R"("ntz":"10000-01-01T00:00:00.000"},"nullCount":{"l":1,"i":1,"s":1,"b":1,"d":1,"f":1,)"
-            R"("dec9":1,"dec18":1,"dec20":1,"dec38":1,"str":1,"bin":1,"bool":1,"date":1,"ts":1,)"
-            R"("ntz":1,"v":1}})");  // the last row's variant is JSON null, not null
+      write_file(dir.file("a.parquet"), batch_from_json(schema, testing::all_types_rows()));
+  ASSERT_EQ(stats.columns.size(), schema.size());
+  auto bounds = [&](std::size_t i) {
+    const ColumnStatistics& c = stats.columns[i];
+    EXPECT_EQ(c.null_count, 1) << i;
+    return std::make_pair(c.min.value_or(StatisticsValue{}), c.max.value_or(StatisticsValue{}));
+  };
+  EXPECT_EQ(bounds(0), std::make_pair(StatisticsValue{INT64_MIN}, StatisticsValue{INT64_MAX}));
+  EXPECT_EQ(bounds(4), std::make_pair(StatisticsValue{-1e300}, StatisticsValue{1.5}));
+  EXPECT_EQ(bounds(8), std::make_pair(StatisticsValue{-(Int128{99999999999999999} * 1000 + 999)},
+                                      StatisticsValue{Int128{99999999999999999} * 1000 + 999}));
+  EXPECT_EQ(bounds(10),
+            std::make_pair(StatisticsValue{std::string()}, StatisticsValue{std::string("z")}));
+  EXPECT_EQ(bounds(11), std::make_pair(StatisticsValue{std::string()},
+                                       StatisticsValue{std::string("\xff\xfe\xfd")}));
+  EXPECT_EQ(bounds(12), std::make_pair(StatisticsValue{false}, StatisticsValue{true}));
+  EXPECT_EQ(bounds(13), std::make_pair(StatisticsValue{std::int64_t{-25567}},
+                                       StatisticsValue{std::int64_t{19782}}));
+  EXPECT_EQ(bounds(14), std::make_pair(StatisticsValue{std::int64_t{-1}},
+                                       StatisticsValue{std::int64_t{1709296496789012}}));
 }
 
-TEST(ParquetWriter, DeltaStatisticsTruncateLongStrings) {
+TEST(ParquetWriter, FileStatisticsKeepWholeStrings) {
   TempDir dir;
   StructType schema{{"s", DataType::String()}};
-  std::string long_a(40, 'a');
-  std::string long_z = std::string(31, 'z') + "\xc3\xa9" + "tail";  // 31 z, é, tail
-  ColumnBatch batch =
-      batch_from_json(schema, {R"({"s":")" + long_a + R"("})", R"({"s":")" + long_z + R"("})"});
-  ParquetFileStats stats = write_file(dir.file("s.parquet"), batch);
-  EXPECT_EQ(stats.columns[0].min_json, "\"" + std::string(32, 'a') + "\"");
-  // The 32nd character é (U+00E9) becomes U+00EA: above every string with that prefix.
-  EXPECT_EQ(stats.columns[0].max_json, "\"" + std::string(31, 'z') + "\xc3\xaa\"");
+  const std::string long_a(40, 'a');
+  const std::string long_z = std::string(31, 'z') + "\xc3\xa9" + "tail";
+  ParquetFileStats stats = write_file(
+      dir.file("s.parquet"),
+      batch_from_json(schema, {R"({"s":")" + long_a + R"("})", R"({"s":")" + long_z + R"("})"}));
+  EXPECT_EQ(std::get<std::string>(*stats.columns[0].min), long_a);
+  EXPECT_EQ(std::get<std::string>(*stats.columns[0].max), long_z);
 }
 
 TEST(ParquetWriter, EmptyFileIsValid) {
   TempDir dir;
-  StructType schema = nested_schema();
+  StructType schema = testing::nested_schema();
   std::string path = dir.file("empty.parquet");
   ParquetWriterOptions options;
   options.sync = false;
@@ -555,9 +523,11 @@ TEST(ParquetWriter, EmptyFileIsValid) {
   writer.write(ColumnBatch(schema));
   ParquetFileStats stats = writer.close();
   EXPECT_EQ(stats.num_records, 0);
-  EXPECT_EQ(stats.delta_stats_json(),
-            R"({"numRecords":0,"minValues":{},"maxValues":{},"nullCount":{"id":0,"tags":0,)"
-            R"("meta":{"version":0,"inner":{"ts":0,"codes":0}},"scores":0,"matrix":0}})");
+  EXPECT_EQ(stats.columns.size(), 7u);
+  for (const ColumnStatistics& c : stats.columns) {
+    EXPECT_EQ(c.null_count, 0);
+    EXPECT_FALSE(c.min.has_value() || c.max.has_value());
+  }
   ParquetReader reader(path);
   EXPECT_EQ(reader.num_rows(), 0);
   EXPECT_EQ(reader.read(schema).num_rows(), 0u);
@@ -653,10 +623,10 @@ TEST(ParquetWriter, RejectsMissingDirectoryAndEmptySchema) {
 
 TEST(ParquetWriter, RoundTripsWithVariousPageAndRowGroupSizes) {
   TempDir dir;
-  StructType schema = nested_schema();
+  StructType schema = testing::nested_schema();
   std::vector<std::string> rows;
   for (int i = 0; i < 200; ++i) {
-    const auto& base = nested_rows();
+    const auto& base = testing::nested_rows();
     rows.push_back(base[static_cast<std::size_t>(i) % base.size()]);
   }
   ColumnBatch batch = batch_from_json(schema, rows);
@@ -676,9 +646,9 @@ TEST(ParquetWriter, RoundTripsWithVariousPageAndRowGroupSizes) {
 
 TEST(ParquetReader, ReadsASubsetOfColumnsAndFillsMissingOnesWithNull) {
   TempDir dir;
-  StructType schema = nested_schema();
+  StructType schema = testing::nested_schema();
   std::string path = dir.file("n.parquet");
-  write_file(path, batch_from_json(schema, nested_rows()));
+  write_file(path, batch_from_json(schema, testing::nested_rows()));
   StructType projected{
       {"extra", DataType::String()},
       {"meta", StructType{{"inner", StructType{{"missing", DataType::Long()}}},
@@ -697,7 +667,7 @@ TEST(ParquetReader, ReadsASubsetOfColumnsAndFillsMissingOnesWithNull) {
 TEST(ParquetReader, ReadsOlderFilesAsWidenedTypes) {
   TempDir dir;
   std::string path = dir.file("w.parquet");
-  write_file(path, batch_from_json(testing::every_type_schema(), all_types_rows()));
+  write_file(path, batch_from_json(testing::every_type_schema(), testing::all_types_rows()));
   ParquetReader reader(path);
   const StructType widened{{"b", DataType::Short()},
                            {"s", DataType::Long()},
@@ -723,7 +693,7 @@ TEST(ParquetReader, RejectsTypeMismatchAndMissingRequiredColumn) {
   TempDir dir;
   StructType schema = testing::every_type_schema();
   std::string path = dir.file("a.parquet");
-  write_file(path, batch_from_json(schema, all_types_rows()));
+  write_file(path, batch_from_json(schema, testing::all_types_rows()));
   ParquetReader reader(path);
   try {
     reader.read(StructType{{"str", DataType::Long()}});
@@ -744,7 +714,7 @@ TEST(ParquetReader, RejectsCorruptFiles) {
   TempDir dir;
   StructType schema = testing::every_type_schema();
   std::string path = dir.file("a.parquet");
-  write_file(path, batch_from_json(schema, all_types_rows()));
+  write_file(path, batch_from_json(schema, testing::all_types_rows()));
   std::string bytes;
   {
     std::ifstream in(path, std::ios::binary);

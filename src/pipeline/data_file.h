@@ -24,12 +24,13 @@
 #include <string_view>
 #include <vector>
 
+#include "columnar/column_batch.h"
 #include "columnar/column_sort.h"
 #include "delta/delta_actions.h"
 #include "delta/delta_log.h"
-#include "parquet/parquet_writer.h"
-#include "columnar/column_batch.h"
+#include "delta/file_stats.h"
 #include "lakeflow/types.h"
+#include "parquet/parquet_writer.h"
 
 namespace lakeflow::pipeline {
 
