@@ -662,7 +662,7 @@ TEST(ParquetReader, ReadsASubsetOfColumnsAndFillsMissingOnesWithNull) {
   EXPECT_EQ(rows[2], R"({"extra":null,"meta":{"inner":null,"version":null},"id":3})");
 }
 
-// A table whose column types were widened (Delta's typeWidening) reads its older files exactly as
+// A file written before its table's column types were widened reads exactly as
 // the wider types.
 TEST(ParquetReader, ReadsOlderFilesAsWidenedTypes) {
   TempDir dir;

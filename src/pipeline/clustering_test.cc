@@ -17,10 +17,10 @@
 #include <vector>
 
 #include "delta/delta_log.h"
-#include "parquet/parquet_reader.h"
-#include "parquet/parquet_test_util.h"
 #include "lakeflow/json.h"
 #include "lakeflow/registry.h"
+#include "parquet/parquet_reader.h"
+#include "parquet/parquet_test_util.h"
 #include "pipeline/runner.h"
 #include "pipeline/test_support.h"
 
@@ -172,7 +172,7 @@ objects:
   TableResult run(std::size_t file_bytes = RunOptions{}.clustered_file_bytes) {
     RunOptions options;
     options.clustered_file_bytes = file_bytes;
-    TableResult result = run_pipeline(spec_, connection_, options).at(0);
+    TableResult result = run_pipeline(spec_, connection_, test_destination(), options).at(0);
     EXPECT_FALSE(result.error) << *result.error;
     return result;
   }
