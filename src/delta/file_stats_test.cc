@@ -15,19 +15,16 @@ using parquet::ParquetFileStats;
 using parquet::testing::batch_from_json;
 using parquet::testing::TempDir;
 
-ParquetFileStats write_file(const std::string& path, const StructType& schema,
-                            const std::vector<std::string>& rows) {
-  parquet::ParquetWriterOptions options;
-  options.sync = false;  // the tests need no durability
-  parquet::ParquetWriter writer(path, schema, options);
-  writer.write(batch_from_json(schema, rows));
-  return writer.close();
+// The statistics of a Parquet file of `rows` (JSON) written at `path`.
+ParquetFileStats stats_of(const std::string& path, const StructType& schema,
+                          const std::vector<std::string>& rows) {
+  return parquet::testing::write_file(path, batch_from_json(schema, rows));
 }
 
 TEST(FileStatsJson, NestsByStructAndCountsNullsOfListsAndMaps) {
   TempDir dir;
-  const ParquetFileStats stats = write_file(
-      dir.file("n.parquet"), parquet::testing::nested_schema(), parquet::testing::nested_rows());
+  const ParquetFileStats stats = stats_of(dir.file("n.parquet"), parquet::testing::nested_schema(),
+                                          parquet::testing::nested_rows());
   EXPECT_EQ(file_stats_json(stats),
             R"({"numRecords":5,"minValues":{"id":1,"meta":{"version":1,"inner":)"
             R"({"ts":"2024-01-02T03:04:05.000Z"}}},"maxValues":{"id":5,"meta":{"version":7,)"
@@ -41,8 +38,8 @@ TEST(FileStatsJson, NestsByStructAndCountsNullsOfListsAndMaps) {
 TEST(FileStatsJson, BoundsOfEveryTypeInDeltasForms) {
   TempDir dir;
   const ParquetFileStats stats =
-      write_file(dir.file("a.parquet"), parquet::testing::every_type_schema(),
-                 parquet::testing::all_types_rows());
+      stats_of(dir.file("a.parquet"), parquet::testing::every_type_schema(),
+               parquet::testing::all_types_rows());
   EXPECT_EQ(file_stats_json(stats),
             R"({"numRecords":4,"minValues":{"l":-9223372036854775808,"i":-2147483648,"s":-32768,)"
             R"("b":-128,"d":-1e+300,"f":-3.249999972151886e+38,"dec9":-9999999.99,)"
@@ -60,8 +57,8 @@ TEST(FileStatsJson, BoundsOfEveryTypeInDeltasForms) {
 
 TEST(FileStatsJson, ANaNMaximumHasNoBound) {
   TempDir dir;
-  const ParquetFileStats stats = write_file(dir.file("nan.parquet"), {{"d", DataType::Double()}},
-                                            {R"({"d":"NaN"})", R"({"d":0.0})", R"({"d":"NaN"})"});
+  const ParquetFileStats stats = stats_of(dir.file("nan.parquet"), {{"d", DataType::Double()}},
+                                          {R"({"d":"NaN"})", R"({"d":0.0})", R"({"d":"NaN"})"});
   EXPECT_EQ(file_stats_json(stats),
             R"({"numRecords":3,"minValues":{"d":0.0},"maxValues":{},"nullCount":{"d":0}})");
 }
@@ -71,8 +68,8 @@ TEST(FileStatsJson, LongStringsAreTruncatedToBounds) {
   const std::string long_a(40, 'a');
   const std::string long_z = std::string(31, 'z') + "\xc3\xa9" + "tail";  // 31 z, é, tail
   const ParquetFileStats stats =
-      write_file(dir.file("s.parquet"), {{"s", DataType::String()}},
-                 {R"({"s":")" + long_a + R"("})", R"({"s":")" + long_z + R"("})"});
+      stats_of(dir.file("s.parquet"), {{"s", DataType::String()}},
+               {R"({"s":")" + long_a + R"("})", R"({"s":")" + long_z + R"("})"});
   // The 32nd character é (U+00E9) becomes U+00EA: above every string with that prefix.
   EXPECT_EQ(file_stats_json(stats), R"({"numRecords":2,"minValues":{"s":")" + std::string(32, 'a') +
                                         R"("},"maxValues":{"s":")" + std::string(31, 'z') +
@@ -85,7 +82,7 @@ TEST(FileStatsJson, LongStringsAreTruncatedToBounds) {
 TEST(FileStatsJson, AnEmptyFileHasNullCountsOnly) {
   TempDir dir;
   const ParquetFileStats stats =
-      write_file(dir.file("empty.parquet"), parquet::testing::nested_schema(), {});
+      stats_of(dir.file("empty.parquet"), parquet::testing::nested_schema(), {});
   EXPECT_EQ(file_stats_json(stats),
             R"({"numRecords":0,"minValues":{},"maxValues":{},"nullCount":{"id":0,"tags":0,)"
             R"("meta":{"version":0,"inner":{"ts":0,"codes":0}},"scores":0,"matrix":0}})");

@@ -20,6 +20,8 @@
 #include "lakeflow/records.h"
 #include "lakeflow/types.h"
 #include "parquet/parquet_format.h"
+#include "parquet/parquet_reader.h"
+#include "parquet/parquet_writer.h"
 
 namespace lakeflow::parquet::testing {
 
@@ -117,6 +119,20 @@ inline std::vector<std::string> rows_json(const ColumnBatch& batch) {
 }
 
 // A directory under the system temporary directory, removed with everything in it.
+// Writes `batch` to a Parquet file at `path` (without syncing: the tests need no durability).
+inline ParquetFileStats write_file(const std::string& path, const ColumnBatch& batch,
+                                   ParquetWriterOptions options = {}) {
+  options.sync = false;
+  ParquetWriter writer(path, batch.schema(), options);
+  writer.write(batch);
+  return writer.close();
+}
+
+// The rows of the Parquet file at `path`, read as `schema`, as JSON text.
+inline std::vector<std::string> read_rows(const std::string& path, const StructType& schema) {
+  return rows_json(ParquetReader(path).read(schema));
+}
+
 class TempDir {
  public:
   TempDir() {
