@@ -44,6 +44,7 @@ class DeltaTable final : public destination::Table {
       snapshot_.table_path = location_.string();
     }
     snapshot_.require_writable();
+    schema_ = exists() ? snapshot_.metadata.schema() : target.schema;
     committed_protocol_ = snapshot_.protocol;
     clustering_actions_ = set_clustering_columns(snapshot_, layout_.clustering);
     // The protocol the clustering columns need becomes the table's; one protocol action per
@@ -61,7 +62,7 @@ class DeltaTable final : public destination::Table {
   }
 
   bool exists() const override { return snapshot_.version >= 0; }
-  StructType schema() const override { return snapshot_.metadata.schema(); }
+  StructType schema() const override { return schema_; }
   std::optional<Offset> offset() const override { return snapshot_.offset(); }
   std::optional<Offset> deletes_offset() const override { return snapshot_.deletes_offset(); }
   std::int64_t batch() const override { return snapshot_.txn_version(app_id_).value_or(0); }
@@ -79,6 +80,7 @@ class DeltaTable final : public destination::Table {
   void set_schema(const StructType& schema, bool widened) override {
     if (widened) snapshot_.enable_type_widening();
     snapshot_.metadata.schema_string = schema.json();
+    schema_ = schema;
     update_protocol();
   }
   void set_property(std::string_view key, std::optional<std::string> value) override {
@@ -177,8 +179,7 @@ class DeltaTable final : public destination::Table {
   // the next commit of an existing table carries it when it differs from the committed one (a new
   // table's first commit carries it anyway).
   void update_protocol() {
-    snapshot_.protocol = protocol_with_features(snapshot_.protocol,
-                                                features_for_schema(snapshot_.metadata.schema()));
+    snapshot_.protocol = protocol_with_features(snapshot_.protocol, features_for_schema(schema_));
     protocol_changed_ = exists() && !(snapshot_.protocol == committed_protocol_);
   }
 
@@ -194,6 +195,7 @@ class DeltaTable final : public destination::Table {
   destination::FileLayout layout_;
   DeltaLog log_;
   Snapshot snapshot_;
+  StructType schema_;  // the schema of snapshot_.metadata (and of new files)
   ProtocolAction committed_protocol_;
   std::vector<Action> clustering_actions_;  // for the next commit (the layout changed)
   bool protocol_changed_ = false;           // the next commit carries snapshot_.protocol
@@ -207,8 +209,8 @@ class DeltaFileWriter final : public destination::FileWriter {
  public:
   explicit DeltaFileWriter(DeltaTable& table)
       : table_(table),
-        writer_(table.location_, table.snapshot_.metadata.schema(), table.layout_,
-                table.files_written_, table.snapshot_.version + 1) {}
+        writer_(table.location_, table.schema_, table.layout_, table.files_written_,
+                table.snapshot_.version + 1) {}
 
   void write(const ColumnBatch& batch) override { writer_.write(batch); }
   std::size_t close() override {
