@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "columnar/record_converter.h"
 #include "lakeflow/connector.h"
 #include "lakeflow/options.h"
-#include "columnar/record_converter.h"
 
 namespace lakeflow::cli {
 
@@ -83,8 +83,9 @@ struct RunArgs {
 // Throws lakeflow::Error with the first failed table's code when any table failed (after the
 // summary is printed).
 void run_pipeline_command(const RunArgs& args, std::ostream& out, std::ostream& err);
-// `lakeflow show`: the rows of the Delta table at `path` as NDJSON.
-void show_table(const std::string& path, std::optional<std::uint64_t> limit, std::ostream& out);
+// `lakeflow show`: the rows of the Delta table at `path` as NDJSON, at most `limit`; a note on
+// `err` says when rows were left out.
+void show_table(const std::string& path, std::uint64_t limit, std::ostream& out, std::ostream& err);
 
 // Writes `text` to `out` and flushes; throws OutputError if `out` fails.
 void write_out(std::ostream& out, std::string_view text);
