@@ -556,7 +556,7 @@ struct ParquetReader::Impl {
       case TypeId::kTimestampNtz: {
         if (type.id() == TypeId::kTimestampNtz && p == PhysicalType::kInt32 &&
             file_type.id() == TypeId::kDate) {
-          return Convert::kDateToTimestampNtz;  // midnight of the date, as Delta's type widening
+          return Convert::kDateToTimestampNtz;  // midnight of the date
         }
         if (p == PhysicalType::kInt96) return Convert::kInt96;
         if (p != PhysicalType::kInt64) return mismatch();

@@ -18,12 +18,10 @@
 #include <vector>
 
 #include "lakeflow/error.h"
-#include "lakeflow/json.h"
 #include "parquet/parquet_encoding.h"
 #include "parquet/parquet_format.h"
 #include "parquet/parquet_schema.h"
 #include "parquet/parquet_stats.h"
-#include "util/text.h"
 
 #ifndef LAKEFLOW_VERSION
 #define LAKEFLOW_VERSION "dev"
@@ -422,6 +420,7 @@ class LeafWriter {
 
   const LeafDescriptor& descriptor() const { return d_; }
   const ValueStats& file_stats() const { return file_stats_; }
+  ValueKind kind() const { return kind_; }
 
   // Encodes rows [begin, end) of `top`, the top-level column this leaf belongs to.
   void append(const Column& top, std::size_t begin, std::size_t end) {
@@ -1044,129 +1043,44 @@ class LeafWriter {
   std::string header_;
 };
 
-// ---- Delta statistics --------------------------------------------------------------------------
+// ---- File statistics ---------------------------------------------------------------------------
 
-std::string timestamp_millis_json(std::int64_t micros, bool round_up, bool utc) {
-  std::int64_t ms = micros / 1000;
-  std::int64_t rest = micros % 1000;
-  if (rest < 0) --ms;  // floor
-  if (round_up && rest != 0) ++ms;
-  std::string text;
-  text::append_timestamp(text, ms * 1000, utc);
-  // "...SS.mmm000[Z]": drop the three zero microsecond digits.
-  std::size_t digits_end = text.size() - (utc ? 1 : 0);
-  text.erase(digits_end - 3, 3);
-  std::string out;
-  append_json_string(out, text, false);
-  return out;
-}
-
-void fill_delta_bounds(ColumnStatistics& c, const ValueStats& s, std::size_t string_prefix) {
+// Sets the typed bounds of `c` from the running statistics of its leaf, encoded as `kind`.
+void fill_bounds(ColumnStatistics& c, ValueKind kind, const ValueStats& s) {
   if (s.values == 0) return;
-  std::string lo;
-  std::string hi;
-  switch (c.type.id()) {
-    case TypeId::kLong:
-    case TypeId::kInteger:
-    case TypeId::kShort:
-    case TypeId::kByte:
-      c.min_json = std::to_string(s.imin);
-      c.max_json = std::to_string(s.imax);
+  switch (kind) {
+    case ValueKind::kInt32:
+    case ValueKind::kInt16:
+    case ValueKind::kInt8:
+    case ValueKind::kInt64:
+      c.min = s.imin;
+      c.max = s.imax;
       return;
-    case TypeId::kFloat:
-    case TypeId::kDouble:
+    case ValueKind::kBool:
+      c.min = s.imin != 0;
+      c.max = s.imax != 0;
+      return;
+    case ValueKind::kFloat:
+    case ValueKind::kDouble:
       if (!s.has_doubles()) return;
-      // Spark orders NaN above every number, so a NaN maximum has no JSON bound.
-      if (std::isfinite(s.dmin)) append_python_float(lo, s.dmin), c.min_json = lo;
-      if (std::isfinite(s.dmax) && s.nans == 0) append_python_float(hi, s.dmax), c.max_json = hi;
+      c.min = s.dmin;
+      c.max = s.dmax;
       return;
-    case TypeId::kDecimal:
-      text::append_decimal(lo, s.xmin, c.type.scale());
-      text::append_decimal(hi, s.xmax, c.type.scale());
-      c.min_json = lo;
-      c.max_json = hi;
+    case ValueKind::kDecimal32:
+    case ValueKind::kDecimal64:
+    case ValueKind::kDecimalFixed:
+      c.min = s.xmin;
+      c.max = s.xmax;
       return;
-    case TypeId::kDate:
-      lo = "\"";
-      text::append_date(lo, static_cast<std::int32_t>(s.imin));
-      lo += '"';
-      hi = "\"";
-      text::append_date(hi, static_cast<std::int32_t>(s.imax));
-      hi += '"';
-      c.min_json = lo;
-      c.max_json = hi;
-      return;
-    case TypeId::kTimestamp:
-    case TypeId::kTimestampNtz: {
-      bool utc = c.type.id() == TypeId::kTimestamp;
-      c.min_json = timestamp_millis_json(s.imin, false, utc);
-      c.max_json = timestamp_millis_json(s.imax, true, utc);
-      return;
-    }
-    case TypeId::kString: {
+    case ValueKind::kBytes:
       if (!s.has_bytes) return;
-      StringBounds b = string_bounds(s.smin, s.smax, string_prefix);
-      if (b.min) append_json_string(lo, *b.min, false), c.min_json = lo;
-      if (b.max) append_json_string(hi, *b.max, false), c.max_json = hi;
+      c.min = s.smin;
+      c.max = s.smax;
       return;
-    }
-    default:
-      return;  // boolean, binary, variant: null counts only
   }
-}
-
-// Renders (field path, JSON value) pairs, in schema order, as nested JSON objects.
-std::string nested_object(
-    const std::vector<std::pair<const std::vector<std::string>*, std::string>>& entries) {
-  std::string out = "{";
-  std::vector<const std::string*> open;  // enclosing struct names of the last entry
-  std::vector<bool> need_comma{false};
-  for (const auto& [path, value] : entries) {
-    std::size_t parents = path->size() - 1;
-    std::size_t common = 0;
-    while (common < open.size() && common < parents && *open[common] == (*path)[common]) ++common;
-    while (open.size() > common) {
-      out += '}';
-      open.pop_back();
-      need_comma.pop_back();
-    }
-    for (std::size_t k = common; k < parents; ++k) {
-      if (need_comma.back()) out += ',';
-      need_comma.back() = true;
-      append_json_string(out, (*path)[k], false);
-      out += ":{";
-      open.push_back(&(*path)[k]);
-      need_comma.push_back(false);
-    }
-    if (need_comma.back()) out += ',';
-    need_comma.back() = true;
-    append_json_string(out, path->back(), false);
-    out += ':';
-    out += value;
-  }
-  for (std::size_t k = 0; k < open.size(); ++k) out += '}';
-  out += '}';
-  return out;
 }
 
 }  // namespace
-
-std::string ParquetFileStats::delta_stats_json(std::size_t num_indexed_columns) const {
-  std::vector<std::pair<const std::vector<std::string>*, std::string>> mins, maxes, nulls;
-  std::size_t n = std::min(num_indexed_columns, columns.size());
-  for (std::size_t i = 0; i < n; ++i) {
-    const ColumnStatistics& c = columns[i];
-    if (c.min_json) mins.emplace_back(&c.field_path, *c.min_json);
-    if (c.max_json) maxes.emplace_back(&c.field_path, *c.max_json);
-    nulls.emplace_back(&c.field_path, std::to_string(c.null_count));
-  }
-  std::string out = "{\"numRecords\":" + std::to_string(num_records);
-  out += ",\"minValues\":" + nested_object(mins);
-  out += ",\"maxValues\":" + nested_object(maxes);
-  out += ",\"nullCount\":" + nested_object(nulls);
-  out += '}';
-  return out;
-}
 
 // ---- ParquetWriter -----------------------------------------------------------------------------
 
@@ -1351,7 +1265,8 @@ ParquetFileStats ParquetWriter::close() {
         c.field_path = leaf.descriptor().field_path;
         c.type = leaf.descriptor().type;
         c.null_count = leaf.file_stats().nulls;
-        fill_delta_bounds(c, leaf.file_stats(), w.options.stats_string_prefix);
+        c.nan_count = leaf.file_stats().nans;
+        fill_bounds(c, leaf.kind(), leaf.file_stats());
       } else {
         const NestedStatsField& f = w.writer_schema.nested_fields[sc.index];
         c.field_path = f.field_path;

@@ -103,7 +103,7 @@ objects:
     options.on_bad_record = mode;
     options.full_refresh = full_refresh;
     options.log = [this](std::string_view line) { log_ += std::string(line) + "\n"; };
-    return run_pipeline(spec_, connection_, options).at(0);
+    return run_pipeline(spec_, connection_, test_destination(), options).at(0);
   }
 
   fs::path table() const { return root_ / "main" / "default" / "items"; }
@@ -207,7 +207,7 @@ TEST_F(BadRecordsTest, ARerunUndoesQuarantineCommitsTheTargetNeverMade) {
   const std::int64_t committed = *delta::DeltaLog(table().string()).snapshot().txn_version(app_id);
   {
     // What the runner does first for batch `committed + 1`; then it "dies".
-    QuarantineTable side_table(side(), app_id);
+    QuarantineTable side_table(test_destination(), side(), app_id);
     side_table.commit(committed + 1, Offset::parse(R"({"seq":4})"), "items",
                       {{0, "value", "stale reason", R"({"stale":true})"}}, false);
   }
@@ -230,7 +230,7 @@ TEST_F(BadRecordsTest, AFullRefreshClearsTheQuarantineTableAndAnUnfinishedOneIsU
   ASSERT_EQ(run(BadRecordMode::kQuarantine).quarantined, 2U);
   const auto before = quarantined();
   {
-    QuarantineTable side_table(side(), "lakeflow:main.default.items");
+    QuarantineTable side_table(test_destination(), side(), "lakeflow:main.default.items");
     side_table.commit(side_table.batch() + 1, Offset(), "items", {}, /*clear=*/true);
   }
   EXPECT_TRUE(read_table_rows(side()).empty());
@@ -293,7 +293,7 @@ TEST_F(BadRecordsTest, ProgressReportsEveryCommitAndTheEnd) {
   RunOptions options;
   options.on_bad_record = BadRecordMode::kQuarantine;
   options.progress = [&](const TableProgress& progress) { reports.push_back(progress); };
-  run_pipeline(spec_, connection_, options);
+  run_pipeline(spec_, connection_, test_destination(), options);
   std::vector<std::string> commits;
   for (const TableProgress& p : reports) {
     EXPECT_EQ(p.destination, "main.default.items");

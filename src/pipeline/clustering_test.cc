@@ -171,7 +171,7 @@ objects:
   TableResult run(std::size_t file_bytes = RunOptions{}.clustered_file_bytes) {
     RunOptions options;
     options.clustered_file_bytes = file_bytes;
-    TableResult result = run_pipeline(spec_, connection_, options).at(0);
+    TableResult result = run_pipeline(spec_, connection_, test_destination(), options).at(0);
     EXPECT_FALSE(result.error) << *result.error;
     return result;
   }

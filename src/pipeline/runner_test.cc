@@ -46,7 +46,7 @@ class RunnerTest : public ::testing::Test {
   std::vector<TableResult> run(RunOptions options = {}) {
     options.parallelism = 2;
     options.log = [this](std::string_view line) { log_ += std::string(line) + "\n"; };
-    return run_pipeline(spec_, example_connection(), options);
+    return run_pipeline(spec_, example_connection(), test_destination(), options);
   }
 
   // Every record of a source table, read through the offset protocol from {}.
@@ -170,7 +170,8 @@ TEST_F(RunnerTest, SelectsTablesAndRejectsUnknownOnes) {
 TEST_F(RunnerTest, AConnectionThatCannotBeUsedFailsTheRunBeforeAnyTableWithoutSecrets) {
   Connection connection = example_connection();
   connection.connector = "no_such_connector";
-  const std::string message = error_message([&] { run_pipeline(spec_, connection, {}); });
+  const std::string message =
+      error_message([&] { run_pipeline(spec_, connection, test_destination(), {}); });
   EXPECT_NE(message.find("connection 'example_shop'"), std::string::npos) << message;
   EXPECT_NE(message.find("no_such_connector"), std::string::npos) << message;
   EXPECT_EQ(message.find("s3cret-pw"), std::string::npos) << message;
@@ -328,7 +329,8 @@ objects:
   TableResult run(const std::string& table) {
     RunOptions options;
     options.tables = {table};
-    std::vector<TableResult> results = run_pipeline(spec_, connection_, options);
+    std::vector<TableResult> results =
+        run_pipeline(spec_, connection_, test_destination(), options);
     EXPECT_FALSE(results.at(0).error) << *results.at(0).error;
     return results.at(0);
   }
@@ -446,7 +448,7 @@ TEST_F(RunnerMergeTest, ACommitThatFailsLeavesNoDataFileBehind) {
   };
   RunOptions options;
   options.tables = {"cdc"};
-  const TableResult result = run_pipeline(spec_, connection_, options).at(0);
+  const TableResult result = run_pipeline(spec_, connection_, test_destination(), options).at(0);
   ASSERT_TRUE(result.error);
   EXPECT_EQ(result.error_code, ErrorCode::kConflict) << *result.error;
   EXPECT_EQ(result.files, 1U) << "the batch wrote no file, so nothing was tested";
@@ -498,7 +500,7 @@ TEST_F(RunnerMergeTest, TheConnectionsSecretValuesAreHiddenInLogsProgressAndErro
   options.tables = {"cdc"};
   options.log = [&](std::string_view line) { log += std::string(line) + "\n"; };
   options.progress = [&](const TableProgress& report) { progress += report.error + "\n"; };
-  const TableResult result = run_pipeline(spec_, connection_, options).at(0);
+  const TableResult result = run_pipeline(spec_, connection_, test_destination(), options).at(0);
   ASSERT_TRUE(result.error);
   EXPECT_EQ(*result.error, "GET ***/items failed");
   EXPECT_NE(log.find("GET ***/items failed"), std::string::npos) << log;
