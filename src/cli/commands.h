@@ -14,6 +14,7 @@
 #include "lakeflow/connector.h"
 #include "lakeflow/options.h"
 #include "columnar/record_converter.h"
+#include "ui/server.h"
 
 namespace lakeflow::cli {
 
@@ -85,6 +86,11 @@ struct RunArgs {
 void run_pipeline_command(const RunArgs& args, std::ostream& out, std::ostream& err);
 // `lakeflow show`: the rows of the Delta table at `path` as NDJSON.
 void show_table(const std::string& path, std::optional<std::uint64_t> limit, std::ostream& out);
+
+// `lakeflow ui`: serves the dashboard of the tables under `root` (src/ui/server.h) until the
+// process is stopped, after printing `serving at URL` to `out`.
+void serve_ui(const std::string& root, const ui::ServerOptions& options, std::ostream& out,
+              std::ostream& err);
 
 // Writes `text` to `out` and flushes; throws OutputError if `out` fails.
 void write_out(std::ostream& out, std::string_view text);

@@ -32,6 +32,7 @@
 #include "pipeline/preflight.h"
 #include "pipeline/quarantine.h"
 #include "pipeline/row.h"
+#include "pipeline/run_record.h"
 #include "pipeline/table_plan.h"
 
 namespace lakeflow::pipeline {
@@ -645,6 +646,32 @@ class TableRun {
     }
   }
 
+  // The commit's provenance: what the table is (its ingestion type, flow and SCD type, in
+  // operationParameters) and what the batch did since the previous commit (operationMetrics, named
+  // as Spark's MERGE names them where it has a name), so that `lakeflow ui` and other readers of
+  // the log see each run's counts without a second record.
+  delta::CommitInfo commit_info(std::string_view operation, std::size_t quarantined) const {
+    delta::CommitInfo info;
+    info.operation = std::string(operation);
+    info.operation_parameters["table"] = result_.destination;
+    info.operation_parameters["ingestionType"] = result_.ingestion_type;
+    info.operation_parameters["flow"] = result_.flow;
+    if (!result_.scd_type.empty()) info.operation_parameters["scdType"] = result_.scd_type;
+    auto metric = [&info](std::string_view name, std::size_t now, std::size_t before) {
+      info.operation_metrics[std::string(name)] = std::to_string(now - before);
+    };
+    metric("numSourceRecords", result_.records, counted_.records);
+    metric("numTargetRowsInserted", result_.inserted, counted_.inserted);
+    metric("numTargetRowsUpdated", result_.updated, counted_.updated);
+    metric("numTargetRowsDeleted", result_.deleted, counted_.deleted);
+    metric("numQuarantinedRecords", quarantined, 0);
+    info.operation_metrics["executionTimeMs"] =
+        std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::steady_clock::now() - counted_at_)
+                           .count());
+    return info;
+  }
+
   // Commits `data_actions` with the batch's offsets (and txn) to the table; the batch's
   // quarantined records (or a full refresh's clearing) go to the quarantine table first, under the
   // same txn version (see quarantine.h).
@@ -665,10 +692,7 @@ class TableRun {
     progress.offset = plan_.incremental ? offset_ : Offset();
     if (plan_.read_deletes) progress.deletes_offset = deletes_offset_.value_or(Offset());
     std::vector<Action> actions;
-    delta::CommitInfo info;
-    info.operation = std::string(operation);
-    info.operation_parameters["table"] = result_.destination;
-    actions.emplace_back(std::move(info));
+    actions.emplace_back(commit_info(operation, quarantined));
     if (protocol_changed_ && snapshot_.version >= 0) actions.emplace_back(snapshot_.protocol);
     for (Action& action : delta::progress_actions(snapshot_, progress)) {
       actions.push_back(std::move(action));
@@ -679,6 +703,8 @@ class TableRun {
     for (Action& action : data_actions) actions.push_back(std::move(action));
     const std::int64_t version = log_.commit(snapshot_.version, actions);
     snapshot_.apply(version, actions);
+    counted_ = result_;
+    counted_at_ = std::chrono::steady_clock::now();
     note_committed_offsets();
     replace_all_ = false;
     protocol_changed_ = false;
@@ -710,6 +736,10 @@ class TableRun {
   bool clear_quarantine_ = false;
   std::vector<BadRecord> pending_bad_;  // set aside, committed with the next commit
   TableResult result_;
+  // The counts of result_ at the last commit, and when it was made (the table's start before
+  // the first): each commit's metrics are the differences.
+  TableResult counted_;
+  std::chrono::steady_clock::time_point counted_at_ = started_;
 };
 
 bool selected(const TableSpec& table, const std::vector<std::string>& names) {
@@ -773,6 +803,12 @@ std::vector<TableResult> run_pipeline(const PipelineSpec& spec, const Connection
   std::atomic<std::size_t> next{0};
   auto worker = [&] {
     for (std::size_t i = next++; i < tables.size(); i = next++) {
+      const std::filesystem::path table_path = spec.table_path(*tables[i]);
+      const std::int64_t started = delta::now_millis();
+      if (!record_run_started(table_path, tables[i]->destination_name())) {
+        locked.log(fmt::format("[{}] note: could not write {}", tables[i]->destination_name(),
+                               run_record_path(table_path).string()));
+      }
       std::optional<TableRun> run;
       try {
         run.emplace(spec, *tables[i], connection, std::move(plans[i]), locked);
@@ -803,6 +839,7 @@ std::vector<TableResult> run_pipeline(const PipelineSpec& spec, const Connection
       for (std::optional<std::string>* offset : {&results[i].offset, &results[i].deletes_offset}) {
         if (*offset) *offset = redactor.redact(**offset);
       }
+      record_run_ended(table_path, results[i], started);
     }
   };
   std::size_t parallelism = options.parallelism;
