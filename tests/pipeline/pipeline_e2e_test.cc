@@ -1,6 +1,7 @@
-// `lakeflow run` and `lakeflow show` as a user runs them, on the example pipeline.
+// `lakeflow run`, `lakeflow show` and `lakeflow ui` as a user runs them, on the example pipeline.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -33,6 +34,7 @@ using lakeflow::test_support::kReadDelta;
 using lakeflow::test_support::ProcessOptions;
 using lakeflow::test_support::ProcessResult;
 using lakeflow::test_support::run_process;
+using lakeflow::test_support::start_process;
 using lakeflow::test_support::slurp;
 using lakeflow::test_support::TempDir;
 using lakeflow::test_support::unreferenced_files;
@@ -107,6 +109,52 @@ TEST_F(PipelineE2e, RerunReadsNothingNewAndJsonSummaryParses) {
               entry.find("ingestion_type")->as_string() != "cdc_with_deletes")
         << rerun.out;
   }
+}
+
+TEST_F(PipelineE2e, UiServesWhatTheRunLanded) {
+  ASSERT_EQ(lakeflow({"run", spec_}).status, 0);
+  ProcessOptions options;
+  options.merge_stderr = true;
+  options.timeout = std::chrono::seconds(300);
+  auto ui = start_process({LAKEFLOW_BIN, "ui", dir_.file("data"), "--port", "0"}, options);
+  // Waits for the line that says where it serves (or for the process to end, which fails).
+  const std::regex serving(R"(serving at http://127\.0\.0\.1:(\d+)/)");
+  std::smatch match;
+  std::string said;
+  while (!std::regex_search(said = ui.err_so_far(), match, serving)) {
+    ASSERT_EQ(::kill(ui.pid(), 0), 0) << "lakeflow ui stopped: " << said;
+    int status = 0;
+    ASSERT_EQ(::waitpid(ui.pid(), &status, WNOHANG), 0) << "lakeflow ui exited: " << said;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  httplib::Client client("127.0.0.1", std::stoi(match[1]));
+  httplib::Result tables = client.Get("/api/tables");
+  ASSERT_TRUE(tables);
+  ASSERT_EQ(tables->status, 200) << tables->body;
+  const JsonValue json = JsonValue::parse(tables->body);
+  std::map<std::string, std::int64_t> rows;
+  for (const JsonValue& t : json.find("tables")->as_array()) {
+    rows[t.find("name")->as_string()] = t.find("rows")->as_int();
+  }
+  for (const char* name : {"users", "orders", "events", "products"}) {
+    const ProcessResult show = lakeflow({"show", table(name), "--limit", "100000"});
+    ASSERT_EQ(show.status, 0) << show.err;
+    EXPECT_EQ(rows[std::string("main/shop/") + name],
+              std::count(show.out.begin(), show.out.end(), '\n'))
+        << name;
+  }
+  httplib::Result page = client.Get("/tables/main/shop/orders");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_NE(page->body.find("<h1>main.shop.orders</h1>"), std::string::npos) << page->body;
+  EXPECT_NE(page->body.find("<svg"), std::string::npos);
+  EXPECT_EQ(page->body.find(kSecret), std::string::npos);
+}
+
+TEST_F(PipelineE2e, UiRefusesADirectoryThatIsNotThere) {
+  const ProcessResult ui = lakeflow({"ui", dir_.file("nowhere")});
+  EXPECT_EQ(ui.status, 2) << ui.err;
+  EXPECT_NE(ui.err.find("not a readable directory"), std::string::npos) << ui.err;
 }
 
 TEST_F(PipelineE2e, ShowPrintsRowsOfATable) {
