@@ -497,9 +497,19 @@ JsonValue Lakehouse::rows_json(const TableRef& table, Page page) const {
       const parquet::ParquetReader reader(data_file(table, path).string());
       n = reader.num_rows();
       if (wanted && skip < static_cast<std::size_t>(*n)) {
-        const ColumnBatch batch = reader.read(schema);
-        for (std::size_t i = skip; i < batch.num_rows() && rows.size() < limit; ++i) {
-          rows.push_back(JsonValue::parse(batch.row_json(i), "row"));
+        // Only the row groups that hold rows of the page are decoded.
+        const auto& groups = reader.metadata().row_groups;
+        for (std::size_t g = 0; g < groups.size() && rows.size() < limit; ++g) {
+          const auto group_rows = static_cast<std::size_t>(groups[g].num_rows);
+          if (skip >= group_rows) {
+            skip -= group_rows;
+            continue;
+          }
+          const ColumnBatch batch = reader.read_row_group(g, schema);
+          for (std::size_t i = skip; i < batch.num_rows() && rows.size() < limit; ++i) {
+            rows.push_back(JsonValue::parse(batch.row_json(i), "row"));
+          }
+          skip = 0;
         }
         skip = 0;
       } else {

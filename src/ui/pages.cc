@@ -32,6 +32,24 @@ std::string cell(const JsonValue& value) {
   return html_escape(text_of(value));
 }
 
+// A row's value for a cell, cut after kCellLimit bytes (at a character boundary): the page stays
+// readable with whole documents in a column; the JSON has the full value.
+constexpr std::size_t kCellLimit = 2000;
+// Offsets in lists (a cursor with many tied ids can be long); the table's page shows them whole.
+constexpr std::size_t kListOffsetLimit = 160;
+
+std::string value_cell(const JsonValue& value, std::size_t limit = kCellLimit) {
+  if (value.is_null()) return "<span class=\"unknown\">null</span>";
+  std::string text = text_of(value);
+  if (text.size() <= limit) return html_escape(text);
+  std::size_t cut = limit;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  const std::size_t size = text.size();
+  text.resize(cut);
+  return html_escape(text) +
+         fmt::format("<span class=\"unknown\">&hellip; ({} bytes in all)</span>", size);
+}
+
 std::string number_cell(const JsonValue& value) {
   if (!value.is_int()) return cell(value);
   std::string digits = std::to_string(value.as_int());
@@ -164,7 +182,8 @@ std::string chart(const JsonValue& points) {
     top = std::max(top, get(p, "inserted").as_int() + get(p, "updated").as_int() +
                             get(p, "deleted").as_int() + get(p, "quarantined").as_int());
   }
-  const double step = kWidth / static_cast<double>(all.size());
+  // At most 30 units a commit: a few commits draw as narrow bars on the left, not wide blocks.
+  const double step = std::min(30.0, kWidth / static_cast<double>(all.size()));
   const double bar = std::max(step * 0.8, 0.5);
   std::string out = fmt::format(
       "<figure><svg role=\"img\" class=\"chart\" "
@@ -308,6 +327,7 @@ main{padding:1em 1.5em}h1{font-size:1.4em;margin:.3em 0}h2{font-size:1.1em}
 table{border-collapse:collapse;background:#fff;margin:.5em 0}
 th,td{border:1px solid #ddd;padding:.25em .55em;text-align:left;vertical-align:top}
 th{background:#eef2f6;white-space:nowrap}td.n{text-align:right;font-variant-numeric:tabular-nums}
+td.n,td.t{white-space:nowrap}
 td pre,td code{margin:0;white-space:pre-wrap;word-break:break-all;max-width:40em}
 .unknown{color:#999}.error,.failure{color:#8a1c1c}.failure{border:1px solid #e3b4b4;background:#fff5f5;padding:.3em 1em}
 .failure pre{white-space:pre-wrap}.tabs a,.tabs span{margin-right:1em}.tabs .current{font-weight:600}
@@ -336,12 +356,14 @@ std::string tables_page(const JsonValue& tables) {
     }
     body += fmt::format(
         "<tr><td>{}{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>"
-        "<td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td class=\"n\">{}"
+        "<td class=\"t\">{}</td><td "
+        "class=\"t\">{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td class=\"n\">{}"
         "</td><td class=\"{}\">{}</td></tr>",
         link(table_url(name), text_of(get(t, "display_name"))), error_box(t),
         number_cell(get(t, "rows")), number_cell(get(t, "files")), bytes_text(get(t, "bytes")),
-        cell(get(t, "last_commit")), age_text(get(t, "age_seconds")), cell(get(t, "offset")),
-        cell(get(t, "ingestion_type")), cell(get(t, "scd_type")),
+        cell(get(t, "last_commit")), age_text(get(t, "age_seconds")),
+        value_cell(get(t, "offset"), kListOffsetLimit), cell(get(t, "ingestion_type")),
+        cell(get(t, "scd_type")),
         quarantine.is_object()
             ? link(table_url(name, "quarantine"), text_of(get(quarantine, "rows")))
             : "",
@@ -400,7 +422,7 @@ std::string table_page(const JsonValue& table, const JsonValue& history) {
     }
     const JsonValue& ms = get(c, "duration_ms");
     body += fmt::format(
-        "<tr><td class=\"n\">{}</td><td>{}</td><td>{}{}</td><td class=\"n\">{}</td>"
+        "<tr><td class=\"n\">{}</td><td class=\"t\">{}</td><td>{}{}</td><td class=\"n\">{}</td>"
         "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>"
         "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>"
         "<td class=\"n\">{}</td><td><code>{}</code></td></tr>",
@@ -413,7 +435,7 @@ std::string table_page(const JsonValue& table, const JsonValue& history) {
         number_cell(get(c, "files_added")), number_cell(get(c, "files_removed")),
         number_cell(get(c, "rows")),
         ms.is_int() ? fmt::format("{:.3f} s", static_cast<double>(ms.as_int()) / 1000) : cell(ms),
-        cell(get(c, "offset")));
+        value_cell(get(c, "offset"), kListOffsetLimit));
   }
   body += "</table>";
   return page(text_of(get(table, "display_name")), body);
@@ -466,7 +488,7 @@ std::string rows_page(const JsonValue& table, const JsonValue& rows) {
   for (const JsonValue& row : get(rows, "rows").as_array()) {
     body += "<tr>";
     for (const JsonValue& column : columns.as_array()) {
-      body += "<td>" + cell(get(row, column.as_string())) + "</td>";
+      body += "<td>" + value_cell(get(row, column.as_string())) + "</td>";
     }
     body += "</tr>";
   }
@@ -499,7 +521,7 @@ std::string quarantine_page(const JsonValue& table, const JsonValue& quarantine)
     body += fmt::format(
         "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td><code>{}</code>"
         "</td></tr>",
-        cell(get(row, "quarantined_at")), cell(get(row, "reason")), cell(get(row, "record")),
+        cell(get(row, "quarantined_at")), cell(get(row, "reason")), value_cell(get(row, "record")),
         cell(get(row, "offset")));
   }
   body += "</table>";

@@ -307,6 +307,18 @@ TEST_F(UiTest, HostileTableNamesAndValuesAreShownAsText) {
   EXPECT_THAT(rows, HasSubstr("<th>&lt;b&gt;col&lt;/b&gt;</th>"));
 }
 
+TEST_F(UiTest, RowsPage_CutsLongValuesWhereTheJsonKeepsThemWhole) {
+  const std::string long_text(5000, 'x');
+  land(lake() / "main" / "long" / "t", StructType{{"text", DataType::String()}},
+       {R"({"text":")" + long_text + R"("})"});
+  const std::string page = get_page("/tables/main/long/t/rows");
+  EXPECT_THAT(page, HasSubstr(std::string(2000, 'x') + "<span class=\"unknown\">&hellip; (5000 "
+                                                       "bytes in all)"));
+  EXPECT_THAT(page, Not(HasSubstr(std::string(2001, 'x'))));
+  const JsonValue rows = get_json("/api/tables/main/long/t/rows");
+  EXPECT_EQ(rows.find("rows")->as_array()[0].find("text")->as_string(), long_text);
+}
+
 TEST_F(UiTest, RefusesPathsOutsideTheLakehouse) {
   // A table outside the directory, reached through a symbolic link inside it.
   const fs::path outside = *root_ / "outside" / "secret";
