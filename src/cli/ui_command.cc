@@ -13,7 +13,7 @@ void serve_ui(const std::string& root, const ui::ServerOptions& options, std::os
               std::ostream& err) {
   ui::UiServer server(root, options);
   server.bind();
-  if (options.host != "127.0.0.1" && options.host != "localhost" && options.host != "::1") {
+  if (!server.loopback_only()) {
     err << fmt::format(
         "warning: listening on {}: anyone who can reach this address can read every table under "
         "{} (there is no authentication); use the default --host 127.0.0.1 to keep it local\n",

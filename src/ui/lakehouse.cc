@@ -38,9 +38,11 @@ struct Lakehouse::CommitSummary {
   std::int64_t bytes_added = 0;
   std::vector<std::pair<std::string, std::optional<std::int64_t>>> added;  // path, numRecords
   std::vector<std::string> removed;
-  std::optional<std::string> schema_string;  // when the commit holds a metaData action
-  std::optional<std::string> offset;         // lakeflow.offset of that metaData
-  std::optional<std::string> error;          // the commit could not be read
+  // When the commit holds a metaData action: its schemaString, interned (equal texts share one
+  // string, so a wide schema repeated by every commit is held once and compared by pointer).
+  std::shared_ptr<const std::string> schema_string;
+  std::optional<std::string> offset;  // lakeflow.offset of that metaData
+  std::optional<std::string> error;   // the commit could not be read
 };
 
 namespace {
@@ -210,6 +212,14 @@ fs::path Lakehouse::data_file(const TableRef& table, std::string_view uri_path) 
   return real;
 }
 
+std::shared_ptr<const std::string> Lakehouse::intern_schema(const std::string& text) const {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  if (auto it = schemas_.find(text); it != schemas_.end()) return it->second;
+  auto interned = std::make_shared<const std::string>(text);
+  schemas_.emplace(std::string_view(*interned), interned);
+  return interned;
+}
+
 std::shared_ptr<const Lakehouse::CommitSummary> Lakehouse::commit_summary(
     const TableRef& table, std::int64_t version) const {
   const DeltaLog log(table.path.string());
@@ -238,7 +248,7 @@ std::shared_ptr<const Lakehouse::CommitSummary> Lakehouse::commit_summary(
         ++summary->files_removed;
         summary->removed.push_back(remove->path);
       } else if (const auto* metadata = std::get_if<delta::MetadataAction>(&action)) {
-        summary->schema_string = metadata->schema_string;
+        summary->schema_string = intern_schema(metadata->schema_string);
         if (const std::string* offset = metadata->config(delta::kOffsetKey)) {
           summary->offset = *offset;
         }
@@ -357,7 +367,7 @@ JsonValue Lakehouse::history_json(const TableRef& table, Page page) const {
   std::unordered_map<std::string, std::optional<std::int64_t>> rows_of_file;
   std::optional<std::int64_t> rows = 0;  // rows in the table, while every step is known
   if (commits.empty() || commits.front()->version != 0) rows = std::nullopt;
-  std::optional<std::string> schema;
+  std::shared_ptr<const std::string> schema;
   JsonValue::Array entries;
   JsonValue::Array chart;
   for (const auto& commit : commits) {
@@ -405,7 +415,7 @@ JsonValue Lakehouse::history_json(const TableRef& table, Page page) const {
     entry["rows_added"] = optional_int(added);
     entry["rows_removed"] = optional_int(removed);
     entry["rows"] = optional_int(rows);
-    entry["schema_changed"] = commit->schema_string && schema && *commit->schema_string != *schema;
+    entry["schema_changed"] = commit->schema_string && schema && commit->schema_string != schema;
     if (commit->schema_string) schema = commit->schema_string;
     entry["offset"] = commit->offset ? JsonValue(*commit->offset) : JsonValue();
     JsonValue point;
@@ -440,7 +450,7 @@ JsonValue Lakehouse::schema_json(const TableRef& table) const {
   out["schema"] = JsonValue::parse(snapshot.metadata.schema_string, "schemaString");
   out["tree"] = snapshot.metadata.schema().tree_string();
   JsonValue::Array changes;
-  std::optional<std::string> previous;
+  std::shared_ptr<const std::string> previous;
   for (const auto& commit : commits(table)) {
     if (!commit->schema_string || commit->schema_string == previous) continue;
     if (previous) {

@@ -35,6 +35,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "lakeflow/json.h"
@@ -95,6 +96,7 @@ class Lakehouse {
   std::shared_ptr<const CommitSummary> commit_summary(const TableRef& table,
                                                       std::int64_t version) const;
   std::vector<std::shared_ptr<const CommitSummary>> commits(const TableRef& table) const;
+  std::shared_ptr<const std::string> intern_schema(const std::string& text) const;
   // The real path of data file `uri_path` of `table`; throws DataError when it is outside the
   // lakehouse or cannot be resolved.
   std::filesystem::path data_file(const TableRef& table, std::string_view uri_path) const;
@@ -103,6 +105,8 @@ class Lakehouse {
   std::filesystem::path real_root_;
   mutable std::mutex mutex_;
   mutable std::map<std::string, std::shared_ptr<const CommitSummary>> cache_;
+  // Schema texts of cached commits, each once (keys view the values).
+  mutable std::unordered_map<std::string_view, std::shared_ptr<const std::string>> schemas_;
 };
 
 }  // namespace lakeflow::ui

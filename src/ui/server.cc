@@ -234,6 +234,8 @@ std::string UiServer::url() const {
   return fmt::format("http://{}{}{}:{}/", v6 ? "[" : "", host, v6 ? "]" : "", impl_->port);
 }
 
+bool UiServer::loopback_only() const { return impl_->loopback_only; }
+
 void UiServer::run() { impl_->server.listen_after_bind(); }
 
 void UiServer::stop() { impl_->server.stop(); }

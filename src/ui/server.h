@@ -43,6 +43,8 @@ class UiServer {
   int bind();
   // `http://HOST:PORT/` (after bind).
   std::string url() const;
+  // Whether the host is a loopback address (only this machine can connect).
+  bool loopback_only() const;
   // Serves until stop() (from another thread or a signal handler's thread). bind() first.
   void run();
   void stop();
