@@ -519,7 +519,7 @@ std::string quarantine_page(const JsonValue& table, const JsonValue& quarantine)
       "<th>batch end offset</th></tr>";
   for (const JsonValue& row : get(quarantine, "rows").as_array()) {
     body += fmt::format(
-        "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td><code>{}</code>"
+        "<tr><td class=\"t\">{}</td><td>{}</td><td><code>{}</code></td><td><code>{}</code>"
         "</td></tr>",
         cell(get(row, "quarantined_at")), cell(get(row, "reason")), value_cell(get(row, "record")),
         cell(get(row, "offset")));
