@@ -1,5 +1,6 @@
 # Thin wrapper over CMake. Every target installs missing dependencies first (scripts/install-deps).
 #   make            release build            make test        build + full test suite (ctest)
+#   make cli        only the lakeflow command (enough for `lakeflow new` and `lakeflow check`)
 #   make test SAN=1 ASan+UBSan build+suite   make bench       convert vs Python json, ingest vs DuckDB
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS each (clang)
 #   make format     clang-format the tree    make clean
@@ -20,7 +21,7 @@ else
   CMAKE_FLAGS += -DCMAKE_BUILD_TYPE=Release
 endif
 
-.PHONY: all build deps configure test bench fuzz format clean demo
+.PHONY: all build cli deps configure test bench fuzz format clean demo
 
 all: build
 
@@ -32,6 +33,11 @@ configure: deps
 
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# Only the lakeflow command (with every connector under sources/): enough for `lakeflow new`,
+# `check` and `run`, without the tests and benchmarks.
+cli: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target lakeflow
 
 test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600

@@ -60,3 +60,5 @@ foreach(pc lakeflow lakeflow-http)
 endforeach()
 
 install(DIRECTORY templates/ DESTINATION ${CMAKE_INSTALL_DATADIR}/lakeflow/templates COMPONENT sdk)
+# The workflow guide the scaffolded DESIGN.md refers to.
+install(FILES docs/workflow.md DESTINATION ${CMAKE_INSTALL_DATADIR}/lakeflow/docs COMPONENT sdk)

@@ -20,9 +20,9 @@
 #include "cli/fd_output.h"
 #include "cli/ndjson.h"
 #include "cli/workflow_cli.h"
+#include "columnar/record_converter.h"
 #include "lakeflow/error.h"
 #include "lakeflow/http/redactor.h"
-#include "columnar/record_converter.h"
 
 namespace lakeflow::cli {
 namespace {
@@ -260,7 +260,8 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
 
   try {
     if (workflow.parsed()) {
-      const int status = workflow.run(out);
+      if (workflow.needs_connectors()) load_plugins(plugins);
+      const int status = workflow.run(out, err);
       out.flush();
       return out ? status : output_failure(out, err);
     }
@@ -288,7 +289,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
           run_on_bad_record == "quarantine" ? BadRecordMode::kQuarantine : BadRecordMode::kFail;
       run_pipeline_command(run_args, out, err);
     } else if (show->parsed()) {
-      show_table(show_path, show_limit, out);
+      show_table(show_path, show_limit, out, err);
     } else if (ui_command->parsed()) {
       serve_ui(ui_root, ui_options, out, err);
     } else if (read->parsed()) {

@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "columnar/record_converter.h"
 #include "lakeflow/connector.h"
 #include "lakeflow/options.h"
-#include "columnar/record_converter.h"
 #include "ui/server.h"
 
 namespace lakeflow::cli {
@@ -84,8 +84,9 @@ struct RunArgs {
 // Throws lakeflow::Error with the first failed table's code when any table failed (after the
 // summary is printed).
 void run_pipeline_command(const RunArgs& args, std::ostream& out, std::ostream& err);
-// `lakeflow show`: the rows of the Delta table at `path` as NDJSON.
-void show_table(const std::string& path, std::optional<std::uint64_t> limit, std::ostream& out);
+// `lakeflow show`: the rows of the Delta table at `path` as NDJSON, at most `limit`; a note on
+// `err` says when rows were left out.
+void show_table(const std::string& path, std::uint64_t limit, std::ostream& out, std::ostream& err);
 
 // `lakeflow ui`: serves the dashboard of the tables under `root` (src/ui/server.h) until the
 // process is stopped, after printing `serving at URL` to `out`.

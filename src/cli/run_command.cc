@@ -260,12 +260,20 @@ void run_pipeline_command(const RunArgs& args, std::ostream& out, std::ostream& 
   }
 }
 
-void show_table(const std::string& path, std::optional<std::uint64_t> limit, std::ostream& out) {
-  std::optional<std::size_t> max;
-  if (limit) max = static_cast<std::size_t>(*limit);
+void show_table(const std::string& path, std::uint64_t limit, std::ostream& out,
+                std::ostream& err) {
+  // One row more than shown tells whether there are more.
+  std::vector<std::string> rows =
+      pipeline::read_table_rows(path, limit == UINT64_MAX ? limit : limit + 1);
+  const bool truncated = rows.size() > limit;
+  if (truncated) rows.resize(static_cast<std::size_t>(limit));
   std::string text;
-  for (const std::string& row : pipeline::read_table_rows(path, max)) text += row + "\n";
+  for (const std::string& row : rows) text += row + "\n";
   write_out(out, text);
+  if (truncated) {
+    err << fmt::format(
+        "note: showing the first {} rows; the table has more (--limit N shows more)\n", limit);
+  }
 }
 
 }  // namespace lakeflow::cli

@@ -1,11 +1,14 @@
-// Registers the workflow commands (`new`, `check`, `status`; see workflow.h) on the CLI.
+// The workflow commands on the CLI: `new`, `check`, `status` and `connection create|list|test`.
+// Arguments are parsed here and the results printed; the rules live in src/workflow/.
 #pragma once
 
 #include <CLI/CLI.hpp>
 #include <iosfwd>
 #include <string>
+#include <vector>
 
-#include "workflow/workflow.h"
+#include "workflow/connection_tool.h"
+#include "workflow/scaffold.h"
 
 namespace lakeflow::cli {
 
@@ -18,18 +21,36 @@ class WorkflowCommands {
 
   // Whether one of the workflow commands was parsed.
   bool parsed() const;
+  // Whether the parsed command builds connectors (plugins must be loaded first).
+  bool needs_connectors() const;
   // Runs the parsed command; returns its exit status. Throws lakeflow::Error.
-  int run(std::ostream& out) const;
+  int run(std::ostream& out, std::ostream& err) const;
 
  private:
+  int run_check(std::ostream& out) const;
+  void run_status(std::ostream& out) const;
+  int run_connection(std::ostream& out, std::ostream& err) const;
+
   CLI::App* new_ = nullptr;
   CLI::App* check_ = nullptr;
   CLI::App* status_ = nullptr;
-  NewArgs new_args_;
+  CLI::App* connection_ = nullptr;
+  CLI::App* create_ = nullptr;
+  CLI::App* list_ = nullptr;
+  CLI::App* test_ = nullptr;
+  workflow::NewArgs new_args_;
   std::string tables_;
-  CheckArgs check_args_;
-  std::string status_root_;
+  std::vector<std::string> check_names_;
+  bool check_all_ = false;
+  bool json_ = false;
+  bool run_tests_ = false;
   bool markdown_ = false;
+  std::string root_;
+  std::string build_;
+  workflow::CreateConnectionArgs create_args_;
+  std::string connections_;
+  std::string spec_;
+  std::string connection_name_;
 };
 
 }  // namespace lakeflow::cli

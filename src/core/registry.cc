@@ -60,7 +60,18 @@ std::unique_ptr<LakeflowConnect> ConnectorRegistry::create(std::string_view name
     throw ConfigError(fmt::format("unknown connector '{}'; registered connectors: {}", name,
                                   fmt::join(names, ", ")));
   }
-  std::unique_ptr<LakeflowConnect> connector = info->create(options);
+  std::unique_ptr<LakeflowConnect> connector;
+  try {
+    connector = info->create(options);
+  } catch (const ConfigError& e) {
+    // "missing required option 'base_url'" says which option, not of which connector.
+    const std::string_view message = e.what();
+    if (message.rfind(std::string(name) + ":", 0) == 0 ||
+        message.find(fmt::format("'{}'", name)) != std::string_view::npos) {
+      throw;
+    }
+    throw ConfigError(fmt::format("connector '{}': {}", name, message));
+  }
   if (connector == nullptr) {
     throw Error(ErrorCode::kInternal,
                 fmt::format("the factory of connector '{}' returned no connector", name));

@@ -130,6 +130,8 @@ TEST(ConnectorRegistry, CreatePassesOptionsAndConstructorErrorsThrough) {
     FAIL() << "expected a ConfigError";
   } catch (const ConfigError& e) {
     EXPECT_THAT(e.what(), HasSubstr("option 'page_size'"));
+    // A constructor's message names the option; the registry adds which connector it belongs to.
+    EXPECT_THAT(e.what(), ::testing::StartsWith("connector 'one': "));
   }
 }
 

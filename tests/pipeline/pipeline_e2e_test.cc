@@ -271,6 +271,12 @@ TEST_F(PipelineE2e, ShowPrintsRowsOfATable) {
   ASSERT_EQ(show.status, 0) << show.err;
   ASSERT_EQ(std::count(show.out.begin(), show.out.end(), '\n'), 2) << show.out;
   EXPECT_EQ(show.out.front(), '{');
+  // Rows were left out, and the note says so (on stderr, so the NDJSON stays clean).
+  EXPECT_NE(show.err.find("note: showing the first 2 rows; the table has more"), std::string::npos)
+      << show.err;
+  const ProcessResult all = lakeflow({"show", table("events"), "--limit", "1000000"});
+  ASSERT_EQ(all.status, 0) << all.err;
+  EXPECT_EQ(all.err.find("note:"), std::string::npos) << all.err;
   EXPECT_FALSE(fs::exists(table("users")));
 }
 

@@ -1,27 +1,31 @@
 // `lakeflow new`: scaffolds a connector from templates/connector/ (in tree, or a standalone plugin
 // project with templates/out-of-tree/ laid over it).
+#include "workflow/scaffold.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <ostream>
-#include <regex>
 #include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "workflow/workflow.h"
 #include "lakeflow/error.h"
+#include "workflow/check.h"
+#include "workflow/checklist.h"
 
-namespace lakeflow::cli {
+namespace lakeflow::workflow {
 namespace fs = std::filesystem;
 namespace {
 
 bool valid_identifier(const std::string& name) {
-  static const std::regex pattern("[a-z][a-z0-9_]*");
-  return std::regex_match(name, pattern);
+  if (name.empty() || name[0] < 'a' || name[0] > 'z') return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
 }
 
 // my_source -> MySource
@@ -89,20 +93,6 @@ void collect_templates(const fs::path& dir, std::vector<std::pair<fs::path, fs::
 
 }  // namespace
 
-fs::path workflow_root(const std::string& root) {
-  if (!root.empty()) return fs::path(root);
-  std::error_code ec;
-  fs::path dir = fs::current_path(ec);
-  for (fs::path candidate = dir; !candidate.empty(); candidate = candidate.parent_path()) {
-    if (fs::is_directory(candidate / "sources", ec) &&
-        fs::exists(candidate / "CMakeLists.txt", ec)) {
-      return candidate;
-    }
-    if (candidate == candidate.parent_path()) break;
-  }
-  return dir;
-}
-
 void new_connector(const NewArgs& args, std::ostream& out) {
   if (!valid_identifier(args.name)) {
     throw ConfigError(fmt::format(
@@ -158,6 +148,7 @@ void new_connector(const NewArgs& args, std::ostream& out) {
       {"{{Name}}", camel_case(args.name)},
       {"{{tables_cpp}}", tables_cpp},
       {"{{tables_md}}", tables_md},
+      {"{{checklist}}", Checklist::standard().render_progress(args.name)},
   };
 
   // Gather every file first so that a missing template leaves nothing half written.
@@ -208,11 +199,14 @@ void new_connector(const NewArgs& args, std::ostream& out) {
     return;
   }
   report += fmt::format(
-      "Next: fill in DESIGN.md (Phase 0), rebuild (the build picks the folder up), and watch "
-      "`lakeflow_source_{}_tests` fail until each method is written; `lakeflow check {}` shows "
-      "what is left.\n",
-      args.name, args.name);
+      "configs/dev_config.json (git-ignored) holds the connection options the tests use: `{{}}` "
+      "now, the real source's later.\n"
+      "Next: fill in DESIGN.md (Phase 0); rebuild (`make`: the build picks the folder up, "
+      "registers the connector and builds lakeflow_source_{0}_tests); watch the tests fail until "
+      "each method is written (`lakeflow check {0} --run-tests` runs them and says what is "
+      "left).\n",
+      args.name);
   out << report;
 }
 
-}  // namespace lakeflow::cli
+}  // namespace lakeflow::workflow

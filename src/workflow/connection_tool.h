@@ -1,0 +1,73 @@
+// `lakeflow connection create | list | test`: named connections in the connections file
+// (src/pipeline/connections.h for its format), written from options validated against the
+// connector's connector_spec.yaml, with secrets kept as ${env:}/${file:} references.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace lakeflow::workflow {
+
+struct CreateConnectionArgs {
+  std::string name;                   // the connection's name: [A-Za-z0-9_.-]+
+  std::string connector;              // a connector name
+  std::string options_json = "{}";    // -o: a JSON object of parameter values
+  std::filesystem::path connections;  // the file to write
+  std::filesystem::path spec;         // the connector's connector_spec.yaml
+  // Fill parameters not in options_json from environment variables named
+  // <NAME>_<PARAMETER> (upper case, every other character '_'): a secret as a ${env:} reference
+  // to that variable, any other parameter as its value.
+  bool from_env = false;
+};
+
+struct CreatedConnection {
+  bool replaced = false;    // an entry of that name was replaced
+  std::string auth_method;  // the auth method the options select ("" without auth methods)
+  std::map<std::string, std::string> options;  // as written (secrets as references)
+  std::vector<std::string> notes;  // e.g. a reference that does not resolve here and now
+};
+
+// The connector_spec.yaml of `connector`: ROOT/sources/<connector>/connector_spec.yaml.
+// Throws ConfigError saying where it looked and how to give one (--spec).
+std::filesystem::path find_connector_spec(const std::filesystem::path& root,
+                                          const std::string& connector);
+
+// Validates and writes (adds or replaces) the entry. Every error is a ConfigError naming the
+// parameter, and leaves the file as it was; the file is replaced in one rename, keeping its
+// permissions (a new file is created readable by its owner only). `environment` looks variables
+// up for --from-env.
+CreatedConnection create_connection(
+    const CreateConnectionArgs& args,
+    const std::function<std::optional<std::string>(std::string_view)>& environment);
+
+struct ListedConnection {
+  std::string name;
+  std::string connector;
+  std::string location;                        // file:line
+  std::map<std::string, std::string> options;  // as written; literal secrets shown as ***
+  std::string problem;                         // why it cannot be used here and now
+};
+
+// The connections of `file`, as written in it (references unresolved).
+std::vector<ListedConnection> list_connections(const std::filesystem::path& file);
+
+struct ConnectionTestResult {
+  std::string connector;
+  std::size_t tables = 0;
+  std::string table;        // the table read ("" when the connector serves none)
+  std::size_t records = 0;  // in the first batch of that read
+};
+
+// Builds the connector of connection `name` of `file` and makes its cheapest calls: list_tables,
+// then the first batch of the first table's read (at most 1 record per batch when the spec
+// allows max_records_per_batch). Secret values are registered with the process's redactor first.
+// Throws the connector's typed errors (credentials rejected, source down, ...).
+ConnectionTestResult test_connection(const std::filesystem::path& file, const std::string& name,
+                                     const std::filesystem::path& root);
+
+}  // namespace lakeflow::workflow
