@@ -48,6 +48,7 @@ write_basic_package_version_file(${CMAKE_BINARY_DIR}/LakeflowConfigVersion.cmake
 install(FILES ${CMAKE_BINARY_DIR}/LakeflowConfig.cmake
               ${CMAKE_BINARY_DIR}/LakeflowConfigVersion.cmake
               cmake/LakeflowAddConnector.cmake
+              cmake/LakeflowConnectorTests.cmake
         DESTINATION ${LAKEFLOW_CMAKE_DIR} COMPONENT sdk)
 
 # pkg-config files, relocatable: the prefix is found from the file's own place.

@@ -15,11 +15,13 @@
 #include <string>
 #include <vector>
 
-#include "parquet/parquet_format.h"
 #include "columnar/column_batch.h"
 #include "columnar/record_converter.h"
 #include "lakeflow/records.h"
 #include "lakeflow/types.h"
+#include "parquet/parquet_format.h"
+#include "util/files.h"
+#include "util/temp_dir.h"
 
 namespace lakeflow::parquet::testing {
 
@@ -64,45 +66,13 @@ inline std::vector<std::string> rows_json(const ColumnBatch& batch) {
   return out;
 }
 
-// A directory under the system temporary directory, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "lakeflow-parquet-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::filesystem::path& path() const { return path_; }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  std::vector<std::string> entries() const {
-    std::vector<std::string> out;
-    for (const auto& e : std::filesystem::directory_iterator(path_)) {
-      out.push_back(e.path().filename().string());
-    }
-    return out;
-  }
-
- private:
-  std::filesystem::path path_;
-};
+using ::lakeflow::files::TempDir;
 
 // Rewrites the footer of the Parquet file at `path` with `change` applied to its metadata (to make
 // the damaged footers a reader must survive).
 template <typename Change>
 void rewrite_footer(const std::string& path, Change change) {
-  std::string bytes;
-  {
-    std::ifstream in(path, std::ios::binary);
-    bytes.assign(std::istreambuf_iterator<char>(in), {});
-  }
+  const std::string bytes = ::lakeflow::files::read_file(path);
   std::uint32_t footer_size = 0;
   std::memcpy(&footer_size, bytes.data() + bytes.size() - 8, 4);
   const std::size_t footer_at = bytes.size() - 8 - footer_size;

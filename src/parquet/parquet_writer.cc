@@ -17,13 +17,13 @@
 #include <utility>
 #include <vector>
 
-#include "util/text.h"
+#include "lakeflow/error.h"
+#include "lakeflow/json.h"
 #include "parquet/parquet_encoding.h"
 #include "parquet/parquet_format.h"
 #include "parquet/parquet_schema.h"
 #include "parquet/parquet_stats.h"
-#include "lakeflow/error.h"
-#include "lakeflow/json.h"
+#include "util/text.h"
 
 #ifndef LAKEFLOW_VERSION
 #define LAKEFLOW_VERSION "dev"
@@ -38,6 +38,8 @@ constexpr std::size_t kMaxPageValues = std::size_t{1} << 20;
 // write() hands rows to the column writers in slices of about this many bytes of input, so a
 // large batch still closes row groups near `row_group_bytes`.
 constexpr std::size_t kSliceBytes = std::size_t{4} << 20;
+// Rows of a list column encoded between two checks of the page's size.
+constexpr std::size_t kListRowsPerStep = 64;
 // Parquet min/max statistics of strings keep at most this many characters.
 constexpr std::size_t kParquetStatsPrefix = 64;
 
@@ -374,6 +376,34 @@ std::string big_endian_decimal(Int128 v, std::int32_t width) {
 
 // ---- One leaf column ---------------------------------------------------------------------------
 
+// The end of the run of rows from `begin` (< `end`) that share row `begin`'s validity, whether
+// valid in `valid`. Rows past the column's materialized ones are nulls not written yet.
+std::size_t validity_run(const Column& c, std::size_t begin, std::size_t end, bool& valid) {
+  const std::size_t materialized = c.materialized_length();
+  if (begin >= materialized) {
+    valid = false;
+    return end;
+  }
+  if (c.null_count() == 0) {
+    valid = true;
+    return end;
+  }
+  const std::uint8_t* bits = c.validity_bits();
+  valid = c.is_valid(begin);
+  const std::size_t limit = std::min(end, materialized);
+  const std::uint8_t same = valid ? 0xff : 0x00;
+  std::size_t i = begin + 1;
+  while (i < limit) {
+    if ((i & 7) == 0 && i + 8 <= limit && bits[i >> 3] == same) {
+      i += 8;
+      continue;
+    }
+    if ((((bits[i >> 3] >> (i & 7)) & 1) != 0) != valid) return i;
+    ++i;
+  }
+  return valid ? limit : end;
+}
+
 class LeafWriter {
  public:
   LeafWriter(const LeafDescriptor& d, const ParquetWriterOptions& options, PageCodec& codec,
@@ -386,7 +416,9 @@ class LeafWriter {
         def_width_(bit_width(static_cast<std::uint64_t>(d.max_def))),
         rep_width_(bit_width(static_cast<std::uint64_t>(d.max_rep))),
         dict_active_(options.dictionary && kind_ == ValueKind::kBytes),
-        cols_(d.steps.size(), nullptr) {}
+        cols_(d.steps.size(), nullptr),
+        defs_(def_width_),
+        reps_(rep_width_) {}
 
   const LeafDescriptor& descriptor() const { return d_; }
   const ValueStats& file_stats() const { return file_stats_; }
@@ -491,76 +523,162 @@ class LeafWriter {
  private:
   template <ValueKind K>
   void append_rows(std::size_t begin, std::size_t end) {
-    if (d_.steps.size() == 1) {
-      if constexpr (K == ValueKind::kBytes) {
-        append_flat_bytes(*cols_[0], begin, end);
+    walk_range<K>(0, begin, end);
+  }
+
+  // Emits rows [begin, end) of the column at step `depth`, reached from the top through structs
+  // only (so its rows are the top-level rows), run by run of equal validity: a null run is one
+  // run of levels however long, and a struct run descends as one range.
+  template <ValueKind K>
+  void walk_range(std::size_t depth, std::size_t begin, std::size_t end) {
+    const LeafStep& s = d_.steps[depth];
+    const Column& c = *cols_[depth];
+    std::size_t r = begin;
+    while (r < end) {
+      bool valid;
+      const std::size_t run_end = validity_run(c, r, end, valid);
+      if (!valid) {
+        if (!s.optional) {
+          row_ = r;
+          required_null();
+        }
+        push_null_run(static_cast<std::uint16_t>(s.def_level - 1), run_end - r);
+      } else if (s.kind == LeafStep::Kind::kStruct) {
+        walk_range<K>(depth + 1, r, run_end);
+      } else if (s.kind == LeafStep::Kind::kLeaf) {
+        put_leaf_run<K>(c, r, run_end, static_cast<std::uint16_t>(s.def_level));
       } else {
-        append_flat_fixed<K>(*cols_[0], begin, end);
+        // Lists: a few rows at a time, so pages still end at row boundaries near their size.
+        for (std::size_t a = r; a < run_end;) {
+          const std::size_t b = std::min(run_end, a + kListRowsPerStep);
+          row_ = a;
+          list_rows<K>(depth, a, b);
+          end_of_row();
+          a = b;
+        }
       }
-      return;
-    }
-    for (std::size_t r = begin; r < end; ++r) {
-      row_ = r;
-      walk<K>(0, r, 0);
-      end_of_row();
+      r = run_end;
     }
   }
 
-  // A top-level primitive column: definition level 1 for a value, 0 for a null (when nullable).
+  // Which elements of a list start a top-level row (repetition level 0); the others repeat at
+  // `inner`. Elements are visited in order, so the position only moves forward.
+  struct RowStarts {
+    const std::int32_t* next;
+    const std::int32_t* end;
+    std::uint16_t inner;
+
+    std::uint16_t rep_of(std::size_t k) {
+      while (next < end && static_cast<std::size_t>(*next) < k) ++next;
+      return next < end && static_cast<std::size_t>(*next) == k ? 0 : inner;
+    }
+  };
+
+  // Rows [begin, end) of the top-level-row list column at step `depth`, all valid.
   template <ValueKind K>
-  void append_flat_fixed(const Column& c, std::size_t begin, std::size_t end) {
-    const bool optional = d_.steps[0].optional;
-    const bool has_nulls = c.null_count() > 0;
-    if (!optional && has_nulls) check_required_flat(c, begin, end);
-    const std::size_t width = fixed_width(K, d_.type_length);
+  void list_rows(std::size_t depth, std::size_t begin, std::size_t end) {
+    const LeafStep& s = d_.steps[depth];
+    const std::int32_t* offsets = cols_[depth]->offsets();
+    std::size_t i = begin;
+    while (i < end) {
+      if (offsets[i] == offsets[i + 1]) {
+        push_null(static_cast<std::uint16_t>(s.def_level), 0);  // an empty list
+        ++i;
+        continue;
+      }
+      std::size_t j = i + 1;
+      while (j < end && offsets[j] != offsets[j + 1]) ++j;
+      RowStarts starts{offsets + i, offsets + j, static_cast<std::uint16_t>(s.rep_level)};
+      element_range<K>(depth + 1, static_cast<std::size_t>(offsets[i]),
+                       static_cast<std::size_t>(offsets[j]), starts);
+      i = j;
+    }
+  }
+
+  // Elements [begin, end) of the column at step `depth`, below one list: as walk_range, with
+  // the repetition levels `starts` gives. A list nested in the element is walked element by
+  // element.
+  template <ValueKind K>
+  void element_range(std::size_t depth, std::size_t begin, std::size_t end, RowStarts& starts) {
+    const LeafStep& s = d_.steps[depth];
+    const Column& c = *cols_[depth];
+    std::size_t r = begin;
+    while (r < end) {
+      bool valid;
+      const std::size_t run_end = validity_run(c, r, end, valid);
+      if (!valid) {
+        if (!s.optional) required_null();
+        const std::size_t n = run_end - r;
+        defs_.push(static_cast<std::uint16_t>(s.def_level - 1), n);
+        push_reps(starts, r, n);
+        chunk_stats_.nulls += static_cast<std::int64_t>(n);
+        page_values_ += n;
+      } else if (s.kind == LeafStep::Kind::kStruct) {
+        element_range<K>(depth + 1, r, run_end, starts);
+      } else if (s.kind == LeafStep::Kind::kLeaf) {
+        const std::size_t n = run_end - r;
+        defs_.push(static_cast<std::uint16_t>(s.def_level), n);
+        push_reps(starts, r, n);
+        put_run<K>(c, r, run_end);
+        page_values_ += n;
+      } else {
+        for (std::size_t k = r; k < run_end; ++k) walk<K>(depth, k, starts.rep_of(k));
+      }
+      r = run_end;
+    }
+  }
+
+  // Repetition levels of elements [begin, begin + n), one level each.
+  void push_reps(RowStarts& starts, std::size_t begin, std::size_t n) {
+    const std::size_t end = begin + n;
+    std::size_t k = begin;
+    while (k < end) {
+      if (starts.rep_of(k) == 0) {
+        reps_.push(0);
+        ++k;
+        continue;
+      }
+      const std::size_t stop =
+          starts.next < starts.end ? std::min(end, static_cast<std::size_t>(*starts.next)) : end;
+      reps_.push(starts.inner, stop - k);
+      k = stop;
+    }
+  }
+
+  // Levels for `n` rows that are null at definition level `def`, split at page limits.
+  void push_null_run(std::uint16_t def, std::size_t n) {
+    chunk_stats_.nulls += static_cast<std::int64_t>(n);
+    while (n > 0) {
+      std::size_t take = std::min(n, kMaxPageValues - page_values_);
+      if (d_.max_def > 0) defs_.push(def, take);
+      if (d_.max_rep > 0) reps_.push(0, take);
+      page_values_ += take;
+      n -= take;
+      // A null run adds a few bytes at most: only the page's value limit can be reached.
+      if (page_values_ >= kMaxPageValues) flush_page();
+    }
+  }
+
+  // Rows [begin, end) of the leaf column itself, all valid, one value per row.
+  template <ValueKind K>
+  void put_leaf_run(const Column& c, std::size_t begin, std::size_t end, std::uint16_t def) {
     std::size_t r = begin;
     while (r < end) {
       if (page_full()) flush_page();
-      std::size_t estimate = page_estimate();
-      std::size_t room = options_.page_bytes > estimate ? options_.page_bytes - estimate : 0;
-      std::size_t n = std::min({end - r, room / width + 1, kMaxPageValues - page_values_});
-      if (optional && !has_nulls) defs_.insert(defs_.end(), n, 1);
-      if (!has_nulls) {
-        put_run<K>(c, r, r + n);
-      } else {
-        for (std::size_t i = r; i < r + n; ++i) {
-          if (c.is_valid(i)) {
-            defs_.push_back(1);
-            put<K>(c, i);
-          } else {
-            defs_.push_back(0);
-            ++chunk_stats_.nulls;
-          }
-        }
+      std::size_t n = 1;  // byte arrays: the dictionary's size is checked after every value
+      if constexpr (K != ValueKind::kBytes) {
+        const std::size_t width = fixed_width(K, d_.type_length);
+        const std::size_t estimate = page_estimate();
+        const std::size_t room =
+            options_.page_bytes > estimate ? options_.page_bytes - estimate : 0;
+        n = std::min({end - r, room / width + 1, kMaxPageValues - page_values_});
       }
+      if (d_.max_def > 0) defs_.push(def, n);
+      if (d_.max_rep > 0) reps_.push(0, n);
+      put_run<K>(c, r, r + n);
       page_values_ += n;
       r += n;
-    }
-  }
-
-  void append_flat_bytes(const Column& c, std::size_t begin, std::size_t end) {
-    const bool optional = d_.steps[0].optional;
-    const bool has_nulls = c.null_count() > 0;
-    if (!optional && has_nulls) check_required_flat(c, begin, end);
-    for (std::size_t i = begin; i < end; ++i) {
-      if (!has_nulls || c.is_valid(i)) {
-        if (optional) defs_.push_back(1);
-        put<ValueKind::kBytes>(c, i);
-      } else {
-        defs_.push_back(0);
-        ++chunk_stats_.nulls;
-      }
-      ++page_values_;
       end_of_row();
-    }
-  }
-
-  void check_required_flat(const Column& c, std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end; ++i) {
-      if (!c.is_valid(i)) {
-        row_ = i;
-        required_null();
-      }
     }
   }
 
@@ -601,8 +719,8 @@ class LeafWriter {
   }
 
   void push_level(std::uint16_t def, std::uint16_t rep) {
-    if (d_.max_def > 0) defs_.push_back(def);
-    if (d_.max_rep > 0) reps_.push_back(rep);
+    if (d_.max_def > 0) defs_.push(def);
+    if (d_.max_rep > 0) reps_.push(rep);
     ++page_values_;
   }
   void push_null(std::uint16_t def, std::uint16_t rep) {
@@ -710,7 +828,7 @@ class LeafWriter {
   }
 
   std::size_t page_estimate() const {
-    std::size_t levels = (defs_.size() + reps_.size()) / 8;
+    std::size_t levels = defs_.encoded_bytes() + reps_.encoded_bytes();
     if (dict_active_) {
       auto width = static_cast<std::size_t>(std::max(1, bit_width(dict_.size())));
       return levels + indices_.size() * width / 8 + values_.size();
@@ -737,10 +855,10 @@ class LeafWriter {
     return static_cast<std::int32_t>(size);
   }
 
-  void append_levels(const std::vector<std::uint16_t>& levels, int width) {
+  void append_levels(LevelEncoder& levels) {
     std::size_t at = page_raw_.size();
     page_raw_.append(4, '\0');
-    append_rle_hybrid(page_raw_, levels.data(), levels.size(), width);
+    levels.finish(page_raw_);
     store_le32(reinterpret_cast<std::uint8_t*>(page_raw_.data() + at),
                static_cast<std::uint32_t>(page_raw_.size() - at - 4));
   }
@@ -763,8 +881,8 @@ class LeafWriter {
       }
     }
     page_raw_.clear();
-    if (d_.max_rep > 0) append_levels(reps_, rep_width_);
-    if (d_.max_def > 0) append_levels(defs_, def_width_);
+    if (d_.max_rep > 0) append_levels(reps_);
+    if (d_.max_def > 0) append_levels(defs_);
     Encoding encoding = Encoding::kPlain;
     if (dict_active_ && !indices_.empty()) {
       int width = std::max(1, static_cast<int>(bit_width(dict_.size() - 1)));
@@ -901,8 +1019,8 @@ class LeafWriter {
   std::size_t row_ = 0;              // the row being walked, for errors
 
   // The page being filled.
-  std::vector<std::uint16_t> defs_;
-  std::vector<std::uint16_t> reps_;
+  LevelEncoder defs_;
+  LevelEncoder reps_;
   AlignedBuffer values_;
   std::size_t bool_bits_ = 0;
   std::vector<std::uint32_t> indices_;
@@ -1109,20 +1227,27 @@ struct ParquetWriter::Impl {
   void count_nested_nulls(const ColumnBatch& batch) {
     for (std::size_t f = 0; f < writer_schema.nested_fields.size(); ++f) {
       const NestedStatsField& field = writer_schema.nested_fields[f];
-      const Column& top = batch.column(field.top_field);
-      std::int64_t count = 0;
-      for (std::size_t r = 0; r < batch.num_rows(); ++r) {
-        const Column* c = &top;
-        for (std::size_t k = 0; k < field.optional.size(); ++k) {
-          if (field.optional[k] && !c->is_valid(r)) {
-            ++count;
-            break;
-          }
-          if (k < field.struct_children.size()) c = &c->child(field.struct_children[k]);
-        }
-      }
-      nested_nulls[f] += count;
+      nested_nulls[f] += static_cast<std::int64_t>(
+          null_rows(field, 0, batch.column(field.top_field), 0, batch.num_rows()));
     }
+  }
+
+  // Rows of [begin, end) where the column at `level` of `field`'s path, or one below it, is
+  // null, counted run by run of equal validity.
+  static std::size_t null_rows(const NestedStatsField& field, std::size_t level, const Column& c,
+                               std::size_t begin, std::size_t end) {
+    std::size_t count = 0;
+    for (std::size_t r = begin; r < end;) {
+      bool valid;
+      const std::size_t run_end = validity_run(c, r, end, valid);
+      if (!valid && field.optional[level]) {
+        count += run_end - r;
+      } else if (level < field.struct_children.size()) {
+        count += null_rows(field, level + 1, c.child(field.struct_children[level]), r, run_end);
+      }
+      r = run_end;
+    }
+    return count;
   }
 
   std::string path;

@@ -17,12 +17,13 @@
 #include <vector>
 
 #include "delta/delta_log.h"
-#include "parquet/parquet_reader.h"
-#include "parquet/parquet_test_util.h"
 #include "lakeflow/json.h"
 #include "lakeflow/registry.h"
+#include "parquet/parquet_reader.h"
+#include "parquet/parquet_test_util.h"
 #include "pipeline/runner.h"
 #include "pipeline/test_support.h"
+#include "util/files.h"
 
 namespace lakeflow::pipeline {
 namespace {
@@ -105,12 +106,7 @@ void shuffled_calls(std::size_t calls_count, std::size_t per_call, std::int64_t 
   }
 }
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using files::read_file;
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> out;
@@ -227,7 +223,7 @@ TEST_F(ClusteringTest, TheFirstCommitCarriesTheFeaturesAndTheClusteringDomain) {
   use("append", "[region, place.city]");
   shuffled_calls(1, 10, 10);
   run();
-  const std::vector<std::string> lines = lines_of(read_text(commit_file(0)));
+  const std::vector<std::string> lines = lines_of(read_file(commit_file(0)));
   EXPECT_THAT(lines,
               ::testing::Contains(R"({"protocol":{"minReaderVersion":1,"minWriterVersion":7,)"
                                   R"("writerFeatures":["appendOnly","invariants","domainMetadata",)"
@@ -239,7 +235,7 @@ TEST_F(ClusteringTest, TheFirstCommitCarriesTheFeaturesAndTheClusteringDomain) {
   // Later commits of the same clustering do not repeat them.
   calls().push_back({record(100)});
   run();
-  const std::string second = read_text(commit_file(1));
+  const std::string second = read_file(commit_file(1));
   EXPECT_EQ(second.find("protocol"), std::string::npos) << second;
   EXPECT_EQ(second.find("domainMetadata"), std::string::npos) << second;
 }
@@ -248,7 +244,7 @@ TEST_F(ClusteringTest, AnUnclusteredTableStaysAtTheDefaultProtocol) {
   use("append", "");
   shuffled_calls(1, 10, 10);
   run();
-  const std::string first = read_text(commit_file(0));
+  const std::string first = read_file(commit_file(0));
   EXPECT_THAT(first, HasSubstr(R"({"protocol":{"minReaderVersion":1,"minWriterVersion":2}})"));
   EXPECT_EQ(first.find("domainMetadata"), std::string::npos);
 }
@@ -262,14 +258,14 @@ TEST_F(ClusteringTest, AChangedClusterByIsRecordedInTheNextRunAndRemovalRecordsA
   use("append", "[region, id]");
   calls().push_back({record(5), record(3), record(4)});
   run();
-  EXPECT_THAT(read_text(commit_file(1)), HasSubstr(R"(\"clusteringColumns\":[[\"region\"],)"));
+  EXPECT_THAT(read_file(commit_file(1)), HasSubstr(R"(\"clusteringColumns\":[[\"region\"],)"));
   EXPECT_EQ(delta::clustering_columns(snapshot()), (std::vector<FieldPath>{{"region"}, {"id"}}));
   // Removed with nothing to read: a commit of its own records an empty list; the feature stays.
   use("append", "");
   const TableResult result = run();
   EXPECT_EQ(result.commits, 1U);
-  EXPECT_THAT(read_text(commit_file(2)), HasSubstr(R"("operation":"CLUSTER BY")"));
-  EXPECT_THAT(read_text(commit_file(2)), HasSubstr(R"(\"clusteringColumns\":[])"));
+  EXPECT_THAT(read_file(commit_file(2)), HasSubstr(R"("operation":"CLUSTER BY")"));
+  EXPECT_THAT(read_file(commit_file(2)), HasSubstr(R"(\"clusteringColumns\":[])"));
   EXPECT_EQ(delta::clustering_columns(snapshot()), std::vector<FieldPath>{});
   EXPECT_EQ(snapshot().protocol.min_writer_version, 7);
   EXPECT_EQ(run().commits, 0U) << "nothing changed";
@@ -315,7 +311,7 @@ TEST_F(ClusteringTest, FilesOfOneWriteHoldDisjointRangesSoLookupsSkipMostFiles) 
   EXPECT_GE(result.files, 12U);
   for (int version = 0; version < 4; ++version) {
     std::vector<std::pair<std::int64_t, std::int64_t>> ranges;
-    for (const std::string& line : lines_of(read_text(commit_file(version)))) {
+    for (const std::string& line : lines_of(read_file(commit_file(version)))) {
       const JsonValue action = JsonValue::parse(line);
       const JsonValue* add = action.find("add");
       if (add == nullptr) continue;

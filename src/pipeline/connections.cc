@@ -8,6 +8,7 @@
 
 #include "lakeflow/error.h"
 #include "pipeline/config_file.h"
+#include "util/files.h"
 
 namespace lakeflow::pipeline {
 namespace {
@@ -62,7 +63,7 @@ std::string resolve_references(std::string_view raw, const std::string& context,
     } else if (scheme == "file" && colon != std::string_view::npos && !target.empty()) {
       const std::filesystem::path path = resolve_config_path(target, base_dir);
       try {
-        value = read_text_file(path, "secret file");
+        value = files::read_file(path, "secret file");
       } catch (const ConfigError& e) {
         throw ConfigError(fmt::format("{}: {}", context, e.what()));
       }
@@ -188,7 +189,7 @@ Connections load_connections(const std::filesystem::path& path, const EnvLookup&
         "$LAKEFLOW_CONNECTIONS",
         path.string()));
   }
-  return parse_connections(read_text_file(path, "connections file"), path.string(), env);
+  return parse_connections(files::read_file(path, "connections file"), path.string(), env);
 }
 
 std::filesystem::path connections_path(const std::optional<std::filesystem::path>& flag,

@@ -85,6 +85,22 @@ TEST(Examples, FhirPipelineLandsElevenResourceTypesInTheLakehouse) {
             (Options{{"page_size", "50"}, {"max_records_per_batch", "100"}}));
 }
 
+TEST(Examples, PostgresPipelineReadsTablesAndAViewOfTheLocalDatabase) {
+  const PipelineSpec spec = load_pipeline_spec(kExamples / "postgres_pipeline.yaml");
+  EXPECT_EQ(spec.connection_name, "local_postgres");
+  ASSERT_EQ(spec.tables.size(), 3u);
+  EXPECT_EQ(spec.tables[0].source_table, "public.items");
+  EXPECT_EQ(spec.tables[1].scd_type, ScdSetting::kType2);
+  EXPECT_EQ(spec.tables[2].primary_keys, std::vector<std::string>{"id"});
+  const EnvLookup env = [](std::string_view name) -> std::optional<std::string> {
+    return "value-of-" + std::string(name);
+  };
+  const Connections connections = load_connections(kExamples / "connections.yaml", env);
+  const Connection& postgres = connections.get("local_postgres");
+  EXPECT_EQ(postgres.connector, "postgres");
+  EXPECT_EQ(postgres.options.find("password"), "value-of-PG_PASSWORD");
+}
+
 TEST(Examples, ExampleConnectionTakesCredentialsFromTheEnvironment) {
   const auto path = kExamples / "connections.yaml";
   const EnvLookup env = [](std::string_view name) -> std::optional<std::string> {

@@ -107,8 +107,13 @@ grep -qE "^e2e_items +$plugin +Three fixed items" <<<"$listing" ||
 "$prefix/bin/lakeflow" connectors --json | grep -qF "\"name\":\"e2e_items\",\"origin\":\"$plugin\"" ||
   fail "lakeflow connectors --json does not show the plugin's file"
 
-step "run the plugin's conformance test"
+step "run the plugin's conformance test, named after the connector in ctest"
 "$project/build/lakeflow_e2e_items_tests" --gtest_brief=1
+listed=$(ctest --test-dir "$project/build" -N -R '^e2e_items\.TestReadTable$')
+grep -qF 'e2e_items.TestReadTable' <<<"$listed" ||
+  fail "ctest has no test e2e_items.TestReadTable (one per conformance class): $listed"
+ctest --test-dir "$project/build" -R '^e2e_items\.' --output-on-failure >/dev/null ||
+  fail "ctest -R '^e2e_items\.' failed"
 
 step "land a table with lakeflow run"
 cat >"$work/connections.yaml" <<'YAML'

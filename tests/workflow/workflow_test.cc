@@ -46,7 +46,7 @@ class WorkflowTree : public ::testing::Test {
   std::string fixture_build(const std::string& name, const std::string& outcome) const {
     tree_.write("build/lakeflow_connectors/" + name + ".json",
                 std::string("{\"tests\": \"") + LAKEFLOW_CONFORMANCE_FIXTURE +
-                    "\", \"working_directory\": \"" + tree_.path() +
+                    "\", \"working_directory\": \"" + tree_.path().string() +
                     "\", \"environment\": {\"WORKFLOW_FIXTURE_OUTCOME\": \"" + outcome + "\"}}");
     return tree_.file("build");
   }

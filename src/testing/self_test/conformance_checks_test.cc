@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -237,6 +238,45 @@ TEST(ReadUntilConverged, CatchesExceptionsAndKeepsTheCallsBefore) {
   EXPECT_EQ(deletes.outcome, ReadOutcome::kThrew);
   EXPECT_THAT(deletes.problem, HasSubstr("read_table_deletes(start={}) threw "
                                          "lakeflow::NotImplementedError"));
+}
+
+TEST(PlanSmallBatches, NeedsTwoRecords) {
+  EXPECT_FALSE(plan_small_batches(0, {}, 40));
+  EXPECT_FALSE(plan_small_batches(1, {"1"}, 40));
+  const std::optional<SmallBatchPlan> two = plan_small_batches(2, {}, 40);
+  ASSERT_TRUE(two);
+  EXPECT_EQ(two->limit, 1u);
+}
+
+TEST(PlanSmallBatches, WithoutTiesTakesTheSmallestLimitWithinTheBatchBudget) {
+  const std::optional<SmallBatchPlan> plan = plan_small_batches(1000, {}, 40);
+  ASSERT_TRUE(plan);
+  EXPECT_EQ(plan->limit, 25u);
+  EXPECT_EQ(plan->tied_runs, 0u);
+  // Never the whole table in one batch, even with a budget of one batch.
+  EXPECT_EQ(plan_small_batches(10, {}, 1)->limit, 9u);
+}
+
+TEST(PlanSmallBatches, EndsBatchesInsideRunsOfRecordsSharingACursorValue) {
+  // Runs: records 0-2 ("a") and 3-4 ("b"). Batches of 2 start at records 2 and 4: inside both.
+  const std::vector<std::string> cursors = {"a", "a", "a", "b", "b", "c", "d", "e"};
+  const std::optional<SmallBatchPlan> plan = plan_small_batches(cursors.size(), cursors, 4);
+  ASSERT_TRUE(plan);
+  EXPECT_EQ(plan->limit, 2u);
+  EXPECT_EQ(plan->tied_runs, 2u);
+  EXPECT_EQ(plan->split_runs, 2u);
+}
+
+TEST(PlanSmallBatches, PrefersALargerLimitThatCutsMoreRuns) {
+  // 12 records in runs of two: [0,1] [2,3] ... Batches of 2 (the budget's smallest) end between
+  // runs and cut none; batches of 3 start at records 3 and 9, cutting the runs [2,3] and [8,9].
+  std::vector<std::string> cursors;
+  for (int i = 0; i < 12; ++i) cursors.push_back(std::to_string(i / 2));
+  const std::optional<SmallBatchPlan> plan = plan_small_batches(cursors.size(), cursors, 6);
+  ASSERT_TRUE(plan);
+  EXPECT_EQ(plan->limit, 3u);
+  EXPECT_EQ(plan->tied_runs, 6u);
+  EXPECT_EQ(plan->split_runs, 2u);
 }
 
 }  // namespace

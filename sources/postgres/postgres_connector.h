@@ -1,0 +1,117 @@
+// The `postgres` connector: reads the tables and views of a PostgreSQL database (10 or newer;
+// tested against 15) with libpq.
+//
+// Connection options (connector_spec.yaml, README.md): host, port, database, user, password,
+// sslmode and the libpq TLS files, connect_timeout, application_name, schemas (default public),
+// include_tables / exclude_tables (glob patterns over `schema.table`), slot_name (the prefix of
+// the connector's replication slots, default lakeflow), publication_name (default lakeflow).
+// Table options: max_records_per_batch (default 10000), primary_keys (for relations without one).
+//
+// Tables are named `schema.table`. A table with a primary key (or a replica identity index) is a
+// cdc_with_deletes table: the first read takes a consistent snapshot at the exported snapshot of
+// the table's replication slot, then reads the slot's changes (pgoutput) from exactly where the
+// snapshot stands. Its schema is the table's columns plus `_lakeflow_lsn` (bigint, the cursor):
+// the WAL position of each change, 0 for rows of the snapshot. Views, materialized views and
+// tables without a key are snapshot tables, read whole on every run; they report no primary key
+// unless the table option primary_keys names one (a pipeline names it with
+// table_configuration.primary_keys).
+//
+// Offsets (DESIGN.md, "Offsets"):
+//   {"phase":"snapshot","slot":S,"lsn":L,"after":[k1,...]}  a snapshot read in part: rows with
+//                                                           keys after `after` remain
+//   {"slot":S,"lsn":L}                 changes of transactions committed at or before L are read
+//   {"slot":S,"lsn":L,"in_txn":n}      ... and the first n changes of the transaction committed at
+//   L
+// Deletes offsets have the last two shapes.
+//
+// The slot of a table is advanced (its WAL released) only to positions the pipeline committed:
+// when read_table_deletes is called with a start offset, to the lesser of that start and the start
+// of this connector's last read_table of the table, both of which the pipeline committed before
+// calling.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lakeflow/connector.h"
+#include "pg_catalog.h"
+#include "pg_client.h"
+#include "pg_values.h"
+
+namespace lakeflow::postgres {
+
+class PostgresConnector : public LakeflowConnect {
+ public:
+  // Connects, checking every option. Throws ConfigError naming a bad option, SourceError (access
+  // coded when the credentials are refused) when the server cannot be reached.
+  explicit PostgresConnector(const Options& options);
+  ~PostgresConnector() override;
+
+  std::vector<std::string> list_tables() override;
+  StructType get_table_schema(std::string_view table, const Options& table_options) override;
+  TableMetadata read_table_metadata(std::string_view table, const Options& table_options) override;
+  ReadResult read_table(std::string_view table, const Offset& start,
+                        const Options& table_options) override;
+  ReadResult read_table_deletes(std::string_view table, const Offset& start,
+                                const Options& table_options) override;
+
+  // The name of the column holding each change's WAL position.
+  static constexpr std::string_view kLsnColumn = "_lakeflow_lsn";
+
+ private:
+  struct TableSettings {
+    std::int64_t max_records = 10000;
+    std::vector<std::string> primary_keys;  // the table option; empty when not given
+  };
+  struct Position;         // a parsed change-stream offset
+  struct SnapshotSession;  // an open snapshot cursor of one table
+  enum class Stream : std::uint8_t { kUpserts, kDeletes };
+
+  // The one place table options are checked (every method calls it right after require_table):
+  // throws ConfigError for a bad table option; returns the relation's catalog entry.
+  const RelationInfo& checked(std::string_view table, const Options& table_options,
+                              TableSettings& settings);
+  std::vector<std::string> keys_of(const RelationInfo& relation,
+                                   const TableSettings& settings) const;
+  std::string slot_for(const RelationInfo& relation) const;
+
+  ReadResult read_whole(const RelationInfo& relation);
+  ReadResult start_snapshot(const RelationInfo& relation, const TableSettings& settings);
+  ReadResult continue_snapshot(const RelationInfo& relation, const Offset& start,
+                               const TableSettings& settings);
+  ReadResult fetch_snapshot(const RelationInfo& relation, SnapshotSession& session,
+                            const TableSettings& settings);
+  ReadResult read_changes(const RelationInfo& relation, const Position& from, Stream stream,
+                          const TableSettings& settings);
+
+  void ensure_publication(const RelationInfo& relation);
+  // The slot's confirmed position; throws SourceError (with the way out) when it is missing or
+  // its WAL was removed.
+  std::uint64_t check_slot(const RelationInfo& relation, const std::string& slot,
+                           std::optional<std::uint64_t> position);
+  Position parse_position(const RelationInfo& relation, const Offset& offset) const;
+
+  ConnectionSettings connection_;
+  std::vector<std::string> schemas_;
+  std::vector<std::string> include_;
+  std::vector<std::string> exclude_;
+  std::string slot_prefix_;
+  std::string publication_;
+  std::unique_ptr<PgConnection> conn_;
+  std::unique_ptr<TypeMapper> types_;
+  std::uint64_t cap_lsn_ = 0;  // reads stop at transactions committed from here on
+  bool wal_level_logical_ = false;
+  std::optional<std::vector<std::string>> tables_;
+  std::map<std::string, RelationInfo, std::less<>> relations_;
+  std::map<std::string, std::unique_ptr<SnapshotSession>, std::less<>> snapshots_;
+  // The start LSN of the last read_table of each table in its change phase: committed by the
+  // pipeline, so the slot may be advanced that far once deletes are committed too.
+  std::map<std::string, std::uint64_t, std::less<>> upserts_committed_;
+};
+
+}  // namespace lakeflow::postgres
