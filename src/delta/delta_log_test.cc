@@ -91,9 +91,11 @@ TEST(DeltaLog, CreatesATableAndReadsItBack) {
   DeltaLog log(dir.file("a/b/events"));
   EXPECT_FALSE(log.exists());
   EXPECT_EQ(log.latest_version(), std::nullopt);
+  EXPECT_TRUE(log.commit_versions().empty());
   EXPECT_EQ(log.commit(-1, create_table_actions(test_schema(), {{"k", "v"}})), 0);
   EXPECT_TRUE(log.exists());
   EXPECT_EQ(log.latest_version(), 0);
+  EXPECT_EQ(log.commit_versions(), std::vector<std::int64_t>{0});
 
   const Snapshot snapshot = log.snapshot();
   EXPECT_EQ(snapshot.version, 0);

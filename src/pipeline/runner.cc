@@ -25,6 +25,7 @@
 #include "pipeline/preflight.h"
 #include "pipeline/quarantine.h"
 #include "pipeline/row.h"
+#include "pipeline/run_record.h"
 #include "pipeline/table_plan.h"
 
 namespace lakeflow::pipeline {
@@ -580,6 +581,31 @@ class TableRun {
     }
   }
 
+  // The commit's provenance: what the table is (its ingestion type, flow and SCD type, in
+  // operationParameters) and what the batch did since the previous commit (operationMetrics, named
+  // as Spark's MERGE names them where it has a name), so that `lakeflow ui` and other readers of
+  // the log see each run's counts without a second record.
+  void describe(destination::Commit& commit, std::string_view operation,
+                std::size_t quarantined) const {
+    commit.operation = std::string(operation);
+    commit.parameters["table"] = result_.destination;
+    commit.parameters["ingestionType"] = result_.ingestion_type;
+    commit.parameters["flow"] = result_.flow;
+    if (!result_.scd_type.empty()) commit.parameters["scdType"] = result_.scd_type;
+    auto metric = [&commit](std::string_view name, std::size_t now, std::size_t before) {
+      commit.metrics[std::string(name)] = std::to_string(now - before);
+    };
+    metric("numSourceRecords", result_.records, counted_.records);
+    metric("numTargetRowsInserted", result_.inserted, counted_.inserted);
+    metric("numTargetRowsUpdated", result_.updated, counted_.updated);
+    metric("numTargetRowsDeleted", result_.deleted, counted_.deleted);
+    metric("numQuarantinedRecords", quarantined, 0);
+    commit.metrics["executionTimeMs"] =
+        std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::steady_clock::now() - counted_at_)
+                           .count());
+  }
+
   // Commits what is staged with the batch's offsets (and batch number) to the table; the batch's
   // quarantined records (or a full refresh's clearing) go to the quarantine table first, under the
   // same batch number (see quarantine.h).
@@ -595,12 +621,13 @@ class TableRun {
     clear_quarantine_ = false;
 
     destination::Commit commit;
-    commit.operation = std::string(operation);
-    commit.parameters["table"] = result_.destination;
+    describe(commit, operation, quarantined);
     commit.batch = batch;
     commit.offset = plan_.incremental ? offset_ : Offset();
     if (plan_.read_deletes) commit.deletes_offset = deletes_offset_.value_or(Offset());
     target_->commit(commit);
+    counted_ = result_;
+    counted_at_ = std::chrono::steady_clock::now();
     note_committed_offsets();
     replace_all_ = false;
     ++result_.commits;
@@ -629,6 +656,10 @@ class TableRun {
   bool clear_quarantine_ = false;
   std::vector<BadRecord> pending_bad_;  // set aside, committed with the next commit
   TableResult result_;
+  // The counts of result_ at the last commit, and when it was made (the table's start before
+  // the first): each commit's metrics are the differences.
+  TableResult counted_;
+  std::chrono::steady_clock::time_point counted_at_ = started_;
 };
 
 bool selected(const TableSpec& table, const std::vector<std::string>& names) {
@@ -692,6 +723,14 @@ std::vector<TableResult> run_pipeline(const PipelineSpec& spec, const Connection
   std::atomic<std::size_t> next{0};
   auto worker = [&] {
     for (std::size_t i = next++; i < tables.size(); i = next++) {
+      const std::filesystem::path table_path = spec.table_path(*tables[i]);
+      const std::int64_t started = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count();
+      if (!record_run_started(table_path, tables[i]->destination_name())) {
+        locked.log(fmt::format("[{}] note: could not write {}", tables[i]->destination_name(),
+                               run_record_path(table_path).string()));
+      }
       std::optional<TableRun> run;
       try {
         run.emplace(spec, *tables[i], connection, destination, std::move(plans[i]), locked);
@@ -722,6 +761,7 @@ std::vector<TableResult> run_pipeline(const PipelineSpec& spec, const Connection
       for (std::optional<std::string>* offset : {&results[i].offset, &results[i].deletes_offset}) {
         if (*offset) *offset = redactor.redact(**offset);
       }
+      record_run_ended(table_path, results[i], started);
     }
   };
   std::size_t parallelism = options.parallelism;
