@@ -199,8 +199,8 @@ TEST_F(WorkflowTree, CheckOfFreshScaffoldReportsUnfilledItemsWithoutErrors) {
            "⏳ 🚦 GATE: Human approval to proceed: awaiting approval",
            "⏳ Run tests: `lakeflow check fresh --run-tests`",
            "⏳ Verify `.gitignore` excludes configs: configs/dev_config.json git-ignored",
-           "⏳ Table name validation in each method: each of the 4 table method definition(s) "
-           "calls require_table; not run",
+           "⏳ Table name validation in each method: the framework checks the table name before "
+           "each do_* hook (non-virtual interface); not run",
            "fresh: no errors",
        }) {
     EXPECT_NE(result.out.find(text), std::string::npos) << text << "\n" << result.out;
