@@ -1,7 +1,10 @@
 # Thin wrapper over CMake. Every target installs missing dependencies first (scripts/install-deps).
 #   make            release build            make test        build + full test suite (ctest)
 #   make cli        only the lakeflow command (enough for `lakeflow new` and `lakeflow check`)
-#   make test SAN=1 ASan+UBSan build+suite   make bench       convert, ingest, PostgreSQL benchmarks
+#   make test SAN=1 ASan+UBSan build+suite   make bench       convert vs Python json, ingest vs DuckDB
+#                                            (narrow and full FHIR schema, 1x and 10x; bench/run-ingest),
+#                                            FHIR server -> lakeflow end to end (bench/run-fhir),
+#                                            PostgreSQL -> lakeflow vs psql \copy (bench/run-postgres)
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS each (clang)
 #   make format     clang-format the tree    make clean
 #   make demo       local FHIR server (HL7's R4 examples) -> Delta tables in ./lakehouse, summary, query
@@ -45,9 +48,10 @@ test: build
 bench:
 	@scripts/install-deps --bench
 	@cmake -S . -B build $(CMAKE_FLAGS) -DLAKEFLOW_BENCH=ON >/dev/null
-	@cmake --build build -j $(JOBS) --target bench_convert lakeflow
+	@cmake --build build -j $(JOBS) --target bench_convert bench_fhir_schema lakeflow
 	@bench/run-convert build/bench/bench_convert
-	@bench/run-ingest build/lakeflow
+	@bench/run-ingest build/lakeflow build/bench/bench_convert build/bench/bench_fhir_schema
+	@bench/run-fhir build/lakeflow
 	@bench/run-postgres build/lakeflow
 
 fuzz:

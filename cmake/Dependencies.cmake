@@ -11,6 +11,6 @@ find_package(OpenSSL REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 pkg_check_modules(SNAPPY REQUIRED IMPORTED_TARGET snappy)
-# cpp-httplib: the example connector's source serves its API on 127.0.0.1 with it; the HTTP
-# toolkit's tests run their loopback servers on it.
+# cpp-httplib: the server of `lakeflow ui` (src/ui/), the example connector's source (served on
+# 127.0.0.1) and the tests' loopback servers.
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)

@@ -13,7 +13,7 @@ include(CMakePackageConfigHelpers)
 # arrow_c_data.h) stay out. http/client.h includes rate_limiter.h, log.h and the other http/ headers, so all of
 # http/ is installed. conformance.h is the suite's interface; conformance_checks.h is internal to it.
 set(LAKEFLOW_PUBLIC_HEADERS
-  connector.h error.h instant.h json.h offset.h options.h plugin.h records.h registry.h types.h
+  connector.h connector_spec.h cursor.h error.h instant.h json.h offset.h options.h plugin.h records.h registry.h types.h
   testing/conformance.h)
 file(GLOB LAKEFLOW_HTTP_HEADERS RELATIVE ${CMAKE_SOURCE_DIR}/include/lakeflow
      ${CMAKE_SOURCE_DIR}/include/lakeflow/http/*.h)
@@ -48,6 +48,8 @@ write_basic_package_version_file(${CMAKE_BINARY_DIR}/LakeflowConfigVersion.cmake
 install(FILES ${CMAKE_BINARY_DIR}/LakeflowConfig.cmake
               ${CMAKE_BINARY_DIR}/LakeflowConfigVersion.cmake
               cmake/LakeflowAddConnector.cmake
+              cmake/LakeflowConnectorTests.cmake
+              cmake/LakeflowConnectorSpec.cmake
         DESTINATION ${LAKEFLOW_CMAKE_DIR} COMPONENT sdk)
 
 # pkg-config files, relocatable: the prefix is found from the file's own place.

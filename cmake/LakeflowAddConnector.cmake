@@ -8,15 +8,21 @@
 #                       interface, types, options, offsets, records, errors, registry, JSON,
 #                       instants), Lakeflow::http (lakeflow/http/*.h: the HTTP client, retries,
 #                       rate limits, auth, pagination, redaction) and LIBRARIES (whatever else the
-#                       source needs). Installed to <prefix>/lib/lakeflow/plugins.
+#                       source needs), with this directory's connector_spec.yaml compiled in
+#                       (lakeflow_connector_spec.h, see lakeflow/connector_spec.h). Installed to
+#                       <prefix>/lib/lakeflow/plugins.
 #   lakeflow_NAME_tests when TESTS are given and GoogleTest is found: TESTS linked with the same
 #                       libraries, the conformance suite (Lakeflow::testing), GoogleTest and
-#                       GoogleMock, loading the plugin before the
-#                       tests; registered with ctest. LAKEFLOW_SOURCE_DIR is this directory (the
-#                       suite reads configs/dev_config.json there); TEST_ENVIRONMENT sets more.
+#                       GoogleMock, loading the plugin before the tests; registered with ctest
+#                       under the connector's name (NAME.TestReadTable for each conformance class,
+#                       NAME.Suite.Test for other tests; see LakeflowConnectorTests.cmake), so
+#                       `ctest -R '^NAME\.'` selects them. LAKEFLOW_SOURCE_DIR is this directory
+#                       (the suite reads configs/dev_config.json there); TEST_ENVIRONMENT sets more.
 # Load the plugin with `lakeflow --plugin build/lakeflow_NAME.so ...` or LAKEFLOW_PLUGIN_PATH.
 include_guard(GLOBAL)
 include(GNUInstallDirs)
+include(${CMAKE_CURRENT_LIST_DIR}/LakeflowConnectorTests.cmake)
+include(${CMAKE_CURRENT_LIST_DIR}/LakeflowConnectorSpec.cmake)
 
 function(lakeflow_add_connector name)
   cmake_parse_arguments(ARG "" "" "SOURCES;TESTS;LIBRARIES;TEST_ENVIRONMENT" ${ARGN})
@@ -40,6 +46,7 @@ LAKEFLOW_PLUGIN_ENTRY_POINT()
   set_target_properties(${target} PROPERTIES PREFIX "" OUTPUT_NAME ${target})
   target_compile_definitions(${target} PRIVATE LAKEFLOW_PLUGIN_BUILD)
   target_include_directories(${target} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+  lakeflow_embed_connector_spec(${target} ${name} ${CMAKE_CURRENT_SOURCE_DIR}/connector_spec.yaml)
   target_link_libraries(${target} PRIVATE Lakeflow::sdk Lakeflow::http ${ARG_LIBRARIES})
   # Every symbol resolves when the plugin is linked, not when lakeflow loads it.
   target_link_options(${target} PRIVATE LINKER:--no-undefined)
@@ -68,17 +75,6 @@ LAKEFLOW_CONFORMANCE_PLUGIN(LAKEFLOW_CONNECTOR_PLUGIN);
     LAKEFLOW_SOURCE_DIR="${CMAKE_CURRENT_SOURCE_DIR}"
     LAKEFLOW_CONNECTOR_PLUGIN="$<TARGET_FILE:${target}>")
   add_dependencies(${target}_tests ${target})
-  include(GoogleTest)
-  gtest_discover_tests(${target}_tests DISCOVERY_TIMEOUT 60 TEST_LIST ${target}_TESTS)
-  if(ARG_TEST_ENVIRONMENT)
-    # CMake 3.25's gtest_discover_tests keeps only the first entry of a list-valued ENVIRONMENT,
-    # so the environment is set on the discovered tests from a file ctest runs after discovery.
-    file(CONFIGURE OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/${target}_environment.cmake @ONLY CONTENT [=[
-foreach(test IN LISTS @target@_TESTS)
-  set_tests_properties("${test}" PROPERTIES ENVIRONMENT [==[@ARG_TEST_ENVIRONMENT@]==])
-endforeach()
-]=])
-    set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES
-                 ${CMAKE_CURRENT_BINARY_DIR}/${target}_environment.cmake)
-  endif()
+  lakeflow_connector_tests(${name} ${target}_tests ENVIRONMENT
+    "LAKEFLOW_SOURCE_DIR=${CMAKE_CURRENT_SOURCE_DIR}" ${ARG_TEST_ENVIRONMENT})
 endfunction()

@@ -1,46 +1,95 @@
 // The connector interface. A connector reads one data source (a REST API, a database, files) and
 // exposes it as tables; the framework converts, lands and checkpoints what it returns.
 //
+// Two sides
+// ---------
+// Callers (the pipeline, the CLI, the conformance suite, Spark) use the public methods:
+// `list_tables`, `get_table_schema`, `read_table_metadata`, `read_table`, `read_table_deletes`.
+// They are not virtual: each checks the protocol once, for every connector, then calls the
+// connector's protected hook (`do_list_tables`, `do_get_table_schema`, ...). A connector author
+// implements the hooks and never repeats a check the framework makes:
+//   * the table name: an unknown table is an UnknownTableError naming the tables served; the hook
+//     is not called;
+//   * the connection options (when the connector is constructed) and the table options (in every
+//     method that takes them) against the connector's connector_spec.yaml
+//     (lakeflow/connector_spec.h); options Spark adds are accepted and removed;
+//   * the batch limit: the table option `max_records_per_batch` is read once, by the rule below,
+//     and handed to the read hooks as `ReadContext::max_records()`;
+//   * the read cap: the instant the connector was constructed (or the source's clock, when the
+//     connector sets it), handed to the read hooks as `ReadContext::read_cap`.
+//
 // Protocol
 // --------
 // * `list_tables()` names every table the connector serves.
-// * Every other method first checks the table name and throws UnknownTableError for a table it
-//   does not serve. Nothing else is done for an unknown table.
 // * `get_table_schema()` returns the Spark SQL schema of the table. Prefer LongType over
 //   IntegerType and StructType over MapType.
-// * Table options: every method that takes them checks them (an unknown name or a bad value is a
-//   ConfigError naming the table and the option), `get_table_schema()` and
-//   `read_table_metadata()` included, so that a pipeline finds a bad table option before it
-//   reads any table.
+// * Table options: a connector reads the values of its own table options in every hook that takes
+//   them (`get_table_schema` and `read_table_metadata` included), so that a pipeline finds a bad
+//   value before it reads any table; a bad value is a ConfigError naming the table and the option.
 // * `read_table_metadata()` returns primary keys, cursor field and ingestion type. Non-append
-// tables
-//   need primary keys; cdc and cdc_with_deletes tables need a cursor field. Both may be dotted
-//   paths into structs (`meta.lastUpdated`). See `validate_table_metadata`.
+//   tables need primary keys; cdc and cdc_with_deletes tables need a cursor field. Both may be
+//   dotted paths into structs (`meta.lastUpdated`). See `validate_table_metadata`.
 // * `read_table(table, start, options)` returns the records after `start` and the end offset.
 //   The framework calls it repeatedly, passing each end offset back as the next start, and stops
 //   when the end offset equals the start offset: a connector with nothing new returns `start`
 //   unchanged. The first call of the first run gets the empty offset `{}`. Offsets are compared
 //   only for equality, never ordered. A snapshot table may return a null end offset to say "the
-//   whole table was read in this one call". Reads must terminate: cap incremental reads at the time
-//   the connector was constructed, and honour the table option `max_records_per_batch`.
+//   whole table was read in this one call". Reads must terminate: an incremental read returns
+//   nothing stamped after `ReadContext::read_cap`, and at most `ReadContext::max_records()`
+//   records per call (a connector whose batches are bounded otherwise, e.g. by bytes, may read
+//   `max_records_per_batch` itself and have no default limit).
+// * Cursors where many records share one value: lakeflow/cursor.h (TieCursor) keeps a position
+//   that neither skips nor repeats a record at the boundary of two reads.
 // * Records are raw JSON objects exactly as the source gave them (or as the connector built them).
 //   A connector never converts values to the schema: the framework does, once.
 // * `end` is read by the framework only after `records` is drained.
 // * `read_table_deletes()` follows the same protocol for deleted rows of cdc_with_deletes tables;
 //   its records carry at least the primary keys and the cursor field.
 //
+// Batch size (one rule for every connector)
+// -----------------------------------------
+// `max_records_per_batch` is an integer in [1, kMaxRecordsPerBatchLimit] (1000000); unset, a read
+// call returns at most kDefaultMaxRecordsPerBatch (1000) records. A value outside the range is a
+// ConfigError naming the table. Every connector lists the option in its spec's
+// external_options_allowlist.
+//
 // Threading: a connector instance is used by one thread at a time. The framework may create
 // several instances (one per table read in parallel).
 //
 // Errors: bad options throw ConfigError from the constructor; source failures throw SourceError;
 // all carry a message that says what to do. Secrets never appear in messages.
+//
+// Writing a connector (and moving one from the interface with public virtual methods)
+// ------------------------------------------------------------------------------------
+//   1. Constructor: `: LakeflowConnect(embedded_connector_spec(), options)` after
+//      `#include "lakeflow_connector_spec.h"` (generated from connector_spec.yaml by
+//      lakeflow_connector() / lakeflow_add_connector()). List every connection option under
+//      `connection.parameters` (`secret: true` for secrets) and every table option in
+//      `external_options_allowlist`, max_records_per_batch included.
+//   2. Rename the overrides and make them protected:
+//        list_tables()                           -> do_list_tables()
+//        get_table_schema(table, table_options)  -> do_get_table_schema(const TableContext& c)
+//        read_table_metadata(table, options)     -> do_read_table_metadata(const TableContext& c)
+//        read_table(table, start, options)       -> do_read_table(const ReadContext& c)
+//        read_table_deletes(table, start, opts)  -> do_read_table_deletes(const ReadContext& c)
+//      and read `c.table`, `c.table_options`, `c.start`.
+//   3. Delete every `require_table(table)` call, every loop that rejects unknown table options,
+//      and the parsing of max_records_per_batch: use `c.max_records()`. A connector that fixed its
+//      own read cap at construction uses `c.read_cap` (or calls set_read_cap() with the source's
+//      clock in its constructor). Read connection options from options() (checked, without the
+//      options Spark adds) rather than from the constructor's argument.
+//   4. LAKEFLOW_REGISTER_CONNECTOR stays as it is (it records embedded_connector_spec()); in a
+//      test fixture without a YAML file, define `embedded_connector_spec()` returning a static
+//      ConnectorSpec written in code.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "lakeflow/connector_spec.h"
 #include "lakeflow/error.h"
 #include "lakeflow/offset.h"
 #include "lakeflow/options.h"
@@ -85,32 +134,85 @@ struct ReadResult {
   std::vector<std::string> notes = {};
 };
 
+// The limits of `max_records_per_batch` (see "Batch size" above).
+inline constexpr std::int64_t kDefaultMaxRecordsPerBatch = 1000;
+inline constexpr std::int64_t kMaxRecordsPerBatchLimit = 1000000;
+
+// Where incremental reads stop: nothing stamped later is read by this connector instance (the next
+// instance reads it), so a read terminates while the source keeps changing.
+struct ReadCap {
+  std::int64_t micros = 0;  // microseconds since the Unix epoch
+  std::string text;         // the same instant as the source or the framework wrote it
+};
+
+// What the table hooks receive: the table (one of list_tables()) and its options, checked against
+// the connector's spec, with the options Spark adds removed.
+struct TableContext {
+  std::string_view table;
+  const Options& table_options;
+};
+
+// What the read hooks receive, beside the table: where to start, the batch limit and the cap.
+struct ReadContext : TableContext {
+  const Offset& start;  // the previous end offset; `{}` on the first call of the first run
+  // The table option `max_records_per_batch`, when set (checked: 1..kMaxRecordsPerBatchLimit).
+  std::optional<std::int64_t> max_records_per_batch;
+  const ReadCap& read_cap;
+
+  // Records one read call may return: max_records_per_batch, or kDefaultMaxRecordsPerBatch.
+  std::int64_t max_records() const {
+    return max_records_per_batch.value_or(kDefaultMaxRecordsPerBatch);
+  }
+};
+
 class LakeflowConnect {
  public:
-  explicit LakeflowConnect(Options options) : options_(std::move(options)) {}
+  // So that connectors outside namespace lakeflow name the hook arguments unqualified.
+  using TableContext = ::lakeflow::TableContext;
+  using ReadContext = ::lakeflow::ReadContext;
+
+  // Checks `options` against `spec` (ConfigError naming the connector, an unknown option and the
+  // accepted ones) and fixes the read cap at the current time. `spec` must outlive the connector
+  // (embedded_connector_spec() returns a static).
+  LakeflowConnect(const ConnectorSpec& spec, const Options& options);
   virtual ~LakeflowConnect() = default;
   LakeflowConnect(const LakeflowConnect&) = delete;
   LakeflowConnect& operator=(const LakeflowConnect&) = delete;
 
-  virtual std::vector<std::string> list_tables() = 0;
-  virtual StructType get_table_schema(std::string_view table, const Options& table_options) = 0;
-  virtual TableMetadata read_table_metadata(std::string_view table,
-                                            const Options& table_options) = 0;
-  virtual ReadResult read_table(std::string_view table, const Offset& start,
-                                const Options& table_options) = 0;
-  // Default: throws NotImplementedError (after checking the table name). Connectors with
-  // cdc_with_deletes tables override it.
-  virtual ReadResult read_table_deletes(std::string_view table, const Offset& start,
-                                        const Options& table_options);
+  std::vector<std::string> list_tables();
+  StructType get_table_schema(std::string_view table, const Options& table_options);
+  TableMetadata read_table_metadata(std::string_view table, const Options& table_options);
+  ReadResult read_table(std::string_view table, const Offset& start, const Options& table_options);
+  // Throws NotImplementedError unless the connector implements do_read_table_deletes.
+  ReadResult read_table_deletes(std::string_view table, const Offset& start,
+                                const Options& table_options);
 
+  // The connection options, checked, without the options Spark adds.
   const Options& options() const { return options_; }
+  const ConnectorSpec& spec() const { return spec_; }
+  const ReadCap& read_cap() const { return read_cap_; }
 
  protected:
-  // Throws UnknownTableError unless `table` is one of `list_tables()`.
-  void require_table(std::string_view table);
+  virtual std::vector<std::string> do_list_tables() = 0;
+  virtual StructType do_get_table_schema(const TableContext& context) = 0;
+  virtual TableMetadata do_read_table_metadata(const TableContext& context) = 0;
+  virtual ReadResult do_read_table(const ReadContext& context) = 0;
+  // Default: throws NotImplementedError. Connectors with cdc_with_deletes tables override it.
+  virtual ReadResult do_read_table_deletes(const ReadContext& context);
+
+  // Sets the read cap to `instant` (ISO-8601, e.g. the source's clock read in the constructor),
+  // kept as written. Throws SourceError when it is not an instant.
+  void set_read_cap(std::string_view instant);
 
  private:
+  // Throws UnknownTableError unless `table` is one of list_tables().
+  void check_table(std::string_view table);
+  ReadResult read(std::string_view table, const Offset& start, const Options& table_options,
+                  bool deletes);
+
+  const ConnectorSpec& spec_;
   Options options_;
+  ReadCap read_cap_;
 };
 
 }  // namespace lakeflow

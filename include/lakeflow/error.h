@@ -85,7 +85,7 @@ class UnknownTableError : public Error {
  public:
   // Points to `lakeflow tables -c <connector>` for the list of tables.
   UnknownTableError(std::string_view table, std::string_view connector);
-  // Names the tables the connector does serve (what LakeflowConnect::require_table throws).
+  // Names the tables the connector does serve (what LakeflowConnect's public methods throw).
   UnknownTableError(std::string_view table, const std::vector<std::string>& served_tables);
   const std::string& table() const { return table_; }
 

@@ -2,7 +2,7 @@
 //
 // A plugin is a shared object holding one or more connectors and one C entry point,
 //
-//   extern "C" int lakeflow_plugin_v1(LakeflowPluginV1* call);
+//   extern "C" int lakeflow_plugin_v2(LakeflowPluginV2* call);
 //
 // Connector authors write neither: lakeflow_add_connector() (the installed CMake package) compiles
 // the connector's sources with LAKEFLOW_PLUGIN_BUILD defined, which turns each
@@ -19,9 +19,11 @@
 //    not load (that library is missing) or loads beside its own copy; either way it is refused
 //    below. Loading registers nothing: a plugin's static initializers only record its connectors
 //    in a list private to the shared object.
-// 2. The host looks up `lakeflow_plugin_v1`. The "v1" is the version of this calling convention
-//    (the struct below); a new convention gets a new symbol, so an old host never calls a new
-//    plugin wrongly.
+// 2. The host looks up `lakeflow_plugin_v2`. The "v2" is the version of this calling convention
+//    (the struct below) and of the C++ objects it hands over (ConnectorInfo, the LakeflowConnect
+//    vtable); a new convention gets a new symbol, so an old host never calls a new plugin wrongly,
+//    and a plugin of an older convention (v1: public virtual LakeflowConnect methods) is refused
+//    with the advice to rebuild it.
 // 3. The host fills the `host_*` fields and calls the entry point once. The plugin reports the SDK
 //    version it was built against (`plugin_*`) and, only when that is compatible (same MAJOR, and
 //    the host's MINOR at least the plugin's), registers its connectors into `registry`. It returns
@@ -36,7 +38,7 @@
 //
 // Ownership and lifetime
 // ----------------------
-// The host owns `LakeflowPluginV1` and everything it points to; the plugin uses them only during
+// The host owns `LakeflowPluginV2` and everything it points to; the plugin uses them only during
 // the call. The host's registry owns the registered ConnectorInfo entries; their factories (and the
 // connectors they make) run code of the shared object, so a host never unloads a plugin: it stays
 // loaded until the process exits, refused or not.
@@ -69,7 +71,7 @@
 #include "lakeflow/version.h"
 
 // The version of the calling convention: the number in the entry point's name.
-#define LAKEFLOW_PLUGIN_ABI_VERSION 1
+#define LAKEFLOW_PLUGIN_ABI_VERSION 2
 
 // Statuses the entry point returns.
 #define LAKEFLOW_PLUGIN_OK 0
@@ -80,7 +82,7 @@
 
 extern "C" {
 
-struct LakeflowPluginV1 {
+struct LakeflowPluginV2 {
   // Set by the host.
   std::uint32_t host_sdk_major;
   std::uint32_t host_sdk_minor;
@@ -98,7 +100,7 @@ struct LakeflowPluginV1 {
   const char* plugin_cpu_baseline;
 };
 
-using LakeflowPluginEntryV1 = int (*)(LakeflowPluginV1* call);
+using LakeflowPluginEntryV2 = int (*)(LakeflowPluginV2* call);
 
 }  // extern "C"
 
@@ -115,12 +117,14 @@ inline std::vector<ConnectorInfo>& staged_connectors() {
 
 // What LAKEFLOW_REGISTER_CONNECTOR expands to in a plugin build.
 struct StagedConnector {
-  StagedConnector(std::string name, std::string description, ConnectorFactory create) {
-    staged_connectors().push_back({std::move(name), std::move(description), std::move(create)});
+  StagedConnector(std::string name, std::string description, ConnectorSpecSource spec,
+                  ConnectorFactory create) {
+    staged_connectors().push_back(
+        {std::move(name), std::move(description), std::move(create), spec});
   }
 };
 
-inline int fail(LakeflowPluginV1* call, const char* message) {
+inline int fail(LakeflowPluginV2* call, const char* message) {
   if (call->error != nullptr && call->error_size > 0) {
     std::strncpy(call->error, message, call->error_size - 1);
     call->error[call->error_size - 1] = '\0';
@@ -129,7 +133,7 @@ inline int fail(LakeflowPluginV1* call, const char* message) {
 }
 
 // The body of the entry point.
-inline int enter(LakeflowPluginV1* call) noexcept {
+inline int enter(LakeflowPluginV2* call) noexcept {
   call->plugin_sdk_major = LAKEFLOW_SDK_VERSION_MAJOR;
   call->plugin_sdk_minor = LAKEFLOW_SDK_VERSION_MINOR;
   call->plugin_sdk_patch = LAKEFLOW_SDK_VERSION_PATCH;
@@ -154,6 +158,6 @@ inline int enter(LakeflowPluginV1* call) noexcept {
 
 // Defines the plugin's entry point; in exactly one source of the plugin.
 #define LAKEFLOW_PLUGIN_ENTRY_POINT()                                                        \
-  extern "C" [[gnu::visibility("default")]] int lakeflow_plugin_v1(LakeflowPluginV1* call) { \
+  extern "C" [[gnu::visibility("default")]] int lakeflow_plugin_v2(LakeflowPluginV2* call) { \
     return ::lakeflow::plugin_detail::enter(call);                                           \
   }

@@ -2,7 +2,9 @@
 //
 //   LAKEFLOW_REGISTER_CONNECTOR("example", ExampleConnector, "In-process REST-like demo source");
 //
-// in the connector's .cc file registers `ExampleConnector(Options)` at static-initialization time.
+// in the connector's .cc file registers `ExampleConnector(Options)` at static-initialization time,
+// with the connector's spec: the .cc file includes the generated "lakeflow_connector_spec.h"
+// (lakeflow/connector_spec.h), whose embedded_connector_spec() the registration records.
 // In a plugin (a connector built out of tree, compiled with LAKEFLOW_PLUGIN_BUILD defined, see
 // lakeflow/plugin.h) the same line defers the registration to the plugin's entry point, which the
 // host calls after checking the SDK version the plugin was built against.
@@ -21,11 +23,15 @@
 namespace lakeflow {
 
 using ConnectorFactory = std::function<std::unique_ptr<LakeflowConnect>(const Options&)>;
+// The connector's spec (a static of the connector's code: valid while it is loaded).
+using ConnectorSpecSource = const ConnectorSpec& (*)();
 
 struct ConnectorInfo {
   std::string name;
   std::string description;
   ConnectorFactory create;
+  // The spec the connector checks its options against (lakeflow/connector_spec.h).
+  ConnectorSpecSource spec = nullptr;
   // Where the connector comes from: empty when built into the program, else the path of the plugin
   // file that registered it (set by the plugin loader).
   std::string origin{};
@@ -35,7 +41,7 @@ class ConnectorRegistry {
  public:
   static ConnectorRegistry& instance();
 
-  // Throws Error(kInternal) on a duplicate name.
+  // Throws Error(kInternal) on a duplicate name or a registration without a factory or a spec.
   void add(ConnectorInfo info);
   // Throws ConfigError naming the registered connectors when `name` is unknown.
   std::unique_ptr<LakeflowConnect> create(std::string_view name, const Options& options) const;
@@ -47,9 +53,16 @@ class ConnectorRegistry {
   std::vector<ConnectorInfo> connectors_;
 };
 
+// Whether the connection option `key` of connector `connector` holds a secret: what the
+// connector's connector_spec.yaml says (`secret: true`). For a connector not registered (a plugin
+// not loaded) no spec is known, and a name that looks like a secret counts (is_secret_option).
+bool is_secret_connection_option(std::string_view connector, std::string_view key);
+
 struct ConnectorRegistrar {
-  ConnectorRegistrar(std::string name, std::string description, ConnectorFactory create) {
-    ConnectorRegistry::instance().add({std::move(name), std::move(description), std::move(create)});
+  ConnectorRegistrar(std::string name, std::string description, ConnectorSpecSource spec,
+                     ConnectorFactory create) {
+    ConnectorRegistry::instance().add(
+        {std::move(name), std::move(description), std::move(create), spec});
   }
 };
 
@@ -64,6 +77,6 @@ struct ConnectorRegistrar {
 
 #define LAKEFLOW_REGISTER_CONNECTOR(name, Class, description)                                  \
   static const LAKEFLOW_CONNECTOR_REGISTRAR_ lakeflow_registrar_##Class(                       \
-      name, description, [](const ::lakeflow::Options& options) {                              \
+      name, description, &embedded_connector_spec, [](const ::lakeflow::Options& options) {    \
         return std::unique_ptr<::lakeflow::LakeflowConnect>(std::make_unique<Class>(options)); \
       })

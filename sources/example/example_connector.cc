@@ -3,26 +3,29 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <utility>
 #include <vector>
 
 #include "example_server.h"
+#include "lakeflow/cursor.h"
 #include "lakeflow/error.h"
 #include "lakeflow/http/pagination.h"
 #include "lakeflow/http/url.h"
+#include "lakeflow/instant.h"
 #include "lakeflow/json.h"
 #include "lakeflow/registry.h"
+#include "lakeflow_connector_spec.h"
 
 namespace lakeflow::example {
 namespace {
 
-constexpr std::int64_t kDefaultMaxRecordsPerBatch = 1000;
-constexpr std::int64_t kMaxRecordsPerBatchLimit = 100000;
 constexpr std::int64_t kDefaultPageSize = 100;
 constexpr std::int64_t kMaxPageSize = 500;  // the API's largest `limit` / `per_page`
 
@@ -40,7 +43,7 @@ constexpr TableInfo kTables[] = {
     {"products", "/v1/products", IngestionType::kSnapshot, ""},
 };
 
-// Only called after require_table().
+// Only called with a table the framework checked (one of kTables).
 const TableInfo& table_info(std::string_view table) {
   return *std::find_if(std::begin(kTables), std::end(kTables),
                        [&](const TableInfo& info) { return info.name == table; });
@@ -112,31 +115,61 @@ StructType products_schema() {
   };
 }
 
-// The table options of one table, checked.
-struct TableSettings {
-  std::int64_t max_records = kDefaultMaxRecordsPerBatch;
-  std::int64_t page_size = kDefaultPageSize;
-};
+// The page size of `table`: the table option page_size, checked. Every hook that takes table
+// options reads it, so a pipeline finds a bad one when it asks for the schema, before it reads any
+// table.
+std::int64_t page_size_of(const TableContext& context) {
+  try {
+    return context.table_options.get_int("page_size", kDefaultPageSize, 1, kMaxPageSize);
+  } catch (const ConfigError& e) {
+    throw ConfigError(fmt::format("example: table '{}': {}", context.table, e.what()));
+  }
+}
 
-// Reads `table_options`; throws ConfigError naming the table for an unknown option or a bad value.
-// Every method that takes table options calls it, so a pipeline finds a bad one when it asks for
-// the schema, before it reads any table.
-TableSettings table_settings(std::string_view table, const Options& table_options) {
-  for (const auto& [key, value] : table_options.values()) {
-    if (key != "max_records_per_batch" && key != "page_size") {
-      throw ConfigError(
-          fmt::format("example: unknown table option '{}' for table '{}'; the table options are "
-                      "max_records_per_batch and page_size",
-                      key, table));
+// The position `start` stands for: the SDK's cursor with ties, or the single (cursor, id) pair of
+// earlier versions' offsets. Throws ConfigError for an offset of another shape.
+TieCursor position_from(const ReadContext& context) {
+  const Offset& start = context.start;
+  const std::string what = fmt::format("example: table '{}': the offset", context.table);
+  const JsonValue* id = start.find("id");
+  const JsonValue* cursor = start.find("cursor");
+  if (id != nullptr && cursor != nullptr && id->is_int() && cursor->is_string() &&
+      start.value().as_object().size() == 2) {
+    TieCursor position;
+    if (const auto micros = parse_instant(cursor->as_string())) {
+      position.advance(cursor->as_string(), *micros, std::to_string(id->as_int()));
+      return position;
     }
   }
-  try {
-    return {table_options.get_int("max_records_per_batch", kDefaultMaxRecordsPerBatch, 1,
-                                  kMaxRecordsPerBatchLimit),
-            table_options.get_int("page_size", kDefaultPageSize, 1, kMaxPageSize)};
-  } catch (const ConfigError& e) {
-    throw ConfigError(fmt::format("example: table '{}': {}", table, e.what()));
+  TieCursor position = TieCursor::from_offset(start, what, parse_instant);
+  if (position.started() && position.ties().empty()) {
+    throw ConfigError(
+        fmt::format("{} {} is not an offset this connector wrote: it lists no \"ids\"; "
+                    "start from {{}}",
+                    what, start.to_json()));
   }
+  for (const std::string& tie : position.ties()) {
+    std::int64_t value = 0;
+    const auto [end, ec] = std::from_chars(tie.data(), tie.data() + tie.size(), value);
+    if (ec != std::errc() || end != tie.data() + tie.size()) {
+      throw ConfigError(
+          fmt::format("{} {} is not an offset this connector wrote: id '{}' is not "
+                      "an integer; start from {{}}",
+                      what, start.to_json(), tie));
+    }
+  }
+  return position;
+}
+
+// The greatest id delivered at the position's cursor value (ids are integers, in id order).
+std::optional<std::int64_t> last_id(const TieCursor& position) {
+  std::optional<std::int64_t> last;
+  for (const std::string& tie : position.ties()) {
+    std::int64_t value = 0;
+    std::from_chars(tie.data(), tie.data() + tie.size(), value);
+    if (!last || value > *last) last = value;
+  }
+  return last;
 }
 
 std::string excerpt(std::string_view text) {
@@ -170,17 +203,18 @@ std::shared_ptr<http::HttpClient> make_client(const std::string& base_url, std::
 
 }  // namespace
 
-ExampleConnector::ExampleConnector(const Options& options) : LakeflowConnect(options) {
-  std::string username = required_option(options, "username");
-  std::string password = required_option(options, "password");
-  const auto base_url = options.find("base_url");
+ExampleConnector::ExampleConnector(const Options& options)
+    : LakeflowConnect(embedded_connector_spec(), options) {
+  std::string username = required_option(this->options(), "username");
+  std::string password = required_option(this->options(), "password");
+  const auto base_url = this->options().find("base_url");
   base_url_ = base_url && !base_url->empty() ? std::string(*base_url)
                                              : ExampleServer::embedded().base_url();
   while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
   client_ = make_client(base_url_, std::move(username), std::move(password));
   const http::Response response = fetch(base_url_ + "/v1/time");
   try {
-    read_until_ = JsonValue::parse(response.body, "/v1/time response").find("now")->as_string();
+    set_read_cap(JsonValue::parse(response.body, "/v1/time response").find("now")->as_string());
   } catch (const std::exception& e) {
     throw SourceError(fmt::format(
         "example: GET /v1/time answered {} instead of {{\"now\": \"<timestamp>\"}} ({})",
@@ -188,27 +222,23 @@ ExampleConnector::ExampleConnector(const Options& options) : LakeflowConnect(opt
   }
 }
 
-std::vector<std::string> ExampleConnector::list_tables() {
+std::vector<std::string> ExampleConnector::do_list_tables() {
   std::vector<std::string> names;
   for (const TableInfo& info : kTables) names.emplace_back(info.name);
   return names;
 }
 
-StructType ExampleConnector::get_table_schema(std::string_view table,
-                                              const Options& table_options) {
-  require_table(table);
-  table_settings(table, table_options);
-  if (table == "users") return users_schema();
-  if (table == "orders") return orders_schema();
-  if (table == "events") return events_schema();
+StructType ExampleConnector::do_get_table_schema(const TableContext& context) {
+  page_size_of(context);
+  if (context.table == "users") return users_schema();
+  if (context.table == "orders") return orders_schema();
+  if (context.table == "events") return events_schema();
   return products_schema();
 }
 
-TableMetadata ExampleConnector::read_table_metadata(std::string_view table,
-                                                    const Options& table_options) {
-  require_table(table);
-  table_settings(table, table_options);
-  const TableInfo& info = table_info(table);
+TableMetadata ExampleConnector::do_read_table_metadata(const TableContext& context) {
+  page_size_of(context);
+  const TableInfo& info = table_info(context.table);
   TableMetadata metadata;
   metadata.primary_keys = {"id"};
   metadata.ingestion_type = info.type;
@@ -216,73 +246,81 @@ TableMetadata ExampleConnector::read_table_metadata(std::string_view table,
   return metadata;
 }
 
-ReadResult ExampleConnector::read_table(std::string_view table, const Offset& start,
-                                        const Options& table_options) {
-  require_table(table);
-  const TableInfo& info = table_info(table);
-  if (info.type == IngestionType::kSnapshot) return read_snapshot(start, table_options);
-  return read_after(table, info.path, info.cursor_field, start, table_options);
+ReadResult ExampleConnector::do_read_table(const ReadContext& context) {
+  const TableInfo& info = table_info(context.table);
+  if (info.type == IngestionType::kSnapshot) return read_snapshot(context);
+  return read_after(context, info.path, info.cursor_field);
 }
 
-ReadResult ExampleConnector::read_table_deletes(std::string_view table, const Offset& start,
-                                                const Options& table_options) {
-  require_table(table);
-  const TableInfo& info = table_info(table);
+ReadResult ExampleConnector::do_read_table_deletes(const ReadContext& context) {
+  const TableInfo& info = table_info(context.table);
   if (info.type != IngestionType::kCdcWithDeletes) {
     throw NotImplementedError(
         fmt::format("example: table '{}' is {}: it has no deleted rows to read (only 'orders', "
                     "cdc_with_deletes, does)",
-                    table, to_string(info.type)));
+                    context.table, to_string(info.type)));
   }
-  return read_after(table, "/v1/orders/deleted", "deleted_at", start, table_options);
+  return read_after(context, "/v1/orders/deleted", "deleted_at");
 }
 
-ReadResult ExampleConnector::read_after(std::string_view table, std::string_view path,
-                                        std::string_view cursor_field, const Offset& start,
-                                        const Options& table_options) {
-  const TableSettings settings = table_settings(table, table_options);
+ReadResult ExampleConnector::read_after(const ReadContext& context, std::string_view path,
+                                        std::string_view cursor_field) {
+  const std::int64_t page_size = page_size_of(context);
+  TieCursor position = position_from(context);
   // The API lists records in (cursor field, id) order after the position `after`, `after_id`:
-  // keyset pagination, whose position is also this connector's offset.
+  // keyset pagination over the same pair the offset keeps (with the ids of its ties).
   const http::Keyset keyset(
       {.cursor_field = std::string(cursor_field), .cursor_param = "after", .id_param = "after_id"});
-  std::string url = http::with_query_param(base_url_ + std::string(path), "until", read_until_);
-  if (!start.empty()) {
-    const JsonValue* cursor = start.find("cursor");
-    const JsonValue* id = start.find("id");
-    if (cursor == nullptr || !cursor->is_string() || id == nullptr || !id->is_int() ||
-        start.value().as_object().size() != 2) {
-      throw ConfigError(fmt::format(
-          "example: table '{}': offset {} is not an offset of this connector; expected "
-          "{{\"cursor\": \"<timestamp>\", \"id\": <integer>}}, or {{}} to read from the beginning",
-          table, start.to_json()));
+  std::string url =
+      http::with_query_param(base_url_ + std::string(path), "until", context.read_cap.text);
+  if (position.started()) {
+    if (const auto id = last_id(position)) {
+      url = keyset.after(url, {JsonValue(position.cursor()), JsonValue(*id)});
     }
-    url = keyset.after(url, {*cursor, *id});
   }
 
   // Fetch pages until the batch is full or the listing ends. Each request asks for at most what
   // the batch still has room for, so no page is ever cut and the end offset is a record boundary.
   std::vector<RecordBatch> pages;
-  std::optional<http::KeysetPosition> last;
-  std::int64_t remaining = settings.max_records;
+  std::int64_t remaining = context.max_records();
   while (remaining > 0) {
-    const std::int64_t limit = std::min(settings.page_size, remaining);
+    const std::int64_t limit = std::min(page_size, remaining);
     url = http::with_query_param(url, "limit", std::to_string(limit));
     RecordBatch page = page_of(fetch(url));
     const auto records = static_cast<std::int64_t>(page.size());
     if (records == 0) break;
-    last = keyset.position_of(page[page.size() - 1]);
-    url = keyset.after(url, *last);
+    url = keyset.after(url, keyset.position_of(page[page.size() - 1]));
     remaining -= records;
     pages.push_back(std::move(page));
     if (records < limit) break;  // a short page is the last one
   }
-  if (!last) return {RecordStream(), start};
-  Offset end(JsonValue::Object{{"cursor", last->cursor}, {"id", last->id}});
-  return {RecordStream::of(std::move(pages)), std::move(end)};
+  if (pages.empty()) return {RecordStream(), context.start};
+
+  // The records at the last cursor value, last first: the ties the end offset keeps.
+  std::vector<http::KeysetPosition> tail;
+  for (auto page = pages.rbegin(); page != pages.rend(); ++page) {
+    std::size_t taken = 0;
+    for (std::size_t i = page->size(); i-- > 0; ++taken) {
+      http::KeysetPosition at = keyset.position_of((*page)[i]);
+      if (!tail.empty() && !(at.cursor == tail.front().cursor)) break;
+      tail.push_back(std::move(at));
+    }
+    if (taken < page->size()) break;
+  }
+  const std::string cursor = tail.front().cursor.as_string();
+  const std::optional<std::int64_t> micros = parse_instant(cursor);
+  if (!micros) {
+    throw SourceError(fmt::format("example: GET {}: '{}' of a record is '{}', not a timestamp",
+                                  path, cursor_field, cursor));
+  }
+  for (auto at = tail.rbegin(); at != tail.rend(); ++at) {
+    position.advance(cursor, *micros, std::to_string(at->id.as_int()));
+  }
+  return {RecordStream::of(std::move(pages)), position.to_offset()};
 }
 
-ReadResult ExampleConnector::read_snapshot(const Offset& start, const Options& table_options) {
-  const std::int64_t page_size = table_settings("products", table_options).page_size;
+ReadResult ExampleConnector::read_snapshot(const ReadContext& context) {
+  const std::int64_t page_size = page_size_of(context);
   // Numbered pages; each names the next one in `next_page` (null on the last).
   const http::CursorParam next_page("next_page", "page");
   http::PageReader reader(
@@ -297,7 +335,7 @@ ReadResult ExampleConnector::read_snapshot(const Offset& start, const Options& t
     pages.push_back(std::move(page));
   }
   // The whole table was read: returning the start offset ends the read after this one call.
-  return {RecordStream::of(std::move(pages)), start};
+  return {RecordStream::of(std::move(pages)), context.start};
 }
 
 http::Response ExampleConnector::fetch(std::string url) {

@@ -7,9 +7,9 @@
 // (lakeflow/http/): an HttpClient with Basic auth, retries and JSON body checks, keyset pagination
 // over the (cursor, id) offset, PageReader over the products' page numbers. Nothing in it is
 // specific to the source living in this process.
-// Table options: `max_records_per_batch` (records per read call of an incremental table, 1..100000,
-// default 1000) and `page_size` (records per API request, 1..500, default 100); any other name is
-// rejected by every method that takes table options.
+// Table options: `max_records_per_batch` (records per read call of an incremental table: the SDK's
+// batch rule, lakeflow/connector.h) and `page_size` (records per API request, 1..500, default 100).
+// connector_spec.yaml lists them; the framework rejects any other option.
 //
 // Tables:
 //   users     cdc               key id, cursor updated_at
@@ -17,11 +17,14 @@
 //   events    append            key id, cursor received_at (the store's receive time)
 //   products  snapshot          key id; page-number pagination
 //
-// Offsets. Incremental tables read in (cursor, id) order and their offset is the position of the
-// last record returned, `{"cursor": "<timestamp>", "id": <id>}`, so records sharing one timestamp
-// are never skipped or read twice when a batch ends between them. `{}` reads from the beginning.
-// A read with nothing new returns its start offset unchanged. Every incremental read is capped at
-// the source's clock when the connector was constructed (fetched from /v1/time, so the cap and
+// Offsets. Incremental tables read in (cursor, id) order and their offset is the SDK's cursor with
+// ties (lakeflow/cursor.h): the last cursor value returned and the ids returned at that value,
+// `{"cursor": "<timestamp>", "ids": ["<id>", ...]}`, so records sharing one timestamp are never
+// skipped or read twice when a batch ends between them; the next read asks for records after
+// (cursor, greatest of those ids). The offset `{"cursor": "<timestamp>", "id": <id>}` that earlier
+// versions wrote is read as the same position. `{}` reads from the beginning. A read with nothing
+// new returns its start offset unchanged. Every incremental read is capped at the source's clock
+// when the connector was constructed (fetched from /v1/time and made the read cap, so the cap and
 // the stamps come from one clock): rows written later are read by the next connector instance.
 // The products snapshot is read whole in one call that returns its start offset unchanged
 // (`{}` → `{}`), which ends the read.
@@ -47,21 +50,19 @@ class ExampleConnector : public LakeflowConnect {
   // cannot be reached.
   explicit ExampleConnector(const Options& options);
 
-  std::vector<std::string> list_tables() override;
-  StructType get_table_schema(std::string_view table, const Options& table_options) override;
-  TableMetadata read_table_metadata(std::string_view table, const Options& table_options) override;
-  ReadResult read_table(std::string_view table, const Offset& start,
-                        const Options& table_options) override;
-  ReadResult read_table_deletes(std::string_view table, const Offset& start,
-                                const Options& table_options) override;
+ protected:
+  std::vector<std::string> do_list_tables() override;
+  StructType do_get_table_schema(const TableContext& context) override;
+  TableMetadata do_read_table_metadata(const TableContext& context) override;
+  ReadResult do_read_table(const ReadContext& context) override;
+  ReadResult do_read_table_deletes(const ReadContext& context) override;
 
  private:
   // One read call of a cursor-ordered listing (users, orders, events, deleted orders).
-  ReadResult read_after(std::string_view table, std::string_view path,
-                        std::string_view cursor_field, const Offset& start,
-                        const Options& table_options);
+  ReadResult read_after(const ReadContext& context, std::string_view path,
+                        std::string_view cursor_field);
   // The whole products table.
-  ReadResult read_snapshot(const Offset& start, const Options& table_options);
+  ReadResult read_snapshot(const ReadContext& context);
   // GETs `url` (JSON checked, retried as the toolkit retries). Throws http::HttpError (a
   // SourceError) for a failed request, with a hint naming this connector's options.
   http::Response fetch(std::string url);
@@ -70,7 +71,6 @@ class ExampleConnector : public LakeflowConnect {
 
   std::string base_url_;  // option base_url, else the embedded server's (example_server.h)
   std::shared_ptr<http::HttpClient> client_;
-  std::string read_until_;  // the source's clock at construction: the cap of incremental reads
 };
 
 }  // namespace lakeflow::example

@@ -17,6 +17,7 @@
 #include "lakeflow/instant.h"
 #include "lakeflow/json.h"
 #include "lakeflow/registry.h"
+#include "lakeflow_connector_spec.h"
 #include "schema/fhir_schema.h"
 
 namespace lakeflow::fhir {
@@ -24,8 +25,6 @@ namespace {
 
 constexpr std::int64_t kDefaultPageSize = 100;
 constexpr std::int64_t kMaxPageSize = 1000;
-constexpr std::int64_t kDefaultMaxRecordsPerBatch = 1000;
-constexpr std::int64_t kMaxRecordsPerBatchLimit = 1000000;
 constexpr std::size_t kBodyPadding = 64;  // what for_each_bundle_entry needs past a body's end
 
 const http::Headers& fhir_headers() {
@@ -36,17 +35,6 @@ const http::Headers& fhir_headers() {
 std::string trim_trailing_slashes(std::string url) {
   while (!url.empty() && url.back() == '/') url.pop_back();
   return url;
-}
-
-// Options the connector reads itself; everything else must be an http.* option.
-constexpr std::string_view kKnownOptions[] = {
-    "base_url",  "auth_type",     "token",           "token_url",
-    "client_id", "client_secret", "private_key_pem", "private_key_algorithm",
-    "kid",       "scope",         "resource_types"};
-
-bool is_known_option(std::string_view key) {
-  return key.starts_with("http.") || std::find(std::begin(kKnownOptions), std::end(kKnownOptions),
-                                               key) != std::end(kKnownOptions);
 }
 
 std::string require_option(const Options& options, std::string_view key,
@@ -199,15 +187,6 @@ std::string tie_paging_note(std::string_view table, bool history) {
 }  // namespace
 
 Options http_options(const Options& options) {
-  for (const auto& [key, value] : options.values()) {
-    if (!is_known_option(key)) {
-      throw ConfigError(fmt::format(
-          "fhir: unknown option '{}'; the options are base_url, auth_type, token, token_url, "
-          "client_id, client_secret, private_key_pem, private_key_algorithm, kid, scope, "
-          "resource_types and the HTTP toolkit's http.* options",
-          key));
-    }
-  }
   const std::string base_url = trim_trailing_slashes(options.get_string("base_url"));
   if (!base_url.starts_with("http://") && !base_url.starts_with("https://")) {
     throw ConfigError(
@@ -252,7 +231,9 @@ Options http_options(const Options& options) {
   return mapped;
 }
 
-FhirConnector::FhirConnector(const Options& options) : LakeflowConnect(options) {
+FhirConnector::FhirConnector(const Options& connection_options)
+    : LakeflowConnect(embedded_connector_spec(), connection_options) {
+  const Options& options = this->options();  // checked against connector_spec.yaml
   Options mapped = http_options(options);
   base_url_ = std::string(*mapped.find("base_url"));
   const std::string auth_type = options.get_string("auth_type", "none");
@@ -261,10 +242,8 @@ FhirConnector::FhirConnector(const Options& options) : LakeflowConnect(options) 
   }
   client_ = http::HttpClient::from_options(mapped);
 
-  const auto now = std::chrono::system_clock::now();
-  read_until_micros_ =
-      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
-  read_until_ = format_instant(read_until_micros_);
+  read_until_micros_ = read_cap().micros;
+  read_until_ = read_cap().text;
 
   const std::string metadata_url = base_url_ + "/metadata";
   http::Response metadata;
@@ -321,12 +300,11 @@ FhirConnector::FhirConnector(const Options& options) : LakeflowConnect(options) 
   }
 }
 
-std::vector<std::string> FhirConnector::list_tables() { return tables_; }
+std::vector<std::string> FhirConnector::do_list_tables() { return tables_; }
 
-StructType FhirConnector::get_table_schema(std::string_view table, const Options& table_options) {
-  require_table(table);
-  (void)read_settings(table, table_options);  // bad table options are found before any read
-  return with_connector_columns(resource_schema(table));
+StructType FhirConnector::do_get_table_schema(const TableContext& context) {
+  (void)read_settings(context);  // bad table options are found before any read
+  return with_connector_columns(resource_schema(context.table));
 }
 
 bool FhirConnector::has_type_history(std::string_view table) const {
@@ -334,10 +312,9 @@ bool FhirConnector::has_type_history(std::string_view table) const {
   return found != capabilities_.resources.end() && found->second.type_history;
 }
 
-TableMetadata FhirConnector::read_table_metadata(std::string_view table,
-                                                 const Options& table_options) {
-  require_table(table);
-  (void)read_settings(table, table_options);
+TableMetadata FhirConnector::do_read_table_metadata(const TableContext& context) {
+  const std::string_view table = context.table;
+  (void)read_settings(context);
   TableMetadata metadata;
   metadata.primary_keys = {"id"};
   if (!capabilities_.incremental_search(table)) {
@@ -350,29 +327,30 @@ TableMetadata FhirConnector::read_table_metadata(std::string_view table,
   return metadata;
 }
 
-FhirConnector::ReadSettings FhirConnector::read_settings(std::string_view table,
-                                                         const Options& table_options) {
-  for (const auto& [key, value] : table_options.values()) {
-    if (key != "page_size" && key != "max_records_per_batch") {
-      throw ConfigError(fmt::format(
-          "fhir: unknown table option '{}' for table '{}'; the table options are page_size and "
-          "max_records_per_batch",
-          key, table));
-    }
+FhirConnector::ReadSettings FhirConnector::read_settings(const TableContext& context) {
+  try {
+    return ReadSettings{
+        context.table_options.get_int("page_size", kDefaultPageSize, 1, kMaxPageSize),
+        kDefaultMaxRecordsPerBatch};
+  } catch (const ConfigError& e) {
+    throw ConfigError(fmt::format("fhir: table '{}': {}", context.table, e.what()));
   }
-  return ReadSettings{table_options.get_int("page_size", kDefaultPageSize, 1, kMaxPageSize),
-                      table_options.get_int("max_records_per_batch", kDefaultMaxRecordsPerBatch, 1,
-                                            kMaxRecordsPerBatchLimit)};
 }
 
-ReadResult FhirConnector::read_table(std::string_view table, const Offset& start,
-                                     const Options& table_options) {
-  require_table(table);
-  const ReadSettings settings = read_settings(table, table_options);
+FhirConnector::ReadSettings FhirConnector::read_settings(const ReadContext& context) {
+  ReadSettings settings = read_settings(static_cast<const TableContext&>(context));
+  settings.max_records = context.max_records();
+  return settings;
+}
+
+ReadResult FhirConnector::do_read_table(const ReadContext& call) {
+  const std::string_view table = call.table;
+  const Offset& start = call.start;
+  const ReadSettings settings = read_settings(call);
   if (!capabilities_.incremental_search(table)) return read_snapshot(table, settings);
   TiePosition position =
-      TiePosition::from_offset(start, fmt::format("the offset of table '{}'", table));
-  if (const auto from = position.search_from(); from && *from > read_until_micros_) {
+      position_from_offset(start, fmt::format("the offset of table '{}'", table));
+  if (const auto from = search_from(position); from && *from > read_until_micros_) {
     return ReadResult{RecordStream(), start};
   }
   KeysetQuery query;
@@ -380,7 +358,7 @@ ReadResult FhirConnector::read_table(std::string_view table, const Offset& start
   query.max_page_size = kMaxPageSize;
   query.url = [&](const TiePosition& at, std::int64_t count) {
     std::string url = fmt::format("{}/{}?_sort=_lastUpdated&_count={}", base_url_, table, count);
-    if (const auto from = at.search_from()) {
+    if (const auto from = search_from(at)) {
       url += "&_lastUpdated=ge" + http::percent_encode(format_instant(*from));
     }
     return url + "&_lastUpdated=le" + http::percent_encode(read_until_);
@@ -434,7 +412,7 @@ ReadResult FhirConnector::read_table(std::string_view table, const Offset& start
         "leave {} out of resource_types",
         table, error.what(), table));
   }
-  if (outcome.exhausted) position.complete_before(read_until_micros_);
+  if (outcome.exhausted) complete_before(position, read_until_micros_);
   Offset end = position.to_offset();
   if (outcome.resume) keep_tie_page(key, end, settings.page_size, *outcome.resume);
   if (batch.empty() && end == start) return ReadResult{RecordStream(), start};
@@ -532,9 +510,9 @@ ReadResult FhirConnector::read_snapshot(std::string_view table, const ReadSettin
   return result;
 }
 
-ReadResult FhirConnector::read_table_deletes(std::string_view table, const Offset& start,
-                                             const Options& table_options) {
-  require_table(table);
+ReadResult FhirConnector::do_read_table_deletes(const ReadContext& call) {
+  const std::string_view table = call.table;
+  const Offset& start = call.start;
   if (!capabilities_.incremental_search(table)) {
     throw NotImplementedError(fmt::format(
         "fhir: table '{}' is a snapshot table (the server offers no search by _lastUpdated on "
@@ -547,16 +525,16 @@ ReadResult FhirConnector::read_table_deletes(std::string_view table, const Offse
         "interaction for {}, so deletions cannot be read",
         table, table));
   }
-  const ReadSettings settings = read_settings(table, table_options);
+  const ReadSettings settings = read_settings(call);
   TiePosition position =
-      TiePosition::from_offset(start, fmt::format("the deletes offset of table '{}'", table));
+      position_from_offset(start, fmt::format("the deletes offset of table '{}'", table));
   if (!position.started()) {
     // A first read: no row this connector reads was deleted before it started, so deletions are
     // followed from after the read cap on.
     Offset offset(JsonValue::Object{{"cursor", read_until_}, {"complete", true}});
     return ReadResult{RecordStream(), offset};
   }
-  if (*position.search_from() > read_until_micros_) return ReadResult{RecordStream(), start};
+  if (*search_from(position) > read_until_micros_) return ReadResult{RecordStream(), start};
   if (std::optional<ReadResult> pending = take_pending_deletions(table, start, settings)) {
     return std::move(*pending);
   }
@@ -570,7 +548,7 @@ ReadResult FhirConnector::read_table_deletes(std::string_view table, const Offse
   query.min_page_size = 2;  // two entries show the order of the history
   query.url = [&](const TiePosition& at, std::int64_t count) {
     return fmt::format("{}/{}/_history?_since={}&_count={}", base_url_, table,
-                       http::percent_encode(format_instant(*at.search_from())), count);
+                       http::percent_encode(format_instant(*search_from(at))), count);
   };
   RecordBatch batch;
   std::string record;
@@ -623,7 +601,7 @@ ReadResult FhirConnector::read_table_deletes(std::string_view table, const Offse
     }
     return read_deletes_newest_first(table, start, settings, std::move(newest_first_page));
   }
-  if (outcome.exhausted) position.complete_before(read_until_micros_);
+  if (outcome.exhausted) complete_before(position, read_until_micros_);
   Offset end = position.to_offset();
   if (outcome.resume) keep_tie_page(key, end, settings.page_size, *outcome.resume);
   if (batch.empty() && end == start) return ReadResult{RecordStream(), start};
@@ -639,7 +617,7 @@ ReadResult FhirConnector::read_deletes_newest_first(std::string_view table, cons
                                                     const ReadSettings& settings,
                                                     std::optional<http::Response> first_page) {
   TiePosition position =
-      TiePosition::from_offset(start, fmt::format("the deletes offset of table '{}'", table));
+      position_from_offset(start, fmt::format("the deletes offset of table '{}'", table));
   PendingDeletions pending;
   const auto take = [&](const http::Response& page) {
     for (HistoryItem& item : history_items(page, table, /*any_order=*/true)) {
@@ -649,9 +627,9 @@ ReadResult FhirConnector::read_deletes_newest_first(std::string_view table, cons
     }
   };
   // The first page may be the one the ordered read fetched before it saw the order.
-  std::optional<std::string> url = fmt::format(
-      "{}/{}/_history?_since={}&_count={}", base_url_, table,
-      http::percent_encode(format_instant(*position.search_from())), settings.page_size);
+  std::optional<std::string> url =
+      fmt::format("{}/{}/_history?_since={}&_count={}", base_url_, table,
+                  http::percent_encode(format_instant(*search_from(position))), settings.page_size);
   if (first_page) {
     take(*first_page);
     url = next_link_.next_url(first_page->url, *first_page);
@@ -692,7 +670,7 @@ ReadResult FhirConnector::next_pending_batch(std::string_view table, const Offse
       pending.position.advance(pending.newest->last_modified, pending.newest->micros,
                                pending.newest->key);
     }
-    pending.position.complete_before(read_until_micros_);
+    complete_before(pending.position, read_until_micros_);
   }
   Offset end = pending.position.to_offset();
   if (!pending.deletions.empty()) {

@@ -15,7 +15,9 @@
 //   resource_types         comma list of resource types to serve (default: every R4 type the
 //                          server's CapabilityStatement offers for search)
 //   http.*                 the HTTP toolkit's options (retries, timeouts, rate limits, TLS, proxy)
-// Table options: page_size (_count, default 100, 1..1000), max_records_per_batch (default 1000).
+// Table options: page_size (_count, default 100, 1..1000), max_records_per_batch (the SDK's batch
+// rule, lakeflow/connector.h). connector_spec.yaml lists every option; the framework rejects
+// others.
 //
 // Reads: GET
 // [base]/[type]?_sort=_lastUpdated&_count=N&_lastUpdated=ge<cursor>&_lastUpdated=le<cap>, every
@@ -52,21 +54,14 @@
 
 namespace lakeflow::fhir {
 
-// The HTTP toolkit options (http.*, auth.*) for the connector's options. Throws ConfigError for a
-// missing or unknown option or an auth_type without its parameters.
+// The HTTP toolkit options (http.*, auth.*) for the connector's options (already checked against
+// connector_spec.yaml). Throws ConfigError for a missing option or an auth_type without its
+// parameters.
 Options http_options(const Options& options);
 
 class FhirConnector : public LakeflowConnect {
  public:
   explicit FhirConnector(const Options& options);
-
-  std::vector<std::string> list_tables() override;
-  StructType get_table_schema(std::string_view table, const Options& table_options) override;
-  TableMetadata read_table_metadata(std::string_view table, const Options& table_options) override;
-  ReadResult read_table(std::string_view table, const Offset& start,
-                        const Options& table_options) override;
-  ReadResult read_table_deletes(std::string_view table, const Offset& start,
-                                const Options& table_options) override;
 
   // One entry of a type history: a create, update or delete of `id` at `last_modified`.
   struct HistoryItem {
@@ -77,12 +72,20 @@ class FhirConnector : public LakeflowConnect {
     bool deleted = false;
   };
 
+ protected:
+  std::vector<std::string> do_list_tables() override;
+  StructType do_get_table_schema(const TableContext& context) override;
+  TableMetadata do_read_table_metadata(const TableContext& context) override;
+  ReadResult do_read_table(const ReadContext& context) override;
+  ReadResult do_read_table_deletes(const ReadContext& context) override;
+
  private:
   struct ReadSettings {
     std::int64_t page_size;
     std::int64_t max_records;
   };
-  static ReadSettings read_settings(std::string_view table, const Options& table_options);
+  static ReadSettings read_settings(const TableContext& context);
+  static ReadSettings read_settings(const ReadContext& context);
   // A type the server searches but not by _lastUpdated: every resource, a page per batch.
   ReadResult read_snapshot(std::string_view table, const ReadSettings& settings);
   bool has_type_history(std::string_view table) const;
@@ -125,7 +128,7 @@ class FhirConnector : public LakeflowConnect {
   http::NextUrlInBody next_link_{"link[relation=next].url"};
   ServerCapabilities capabilities_;
   std::vector<std::string> tables_;
-  // The read cap: when the connector was constructed.
+  // The read cap (LakeflowConnect::read_cap(): when the connector was constructed).
   std::int64_t read_until_micros_;
   std::string read_until_;
   std::mutex state_mutex_;

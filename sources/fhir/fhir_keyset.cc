@@ -20,9 +20,9 @@ KeysetOutcome read_in_order(http::HttpClient& client, const http::Headers& heade
     // Ask for the results already delivered at the position's instant on top of a page: they
     // come first in the answer and are skipped.
     const std::int64_t count =
-        std::clamp(query.page_size + static_cast<std::int64_t>(position.ids().size()),
+        std::clamp(query.page_size + static_cast<std::int64_t>(position.ties().size()),
                    query.min_page_size, query.max_page_size);
-    lower = position.cursor_micros();
+    lower = position.order();
     via_link = false;
     resumed = false;
     pages.emplace(client, http::Request::get(query.url(position, count), headers), next_link);
@@ -71,7 +71,7 @@ KeysetOutcome read_in_order(http::HttpClient& client, const http::Headers& heade
       // A full page of results delivered before: a group at one instant larger than a page.
       // Only the query's next links lead further into it.
       via_link = true;
-      group = position.cursor_micros().value_or(group);
+      group = position.order().value_or(group);
       continue;
     }
     if (via_link && (!scan.last || *scan.last <= group)) continue;  // still inside the group

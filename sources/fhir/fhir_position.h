@@ -12,55 +12,33 @@
 // changed later can be stamped with an earlier instant). A complete position keeps no ids, and the
 // next read searches strictly after the instant, so a sync with nothing new reads nothing.
 //
-// Offset forms: {"cursor": "<lastUpdated as the server sent it>", "ids": ["a", "b"]} (ids sorted),
-// {"cursor": "<lastUpdated>", "complete": true}.
+// Offset forms (lakeflow/cursor.h): {"cursor": "<lastUpdated as the server sent it>", "ids": ["a",
+// "b"]} (ids sorted), {"cursor": "<lastUpdated>", "complete": true}.
 #pragma once
 
 #include <cstdint>
 #include <optional>
-#include <string>
 #include <string_view>
-#include <vector>
 
+#include "lakeflow/cursor.h"
 #include "lakeflow/offset.h"
 
 namespace lakeflow::fhir {
 
-class TiePosition {
- public:
-  TiePosition() = default;
-  // Reads an offset this class wrote ({} is the start). Throws ConfigError naming `what` (e.g.
-  // "offset of table 'Patient'") when the offset is not one.
-  static TiePosition from_offset(const Offset& offset, std::string_view what);
-  Offset to_offset() const;
+// The position: the SDK's cursor with ties over lastUpdated (microseconds), keys the resource ids.
+using TiePosition = ::lakeflow::TieCursor;
 
-  bool started() const { return micros_.has_value(); }
-  const std::string& cursor() const { return cursor_; }  // empty before the first resource
-  std::optional<std::int64_t> cursor_micros() const { return micros_; }
-  const std::vector<std::string>& ids() const { return ids_; }
-  bool complete() const { return complete_; }
+// Reads an offset TiePosition::to_offset() wrote ({} is the start). Throws ConfigError naming
+// `what` (e.g. "offset of table 'Patient'") when the offset is not one.
+TiePosition position_from_offset(const Offset& offset, std::string_view what);
 
-  // Where the next search starts (its `ge` bound): the cursor's instant while its tie group is
-  // open, the end of the cursor's precision range once it is complete; nullopt before the first
-  // resource.
-  std::optional<std::int64_t> search_from() const;
-  // Marks the cursor's tie group complete if its whole precision range lies before `cap_micros`
-  // (see above); returns whether it is.
-  bool complete_before(std::int64_t cap_micros);
-
-  // True when the resource (lastUpdated `micros`, `id`) lies at or before this position, i.e. was
-  // delivered already.
-  bool covers(std::int64_t micros, std::string_view id) const;
-  // Records that the resource was delivered. Resources must come in lastUpdated order: one older
-  // than the cursor throws Error(kInternal).
-  void advance(std::string_view last_updated, std::int64_t micros, std::string_view id);
-
- private:
-  std::string cursor_;
-  std::optional<std::int64_t> micros_;
-  std::vector<std::string> ids_;  // sorted, unique; empty when complete
-  bool complete_ = false;
-};
+// Where the next search starts (its `ge` bound): the cursor's instant while its tie group is
+// open, the end of the cursor's precision range once it is complete; nullopt before the first
+// resource.
+std::optional<std::int64_t> search_from(const TiePosition& position);
+// Marks the cursor's tie group complete if its whole precision range lies before `cap_micros`
+// (see above); returns whether it is.
+bool complete_before(TiePosition& position, std::int64_t cap_micros);
 
 // How long the instant `text` stands for: FHIR compares a date-time as the range its precision
 // covers, so `...:00Z` matches a search for `ge ...:00.500Z`. 1 s without fractional digits, 1 ms

@@ -23,6 +23,7 @@
 #include "lakeflow/error.h"
 #include "lakeflow/json.h"
 #include "lakeflow/registry.h"
+#include "lakeflow_connector_spec.h"
 
 namespace lakeflow::ndjson {
 namespace {
@@ -31,7 +32,6 @@ namespace fs = std::filesystem;
 
 constexpr std::int64_t kDefaultMaxBytesPerBatch = std::int64_t{128} << 20;
 constexpr std::int64_t kMaxBytesPerBatchLimit = std::int64_t{1} << 40;
-constexpr std::int64_t kMaxRecordsPerBatchLimit = 1'000'000'000;
 constexpr std::int64_t kDefaultReadBufferBytes = std::int64_t{8} << 20;
 constexpr std::int64_t kReadBufferBytesLimit = std::int64_t{1} << 30;
 // Bytes read at a time while looking for line ends (offsets of a read call).
@@ -243,30 +243,19 @@ std::string read_text_file(const fs::path& path) {
 // The table options of one table, checked.
 struct TableSettings {
   std::int64_t max_bytes = kDefaultMaxBytesPerBatch;
-  std::optional<std::int64_t> max_records;  // no limit when unset
   std::size_t buffer_bytes = kDefaultReadBufferBytes;
 };
 
-// Reads `table_options`; throws ConfigError naming the table for an unknown option or a bad value.
-// Every method that takes table options calls it, so a pipeline finds a bad one before it reads.
-TableSettings table_settings(std::string_view table, const Options& table_options) {
-  for (const auto& [key, value] : table_options.values()) {
-    if (key != "schema" && key != "max_bytes_per_batch" && key != "max_records_per_batch" &&
-        key != "read_buffer_bytes") {
-      throw ConfigError(fmt::format(
-          "ndjson: unknown table option '{}' for table '{}'; the table options are schema, "
-          "max_bytes_per_batch, max_records_per_batch and read_buffer_bytes",
-          key, table));
-    }
-  }
+// Reads the table options (their names are checked by the framework); throws ConfigError naming
+// the table for a bad value. Every hook that takes table options calls it, so a pipeline finds a
+// bad one before it reads.
+TableSettings table_settings(const TableContext& context) {
+  const std::string_view table = context.table;
+  const Options& table_options = context.table_options;
   try {
     TableSettings settings;
     settings.max_bytes = table_options.get_int("max_bytes_per_batch", kDefaultMaxBytesPerBatch, 1,
                                                kMaxBytesPerBatchLimit);
-    if (table_options.contains("max_records_per_batch")) {
-      settings.max_records =
-          table_options.get_int("max_records_per_batch", 1, kMaxRecordsPerBatchLimit);
-    }
     settings.buffer_bytes = static_cast<std::size_t>(table_options.get_int(
         "read_buffer_bytes", kDefaultReadBufferBytes, 1, kReadBufferBytesLimit));
     return settings;
@@ -277,7 +266,8 @@ TableSettings table_settings(std::string_view table, const Options& table_option
 
 }  // namespace
 
-NdjsonConnector::NdjsonConnector(const Options& options) : LakeflowConnect(options) {
+NdjsonConnector::NdjsonConnector(const Options& options)
+    : LakeflowConnect(embedded_connector_spec(), options) {
   const std::string path = options.get_string("path");
   std::vector<fs::path> found;
   if (has_glob_chars(path)) {
@@ -327,7 +317,7 @@ NdjsonConnector::NdjsonConnector(const Options& options) : LakeflowConnect(optio
   }
 }
 
-std::vector<std::string> NdjsonConnector::list_tables() {
+std::vector<std::string> NdjsonConnector::do_list_tables() {
   std::vector<std::string> tables;
   for (const TableFile& file : files_) tables.push_back(file.table);
   return tables;
@@ -338,9 +328,10 @@ const NdjsonConnector::TableFile& NdjsonConnector::file_of(std::string_view tabl
                        [&](const TableFile& file) { return file.table == table; });
 }
 
-StructType NdjsonConnector::get_table_schema(std::string_view table, const Options& table_options) {
-  require_table(table);
-  table_settings(table, table_options);
+StructType NdjsonConnector::do_get_table_schema(const TableContext& context) {
+  const std::string_view table = context.table;
+  const Options& table_options = context.table_options;
+  table_settings(context);
   std::optional<std::string_view> value = table_options.find("schema");
   if (!value) value = options().find("schema");
   if (!value || trim(*value).empty()) {
@@ -354,21 +345,20 @@ StructType NdjsonConnector::get_table_schema(std::string_view table, const Optio
   return parse_struct_type(read_text_file(fs::path(text)));
 }
 
-TableMetadata NdjsonConnector::read_table_metadata(std::string_view table,
-                                                   const Options& table_options) {
-  require_table(table);
-  table_settings(table, table_options);
+TableMetadata NdjsonConnector::do_read_table_metadata(const TableContext& context) {
+  table_settings(context);
   return {{}, std::nullopt, IngestionType::kAppend};
 }
 
-ReadResult NdjsonConnector::read_table(std::string_view table, const Offset& start,
-                                       const Options& table_options) {
-  require_table(table);
+ReadResult NdjsonConnector::do_read_table(const ReadContext& context) {
+  const std::string_view table = context.table;
+  const Offset& start = context.start;
   const TableFile& table_file = file_of(table);
   const std::string file_name = table_file.path.filename().string();
-  const TableSettings settings = table_settings(table, table_options);
+  const TableSettings settings = table_settings(context);
   const std::int64_t max_bytes = settings.max_bytes;
-  const std::optional<std::int64_t> max_records = settings.max_records;
+  // No default record limit: max_bytes_per_batch bounds a read call.
+  const std::optional<std::int64_t> max_records = context.max_records_per_batch;
   const std::size_t buffer_bytes = settings.buffer_bytes;
 
   std::uint64_t pos = 0;

@@ -12,10 +12,11 @@
 // Table options:
 //   max_bytes_per_batch    bytes of the file per read call (1 .. 2^40, default 128 MiB); a call
 //                          always ends at a line end, and reads at least one line.
-//   max_records_per_batch  records per read call (1 .. 10^9; default: no limit).
+//   max_records_per_batch  records per read call (the SDK's batch rule, lakeflow/connector.h, but
+//                          with no limit by default: max_bytes_per_batch bounds a read call).
 //   read_buffer_bytes      bytes read into one buffer, cut at the last line end in it (1 .. 1 GiB,
 //                          default 8 MiB); a longer line gets a larger buffer.
-// Any other table option is rejected by every method that takes table options.
+// connector_spec.yaml lists every option; the framework rejects any other.
 //
 // Every table is `append` (no primary keys, no cursor). Offsets are positions in the file:
 // `{"file": "<file name>", "position": <byte offset of the next line>}`, so a read resumes
@@ -43,22 +44,22 @@ class NdjsonConnector : public LakeflowConnect {
   // name.
   explicit NdjsonConnector(const Options& options);
 
-  std::vector<std::string> list_tables() override;
+ protected:
+  std::vector<std::string> do_list_tables() override;
   // Throws ConfigError when no `schema` option is set or it cannot be read; SchemaError when it
   // is not a Spark struct schema.
-  StructType get_table_schema(std::string_view table, const Options& table_options) override;
-  TableMetadata read_table_metadata(std::string_view table, const Options& table_options) override;
+  StructType do_get_table_schema(const TableContext& context) override;
+  TableMetadata do_read_table_metadata(const TableContext& context) override;
   // Throws ConfigError for an offset of another file or shape, SourceError when the file cannot
   // be read.
-  ReadResult read_table(std::string_view table, const Offset& start,
-                        const Options& table_options) override;
+  ReadResult do_read_table(const ReadContext& context) override;
 
  private:
   struct TableFile {
     std::string table;
     std::filesystem::path path;
   };
-  // Only after require_table(table).
+  // `table` is one of list_tables() (the framework checked it).
   const TableFile& file_of(std::string_view table) const;
 
   std::vector<TableFile> files_;

@@ -10,16 +10,11 @@
 #include "lakeflow/error.h"
 #include "lakeflow/json.h"
 #include "lakeflow/registry.h"
+#include "lakeflow_connector_spec.h"
 #include "pgoutput.h"
 
 namespace lakeflow::postgres {
 namespace {
-
-constexpr std::int64_t kMaxRecordsLimit = 10'000'000;
-constexpr std::string_view kConnectionOptionNames =
-    "host, port, database, user, password, sslmode, sslrootcert, sslcert, sslkey, sslcrl, "
-    "connect_timeout, application_name, schemas, include_tables, exclude_tables, slot_name, "
-    "publication_name";
 
 bool valid_name(std::string_view name, std::size_t max) {
   if (name.empty() || name.size() > max) return false;
@@ -76,23 +71,8 @@ struct PostgresConnector::SnapshotSession {
   }
 };
 
-PostgresConnector::PostgresConnector(const Options& options) : LakeflowConnect(options) {
-  static const std::vector<std::string> known = [] {
-    std::vector<std::string> names;
-    std::string_view rest = kConnectionOptionNames;
-    while (!rest.empty()) {
-      const std::size_t comma = rest.find(", ");
-      names.emplace_back(rest.substr(0, comma));
-      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 2);
-    }
-    return names;
-  }();
-  for (const auto& [key, value] : options.values()) {
-    if (std::find(known.begin(), known.end(), key) == known.end()) {
-      throw ConfigError(fmt::format("postgres: unknown option '{}'; the options are {}", key,
-                                    kConnectionOptionNames));
-    }
-  }
+PostgresConnector::PostgresConnector(const Options& options)
+    : LakeflowConnect(embedded_connector_spec(), options) {
   connection_ = ConnectionSettings::from_options(options);
   schemas_ = options.get_list("schemas", {"public"});
   if (schemas_.empty()) throw ConfigError("postgres: option 'schemas' names no schema");
@@ -125,7 +105,7 @@ PostgresConnector::PostgresConnector(const Options& options) : LakeflowConnect(o
 
 PostgresConnector::~PostgresConnector() = default;
 
-std::vector<std::string> PostgresConnector::list_tables() {
+std::vector<std::string> PostgresConnector::do_list_tables() {
   if (!tables_) {
     std::vector<std::string> tables;
     for (std::string& name : list_relations(*conn_, schemas_)) {
@@ -140,15 +120,6 @@ std::vector<std::string> PostgresConnector::list_tables() {
 
 const RelationInfo& PostgresConnector::checked(std::string_view table, const Options& table_options,
                                                TableSettings& settings) {
-  for (const auto& [key, value] : table_options.values()) {
-    if (key != "max_records_per_batch" && key != "primary_keys") {
-      throw ConfigError(
-          fmt::format("postgres: unknown table option '{}' for table '{}'; the table options are "
-                      "max_records_per_batch and primary_keys",
-                      key, table));
-    }
-  }
-  settings.max_records = table_options.get_int("max_records_per_batch", 10000, 1, kMaxRecordsLimit);
   settings.primary_keys = table_options.get_list("primary_keys", {});
   auto found = relations_.find(table);
   if (found == relations_.end()) {
@@ -192,11 +163,9 @@ std::string PostgresConnector::slot_for(const RelationInfo& relation) const {
   return fmt::format("{}_{}", slot_prefix_, relation.oid);
 }
 
-StructType PostgresConnector::get_table_schema(std::string_view table,
-                                               const Options& table_options) {
-  require_table(table);
+StructType PostgresConnector::do_get_table_schema(const TableContext& context) {
   TableSettings settings;
-  const RelationInfo& relation = checked(table, table_options, settings);
+  const RelationInfo& relation = checked(context.table, context.table_options, settings);
   std::vector<StructField> fields;
   for (const ColumnInfo& column : relation.columns) {
     fields.emplace_back(column.name, column.codec->type, !column.not_null);
@@ -205,11 +174,9 @@ StructType PostgresConnector::get_table_schema(std::string_view table,
   return StructType(std::move(fields));
 }
 
-TableMetadata PostgresConnector::read_table_metadata(std::string_view table,
-                                                     const Options& table_options) {
-  require_table(table);
+TableMetadata PostgresConnector::do_read_table_metadata(const TableContext& context) {
   TableSettings settings;
-  const RelationInfo& relation = checked(table, table_options, settings);
+  const RelationInfo& relation = checked(context.table, context.table_options, settings);
   TableMetadata metadata;
   metadata.primary_keys = keys_of(relation, settings);
   if (relation.replicable()) {
@@ -221,11 +188,12 @@ TableMetadata PostgresConnector::read_table_metadata(std::string_view table,
   return metadata;
 }
 
-ReadResult PostgresConnector::read_table(std::string_view table, const Offset& start,
-                                         const Options& table_options) {
-  require_table(table);
+ReadResult PostgresConnector::do_read_table(const ReadContext& context) {
+  const std::string_view table = context.table;
+  const Offset& start = context.start;
   TableSettings settings;
-  const RelationInfo& relation = checked(table, table_options, settings);
+  settings.max_records = context.max_records();
+  const RelationInfo& relation = checked(table, context.table_options, settings);
   if (!relation.replicable()) return read_whole(relation);
   if (!wal_level_logical_) {
     throw SourceError(fmt::format(
@@ -243,11 +211,12 @@ ReadResult PostgresConnector::read_table(std::string_view table, const Offset& s
   return read_changes(relation, from, Stream::kUpserts, settings);
 }
 
-ReadResult PostgresConnector::read_table_deletes(std::string_view table, const Offset& start,
-                                                 const Options& table_options) {
-  require_table(table);
+ReadResult PostgresConnector::do_read_table_deletes(const ReadContext& context) {
+  const std::string_view table = context.table;
+  const Offset& start = context.start;
   TableSettings settings;
-  const RelationInfo& relation = checked(table, table_options, settings);
+  settings.max_records = context.max_records();
+  const RelationInfo& relation = checked(table, context.table_options, settings);
   if (!relation.replicable()) {
     throw NotImplementedError(fmt::format(
         "postgres: '{}' is a snapshot table (no key to replicate deletes by); its deletes are "

@@ -52,28 +52,27 @@ class PostgresConnector : public LakeflowConnect {
   explicit PostgresConnector(const Options& options);
   ~PostgresConnector() override;
 
-  std::vector<std::string> list_tables() override;
-  StructType get_table_schema(std::string_view table, const Options& table_options) override;
-  TableMetadata read_table_metadata(std::string_view table, const Options& table_options) override;
-  ReadResult read_table(std::string_view table, const Offset& start,
-                        const Options& table_options) override;
-  ReadResult read_table_deletes(std::string_view table, const Offset& start,
-                                const Options& table_options) override;
-
   // The name of the column holding each change's WAL position.
   static constexpr std::string_view kLsnColumn = "_lakeflow_lsn";
 
+ protected:
+  std::vector<std::string> do_list_tables() override;
+  StructType do_get_table_schema(const TableContext& context) override;
+  TableMetadata do_read_table_metadata(const TableContext& context) override;
+  ReadResult do_read_table(const ReadContext& context) override;
+  ReadResult do_read_table_deletes(const ReadContext& context) override;
+
  private:
   struct TableSettings {
-    std::int64_t max_records = 10000;
+    std::int64_t max_records = kDefaultMaxRecordsPerBatch;
     std::vector<std::string> primary_keys;  // the table option; empty when not given
   };
   struct Position;         // a parsed change-stream offset
   struct SnapshotSession;  // an open snapshot cursor of one table
   enum class Stream : std::uint8_t { kUpserts, kDeletes };
 
-  // The one place table options are checked (every method calls it right after require_table):
-  // throws ConfigError for a bad table option; returns the relation's catalog entry.
+  // The one place table options are checked beyond what the framework checks (names, batch
+  // limit): throws ConfigError for a bad table option; returns the relation's catalog entry.
   const RelationInfo& checked(std::string_view table, const Options& table_options,
                               TableSettings& settings);
   std::vector<std::string> keys_of(const RelationInfo& relation,

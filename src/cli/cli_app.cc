@@ -213,6 +213,22 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   show->add_option("table", show_path, "The table's directory")->required();
   show->add_option("--limit", show_limit, "At most N rows")->capture_default_str()->type_name("N");
 
+  std::string ui_root;
+  ui::ServerOptions ui_options;
+  CLI::App* ui_command = app.add_subcommand(
+      "ui", "Serve a local, read-only dashboard of the Delta tables under a directory");
+  ui_command->add_option("lakehouse", ui_root, "The directory the pipelines land tables in")
+      ->required();
+  ui_command->add_option("--port", ui_options.port, "Port to listen on (0: a free one)")
+      ->capture_default_str()
+      ->type_name("N");
+  ui_command
+      ->add_option("--host", ui_options.host,
+                   "Address to listen on; anything but a loopback address serves the tables to "
+                   "the network")
+      ->capture_default_str()
+      ->type_name("H");
+
   // CLI11 reports a mistyped command as a missing one; name it and the commands instead.
   if (!args.empty() && !args[0].empty() && args[0][0] != '-') {
     std::vector<std::string> names;
@@ -251,7 +267,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     }
     // Plugins are loaded only by the commands that use connectors, so a broken
     // LAKEFLOW_PLUGIN_PATH does not stop `show` or the workflow commands.
-    if (!show->parsed()) load_plugins(plugins);
+    if (!show->parsed() && !ui_command->parsed()) load_plugins(plugins);
     if (connectors->parsed()) {
       list_connectors(json, out);
     } else if (tables->parsed()) {
@@ -274,6 +290,8 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
       run_pipeline_command(run_args, out, err);
     } else if (show->parsed()) {
       show_table(show_path, show_limit, out, err);
+    } else if (ui_command->parsed()) {
+      serve_ui(ui_root, ui_options, out, err);
     } else if (read->parsed()) {
       if (offset_option->count() > 0) read_args.offset = offset;
       if (limit_option->count() > 0) read_args.limit = limit;

@@ -19,30 +19,17 @@
 #include "lakeflow/http/redactor.h"
 #include "lakeflow/json.h"
 #include "lakeflow/registry.h"
+#include "util/files.h"
 
 namespace lakeflow::cli {
 namespace {
-
-std::string read_text_file(const std::string& path, std::string_view what) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    throw ConfigError(
-        fmt::format("cannot read {} '{}': {}; check the path", what, path, std::strerror(errno)));
-  }
-  std::ostringstream text;
-  text << file.rdbuf();
-  if (file.bad()) {
-    throw ConfigError(fmt::format("cannot read {} '{}': {}", what, path, std::strerror(errno)));
-  }
-  return text.str();
-}
 
 // Options from a JSON file (if any) with KEY=VALUE arguments applied on top.
 Options parse_options(const std::string& file, const std::vector<std::string>& args,
                       std::string_view file_flag, std::string_view flag) {
   Options options;
   if (!file.empty()) {
-    options = Options::from_json(read_text_file(file, file_flag), file);
+    options = Options::from_json(files::read_file(file, file_flag), file);
   }
   for (const std::string& arg : args) {
     const std::size_t eq = arg.find('=');
@@ -72,7 +59,9 @@ Options SourceArgs::merged_table_options() const {
 std::unique_ptr<LakeflowConnect> make_connector(const SourceArgs& source) {
   const Options options = source.connector_options();
   for (const auto& [key, value] : options.values()) {
-    if (is_secret_option(key)) http::process_redactor()->add_secret(value);
+    if (is_secret_connection_option(source.connector, key)) {
+      http::process_redactor()->add_secret(value);
+    }
   }
   return ConnectorRegistry::instance().create(source.connector, options);
 }

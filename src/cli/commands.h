@@ -14,6 +14,7 @@
 #include "columnar/record_converter.h"
 #include "lakeflow/connector.h"
 #include "lakeflow/options.h"
+#include "ui/server.h"
 
 namespace lakeflow::cli {
 
@@ -86,6 +87,11 @@ void run_pipeline_command(const RunArgs& args, std::ostream& out, std::ostream& 
 // `lakeflow show`: the rows of the Delta table at `path` as NDJSON, at most `limit`; a note on
 // `err` says when rows were left out.
 void show_table(const std::string& path, std::uint64_t limit, std::ostream& out, std::ostream& err);
+
+// `lakeflow ui`: serves the dashboard of the tables under `root` (src/ui/server.h) until the
+// process is stopped, after printing `serving at URL` to `out`.
+void serve_ui(const std::string& root, const ui::ServerOptions& options, std::ostream& out,
+              std::ostream& err);
 
 // Writes `text` to `out` and flushes; throws OutputError if `out` fails.
 void write_out(std::ostream& out, std::string_view text);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "delta/delta_destination.h"
 #include "lakeflow/error.h"
 #include "lakeflow/json.h"
 #include "pipeline/connections.h"
@@ -240,7 +241,7 @@ void run_pipeline_command(const RunArgs& args, std::ostream& out, std::ostream& 
     options.progress = [&plain](const TableProgress& progress) { plain->update(progress); };
   }
   const std::vector<pipeline::TableResult> results =
-      pipeline::run_pipeline(spec, connection, options);
+      pipeline::run_pipeline(spec, connection, delta::DeltaDestination(), options);
   write_out(out, args.json ? summary_json(results) : summary_table(results));
 
   std::size_t failed = 0;
@@ -264,7 +265,7 @@ void show_table(const std::string& path, std::uint64_t limit, std::ostream& out,
                 std::ostream& err) {
   // One row more than shown tells whether there are more.
   std::vector<std::string> rows =
-      pipeline::read_table_rows(path, limit == UINT64_MAX ? limit : limit + 1);
+      delta::DeltaDestination().read_rows(path, limit == UINT64_MAX ? limit : limit + 1);
   const bool truncated = rows.size() > limit;
   if (truncated) rows.resize(static_cast<std::size_t>(limit));
   std::string text;

@@ -1,13 +1,14 @@
 #include "columnar/column_batch.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <limits>
 #include <new>
 #include <string>
 
-#include "util/text.h"
 #include "lakeflow/error.h"
 #include "lakeflow/json.h"
+#include "util/text.h"
 
 namespace lakeflow {
 
@@ -127,23 +128,58 @@ void Column::check_offset(std::size_t offset) {
   }
 }
 
-void Column::append_null() {
+namespace {
+
+// Clears bits [begin, end) of an LSB-first bitmap.
+void clear_bits(std::uint8_t* bits, std::size_t begin, std::size_t end) {
+  while (begin < end && (begin & 7) != 0) {
+    bits[begin >> 3] &= static_cast<std::uint8_t>(~(1u << (begin & 7)));
+    ++begin;
+  }
+  if (end - begin >= 8) {
+    std::memset(bits + (begin >> 3), 0, (end - begin) >> 3);
+    begin += (end - begin) & ~std::size_t{7};
+  }
+  for (; begin < end; ++begin) bits[begin >> 3] &= static_cast<std::uint8_t>(~(1u << (begin & 7)));
+}
+
+// Grows `bits` (zero-filled) to hold at least `bit_count` bits, doubling as set_valid does.
+void reserve_bits(AlignedBuffer& bits, std::size_t bit_count) {
+  std::size_t need = (bit_count + 7) / 8;
+  if (bits.size() < need) bits.resize(std::max(need, bits.size() * 2 + 8));
+}
+
+}  // namespace
+
+void Column::write_pending_nulls() {
+  const std::size_t n = pending_nulls_;
+  const std::size_t begin = length_ - n;
+  pending_nulls_ = 0;
+  reserve_bits(validity_, length_);
+  clear_bits(validity_.data(), begin, length_);
   std::size_t width = fixed_width();
   if (width != 0) {
-    values_.resize(values_.size() + width);
+    values_.resize(values_.size() + n * width);
   } else if (type_.id() == TypeId::kBoolean) {
-    if ((length_ >> 3) >= values_.size()) values_.resize(values_.size() * 2 + 8);
+    reserve_bits(values_, length_);
   } else if (has_offsets(type_.id())) {
-    offsets_.push(reinterpret_cast<const std::int32_t*>(offsets_.data())[length_]);
+    const std::int32_t last = reinterpret_cast<const std::int32_t*>(offsets_.data())[begin];
+    auto* out = reinterpret_cast<std::int32_t*>(offsets_.extend(n * sizeof(std::int32_t)));
+    std::fill(out, out + n, last);
+    offsets_.set_size(offsets_.size() + n * sizeof(std::int32_t));
   } else if (type_.id() == TypeId::kStruct) {
     // Arrow requires every child to have a slot for every row of its parent.
-    for (Column& c : children_) c.append_null();
+    for (Column& c : children_) c.append_nulls(n);
   }
-  set_invalid(length_++);
-  ++null_count_;
+}
+
+void Column::materialize() {
+  flush_nulls();
+  for (Column& c : children_) c.materialize();
 }
 
 void Column::append_bool(bool v) {
+  flush_nulls();
   std::size_t byte = length_ >> 3;
   if (byte >= values_.size()) values_.resize(values_.size() * 2 + 8);
   std::uint8_t mask = static_cast<std::uint8_t>(1u << (length_ & 7));
@@ -152,10 +188,11 @@ void Column::append_bool(bool v) {
   } else {
     values_.data()[byte] &= static_cast<std::uint8_t>(~mask);
   }
-  append_valid();
+  set_valid(length_++);
 }
 
 void Column::append_bytes(std::string_view bytes) {
+  flush_nulls();
   values_.append(bytes.data(), bytes.size());
   finish_string();
 }
@@ -164,6 +201,19 @@ void Column::truncate(std::size_t length) {
   // Also called with length == length_ to drop a partly appended row: children, list elements or
   // string bytes written before the row itself was finished.
   if (length > length_) return;
+  const std::size_t materialized = materialized_length();
+  if (length >= materialized) {
+    // Only pending nulls go; with none left, a partly appended row may still need dropping.
+    const std::size_t dropped = length_ - length;
+    pending_nulls_ -= dropped;
+    null_count_ -= dropped;
+    length_ = length;
+    if (pending_nulls_ != 0) return;
+  } else {
+    null_count_ -= pending_nulls_;
+    length_ = materialized;
+    pending_nulls_ = 0;
+  }
   for (std::size_t i = length; i < length_; ++i) {
     if (!is_valid(i)) --null_count_;
   }
@@ -187,6 +237,7 @@ void Column::truncate(std::size_t length) {
 void Column::clear() {
   length_ = 0;
   null_count_ = 0;
+  pending_nulls_ = 0;
   validity_.clear();
   values_.clear();
   offsets_.clear();
@@ -195,8 +246,9 @@ void Column::clear() {
 }
 
 std::size_t Column::byte_size() const {
-  std::size_t total = (length_ + 7) / 8 + values_.size();
-  if (has_offsets(type_.id())) total += (length_ + 1) * sizeof(std::int32_t);
+  const std::size_t rows = materialized_length();
+  std::size_t total = (rows + 7) / 8 + values_.size();
+  if (has_offsets(type_.id())) total += (rows + 1) * sizeof(std::int32_t);
   for (const Column& c : children_) total += c.byte_size();
   return total;
 }
@@ -476,6 +528,7 @@ void release_array(ArrowArray* array) {
 }  // namespace
 
 void ColumnBatch::export_to(ArrowSchema* schema, ArrowArray* array) {
+  root_.materialize();
   export_schema(schema_, "", false, schema);
   struct Exporter {
     static void run(Column& c, ArrowArray* out) {

@@ -9,6 +9,15 @@
 //   bytes variant [u, extension arrow.json] compact JSON text · array [+l] int32 offsets + child
 //   map [+m] int32 offsets + child struct `entries` {key, value} · struct [+s] children
 // Every column has a validity bitmap (LSB first, 1 = valid). Buffers are 64-byte aligned.
+//
+// Nulls are recorded lazily: append_null() only counts a trailing null, and the buffers (validity
+// bit, fixed-width slot, offset, struct children) are written in bulk when the next value is
+// appended, by materialize(), or never when the column stays null to the end of the batch. So a
+// null struct costs nothing per row in its subtree, and a column that is null for a whole batch
+// holds no buffers. length() and null_count() count those nulls; is_valid() is false for them.
+// The buffers themselves (validity_bits(), values(), offsets(), string_value(), bool_value())
+// cover the first materialized_length() rows only, which is every row after materialize(); a
+// struct's children and a list's elements are as long as the rows materialized above them.
 #pragma once
 
 #include <cstddef>
@@ -79,7 +88,11 @@ class Column {
   const DataType& type() const { return type_; }
   std::size_t length() const { return length_; }
   std::size_t null_count() const { return null_count_; }
-  bool is_valid(std::size_t i) const { return (validity_.data()[i >> 3] >> (i & 7)) & 1; }
+  // Rows held in the buffers; the rows after them are nulls not written yet (see the top).
+  std::size_t materialized_length() const { return length_ - pending_nulls_; }
+  bool is_valid(std::size_t i) const {
+    return i < materialized_length() && ((validity_.data()[i >> 3] >> (i & 7)) & 1);
+  }
   const std::uint8_t* validity_bits() const { return validity_.data(); }
 
   // Fixed-width values (long/timestamp: int64_t, integer/date: int32_t, short: int16_t, byte:
@@ -101,33 +114,59 @@ class Column {
   // struct: one child per field; array: the element column; map: the `entries` struct column.
   std::size_t num_children() const { return children_.size(); }
   const Column& child(std::size_t i) const { return children_[i]; }
-  Column& child(std::size_t i) { return children_[i]; }
+  // For appending to the child: first writes this column's pending nulls, so the child lines up
+  // with the row being appended.
+  Column& child(std::size_t i) {
+    flush_nulls();
+    return children_[i];
+  }
 
   // ---- Appending (used by the converter) ----
-  void append_null();
-  void append_valid() { set_valid(length_++); }
+  void append_null() {
+    ++length_;
+    ++null_count_;
+    ++pending_nulls_;
+  }
+  void append_nulls(std::size_t n) {
+    length_ += n;
+    null_count_ += n;
+    pending_nulls_ += n;
+  }
+  void append_valid() {
+    flush_nulls();
+    set_valid(length_++);
+  }
   template <typename T>
   void append_value(T v) {
+    flush_nulls();
     values_.push(v);
-    append_valid();
+    set_valid(length_++);
   }
   void append_bool(bool v);
   // string/binary/variant bytes.
   void append_bytes(std::string_view bytes);
   // Starts a string value to be filled by writing to `string_data()` and closing with
   // `finish_string()`; avoids a copy when the bytes are produced in place.
-  AlignedBuffer& string_data() { return values_; }
+  AlignedBuffer& string_data() {
+    flush_nulls();
+    return values_;
+  }
   void finish_string() {
+    flush_nulls();
     check_offset(values_.size());
     offsets_.push(static_cast<std::int32_t>(values_.size()));
-    append_valid();
+    set_valid(length_++);
   }
   // array/map: call after appending the elements to the child.
   void finish_list() {
+    flush_nulls();
     check_offset(children_[0].length());
     offsets_.push(static_cast<std::int32_t>(children_[0].length()));
-    append_valid();
+    set_valid(length_++);
   }
+  // Writes every pending null of this column and its subtree into the buffers, for readers
+  // that take whole buffers (Arrow export). Costs what eager nulls would have cost.
+  void materialize();
   // Undoes appends: the column (and its children) return to their first `length` rows. With
   // `length == length()` it drops what a partly appended row left in children and data buffers.
   void truncate(std::size_t length);
@@ -151,10 +190,17 @@ class Column {
   }
   static void check_offset(std::size_t offset);
   std::size_t fixed_width() const;
+  void flush_nulls() {
+    if (pending_nulls_ != 0) write_pending_nulls();
+  }
+  // Writes the trailing pending nulls into this column's buffers; a struct hands them to its
+  // children as pending nulls of their own.
+  void write_pending_nulls();
 
   DataType type_;
   std::size_t length_ = 0;
   std::size_t null_count_ = 0;
+  std::size_t pending_nulls_ = 0;  // trailing nulls not in the buffers yet
   AlignedBuffer validity_;
   AlignedBuffer offsets_;  // int32, length_ + 1 entries for offset-based types
   AlignedBuffer values_;
@@ -175,6 +221,8 @@ class ColumnBatch {
   Column& root() { return root_; }
   std::size_t byte_size() const { return root_.byte_size(); }
   void clear() { root_.clear(); }
+  // Writes every pending null into the buffers (see Column).
+  void materialize() { root_.materialize(); }
 
   // Row `i` as compact JSON with the schema's field names and converted values (timestamps as
   // ISO-8601 UTC with microseconds, dates as YYYY-MM-DD, decimals with their scale, binary as

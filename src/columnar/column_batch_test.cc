@@ -19,6 +19,55 @@ ColumnBatch convert(const StructType& schema, const std::vector<std::string>& re
   return out;
 }
 
+TEST(ColumnBatch, NullsAreWrittenWhenAValueFollowsOrOnMaterialize) {
+  StructType schema{StructField("s", StructType{{"n", DataType::Long()},
+                                                {"t", DataType::Array(DataType::String())}}),
+                    StructField("b", DataType::Boolean())};
+  ColumnBatch batch = convert(schema, {R"({"s":{"n":1,"t":["x"]},"b":true})", R"({})", R"({})",
+                                       R"({"s":{"t":[]},"b":null})", R"({"s":null})"});
+  const Column& s = batch.column(0);
+  EXPECT_EQ(s.length(), 5u);
+  EXPECT_EQ(s.null_count(), 3u);
+  EXPECT_EQ(s.materialized_length(), 4u);  // the last null is pending
+  EXPECT_EQ(s.child(0).length(), 4u);
+  EXPECT_EQ(s.child(0).materialized_length(), 1u);  // nulls of rows 1..3 not written yet
+  for (std::size_t i : {1u, 2u, 4u}) EXPECT_FALSE(s.is_valid(i));
+  EXPECT_TRUE(s.is_valid(3));
+  EXPECT_FALSE(s.child(0).is_valid(3));
+  EXPECT_EQ(batch.column(1).materialized_length(), 1u);
+
+  batch.materialize();
+  EXPECT_EQ(s.materialized_length(), 5u);
+  EXPECT_EQ(s.child(0).length(), 5u);
+  EXPECT_EQ(s.child(0).materialized_length(), 5u);
+  EXPECT_EQ(s.child(1).length(), 5u);
+  const std::int32_t* t = s.child(1).offsets();
+  EXPECT_EQ(std::vector<std::int32_t>(t, t + 6), (std::vector<std::int32_t>{0, 1, 1, 1, 1, 1}));
+  EXPECT_EQ(s.validity_bits()[0] & 0x1f, 0x09);  // rows 0 and 3
+  EXPECT_EQ(batch.column(1).validity_bits()[0] & 0x1f, 0x01);
+  EXPECT_EQ(batch.row_json(1), R"({"s":null,"b":null})");
+  EXPECT_EQ(batch.row_json(3), R"({"s":{"n":null,"t":[]},"b":null})");
+}
+
+TEST(ColumnBatch, TruncateDropsPendingAndWrittenNulls) {
+  Column c(DataType::String());
+  c.append_bytes("a");
+  c.append_null();
+  c.append_bytes("b");
+  c.append_null();
+  c.append_null();
+  c.truncate(4);  // a pending null goes
+  EXPECT_EQ(c.length(), 4u);
+  EXPECT_EQ(c.null_count(), 2u);
+  c.truncate(2);  // the other pending null and "b"
+  EXPECT_EQ(c.length(), 2u);
+  EXPECT_EQ(c.null_count(), 1u);
+  c.append_bytes("c");
+  EXPECT_EQ(c.string_value(2), "c");
+  EXPECT_FALSE(c.is_valid(1));
+  EXPECT_EQ(c.offsets()[2], 1);
+}
+
 TEST(ColumnBatch, LayoutFollowsArrow) {
   StructType schema{StructField("id", DataType::Long()),
                     StructField("tags", DataType::Array(DataType::String()))};

@@ -3,9 +3,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "lakeflow/instant.h"
 
 namespace lakeflow {
 namespace {
@@ -48,6 +52,19 @@ std::string unresolved_hint(const StructType& schema, std::string_view path) {
     dot = dot == 0 ? std::string_view::npos : path.rfind('.', dot - 1);
   }
   return fmt::format("fields: {}", field_names(schema.fields()));
+}
+
+// The table option max_records_per_batch, checked by the one batch-size rule (connector.h).
+std::optional<std::int64_t> max_records_option(std::string_view connector, std::string_view table,
+                                               const Options& table_options) {
+  const std::optional<std::string_view> value = table_options.find("max_records_per_batch");
+  if (!value || value->empty()) return std::nullopt;  // an empty option counts as unset
+  try {
+    return table_options.get_int("max_records_per_batch", kDefaultMaxRecordsPerBatch, 1,
+                                 kMaxRecordsPerBatchLimit);
+  } catch (const ConfigError& e) {
+    throw ConfigError(fmt::format("{}: table '{}': {}", connector, table, e.what()));
+  }
 }
 
 }  // namespace
@@ -99,17 +116,69 @@ void validate_table_metadata(std::string_view table, const TableMetadata& metada
   }
 }
 
-ReadResult LakeflowConnect::read_table_deletes(std::string_view table, const Offset& /*start*/,
-                                               const Options& /*table_options*/) {
-  require_table(table);
-  throw NotImplementedError(fmt::format(
-      "table '{}': connector does not implement read_table_deletes; it is required for "
-      "cdc_with_deletes tables (declare the table as cdc, or implement read_table_deletes)",
-      table));
+LakeflowConnect::LakeflowConnect(const ConnectorSpec& spec, const Options& options)
+    : spec_(spec), options_(spec.checked_connection_options(options)) {
+  const auto now = std::chrono::system_clock::now();
+  read_cap_.micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
+  read_cap_.text = format_instant(read_cap_.micros);
 }
 
-void LakeflowConnect::require_table(std::string_view table) {
-  const std::vector<std::string> tables = list_tables();
+void LakeflowConnect::set_read_cap(std::string_view instant) {
+  const std::optional<std::int64_t> micros = parse_instant(instant);
+  if (!micros) {
+    throw SourceError(fmt::format(
+        "{}: the source's clock '{}' is not an ISO-8601 instant; reads cannot be capped at it",
+        spec_.connector(), instant));
+  }
+  read_cap_ = ReadCap{*micros, std::string(instant)};
+}
+
+std::vector<std::string> LakeflowConnect::list_tables() { return do_list_tables(); }
+
+StructType LakeflowConnect::get_table_schema(std::string_view table, const Options& table_options) {
+  check_table(table);
+  const Options checked = spec_.checked_table_options(table, table_options);
+  (void)max_records_option(spec_.connector(), table, checked);
+  return do_get_table_schema(TableContext{table, checked});
+}
+
+TableMetadata LakeflowConnect::read_table_metadata(std::string_view table,
+                                                   const Options& table_options) {
+  check_table(table);
+  const Options checked = spec_.checked_table_options(table, table_options);
+  (void)max_records_option(spec_.connector(), table, checked);
+  return do_read_table_metadata(TableContext{table, checked});
+}
+
+ReadResult LakeflowConnect::read_table(std::string_view table, const Offset& start,
+                                       const Options& table_options) {
+  return read(table, start, table_options, /*deletes=*/false);
+}
+
+ReadResult LakeflowConnect::read_table_deletes(std::string_view table, const Offset& start,
+                                               const Options& table_options) {
+  return read(table, start, table_options, /*deletes=*/true);
+}
+
+ReadResult LakeflowConnect::read(std::string_view table, const Offset& start,
+                                 const Options& table_options, bool deletes) {
+  check_table(table);
+  const Options checked = spec_.checked_table_options(table, table_options);
+  const ReadContext context{
+      {table, checked}, start, max_records_option(spec_.connector(), table, checked), read_cap_};
+  return deletes ? do_read_table_deletes(context) : do_read_table(context);
+}
+
+ReadResult LakeflowConnect::do_read_table_deletes(const ReadContext& context) {
+  throw NotImplementedError(fmt::format(
+      "table '{}': connector does not implement read_table_deletes; it is required for "
+      "cdc_with_deletes tables (declare the table as cdc, or implement do_read_table_deletes)",
+      context.table));
+}
+
+void LakeflowConnect::check_table(std::string_view table) {
+  const std::vector<std::string> tables = do_list_tables();
   if (std::find(tables.begin(), tables.end(), table) != tables.end()) return;
   throw UnknownTableError(table, tables);
 }

@@ -3,10 +3,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "lakeflow/error.h"
+#include "lakeflow/instant.h"
 
 namespace lakeflow {
 namespace {
@@ -15,26 +19,49 @@ using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-// A connector serving two fixed tables; it overrides nothing optional.
+const ConnectorSpec& two_table_spec() {
+  static const ConnectorSpec spec("two_tables", {{"base_url", true, false}, {"token", false, true}},
+                                  {"page_size", "max_records_per_batch"});
+  return spec;
+}
+
+// A connector serving two fixed tables; it overrides nothing optional and records what its hooks
+// were given.
 class TwoTableConnector : public LakeflowConnect {
  public:
-  using LakeflowConnect::LakeflowConnect;
-  using LakeflowConnect::require_table;
+  explicit TwoTableConnector(const Options& options) : LakeflowConnect(two_table_spec(), options) {}
 
-  std::vector<std::string> list_tables() override { return {"users", "orders"}; }
-  StructType get_table_schema(std::string_view table, const Options&) override {
-    require_table(table);
+  int hook_calls = 0;
+  Options last_table_options;
+  std::optional<std::int64_t> last_batch_option;
+  std::int64_t last_max_records = 0;
+  std::int64_t last_cap = 0;
+
+  using LakeflowConnect::set_read_cap;
+
+ protected:
+  std::vector<std::string> do_list_tables() override { return {"users", "orders"}; }
+  StructType do_get_table_schema(const TableContext& context) override {
+    ++hook_calls;
+    last_table_options = context.table_options;
     return StructType{{"id", DataType::Long(), false}};
   }
-  TableMetadata read_table_metadata(std::string_view table, const Options&) override {
-    require_table(table);
+  TableMetadata do_read_table_metadata(const TableContext& context) override {
+    ++hook_calls;
+    last_table_options = context.table_options;
     return {{"id"}, std::nullopt, IngestionType::kSnapshot};
   }
-  ReadResult read_table(std::string_view table, const Offset&, const Options&) override {
-    require_table(table);
+  ReadResult do_read_table(const ReadContext& context) override {
+    ++hook_calls;
+    last_table_options = context.table_options;
+    last_batch_option = context.max_records_per_batch;
+    last_max_records = context.max_records();
+    last_cap = context.read_cap.micros;
     return {RecordStream::of(std::vector<std::string>{R"({"id":1})"}), Offset::null()};
   }
 };
+
+const Options kConnection{{"base_url", "http://x"}};
 
 StructType users_schema() {
   return StructType{
@@ -195,20 +222,35 @@ TEST(ValidateTableMetadata, LongFieldListsAreCapped) {
 }
 
 TEST(LakeflowConnect, KeepsItsOptions) {
-  TwoTableConnector connector(Options{{"base_url", "http://x"}});
+  TwoTableConnector connector(kConnection);
   EXPECT_EQ(connector.options().get_string("base_url"), "http://x");
 }
 
-TEST(LakeflowConnect, RequireTableAcceptsServedTables) {
-  TwoTableConnector connector(Options{});
-  EXPECT_NO_THROW(connector.require_table("users"));
-  EXPECT_NO_THROW(connector.require_table("orders"));
+TEST(LakeflowConnect, RejectsAnUnknownConnectionOptionNamingTheAcceptedOnes) {
+  try {
+    TwoTableConnector connector(Options{{"base_url", "http://x"}, {"tokn", "s3cret-value"}});
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_STREQ(e.what(),
+                 "two_tables: unknown connection option 'tokn'; the connection options are "
+                 "base_url and token (connector_spec.yaml of the connector)");
+  }
 }
 
-TEST(LakeflowConnect, RequireTableRejectsUnknownTables) {
-  TwoTableConnector connector(Options{});
+TEST(LakeflowConnect, AcceptsAndDropsTheOptionsSparkAdds) {
+  TwoTableConnector connector(Options{{"base_url", "http://x"},
+                                      {"databricks.connection", "my_connection"},
+                                      {"tableName", "users"}});
+  EXPECT_EQ(connector.options(), kConnection);
+  connector.get_table_schema(
+      "users", Options{{"tableName", "users"}, {"isDeleteFlow", "true"}, {"page_size", "5"}});
+  EXPECT_EQ(connector.last_table_options, (Options{{"page_size", "5"}}));
+}
+
+TEST(LakeflowConnect, EveryMethodRejectsAnUnknownTableBeforeItsHook) {
+  TwoTableConnector connector(kConnection);
   try {
-    connector.require_table("Users");
+    connector.get_table_schema("Users", {});
     FAIL() << "expected UnknownTableError";
   } catch (const UnknownTableError& e) {
     EXPECT_EQ(e.code(), ErrorCode::kUnknownTable);
@@ -217,42 +259,92 @@ TEST(LakeflowConnect, RequireTableRejectsUnknownTables) {
                  "unknown table 'Users'; this connector serves: users, orders (names are "
                  "case-sensitive)");
   }
+  EXPECT_THROW(connector.read_table_metadata("x", {}), UnknownTableError);
+  EXPECT_THROW(connector.read_table("x", Offset(), {}), UnknownTableError);
+  EXPECT_THROW(connector.read_table_deletes("nope", Offset(), {}), UnknownTableError);
+  EXPECT_EQ(connector.hook_calls, 0);
+  EXPECT_NO_THROW(connector.get_table_schema("orders", {}));
+  EXPECT_EQ(connector.hook_calls, 1);
 }
 
-TEST(LakeflowConnect, RequireTableOfAConnectorWithoutTables) {
+TEST(LakeflowConnect, UnknownTableOfAConnectorWithoutTables) {
   class NoTables : public TwoTableConnector {
    public:
     using TwoTableConnector::TwoTableConnector;
-    std::vector<std::string> list_tables() override { return {}; }
+
+   protected:
+    std::vector<std::string> do_list_tables() override { return {}; }
   };
-  NoTables connector(Options{});
+  NoTables connector(kConnection);
   try {
-    connector.require_table("users");
+    connector.read_table("users", Offset(), {});
     FAIL() << "expected UnknownTableError";
   } catch (const UnknownTableError& e) {
     EXPECT_THAT(e.what(), HasSubstr("unknown table 'users'; this connector serves no tables"));
   }
 }
 
-TEST(LakeflowConnect, UnknownTableErrorSurvivesCopyAsError) {
-  TwoTableConnector connector(Options{});
-  try {
-    connector.require_table("x");
-    FAIL() << "expected UnknownTableError";
-  } catch (const Error& e) {
-    const Error& as_error = e;
-    EXPECT_EQ(as_error.code(), ErrorCode::kUnknownTable);
-    EXPECT_THAT(as_error.what(), HasSubstr("serves: users, orders"));
+TEST(LakeflowConnect, RejectsATableOptionOutsideTheAllowList) {
+  TwoTableConnector connector(kConnection);
+  for (auto call : std::vector<std::function<void()>>{
+           [&] {
+             connector.get_table_schema("users", {{"colour", "red"}});
+           },
+           [&] {
+             connector.read_table_metadata("users", {{"colour", "red"}});
+           },
+           [&] {
+             connector.read_table("users", Offset(), {{"colour", "red"}});
+           }}) {
+    try {
+      call();
+      ADD_FAILURE() << "expected ConfigError";
+    } catch (const ConfigError& e) {
+      EXPECT_STREQ(e.what(),
+                   "two_tables: unknown table option 'colour' for table 'users'; the table "
+                   "options are page_size and max_records_per_batch "
+                   "(external_options_allowlist of the connector's connector_spec.yaml)");
+    }
+  }
+  EXPECT_EQ(connector.hook_calls, 0);
+}
+
+TEST(LakeflowConnect, TheBatchLimitIsOneRuleForEveryConnector) {
+  TwoTableConnector connector(kConnection);
+  connector.read_table("users", Offset(), {});
+  EXPECT_EQ(connector.last_batch_option, std::nullopt);
+  EXPECT_EQ(connector.last_max_records, kDefaultMaxRecordsPerBatch);
+  connector.read_table("users", Offset(), {{"max_records_per_batch", ""}});
+  EXPECT_EQ(connector.last_batch_option, std::nullopt);
+  connector.read_table("users", Offset(), {{"max_records_per_batch", "1000000"}});
+  EXPECT_EQ(connector.last_max_records, kMaxRecordsPerBatchLimit);
+  for (const char* bad : {"0", "1000001", "lots"}) {
+    try {
+      connector.read_table_metadata("users", {{"max_records_per_batch", bad}});
+      ADD_FAILURE() << "accepted " << bad;
+    } catch (const ConfigError& e) {
+      EXPECT_THAT(e.what(), HasSubstr("two_tables: table 'users': option 'max_records_per_batch': "
+                                      "expected an integer in [1, 1000000]"));
+    }
   }
 }
 
-TEST(LakeflowConnect, ReadTableDeletesDefaultChecksTheTableFirst) {
-  TwoTableConnector connector(Options{});
-  EXPECT_THROW(connector.read_table_deletes("nope", Offset(), Options{}), UnknownTableError);
+TEST(LakeflowConnect, TheReadCapIsFixedAtConstructionUnlessTheSourceSetsIt) {
+  const auto before = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  TwoTableConnector connector(kConnection);
+  EXPECT_GE(connector.read_cap().micros, before);
+  EXPECT_EQ(parse_instant(connector.read_cap().text), connector.read_cap().micros);
+  connector.set_read_cap("2024-03-02T16:20:00.000000Z");
+  EXPECT_EQ(connector.read_cap().text, "2024-03-02T16:20:00.000000Z");
+  connector.read_table("users", Offset(), {});
+  EXPECT_EQ(connector.last_cap, *parse_instant("2024-03-02T16:20:00Z"));
+  EXPECT_THROW(connector.set_read_cap("soon"), SourceError);
 }
 
 TEST(LakeflowConnect, ReadTableDeletesDefaultIsNotImplemented) {
-  TwoTableConnector connector(Options{});
+  TwoTableConnector connector(kConnection);
   try {
     connector.read_table_deletes("users", Offset(), Options{});
     FAIL() << "expected NotImplementedError";
@@ -265,7 +357,7 @@ TEST(LakeflowConnect, ReadTableDeletesDefaultIsNotImplemented) {
 }
 
 TEST(LakeflowConnect, SubclassMethodsUseRequireTable) {
-  TwoTableConnector connector(Options{});
+  TwoTableConnector connector(kConnection);
   EXPECT_THROW(connector.get_table_schema("nope", Options{}), UnknownTableError);
   EXPECT_THROW(connector.read_table_metadata("nope", Options{}), UnknownTableError);
   EXPECT_THROW(connector.read_table("nope", Offset(), Options{}), UnknownTableError);

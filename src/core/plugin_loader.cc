@@ -16,7 +16,7 @@ namespace lakeflow {
 namespace fs = std::filesystem;
 namespace {
 
-constexpr const char* kEntryPoint = "lakeflow_plugin_v1";
+constexpr const char* kEntryPoint = "lakeflow_plugin_v2";
 
 std::string sdk_version() { return LAKEFLOW_SDK_VERSION_STRING; }
 
@@ -37,9 +37,10 @@ std::set<std::string>& loaded() {
   return files;
 }
 
-// A plugin of a later calling convention exports lakeflow_plugin_v2, v3...: name it.
-int newer_abi(void* handle) {
-  for (int version = LAKEFLOW_PLUGIN_ABI_VERSION + 1; version <= 9; ++version) {
+// A plugin of another calling convention exports lakeflow_plugin_v1, v3...: name it.
+int other_abi(void* handle) {
+  for (int version = 1; version <= 9; ++version) {
+    if (version == LAKEFLOW_PLUGIN_ABI_VERSION) continue;
     if (dlsym(handle, fmt::format("lakeflow_plugin_v{}", version).c_str()) != nullptr) {
       return version;
     }
@@ -98,14 +99,20 @@ void load_plugin(const fs::path& file, ConnectorRegistry& registry) {
 
   void* handle = open_plugin(path);
   dlerror();
-  auto entry = reinterpret_cast<LakeflowPluginEntryV1>(dlsym(handle, kEntryPoint));
+  auto entry = reinterpret_cast<LakeflowPluginEntryV2>(dlsym(handle, kEntryPoint));
   if (entry == nullptr) {
-    if (const int version = newer_abi(handle); version != 0) {
+    if (const int version = other_abi(handle); version != 0) {
       throw PluginError(
           path, PluginError::Reason::kIncompatible,
-          fmt::format("plugin '{}' uses plugin ABI v{}, newer than this lakeflow "
-                      "(SDK {}, plugin ABI v{}): upgrade lakeflow, or {}",
-                      path, version, sdk_version(), LAKEFLOW_PLUGIN_ABI_VERSION, rebuild_hint()));
+          version > LAKEFLOW_PLUGIN_ABI_VERSION
+              ? fmt::format("plugin '{}' uses plugin ABI v{}, newer than this lakeflow "
+                            "(SDK {}, plugin ABI v{}): upgrade lakeflow, or {}",
+                            path, version, sdk_version(), LAKEFLOW_PLUGIN_ABI_VERSION,
+                            rebuild_hint())
+              : fmt::format("plugin '{}' uses plugin ABI v{}, older than this lakeflow "
+                            "(SDK {}, plugin ABI v{}; the connector interface changed): {}",
+                            path, version, sdk_version(), LAKEFLOW_PLUGIN_ABI_VERSION,
+                            rebuild_hint()));
     }
     throw PluginError(path, PluginError::Reason::kNoEntryPoint,
                       fmt::format("'{}' is not a lakeflow plugin: it has no entry point {}; build "
@@ -115,7 +122,7 @@ void load_plugin(const fs::path& file, ConnectorRegistry& registry) {
 
   ConnectorRegistry staged;
   std::array<char, 1024> error{};
-  LakeflowPluginV1 call{};
+  LakeflowPluginV2 call{};
   call.host_sdk_major = LAKEFLOW_SDK_VERSION_MAJOR;
   call.host_sdk_minor = LAKEFLOW_SDK_VERSION_MINOR;
   call.host_sdk_patch = LAKEFLOW_SDK_VERSION_PATCH;

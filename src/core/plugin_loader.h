@@ -17,7 +17,7 @@ class PluginError : public ConfigError {
   enum class Reason {
     kNotFound,      // the path names nothing
     kNotLoadable,   // dlopen failed: not a shared object, a missing library, an undefined symbol
-    kNoEntryPoint,  // a shared object without lakeflow_plugin_v1
+    kNoEntryPoint,  // a shared object without lakeflow_plugin_v2
     kIncompatible,  // built against another SDK major version (or plugin ABI)
     kFailed,        // the entry point failed, or registered nothing
     kDuplicate,     // a connector name that is already registered

@@ -36,6 +36,13 @@ void ConnectorRegistry::add(ConnectorInfo info) {
     throw Error(ErrorCode::kInternal,
                 fmt::format("connector '{}' was registered without a factory", info.name));
   }
+  if (info.spec == nullptr) {
+    throw Error(ErrorCode::kInternal,
+                fmt::format("connector '{}' was registered without its connector_spec.yaml: "
+                            "register it with LAKEFLOW_REGISTER_CONNECTOR beside an include of "
+                            "the generated lakeflow_connector_spec.h",
+                            info.name));
+  }
   for (const ConnectorInfo& existing : connectors_) {
     if (existing.name == info.name) {
       throw Error(ErrorCode::kInternal,
@@ -77,6 +84,12 @@ std::unique_ptr<LakeflowConnect> ConnectorRegistry::create(std::string_view name
                 fmt::format("the factory of connector '{}' returned no connector", name));
   }
   return connector;
+}
+
+bool is_secret_connection_option(std::string_view connector, std::string_view key) {
+  const ConnectorInfo* info = ConnectorRegistry::instance().find(connector);
+  if (info == nullptr) return is_secret_option(key);
+  return info->spec().is_secret(key);
 }
 
 const ConnectorInfo* ConnectorRegistry::find(std::string_view name) const {

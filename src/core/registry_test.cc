@@ -15,29 +15,33 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 // Serves one table; its constructor validates an option, as real connectors do.
+const ConnectorSpec& embedded_connector_spec() {
+  static const ConnectorSpec spec("registry_test_one_table", {{"page_size", false, false}}, {});
+  return spec;
+}
+
 class OneTableConnector : public LakeflowConnect {
  public:
-  explicit OneTableConnector(const Options& options) : LakeflowConnect(options) {
+  explicit OneTableConnector(const Options& options)
+      : LakeflowConnect(embedded_connector_spec(), options) {
     options.get_int("page_size", 10, 1, 100);
   }
-  std::vector<std::string> list_tables() override { return {"only"}; }
-  StructType get_table_schema(std::string_view table, const Options&) override {
-    require_table(table);
+  std::vector<std::string> do_list_tables() override { return {"only"}; }
+  StructType do_get_table_schema(const TableContext& /*context*/) override {
     return StructType{{"id", DataType::Long()}};
   }
-  TableMetadata read_table_metadata(std::string_view table, const Options&) override {
-    require_table(table);
+  TableMetadata do_read_table_metadata(const TableContext& /*context*/) override {
     return {{"id"}, std::nullopt, IngestionType::kSnapshot};
   }
-  ReadResult read_table(std::string_view table, const Offset&, const Options&) override {
-    require_table(table);
+  ReadResult do_read_table(const ReadContext& /*context*/) override {
     return {RecordStream(), Offset::null()};
   }
 };
 
 ConnectorInfo info(std::string name, std::string description = "test") {
   return {std::move(name), std::move(description),
-          [](const Options& options) { return std::make_unique<OneTableConnector>(options); }};
+          [](const Options& options) { return std::make_unique<OneTableConnector>(options); },
+          &embedded_connector_spec};
 }
 
 std::vector<std::string> names(const ConnectorRegistry& registry) {
@@ -124,7 +128,8 @@ TEST(ConnectorRegistry, CreateUnknownInAnEmptyRegistry) {
 TEST(ConnectorRegistry, CreatePassesOptionsAndConstructorErrorsThrough) {
   ConnectorRegistry registry;
   registry.add(info("one"));
-  EXPECT_EQ(registry.create("one", Options{{"k", "v"}})->options().get_string("k"), "v");
+  EXPECT_EQ(registry.create("one", Options{{"page_size", "5"}})->options().get_string("page_size"),
+            "5");
   try {
     registry.create("one", Options{{"page_size", "1000"}});
     FAIL() << "expected a ConfigError";
@@ -135,9 +140,18 @@ TEST(ConnectorRegistry, CreatePassesOptionsAndConstructorErrorsThrough) {
   }
 }
 
+TEST(ConnectorRegistry, ARegistrationWithoutASpecIsAnInternalError) {
+  ConnectorRegistry registry;
+  ConnectorInfo without_spec = info("nospec");
+  without_spec.spec = nullptr;
+  EXPECT_THROW(registry.add(std::move(without_spec)), Error);
+  EXPECT_TRUE(registry.list().empty());
+}
+
 TEST(ConnectorRegistry, FactoryReturningNullIsAnInternalError) {
   ConnectorRegistry registry;
-  registry.add({"null", "", [](const Options&) { return std::unique_ptr<LakeflowConnect>(); }});
+  registry.add({"null", "", [](const Options&) { return std::unique_ptr<LakeflowConnect>(); },
+                &embedded_connector_spec});
   try {
     registry.create("null", Options{});
     FAIL() << "expected an Error";

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "lakeflow/error.h"
+#include "util/files.h"
 
 namespace lakeflow {
 namespace {
@@ -14,11 +15,7 @@ namespace {
 using ::testing::HasSubstr;
 
 std::string read_testdata(const std::string& name) {
-  std::ifstream in(std::string(LAKEFLOW_TESTDATA_DIR) + "/" + name, std::ios::binary);
-  EXPECT_TRUE(in.good()) << "cannot open " << name;
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  std::string text = buffer.str();
+  std::string text = files::read_file(std::string(LAKEFLOW_TESTDATA_DIR) + "/" + name);
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
   return text;
 }

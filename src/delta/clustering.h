@@ -10,7 +10,7 @@
 // define what is accepted, write a list of path parts per column, as here. Both forms are read.)
 //
 // Clustering binds writers only: readers ignore the domain. Writers keep new files laid out by the
-// columns (lakeflow sorts each data file by them, see pipeline/data_file.h), give every file
+// columns (lakeflow sorts each data file by them, see data_file.h), give every file
 // min/max statistics for them, and never partition the table. lakeflow leaves `add`'s
 // clusteringProvider unset: its files are sorted but not clustered by Delta's liquid clustering,
 // so Databricks' OPTIMIZE still reclusters them.

@@ -435,6 +435,8 @@ std::optional<std::int64_t> DeltaLog::latest_version() const {
   return latest;
 }
 
+std::vector<std::int64_t> DeltaLog::commit_versions() const { return list().commits; }
+
 std::vector<Action> DeltaLog::read_commit(std::int64_t version) const {
   const std::string path = commit_path(version);
   std::string text;

@@ -162,6 +162,9 @@ class DeltaLog {
   // The newest committed version, or nullopt when the table has no commit yet (no table).
   std::optional<std::int64_t> latest_version() const;
   bool exists() const { return latest_version().has_value(); }
+  // The versions whose JSON commit files are in the log, ascending (another engine's log cleanup
+  // may have removed those a checkpoint covers).
+  std::vector<std::int64_t> commit_versions() const;
 
   // The table at its latest version. Throws DeltaLogError when there is no table, a commit is
   // missing, malformed or damaged (above), or the table needs a Delta reader newer than version 1.

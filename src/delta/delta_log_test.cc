@@ -15,9 +15,11 @@
 #include <thread>
 
 #include "delta/delta_checkpoint.h"
+#include "delta/table_features.h"
 #include "parquet/parquet_format.h"
 #include "parquet/parquet_test_util.h"
-#include "delta/table_features.h"
+#include "util/files.h"
+#include "util/temp_dir.h"
 
 namespace lakeflow::delta {
 namespace {
@@ -26,30 +28,8 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-class TempDir {
- public:
-  TempDir() {
-    char pattern[] = "/tmp/lakeflow-delta-log-XXXXXX";
-    const char* made = ::mkdtemp(pattern);
-    if (made == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = made;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  std::string table(std::string_view name = "t") const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+using files::read_file;
+using files::TempDir;
 
 void write_text(const fs::path& path, std::string_view text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -108,12 +88,14 @@ void expect_same_state(const Snapshot& a, const Snapshot& b) {
 
 TEST(DeltaLog, CreatesATableAndReadsItBack) {
   TempDir dir;
-  DeltaLog log(dir.table("a/b/events"));
+  DeltaLog log(dir.file("a/b/events"));
   EXPECT_FALSE(log.exists());
   EXPECT_EQ(log.latest_version(), std::nullopt);
+  EXPECT_TRUE(log.commit_versions().empty());
   EXPECT_EQ(log.commit(-1, create_table_actions(test_schema(), {{"k", "v"}})), 0);
   EXPECT_TRUE(log.exists());
   EXPECT_EQ(log.latest_version(), 0);
+  EXPECT_EQ(log.commit_versions(), std::vector<std::int64_t>{0});
 
   const Snapshot snapshot = log.snapshot();
   EXPECT_EQ(snapshot.version, 0);
@@ -132,13 +114,13 @@ TEST(DeltaLog, CreatesATableAndReadsItBack) {
 
 TEST(DeltaLog, WritesOneJsonActionPerLineWithCommitInfoLast) {
   TempDir dir;
-  DeltaLog log = create_table(dir.table());
+  DeltaLog log = create_table(dir.file("t"));
   CommitInfo info;
   info.operation = "MERGE";
   info.operation_parameters = {{"mode", "upsert"}};
   log.commit(0, {info, add_file("part-1.parquet"), add_file("part-2.parquet")});
 
-  const std::string text = read_text(log.commit_path(1));
+  const std::string text = read_file(log.commit_path(1));
   ASSERT_FALSE(text.empty());
   EXPECT_EQ(text.back(), '\n');
   std::vector<JsonValue> lines;
@@ -158,7 +140,7 @@ TEST(DeltaLog, WritesOneJsonActionPerLineWithCommitInfoLast) {
   EXPECT_EQ(commit_info->find("lakeflowCommitLines")->as_int(), 3);
 
   // Version 0: protocol, metaData, commitInfo (a default WRITE).
-  const std::string first = read_text(log.commit_path(0));
+  const std::string first = read_file(log.commit_path(0));
   EXPECT_EQ(first.find(R"({"protocol":{"minReaderVersion":1,"minWriterVersion":2}})"), 0u);
   EXPECT_THAT(first, HasSubstr(R"({"metaData":{)"));
   const std::size_t last_line = first.rfind('\n', first.size() - 2) + 1;
@@ -169,7 +151,7 @@ TEST(DeltaLog, WritesOneJsonActionPerLineWithCommitInfoLast) {
 
 TEST(DeltaLog, ActiveFilesAreAddsMinusLaterRemoves) {
   TempDir dir;
-  DeltaLog log = create_table(dir.table());
+  DeltaLog log = create_table(dir.file("t"));
   const AddFile a = add_file("a.parquet", 1);
   const AddFile b = add_file("b.parquet", 2);
   const AddFile c = add_file("c.parquet", 3);
@@ -195,7 +177,7 @@ TEST(DeltaLog, ActiveFilesAreAddsMinusLaterRemoves) {
 
 TEST(DeltaLog, KeepsTheLatestTxnVersionPerAppId) {
   TempDir dir;
-  DeltaLog log = create_table(dir.table());
+  DeltaLog log = create_table(dir.file("t"));
   log.commit(0, {TxnAction{"app-a", 1, now_millis()}, TxnAction{"app-b", 10, std::nullopt}});
   log.commit(1, {TxnAction{"app-a", 2, now_millis()}});
   const Snapshot snapshot = log.snapshot();
@@ -206,7 +188,7 @@ TEST(DeltaLog, KeepsTheLatestTxnVersionPerAppId) {
 
 TEST(DeltaLog, CommitsOffsetsWithTheDataInMetadataConfiguration) {
   TempDir dir;
-  DeltaLog log = create_table(dir.table());
+  DeltaLog log = create_table(dir.file("t"));
   Snapshot snapshot = log.snapshot();
   EXPECT_EQ(snapshot.offset(), std::nullopt);
   EXPECT_EQ(snapshot.deletes_offset(), std::nullopt);
@@ -239,7 +221,7 @@ TEST(DeltaLog, CommitsOffsetsWithTheDataInMetadataConfiguration) {
 
 TEST(DeltaLog, TheFirstBatchCreatesTheTableWithItsOffset) {
   TempDir dir;
-  DeltaLog log(dir.table());
+  DeltaLog log(dir.file("t"));
   ASSERT_FALSE(log.exists());
   Snapshot snapshot = new_table_snapshot(test_schema());
   EXPECT_EQ(snapshot.version, -1);
@@ -266,21 +248,21 @@ TEST(DeltaLog, TheFirstBatchCreatesTheTableWithItsOffset) {
 
 TEST(DeltaLog, AStoredOffsetThatDoesNotParseIsReported) {
   TempDir dir;
-  DeltaLog log(dir.table());
+  DeltaLog log(dir.file("t"));
   log.commit(-1, create_table_actions(test_schema(), {{std::string(kOffsetKey), "[1,2]"}}));
   try {
     (void)log.snapshot().offset();
     FAIL() << "expected DeltaLogError";
   } catch (const DeltaLogError& e) {
     EXPECT_THAT(e.what(), HasSubstr("lakeflow.offset"));
-    EXPECT_THAT(e.what(), HasSubstr(dir.table()));
+    EXPECT_THAT(e.what(), HasSubstr(dir.file("t")));
     EXPECT_THAT(e.what(), HasSubstr("--full-refresh"));
   }
 }
 
 TEST(DeltaLog, TimeTravelReadsAnEarlierVersion) {
   TempDir dir;
-  DeltaLog log = create_table(dir.table());
+  DeltaLog log = create_table(dir.file("t"));
   log.commit(0, {add_file("a.parquet")});
   log.commit(1, {add_file("b.parquet")});
   EXPECT_EQ(log.snapshot_at(1).files.size(), 1u);
@@ -294,19 +276,19 @@ TEST(DeltaLog, TimeTravelReadsAnEarlierVersion) {
 
 TEST(DeltaLog, ReadingAMissingTableNamesItsPath) {
   TempDir dir;
-  const DeltaLog log(dir.table("nothing-here"));
+  const DeltaLog log(dir.file("nothing-here"));
   try {
     (void)log.snapshot();
     FAIL() << "expected DeltaLogError";
   } catch (const DeltaLogError& e) {
-    EXPECT_THAT(e.what(), HasSubstr(dir.table("nothing-here")));
+    EXPECT_THAT(e.what(), HasSubstr(dir.file("nothing-here")));
     EXPECT_THAT(e.what(), HasSubstr("no Delta table"));
   }
 }
 
 TEST(DeltaLog, RejectsActionListsTheProtocolForbidsAndCommitsNothing) {
   TempDir dir;
-  DeltaLog log(dir.table());
+  DeltaLog log(dir.file("t"));
   MetadataAction metadata = std::get<MetadataAction>(create_table_actions(test_schema())[1]);
   // Version 0 without a protocol action.
   EXPECT_THROW(log.commit(-1, {metadata}), DeltaLogError);
@@ -356,7 +338,7 @@ TEST(DeltaLog, RejectsActionListsTheProtocolForbidsAndCommitsNothing) {
 
 TEST(DeltaLog, AMalformedCommitLineIsReportedWithItsFileAndLine) {
   TempDir dir;
-  DeltaLog log = create_table(dir.table());
+  DeltaLog log = create_table(dir.file("t"));
   write_text(log.commit_path(1), "{\"commitInfo\":{}}\n{\"add\":{\"path\":\n");
   try {
     (void)log.snapshot();
@@ -387,7 +369,7 @@ DeltaLog pipeline_table(const std::string& path, int batches) {
 
 // Drops the last `count` lines of the file at `path`, cutting at a line boundary.
 void cut_lines(const std::string& path, int count) {
-  std::string text = read_text(path);
+  std::string text = read_file(path);
   for (int i = 0; i < count; ++i) {
     const std::size_t end = text.size() < 2 ? std::string::npos : text.rfind('\n', text.size() - 2);
     text.resize(end == std::string::npos ? 0 : end + 1);
@@ -408,7 +390,7 @@ std::string snapshot_error(const DeltaLog& log) {
 TEST(DeltaLog, ACommitCutAtALineBoundaryIsDamaged) {
   for (int cut = 1; cut <= 2; ++cut) {  // the commitInfo alone, or with the last add
     TempDir dir;
-    const DeltaLog log = pipeline_table(dir.table(), 2);
+    const DeltaLog log = pipeline_table(dir.file("t"), 2);
     ASSERT_EQ(log.snapshot().files.size(), 4u);
     cut_lines(log.commit_path(1), cut);
     const std::string error = snapshot_error(log);
@@ -421,15 +403,15 @@ TEST(DeltaLog, ACommitCutAtALineBoundaryIsDamaged) {
   }
   // Version 0, cut down to its protocol, metaData, txn and first add.
   TempDir dir;
-  const DeltaLog log = pipeline_table(dir.table(), 1);
+  const DeltaLog log = pipeline_table(dir.file("t"), 1);
   cut_lines(log.commit_path(0), 2);
   EXPECT_THAT(snapshot_error(log), HasSubstr(log.commit_path(0) + " has no commitInfo action"));
 }
 
 TEST(DeltaLog, ACommitCutInsideALineOrEmptiedIsDamaged) {
   TempDir dir;
-  const DeltaLog log = pipeline_table(dir.table(), 2);
-  const std::string whole = read_text(log.commit_path(1));
+  const DeltaLog log = pipeline_table(dir.file("t"), 2);
+  const std::string whole = read_file(log.commit_path(1));
   write_text(log.commit_path(1), whole.substr(0, whole.size() - 10));
   EXPECT_THAT(snapshot_error(log), HasSubstr("00000000000000000001.json line 5: not valid JSON"));
   write_text(log.commit_path(1), "");
@@ -440,8 +422,8 @@ TEST(DeltaLog, ACommitCutInsideALineOrEmptiedIsDamaged) {
 
 TEST(DeltaLog, ALakeflowCommitWithLinesMovedOrLostIsDamaged) {
   TempDir dir;
-  const DeltaLog log = pipeline_table(dir.table(), 2);
-  const std::string whole = read_text(log.commit_path(1));
+  const DeltaLog log = pipeline_table(dir.file("t"), 2);
+  const std::string whole = read_file(log.commit_path(1));
   std::vector<std::string> lines;
   std::istringstream in(whole);
   for (std::string line; std::getline(in, line);) lines.push_back(line + "\n");
@@ -467,7 +449,7 @@ TEST(DeltaLog, ALakeflowCommitWithLinesMovedOrLostIsDamaged) {
 
 TEST(DeltaLog, CommitsOfOtherEnginesMayHoldCommitInfoAnywhereOrNone) {
   TempDir dir;
-  const DeltaLog log = pipeline_table(dir.table(), 1);
+  const DeltaLog log = pipeline_table(dir.file("t"), 1);
   // Another engine's commit with its commitInfo first, as Spark writes it (and as lakeflow did
   // before it wrote commitInfo last), holding no line count.
   write_text(log.commit_path(1),
@@ -484,14 +466,14 @@ TEST(DeltaLog, CommitsOfOtherEnginesMayHoldCommitInfoAnywhereOrNone) {
 
   // A commit without commitInfo in a table lakeflow does not land (no lakeflow offset).
   TempDir other;
-  const DeltaLog plain = create_table(other.table());
+  const DeltaLog plain = create_table(other.file("t"));
   write_text(plain.commit_path(1), action_to_line(add_file("a.parquet")) + "\n");
   EXPECT_EQ(plain.snapshot().files.size(), 1u);
 }
 
 TEST(DeltaLog, AMissingCommitIsReported) {
   TempDir dir;
-  DeltaLog log = create_table(dir.table());
+  DeltaLog log = create_table(dir.file("t"));
   log.commit(0, {add_file("a")});
   log.commit(1, {add_file("b")});
   fs::remove(log.commit_path(1));
@@ -505,7 +487,7 @@ TEST(DeltaLog, AMissingCommitIsReported) {
 
 TEST(DeltaLog, ATableNeedingANewerReaderIsRejected) {
   TempDir dir;
-  DeltaLog log(dir.table());
+  DeltaLog log(dir.file("t"));
   fs::create_directories(log.log_path());
   MetadataAction metadata = std::get<MetadataAction>(create_table_actions(test_schema())[1]);
   write_text(log.commit_path(0),
@@ -563,23 +545,23 @@ TEST(DeltaLog, ApplyRejectsAVersionThatDoesNotFollow) {
 
 TEST(DeltaLog, ASecondWriterOfTheSameVersionGetsConcurrentCommitError) {
   TempDir dir;
-  create_table(dir.table());
-  DeltaLog writer_a(dir.table());
-  DeltaLog writer_b(dir.table());
+  create_table(dir.file("t"));
+  DeltaLog writer_a(dir.file("t"));
+  DeltaLog writer_b(dir.file("t"));
   const std::int64_t read_a = writer_a.snapshot().version;
   const std::int64_t read_b = writer_b.snapshot().version;
   EXPECT_EQ(writer_a.commit(read_a, {add_file("from-a.parquet")}), 1);
-  const std::string committed = read_text(writer_a.commit_path(1));
+  const std::string committed = read_file(writer_a.commit_path(1));
   try {
     writer_b.commit(read_b, {add_file("from-b.parquet")});
     FAIL() << "expected ConcurrentCommitError";
   } catch (const ConcurrentCommitError& e) {
     EXPECT_EQ(e.version(), 1);
-    EXPECT_EQ(e.table_path(), dir.table());
-    EXPECT_THAT(e.what(), HasSubstr(dir.table()));
+    EXPECT_EQ(e.table_path(), dir.file("t"));
+    EXPECT_THAT(e.what(), HasSubstr(dir.file("t")));
   }
   // A's commit is intact, B left nothing behind, and the table reads A's file only.
-  EXPECT_EQ(read_text(writer_a.commit_path(1)), committed);
+  EXPECT_EQ(read_file(writer_a.commit_path(1)), committed);
   EXPECT_EQ(log_names(writer_a),
             (std::vector<std::string>{"00000000000000000000.json", "00000000000000000001.json"}));
   const Snapshot snapshot = writer_b.snapshot();
@@ -590,7 +572,7 @@ TEST(DeltaLog, ASecondWriterOfTheSameVersionGetsConcurrentCommitError) {
 
 TEST(DeltaLog, RacingWritersCommitExactlyOnce) {
   TempDir dir;
-  create_table(dir.table());
+  create_table(dir.file("t"));
   constexpr int kWriters = 8;
   for (int round = 0; round < 5; ++round) {
     std::atomic<int> committed{0};
@@ -599,7 +581,7 @@ TEST(DeltaLog, RacingWritersCommitExactlyOnce) {
     std::vector<std::thread> threads;
     for (int w = 0; w < kWriters; ++w) {
       threads.emplace_back([&, w] {
-        DeltaLog log(dir.table());
+        DeltaLog log(dir.file("t"));
         const std::int64_t read = round;
         while (!go.load()) std::this_thread::yield();
         try {
@@ -615,7 +597,7 @@ TEST(DeltaLog, RacingWritersCommitExactlyOnce) {
     EXPECT_EQ(committed.load(), 1) << "round " << round;
     EXPECT_EQ(conflicts.load(), kWriters - 1) << "round " << round;
   }
-  const DeltaLog log(dir.table());
+  const DeltaLog log(dir.file("t"));
   const Snapshot snapshot = log.snapshot();
   EXPECT_EQ(snapshot.version, 5);
   EXPECT_EQ(snapshot.files.size(), 5u);
@@ -626,7 +608,7 @@ TEST(DeltaLog, RacingWritersCommitExactlyOnce) {
 
 TEST(DeltaLog, WritersInSeparateProcessesCommitExactlyOnce) {
   TempDir dir;
-  create_table(dir.table());
+  create_table(dir.file("t"));
   constexpr int kWriters = 4;
   std::vector<pid_t> children;
   for (int w = 0; w < kWriters; ++w) {
@@ -635,7 +617,7 @@ TEST(DeltaLog, WritersInSeparateProcessesCommitExactlyOnce) {
     if (pid == 0) {
       int status = 2;
       try {
-        DeltaLog log(dir.table());
+        DeltaLog log(dir.file("t"));
         log.commit(0, {add_file(fmt::format("w{}.parquet", w))});
         status = 0;
       } catch (const ConcurrentCommitError&) {
@@ -657,12 +639,12 @@ TEST(DeltaLog, WritersInSeparateProcessesCommitExactlyOnce) {
   }
   EXPECT_EQ(winners, 1);
   EXPECT_EQ(losers, kWriters - 1);
-  EXPECT_EQ(DeltaLog(dir.table()).snapshot().files.size(), 1u);
+  EXPECT_EQ(DeltaLog(dir.file("t")).snapshot().files.size(), 1u);
 }
 
 TEST(DeltaLog, LeftoversOfACrashBeforeTheLinkAreIgnoredAndCleanedUp) {
   TempDir dir;
-  DeltaLog log = create_table(dir.table());
+  DeltaLog log = create_table(dir.file("t"));
   log.commit(0, {add_file("a.parquet")});
   // A writer died after writing (part of) its temporary commit file for version 2.
   const fs::path leftover = fs::path(log.log_path()) /
@@ -690,7 +672,7 @@ TEST(DeltaLog, LeftoversOfACrashBeforeTheLinkAreIgnoredAndCleanedUp) {
 
 TEST(DeltaLog, OldTemporariesOfInterruptedCheckpointsAreCleanedUp) {
   TempDir dir;
-  DeltaLog log = create_table(dir.table());
+  DeltaLog log = create_table(dir.file("t"));
   const fs::path logs = log.log_path();
   const fs::path old_checkpoint = logs / ".00000000000000000010.checkpoint.parquet.tmp-123-0";
   const fs::path old_last = logs / "._last_checkpoint.0b9f3c1e.tmp";
@@ -740,7 +722,7 @@ DeltaLog build_history(const std::string& path, int commits = 25) {
 
 TEST(DeltaLog, WritesACheckpointEveryTenCommits) {
   TempDir dir;
-  const DeltaLog log = build_history(dir.table());
+  const DeltaLog log = build_history(dir.file("t"));
   const std::vector<std::string> names = log_names(log);
   std::vector<std::string> checkpoints;
   for (const auto& name : names) {
@@ -751,7 +733,7 @@ TEST(DeltaLog, WritesACheckpointEveryTenCommits) {
                                                    "_last_checkpoint"}));
   for (const auto& name : names) EXPECT_EQ(name.find(".tmp"), std::string::npos) << name;
 
-  const JsonValue last = JsonValue::parse(read_text(fs::path(log.log_path()) / "_last_checkpoint"));
+  const JsonValue last = JsonValue::parse(read_file(fs::path(log.log_path()) / "_last_checkpoint"));
   EXPECT_EQ(last.find("version")->as_int(), 20);
   const Snapshot at20 = log.snapshot_at(20);
   // protocol + metaData + txns + live domains + active files + tombstones, one row each.
@@ -770,7 +752,7 @@ TEST(DeltaLog, WritesACheckpointEveryTenCommits) {
 
 TEST(DeltaLog, ReplayFromACheckpointEqualsReplayOfEveryCommit) {
   TempDir dir;
-  const DeltaLog log = build_history(dir.table());
+  const DeltaLog log = build_history(dir.file("t"));
   const Snapshot with_checkpoint = log.snapshot();
   EXPECT_EQ(with_checkpoint.version, 24);
   EXPECT_EQ(with_checkpoint.checkpoint_version, 20);
@@ -792,7 +774,7 @@ TEST(DeltaLog, ReplayFromACheckpointEqualsReplayOfEveryCommit) {
 
 TEST(DeltaLog, ADamagedCheckpointFallsBackToAnOlderOneOrTheCommits) {
   TempDir dir;
-  const DeltaLog log = build_history(dir.table());
+  const DeltaLog log = build_history(dir.file("t"));
   const Snapshot expected = log.snapshot();
 
   write_text(log.checkpoint_path(20), "PAR1 this is not a parquet file PAR1");
@@ -808,7 +790,7 @@ TEST(DeltaLog, ADamagedCheckpointFallsBackToAnOlderOneOrTheCommits) {
 
 TEST(DeltaLog, ACheckpointThatDisagreesWithLastCheckpointIsNotUsed) {
   TempDir dir;
-  const DeltaLog log = build_history(dir.table());
+  const DeltaLog log = build_history(dir.file("t"));
   const Snapshot expected = log.snapshot();
   write_text(fs::path(log.log_path()) / "_last_checkpoint", R"({"version":20,"size":3})");
   const Snapshot snapshot = log.snapshot();
@@ -821,7 +803,7 @@ TEST(DeltaLog, ACheckpointThatDisagreesWithLastCheckpointIsNotUsed) {
 
 TEST(DeltaLog, AFailedCheckpointNeverFailsTheCommit) {
   TempDir dir;
-  DeltaLog log = create_table(dir.table());
+  DeltaLog log = create_table(dir.file("t"));
   for (int v = 1; v <= 9; ++v) log.commit(v - 1, {add_file(fmt::format("p{}.parquet", v))});
   // Something occupies the checkpoint's name: writing the checkpoint must fail.
   fs::create_directories(log.checkpoint_path(10));
@@ -839,7 +821,7 @@ TEST(DeltaLog, AFailedCheckpointNeverFailsTheCommit) {
 
 TEST(DeltaLog, CheckpointIntervalIsConfigurable) {
   TempDir dir;
-  DeltaLog log = create_table(dir.table(), DeltaLogOptions{3});
+  DeltaLog log = create_table(dir.file("t"), DeltaLogOptions{3});
   for (int v = 1; v <= 7; ++v) log.commit(v - 1, {add_file(fmt::format("p{}.parquet", v))});
   EXPECT_TRUE(fs::exists(log.checkpoint_path(3)));
   EXPECT_TRUE(fs::exists(log.checkpoint_path(6)));
@@ -847,22 +829,22 @@ TEST(DeltaLog, CheckpointIntervalIsConfigurable) {
   EXPECT_EQ(log.snapshot().checkpoint_version, 6);
 
   TempDir other;
-  DeltaLog never = create_table(other.table(), DeltaLogOptions{0});
+  DeltaLog never = create_table(other.file("t"), DeltaLogOptions{0});
   for (int v = 1; v <= 10; ++v) never.commit(v - 1, {add_file(fmt::format("p{}.parquet", v))});
   EXPECT_FALSE(fs::exists(never.checkpoint_path(10)));
 }
 
 TEST(DeltaLog, LastCheckpointNeverGoesBackwards) {
   TempDir dir;
-  DeltaLog log = build_history(dir.table());
+  DeltaLog log = build_history(dir.file("t"));
   log.checkpoint(10);  // an older checkpoint rewritten later (a slow concurrent checkpointer)
-  const JsonValue last = JsonValue::parse(read_text(fs::path(log.log_path()) / "_last_checkpoint"));
+  const JsonValue last = JsonValue::parse(read_file(fs::path(log.log_path()) / "_last_checkpoint"));
   EXPECT_EQ(last.find("version")->as_int(), 20);
 }
 
 TEST(DeltaLog, CheckpointsDropExpiredTombstones) {
   TempDir dir;
-  DeltaLog log = create_table(dir.table(), DeltaLogOptions{2});
+  DeltaLog log = create_table(dir.file("t"), DeltaLogOptions{2});
   const AddFile a = add_file("a.parquet");
   const AddFile b = add_file("b.parquet");
   log.commit(0, {a, b});
@@ -881,7 +863,7 @@ TEST(DeltaLog, CheckpointsDropExpiredTombstones) {
 // count threw std::length_error or exhausted memory instead of reading the row groups.
 TEST(DeltaLog, ACheckpointFooterCountingTooManyRowsDoesNotSizeTheRead) {
   TempDir dir;
-  DeltaLog log = create_table(dir.table(), DeltaLogOptions{2});
+  DeltaLog log = create_table(dir.file("t"), DeltaLogOptions{2});
   log.commit(0, {add_file("a.parquet")});
   log.commit(1, {add_file("b.parquet")});
   const std::vector<Action> intact = read_checkpoint_file(log.checkpoint_path(2));
@@ -922,12 +904,12 @@ std::optional<std::vector<JsonValue>> read_with_duckdb(const std::string& file) 
 
 TEST(DeltaLog, DuckDBReadsTheCheckpointAsWritten) {
   TempDir dir;
-  const DeltaLog log = build_history(dir.table());
+  const DeltaLog log = build_history(dir.file("t"));
   const std::optional<std::vector<JsonValue>> rows = read_with_duckdb(log.checkpoint_path(20));
   if (!rows) GTEST_SKIP() << "node or tests/duckdb/node_modules missing (scripts/install-deps)";
 
   const Snapshot at20 = log.snapshot_at(20);
-  const JsonValue last = JsonValue::parse(read_text(fs::path(log.log_path()) / "_last_checkpoint"));
+  const JsonValue last = JsonValue::parse(read_file(fs::path(log.log_path()) / "_last_checkpoint"));
   ASSERT_EQ(static_cast<std::int64_t>(rows->size()), last.find("size")->as_int());
 
   std::set<std::string> add_paths;

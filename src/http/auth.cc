@@ -13,6 +13,7 @@
 #include "lakeflow/http/url.h"
 #include "lakeflow/json.h"
 #include "lakeflow/options.h"
+#include "util/files.h"
 
 namespace lakeflow::http {
 namespace {
@@ -117,17 +118,15 @@ AccessToken parse_token_response(const Response& response, const std::string& to
   return token;
 }
 
-std::string read_file(const std::string& path, std::string_view option) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+std::string read_pem_file(const std::string& path, std::string_view option) {
+  std::optional<std::string> text = files::read_file_if_exists(path);
+  if (!text) {
     throw ConfigError(
         fmt::format("option '{}': cannot read '{}'; give the path of a readable PEM "
                     "file",
                     option, path));
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return std::move(*text);
 }
 
 }  // namespace
@@ -484,7 +483,7 @@ std::shared_ptr<AuthProvider> make_auth_provider(const Options& options,
   if (auto pem = options.find("auth.private_key_pem"); pem && !pem->empty()) {
     config.private_key_pem = std::string(*pem);
   } else if (auto file = options.find("auth.private_key_file"); file && !file->empty()) {
-    config.private_key_pem = read_file(std::string(*file), "auth.private_key_file");
+    config.private_key_pem = read_pem_file(std::string(*file), "auth.private_key_file");
     redactor.add_secret(config.private_key_pem);
   } else {
     throw ConfigError(

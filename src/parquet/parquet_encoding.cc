@@ -8,6 +8,7 @@
 #include <cstring>
 #include <new>
 #include <string>
+#include <vector>
 
 #include "lakeflow/error.h"
 
@@ -75,7 +76,82 @@ void append_rle_hybrid_impl(std::string& out, const T* v, std::size_t n, int wid
   }
 }
 
+// A bit-packed run of `n` values (padded with zeros to a multiple of 8).
+void append_bit_packed(std::string& out, const std::uint16_t* v, std::size_t n, int width) {
+  const std::size_t groups = (n + 7) / 8;
+  append_varint(out, (static_cast<std::uint64_t>(groups) << 1) | 1);
+  std::size_t base = out.size();
+  out.resize(base + groups * static_cast<std::size_t>(width));
+  auto* dst = reinterpret_cast<std::uint8_t*>(out.data() + base);
+  std::uint64_t acc = 0;
+  int bits = 0;
+  for (std::size_t k = 0; k < groups * 8; ++k) {
+    std::uint64_t value = k < n ? static_cast<std::uint64_t>(v[k]) : 0;
+    acc |= value << bits;
+    bits += width;
+    while (bits >= 8) {
+      *dst++ = static_cast<std::uint8_t>(acc);
+      acc >>= 8;
+      bits -= 8;
+    }
+  }
+}
+
 }  // namespace
+
+namespace {
+// Values of one bit-packed run written while levels stream in: 63 groups, a one-byte header.
+constexpr std::size_t kMaxLiterals = 63 * 8;
+}  // namespace
+
+void LevelEncoder::close_run() {
+  std::size_t n = run_count_;
+  run_count_ = 0;
+  if (n == 0) return;
+  if (n < 8 && literals_.size() + n < kMaxLiterals) {
+    // The common short run: no RLE run can start here.
+    for (std::size_t k = 0; k < n; ++k) literals_.push_back(run_value_);
+    return;
+  }
+  // Padding is only allowed at the very end, so the values before an RLE run are topped up to
+  // whole groups from the run itself.
+  const std::size_t fill = (8 - literals_.size() % 8) % 8;
+  if (n >= fill + 8) {
+    literals_.insert(literals_.end(), fill, run_value_);
+    n -= fill;
+    flush_literals();
+    append_varint(out_, static_cast<std::uint64_t>(n) << 1);
+    const int value_bytes = (width_ + 7) / 8;
+    for (int b = 0; b < value_bytes; ++b) out_.push_back(static_cast<char>(run_value_ >> (8 * b)));
+    return;
+  }
+  while (n > 0) {
+    const std::size_t take = std::min(n, kMaxLiterals - literals_.size());
+    literals_.insert(literals_.end(), take, run_value_);
+    n -= take;
+    if (literals_.size() == kMaxLiterals) flush_literals();
+  }
+}
+
+void LevelEncoder::flush_literals() {
+  if (literals_.empty()) return;
+  append_bit_packed(out_, literals_.data(), literals_.size(), width_);
+  literals_.clear();
+}
+
+void LevelEncoder::finish(std::string& out) {
+  close_run();
+  flush_literals();
+  out += out_;
+  clear();
+}
+
+void LevelEncoder::clear() {
+  out_.clear();
+  literals_.clear();
+  run_count_ = 0;
+  size_ = 0;
+}
 
 void append_rle_hybrid(std::string& out, const std::uint16_t* values, std::size_t count,
                        int width) {

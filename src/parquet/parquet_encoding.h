@@ -27,6 +27,48 @@ void append_rle_hybrid(std::string& out, const std::uint16_t* values, std::size_
 void append_rle_hybrid(std::string& out, const std::uint32_t* values, std::size_t count,
                        int bit_width);
 
+// Encodes definition or repetition levels in the RLE / bit-packing hybrid as they arrive, so a
+// page's levels take their encoded size in memory (a column null for many rows: a few bytes),
+// never two bytes per level. Equal runs of 8 or more become one RLE run each; other values are
+// bit-packed in runs of at most 63 groups.
+class LevelEncoder {
+ public:
+  explicit LevelEncoder(int bit_width) : width_(bit_width) {}
+
+  void push(std::uint16_t value) { push(value, 1); }
+  void push(std::uint16_t value, std::size_t count) {
+    if (count == 0) return;
+    size_ += count;
+    if (run_count_ != 0 && value == run_value_) {
+      run_count_ += count;
+      return;
+    }
+    close_run();
+    run_value_ = value;
+    run_count_ = count;
+  }
+  std::size_t size() const { return size_; }  // levels pushed since clear()
+  // Bytes the encoded levels take so far, about.
+  std::size_t encoded_bytes() const {
+    return out_.size() + (literals_.size() * static_cast<std::size_t>(width_) + 7) / 8 +
+           (run_count_ != 0 ? 4 : 0);
+  }
+  // Appends the encoded levels (no length prefix) to `out` and starts over.
+  void finish(std::string& out);
+  void clear();
+
+ private:
+  void close_run();
+  void flush_literals();
+
+  int width_;
+  std::string out_;
+  std::vector<std::uint16_t> literals_;  // waiting to be bit-packed, fewer than 504
+  std::uint16_t run_value_ = 0;
+  std::size_t run_count_ = 0;
+  std::size_t size_ = 0;
+};
+
 // Decodes `count` values of the RLE / bit-packing hybrid encoding from [data, data + size).
 // Returns false when the data ends early or a run is malformed.
 bool decode_rle_hybrid(const std::uint8_t* data, std::size_t size, int bit_width, std::size_t count,

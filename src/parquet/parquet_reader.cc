@@ -5,14 +5,17 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
+#include <memory>
+#include <optional>
 #include <string_view>
 #include <utility>
 #include <vector>
 
-#include "parquet/parquet_encoding.h"
 #include "lakeflow/error.h"
+#include "parquet/parquet_encoding.h"
 
 namespace lakeflow::parquet {
 
@@ -152,6 +155,23 @@ class PageCursor {
 
 // ---- Reader
 // --------------------------------------------------------------------------------------
+
+namespace {
+
+// The codec for `c`: one per codec and thread, reused by every column chunk of every file (a
+// wide file has thousands of chunks, and a zstd context costs more to create than a small page
+// costs to decompress); a codec number outside the format's list gets its own in `local`.
+PageCodec& page_codec(CompressionCodec c, std::optional<PageCodec>& local) {
+  const auto index = static_cast<std::int32_t>(c);
+  constexpr std::int32_t kCodecs = static_cast<std::int32_t>(CompressionCodec::kLz4Raw) + 1;
+  if (index < 0 || index >= kCodecs) return local.emplace(c, 0);
+  static thread_local std::array<std::unique_ptr<PageCodec>, kCodecs> codecs;
+  auto& codec = codecs[static_cast<std::size_t>(index)];
+  if (!codec) codec = std::make_unique<PageCodec>(c, 0);
+  return *codec;
+}
+
+}  // namespace
 
 struct ParquetReader::Impl {
   std::string path;
@@ -536,7 +556,7 @@ struct ParquetReader::Impl {
       case TypeId::kTimestampNtz: {
         if (type.id() == TypeId::kTimestampNtz && p == PhysicalType::kInt32 &&
             file_type.id() == TypeId::kDate) {
-          return Convert::kDateToTimestampNtz;  // midnight of the date, as Delta's type widening
+          return Convert::kDateToTimestampNtz;  // midnight of the date
         }
         if (p == PhysicalType::kInt96) return Convert::kInt96;
         if (p != PhysicalType::kInt64) return mismatch();
@@ -700,7 +720,8 @@ struct ParquetReader::Impl {
     std::vector<std::uint8_t> buffer(static_cast<std::size_t>(m.total_compressed_size));
     read_at(static_cast<std::uint64_t>(start), buffer.size(), buffer.data());
 
-    PageCodec codec(m.codec, 0);
+    std::optional<PageCodec> unknown_codec;
+    PageCodec& codec = page_codec(m.codec, unknown_codec);
     Values dict;
     dict.width = out.values.width;
     bool has_dict = false;

@@ -15,9 +15,9 @@
 #include <memory>
 #include <string>
 
-#include "parquet/parquet_format.h"
 #include "columnar/column_batch.h"
 #include "lakeflow/types.h"
+#include "parquet/parquet_format.h"
 
 namespace lakeflow::parquet {
 
@@ -41,9 +41,9 @@ class ParquetReader {
 
   // Reads every row (or one row group) as columns of `schema`. Fields are matched by name at
   // every level; a nullable field the file lacks reads as null (a table's schema may have grown
-  // since the file was written), and a value reads as a wider type exactly as Delta's type
-  // widening allows (byte/short/int as long, float as double, a decimal at a larger precision and
-  // scale, a date as the timestamp_ntz of its midnight). Throws lakeflow::Error (kData) when a
+  // since the file was written), and a value reads as a wider type when that is exact
+  // (byte/short/int as long, float as double, a decimal at a larger precision and scale, a date as
+  // the timestamp_ntz of its midnight). Throws lakeflow::Error (kData) when a
   // field's type in the file does not read as the requested type, or a non-nullable field is
   // missing.
   ColumnBatch read(const StructType& schema) const;

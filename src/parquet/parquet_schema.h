@@ -23,8 +23,8 @@
 #include <string>
 #include <vector>
 
-#include "parquet/parquet_format.h"
 #include "lakeflow/types.h"
+#include "parquet/parquet_format.h"
 
 namespace lakeflow::parquet {
 
@@ -53,13 +53,14 @@ struct LeafDescriptor {
   std::int16_t max_rep = 0;
   std::size_t top_field = 0;    // index of its top-level column
   std::vector<LeafStep> steps;  // steps[0] is the top-level column
-  // Reached from the top level through structs only: Delta collects statistics for it, and
-  // `field_path` names it (Spark field names).
+  // Reached from the top level through structs only: the writer reports file statistics for it
+  // (ColumnStatistics), and `field_path` names it (Spark field names).
   bool stats_eligible = false;
   std::vector<std::string> field_path;
 };
 
-// A field reached through structs only whose type is an array or map: Delta counts its nulls.
+// A field reached through structs only whose type is an array or map: the writer reports its null
+// count in the file statistics.
 struct NestedStatsField {
   std::vector<std::string> field_path;
   DataType type;

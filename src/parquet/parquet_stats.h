@@ -1,4 +1,4 @@
-// Bounds of string statistics: Parquet and Delta both keep statistics short by storing a prefix
+// Bounds of string statistics: statistics are kept short by storing a prefix
 // of a long minimum and a short string above a long maximum.
 #pragma once
 

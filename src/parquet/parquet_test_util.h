@@ -15,13 +15,69 @@
 #include <string>
 #include <vector>
 
-#include "parquet/parquet_format.h"
 #include "columnar/column_batch.h"
 #include "columnar/record_converter.h"
 #include "lakeflow/records.h"
 #include "lakeflow/types.h"
+#include "parquet/parquet_format.h"
+#include "parquet/parquet_reader.h"
+#include "parquet/parquet_writer.h"
+#include "util/files.h"
+#include "util/temp_dir.h"
 
 namespace lakeflow::parquet::testing {
+
+// Rows of every_type_schema(): extremes of every type, a row of nulls, and ordinary values.
+inline std::vector<std::string> all_types_rows() {
+  return {
+      R"({"l":9223372036854775807,"i":2147483647,"s":32767,"b":127,"d":1.5,"f":0.1,)"
+      R"("dec9":"9999999.99","dec18":"99999999999999.9999","dec20":"99999999999999999999",)"
+      R"("dec38":"9999999999999999999999999999.9999999999","str":"h\u00e9llo \"q\" \ud83d\ude00",)"
+      R"("bin":"AAEC/w==","bool":true,"date":"2024-02-29","ts":"2024-03-01T12:34:56.789012Z",)"
+      R"("ntz":"2024-03-01T12:34:56.789012","v":{"a":[1,2,{"b":null}],"c":"x"}})",
+      R"({"l":-9223372036854775808,"i":-2147483648,"s":-32768,"b":-128,"d":-1e300,"f":-3.25e38,)"
+      R"("dec9":"-9999999.99","dec18":"-99999999999999.9999","dec20":"-99999999999999999999",)"
+      R"("dec38":"-9999999999999999999999999999.9999999999","str":"","bin":"","bool":false,)"
+      R"("date":"1900-01-01","ts":"1969-12-31T23:59:59.999999Z","ntz":"1970-01-01T00:00:00",)"
+      R"("v":[1,"two",null]})",
+      R"({})",
+      R"({"l":0,"i":0,"s":0,"b":0,"d":0.0,"f":1e-7,"dec9":"0.01","dec18":"0","dec20":"1",)"
+      R"("dec38":"0.0000000001","str":"z","bin":"//79","bool":true,"date":"1970-01-01",)"
+      R"("ts":"2000-01-01T00:00:00Z","ntz":"9999-12-31T23:59:59.999999","v":"null"})",
+  };
+}
+
+// Lists of structs holding maps of lists, nullable at every level, and rows that hold nulls at
+// every level.
+inline StructType nested_schema() {
+  // tags: list of structs holding a map of lists; every level nullable.
+  DataType attrs = DataType::Map(DataType::String(), DataType::Array(DataType::Long()));
+  DataType tag = StructType{{"name", DataType::String()}, {"attrs", attrs}};
+  return StructType{
+      {"id", DataType::Long(), false},
+      {"tags", DataType::Array(tag)},
+      {"meta", StructType{{"version", DataType::Integer()},
+                          {"inner", StructType{{"ts", DataType::Timestamp()},
+                                               {"codes", DataType::Array(DataType::String())}}}}},
+      {"scores", DataType::Map(DataType::Integer(), DataType::Double())},
+      {"matrix", DataType::Array(DataType::Array(DataType::Integer()))},
+  };
+}
+
+inline std::vector<std::string> nested_rows() {
+  return {
+      R"({"id":1,"tags":[{"name":"a","attrs":{"x":[1,2,3],"y":[],"z":null,"w":[null,4]}},)"
+      R"(null,{"name":null,"attrs":null},{"name":"b","attrs":{}}],)"
+      R"("meta":{"version":7,"inner":{"ts":"2024-01-02T03:04:05Z","codes":["p",null,"q"]}},)"
+      R"("scores":{"1":1.5,"2":null},"matrix":[[1,2],[],null,[null]]})",
+      R"({"id":2,"tags":null,"meta":null,"scores":null,"matrix":null})",
+      R"({"id":3,"tags":[],"meta":{"version":null,"inner":null},"scores":{},"matrix":[]})",
+      R"({"id":4,"tags":[null],"meta":{"version":1,"inner":{"ts":null,"codes":[]}},)"
+      R"("scores":{"-5":-0.25},"matrix":[[]]})",
+      R"({"id":5,"tags":[{"name":"only","attrs":{"k":[9223372036854775807]}}],)"
+      R"("meta":{"version":2,"inner":{"ts":null,"codes":null}},"matrix":[[7]]})",
+  };
+}
 
 // Converts JSON rows with the record converter (the way the pipeline fills batches).
 // One column of every Spark type, all nullable; `with_required` adds a non-nullable long `req`.
@@ -64,45 +120,27 @@ inline std::vector<std::string> rows_json(const ColumnBatch& batch) {
   return out;
 }
 
-// A directory under the system temporary directory, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "lakeflow-parquet-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
+// Writes `batch` to a Parquet file at `path` (without syncing: the tests need no durability).
+inline ParquetFileStats write_file(const std::string& path, const ColumnBatch& batch,
+                                   ParquetWriterOptions options = {}) {
+  options.sync = false;
+  ParquetWriter writer(path, batch.schema(), options);
+  writer.write(batch);
+  return writer.close();
+}
 
-  const std::filesystem::path& path() const { return path_; }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  std::vector<std::string> entries() const {
-    std::vector<std::string> out;
-    for (const auto& e : std::filesystem::directory_iterator(path_)) {
-      out.push_back(e.path().filename().string());
-    }
-    return out;
-  }
+// The rows of the Parquet file at `path`, read as `schema`, as JSON text.
+inline std::vector<std::string> read_rows(const std::string& path, const StructType& schema) {
+  return rows_json(ParquetReader(path).read(schema));
+}
 
- private:
-  std::filesystem::path path_;
-};
+using ::lakeflow::files::TempDir;
 
 // Rewrites the footer of the Parquet file at `path` with `change` applied to its metadata (to make
 // the damaged footers a reader must survive).
 template <typename Change>
 void rewrite_footer(const std::string& path, Change change) {
-  std::string bytes;
-  {
-    std::ifstream in(path, std::ios::binary);
-    bytes.assign(std::istreambuf_iterator<char>(in), {});
-  }
+  const std::string bytes = ::lakeflow::files::read_file(path);
   std::uint32_t footer_size = 0;
   std::memcpy(&footer_size, bytes.data() + bytes.size() - 8, 4);
   const std::size_t footer_at = bytes.size() - 8 - footer_size;

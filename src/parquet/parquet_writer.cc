@@ -17,13 +17,11 @@
 #include <utility>
 #include <vector>
 
-#include "util/text.h"
+#include "lakeflow/error.h"
 #include "parquet/parquet_encoding.h"
 #include "parquet/parquet_format.h"
 #include "parquet/parquet_schema.h"
 #include "parquet/parquet_stats.h"
-#include "lakeflow/error.h"
-#include "lakeflow/json.h"
 
 #ifndef LAKEFLOW_VERSION
 #define LAKEFLOW_VERSION "dev"
@@ -38,6 +36,8 @@ constexpr std::size_t kMaxPageValues = std::size_t{1} << 20;
 // write() hands rows to the column writers in slices of about this many bytes of input, so a
 // large batch still closes row groups near `row_group_bytes`.
 constexpr std::size_t kSliceBytes = std::size_t{4} << 20;
+// Rows of a list column encoded between two checks of the page's size.
+constexpr std::size_t kListRowsPerStep = 64;
 // Parquet min/max statistics of strings keep at most this many characters.
 constexpr std::size_t kParquetStatsPrefix = 64;
 
@@ -374,6 +374,34 @@ std::string big_endian_decimal(Int128 v, std::int32_t width) {
 
 // ---- One leaf column ---------------------------------------------------------------------------
 
+// The end of the run of rows from `begin` (< `end`) that share row `begin`'s validity, whether
+// valid in `valid`. Rows past the column's materialized ones are nulls not written yet.
+std::size_t validity_run(const Column& c, std::size_t begin, std::size_t end, bool& valid) {
+  const std::size_t materialized = c.materialized_length();
+  if (begin >= materialized) {
+    valid = false;
+    return end;
+  }
+  if (c.null_count() == 0) {
+    valid = true;
+    return end;
+  }
+  const std::uint8_t* bits = c.validity_bits();
+  valid = c.is_valid(begin);
+  const std::size_t limit = std::min(end, materialized);
+  const std::uint8_t same = valid ? 0xff : 0x00;
+  std::size_t i = begin + 1;
+  while (i < limit) {
+    if ((i & 7) == 0 && i + 8 <= limit && bits[i >> 3] == same) {
+      i += 8;
+      continue;
+    }
+    if ((((bits[i >> 3] >> (i & 7)) & 1) != 0) != valid) return i;
+    ++i;
+  }
+  return valid ? limit : end;
+}
+
 class LeafWriter {
  public:
   LeafWriter(const LeafDescriptor& d, const ParquetWriterOptions& options, PageCodec& codec,
@@ -386,10 +414,13 @@ class LeafWriter {
         def_width_(bit_width(static_cast<std::uint64_t>(d.max_def))),
         rep_width_(bit_width(static_cast<std::uint64_t>(d.max_rep))),
         dict_active_(options.dictionary && kind_ == ValueKind::kBytes),
-        cols_(d.steps.size(), nullptr) {}
+        cols_(d.steps.size(), nullptr),
+        defs_(def_width_),
+        reps_(rep_width_) {}
 
   const LeafDescriptor& descriptor() const { return d_; }
   const ValueStats& file_stats() const { return file_stats_; }
+  ValueKind kind() const { return kind_; }
 
   // Encodes rows [begin, end) of `top`, the top-level column this leaf belongs to.
   void append(const Column& top, std::size_t begin, std::size_t end) {
@@ -491,76 +522,162 @@ class LeafWriter {
  private:
   template <ValueKind K>
   void append_rows(std::size_t begin, std::size_t end) {
-    if (d_.steps.size() == 1) {
-      if constexpr (K == ValueKind::kBytes) {
-        append_flat_bytes(*cols_[0], begin, end);
+    walk_range<K>(0, begin, end);
+  }
+
+  // Emits rows [begin, end) of the column at step `depth`, reached from the top through structs
+  // only (so its rows are the top-level rows), run by run of equal validity: a null run is one
+  // run of levels however long, and a struct run descends as one range.
+  template <ValueKind K>
+  void walk_range(std::size_t depth, std::size_t begin, std::size_t end) {
+    const LeafStep& s = d_.steps[depth];
+    const Column& c = *cols_[depth];
+    std::size_t r = begin;
+    while (r < end) {
+      bool valid;
+      const std::size_t run_end = validity_run(c, r, end, valid);
+      if (!valid) {
+        if (!s.optional) {
+          row_ = r;
+          required_null();
+        }
+        push_null_run(static_cast<std::uint16_t>(s.def_level - 1), run_end - r);
+      } else if (s.kind == LeafStep::Kind::kStruct) {
+        walk_range<K>(depth + 1, r, run_end);
+      } else if (s.kind == LeafStep::Kind::kLeaf) {
+        put_leaf_run<K>(c, r, run_end, static_cast<std::uint16_t>(s.def_level));
       } else {
-        append_flat_fixed<K>(*cols_[0], begin, end);
+        // Lists: a few rows at a time, so pages still end at row boundaries near their size.
+        for (std::size_t a = r; a < run_end;) {
+          const std::size_t b = std::min(run_end, a + kListRowsPerStep);
+          row_ = a;
+          list_rows<K>(depth, a, b);
+          end_of_row();
+          a = b;
+        }
       }
-      return;
-    }
-    for (std::size_t r = begin; r < end; ++r) {
-      row_ = r;
-      walk<K>(0, r, 0);
-      end_of_row();
+      r = run_end;
     }
   }
 
-  // A top-level primitive column: definition level 1 for a value, 0 for a null (when nullable).
+  // Which elements of a list start a top-level row (repetition level 0); the others repeat at
+  // `inner`. Elements are visited in order, so the position only moves forward.
+  struct RowStarts {
+    const std::int32_t* next;
+    const std::int32_t* end;
+    std::uint16_t inner;
+
+    std::uint16_t rep_of(std::size_t k) {
+      while (next < end && static_cast<std::size_t>(*next) < k) ++next;
+      return next < end && static_cast<std::size_t>(*next) == k ? 0 : inner;
+    }
+  };
+
+  // Rows [begin, end) of the top-level-row list column at step `depth`, all valid.
   template <ValueKind K>
-  void append_flat_fixed(const Column& c, std::size_t begin, std::size_t end) {
-    const bool optional = d_.steps[0].optional;
-    const bool has_nulls = c.null_count() > 0;
-    if (!optional && has_nulls) check_required_flat(c, begin, end);
-    const std::size_t width = fixed_width(K, d_.type_length);
+  void list_rows(std::size_t depth, std::size_t begin, std::size_t end) {
+    const LeafStep& s = d_.steps[depth];
+    const std::int32_t* offsets = cols_[depth]->offsets();
+    std::size_t i = begin;
+    while (i < end) {
+      if (offsets[i] == offsets[i + 1]) {
+        push_null(static_cast<std::uint16_t>(s.def_level), 0);  // an empty list
+        ++i;
+        continue;
+      }
+      std::size_t j = i + 1;
+      while (j < end && offsets[j] != offsets[j + 1]) ++j;
+      RowStarts starts{offsets + i, offsets + j, static_cast<std::uint16_t>(s.rep_level)};
+      element_range<K>(depth + 1, static_cast<std::size_t>(offsets[i]),
+                       static_cast<std::size_t>(offsets[j]), starts);
+      i = j;
+    }
+  }
+
+  // Elements [begin, end) of the column at step `depth`, below one list: as walk_range, with
+  // the repetition levels `starts` gives. A list nested in the element is walked element by
+  // element.
+  template <ValueKind K>
+  void element_range(std::size_t depth, std::size_t begin, std::size_t end, RowStarts& starts) {
+    const LeafStep& s = d_.steps[depth];
+    const Column& c = *cols_[depth];
+    std::size_t r = begin;
+    while (r < end) {
+      bool valid;
+      const std::size_t run_end = validity_run(c, r, end, valid);
+      if (!valid) {
+        if (!s.optional) required_null();
+        const std::size_t n = run_end - r;
+        defs_.push(static_cast<std::uint16_t>(s.def_level - 1), n);
+        push_reps(starts, r, n);
+        chunk_stats_.nulls += static_cast<std::int64_t>(n);
+        page_values_ += n;
+      } else if (s.kind == LeafStep::Kind::kStruct) {
+        element_range<K>(depth + 1, r, run_end, starts);
+      } else if (s.kind == LeafStep::Kind::kLeaf) {
+        const std::size_t n = run_end - r;
+        defs_.push(static_cast<std::uint16_t>(s.def_level), n);
+        push_reps(starts, r, n);
+        put_run<K>(c, r, run_end);
+        page_values_ += n;
+      } else {
+        for (std::size_t k = r; k < run_end; ++k) walk<K>(depth, k, starts.rep_of(k));
+      }
+      r = run_end;
+    }
+  }
+
+  // Repetition levels of elements [begin, begin + n), one level each.
+  void push_reps(RowStarts& starts, std::size_t begin, std::size_t n) {
+    const std::size_t end = begin + n;
+    std::size_t k = begin;
+    while (k < end) {
+      if (starts.rep_of(k) == 0) {
+        reps_.push(0);
+        ++k;
+        continue;
+      }
+      const std::size_t stop =
+          starts.next < starts.end ? std::min(end, static_cast<std::size_t>(*starts.next)) : end;
+      reps_.push(starts.inner, stop - k);
+      k = stop;
+    }
+  }
+
+  // Levels for `n` rows that are null at definition level `def`, split at page limits.
+  void push_null_run(std::uint16_t def, std::size_t n) {
+    chunk_stats_.nulls += static_cast<std::int64_t>(n);
+    while (n > 0) {
+      std::size_t take = std::min(n, kMaxPageValues - page_values_);
+      if (d_.max_def > 0) defs_.push(def, take);
+      if (d_.max_rep > 0) reps_.push(0, take);
+      page_values_ += take;
+      n -= take;
+      // A null run adds a few bytes at most: only the page's value limit can be reached.
+      if (page_values_ >= kMaxPageValues) flush_page();
+    }
+  }
+
+  // Rows [begin, end) of the leaf column itself, all valid, one value per row.
+  template <ValueKind K>
+  void put_leaf_run(const Column& c, std::size_t begin, std::size_t end, std::uint16_t def) {
     std::size_t r = begin;
     while (r < end) {
       if (page_full()) flush_page();
-      std::size_t estimate = page_estimate();
-      std::size_t room = options_.page_bytes > estimate ? options_.page_bytes - estimate : 0;
-      std::size_t n = std::min({end - r, room / width + 1, kMaxPageValues - page_values_});
-      if (optional && !has_nulls) defs_.insert(defs_.end(), n, 1);
-      if (!has_nulls) {
-        put_run<K>(c, r, r + n);
-      } else {
-        for (std::size_t i = r; i < r + n; ++i) {
-          if (c.is_valid(i)) {
-            defs_.push_back(1);
-            put<K>(c, i);
-          } else {
-            defs_.push_back(0);
-            ++chunk_stats_.nulls;
-          }
-        }
+      std::size_t n = 1;  // byte arrays: the dictionary's size is checked after every value
+      if constexpr (K != ValueKind::kBytes) {
+        const std::size_t width = fixed_width(K, d_.type_length);
+        const std::size_t estimate = page_estimate();
+        const std::size_t room =
+            options_.page_bytes > estimate ? options_.page_bytes - estimate : 0;
+        n = std::min({end - r, room / width + 1, kMaxPageValues - page_values_});
       }
+      if (d_.max_def > 0) defs_.push(def, n);
+      if (d_.max_rep > 0) reps_.push(0, n);
+      put_run<K>(c, r, r + n);
       page_values_ += n;
       r += n;
-    }
-  }
-
-  void append_flat_bytes(const Column& c, std::size_t begin, std::size_t end) {
-    const bool optional = d_.steps[0].optional;
-    const bool has_nulls = c.null_count() > 0;
-    if (!optional && has_nulls) check_required_flat(c, begin, end);
-    for (std::size_t i = begin; i < end; ++i) {
-      if (!has_nulls || c.is_valid(i)) {
-        if (optional) defs_.push_back(1);
-        put<ValueKind::kBytes>(c, i);
-      } else {
-        defs_.push_back(0);
-        ++chunk_stats_.nulls;
-      }
-      ++page_values_;
       end_of_row();
-    }
-  }
-
-  void check_required_flat(const Column& c, std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end; ++i) {
-      if (!c.is_valid(i)) {
-        row_ = i;
-        required_null();
-      }
     }
   }
 
@@ -601,8 +718,8 @@ class LeafWriter {
   }
 
   void push_level(std::uint16_t def, std::uint16_t rep) {
-    if (d_.max_def > 0) defs_.push_back(def);
-    if (d_.max_rep > 0) reps_.push_back(rep);
+    if (d_.max_def > 0) defs_.push(def);
+    if (d_.max_rep > 0) reps_.push(rep);
     ++page_values_;
   }
   void push_null(std::uint16_t def, std::uint16_t rep) {
@@ -710,7 +827,7 @@ class LeafWriter {
   }
 
   std::size_t page_estimate() const {
-    std::size_t levels = (defs_.size() + reps_.size()) / 8;
+    std::size_t levels = defs_.encoded_bytes() + reps_.encoded_bytes();
     if (dict_active_) {
       auto width = static_cast<std::size_t>(std::max(1, bit_width(dict_.size())));
       return levels + indices_.size() * width / 8 + values_.size();
@@ -737,10 +854,10 @@ class LeafWriter {
     return static_cast<std::int32_t>(size);
   }
 
-  void append_levels(const std::vector<std::uint16_t>& levels, int width) {
+  void append_levels(LevelEncoder& levels) {
     std::size_t at = page_raw_.size();
     page_raw_.append(4, '\0');
-    append_rle_hybrid(page_raw_, levels.data(), levels.size(), width);
+    levels.finish(page_raw_);
     store_le32(reinterpret_cast<std::uint8_t*>(page_raw_.data() + at),
                static_cast<std::uint32_t>(page_raw_.size() - at - 4));
   }
@@ -763,8 +880,8 @@ class LeafWriter {
       }
     }
     page_raw_.clear();
-    if (d_.max_rep > 0) append_levels(reps_, rep_width_);
-    if (d_.max_def > 0) append_levels(defs_, def_width_);
+    if (d_.max_rep > 0) append_levels(reps_);
+    if (d_.max_def > 0) append_levels(defs_);
     Encoding encoding = Encoding::kPlain;
     if (dict_active_ && !indices_.empty()) {
       int width = std::max(1, static_cast<int>(bit_width(dict_.size() - 1)));
@@ -901,8 +1018,8 @@ class LeafWriter {
   std::size_t row_ = 0;              // the row being walked, for errors
 
   // The page being filled.
-  std::vector<std::uint16_t> defs_;
-  std::vector<std::uint16_t> reps_;
+  LevelEncoder defs_;
+  LevelEncoder reps_;
   AlignedBuffer values_;
   std::size_t bool_bits_ = 0;
   std::vector<std::uint32_t> indices_;
@@ -926,129 +1043,44 @@ class LeafWriter {
   std::string header_;
 };
 
-// ---- Delta statistics --------------------------------------------------------------------------
+// ---- File statistics ---------------------------------------------------------------------------
 
-std::string timestamp_millis_json(std::int64_t micros, bool round_up, bool utc) {
-  std::int64_t ms = micros / 1000;
-  std::int64_t rest = micros % 1000;
-  if (rest < 0) --ms;  // floor
-  if (round_up && rest != 0) ++ms;
-  std::string text;
-  text::append_timestamp(text, ms * 1000, utc);
-  // "...SS.mmm000[Z]": drop the three zero microsecond digits.
-  std::size_t digits_end = text.size() - (utc ? 1 : 0);
-  text.erase(digits_end - 3, 3);
-  std::string out;
-  append_json_string(out, text, false);
-  return out;
-}
-
-void fill_delta_bounds(ColumnStatistics& c, const ValueStats& s, std::size_t string_prefix) {
+// Sets the typed bounds of `c` from the running statistics of its leaf, encoded as `kind`.
+void fill_bounds(ColumnStatistics& c, ValueKind kind, const ValueStats& s) {
   if (s.values == 0) return;
-  std::string lo;
-  std::string hi;
-  switch (c.type.id()) {
-    case TypeId::kLong:
-    case TypeId::kInteger:
-    case TypeId::kShort:
-    case TypeId::kByte:
-      c.min_json = std::to_string(s.imin);
-      c.max_json = std::to_string(s.imax);
+  switch (kind) {
+    case ValueKind::kInt32:
+    case ValueKind::kInt16:
+    case ValueKind::kInt8:
+    case ValueKind::kInt64:
+      c.min = s.imin;
+      c.max = s.imax;
       return;
-    case TypeId::kFloat:
-    case TypeId::kDouble:
+    case ValueKind::kBool:
+      c.min = s.imin != 0;
+      c.max = s.imax != 0;
+      return;
+    case ValueKind::kFloat:
+    case ValueKind::kDouble:
       if (!s.has_doubles()) return;
-      // Spark orders NaN above every number, so a NaN maximum has no JSON bound.
-      if (std::isfinite(s.dmin)) append_python_float(lo, s.dmin), c.min_json = lo;
-      if (std::isfinite(s.dmax) && s.nans == 0) append_python_float(hi, s.dmax), c.max_json = hi;
+      c.min = s.dmin;
+      c.max = s.dmax;
       return;
-    case TypeId::kDecimal:
-      text::append_decimal(lo, s.xmin, c.type.scale());
-      text::append_decimal(hi, s.xmax, c.type.scale());
-      c.min_json = lo;
-      c.max_json = hi;
+    case ValueKind::kDecimal32:
+    case ValueKind::kDecimal64:
+    case ValueKind::kDecimalFixed:
+      c.min = s.xmin;
+      c.max = s.xmax;
       return;
-    case TypeId::kDate:
-      lo = "\"";
-      text::append_date(lo, static_cast<std::int32_t>(s.imin));
-      lo += '"';
-      hi = "\"";
-      text::append_date(hi, static_cast<std::int32_t>(s.imax));
-      hi += '"';
-      c.min_json = lo;
-      c.max_json = hi;
-      return;
-    case TypeId::kTimestamp:
-    case TypeId::kTimestampNtz: {
-      bool utc = c.type.id() == TypeId::kTimestamp;
-      c.min_json = timestamp_millis_json(s.imin, false, utc);
-      c.max_json = timestamp_millis_json(s.imax, true, utc);
-      return;
-    }
-    case TypeId::kString: {
+    case ValueKind::kBytes:
       if (!s.has_bytes) return;
-      StringBounds b = string_bounds(s.smin, s.smax, string_prefix);
-      if (b.min) append_json_string(lo, *b.min, false), c.min_json = lo;
-      if (b.max) append_json_string(hi, *b.max, false), c.max_json = hi;
+      c.min = s.smin;
+      c.max = s.smax;
       return;
-    }
-    default:
-      return;  // boolean, binary, variant: null counts only
   }
-}
-
-// Renders (field path, JSON value) pairs, in schema order, as nested JSON objects.
-std::string nested_object(
-    const std::vector<std::pair<const std::vector<std::string>*, std::string>>& entries) {
-  std::string out = "{";
-  std::vector<const std::string*> open;  // enclosing struct names of the last entry
-  std::vector<bool> need_comma{false};
-  for (const auto& [path, value] : entries) {
-    std::size_t parents = path->size() - 1;
-    std::size_t common = 0;
-    while (common < open.size() && common < parents && *open[common] == (*path)[common]) ++common;
-    while (open.size() > common) {
-      out += '}';
-      open.pop_back();
-      need_comma.pop_back();
-    }
-    for (std::size_t k = common; k < parents; ++k) {
-      if (need_comma.back()) out += ',';
-      need_comma.back() = true;
-      append_json_string(out, (*path)[k], false);
-      out += ":{";
-      open.push_back(&(*path)[k]);
-      need_comma.push_back(false);
-    }
-    if (need_comma.back()) out += ',';
-    need_comma.back() = true;
-    append_json_string(out, path->back(), false);
-    out += ':';
-    out += value;
-  }
-  for (std::size_t k = 0; k < open.size(); ++k) out += '}';
-  out += '}';
-  return out;
 }
 
 }  // namespace
-
-std::string ParquetFileStats::delta_stats_json(std::size_t num_indexed_columns) const {
-  std::vector<std::pair<const std::vector<std::string>*, std::string>> mins, maxes, nulls;
-  std::size_t n = std::min(num_indexed_columns, columns.size());
-  for (std::size_t i = 0; i < n; ++i) {
-    const ColumnStatistics& c = columns[i];
-    if (c.min_json) mins.emplace_back(&c.field_path, *c.min_json);
-    if (c.max_json) maxes.emplace_back(&c.field_path, *c.max_json);
-    nulls.emplace_back(&c.field_path, std::to_string(c.null_count));
-  }
-  std::string out = "{\"numRecords\":" + std::to_string(num_records);
-  out += ",\"minValues\":" + nested_object(mins);
-  out += ",\"maxValues\":" + nested_object(maxes);
-  out += ",\"nullCount\":" + nested_object(nulls);
-  out += '}';
-  return out;
-}
 
 // ---- ParquetWriter -----------------------------------------------------------------------------
 
@@ -1109,20 +1141,27 @@ struct ParquetWriter::Impl {
   void count_nested_nulls(const ColumnBatch& batch) {
     for (std::size_t f = 0; f < writer_schema.nested_fields.size(); ++f) {
       const NestedStatsField& field = writer_schema.nested_fields[f];
-      const Column& top = batch.column(field.top_field);
-      std::int64_t count = 0;
-      for (std::size_t r = 0; r < batch.num_rows(); ++r) {
-        const Column* c = &top;
-        for (std::size_t k = 0; k < field.optional.size(); ++k) {
-          if (field.optional[k] && !c->is_valid(r)) {
-            ++count;
-            break;
-          }
-          if (k < field.struct_children.size()) c = &c->child(field.struct_children[k]);
-        }
-      }
-      nested_nulls[f] += count;
+      nested_nulls[f] += static_cast<std::int64_t>(
+          null_rows(field, 0, batch.column(field.top_field), 0, batch.num_rows()));
     }
+  }
+
+  // Rows of [begin, end) where the column at `level` of `field`'s path, or one below it, is
+  // null, counted run by run of equal validity.
+  static std::size_t null_rows(const NestedStatsField& field, std::size_t level, const Column& c,
+                               std::size_t begin, std::size_t end) {
+    std::size_t count = 0;
+    for (std::size_t r = begin; r < end;) {
+      bool valid;
+      const std::size_t run_end = validity_run(c, r, end, valid);
+      if (!valid && field.optional[level]) {
+        count += run_end - r;
+      } else if (level < field.struct_children.size()) {
+        count += null_rows(field, level + 1, c.child(field.struct_children[level]), r, run_end);
+      }
+      r = run_end;
+    }
+    return count;
   }
 
   std::string path;
@@ -1226,7 +1265,8 @@ ParquetFileStats ParquetWriter::close() {
         c.field_path = leaf.descriptor().field_path;
         c.type = leaf.descriptor().type;
         c.null_count = leaf.file_stats().nulls;
-        fill_delta_bounds(c, leaf.file_stats(), w.options.stats_string_prefix);
+        c.nan_count = leaf.file_stats().nans;
+        fill_bounds(c, leaf.kind(), leaf.file_stats());
       } else {
         const NestedStatsField& f = w.writer_schema.nested_fields[sc.index];
         c.field_path = f.field_path;

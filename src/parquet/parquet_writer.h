@@ -1,5 +1,4 @@
-// Writes ColumnBatches to one Parquet file (Apache Parquet format specification), the data files
-// of lakeflow's Delta tables.
+// Writes ColumnBatches to one Parquet file (Apache Parquet format specification).
 //
 // The Spark type of each column maps to Parquet as parquet_schema.h describes (variant values are
 // written as JSON text). Pages are v1 data pages with RLE-encoded definition and repetition
@@ -8,7 +7,8 @@
 // page of a column chunk is no smaller dictionary-encoded, or when the dictionary outgrows
 // `dictionary_page_bytes`, the column switches to PLAIN for the rest of the file. Column chunks
 // carry statistics (min, max, null count; NaN count for floats) and the footer declares the
-// TYPE_ORDER column order, so readers can use them.
+// TYPE_ORDER column order, so readers can use them; close() reports each column's statistics over
+// the whole file in their typed form (ColumnStatistics).
 //
 // A row group is closed when its buffered, compressed pages reach `row_group_bytes`; until then
 // its pages stay in memory (a column chunk must be contiguous in the file), so a writer holds
@@ -24,10 +24,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "columnar/column_batch.h"
 #include "lakeflow/types.h"
+#include "util/int128.h"
 
 namespace lakeflow::parquet {
 
@@ -41,28 +43,31 @@ struct ParquetWriterOptions {
   // Dictionary-encode string, binary and variant columns (falling back to PLAIN as above).
   bool dictionary = true;
   std::size_t dictionary_page_bytes = std::size_t{1} << 20;
-  // Flush the file to stable storage before renaming it into place (what a Delta commit that
-  // names the file needs).
+  // Flush the file to stable storage before renaming it into place (what a table log that names
+  // the file once it is closed needs).
   bool sync = true;
-  // Delta statistics keep at most this many characters of a string (min: the prefix; max: the
-  // prefix with its last character incremented, still an upper bound).
-  std::size_t stats_string_prefix = 32;
 };
 
-// Statistics of one column for Delta's `add.stats`: leaf columns reached from the top level
-// through structs only (min, max, null count) and array/map columns reached the same way (null
-// count only). A value is null for the count when it or any enclosing struct is null.
+// A column's statistics value in its typed form: booleans as bool; integers, dates (days since
+// the epoch) and timestamps (microseconds since the epoch) as int64; float and double as double;
+// decimals as their unscaled value (the column type gives the scale); strings, binary and
+// variants (JSON text) as their bytes, whole (never truncated).
+using StatisticsValue = std::variant<bool, std::int64_t, double, Int128, std::string>;
+
+// Statistics of one column of a written file, for the callers that index files by their columns:
+// leaf columns reached from the top level through structs only (bounds, null count) and
+// array/map columns reached the same way (null count only). A value is null for the count when it
+// or any enclosing struct is null.
 struct ColumnStatistics {
   std::vector<std::string> field_path;  // Spark field names from the top level
   DataType type;
   std::int64_t null_count = 0;
-  // Bounds as JSON text in Delta's forms: numbers (decimals with their scale, exact), strings
-  // (truncated as ParquetWriterOptions says), dates "YYYY-MM-DD", timestamps
-  // "YYYY-MM-DDTHH:MM:SS.mmmZ" (timestamp_ntz without the Z) with the minimum rounded down and
-  // the maximum rounded up to the millisecond. Absent for boolean, binary, variant, arrays, maps,
-  // columns without non-null values, and float/double bounds that are NaN or infinite.
-  std::optional<std::string> min_json;
-  std::optional<std::string> max_json;
+  std::int64_t nan_count = 0;  // float and double columns
+  // The least and greatest non-null value in the column type's order (bytewise for strings and
+  // binary; NaN is left out of float and double bounds, -0.0 and 0.0 are equal). Absent for
+  // array and map columns and when the column holds no such value.
+  std::optional<StatisticsValue> min;
+  std::optional<StatisticsValue> max;
 };
 
 // What close() reports about the file it wrote.
@@ -71,13 +76,7 @@ struct ParquetFileStats {
   std::uint64_t size_bytes = 0;
   std::int64_t num_records = 0;
   std::size_t num_row_groups = 0;
-  std::vector<ColumnStatistics> columns;  // schema order
-
-  // Delta's `stats` JSON for an `add` action:
-  // {"numRecords":N,"minValues":{...},"maxValues":{...},"nullCount":{...}}, nested by struct,
-  // for the first `num_indexed_columns` statistics columns (Delta's
-  // dataSkippingNumIndexedCols, default 32).
-  std::string delta_stats_json(std::size_t num_indexed_columns = 32) const;
+  std::vector<ColumnStatistics> columns;  // schema order (depth first)
 };
 
 class ParquetWriter {

@@ -12,13 +12,15 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <utility>
+#include <variant>
 #include <vector>
 
+#include "lakeflow/error.h"
+#include "lakeflow/json.h"
 #include "parquet/parquet_format.h"
 #include "parquet/parquet_reader.h"
 #include "parquet/parquet_test_util.h"
-#include "lakeflow/error.h"
-#include "lakeflow/json.h"
 
 namespace lakeflow::parquet {
 namespace {
@@ -29,43 +31,15 @@ using ::testing::HasSubstr;
 using testing::rows_json;
 using testing::TempDir;
 
-std::vector<std::string> all_types_rows() {
-  return {
-      R"({"l":9223372036854775807,"i":2147483647,"s":32767,"b":127,"d":1.5,"f":0.1,)"
-      R"("dec9":"9999999.99","dec18":"99999999999999.9999","dec20":"99999999999999999999",)"
-      R"("dec38":"9999999999999999999999999999.9999999999","str":"h\u00e9llo \"q\" \ud83d\ude00",)"
-      R"("bin":"AAEC/w==","bool":true,"date":"2024-02-29","ts":"2024-03-01T12:34:56.789012Z",)"
-      R"("ntz":"2024-03-01T12:34:56.789012","v":{"a":[1,2,{"b":null}],"c":"x"}})",
-      R"({"l":-9223372036854775808,"i":-2147483648,"s":-32768,"b":-128,"d":-1e300,"f":-3.25e38,)"
-      R"("dec9":"-9999999.99","dec18":"-99999999999999.9999","dec20":"-99999999999999999999",)"
-      R"("dec38":"-9999999999999999999999999999.9999999999","str":"","bin":"","bool":false,)"
-      R"("date":"1900-01-01","ts":"1969-12-31T23:59:59.999999Z","ntz":"1970-01-01T00:00:00",)"
-      R"("v":[1,"two",null]})",
-      R"({})",
-      R"({"l":0,"i":0,"s":0,"b":0,"d":0.0,"f":1e-7,"dec9":"0.01","dec18":"0","dec20":"1",)"
-      R"("dec38":"0.0000000001","str":"z","bin":"//79","bool":true,"date":"1970-01-01",)"
-      R"("ts":"2000-01-01T00:00:00Z","ntz":"9999-12-31T23:59:59.999999","v":"null"})",
-  };
-}
-
-ParquetFileStats write_file(const std::string& path, const ColumnBatch& batch,
-                            ParquetWriterOptions options = {}) {
-  options.sync = false;  // the tests need no durability
-  ParquetWriter writer(path, batch.schema(), options);
-  writer.write(batch);
-  return writer.close();
-}
-
-std::vector<std::string> read_rows(const std::string& path, const StructType& schema) {
-  return rows_json(ParquetReader(path).read(schema));
-}
+using testing::read_rows;
+using testing::write_file;
 
 class CompressionTest : public ::testing::TestWithParam<Compression> {};
 
 TEST_P(CompressionTest, EveryPrimitiveTypeRoundTrips) {
   TempDir dir;
   StructType schema = testing::every_type_schema();
-  ColumnBatch batch = batch_from_json(schema, all_types_rows());
+  ColumnBatch batch = batch_from_json(schema, testing::all_types_rows());
   ParquetWriterOptions options;
   options.compression = GetParam();
   std::string path = dir.file("all.parquet");
@@ -92,7 +66,7 @@ TEST(ParquetWriter, WritesHandExpectedValues) {
   // Independent of row_json's own formatting of the input: the values as literals.
   TempDir dir;
   StructType schema = testing::every_type_schema();
-  ColumnBatch batch = batch_from_json(schema, all_types_rows());
+  ColumnBatch batch = batch_from_json(schema, testing::all_types_rows());
   std::string path = dir.file("all.parquet");
   write_file(path, batch);
   ColumnBatch back = ParquetReader(path).read(schema);
@@ -115,40 +89,10 @@ TEST(ParquetWriter, WritesHandExpectedValues) {
             R"("ntz":"9999-12-31T23:59:59.999999","v":null})");
 }
 
-StructType nested_schema() {
-  // tags: list of structs holding a map of lists; every level nullable.
-  DataType attrs = DataType::Map(DataType::String(), DataType::Array(DataType::Long()));
-  DataType tag = StructType{{"name", DataType::String()}, {"attrs", attrs}};
-  return StructType{
-      {"id", DataType::Long(), false},
-      {"tags", DataType::Array(tag)},
-      {"meta", StructType{{"version", DataType::Integer()},
-                          {"inner", StructType{{"ts", DataType::Timestamp()},
-                                               {"codes", DataType::Array(DataType::String())}}}}},
-      {"scores", DataType::Map(DataType::Integer(), DataType::Double())},
-      {"matrix", DataType::Array(DataType::Array(DataType::Integer()))},
-  };
-}
-
-std::vector<std::string> nested_rows() {
-  return {
-      R"({"id":1,"tags":[{"name":"a","attrs":{"x":[1,2,3],"y":[],"z":null,"w":[null,4]}},)"
-      R"(null,{"name":null,"attrs":null},{"name":"b","attrs":{}}],)"
-      R"("meta":{"version":7,"inner":{"ts":"2024-01-02T03:04:05Z","codes":["p",null,"q"]}},)"
-      R"("scores":{"1":1.5,"2":null},"matrix":[[1,2],[],null,[null]]})",
-      R"({"id":2,"tags":null,"meta":null,"scores":null,"matrix":null})",
-      R"({"id":3,"tags":[],"meta":{"version":null,"inner":null},"scores":{},"matrix":[]})",
-      R"({"id":4,"tags":[null],"meta":{"version":1,"inner":{"ts":null,"codes":[]}},)"
-      R"("scores":{"-5":-0.25},"matrix":[[]]})",
-      R"({"id":5,"tags":[{"name":"only","attrs":{"k":[9223372036854775807]}}],)"
-      R"("meta":{"version":2,"inner":{"ts":null,"codes":null}},"matrix":[[7]]})",
-  };
-}
-
 TEST(ParquetWriter, NestedListsOfStructsOfMapsRoundTripWithNullsAtEveryLevel) {
   TempDir dir;
-  StructType schema = nested_schema();
-  ColumnBatch batch = batch_from_json(schema, nested_rows());
+  StructType schema = testing::nested_schema();
+  ColumnBatch batch = batch_from_json(schema, testing::nested_rows());
   std::string path = dir.file("nested.parquet");
   write_file(path, batch);
   EXPECT_EQ(read_rows(path, schema), rows_json(batch));
@@ -159,9 +103,9 @@ TEST(ParquetWriter, NestedListsOfStructsOfMapsRoundTripWithNullsAtEveryLevel) {
 
 TEST(ParquetWriter, NestedSchemaHasThreeLevelListsAndMapsWithLevels) {
   TempDir dir;
-  StructType schema = nested_schema();
+  StructType schema = testing::nested_schema();
   std::string path = dir.file("nested.parquet");
-  write_file(path, batch_from_json(schema, nested_rows()));
+  write_file(path, batch_from_json(schema, testing::nested_rows()));
   ParquetReader reader(path);
   const auto& columns = reader.metadata().row_groups.at(0).columns;
   std::vector<std::string> paths;
@@ -438,7 +382,7 @@ TEST(ParquetWriter, LargeValuesSpanPagesOfTheirOwn) {
 TEST(ParquetWriter, ChunkStatisticsHoldMinMaxAndNullCount) {
   TempDir dir;
   StructType schema = testing::every_type_schema();
-  ColumnBatch batch = batch_from_json(schema, all_types_rows());
+  ColumnBatch batch = batch_from_json(schema, testing::all_types_rows());
   std::string path = dir.file("stats.parquet");
   write_file(path, batch);
   ParquetReader reader(path);
@@ -492,62 +436,77 @@ TEST(ParquetWriter, FloatStatisticsSkipNaNAndSignZeros) {
   std::memcpy(&hi, s.max_value->data(), 8);
   EXPECT_TRUE(std::signbit(lo));
   EXPECT_FALSE(std::signbit(hi));
-  // Delta: a NaN maximum has no JSON form; the minimum stays.
-  EXPECT_EQ(file.columns[0].min_json, "0.0");
-  EXPECT_FALSE(file.columns[0].max_json.has_value());
+  // The file's statistics leave NaN out of the bounds and count it.
+  ASSERT_TRUE(file.columns[0].min && file.columns[0].max);
+  EXPECT_EQ(std::get<double>(*file.columns[0].min), 0.0);
+  EXPECT_EQ(std::get<double>(*file.columns[0].max), 0.0);
+  EXPECT_EQ(file.columns[0].nan_count, 2);
 }
 
-TEST(ParquetWriter, DeltaStatisticsNestByStructAndSkipListsAndMaps) {
+TEST(ParquetWriter, FileStatisticsCoverStructFieldsAndCountNullsOfListsAndMaps) {
   TempDir dir;
-  StructType schema = nested_schema();
+  StructType schema = testing::nested_schema();
   ParquetFileStats stats =
-      write_file(dir.file("n.parquet"), batch_from_json(schema, nested_rows()));
-  EXPECT_EQ(stats.delta_stats_json(),
-            R"({"numRecords":5,"minValues":{"id":1,"meta":{"version":1,"inner":)"
-            R"({"ts":"2024-01-02T03:04:05.000Z"}}},"maxValues":{"id":5,"meta":{"version":7,)"
-            R"("inner":{"ts":"2024-01-02T03:04:05.000Z"}}},"nullCount":{"id":0,"tags":1,)"
-            R"("meta":{"version":2,"inner":{"ts":4,"codes":3}},"scores":2,"matrix":1}})");
-  EXPECT_EQ(stats.delta_stats_json(2),
-            R"({"numRecords":5,"minValues":{"id":1},"maxValues":{"id":5},)"
-            R"("nullCount":{"id":0,"tags":1}})");
+      write_file(dir.file("n.parquet"), batch_from_json(schema, testing::nested_rows()));
+  std::vector<std::string> paths;
+  for (const ColumnStatistics& c : stats.columns) {
+    std::string path;
+    for (const std::string& name : c.field_path) path += (path.empty() ? "" : ".") + name;
+    paths.push_back(path);
+  }
+  EXPECT_THAT(paths, ElementsAre("id", "tags", "meta.version", "meta.inner.ts", "meta.inner.codes",
+                                 "scores", "matrix"));
+  const ColumnStatistics& version = stats.columns[2];
+  EXPECT_EQ(version.null_count, 2);
+  EXPECT_EQ(std::get<std::int64_t>(*version.min), 1);
+  EXPECT_EQ(std::get<std::int64_t>(*version.max), 7);
+  const ColumnStatistics& tags = stats.columns[1];
+  EXPECT_EQ(tags.null_count, 1);
+  EXPECT_FALSE(tags.min.has_value());
+  EXPECT_EQ(stats.columns[4].null_count, 3);  // codes: null, or inside a null struct
 }
 
-TEST(ParquetWriter, DeltaStatisticsOfEveryType) {
+TEST(ParquetWriter, FileStatisticsHoldTypedBoundsOfEveryType) {
   TempDir dir;
   StructType schema = testing::every_type_schema();
   ParquetFileStats stats =
-      write_file(dir.file("a.parquet"), batch_from_json(schema, all_types_rows()));
-  EXPECT_EQ(stats.delta_stats_json(),
-            R"({"numRecords":4,"minValues":{"l":-9223372036854775808,"i":-2147483648,"s":-32768,)"
-            R"("b":-128,"d":-1e+300,"f":-3.249999972151886e+38,"dec9":-9999999.99,)"
-            R"("dec18":-99999999999999.9999,"dec20":-99999999999999999999,)"
-            R"("dec38":-9999999999999999999999999999.9999999999,"str":"","date":"1900-01-01",)"
-            R"("ts":"1969-12-31T23:59:59.999Z","ntz":"1970-01-01T00:00:00.000"},)"
-            R"("maxValues":{"l":9223372036854775807,"i":2147483647,"s":32767,"b":127,"d":1.5,)"
-            R"("f":0.10000000149011612,"dec9":9999999.99,"dec18":99999999999999.9999,)"
-            R"("dec20":99999999999999999999,"dec38":9999999999999999999999999999.9999999999,)"
-            R"("str":"z","date":"2024-02-29","ts":"2024-03-01T12:34:56.790Z",)"
-            R"("ntz":"10000-01-01T00:00:00.000"},"nullCount":{"l":1,"i":1,"s":1,"b":1,"d":1,"f":1,)"
-            R"("dec9":1,"dec18":1,"dec20":1,"dec38":1,"str":1,"bin":1,"bool":1,"date":1,"ts":1,)"
-            R"("ntz":1,"v":1}})");  // the last row's variant is JSON null, not null
+      write_file(dir.file("a.parquet"), batch_from_json(schema, testing::all_types_rows()));
+  ASSERT_EQ(stats.columns.size(), schema.size());
+  auto bounds = [&](std::size_t i) {
+    const ColumnStatistics& c = stats.columns[i];
+    EXPECT_EQ(c.null_count, 1) << i;
+    return std::make_pair(c.min.value_or(StatisticsValue{}), c.max.value_or(StatisticsValue{}));
+  };
+  EXPECT_EQ(bounds(0), std::make_pair(StatisticsValue{INT64_MIN}, StatisticsValue{INT64_MAX}));
+  EXPECT_EQ(bounds(4), std::make_pair(StatisticsValue{-1e300}, StatisticsValue{1.5}));
+  EXPECT_EQ(bounds(8), std::make_pair(StatisticsValue{-(Int128{99999999999999999} * 1000 + 999)},
+                                      StatisticsValue{Int128{99999999999999999} * 1000 + 999}));
+  EXPECT_EQ(bounds(10),
+            std::make_pair(StatisticsValue{std::string()}, StatisticsValue{std::string("z")}));
+  EXPECT_EQ(bounds(11), std::make_pair(StatisticsValue{std::string()},
+                                       StatisticsValue{std::string("\xff\xfe\xfd")}));
+  EXPECT_EQ(bounds(12), std::make_pair(StatisticsValue{false}, StatisticsValue{true}));
+  EXPECT_EQ(bounds(13), std::make_pair(StatisticsValue{std::int64_t{-25567}},
+                                       StatisticsValue{std::int64_t{19782}}));
+  EXPECT_EQ(bounds(14), std::make_pair(StatisticsValue{std::int64_t{-1}},
+                                       StatisticsValue{std::int64_t{1709296496789012}}));
 }
 
-TEST(ParquetWriter, DeltaStatisticsTruncateLongStrings) {
+TEST(ParquetWriter, FileStatisticsKeepWholeStrings) {
   TempDir dir;
   StructType schema{{"s", DataType::String()}};
-  std::string long_a(40, 'a');
-  std::string long_z = std::string(31, 'z') + "\xc3\xa9" + "tail";  // 31 z, é, tail
-  ColumnBatch batch =
-      batch_from_json(schema, {R"({"s":")" + long_a + R"("})", R"({"s":")" + long_z + R"("})"});
-  ParquetFileStats stats = write_file(dir.file("s.parquet"), batch);
-  EXPECT_EQ(stats.columns[0].min_json, "\"" + std::string(32, 'a') + "\"");
-  // The 32nd character é (U+00E9) becomes U+00EA: above every string with that prefix.
-  EXPECT_EQ(stats.columns[0].max_json, "\"" + std::string(31, 'z') + "\xc3\xaa\"");
+  const std::string long_a(40, 'a');
+  const std::string long_z = std::string(31, 'z') + "\xc3\xa9" + "tail";
+  ParquetFileStats stats = write_file(
+      dir.file("s.parquet"),
+      batch_from_json(schema, {R"({"s":")" + long_a + R"("})", R"({"s":")" + long_z + R"("})"}));
+  EXPECT_EQ(std::get<std::string>(*stats.columns[0].min), long_a);
+  EXPECT_EQ(std::get<std::string>(*stats.columns[0].max), long_z);
 }
 
 TEST(ParquetWriter, EmptyFileIsValid) {
   TempDir dir;
-  StructType schema = nested_schema();
+  StructType schema = testing::nested_schema();
   std::string path = dir.file("empty.parquet");
   ParquetWriterOptions options;
   options.sync = false;
@@ -555,9 +514,11 @@ TEST(ParquetWriter, EmptyFileIsValid) {
   writer.write(ColumnBatch(schema));
   ParquetFileStats stats = writer.close();
   EXPECT_EQ(stats.num_records, 0);
-  EXPECT_EQ(stats.delta_stats_json(),
-            R"({"numRecords":0,"minValues":{},"maxValues":{},"nullCount":{"id":0,"tags":0,)"
-            R"("meta":{"version":0,"inner":{"ts":0,"codes":0}},"scores":0,"matrix":0}})");
+  EXPECT_EQ(stats.columns.size(), 7u);
+  for (const ColumnStatistics& c : stats.columns) {
+    EXPECT_EQ(c.null_count, 0);
+    EXPECT_FALSE(c.min.has_value() || c.max.has_value());
+  }
   ParquetReader reader(path);
   EXPECT_EQ(reader.num_rows(), 0);
   EXPECT_EQ(reader.read(schema).num_rows(), 0u);
@@ -653,10 +614,10 @@ TEST(ParquetWriter, RejectsMissingDirectoryAndEmptySchema) {
 
 TEST(ParquetWriter, RoundTripsWithVariousPageAndRowGroupSizes) {
   TempDir dir;
-  StructType schema = nested_schema();
+  StructType schema = testing::nested_schema();
   std::vector<std::string> rows;
   for (int i = 0; i < 200; ++i) {
-    const auto& base = nested_rows();
+    const auto& base = testing::nested_rows();
     rows.push_back(base[static_cast<std::size_t>(i) % base.size()]);
   }
   ColumnBatch batch = batch_from_json(schema, rows);
@@ -670,190 +631,6 @@ TEST(ParquetWriter, RoundTripsWithVariousPageAndRowGroupSizes) {
       EXPECT_EQ(read_rows(path, schema), rows_json(batch)) << page << " " << group;
     }
   }
-}
-
-// ---- Reader ----------------------------------------------------------------------------------
-
-TEST(ParquetReader, ReadsASubsetOfColumnsAndFillsMissingOnesWithNull) {
-  TempDir dir;
-  StructType schema = nested_schema();
-  std::string path = dir.file("n.parquet");
-  write_file(path, batch_from_json(schema, nested_rows()));
-  StructType projected{
-      {"extra", DataType::String()},
-      {"meta", StructType{{"inner", StructType{{"missing", DataType::Long()}}},
-                          {"version", DataType::Integer()}}},
-      {"id", DataType::Long()},
-  };
-  std::vector<std::string> rows = read_rows(path, projected);
-  ASSERT_EQ(rows.size(), 5u);
-  EXPECT_EQ(rows[0], R"({"extra":null,"meta":{"inner":{"missing":null},"version":7},"id":1})");
-  EXPECT_EQ(rows[1], R"({"extra":null,"meta":null,"id":2})");
-  EXPECT_EQ(rows[2], R"({"extra":null,"meta":{"inner":null,"version":null},"id":3})");
-}
-
-// A table whose column types were widened (Delta's typeWidening) reads its older files exactly as
-// the wider types.
-TEST(ParquetReader, ReadsOlderFilesAsWidenedTypes) {
-  TempDir dir;
-  std::string path = dir.file("w.parquet");
-  write_file(path, batch_from_json(testing::every_type_schema(), all_types_rows()));
-  ParquetReader reader(path);
-  const StructType widened{{"b", DataType::Short()},
-                           {"s", DataType::Long()},
-                           {"f", DataType::Double()},
-                           {"dec9", DataType::Decimal(12, 5)},
-                           {"dec18", DataType::Decimal(19, 4)},
-                           {"dec38", DataType::Decimal(38, 10)},
-                           {"date", DataType::TimestampNtz()}};
-  const ColumnBatch batch = reader.read(widened);
-  EXPECT_EQ(batch.row_json(0),
-            R"({"b":127,"s":32767,"f":0.10000000149011612,"dec9":"9999999.99000",)"
-            R"("dec18":"99999999999999.9999","dec38":"9999999999999999999999999999.9999999999",)"
-            R"("date":"2024-02-29T00:00:00.000000"})");
-  EXPECT_EQ(batch.row_json(1),
-            R"({"b":-128,"s":-32768,"f":-3.249999972151886e+38,"dec9":"-9999999.99000",)"
-            R"("dec18":"-99999999999999.9999","dec38":"-9999999999999999999999999999.9999999999",)"
-            R"("date":"1900-01-01T00:00:00.000000"})");
-  // Fewer digits before the point is not a widening.
-  EXPECT_THROW(reader.read(StructType{{"dec9", DataType::Decimal(10, 4)}}), Error);
-}
-
-TEST(ParquetReader, RejectsTypeMismatchAndMissingRequiredColumn) {
-  TempDir dir;
-  StructType schema = testing::every_type_schema();
-  std::string path = dir.file("a.parquet");
-  write_file(path, batch_from_json(schema, all_types_rows()));
-  ParquetReader reader(path);
-  try {
-    reader.read(StructType{{"str", DataType::Long()}});
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kData);
-    EXPECT_THAT(e.what(), HasSubstr("column str"));
-    EXPECT_THAT(e.what(), HasSubstr("bigint"));
-  }
-  EXPECT_THROW(reader.read(StructType{{"nope", DataType::Long(), false}}), Error);
-  EXPECT_THROW(reader.read(StructType{{"dec9", DataType::Decimal(9, 3)}}), Error);
-  EXPECT_THROW(reader.read(StructType{{"l", DataType::Array(DataType::Long())}}), Error);
-  // Widening reads are fine.
-  EXPECT_EQ(reader.read(StructType{{"i", DataType::Long()}}).row_json(0), R"({"i":2147483647})");
-}
-
-TEST(ParquetReader, RejectsCorruptFiles) {
-  TempDir dir;
-  StructType schema = testing::every_type_schema();
-  std::string path = dir.file("a.parquet");
-  write_file(path, batch_from_json(schema, all_types_rows()));
-  std::string bytes;
-  {
-    std::ifstream in(path, std::ios::binary);
-    bytes.assign(std::istreambuf_iterator<char>(in), {});
-  }
-  auto write_bytes = [&](const std::string& name, const std::string& content) {
-    std::ofstream out(dir.file(name), std::ios::binary);
-    out << content;
-    return dir.file(name);
-  };
-  EXPECT_THROW(ParquetReader(write_bytes("short", "PAR1")), Error);
-  EXPECT_THROW(ParquetReader(write_bytes("text", std::string(100, 'x'))), Error);
-  // Cut in the middle: the footer is gone.
-  EXPECT_THROW(ParquetReader(write_bytes("cut", bytes.substr(0, bytes.size() / 2))), Error);
-  // Garbage in the column data: reading fails cleanly, naming the file.
-  std::string damaged = bytes;
-  for (std::size_t i = 4; i < damaged.size() / 2; ++i) damaged[i] = static_cast<char>(0xA5 ^ i);
-  std::string damaged_path = write_bytes("damaged", damaged);
-  try {
-    ParquetReader(damaged_path).read(schema);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_THAT(e.what(), HasSubstr(damaged_path));
-  }
-  // A damaged footer.
-  std::string footer_damaged = bytes;
-  std::uint32_t footer_len;
-  std::memcpy(&footer_len, footer_damaged.data() + footer_damaged.size() - 8, 4);
-  for (std::size_t i = footer_damaged.size() - 8 - footer_len; i < footer_damaged.size() - 8; ++i) {
-    footer_damaged[i] = static_cast<char>(0xFF);
-  }
-  EXPECT_THROW(ParquetReader(write_bytes("footer", footer_damaged)), Error);
-  try {
-    ParquetReader reader(dir.file("does-not-exist.parquet"));
-    FAIL() << "expected an error";
-  } catch (const ConfigError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("does-not-exist.parquet"));
-  }
-}
-
-// Regression (fuzz_parquet): a read whose requested fields are all missing from the file decoded
-// no column, so it made as many null rows as the footer claimed: a damaged count ran for hours.
-TEST(ParquetReader, AReadOfNoFileColumnCountsTheRowsInTheFile) {
-  TempDir dir;
-  const StructType schema{{"id", DataType::Long()}, {"tags", DataType::Array(DataType::String())}};
-  const std::string path = dir.file("rows.parquet");
-  write_file(path, batch_from_json(schema, {R"({"id":1,"tags":["a","b"]})", R"({"id":2})",
-                                            R"({"id":3,"tags":[]})"}));
-  const StructType missing{{"other", DataType::String()}};
-  EXPECT_EQ(
-      read_rows(path, missing),
-      (std::vector<std::string>{R"({"other":null})", R"({"other":null})", R"({"other":null})"}));
-  EXPECT_EQ(ParquetReader(path).read(StructType(std::vector<StructField>{})).num_rows(), 3u);
-
-  testing::rewrite_footer(path, [](FileMetaData& m) {
-    m.num_rows = std::int64_t{1} << 40;
-    m.row_groups.at(0).num_rows = std::int64_t{1} << 40;
-  });
-  try {
-    (void)ParquetReader(path).read(missing);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kData);
-    EXPECT_THAT(e.what(), HasSubstr("holds 3 rows in column id but says it holds 1099511627776"));
-  }
-}
-
-// Regression (fuzz_parquet): millisecond and INT96 timestamps were scaled to microseconds with
-// signed overflow (undefined behaviour) where they lie beyond a Spark timestamp's range.
-TEST(ParquetReader, TimestampsBeyondTheMicrosecondRangeAreAnError) {
-  TempDir dir;
-  const StructType ts_schema{{"ts", DataType::Timestamp()}};
-  const std::string millis = dir.file("millis.parquet");
-  write_file(millis, batch_from_json(ts_schema, {R"({"ts":"1970-01-01T00:00:01Z"})"}));
-  // The same value read as milliseconds since 1970.
-  testing::rewrite_footer(
-      millis, [](FileMetaData& m) { m.schema.at(1).logical_type.unit = TimeUnit::kMillis; });
-  EXPECT_EQ(read_rows(millis, ts_schema),
-            std::vector<std::string>{R"({"ts":"1970-01-01T00:16:40.000000Z"})"});
-  write_file(millis, batch_from_json(ts_schema, {R"({"ts":"9999-12-31T23:59:59.999999Z"})"}));
-  testing::rewrite_footer(
-      millis, [](FileMetaData& m) { m.schema.at(1).logical_type.unit = TimeUnit::kMillis; });
-  EXPECT_THAT([&] { (void)ParquetReader(millis).read(ts_schema); },
-              ::testing::ThrowsMessage<Error>(HasSubstr("beyond the range of a Spark timestamp")));
-
-  // INT96 (nanoseconds in the day, then the Julian day; 12 little-endian bytes) made from the
-  // 12-byte big-endian values of a decimal(28,0) column.
-  const StructType decimal_schema{{"ts", DataType::Decimal(28, 0)}};
-  const std::string int96 = dir.file("int96.parquet");
-  auto as_int96 = [](FileMetaData& m) {
-    SchemaElement& e = m.schema.at(1);
-    e.type = PhysicalType::kInt96;
-    e.type_length.reset();
-    e.converted_type.reset();
-    e.precision.reset();
-    e.scale.reset();
-    e.logical_type = LogicalType{};
-    m.row_groups.at(0).columns.at(0).meta_data->type = PhysicalType::kInt96;
-  };
-  // Day 2440588 (0x00253D8C, 1970-01-01) with 0 nanoseconds: the decimal 0x8C3D2500.
-  write_file(int96, batch_from_json(decimal_schema, {R"({"ts":"2352817408"})"}));
-  testing::rewrite_footer(int96, as_int96);
-  EXPECT_EQ(read_rows(int96, ts_schema),
-            std::vector<std::string>{R"({"ts":"1970-01-01T00:00:00.000000Z"})"});
-  // Day 0xFFFFFFFF: far beyond 64-bit microseconds.
-  write_file(int96, batch_from_json(decimal_schema, {R"({"ts":"4294967295"})"}));
-  testing::rewrite_footer(int96, as_int96);
-  EXPECT_THAT([&] { (void)ParquetReader(int96).read(ts_schema); },
-              ::testing::ThrowsMessage<Error>(HasSubstr("beyond the range of a Spark timestamp")));
 }
 
 // Rough write throughput on a generated batch (run with --gtest_also_run_disabled_tests on a

@@ -31,42 +31,44 @@ std::vector<std::string>& source() {
   return records;
 }
 
+const ConnectorSpec& embedded_connector_spec() {
+  static const ConnectorSpec spec("bad_records_test_source", {}, {"mode", "max_records_per_batch"});
+  return spec;
+}
+
 class BadRecordSource : public LakeflowConnect {
  public:
-  explicit BadRecordSource(Options options) : LakeflowConnect(std::move(options)) {}
-  std::vector<std::string> list_tables() override { return {"items"}; }
-  StructType get_table_schema(std::string_view table, const Options&) override {
-    require_table(table);
+  explicit BadRecordSource(Options options) : LakeflowConnect(embedded_connector_spec(), options) {}
+  std::vector<std::string> do_list_tables() override { return {"items"}; }
+  StructType do_get_table_schema(const TableContext& /*context*/) override {
     return StructType({StructField("id", DataType::Long()), StructField("value", DataType::Long()),
                        StructField("seq", DataType::Long())});
   }
-  TableMetadata read_table_metadata(std::string_view table, const Options& options) override {
-    require_table(table);
-    const std::string mode = options.get_string("mode", "append");
+  TableMetadata do_read_table_metadata(const TableContext& context) override {
+    const std::string mode = context.table_options.get_string("mode", "append");
     if (mode == "cdc") return {{"id"}, std::string("seq"), IngestionType::kCdc};
     if (mode == "snapshot") return {{"id"}, std::nullopt, IngestionType::kSnapshot};
     return {{}, std::nullopt, IngestionType::kAppend};
   }
-  ReadResult read_table(std::string_view table, const Offset& start,
-                        const Options& options) override {
-    require_table(table);
-    if (options.get_string("mode", "append") == "snapshot") {
+  ReadResult do_read_table(const ReadContext& context) override {
+    if (context.table_options.get_string("mode", "append") == "snapshot") {
       return {RecordStream::of(source()), Offset::null()};
     }
-    const JsonValue* at = start.find("seq");
+    const JsonValue* at = context.start.find("seq");
     const std::size_t from = at == nullptr ? 0 : static_cast<std::size_t>(at->as_int());
     std::vector<std::string> rows;
     std::size_t next = from;
     while (next < source().size() && rows.size() < 2) rows.push_back(source()[next++]);
-    if (rows.empty()) return {RecordStream(), start};
+    if (rows.empty()) return {RecordStream(), context.start};
     return {RecordStream::of(std::move(rows)),
             Offset(JsonValue::Object{{"seq", JsonValue(static_cast<std::int64_t>(next))}})};
   }
 };
 
-const ConnectorRegistrar kRegistrar("bad_records_test_source", "test source", [](const Options& o) {
-  return std::make_unique<BadRecordSource>(o);
-});
+const ConnectorRegistrar kRegistrar("bad_records_test_source", "test source",
+                                    &embedded_connector_spec, [](const Options& o) {
+                                      return std::make_unique<BadRecordSource>(o);
+                                    });
 
 std::string good(int id) {
   return fmt::format(R"({{"id":{},"value":{},"seq":{}}})", id, id * 10, id);
@@ -101,7 +103,7 @@ objects:
     options.on_bad_record = mode;
     options.full_refresh = full_refresh;
     options.log = [this](std::string_view line) { log_ += std::string(line) + "\n"; };
-    return run_pipeline(spec_, connection_, options).at(0);
+    return run_pipeline(spec_, connection_, test_destination(), options).at(0);
   }
 
   fs::path table() const { return root_ / "main" / "default" / "items"; }
@@ -205,7 +207,7 @@ TEST_F(BadRecordsTest, ARerunUndoesQuarantineCommitsTheTargetNeverMade) {
   const std::int64_t committed = *delta::DeltaLog(table().string()).snapshot().txn_version(app_id);
   {
     // What the runner does first for batch `committed + 1`; then it "dies".
-    QuarantineTable side_table(side(), app_id);
+    QuarantineTable side_table(test_destination(), side(), app_id);
     side_table.commit(committed + 1, Offset::parse(R"({"seq":4})"), "items",
                       {{0, "value", "stale reason", R"({"stale":true})"}}, false);
   }
@@ -228,7 +230,7 @@ TEST_F(BadRecordsTest, AFullRefreshClearsTheQuarantineTableAndAnUnfinishedOneIsU
   ASSERT_EQ(run(BadRecordMode::kQuarantine).quarantined, 2U);
   const auto before = quarantined();
   {
-    QuarantineTable side_table(side(), "lakeflow:main.default.items");
+    QuarantineTable side_table(test_destination(), side(), "lakeflow:main.default.items");
     side_table.commit(side_table.batch() + 1, Offset(), "items", {}, /*clear=*/true);
   }
   EXPECT_TRUE(read_table_rows(side()).empty());
@@ -291,7 +293,7 @@ TEST_F(BadRecordsTest, ProgressReportsEveryCommitAndTheEnd) {
   RunOptions options;
   options.on_bad_record = BadRecordMode::kQuarantine;
   options.progress = [&](const TableProgress& progress) { reports.push_back(progress); };
-  run_pipeline(spec_, connection_, options);
+  run_pipeline(spec_, connection_, test_destination(), options);
   std::vector<std::string> commits;
   for (const TableProgress& p : reports) {
     EXPECT_EQ(p.destination, "main.default.items");

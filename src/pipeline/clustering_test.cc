@@ -17,12 +17,13 @@
 #include <vector>
 
 #include "delta/delta_log.h"
-#include "parquet/parquet_reader.h"
-#include "parquet/parquet_test_util.h"
 #include "lakeflow/json.h"
 #include "lakeflow/registry.h"
+#include "parquet/parquet_reader.h"
+#include "parquet/parquet_test_util.h"
 #include "pipeline/runner.h"
 #include "pipeline/test_support.h"
+#include "util/files.h"
 
 namespace lakeflow::pipeline {
 namespace {
@@ -38,12 +39,17 @@ std::vector<std::vector<std::string>>& calls() {
   return records;
 }
 
+const ConnectorSpec& embedded_connector_spec() {
+  static const ConnectorSpec spec("clustering_test_source", {}, {"mode", "max_records_per_batch"});
+  return spec;
+}
+
 class ClusteringSource : public LakeflowConnect {
  public:
-  explicit ClusteringSource(Options options) : LakeflowConnect(std::move(options)) {}
-  std::vector<std::string> list_tables() override { return {"items"}; }
-  StructType get_table_schema(std::string_view table, const Options&) override {
-    require_table(table);
+  explicit ClusteringSource(Options options)
+      : LakeflowConnect(embedded_connector_spec(), options) {}
+  std::vector<std::string> do_list_tables() override { return {"items"}; }
+  StructType do_get_table_schema(const TableContext& /*context*/) override {
     return StructType{{"id", DataType::Long()},
                       {"region", DataType::String()},
                       {"score", DataType::Double()},
@@ -52,32 +58,30 @@ class ClusteringSource : public LakeflowConnect {
                       {"flag", DataType::Boolean()},
                       {"seq", DataType::Long()}};
   }
-  TableMetadata read_table_metadata(std::string_view table, const Options& options) override {
-    require_table(table);
-    const std::string mode = options.get_string("mode", "append");
+  TableMetadata do_read_table_metadata(const TableContext& context) override {
+    const std::string mode = context.table_options.get_string("mode", "append");
     if (mode == "cdc") return {{"id"}, std::string("seq"), IngestionType::kCdc};
     if (mode == "snapshot") return {{"id"}, std::nullopt, IngestionType::kSnapshot};
     return {{}, std::nullopt, IngestionType::kAppend};
   }
-  ReadResult read_table(std::string_view table, const Offset& start,
-                        const Options& options) override {
-    require_table(table);
-    if (options.get_string("mode", "append") == "snapshot") {
+  ReadResult do_read_table(const ReadContext& context) override {
+    if (context.table_options.get_string("mode", "append") == "snapshot") {
       std::vector<std::string> all;
       for (const auto& call : calls()) all.insert(all.end(), call.begin(), call.end());
       return {RecordStream::of(std::move(all)), Offset::null()};
     }
-    const JsonValue* at = start.find("call");
+    const JsonValue* at = context.start.find("call");
     const auto call = at == nullptr ? std::size_t{0} : static_cast<std::size_t>(at->as_int());
-    if (call >= calls().size()) return {RecordStream(), start};
+    if (call >= calls().size()) return {RecordStream(), context.start};
     return {RecordStream::of(calls()[call]),
             Offset(JsonValue::Object{{"call", JsonValue(static_cast<std::int64_t>(call + 1))}})};
   }
 };
 
-const ConnectorRegistrar kRegistrar("clustering_test_source", "test source", [](const Options& o) {
-  return std::make_unique<ClusteringSource>(o);
-});
+const ConnectorRegistrar kRegistrar("clustering_test_source", "test source",
+                                    &embedded_connector_spec, [](const Options& o) {
+                                      return std::make_unique<ClusteringSource>(o);
+                                    });
 
 // A record of key `id`; every 11th has a null region, so nulls sort first.
 std::string record(std::int64_t id, std::int64_t seq = 1) {
@@ -105,12 +109,7 @@ void shuffled_calls(std::size_t calls_count, std::size_t per_call, std::int64_t 
   }
 }
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using files::read_file;
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> out;
@@ -172,7 +171,7 @@ objects:
   TableResult run(std::size_t file_bytes = RunOptions{}.clustered_file_bytes) {
     RunOptions options;
     options.clustered_file_bytes = file_bytes;
-    TableResult result = run_pipeline(spec_, connection_, options).at(0);
+    TableResult result = run_pipeline(spec_, connection_, test_destination(), options).at(0);
     EXPECT_FALSE(result.error) << *result.error;
     return result;
   }
@@ -227,7 +226,7 @@ TEST_F(ClusteringTest, TheFirstCommitCarriesTheFeaturesAndTheClusteringDomain) {
   use("append", "[region, place.city]");
   shuffled_calls(1, 10, 10);
   run();
-  const std::vector<std::string> lines = lines_of(read_text(commit_file(0)));
+  const std::vector<std::string> lines = lines_of(read_file(commit_file(0)));
   EXPECT_THAT(lines,
               ::testing::Contains(R"({"protocol":{"minReaderVersion":1,"minWriterVersion":7,)"
                                   R"("writerFeatures":["appendOnly","invariants","domainMetadata",)"
@@ -239,7 +238,7 @@ TEST_F(ClusteringTest, TheFirstCommitCarriesTheFeaturesAndTheClusteringDomain) {
   // Later commits of the same clustering do not repeat them.
   calls().push_back({record(100)});
   run();
-  const std::string second = read_text(commit_file(1));
+  const std::string second = read_file(commit_file(1));
   EXPECT_EQ(second.find("protocol"), std::string::npos) << second;
   EXPECT_EQ(second.find("domainMetadata"), std::string::npos) << second;
 }
@@ -248,7 +247,7 @@ TEST_F(ClusteringTest, AnUnclusteredTableStaysAtTheDefaultProtocol) {
   use("append", "");
   shuffled_calls(1, 10, 10);
   run();
-  const std::string first = read_text(commit_file(0));
+  const std::string first = read_file(commit_file(0));
   EXPECT_THAT(first, HasSubstr(R"({"protocol":{"minReaderVersion":1,"minWriterVersion":2}})"));
   EXPECT_EQ(first.find("domainMetadata"), std::string::npos);
 }
@@ -262,14 +261,14 @@ TEST_F(ClusteringTest, AChangedClusterByIsRecordedInTheNextRunAndRemovalRecordsA
   use("append", "[region, id]");
   calls().push_back({record(5), record(3), record(4)});
   run();
-  EXPECT_THAT(read_text(commit_file(1)), HasSubstr(R"(\"clusteringColumns\":[[\"region\"],)"));
+  EXPECT_THAT(read_file(commit_file(1)), HasSubstr(R"(\"clusteringColumns\":[[\"region\"],)"));
   EXPECT_EQ(delta::clustering_columns(snapshot()), (std::vector<FieldPath>{{"region"}, {"id"}}));
   // Removed with nothing to read: a commit of its own records an empty list; the feature stays.
   use("append", "");
   const TableResult result = run();
   EXPECT_EQ(result.commits, 1U);
-  EXPECT_THAT(read_text(commit_file(2)), HasSubstr(R"("operation":"CLUSTER BY")"));
-  EXPECT_THAT(read_text(commit_file(2)), HasSubstr(R"(\"clusteringColumns\":[])"));
+  EXPECT_THAT(read_file(commit_file(2)), HasSubstr(R"("operation":"CLUSTER BY")"));
+  EXPECT_THAT(read_file(commit_file(2)), HasSubstr(R"(\"clusteringColumns\":[])"));
   EXPECT_EQ(delta::clustering_columns(snapshot()), std::vector<FieldPath>{});
   EXPECT_EQ(snapshot().protocol.min_writer_version, 7);
   EXPECT_EQ(run().commits, 0U) << "nothing changed";
@@ -315,7 +314,7 @@ TEST_F(ClusteringTest, FilesOfOneWriteHoldDisjointRangesSoLookupsSkipMostFiles) 
   EXPECT_GE(result.files, 12U);
   for (int version = 0; version < 4; ++version) {
     std::vector<std::pair<std::int64_t, std::int64_t>> ranges;
-    for (const std::string& line : lines_of(read_text(commit_file(version)))) {
+    for (const std::string& line : lines_of(read_file(commit_file(version)))) {
       const JsonValue action = JsonValue::parse(line);
       const JsonValue* add = action.find("add");
       if (add == nullptr) continue;

@@ -69,20 +69,6 @@ bool is_null_text(const std::string& s) {
 
 }  // namespace
 
-std::string read_text_file(const std::filesystem::path& path, std::string_view what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    const int error = errno;
-    throw ConfigError(fmt::format("cannot read {} '{}': {}", what, path.string(),
-                                  error != 0 ? std::strerror(error) : "open failed"));
-  }
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) {
-    throw ConfigError(fmt::format("cannot read {} '{}': read failed", what, path.string()));
-  }
-  return text;
-}
-
 std::filesystem::path resolve_config_path(std::string_view written,
                                           const std::filesystem::path& base_dir) {
   std::filesystem::path path;

@@ -78,9 +78,6 @@ class YamlFile {
 // other than a string: null, true/false, an integer or a float.
 bool is_plain_non_string(const YAML::Node& node);
 
-// Reads a whole file; throws ConfigError naming `what`, the path and the OS reason.
-std::string read_text_file(const std::filesystem::path& path, std::string_view what);
-
 // A path written in a config file: `~/x` is under $HOME, a relative path is relative to
 // `base_dir` (the config file's directory; empty for the current directory).
 std::filesystem::path resolve_config_path(std::string_view written,

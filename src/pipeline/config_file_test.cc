@@ -237,19 +237,5 @@ TEST(ConfigPath, TildeIsTheHomeDirectory) {
   if (old_home != nullptr) ::setenv("HOME", saved.c_str(), 1);
 }
 
-TEST(ReadTextFile, ReadsBytesAndNamesAMissingFile) {
-  const auto path = unique_temp_path("lakeflow_config_file_test.txt");
-  {
-    std::ofstream out(path, std::ios::binary);
-    out << "line 1\nline 2\n";
-  }
-  EXPECT_EQ(read_text_file(path, "test file"), "line 1\nline 2\n");
-  std::filesystem::remove(path);
-  const std::string message =
-      error_message<ConfigError>([&] { read_text_file(path, "test file"); });
-  EXPECT_THAT(message, HasSubstr("cannot read test file '" + path.string() + "'"));
-  EXPECT_THAT(message, HasSubstr("No such file"));
-}
-
 }  // namespace
 }  // namespace lakeflow::pipeline

@@ -7,7 +7,9 @@
 #include <system_error>
 
 #include "lakeflow/error.h"
+#include "lakeflow/registry.h"
 #include "pipeline/config_file.h"
+#include "util/files.h"
 
 namespace lakeflow::pipeline {
 namespace {
@@ -62,7 +64,7 @@ std::string resolve_references(std::string_view raw, const std::string& context,
     } else if (scheme == "file" && colon != std::string_view::npos && !target.empty()) {
       const std::filesystem::path path = resolve_config_path(target, base_dir);
       try {
-        value = read_text_file(path, "secret file");
+        value = files::read_file(path, "secret file");
       } catch (const ConfigError& e) {
         throw ConfigError(fmt::format("{}: {}", context, e.what()));
       }
@@ -111,8 +113,13 @@ Connection parse_connection(const YamlFile& file, const Entry& entry, const EnvL
             context));
       }
       std::string value = resolve_references(raw, context, base_dir, env, connection.secret_values);
-      if (is_secret_option(option.key)) add_secret(connection.secret_values, value);
       connection.options.set(option.key, std::move(value));
+    }
+  }
+  // The connector's spec says which options are secrets (known only once 'connector' is read).
+  for (const auto& [key, value] : connection.options.values()) {
+    if (is_secret_connection_option(connection.connector, key)) {
+      add_secret(connection.secret_values, value);
     }
   }
   if (!has_connector) {
@@ -188,7 +195,7 @@ Connections load_connections(const std::filesystem::path& path, const EnvLookup&
         "$LAKEFLOW_CONNECTIONS",
         path.string()));
   }
-  return parse_connections(read_text_file(path, "connections file"), path.string(), env);
+  return parse_connections(files::read_file(path, "connections file"), path.string(), env);
 }
 
 std::filesystem::path connections_path(const std::optional<std::filesystem::path>& flag,

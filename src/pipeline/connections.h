@@ -17,14 +17,16 @@
 // variable or path, never a value.
 //
 // Secrets in output, one rule: every value resolved from a reference, the whole option value that
-// holds one, and the value of every option named like a secret are the connection's
-// `secret_values`. `lakeflow run` registers them with the process's one Redactor
-// (http::process_redactor(), lakeflow/http/redactor.h), through which every log line, progress
-// line, error and summary of the run passes, the HTTP toolkit's retry warnings and errors
-// included: they show as `***` everywhere. So a base URL read from `${env:...}` shows as
-// `GET ***/Patient?...` in messages; write it in the file itself to see it. A value shorter than 4
-// characters is hidden only where the Redactor recognises a secret by its place (headers,
-// key=value, JSON members, URL passwords), not as plain text.
+// holds one, and the value of every option the connector's connector_spec.yaml marks secret (or,
+// for a connector that is not registered, every option named like a secret:
+// lakeflow::is_secret_connection_option) are the connection's `secret_values`. `lakeflow run`
+// registers them with the process's one Redactor (http::process_redactor(),
+// lakeflow/http/redactor.h), through which every log line, progress line, error and summary of the
+// run passes, the HTTP toolkit's retry warnings and errors included: they show as `***` everywhere.
+// So a base URL read from `${env:...}` shows as `GET ***/Patient?...` in messages; write it in the
+// file itself to see it. A value shorter than 4 characters is hidden only where the Redactor
+// recognises a secret by its place (headers, key=value, JSON members, URL passwords), not as plain
+// text.
 //
 // Which file: `--connections FILE` on the command line, else the spec's `connections_file`, else
 // $LAKEFLOW_CONNECTIONS, else $XDG_CONFIG_HOME/lakeflow/connections.yaml, else
@@ -100,7 +102,8 @@ std::filesystem::path connections_path(const std::optional<std::filesystem::path
                                        const std::optional<std::filesystem::path>& spec_file,
                                        const EnvLookup& env = process_env);
 
-// Whether an option holds a secret: lakeflow::is_secret_option (include/lakeflow/options.h).
+// Whether an option name looks like a secret's: lakeflow::is_secret_option
+// (include/lakeflow/options.h); the spec decides for registered connectors.
 using ::lakeflow::is_secret_option;
 
 }  // namespace lakeflow::pipeline

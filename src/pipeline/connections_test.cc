@@ -8,6 +8,7 @@
 #include <map>
 
 #include "pipeline/test_support.h"
+#include "util/temp_dir.h"
 
 namespace lakeflow::pipeline {
 namespace {
@@ -26,26 +27,7 @@ EnvLookup fake_env(std::map<std::string, std::string> vars) {
   };
 }
 
-// A scratch directory removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    path_ = unique_temp_path(
-        "lakeflow_connections_test_" +
-        std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path write(const std::string& name, const std::string& text) const {
-    auto file = path_ / name;
-    std::ofstream(file, std::ios::binary) << text;
-    return file;
-  }
-
- private:
-  std::filesystem::path path_;
-};
+using files::TempDir;
 
 // The error parsing `text` and then using each of its connections gives.
 std::string connections_error(const std::string& text, const EnvLookup& env = fake_env({})) {
@@ -112,9 +94,22 @@ TEST(Connections, EnvReferencesResolveAndBecomeSecrets) {
               UnorderedElementsAre("alice", "hunter22", "tok-123", "Bearer tok-123!"));
 }
 
-TEST(Connections, LiteralValuesOfSecretNamedOptionsAreSecrets) {
+TEST(Connections, LiteralValuesOfOptionsTheSpecMarksSecretAreSecrets) {
   const Connection shop = parse_connections(R"(shop:
+  options:
+    username: demo-user
+    password: pass-1234
   connector: example
+)",
+                                            "conn.yaml", fake_env({}))
+                              .get("shop");
+  EXPECT_THAT(shop.secret_values, UnorderedElementsAre("pass-1234"));
+}
+
+// A connector that is not registered (a plugin not loaded) has no spec to ask.
+TEST(Connections, WithoutASpecOptionsNamedLikeSecretsAreSecrets) {
+  const Connection shop = parse_connections(R"(shop:
+  connector: not_registered_here
   options:
     username: demo
     client_secret: s3cr3t-value

@@ -56,8 +56,8 @@ TEST(Examples, ExamplePipelineIngestsTheFourExampleTables) {
   for (const TableSpec& table : spec.tables) {
     EXPECT_EQ(table.destination_catalog, "main");
     EXPECT_EQ(table.destination_schema, "shop");
-    const TablePlan plan =
-        plan_table(table, example_metadata(table.source_table), example_schema());
+    const TablePlan plan = plan_table(table, example_metadata(table.source_table), example_schema(),
+                                      test_destination());
     EXPECT_THAT(plan.notes, ::testing::IsEmpty()) << table.source_table;
     flows.push_back(fmt::format("{} {} {}{}", plan.destination, to_string(plan.flow),
                                 plan.scd_type == ScdType::kType2 ? "scd2" : "scd1",

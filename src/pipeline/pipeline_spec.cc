@@ -5,10 +5,11 @@
 #include <algorithm>
 #include <map>
 
-#include "util/text.h"
 #include "lakeflow/error.h"
 #include "lakeflow/json.h"
 #include "pipeline/config_file.h"
+#include "util/files.h"
+#include "util/text.h"
 
 namespace lakeflow::pipeline {
 namespace {
@@ -307,7 +308,7 @@ PipelineSpec parse_pipeline_spec(std::string_view text, std::string_view file_na
 }
 
 PipelineSpec load_pipeline_spec(const std::filesystem::path& path) {
-  return parse_pipeline_spec(read_text_file(path, "pipeline spec"), path.string());
+  return parse_pipeline_spec(files::read_file(path, "pipeline spec"), path.string());
 }
 
 }  // namespace lakeflow::pipeline

@@ -1,17 +1,12 @@
 #include "pipeline/preflight.h"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <exception>
-#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
-#include <system_error>
 
 #include "lakeflow/connector.h"
 #include "lakeflow/error.h"
@@ -20,40 +15,11 @@
 namespace lakeflow::pipeline {
 namespace {
 
-namespace fs = std::filesystem;
-
 struct Problem {
   const TableSpec* table;
   ErrorCode code;
   std::string message;
 };
-
-// Why the table at `path` cannot be written, or nullopt: the table's directory (and its log) when
-// they exist, else the nearest existing directory above it, must be writable.
-std::optional<Problem> destination_problem(const TableSpec& table, const fs::path& path) {
-  std::error_code ignored;
-  fs::path dir = path;
-  while (!dir.empty() && !fs::exists(dir, ignored)) dir = dir.parent_path();
-  if (dir.empty()) dir = ".";
-  std::vector<fs::path> dirs = {dir};
-  if (dir == path && fs::exists(path / "_delta_log", ignored)) dirs.push_back(path / "_delta_log");
-  for (const fs::path& each : dirs) {
-    if (!fs::is_directory(each, ignored)) {
-      return Problem{&table, ErrorCode::kConfig,
-                     fmt::format("the destination {} is not a directory; move it away or choose "
-                                 "another destination_root",
-                                 each.string())};
-    }
-    if (::access(each.c_str(), W_OK | X_OK) != 0) {
-      const int error = errno;
-      return Problem{&table, file_error_code(error, ErrorCode::kConfig),
-                     fmt::format("cannot write to {}: {}; give destination_root a directory you "
-                                 "may write to, or change that directory's permissions",
-                                 each.string(), std::strerror(error))};
-    }
-  }
-  return std::nullopt;
-}
 
 std::string served_tables(const std::vector<std::string>& served) {
   constexpr std::size_t kMaxListed = 30;
@@ -70,6 +36,7 @@ std::string served_tables(const std::vector<std::string>& served) {
 }  // namespace
 
 std::vector<TablePlan> check_tables(const PipelineSpec& spec, const Connection& connection,
+                                    const destination::Destination& destination,
                                     const std::vector<const TableSpec*>& tables) {
   std::unique_ptr<LakeflowConnect> connector;
   std::vector<std::string> served;
@@ -100,13 +67,13 @@ std::vector<TablePlan> check_tables(const PipelineSpec& spec, const Connection& 
           connector->get_table_schema(table->source_table, table->table_options);
       const TableMetadata metadata =
           connector->read_table_metadata(table->source_table, table->table_options);
-      plans.push_back(plan_table(*table, metadata, schema));
+      plans.push_back(plan_table(*table, metadata, schema, destination));
     } catch (const std::exception& e) {
       problems.push_back({table, code_of(e), e.what()});
       continue;
     }
-    if (auto problem = destination_problem(*table, spec.table_path(*table))) {
-      problems.push_back(std::move(*problem));
+    if (auto problem = destination.check_location(spec.table_path(*table))) {
+      problems.push_back({table, problem->code, std::move(problem->message)});
     }
   }
   if (problems.empty()) return plans;

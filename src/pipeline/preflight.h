@@ -8,13 +8,14 @@
 //   * its schema and metadata are read with its table options (connectors check their table
 //     options there, see connector.h) and planned (table_plan.h): keys, sequence and cluster
 //     columns must exist;
-//   * its destination directory must be writable: the table's directory when it exists, else the
-//     nearest existing directory above it.
+//   * the destination must be able to write it there (Destination::check_location) and cluster it
+//     by its cluster_by columns (Destination::clustering_problem, through plan_table).
 // Every table is checked, and one error names every table that failed and why.
 #pragma once
 
 #include <vector>
 
+#include "destination/destination.h"
 #include "pipeline/connections.h"
 #include "pipeline/pipeline_spec.h"
 #include "pipeline/table_plan.h"
@@ -26,6 +27,7 @@ namespace lakeflow::pipeline {
 // names the spec, every such table with its `file:line:column` and problem, and what to do; the
 // code is that of the first table's problem (kUnknownTable, kConfig, kSchema, kAccess, ...).
 std::vector<TablePlan> check_tables(const PipelineSpec& spec, const Connection& connection,
+                                    const destination::Destination& destination,
                                     const std::vector<const TableSpec*>& tables);
 
 }  // namespace lakeflow::pipeline

@@ -15,33 +15,24 @@
 #include <unordered_set>
 #include <utility>
 
-#include "delta/clustering.h"
-#include "delta/delta_actions.h"
-#include "delta/delta_log.h"
-#include "parquet/parquet_reader.h"
-#include "parquet/parquet_writer.h"
-#include "delta/table_features.h"
 #include "columnar/column_batch.h"
+#include "columnar/record_converter.h"
 #include "lakeflow/http/redactor.h"
 #include "lakeflow/json.h"
 #include "lakeflow/offset.h"
-#include "columnar/record_converter.h"
 #include "lakeflow/records.h"
 #include "lakeflow/registry.h"
-#include "pipeline/data_file.h"
 #include "pipeline/preflight.h"
 #include "pipeline/quarantine.h"
 #include "pipeline/row.h"
+#include "pipeline/run_record.h"
 #include "pipeline/table_plan.h"
 
 namespace lakeflow::pipeline {
 namespace {
 
-using delta::Action;
-using delta::AddFile;
-using delta::DeltaLog;
-using delta::RemoveFile;
-using delta::Snapshot;
+using destination::Destination;
+using destination::FileWriter;
 
 std::int64_t now_micros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -67,12 +58,12 @@ class TableRun {
  public:
   // `plan` is the table's plan from check_tables (preflight.h).
   TableRun(const PipelineSpec& spec, const TableSpec& table, const Connection& connection,
-           TablePlan plan, const RunOptions& options)
+           const Destination& destination, TablePlan plan, const RunOptions& options)
       : table_(table),
         connection_(connection),
+        destination_(destination),
         options_(options),
         path_(spec.table_path(table)),
-        log_(path_.string()),
         started_(std::chrono::steady_clock::now()),
         plan_(std::move(plan)) {
     result_.source_table = table.source_table;
@@ -87,22 +78,13 @@ class TableRun {
 
   TableResult run() {
     for (const std::string& note : plan_.notes) say(fmt::format("note: {}", note));
-    if (log_.exists()) {
-      snapshot_ = log_.snapshot();
-    } else {
-      snapshot_ = delta::new_table_snapshot(plan_.target_schema);
-      snapshot_.table_path = path_.string();
-    }
-    snapshot_.require_writable();
+    target_ = destination_.open_table({path_, plan_.target_schema, app_id_, file_layout()});
     note_committed_offsets();
-    const delta::ProtocolAction committed_protocol = snapshot_.protocol;
-    clustering_actions_ = delta::set_clustering_columns(snapshot_, plan_.clustering_columns());
-    replace_all_ = options_.full_refresh && snapshot_.version >= 0;
-    if (snapshot_.version >= 0) follow_source_schema();
-    upgrade_protocol(committed_protocol);
+    replace_all_ = options_.full_refresh && target_->exists();
+    if (target_->exists()) follow_source_schema();
     if (!options_.full_refresh && plan_.incremental) {
-      offset_ = snapshot_.offset().value_or(Offset());
-      deletes_offset_ = snapshot_.deletes_offset();
+      offset_ = target_->offset().value_or(Offset());
+      deletes_offset_ = target_->deletes_offset();
     }
     open_quarantine();
     current_offset_ = offset_.to_json();
@@ -120,9 +102,12 @@ class TableRun {
       run_reads(/*deletes=*/false);
       if (plan_.read_deletes) run_reads(/*deletes=*/true);
     }
-    if (replace_all_) commit(remove_all(), "WRITE");             // a full refresh that read nothing
-    if (snapshot_.version < 0) commit({}, "CREATE TABLE");       // an empty source still lands
-    if (!clustering_actions_.empty()) commit({}, "CLUSTER BY");  // cluster_by changed, no data
+    if (replace_all_) {  // a full refresh that read nothing
+      target_->remove_all_files();
+      commit("WRITE");
+    }
+    if (!target_->exists()) commit("CREATE TABLE");              // an empty source still lands
+    if (target_->layout_change_pending()) commit("CLUSTER BY");  // cluster_by changed, no data
     result_.seconds = elapsed();
     say(
         fmt::format("done: {} records, +{} ~{} -{} rows, {} quarantined, {} files, {} commits, "
@@ -136,9 +121,9 @@ class TableRun {
   // Sets the result's offsets to those the table's log holds now (incremental tables only).
   void note_committed_offsets() {
     if (!plan_.incremental) return;
-    if (std::optional<Offset> offset = snapshot_.offset()) result_.offset = offset->to_json();
+    if (std::optional<Offset> offset = target_->offset()) result_.offset = offset->to_json();
     if (!plan_.read_deletes) return;
-    if (std::optional<Offset> offset = snapshot_.deletes_offset()) {
+    if (std::optional<Offset> offset = target_->deletes_offset()) {
       result_.deletes_offset = offset->to_json();
     }
   }
@@ -151,14 +136,11 @@ class TableRun {
   }
 
   // Removes the data files of this table and of its quarantine table that no commit will ever
-  // name (data_file.h): left by runs that stopped between writing and committing them.
+  // name: left by runs that stopped between writing and committing them.
   void remove_orphans() const {
     for (const std::filesystem::path& table : {path_, QuarantineTable::path_for(path_)}) {
       try {
-        const DeltaLog log(table.string());
-        const std::optional<std::int64_t> latest = log.latest_version();
-        if (!latest) continue;
-        const std::vector<std::string> removed = remove_orphan_files(log, *latest);
+        const std::vector<std::string> removed = destination_.remove_orphans(table);
         if (!removed.empty()) {
           say(
               fmt::format("note: removed {} data file(s) of {} that no commit names (left by a run "
@@ -174,38 +156,22 @@ class TableRun {
 
  private:
   // Evolves the table's schema to the source's (schema_evolution.h) before anything is read: the
-  // first commit of the run carries it in its metaData action (and the protocol, when a type was
-  // widened). A full refresh rewrites the table with the source's schema as it is.
+  // first commit of the run carries it (Table::set_schema). A full refresh rewrites the table with
+  // the source's schema as it is.
   void follow_source_schema() {
-    const StructType table_schema = snapshot_.metadata.schema();
+    const StructType table_schema = target_->schema();
     StructType schema = plan_.target_schema;
+    bool widened = false;
     if (!replace_all_) {
       EvolvedSchema evolved =
           evolve_schema(table_schema, plan_.target_schema, plan_.schema_evolution,
                         plan_.keep_columns, result_.destination, table_.source_table);
       for (const std::string& change : evolved.changes) say("schema: " + change);
-      if (evolved.widened) snapshot_.enable_type_widening();
+      widened = evolved.widened;
       schema = std::move(evolved.schema);
     }
     plan_.target_schema = schema;
-    snapshot_.metadata.schema_string = schema.json();
-  }
-
-  // The protocol the run's features need (clustering, widened types, timestamp_ntz columns), in
-  // snapshot_.protocol; an existing table's next commit carries it when it differs from the
-  // `committed` one (one protocol action per commit; a new table's first commit carries it anyway).
-  void upgrade_protocol(const delta::ProtocolAction& committed) {
-    for (auto it = clustering_actions_.begin(); it != clustering_actions_.end();) {
-      if (const auto* protocol = std::get_if<delta::ProtocolAction>(&*it)) {
-        snapshot_.protocol = *protocol;
-        it = clustering_actions_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    snapshot_.protocol = delta::protocol_with_features(
-        snapshot_.protocol, delta::features_for_schema(plan_.target_schema));
-    protocol_changed_ = snapshot_.version >= 0 && !(snapshot_.protocol == committed);
+    target_->set_schema(schema, widened);
   }
 
   // A connector's notes about its reads go to the log and the table's result, each once.
@@ -251,9 +217,9 @@ class TableRun {
   // with --full-refresh arranges for its rows to be cleared with the first commit.
   void open_quarantine() {
     const std::filesystem::path side = QuarantineTable::path_for(path_);
-    if (!quarantining_ && !DeltaLog(side.string()).exists()) return;
-    quarantine_.emplace(side, app_id_);
-    if (const int undone = quarantine_->reconcile(snapshot_.txn_version(app_id_).value_or(0))) {
+    if (!quarantining_ && !destination_.table_exists(side)) return;
+    quarantine_.emplace(destination_, side, app_id_);
+    if (const int undone = quarantine_->reconcile(target_->batch())) {
       say(fmt::format(
           "note: undid {} commit(s) of {}{} for batches this table never committed (an earlier "
           "run stopped between the two commits); those records are read again",
@@ -419,15 +385,15 @@ class TableRun {
     }
   }
 
-  // The merge engine's delete tombstones live in the table's metaData configuration
+  // The merge engine's delete tombstones live in a table property
   // (kTombstonesKey: a JSON array of [key, sequence] pairs), so they are committed atomically with
   // the data and offsets they belong to.
   static constexpr std::string_view kTombstonesKey = "lakeflow.tombstones";
 
   std::vector<Tombstone> load_tombstones() const {
     std::vector<Tombstone> out;
-    const std::string* text = snapshot_.metadata.config(kTombstonesKey);
-    if (text == nullptr || replace_all_) return out;
+    const std::optional<std::string> text = target_->property(kTombstonesKey);
+    if (!text || replace_all_) return out;
     const JsonValue pairs = JsonValue::parse(*text, kTombstonesKey);
     for (const JsonValue& pair : pairs.as_array()) {
       out.push_back({pair.as_array().at(0).dump(), pair.as_array().at(1).dump()});
@@ -435,8 +401,8 @@ class TableRun {
     return out;
   }
 
-  // Applies the merge's tombstone changes to `stored` and sets them in the snapshot's metaData,
-  // which the next commit's progress actions carry.
+  // Applies the merge's tombstone changes to `stored` and stages them as the table property the
+  // next commit carries.
   void store_tombstones(const MergeEngine& engine, std::vector<Tombstone> stored,
                         const MergeResult& merged) {
     if (merged.tombstones_set.empty() && merged.tombstones_cleared.empty()) return;
@@ -454,17 +420,14 @@ class TableRun {
       if (dropped.count(engine.key_of(Row(tombstone.key_json))) == 0) add(tombstone);
     }
     for (const Tombstone& tombstone : merged.tombstones_set) add(tombstone);
-    if (pairs.empty()) {
-      snapshot_.metadata.configuration.erase(std::string(kTombstonesKey));
-    } else {
-      snapshot_.metadata.configuration[std::string(kTombstonesKey)] =
-          JsonValue(std::move(pairs)).dump();
-    }
+    target_->set_property(kTombstonesKey, pairs.empty() ? std::nullopt
+                                                        : std::optional<std::string>(
+                                                              JsonValue(std::move(pairs)).dump()));
   }
 
-  // One active data file's rows (target-schema JSON) and their keys.
+  // One data file's rows (target-schema JSON) and their keys.
   struct FileRows {
-    const AddFile* add;
+    std::size_t file;  // its number in target_
     std::vector<Row> rows;
     std::vector<RowKey> keys;
   };
@@ -475,10 +438,9 @@ class TableRun {
                                    const std::unordered_set<RowKey>* keys) const {
     std::vector<FileRows> files;
     if (replace_all_) return files;
-    for (const auto& [file_path, add] : snapshot_.files) {
-      const parquet::ParquetReader reader((path_ / delta::decode_path(file_path)).string());
-      const ColumnBatch batch = reader.read(plan_.target_schema);
-      FileRows file{&add, {}, {}};
+    for (std::size_t index = 0; index < target_->file_count(); ++index) {
+      const ColumnBatch batch = target_->read_file(index, plan_.target_schema);
+      FileRows file{index, {}, {}};
       bool hit = keys == nullptr;
       for (std::size_t i = 0; i < batch.num_rows(); ++i) {
         file.rows.emplace_back(batch.row_json(i));
@@ -490,16 +452,8 @@ class TableRun {
     return files;
   }
 
-  std::vector<Action> remove_all() const {
-    std::vector<Action> actions;
-    for (const auto& [file_path, add] : snapshot_.files) {
-      actions.emplace_back(delta::removal_of(add));
-    }
-    return actions;
-  }
-
-  FileLayout file_layout() const {
-    FileLayout layout;
+  destination::FileLayout file_layout() const {
+    destination::FileLayout layout;
     layout.clustering = plan_.clustering_columns();
     layout.target_file_bytes = options_.clustered_file_bytes;
     return layout;
@@ -507,9 +461,8 @@ class TableRun {
 
   // The files one append read call wrote (not committed yet).
   struct AppendedFile {
-    std::vector<AddFile> adds;  // none when no record converted
-    std::size_t records = 0;    // read (bad ones included)
-    std::size_t rows = 0;       // written
+    std::size_t records = 0;  // read (bad ones included)
+    std::size_t rows = 0;     // written (staged in target_ for the next commit)
   };
 
   // Converts and writes a read call's records as they stream in, one batch at a time, into new
@@ -519,35 +472,28 @@ class TableRun {
     RecordConverter converter(plan_.target_schema, result_.destination, options_.on_bad_record,
                               plan_.conversion);
     ColumnBatch columns = converter.make_batch();
-    std::optional<FileSetWriter> writer;
+    std::unique_ptr<FileWriter> writer;
     RecordBatch batch;
     while (stream.next(batch)) {
       out.records += batch.size();
       count_read(batch);
       convert(converter, batch, columns, start);
       if (columns.num_rows() > 0) {
-        if (!writer) {
-          writer.emplace(path_, plan_.target_schema, file_layout(), result_.files, next_version());
-        }
+        if (!writer) writer = target_->write_files();
         writer->write(columns);
         out.rows += columns.num_rows();
         columns.clear();
       }
       report(TableProgress::Stage::kReading);
     }
-    if (writer) {
-      out.adds = writer->close();
-      result_.files += out.adds.size();
-    }
+    if (writer) result_.files += writer->close();
     return out;
   }
 
-  void commit_append(AppendedFile appended) {
-    std::vector<Action> actions;
-    if (replace_all_) actions = remove_all();
-    for (AddFile& add : appended.adds) actions.emplace_back(std::move(add));
+  void commit_append(const AppendedFile& appended) {
+    if (replace_all_) target_->remove_all_files();
     result_.inserted += appended.rows;
-    commit(std::move(actions), "WRITE");
+    commit("WRITE");
   }
 
   void write_changes(const std::vector<std::string>& raw, bool deletes, const Offset& start) {
@@ -588,56 +534,46 @@ class TableRun {
     result_.inserted += merged.counts.inserted;
     result_.updated += merged.counts.updated;
     result_.deleted += merged.counts.deleted;
-    std::vector<Action> actions;
     const bool changed = !merged.replaced_keys.empty() || !merged.rows.empty() || replace_all_;
     if (changed) {
       std::vector<std::string> rows;
-      if (replace_all_) actions = remove_all();
+      if (replace_all_) target_->remove_all_files();
       for (const FileRows& file : files) {
         const bool hit = std::any_of(file.keys.begin(), file.keys.end(), [&](const RowKey& key) {
           return merged.replaced_keys.count(key) > 0;
         });
         if (!hit) continue;
-        actions.emplace_back(delta::removal_of(*file.add));
+        target_->remove_file(file.file);
         for (std::size_t i = 0; i < file.rows.size(); ++i) {
           if (merged.replaced_keys.count(file.keys[i]) == 0) rows.push_back(file.rows[i].json());
         }
       }
       rows.insert(rows.end(), merged.rows.begin(), merged.rows.end());
-      for (AddFile& add : write_rows(rows)) actions.emplace_back(std::move(add));
+      write_rows(rows);
     }
-    commit(std::move(actions), operation);
+    commit(operation);
   }
 
-  // Writes rows of the target schema (JSON text, from the table or the merge) as new data files.
-  std::vector<AddFile> write_rows(const std::vector<std::string>& rows) {
+  // Writes rows of the target schema (JSON text, from the table or the merge) as new data files
+  // for the next commit.
+  void write_rows(const std::vector<std::string>& rows) {
     RecordConverter converter(plan_.target_schema, result_.destination);
     ColumnBatch batch = converter.make_batch();
     RecordBatch records;
     for (const std::string& row : rows) records.append(row);
     converter.convert(records, batch);
-    FileSetWriter writer(path_, plan_.target_schema, file_layout(), result_.files, next_version());
-    writer.write(batch);
-    std::vector<AddFile> adds = writer.close();
-    result_.files += adds.size();
-    return adds;
+    const std::unique_ptr<FileWriter> writer = target_->write_files();
+    writer->write(batch);
+    result_.files += writer->close();
   }
 
-  // The version the next commit will have: data files are named for it (data_file.h).
-  std::int64_t next_version() const { return snapshot_.version + 1; }
-
-  // Commits `data_actions` (see commit_batch). When that fails, the data files written for the
-  // commit are removed, unless the commit was made after all.
-  void commit(std::vector<Action> data_actions, std::string_view operation) {
-    std::vector<AddFile> written;
-    for (const Action& action : data_actions) {
-      if (const auto* add = std::get_if<AddFile>(&action)) written.push_back(*add);
-    }
-    const std::int64_t version = next_version();
+  // Commits what is staged in target_ (see commit_batch). When that fails, the data files written
+  // for the commit are removed, unless the commit was made after all.
+  void commit(std::string_view operation) {
     try {
-      commit_batch(std::move(data_actions), operation);
+      commit_batch(operation);
     } catch (const std::exception&) {
-      if (const std::size_t removed = discard_uncommitted(log_, version, written)) {
+      if (const std::size_t removed = target_->discard_uncommitted()) {
         say(fmt::format("note: removed the {} data file(s) written for the failed commit",
                         removed));
       }
@@ -645,11 +581,36 @@ class TableRun {
     }
   }
 
-  // Commits `data_actions` with the batch's offsets (and txn) to the table; the batch's
+  // The commit's provenance: what the table is (its ingestion type, flow and SCD type, in
+  // operationParameters) and what the batch did since the previous commit (operationMetrics, named
+  // as Spark's MERGE names them where it has a name), so that `lakeflow ui` and other readers of
+  // the log see each run's counts without a second record.
+  void describe(destination::Commit& commit, std::string_view operation,
+                std::size_t quarantined) const {
+    commit.operation = std::string(operation);
+    commit.parameters["table"] = result_.destination;
+    commit.parameters["ingestionType"] = result_.ingestion_type;
+    commit.parameters["flow"] = result_.flow;
+    if (!result_.scd_type.empty()) commit.parameters["scdType"] = result_.scd_type;
+    auto metric = [&commit](std::string_view name, std::size_t now, std::size_t before) {
+      commit.metrics[std::string(name)] = std::to_string(now - before);
+    };
+    metric("numSourceRecords", result_.records, counted_.records);
+    metric("numTargetRowsInserted", result_.inserted, counted_.inserted);
+    metric("numTargetRowsUpdated", result_.updated, counted_.updated);
+    metric("numTargetRowsDeleted", result_.deleted, counted_.deleted);
+    metric("numQuarantinedRecords", quarantined, 0);
+    commit.metrics["executionTimeMs"] =
+        std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::steady_clock::now() - counted_at_)
+                           .count());
+  }
+
+  // Commits what is staged with the batch's offsets (and batch number) to the table; the batch's
   // quarantined records (or a full refresh's clearing) go to the quarantine table first, under the
-  // same txn version (see quarantine.h).
-  void commit_batch(std::vector<Action> data_actions, std::string_view operation) {
-    const std::int64_t batch = snapshot_.txn_version(app_id_).value_or(0) + 1;
+  // same batch number (see quarantine.h).
+  void commit_batch(std::string_view operation) {
+    const std::int64_t batch = target_->batch() + 1;
     std::size_t quarantined = 0;
     if (quarantine_ && (!pending_bad_.empty() || clear_quarantine_)) {
       quarantine_->commit(batch, batch_end_, table_.source_table, pending_bad_, clear_quarantine_);
@@ -659,29 +620,16 @@ class TableRun {
     pending_bad_.clear();
     clear_quarantine_ = false;
 
-    delta::BatchProgress progress;
-    progress.app_id = app_id_;
-    progress.batch_version = batch;
-    progress.offset = plan_.incremental ? offset_ : Offset();
-    if (plan_.read_deletes) progress.deletes_offset = deletes_offset_.value_or(Offset());
-    std::vector<Action> actions;
-    delta::CommitInfo info;
-    info.operation = std::string(operation);
-    info.operation_parameters["table"] = result_.destination;
-    actions.emplace_back(std::move(info));
-    if (protocol_changed_ && snapshot_.version >= 0) actions.emplace_back(snapshot_.protocol);
-    for (Action& action : delta::progress_actions(snapshot_, progress)) {
-      actions.push_back(std::move(action));
-    }
-    for (Action& action : std::exchange(clustering_actions_, {})) {
-      actions.push_back(std::move(action));
-    }
-    for (Action& action : data_actions) actions.push_back(std::move(action));
-    const std::int64_t version = log_.commit(snapshot_.version, actions);
-    snapshot_.apply(version, actions);
+    destination::Commit commit;
+    describe(commit, operation, quarantined);
+    commit.batch = batch;
+    commit.offset = plan_.incremental ? offset_ : Offset();
+    if (plan_.read_deletes) commit.deletes_offset = deletes_offset_.value_or(Offset());
+    target_->commit(commit);
+    counted_ = result_;
+    counted_at_ = std::chrono::steady_clock::now();
     note_committed_offsets();
     replace_all_ = false;
-    protocol_changed_ = false;
     ++result_.commits;
     result_.quarantined += quarantined;
     current_offset_ = (plan_.incremental ? offset_ : batch_end_).to_json();
@@ -690,17 +638,15 @@ class TableRun {
 
   const TableSpec& table_;
   const Connection& connection_;
+  const Destination& destination_;
   const RunOptions& options_;
   std::filesystem::path path_;
-  DeltaLog log_;
   std::chrono::steady_clock::time_point started_;
   TablePlan plan_;
   std::unique_ptr<LakeflowConnect> connector_;
   std::string app_id_;
-  Snapshot snapshot_;
-  std::vector<Action> clustering_actions_;  // for the run's first commit (cluster_by changed)
+  std::unique_ptr<destination::Table> target_;  // the destination table
   bool replace_all_ = false;
-  bool protocol_changed_ = false;  // the next commit carries snapshot_.protocol
   Offset offset_;
   std::optional<Offset> deletes_offset_;
   Offset batch_end_;            // end offset of the batch being committed
@@ -710,6 +656,10 @@ class TableRun {
   bool clear_quarantine_ = false;
   std::vector<BadRecord> pending_bad_;  // set aside, committed with the next commit
   TableResult result_;
+  // The counts of result_ at the last commit, and when it was made (the table's start before
+  // the first): each commit's metrics are the differences.
+  TableResult counted_;
+  std::chrono::steady_clock::time_point counted_at_ = started_;
 };
 
 bool selected(const TableSpec& table, const std::vector<std::string>& names) {
@@ -731,7 +681,7 @@ const http::Redactor& redactor_for(const Connection& connection) {
 }  // namespace
 
 std::vector<TableResult> run_pipeline(const PipelineSpec& spec, const Connection& connection,
-                                      const RunOptions& options) {
+                                      const Destination& destination, const RunOptions& options) {
   const http::Redactor& redactor = redactor_for(connection);
   for (const std::string& name : options.tables) {
     const bool known = std::any_of(spec.tables.begin(), spec.tables.end(),
@@ -749,7 +699,7 @@ std::vector<TableResult> run_pipeline(const PipelineSpec& spec, const Connection
   }
   std::vector<TablePlan> plans;
   try {
-    plans = check_tables(spec, connection, tables);
+    plans = check_tables(spec, connection, destination, tables);
   } catch (const Error& e) {
     throw Error(e.code(), redactor.redact(e.what()));
   }
@@ -773,9 +723,17 @@ std::vector<TableResult> run_pipeline(const PipelineSpec& spec, const Connection
   std::atomic<std::size_t> next{0};
   auto worker = [&] {
     for (std::size_t i = next++; i < tables.size(); i = next++) {
+      const std::filesystem::path table_path = spec.table_path(*tables[i]);
+      const std::int64_t started = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count();
+      if (!record_run_started(table_path, tables[i]->destination_name())) {
+        locked.log(fmt::format("[{}] note: could not write {}", tables[i]->destination_name(),
+                               run_record_path(table_path).string()));
+      }
       std::optional<TableRun> run;
       try {
-        run.emplace(spec, *tables[i], connection, std::move(plans[i]), locked);
+        run.emplace(spec, *tables[i], connection, destination, std::move(plans[i]), locked);
         results[i] = run->run();
         run->remove_orphans();
       } catch (const std::exception& e) {
@@ -803,6 +761,7 @@ std::vector<TableResult> run_pipeline(const PipelineSpec& spec, const Connection
       for (std::optional<std::string>* offset : {&results[i].offset, &results[i].deletes_offset}) {
         if (*offset) *offset = redactor.redact(**offset);
       }
+      record_run_ended(table_path, results[i], started);
     }
   };
   std::size_t parallelism = options.parallelism;
@@ -813,30 +772,6 @@ std::vector<TableResult> run_pipeline(const PipelineSpec& spec, const Connection
   worker();
   for (std::thread& thread : threads) thread.join();
   return results;
-}
-
-std::vector<std::string> read_table_rows(const std::filesystem::path& table_path,
-                                         std::optional<std::size_t> limit) {
-  const DeltaLog log(table_path.string());
-  if (!log.exists()) {
-    throw delta::DeltaLogError(fmt::format(
-        "{}: not a Delta table (no _delta_log commits); give the directory of a table that "
-        "'lakeflow run' wrote",
-        table_path.string()));
-  }
-  const Snapshot snapshot = log.snapshot();
-  const StructType schema = snapshot.metadata.schema();
-  std::vector<std::string> rows;
-  for (const auto& [file_path, add] : snapshot.files) {
-    if (limit && rows.size() >= *limit) break;
-    const parquet::ParquetReader reader((table_path / delta::decode_path(file_path)).string());
-    const ColumnBatch batch = reader.read(schema);
-    for (std::size_t i = 0; i < batch.num_rows(); ++i) {
-      if (limit && rows.size() >= *limit) break;
-      rows.push_back(batch.row_json(i));
-    }
-  }
-  return rows;
 }
 
 }  // namespace lakeflow::pipeline

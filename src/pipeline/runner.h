@@ -1,17 +1,18 @@
 // Runs a pipeline: every table of a spec, read from its connector with the offset protocol,
-// converted, and landed in a local Delta table at <root>/<catalog>/<schema>/<table>.
+// converted, and landed through a Destination (destination/destination.h; Delta Lake tables,
+// delta/delta_destination.h) at <root>/<catalog>/<schema>/<table>.
 //
 // Before any table: every selected table is checked and planned (check_tables, preflight.h): its
 // name, table options, schema and metadata, its destination's permissions, and the connection's
 // connector and options. When one fails, the run fails with nothing written.
 // Per table:
 //   * a connector of its own is created from the connection (ConnectorRegistry);
-//   * the read resumes from the offset committed in the table's log (delta_log.h), or `{}` for a
+//   * the read resumes from the offset the table's last commit recorded, or `{}` for a
 //     new table, a snapshot table, or --full-refresh;
 //   * read_table is called until the end offset equals the start (or is null);
 //   * append flow: each read call's records are converted and written as one Parquet file, and the
-//     file's add action is committed together with the call's end offset (progress_actions): one
-//     Delta commit per read call, so data and offset are exactly as durable as each other;
+//     file is committed together with the call's end offset: one commit per read call, so data
+//     and offset are exactly as durable as each other;
 //   * apply_changes (cdc, cdc_with_deletes): each read call's changes are merged (merge.h) with
 //     the rows of the files that hold the changed keys. Copy-on-write: only files holding a key
 //     the merge replaced are removed; one new file holds their other rows plus the merge's rows.
@@ -31,21 +32,22 @@
 //     and commits them to the table's quarantine table (quarantine.h) exactly once with the batch
 //     they came in. Note that a snapshot row quarantined is missing from that snapshot, so its key
 //     is deleted from the target.
-//   * cluster_by: the table records its clustering columns (delta/clustering.h) in the run's first
+//   * cluster_by: the table records its clustering columns (the destination's layout) in the run's
+//   first
 //     commit when they are new or changed (a run that reads nothing commits them alone, operation
 //     CLUSTER BY); every write's rows (a read call, a merge's rewrite) are held, sorted by them and
-//     cut into files of about RunOptions::clustered_file_bytes (FileSetWriter, data_file.h).
+//     cut into files of about RunOptions::clustered_file_bytes (the destination's FileWriter).
 // Unclustered append tables are converted and written while their records stream in (one Parquet
 // file per read call, row groups flushed as they fill), so memory stays flat however large a read
 // call is; a clustered one holds a read call's rows to sort them (up to
-// FileLayout::sort_buffer_bytes, then it writes them in parts).
+// destination::FileLayout::sort_buffer_bytes, then it writes them in parts).
 // Secrets: the connection's secret values (connections.h: everything resolved from `${env:}` and
 // `${file:}`, and the values of options named like secrets) are registered with the process's
 // Redactor (http::process_redactor(), which the connectors' HTTP clients use too), and every log
 // line, progress report and error of the run passes through it.
-// The merge engine's delete tombstones (merge.h) are stored in the table's metaData configuration
-// under "lakeflow.tombstones", committed with the batch, so a late change older than a delete
-// cannot bring the row back in a later run.
+// The merge engine's delete tombstones (merge.h) are stored as the table property
+// "lakeflow.tombstones" (Table::property), committed with the batch, so a late change older than a
+// delete cannot bring the row back in a later run.
 #pragma once
 
 #include <cstddef>
@@ -57,11 +59,11 @@
 #include <string_view>
 #include <vector>
 
+#include "columnar/record_converter.h"
+#include "destination/destination.h"
 #include "lakeflow/connector.h"
 #include "lakeflow/error.h"
-#include "columnar/record_converter.h"
 #include "pipeline/connections.h"
-#include "pipeline/data_file.h"
 #include "pipeline/merge.h"
 #include "pipeline/pipeline_spec.h"
 
@@ -74,7 +76,7 @@ using LogSink = std::function<void(std::string_view line)>;
 struct TableProgress {
   enum class Stage : std::uint8_t {
     kReading,    // after each batch of records read (and, for append tables, written)
-    kCommitted,  // after each Delta commit
+    kCommitted,  // after each commit
     kDone,       // the table finished
     kFailed,     // the table failed (`error` says why)
   };
@@ -102,8 +104,8 @@ struct RunOptions {
   std::vector<std::string> tables;  // source or destination table names; empty = every table
   BadRecordMode on_bad_record = BadRecordMode::kFail;
   // Tables with cluster_by: each write's rows are sorted and cut into data files of about this many
-  // bytes of column data (FileLayout::target_file_bytes).
-  std::size_t clustered_file_bytes = FileLayout{}.target_file_bytes;
+  // bytes of column data (destination::FileLayout::target_file_bytes).
+  std::size_t clustered_file_bytes = destination::FileLayout{}.target_file_bytes;
   LogSink log;            // may be empty
   ProgressSink progress;  // may be empty
 };
@@ -123,7 +125,7 @@ struct TableResult {
   std::size_t updated = 0;
   std::size_t deleted = 0;
   std::size_t files = 0;    // data files written
-  std::size_t commits = 0;  // Delta commits made
+  std::size_t commits = 0;  // commits made
   double seconds = 0;
   // The offsets committed with the table when its run ended, failed or not: where a rerun resumes
   // (canonical JSON, secrets redacted). Unset for a snapshot table (read whole on every run) and
@@ -138,16 +140,12 @@ struct TableResult {
 };
 
 // Checks every selected table (check_tables, preflight.h), then runs them, up to
-// `options.parallelism` at once. A table failing while it runs does not stop the others; its
-// result carries the error. Throws ConfigError when `options.tables` names a table that is not in
-// the spec, and check_tables' error when a check fails (nothing is written then). Results are in
-// spec order.
+// `options.parallelism` at once, landing them in `destination` (tables at spec.table_path). A table
+// failing while it runs does not stop the others; its result carries the error. Throws ConfigError
+// when `options.tables` names a table that is not in the spec, and check_tables' error when a check
+// fails (nothing is written then). Results are in spec order.
 std::vector<TableResult> run_pipeline(const PipelineSpec& spec, const Connection& connection,
+                                      const destination::Destination& destination,
                                       const RunOptions& options);
-
-// The rows of the Delta table at `table_path` (its active files, in log order) as JSON text, at
-// most `limit` of them. Throws DeltaLogError when there is no table there.
-std::vector<std::string> read_table_rows(const std::filesystem::path& table_path,
-                                         std::optional<std::size_t> limit = std::nullopt);
 
 }  // namespace lakeflow::pipeline

@@ -46,7 +46,7 @@ class RunnerTest : public ::testing::Test {
   std::vector<TableResult> run(RunOptions options = {}) {
     options.parallelism = 2;
     options.log = [this](std::string_view line) { log_ += std::string(line) + "\n"; };
-    return run_pipeline(spec_, example_connection(), options);
+    return run_pipeline(spec_, example_connection(), test_destination(), options);
   }
 
   // Every record of a source table, read through the offset protocol from {}.
@@ -170,7 +170,8 @@ TEST_F(RunnerTest, SelectsTablesAndRejectsUnknownOnes) {
 TEST_F(RunnerTest, AConnectionThatCannotBeUsedFailsTheRunBeforeAnyTableWithoutSecrets) {
   Connection connection = example_connection();
   connection.connector = "no_such_connector";
-  const std::string message = error_message([&] { run_pipeline(spec_, connection, {}); });
+  const std::string message =
+      error_message([&] { run_pipeline(spec_, connection, test_destination(), {}); });
   EXPECT_NE(message.find("connection 'example_shop'"), std::string::npos) << message;
   EXPECT_NE(message.find("no_such_connector"), std::string::npos) << message;
   EXPECT_EQ(message.find("s3cret-pw"), std::string::npos) << message;
@@ -247,38 +248,37 @@ FakeSource& fake() {
   return source;
 }
 
+const ConnectorSpec& embedded_connector_spec() {
+  static const ConnectorSpec spec("runner_test_fake", {}, {"mode", "max_records_per_batch"});
+  return spec;
+}
+
 class FakeConnector : public LakeflowConnect {
  public:
-  explicit FakeConnector(Options options) : LakeflowConnect(std::move(options)) {}
-  std::vector<std::string> list_tables() override { return {"items"}; }
-  StructType get_table_schema(std::string_view table, const Options&) override {
-    require_table(table);
+  explicit FakeConnector(Options options) : LakeflowConnect(embedded_connector_spec(), options) {}
+  std::vector<std::string> do_list_tables() override { return {"items"}; }
+  StructType do_get_table_schema(const TableContext& /*context*/) override {
     return StructType({StructField("id", DataType::Long(), false),
                        StructField("value", DataType::String()),
                        StructField("updated_at", DataType::Long())});
   }
-  TableMetadata read_table_metadata(std::string_view table, const Options& options) override {
-    require_table(table);
-    const bool snapshot = options.get_string("mode", "cdc") == "snapshot";
+  TableMetadata do_read_table_metadata(const TableContext& context) override {
+    const bool snapshot = context.table_options.get_string("mode", "cdc") == "snapshot";
     return {{"id"},
             std::string("updated_at"),
             snapshot ? IngestionType::kSnapshot : IngestionType::kCdcWithDeletes};
   }
-  ReadResult read_table(std::string_view table, const Offset& start,
-                        const Options& options) override {
-    require_table(table);
+  ReadResult do_read_table(const ReadContext& context) override {
     if (fake().before_read) fake().before_read();
-    if (options.get_string("mode", "cdc") == "snapshot") {
+    if (context.table_options.get_string("mode", "cdc") == "snapshot") {
       std::vector<std::string> rows;
       for (const auto& [id, json] : fake().state) rows.push_back(json);
       return {RecordStream::of(std::move(rows)), Offset::null()};
     }
-    return read_events(fake().upserts, start);
+    return read_events(fake().upserts, context.start);
   }
-  ReadResult read_table_deletes(std::string_view table, const Offset& start,
-                                const Options&) override {
-    require_table(table);
-    return read_events(fake().deletes, start);
+  ReadResult do_read_table_deletes(const ReadContext& context) override {
+    return read_events(fake().deletes, context.start);
   }
 
  private:
@@ -296,9 +296,10 @@ class FakeConnector : public LakeflowConnect {
   }
 };
 
-const ConnectorRegistrar kFakeRegistrar("runner_test_fake", "test source", [](const Options& o) {
-  return std::make_unique<FakeConnector>(o);
-});
+const ConnectorRegistrar kFakeRegistrar("runner_test_fake", "test source", &embedded_connector_spec,
+                                        [](const Options& o) {
+                                          return std::make_unique<FakeConnector>(o);
+                                        });
 
 class RunnerMergeTest : public ::testing::Test {
  protected:
@@ -328,7 +329,8 @@ objects:
   TableResult run(const std::string& table) {
     RunOptions options;
     options.tables = {table};
-    std::vector<TableResult> results = run_pipeline(spec_, connection_, options);
+    std::vector<TableResult> results =
+        run_pipeline(spec_, connection_, test_destination(), options);
     EXPECT_FALSE(results.at(0).error) << *results.at(0).error;
     return results.at(0);
   }
@@ -446,7 +448,7 @@ TEST_F(RunnerMergeTest, ACommitThatFailsLeavesNoDataFileBehind) {
   };
   RunOptions options;
   options.tables = {"cdc"};
-  const TableResult result = run_pipeline(spec_, connection_, options).at(0);
+  const TableResult result = run_pipeline(spec_, connection_, test_destination(), options).at(0);
   ASSERT_TRUE(result.error);
   EXPECT_EQ(result.error_code, ErrorCode::kConflict) << *result.error;
   EXPECT_EQ(result.files, 1U) << "the batch wrote no file, so nothing was tested";
@@ -498,7 +500,7 @@ TEST_F(RunnerMergeTest, TheConnectionsSecretValuesAreHiddenInLogsProgressAndErro
   options.tables = {"cdc"};
   options.log = [&](std::string_view line) { log += std::string(line) + "\n"; };
   options.progress = [&](const TableProgress& report) { progress += report.error + "\n"; };
-  const TableResult result = run_pipeline(spec_, connection_, options).at(0);
+  const TableResult result = run_pipeline(spec_, connection_, test_destination(), options).at(0);
   ASSERT_TRUE(result.error);
   EXPECT_EQ(*result.error, "GET ***/items failed");
   EXPECT_NE(log.find("GET ***/items failed"), std::string::npos) << log;

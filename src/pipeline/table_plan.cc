@@ -4,16 +4,11 @@
 
 #include <algorithm>
 
-#include "parquet/parquet_schema.h"
 #include "lakeflow/error.h"
 
 namespace lakeflow::pipeline {
 
 namespace {
-
-// Delta data skipping collects statistics for the first 32 statistics columns (the table property
-// delta.dataSkippingNumIndexedCols, whose default lakeflow's data files follow).
-constexpr std::size_t kIndexedStatsColumns = 32;
 
 FieldPath split_path(std::string_view dotted) {
   FieldPath path;
@@ -23,45 +18,6 @@ FieldPath split_path(std::string_view dotted) {
     if (dot == std::string_view::npos) return path;
     start = dot + 1;
   }
-}
-
-// Why `column` cannot cluster a table of `schema`, or nullopt. Clustering columns are what Delta
-// (and Databricks) accept: top-level or struct fields of a type Delta keeps min/max statistics
-// for, among the columns it collects statistics for.
-std::optional<std::string> cluster_column_problem(const StructType& schema,
-                                                  std::string_view column) {
-  const StructField* field = schema.find_path(column);
-  if (field == nullptr) return "is not a column of the table (a field of a struct is `a.b`)";
-  switch (field->type.id()) {
-    case TypeId::kLong:
-    case TypeId::kInteger:
-    case TypeId::kShort:
-    case TypeId::kByte:
-    case TypeId::kDouble:
-    case TypeId::kFloat:
-    case TypeId::kDecimal:
-    case TypeId::kString:
-    case TypeId::kDate:
-    case TypeId::kTimestamp:
-    case TypeId::kTimestampNtz:
-      break;
-    default:
-      return fmt::format(
-          "is a {} column; clustering columns must be numbers, strings, dates or timestamps, the "
-          "types Delta keeps min/max statistics for",
-          field->type.simple_string());
-  }
-  const parquet::WriterSchema writer = parquet::build_writer_schema(schema);
-  const FieldPath path = split_path(column);
-  const std::size_t indexed = std::min(kIndexedStatsColumns, writer.stats_columns.size());
-  for (std::size_t i = 0; i < indexed; ++i) {
-    const auto& c = writer.stats_columns[i];
-    if (c.is_leaf && writer.leaves[c.index].field_path == path) return std::nullopt;
-  }
-  return fmt::format(
-      "is not among the first {} columns Delta collects statistics for (counting every field of "
-      "a struct); clustering needs them: cluster by an earlier column",
-      kIndexedStatsColumns);
 }
 
 }  // namespace
@@ -83,7 +39,7 @@ MergeSpec TablePlan::merge_spec() const {
 }
 
 TablePlan plan_table(const TableSpec& table, const TableMetadata& metadata,
-                     const StructType& schema) {
+                     const StructType& schema, const destination::Destination& destination) {
   TablePlan plan;
   plan.source_table = table.source_table;
   plan.destination = table.destination_name();
@@ -192,7 +148,7 @@ TablePlan plan_table(const TableSpec& table, const TableMetadata& metadata,
       throw ConfigError(
           fmt::format("{}: {}: cluster_by column '{}' is listed twice", table.location, name, *it));
     }
-    if (auto problem = cluster_column_problem(plan.target_schema, *it)) {
+    if (auto problem = destination.clustering_problem(plan.target_schema, split_path(*it))) {
       throw ConfigError(
           fmt::format("{}: {}: cluster_by column '{}' {}", table.location, name, *it, *problem));
     }

@@ -13,9 +13,9 @@
 // sequence_by on an append table, sequence_by on a snapshot table) are reported in `notes`.
 //
 // cluster_by (any flow) names at most kMaxClusteringColumns distinct columns of the target schema,
-// top-level or struct fields (`a.b`), each a number, decimal, string, date or timestamp (the types
-// Delta keeps min/max statistics for; not boolean, binary, variant, struct, array or map) among
-// the first 32 statistics columns, which Delta collects statistics for.
+// top-level or struct fields (`a.b`), each one the destination can cluster by
+// (Destination::clustering_problem; for Delta: a number, decimal, string, date or timestamp among
+// the first 32 statistics columns).
 #pragma once
 
 #include <optional>
@@ -23,9 +23,10 @@
 #include <vector>
 
 #include "columnar/column_sort.h"
+#include "columnar/record_converter.h"
+#include "destination/destination.h"
 #include "lakeflow/connector.h"
 #include "lakeflow/options.h"
-#include "columnar/record_converter.h"
 #include "lakeflow/types.h"
 #include "pipeline/merge.h"
 #include "pipeline/pipeline_spec.h"
@@ -70,6 +71,6 @@ inline constexpr std::size_t kMaxClusteringColumns = 4;
 // type 2 table whose source already has __START_AT/__END_AT. Says whether the offending setting
 // came from the spec or from the connector.
 TablePlan plan_table(const TableSpec& table, const TableMetadata& metadata,
-                     const StructType& schema);
+                     const StructType& schema, const destination::Destination& destination);
 
 }  // namespace lakeflow::pipeline

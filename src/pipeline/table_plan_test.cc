@@ -43,7 +43,7 @@ TableSpec table_spec(const std::string& config = "{}") {
 }
 
 TablePlan plan(const std::string& config, const TableMetadata& m) {
-  return plan_table(table_spec(config), m, schema());
+  return plan_table(table_spec(config), m, schema(), test_destination());
 }
 
 std::string plan_error(const std::string& config, const TableMetadata& m) {
@@ -214,9 +214,10 @@ TEST(PlanTable, BadClusterByColumnsSayWhatIsWrongAndWhatIsAccepted) {
                                DataType::Map(DataType::String(), DataType::Long())}) {
     const StructType with{
         {"id", DataType::Long()}, {"updated_at", DataType::Timestamp()}, {"c", type}};
-    EXPECT_THAT(
-        error_message<ConfigError>([&] { plan_table(table_spec("{cluster_by: c}"), cdc, with); }),
-        HasSubstr("cluster_by column 'c' is a " + type.simple_string() + " column"));
+    EXPECT_THAT(error_message<ConfigError>([&] {
+                  plan_table(table_spec("{cluster_by: c}"), cdc, with, test_destination());
+                }),
+                HasSubstr("cluster_by column 'c' is a " + type.simple_string() + " column"));
   }
   // Delta collects statistics for the first 32 columns (struct fields counted one by one).
   std::vector<StructField> fields{{"id", DataType::Long()}, {"updated_at", DataType::Timestamp()}};
@@ -225,11 +226,12 @@ TEST(PlanTable, BadClusterByColumnsSayWhatIsWrongAndWhatIsAccepted) {
   fields.emplace_back("wide", StructType(wide));
   fields.emplace_back("late", DataType::Long());
   const StructType many(fields);
-  EXPECT_NO_THROW(plan_table(table_spec("{cluster_by: wide.f29}"), cdc, many));
-  EXPECT_THAT(
-      error_message<ConfigError>([&] { plan_table(table_spec("{cluster_by: late}"), cdc, many); }),
-      HasSubstr("cluster_by column 'late' is not among the first 32 columns Delta "
-                "collects statistics for"));
+  EXPECT_NO_THROW(plan_table(table_spec("{cluster_by: wide.f29}"), cdc, many, test_destination()));
+  EXPECT_THAT(error_message<ConfigError>([&] {
+                plan_table(table_spec("{cluster_by: late}"), cdc, many, test_destination());
+              }),
+              HasSubstr("cluster_by column 'late' is not among the first 32 columns Delta "
+                        "collects statistics for"));
 }
 
 TEST(PlanTable, Scd2OverASourceWithVersionColumnsIsAnError) {
@@ -238,13 +240,14 @@ TEST(PlanTable, Scd2OverASourceWithVersionColumnsIsAnError) {
                               {"__START_AT", DataType::Timestamp()}};
   EXPECT_THAT(error_message<ConfigError>([&] {
                 plan_table(table_spec("{scd_type: SCD_TYPE_2}"), metadata(IngestionType::kCdc),
-                           with_start);
+                           with_start, test_destination());
               }),
               HasSubstr("spec.yaml:4:7: table 'main.default.items': the source already has a "
                         "column '__START_AT'"));
   // SCD type 1 keeps such a column as it is.
   EXPECT_THAT(
-      plan_table(table_spec(), metadata(IngestionType::kCdc), with_start).target_schema.fields(),
+      plan_table(table_spec(), metadata(IngestionType::kCdc), with_start, test_destination())
+          .target_schema.fields(),
       SizeIs(3));
 }
 

@@ -5,9 +5,13 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "delta/delta_destination.h"
+#include "destination/destination.h"
 #include "lakeflow/error.h"
 
 namespace lakeflow::pipeline {
@@ -24,6 +28,18 @@ std::string error_message(F&& f, ErrorCode code = ErrorCode::kConfig) {
   }
   ADD_FAILURE() << "expected an error";
   return "";
+}
+
+// The destination the pipeline tests land tables in: Delta, as the CLI's.
+inline const destination::Destination& test_destination() {
+  static const delta::DeltaDestination destination;
+  return destination;
+}
+
+// The rows of the table at `path` (Destination::read_rows).
+inline std::vector<std::string> read_table_rows(const std::filesystem::path& path,
+                                                std::optional<std::size_t> limit = std::nullopt) {
+  return test_destination().read_rows(path, limit);
 }
 
 // A path in the temporary directory no other process uses: `<tmp>/<stem>_<pid>`.

@@ -13,6 +13,7 @@
 #include "core/plugin_loader.h"
 #include "lakeflow/error.h"
 #include "lakeflow/registry.h"
+#include "util/files.h"
 
 namespace lakeflow::testing {
 namespace {
@@ -43,17 +44,6 @@ class PluginEnvironment : public ::testing::Environment {
   std::string path_;
 };
 
-std::string read_file(const std::filesystem::path& path, std::string_view what) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    throw ConfigError(fmt::format("{} '{}' cannot be opened; check that it exists and is readable",
-                                  what, path.string()));
-  }
-  std::ostringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
-
 std::string source_dir() {
   if (!suite_options().source_dir.empty()) return suite_options().source_dir;
   const char* dir = std::getenv("LAKEFLOW_SOURCE_DIR");
@@ -73,13 +63,14 @@ Options load_connector_options(const std::string& dir) {
           "of connector options, or unset it",
           path));
     }
-    return Options::from_json(read_file(path, "LAKEFLOW_TEST_CONFIG_PATH file"), path);
+    return Options::from_json(files::read_file(path, "LAKEFLOW_TEST_CONFIG_PATH file"), path);
   }
   if (!dir.empty()) {
     const std::filesystem::path dev_config =
         std::filesystem::path(dir) / "configs" / "dev_config.json";
     if (std::filesystem::is_regular_file(dev_config)) {
-      return Options::from_json(read_file(dev_config, "configuration file"), dev_config.string());
+      return Options::from_json(files::read_file(dev_config, "configuration file"),
+                                dev_config.string());
     }
     throw ConfigError(fmt::format(
         "no configuration for connector '{}': create {} (git-ignored; a JSON object of connector "
@@ -103,7 +94,8 @@ std::map<std::string, Options, std::less<>> load_table_options(const std::string
       std::filesystem::path(dir) / "configs" / "dev_table_config.json";
   if (!std::filesystem::exists(path)) return tables;
   const std::string name = path.string();
-  const JsonValue parsed = JsonValue::parse(read_file(path, "table configuration file"), name);
+  const JsonValue parsed =
+      JsonValue::parse(files::read_file(path, "table configuration file"), name);
   if (!parsed.is_object()) {
     throw ConfigError(
         fmt::format("{}: expected a JSON object mapping table names to option objects, e.g. "

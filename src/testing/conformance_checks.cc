@@ -5,6 +5,7 @@
 #include <cxxabi.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
@@ -13,8 +14,8 @@
 #include <typeinfo>
 #include <utility>
 
-#include "util/text.h"
 #include "lakeflow/error.h"
+#include "util/text.h"
 
 namespace lakeflow::testing {
 namespace {
@@ -408,6 +409,40 @@ std::string offset_trail(const ConvergedRead& read) {
     out += excerpt(read.calls[i].end.to_json(), kOffsetChars);
   }
   return out;
+}
+
+std::optional<SmallBatchPlan> plan_small_batches(std::size_t record_count,
+                                                 const std::vector<std::string>& cursor_values,
+                                                 std::size_t max_batches) {
+  if (record_count < 2) return std::nullopt;
+  const std::size_t largest = record_count - 1;
+  const std::size_t batches = std::max<std::size_t>(max_batches, 1);
+  const std::size_t smallest = std::min(largest, (record_count + batches - 1) / batches);
+  // Runs of two or more consecutive records sharing a cursor value: [begin, begin + length).
+  std::vector<std::pair<std::size_t, std::size_t>> runs;
+  for (std::size_t i = 0; i < cursor_values.size();) {
+    std::size_t j = i + 1;
+    while (j < cursor_values.size() && cursor_values[j] == cursor_values[i]) ++j;
+    if (j - i >= 2) runs.emplace_back(i, j - i);
+    i = j;
+  }
+  SmallBatchPlan plan{smallest, runs.size(), 0};
+  // A batch boundary (a multiple of the limit) falls inside a run when the run's first and last
+  // records are in different batches. Larger limits cut fewer runs, so a bounded number of
+  // candidates above the smallest is enough.
+  constexpr std::size_t kCandidates = 256;
+  for (std::size_t limit = smallest; limit <= largest && limit < smallest + kCandidates; ++limit) {
+    std::size_t split = 0;
+    for (const auto& [begin, length] : runs) {
+      if (begin / limit != (begin + length - 1) / limit) ++split;
+    }
+    if (split > plan.split_runs) {
+      plan.limit = limit;
+      plan.split_runs = split;
+    }
+    if (split == runs.size()) break;
+  }
+  return plan;
 }
 
 }  // namespace lakeflow::testing

@@ -6,6 +6,7 @@
 
 #include "lakeflow/error.h"
 #include "lakeflow/registry.h"
+#include "lakeflow_connector_spec.h"  // generated from connector_spec.yaml by the build
 
 namespace lakeflow::{{name}} {
 namespace {
@@ -13,40 +14,33 @@ namespace {
 // Test first: the conformance suite runs against these stubs and fails until each is written.
 [[noreturn]] void not_implemented(std::string_view method) {
   throw NotImplementedError(std::string("{{name}}: ") + std::string(method) +
-                            " is not implemented yet (see sources/{{name}}/DESIGN.md, Phase 2)");
+                            " is not implemented yet (see DESIGN.md, Phase 2)");
 }
 
 }  // namespace
 
-{{Name}}Connector::{{Name}}Connector(const Options& options) : LakeflowConnect(options) {}
+{{Name}}Connector::{{Name}}Connector(const Options& options)
+    : LakeflowConnect(embedded_connector_spec(), options) {}
 
-std::vector<std::string> {{Name}}Connector::list_tables() {
+std::vector<std::string> {{Name}}Connector::do_list_tables() {
   std::vector<std::string> tables{ {{tables_cpp}} };
   if (tables.empty()) not_implemented("list_tables");
   return tables;
 }
 
-StructType {{Name}}Connector::get_table_schema(std::string_view table,
-                                              const Options& /*table_options*/) {
-  require_table(table);
+StructType {{Name}}Connector::do_get_table_schema(const TableContext& /*context*/) {
   not_implemented("get_table_schema");
 }
 
-TableMetadata {{Name}}Connector::read_table_metadata(std::string_view table,
-                                                    const Options& /*table_options*/) {
-  require_table(table);
+TableMetadata {{Name}}Connector::do_read_table_metadata(const TableContext& /*context*/) {
   not_implemented("read_table_metadata");
 }
 
-ReadResult {{Name}}Connector::read_table(std::string_view table, const Offset& /*start*/,
-                                        const Options& /*table_options*/) {
-  require_table(table);
+ReadResult {{Name}}Connector::do_read_table(const ReadContext& /*context*/) {
   not_implemented("read_table");
 }
 
-ReadResult {{Name}}Connector::read_table_deletes(std::string_view table, const Offset& /*start*/,
-                                                const Options& /*table_options*/) {
-  require_table(table);
+ReadResult {{Name}}Connector::do_read_table_deletes(const ReadContext& /*context*/) {
   not_implemented("read_table_deletes");
 }
 

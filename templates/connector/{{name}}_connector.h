@@ -1,18 +1,20 @@
 // The `{{name}}` connector: reads the {{Name}} source. Created by `lakeflow new {{name}}`; every
-// method below throws NotImplementedError (after checking the table name) until it is written.
+// hook below throws NotImplementedError until it is written.
 //
-// Connection options: TODO (document each in connector_spec.yaml and README.md).
-// Table options: TODO.
+// Connection options: TODO (list each in connector_spec.yaml, `secret: true` for secrets, and
+// document it in README.md; the framework rejects options the spec does not list).
+// Table options: TODO (list each in connector_spec.yaml's external_options_allowlist;
+// max_records_per_batch is the SDK's, read as ReadContext::max_records()).
 //
 // Tables: {{tables_md}}
 //
-// Offsets: TODO (shape of the offset of each incremental table; `{}` reads from the beginning).
+// Offsets: TODO (shape of the offset of each incremental table; `{}` reads from the beginning;
+// lakeflow/cursor.h for a cursor many records can share).
 //
 // Records are the source's JSON objects as returned: nothing is converted here.
 #pragma once
 
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "lakeflow/connector.h"
@@ -24,13 +26,14 @@ class {{Name}}Connector : public LakeflowConnect {
   // Throws ConfigError naming a missing or invalid option.
   explicit {{Name}}Connector(const Options& options);
 
-  std::vector<std::string> list_tables() override;
-  StructType get_table_schema(std::string_view table, const Options& table_options) override;
-  TableMetadata read_table_metadata(std::string_view table, const Options& table_options) override;
-  ReadResult read_table(std::string_view table, const Offset& start,
-                        const Options& table_options) override;
-  ReadResult read_table_deletes(std::string_view table, const Offset& start,
-                                const Options& table_options) override;
+ protected:
+  // The hooks of lakeflow/connector.h: the framework has checked the table name, the table options
+  // and the batch limit before it calls them.
+  std::vector<std::string> do_list_tables() override;
+  StructType do_get_table_schema(const TableContext& context) override;
+  TableMetadata do_read_table_metadata(const TableContext& context) override;
+  ReadResult do_read_table(const ReadContext& context) override;
+  ReadResult do_read_table_deletes(const ReadContext& context) override;
 };
 
 }  // namespace lakeflow::{{name}}

@@ -8,7 +8,7 @@
 //               `fixture: read_table <table> start=<offset json>`
 // Tables:
 //   people    cdc, key id, cursor updated_at; nested struct + array; two records per page, paged
-//             through the offset {"page": n}. Table options: max_records_per_batch (1..100),
+//             through the offset {"page": n}. Table options: max_records_per_batch (default 2),
 //             cursor_field (overrides the declared cursor, to test metadata validation).
 //   events    append; `count` events (table option, default 5) in batches of 1000, offset
 //   {"seq":n}. accounts  cdc_with_deletes; read_table_deletes returns one deleted row. broken every
@@ -84,21 +84,27 @@ std::int64_t offset_int(const Offset& offset, std::string_view key) {
   return value->as_int();
 }
 
+const lakeflow::ConnectorSpec& embedded_connector_spec() {
+  static const lakeflow::ConnectorSpec spec(
+      "fixture", {{"greeting", true, false}, {"page_count", false, false}, {"trace", false, false}},
+      {"max_records_per_batch", "cursor_field", "count"});
+  return spec;
+}
+
 class FixtureConnector : public lakeflow::LakeflowConnect {
  public:
   explicit FixtureConnector(const Options& options)
-      : LakeflowConnect(options),
+      : LakeflowConnect(embedded_connector_spec(), options),
         greeting_(options.get_string("greeting")),
         page_count_(options.get_int("page_count", kMaxPages, 1, kMaxPages)),
         trace_(options.get_bool("trace", false)) {}
 
-  std::vector<std::string> list_tables() override {
+  std::vector<std::string> do_list_tables() override {
     return {"people", "events", "accounts", "broken", "messy"};
   }
 
-  StructType get_table_schema(std::string_view table, const Options& /*table_options*/) override {
-    check_table(table);
-    if (table == "people") {
+  StructType do_get_table_schema(const TableContext& context) override {
+    if (context.table == "people") {
       return StructType{
           {"id", DataType::Long(), false},
           {"name", StructType{{"given", DataType::Array(DataType::String())},
@@ -108,45 +114,44 @@ class FixtureConnector : public lakeflow::LakeflowConnect {
           {"updated_at", DataType::Timestamp()},
       };
     }
-    if (table == "events") {
+    if (context.table == "events") {
       return StructType{{"seq", DataType::Long(), false}, {"kind", DataType::String()}};
     }
-    if (table == "accounts") {
+    if (context.table == "accounts") {
       return StructType{{"id", DataType::Long(), false},
                         {"owner", DataType::String()},
                         {"modified", DataType::Timestamp()}};
     }
-    if (table == "broken") return StructType{{"id", DataType::Long(), false}};
+    if (context.table == "broken") return StructType{{"id", DataType::Long(), false}};
     return StructType{{"id", DataType::Long(), false},
                       {"amount", DataType::Decimal(5, 2)},
                       {"label", DataType::String()}};
   }
 
-  TableMetadata read_table_metadata(std::string_view table, const Options& table_options) override {
-    check_table(table);
-    if (table == "people") {
-      return {{"id"}, table_options.get_string("cursor_field", "updated_at"), IngestionType::kCdc};
+  TableMetadata do_read_table_metadata(const TableContext& context) override {
+    if (context.table == "people") {
+      return {{"id"},
+              context.table_options.get_string("cursor_field", "updated_at"),
+              IngestionType::kCdc};
     }
-    if (table == "events") return {{}, std::nullopt, IngestionType::kAppend};
-    if (table == "accounts") return {{"id"}, "modified", IngestionType::kCdcWithDeletes};
+    if (context.table == "events") return {{}, std::nullopt, IngestionType::kAppend};
+    if (context.table == "accounts") return {{"id"}, "modified", IngestionType::kCdcWithDeletes};
     return {{"id"}, std::nullopt, IngestionType::kSnapshot};
   }
 
-  ReadResult read_table(std::string_view table, const Offset& start,
-                        const Options& table_options) override {
-    check_table(table);
-    trace("read_table", table, start);
-    if (table == "people") return read_people(start, table_options);
-    if (table == "events") return read_events(start, table_options);
-    if (table == "accounts") {
+  ReadResult do_read_table(const ReadContext& context) override {
+    trace("read_table", context.table, context.start);
+    if (context.table == "people") return read_people(context);
+    if (context.table == "events") return read_events(context.start, context.table_options);
+    if (context.table == "accounts") {
       const Offset end(JsonValue::Object{{"cursor", "2024-02-02T00:00:00Z"}});
-      if (start == end) return {RecordStream(), start};
+      if (context.start == end) return {RecordStream(), context.start};
       return {RecordStream::of(std::vector<std::string>{
                   R"({"id":1,"owner":"ada","modified":"2024-02-01T00:00:00Z"})",
                   R"({"id":2,"owner":"alan","modified":"2024-02-02T00:00:00Z"})"}),
               end};
     }
-    if (table == "broken") {
+    if (context.table == "broken") {
       throw lakeflow::SourceError(
           "fixture: GET /broken answered HTTP 503 Service Unavailable; retry later");
     }
@@ -157,37 +162,28 @@ class FixtureConnector : public lakeflow::LakeflowConnect {
             Offset::null()};
   }
 
-  ReadResult read_table_deletes(std::string_view table, const Offset& start,
-                                const Options& table_options) override {
-    if (table != "accounts")
-      return LakeflowConnect::read_table_deletes(table, start, table_options);
-    trace("read_table_deletes", table, start);
+  ReadResult do_read_table_deletes(const ReadContext& context) override {
+    if (context.table != "accounts") return LakeflowConnect::do_read_table_deletes(context);
+    trace("read_table_deletes", context.table, context.start);
     const Offset end(JsonValue::Object{{"cursor", "2024-02-03T00:00:00Z"}});
-    if (start == end) return {RecordStream(), start};
+    if (context.start == end) return {RecordStream(), context.start};
     return {
         RecordStream::of(std::vector<std::string>{R"({"id":3,"modified":"2024-02-03T00:00:00Z"})"}),
         end};
   }
 
  private:
-  // The SDK's require_table does not know the registered name; the fixture names itself.
-  void check_table(std::string_view table) {
-    const std::vector<std::string> tables = list_tables();
-    if (std::find(tables.begin(), tables.end(), table) == tables.end()) {
-      throw lakeflow::UnknownTableError(table, "fixture");
-    }
-  }
-
   void trace(std::string_view method, std::string_view table, const Offset& start) const {
     if (trace_)
       std::cerr << "fixture: " << method << " " << table << " start=" << start.to_json() << "\n";
   }
 
   // Page n (1-based) follows offset {"page": n-1}; after the last page the offset repeats.
-  ReadResult read_people(const Offset& start, const Options& table_options) {
+  ReadResult read_people(const ReadContext& context) {
+    const Offset& start = context.start;
     const std::int64_t done = offset_int(start, "page");
-    const auto per_batch = static_cast<std::size_t>(
-        table_options.get_int("max_records_per_batch", kPeoplePerPage, 1, 100));
+    const auto per_batch =
+        static_cast<std::size_t>(context.max_records_per_batch.value_or(kPeoplePerPage));
     if (done >= page_count_) return {RecordStream(), start};
     std::vector<std::string> records;
     for (std::size_t i = 0; i < kPeoplePerPage; ++i) {

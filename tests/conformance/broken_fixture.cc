@@ -58,41 +58,54 @@ std::string json_quoted(std::string_view s) {
   return out;
 }
 
+// The table option max_records_per_batch, which every read honours: records per read call.
+std::int64_t batch_limit(const Options& options) {
+  return options.get_int("max_records_per_batch", kPageSize, 1, 1000);
+}
+
 std::int64_t page_of(const Offset& offset) {
   const JsonValue* page = offset.find("page");
   return page != nullptr && page->is_int() ? page->as_int() : 0;
 }
 
-// Page n of `records` (kPageSize each) follows {"page": n}; {} is page 0. After the last page the
+// Page n of `records` (`page_size` each) follows {"page": n}; {} is page 0. After the last page the
 // start offset comes back. `first_extra` adds that many records before the page (a planted
 // defect); `never_converge` moves the offset on even past the end (another).
 ReadResult read_pages(const std::vector<std::string>& records, const Offset& start,
-                      std::int64_t first_extra = 0, bool never_converge = false) {
+                      std::int64_t page_size, std::int64_t first_extra = 0,
+                      bool never_converge = false) {
   const std::int64_t page = page_of(start);
   const auto size = static_cast<std::int64_t>(records.size());
-  const std::int64_t begin = std::max<std::int64_t>(0, page * kPageSize - first_extra);
-  const std::int64_t end = std::min(size, page * kPageSize + kPageSize);
+  const std::int64_t begin = std::max<std::int64_t>(0, page * page_size - first_extra);
+  const std::int64_t end = std::min(size, page * page_size + page_size);
   if (begin >= end && !never_converge) return {RecordStream(), start};
   std::vector<std::string> slice;
   for (std::int64_t i = begin; i < end; ++i) slice.push_back(records[static_cast<std::size_t>(i)]);
   return {RecordStream::of(std::move(slice)), Offset(JsonValue::Object{{"page", page + 1}})};
 }
 
+const ConnectorSpec& embedded_connector_spec() {
+  static const ConnectorSpec spec("broken_fixture", {{"defects", true, false}},
+                                  {"max_records_per_batch"});
+  return spec;
+}
+
 class BrokenFixture : public LakeflowConnect {
  public:
   explicit BrokenFixture(const Options& options)
-      : LakeflowConnect(options), defects_(options.get_enum("defects", {"none", "all"}) == "all") {}
+      : LakeflowConnect(embedded_connector_spec(), options),
+        defects_(options.get_enum("defects", {"none", "all"}) == "all") {}
 
-  std::vector<std::string> list_tables() override {
-    std::vector<std::string> tables = {"customers", "orders", "events",    "ledger",
-                                       "people",    "audit",  "inventory", "empty_feed",
-                                       "accounts",  "archive"};
+  std::vector<std::string> do_list_tables() override {
+    std::vector<std::string> tables = {"customers", "orders",  "events",    "ledger",
+                                       "people",    "audit",   "inventory", "empty_feed",
+                                       "accounts",  "archive", "shipments"};
     if (defects_) tables.insert(tables.begin() + 1, "customers");
     return tables;
   }
 
-  StructType get_table_schema(std::string_view table, const Options& /*options*/) override {
-    check(table);
+  StructType do_get_table_schema(const TableContext& context) override {
+    const std::string_view table = context.table;
     if (table == "customers") {
       std::vector<StructField> fields = {{"id", DataType::Long(), false},
                                          {"name", DataType::String()},
@@ -136,13 +149,16 @@ class BrokenFixture : public LakeflowConnect {
                         {"email", DataType::String()},
                         {"updated_at", DataType::Timestamp()}};
     }
+    if (table == "shipments") {
+      return StructType{{"id", DataType::Long(), false}, {"shipped_at", DataType::Timestamp()}};
+    }
     return StructType{{"id", DataType::Long(), false},
                       {"note", DataType::String()},
                       {"updated_at", DataType::Timestamp()}};
   }
 
-  TableMetadata read_table_metadata(std::string_view table, const Options& /*options*/) override {
-    check(table);
+  TableMetadata do_read_table_metadata(const TableContext& context) override {
+    const std::string_view table = context.table;
     if (table == "customers" || table == "people") {
       return {{"id"}, "updated_at", IngestionType::kCdc};
     }
@@ -155,12 +171,15 @@ class BrokenFixture : public LakeflowConnect {
     if (table == "audit") return {{}, "at", IngestionType::kAppend};
     if (table == "inventory") return {{"sku"}, std::nullopt, IngestionType::kSnapshot};
     if (table == "empty_feed") return {{"id"}, "ts", IngestionType::kCdc};
+    if (table == "shipments") return {{"id"}, "shipped_at", IngestionType::kCdc};
     return {{"id"}, "updated_at", IngestionType::kCdcWithDeletes};  // accounts, archive
   }
 
-  ReadResult read_table(std::string_view table, const Offset& start,
-                        const Options& /*options*/) override {
-    check(table);
+  ReadResult do_read_table(const ReadContext& context) override {
+    const std::string_view table = context.table;
+    const Offset& start = context.start;
+    const Options& options = context.table_options;
+    const std::int64_t limit = batch_limit(options);
     const bool first_call = first_call_;
     first_call_ = false;
     if (table == "customers") {
@@ -170,7 +189,8 @@ class BrokenFixture : public LakeflowConnect {
             fmt::format(R"({{"id":{},"name":"customer {}","score":{},{}"updated_at":"{}"}})", i, i,
                         i * 10, defects_ ? fmt::format(R"("age":{},)", 20 + i) : "", timestamp(i)));
       }
-      return read_pages(records, start);
+      // A defect: the batch limit is ignored.
+      return read_pages(records, start, defects_ ? kPageSize : limit);
     }
     if (table == "orders") {
       std::vector<std::string> records;
@@ -179,12 +199,12 @@ class BrokenFixture : public LakeflowConnect {
             R"({{"order_id":{},"items":[{{"sku":"sku-{}","qty":{}}}],"updated_at":"{}"}})", i, i, i,
             timestamp(i)));
       }
-      return read_pages(records, start);
+      return read_pages(records, start, limit);
     }
     if (table == "events") {
       return read_pages({R"({"seq":1,"kind":"open"})", R"({"seq":2,"kind":"click"})",
                          R"({"seq":3,"kind":"click"})", R"({"seq":4,"kind":"close"})"},
-                        start, 0, /*never_converge=*/defects_);
+                        start, limit, 0, /*never_converge=*/defects_);
     }
     if (table == "ledger") {
       std::vector<std::string> records;
@@ -193,46 +213,38 @@ class BrokenFixture : public LakeflowConnect {
             fmt::format(R"({{"entry_id":{},"amount":{}.5,"posted_at":"{}"}})", i, i, timestamp(i)));
       }
       // The defect: a "lookback" of one record on the first call of every connector instance.
-      return read_pages(records, start, defects_ && first_call && !start.empty() ? 1 : 0);
+      return read_pages(records, start, limit, defects_ && first_call && !start.empty() ? 1 : 0);
     }
-    if (table == "people") return read_pages(people(), start);
-    if (table == "audit") return read_audit(start);
+    if (table == "people") return read_pages(people(), start, limit);
+    if (table == "audit") return read_audit(start, limit);
     if (table == "inventory") return read_inventory();
     if (table == "empty_feed") {
       if (defects_) return {RecordStream(), Offset::null()};
-      return read_pages({fmt::format(R"({{"id":1,"ts":"{}"}})", timestamp(1))}, start);
+      return read_pages({fmt::format(R"({{"id":1,"ts":"{}"}})", timestamp(1))}, start, limit);
     }
-    if (table == "accounts") return read_accounts(start);
+    if (table == "accounts") return read_accounts(start, limit);
+    if (table == "shipments") return read_shipments(start, options);
     std::vector<std::string> records;
     for (int i = 1; i <= 2; ++i) {
       records.push_back(
           fmt::format(R"({{"id":{},"note":"note {}","updated_at":"{}"}})", i, i, timestamp(i)));
     }
-    return read_pages(records, start);
+    return read_pages(records, start, limit);
   }
 
-  ReadResult read_table_deletes(std::string_view table, const Offset& start,
-                                const Options& options) override {
-    check(table);
+  ReadResult do_read_table_deletes(const ReadContext& context) override {
+    const std::string_view table = context.table;
+    const Offset& start = context.start;
+    const Options& options = context.table_options;
     if (table == "accounts") return read_tombstones(start);
     if (table == "archive" && !defects_) {
-      return read_pages({fmt::format(R"({{"id":9,"updated_at":"{}"}})", timestamp(9))}, start);
+      return read_pages({fmt::format(R"({{"id":9,"updated_at":"{}"}})", timestamp(9))}, start,
+                        batch_limit(options));
     }
-    return LakeflowConnect::read_table_deletes(table, start, options);
+    return LakeflowConnect::do_read_table_deletes(context);
   }
 
  private:
-  void check(std::string_view table) {
-    if (!defects_) {
-      require_table(table);
-      return;
-    }
-    const std::vector<std::string> tables = list_tables();
-    if (std::find(tables.begin(), tables.end(), table) == tables.end()) {
-      throw std::runtime_error(fmt::format("no table {}", table));  // the planted defect
-    }
-  }
-
   std::vector<std::string> people() const {
     if (!defects_) {
       return {fmt::format(R"({{"id":1,"name":"Ada","nickname":"ada","updated_at":"{}"}})",
@@ -248,8 +260,8 @@ class BrokenFixture : public LakeflowConnect {
         R"({"id":4,"name":"Edsger","updated_at":"not a time"})"};
   }
 
-  // Everything after {"since": <timestamp>} in one call.
-  ReadResult read_audit(const Offset& start) const {
+  // After {"since": <timestamp>}, `limit` records a call.
+  ReadResult read_audit(const Offset& start, std::int64_t limit) const {
     const std::vector<std::pair<std::string, std::string>> rows = {
         {timestamp(1), "login"}, {timestamp(2), "export"}, {timestamp(3), "logout"}};
     const JsonValue* since_value = start.find("since");
@@ -260,6 +272,7 @@ class BrokenFixture : public LakeflowConnect {
     std::string newest;
     for (const auto& [at, action] : rows) {
       if (at <= since) continue;
+      if (records.size() == static_cast<std::size_t>(limit)) break;
       records.push_back(fmt::format(R"({{"at":"{}","action":"{}"}})", at, action));
       newest = at;
     }
@@ -278,8 +291,8 @@ class BrokenFixture : public LakeflowConnect {
     return {RecordStream::of(std::move(records)), Offset::null()};
   }
 
-  // Two changes per call after {"cursor": <timestamp>}, in cursor order.
-  ReadResult read_accounts(const Offset& start) const {
+  // `limit` changes per call after {"cursor": <timestamp>}, in cursor order.
+  ReadResult read_accounts(const Offset& start, std::int64_t limit) const {
     std::vector<Account> rows = store().accounts;
     std::sort(rows.begin(), rows.end(),
               [](const Account& a, const Account& b) { return a.tick < b.tick; });
@@ -289,13 +302,43 @@ class BrokenFixture : public LakeflowConnect {
     std::string last;
     for (const Account& row : rows) {
       if (timestamp(row.tick) <= since) continue;
-      if (records.size() == static_cast<std::size_t>(kPageSize)) break;
+      if (records.size() == static_cast<std::size_t>(limit)) break;
       last = timestamp(row.tick);
       records.push_back(fmt::format(R"({{"id":{},"email":{},"updated_at":"{}"}})", row.id,
                                     json_quoted(row.email), last));
     }
     if (records.empty()) return {RecordStream(), start};
     return {RecordStream::of(std::move(records)), Offset(JsonValue::Object{{"cursor", last}})};
+  }
+
+  // Shipments in (shipped_at, id) order, several shipped at the same time; the whole table in one
+  // call unless max_records_per_batch is set. The offset holds the last record's shipped_at and
+  // id, and the next read starts after that pair; with defects it holds only shipped_at and the
+  // next read starts after that time, skipping the rest of the records that share it.
+  ReadResult read_shipments(const Offset& start, const Options& options) const {
+    const std::int64_t limit = options.get_int("max_records_per_batch", 1000, 1, 1000);
+    const std::vector<std::pair<std::int64_t, std::int64_t>> rows = {
+        {1, 1}, {2, 2}, {3, 2}, {4, 2}, {5, 3}, {6, 3}, {7, 4}};  // {id, tick}
+    const JsonValue* at = start.find("shipped_at");
+    const JsonValue* id = start.find("id");
+    const std::string since = at != nullptr && at->is_string() ? at->as_string() : "";
+    const std::int64_t since_id = id != nullptr && id->is_int() ? id->as_int() : 0;
+    std::vector<std::string> records;
+    std::pair<std::string, std::int64_t> last;
+    for (const auto& [row_id, tick] : rows) {
+      const std::string shipped = timestamp(tick);
+      const bool after = defects_
+                             ? shipped > since
+                             : std::make_pair(shipped, row_id) > std::make_pair(since, since_id);
+      if (!after) continue;
+      if (records.size() == static_cast<std::size_t>(limit)) break;
+      records.push_back(fmt::format(R"({{"id":{},"shipped_at":"{}"}})", row_id, shipped));
+      last = {shipped, row_id};
+    }
+    if (records.empty()) return {RecordStream(), start};
+    JsonValue::Object end{{"shipped_at", last.first}};
+    if (!defects_) end.emplace("id", last.second);
+    return {RecordStream::of(std::move(records)), Offset(std::move(end))};
   }
 
   ReadResult read_tombstones(const Offset& start) const {

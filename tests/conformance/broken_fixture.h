@@ -5,7 +5,8 @@
 //
 // Tables and their planted defects:
 //   customers   cdc        listed twice by list_tables(); field `age` is IntegerType with no
-//                          reason (`score` is IntegerType too, allowed with a reason in both modes)
+//                          reason (`score` is IntegerType too, allowed with a reason in both
+//                          modes); reads ignore max_records_per_batch
 //   orders      cdc        declares no cursor field
 //   events      append     its offset never converges ({"page": n+1} forever)
 //   ledger      append     a fresh connector resuming from {"page": n} re-delivers the last record
@@ -18,6 +19,11 @@
 //   accounts    cdc_with_deletes  deleted records carry no cursor; update_rows does not move the
 //                          cursor, so updates are not read incrementally
 //   archive     cdc_with_deletes  read_table_deletes is not implemented
+//   shipments   cdc        records share cursor values, and its offset holds only the cursor value,
+//                          so a batch that ends among records sharing one skips the rest of them
+//                          (a whole-table read is right: only small batches show it)
+// Reads honour the table option max_records_per_batch (2 records a call by default; the whole
+// table for shipments).
 // Unknown tables: every method throws a plain std::runtime_error instead of UnknownTableError.
 // Write-back: accounts (insert, update, delete) and inventory (insert); with defects the deletable
 // tables also list `customers`, which is not cdc_with_deletes.

@@ -1,6 +1,8 @@
-// `lakeflow run` and `lakeflow show` as a user runs them, on the example pipeline.
+// `lakeflow run`, `lakeflow show` and `lakeflow ui` as a user runs them, on the example pipeline.
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -34,6 +36,7 @@ using lakeflow::test_support::ProcessOptions;
 using lakeflow::test_support::ProcessResult;
 using lakeflow::test_support::run_process;
 using lakeflow::test_support::slurp;
+using lakeflow::test_support::start_process;
 using lakeflow::test_support::TempDir;
 using lakeflow::test_support::unreferenced_files;
 
@@ -107,6 +110,159 @@ TEST_F(PipelineE2e, RerunReadsNothingNewAndJsonSummaryParses) {
               entry.find("ingestion_type")->as_string() != "cdc_with_deletes")
         << rerun.out;
   }
+}
+
+TEST_F(PipelineE2e, UiServesWhatTheRunLanded) {
+  ASSERT_EQ(lakeflow({"run", spec_}).status, 0);
+  ProcessOptions options;
+  options.merge_stderr = true;
+  options.timeout = std::chrono::seconds(300);
+  auto ui = start_process({LAKEFLOW_BIN, "ui", dir_.file("data"), "--port", "0"}, options);
+  // Waits for the line that says where it serves (or for the process to end, which fails).
+  const std::regex serving(R"(serving at http://127\.0\.0\.1:(\d+)/)");
+  std::smatch match;
+  std::string said;
+  while (!std::regex_search(said = ui.err_so_far(), match, serving)) {
+    ASSERT_EQ(::kill(ui.pid(), 0), 0) << "lakeflow ui stopped: " << said;
+    int status = 0;
+    ASSERT_EQ(::waitpid(ui.pid(), &status, WNOHANG), 0) << "lakeflow ui exited: " << said;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  httplib::Client client("127.0.0.1", std::stoi(match[1]));
+  httplib::Result tables = client.Get("/api/tables");
+  ASSERT_TRUE(tables);
+  ASSERT_EQ(tables->status, 200) << tables->body;
+  const JsonValue json = JsonValue::parse(tables->body);
+  std::map<std::string, std::int64_t> rows;
+  for (const JsonValue& t : json.find("tables")->as_array()) {
+    rows[t.find("name")->as_string()] = t.find("rows")->as_int();
+  }
+  for (const char* name : {"users", "orders", "events", "products"}) {
+    const ProcessResult show = lakeflow({"show", table(name), "--limit", "100000"});
+    ASSERT_EQ(show.status, 0) << show.err;
+    EXPECT_EQ(rows[std::string("main/shop/") + name],
+              std::count(show.out.begin(), show.out.end(), '\n'))
+        << name;
+  }
+  httplib::Result page = client.Get("/tables/main/shop/orders");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_NE(page->body.find("<h1>main.shop.orders</h1>"), std::string::npos) << page->body;
+  EXPECT_NE(page->body.find("<svg"), std::string::npos);
+  EXPECT_EQ(page->body.find(kSecret), std::string::npos);
+}
+
+// `chromium` on PATH, or "".
+std::string find_chromium() {
+  const char* path = std::getenv("PATH");
+  const std::string dirs = path == nullptr ? "/usr/bin:/bin" : path;
+  for (std::size_t at = 0; at <= dirs.size();) {
+    std::size_t end = dirs.find(':', at);
+    if (end == std::string::npos) end = dirs.size();
+    const fs::path candidate = fs::path(dirs.substr(at, end - at)) / "chromium";
+    if (!candidate.parent_path().empty() && ::access(candidate.c_str(), X_OK) == 0) {
+      return candidate.string();
+    }
+    at = end + 1;
+  }
+  return "";
+}
+
+// Lands the example pipeline and an NDJSON table whose values are markup, serves them with
+// `lakeflow ui`, and loads the pages in headless Chromium: the rendered DOM shows every table with
+// the row count DuckDB reads, and the markup as text (no element made from it, no script run).
+// Screenshots are saved beside the test binary (ui-tables.png, ui-table.png, ui-hostile.png).
+TEST_F(PipelineE2e, UiRendersInAHeadlessBrowser) {
+  const std::string chromium = find_chromium();
+  if (chromium.empty())
+    GTEST_SKIP() << "chromium is not on PATH (Debian: apt-get install chromium)";
+  if (const std::string why = duckdb_unavailable(); !why.empty()) GTEST_SKIP() << why;
+  ASSERT_EQ(lakeflow({"run", spec_}).status, 0);
+  const std::string hostile =
+      R"(<script>document.title='pwned'</script><img src=x onerror="document.title='pwned'">)";
+  JsonValue record;
+  record["id"] = 1;
+  record["name"] = hostile;
+  dir_.write("files/people.ndjson", record.dump() + "\n");
+  dir_.write(
+      "files.yaml",
+      "files:\n  connector: ndjson\n  options:\n    path: " + dir_.file("files") +
+          "\n    schema: '" +
+          R"({"type":"struct","fields":[{"name":"id","type":"long","nullable":true,)"
+          R"("metadata":{}},{"name":"name","type":"string","nullable":true,"metadata":{}}]})" +
+          "'\n");
+  const std::string files_spec = dir_.write(
+      "files_pipeline.yaml",
+      "connection_name: files\nconnections_file: files.yaml\ndestination_root: data\nobjects:\n"
+      "  - table:\n      source_table: people\n      destination_schema: files\n");
+  const ProcessResult landed = lakeflow({"run", files_spec});
+  ASSERT_EQ(landed.status, 0) << landed.err;
+
+  ProcessOptions options;
+  options.merge_stderr = true;
+  options.timeout = std::chrono::seconds(600);
+  auto ui = start_process({LAKEFLOW_BIN, "ui", dir_.file("data"), "--port", "0"}, options);
+  const std::regex serving(R"(serving at (http://127\.0\.0\.1:\d+/))");
+  std::smatch match;
+  std::string said;
+  while (!std::regex_search(said = ui.err_so_far(), match, serving)) {
+    int status = 0;
+    ASSERT_EQ(::waitpid(ui.pid(), &status, WNOHANG), 0) << "lakeflow ui exited: " << said;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const std::string url = match[1];
+  auto browse = [&](const std::string& path, const std::string& screenshot) {
+    ProcessOptions browser;
+    browser.timeout = std::chrono::seconds(180);
+    const std::vector<std::string> common = {chromium,
+                                             "--headless",
+                                             "--no-sandbox",
+                                             "--disable-gpu",
+                                             "--no-first-run",
+                                             "--user-data-dir=" + dir_.file("chromium"),
+                                             "--window-size=1400,1000"};
+    std::vector<std::string> shot = common;
+    shot.push_back("--screenshot=" + (fs::current_path() / screenshot).string());
+    shot.push_back(url + path);
+    EXPECT_EQ(run_process(shot, browser).status, 0) << path;
+    std::vector<std::string> dump = common;
+    dump.push_back("--dump-dom");
+    dump.push_back(url + path);
+    const ProcessResult dom = run_process(dump, browser);
+    EXPECT_EQ(dom.status, 0) << dom.err;
+    return dom.out;
+  };
+
+  const std::string tables = browse("", "ui-tables.png");
+  for (const char* name : {"users", "orders", "events", "products"}) {
+    const ProcessResult duck = run_process({find_node(), kReadDelta, table(name)});
+    ASSERT_EQ(duck.status, 0) << duck.err;
+    const auto rows = std::count(duck.out.begin(), duck.out.end(), '\n');
+    const std::string link =
+        fmt::format(R"(<a href="/tables/main/shop/{0}">main.shop.{0}</a>)", name);
+    const std::size_t at = tables.find(link);
+    ASSERT_NE(at, std::string::npos) << link << "\n" << tables;
+    EXPECT_TRUE(tables.substr(at + link.size())
+                    .starts_with(fmt::format(R"(</td><td class="n">{}</td>)", rows)))
+        << name << ": DuckDB reads " << rows << " rows";
+  }
+  const std::string orders = browse("tables/main/shop/orders", "ui-table.png");
+  EXPECT_NE(orders.find("<svg"), std::string::npos);
+  EXPECT_NE(orders.find("SCD_TYPE_2"), std::string::npos);
+
+  const std::string rows = browse("tables/main/files/people/rows", "ui-hostile.png");
+  EXPECT_NE(rows.find("&lt;script&gt;document.title='pwned'&lt;/script&gt;&lt;img src=x"),
+            std::string::npos)
+      << rows;
+  EXPECT_EQ(rows.find("<img"), std::string::npos) << rows;
+  EXPECT_EQ(rows.find("<script"), std::string::npos) << rows;
+  EXPECT_EQ(rows.find("<title>pwned"), std::string::npos) << rows;
+}
+
+TEST_F(PipelineE2e, UiRefusesADirectoryThatIsNotThere) {
+  const ProcessResult ui = lakeflow({"ui", dir_.file("nowhere")});
+  EXPECT_EQ(ui.status, 2) << ui.err;
+  EXPECT_NE(ui.err.find("not a readable directory"), std::string::npos) << ui.err;
 }
 
 TEST_F(PipelineE2e, ShowPrintsRowsOfATable) {

@@ -294,6 +294,11 @@ TEST_F(FailuresE2e, ResolvedConnectionValuesAreHiddenInRetryWarningsErrorsAndThe
   EXPECT_EQ(run.err.find(host), std::string::npos) << run.err;
   EXPECT_NE(run.out.find("FAILED"), std::string::npos) << run.out;
   EXPECT_EQ(run.out.find(host), std::string::npos) << run.out;
+  // The table's run record (what `lakeflow ui` shows) says it failed, as redacted as the summary.
+  const std::string record = slurp((patient_table() / "_lakeflow" / "last_run.json").string());
+  EXPECT_NE(record.find(R"("state":"failed")"), std::string::npos) << record;
+  EXPECT_NE(record.find("GET ***/Patient?"), std::string::npos) << record;
+  EXPECT_EQ(record.find(host), std::string::npos) << record;
 }
 
 // ---- Giving up under faults, and resuming -----------------------------------------------------

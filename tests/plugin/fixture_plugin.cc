@@ -13,24 +13,24 @@
 
 namespace {
 
+const lakeflow::ConnectorSpec& embedded_connector_spec() {
+  static const lakeflow::ConnectorSpec spec(FIXTURE_CONNECTOR, {}, {"max_records_per_batch"});
+  return spec;
+}
+
 class FixedConnector : public lakeflow::LakeflowConnect {
  public:
-  explicit FixedConnector(const lakeflow::Options& options) : LakeflowConnect(options) {}
+  explicit FixedConnector(const lakeflow::Options& options)
+      : LakeflowConnect(embedded_connector_spec(), options) {}
 
-  std::vector<std::string> list_tables() override { return {"items"}; }
-  lakeflow::StructType get_table_schema(std::string_view table,
-                                        const lakeflow::Options& /*table_options*/) override {
-    require_table(table);
+  std::vector<std::string> do_list_tables() override { return {"items"}; }
+  lakeflow::StructType do_get_table_schema(const TableContext& /*context*/) override {
     return lakeflow::StructType{{"id", lakeflow::DataType::Long(), /*nullable_=*/false}};
   }
-  lakeflow::TableMetadata read_table_metadata(std::string_view table,
-                                              const lakeflow::Options& /*table_options*/) override {
-    require_table(table);
+  lakeflow::TableMetadata do_read_table_metadata(const TableContext& /*context*/) override {
     return {{"id"}, std::nullopt, lakeflow::IngestionType::kSnapshot};
   }
-  lakeflow::ReadResult read_table(std::string_view table, const lakeflow::Offset& /*start*/,
-                                  const lakeflow::Options& /*table_options*/) override {
-    require_table(table);
+  lakeflow::ReadResult do_read_table(const ReadContext& /*context*/) override {
     lakeflow::RecordBatch batch;
     batch.append(R"({"id":1})");
     batch.append(R"({"id":2})");

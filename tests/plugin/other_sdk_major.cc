@@ -2,7 +2,7 @@
 // as the contract of lakeflow/plugin.h says, registers nothing.
 #include "lakeflow/plugin.h"
 
-extern "C" [[gnu::visibility("default")]] int lakeflow_plugin_v1(LakeflowPluginV1* call) {
+extern "C" [[gnu::visibility("default")]] int lakeflow_plugin_v2(LakeflowPluginV2* call) {
   call->plugin_sdk_major = LAKEFLOW_SDK_VERSION_MAJOR + 1;
   call->plugin_sdk_minor = 0;
   call->plugin_sdk_patch = 0;

@@ -63,7 +63,7 @@ TEST(LoadPlugin, RefusesASharedObjectWithoutTheEntryPoint) {
   EXPECT_EQ(error.reason(), PluginError::Reason::kNoEntryPoint);
   EXPECT_TRUE(contains(error.what(), std::string("'") + FIXTURE_NO_ENTRY_POINT +
                                          "' is not a lakeflow plugin: it has no entry point "
-                                         "lakeflow_plugin_v1"))
+                                         "lakeflow_plugin_v2"))
       << error.what();
 }
 
@@ -82,7 +82,16 @@ TEST(LoadPlugin, RefusesAPluginOfANewerPluginAbi) {
   ConnectorRegistry registry;
   const PluginError error = refusal(FIXTURE_NEWER_PLUGIN_ABI, registry);
   EXPECT_EQ(error.reason(), PluginError::Reason::kIncompatible);
-  EXPECT_TRUE(contains(error.what(), "uses plugin ABI v2")) << error.what();
+  EXPECT_TRUE(contains(error.what(), "uses plugin ABI v3")) << error.what();
+}
+
+TEST(LoadPlugin, RefusesAPluginOfAnOlderPluginAbi) {
+  ConnectorRegistry registry;
+  const PluginError error = refusal(FIXTURE_OLDER_PLUGIN_ABI, registry);
+  EXPECT_EQ(error.reason(), PluginError::Reason::kIncompatible);
+  EXPECT_TRUE(contains(error.what(), "uses plugin ABI v1, older than this lakeflow"))
+      << error.what();
+  EXPECT_TRUE(contains(error.what(), "rebuild it against this SDK")) << error.what();
 }
 
 TEST(LoadPlugin, RefusesAPluginThatRegistersWhileLoading) {

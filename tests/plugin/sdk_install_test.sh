@@ -29,7 +29,8 @@ for file in bin/lakeflow include/lakeflow/connector.h include/lakeflow/plugin.h 
             include/lakeflow/version.h include/lakeflow/http/client.h \
             include/lakeflow/testing/conformance.h lib/cmake/Lakeflow/LakeflowConfig.cmake \
             lib/cmake/Lakeflow/LakeflowConfigVersion.cmake \
-            lib/cmake/Lakeflow/LakeflowAddConnector.cmake lib/pkgconfig/lakeflow.pc \
+            lib/cmake/Lakeflow/LakeflowAddConnector.cmake \
+            lib/cmake/Lakeflow/LakeflowConnectorSpec.cmake lib/pkgconfig/lakeflow.pc \
             share/lakeflow/templates/out-of-tree/CMakeLists.txt; do
   [[ -e $prefix/$file ]] || fail "not installed: $file"
 done
@@ -52,6 +53,7 @@ cat >"$project/e2e_items_connector.cc" <<'CC'
 
 #include "lakeflow/http/url.h"
 #include "lakeflow/registry.h"
+#include "lakeflow_connector_spec.h"
 
 namespace lakeflow::e2e_items {
 
@@ -60,31 +62,28 @@ namespace lakeflow::e2e_items {
 [[maybe_unused]] const std::string kToolkitLinked =
     http::with_query_param("http://x.invalid/", "a", "b");
 
-E2eItemsConnector::E2eItemsConnector(const Options& options) : LakeflowConnect(options) {}
+E2eItemsConnector::E2eItemsConnector(const Options& options)
+    : LakeflowConnect(embedded_connector_spec(), options) {}
 
-std::vector<std::string> E2eItemsConnector::list_tables() { return {"items"}; }
+std::vector<std::string> E2eItemsConnector::do_list_tables() { return {"items"}; }
 
-StructType E2eItemsConnector::get_table_schema(std::string_view table, const Options&) {
-  require_table(table);
+StructType E2eItemsConnector::do_get_table_schema(const TableContext&) {
   return StructType{{"id", DataType::Long(), false}, {"name", DataType::String()}};
 }
 
-TableMetadata E2eItemsConnector::read_table_metadata(std::string_view table, const Options&) {
-  require_table(table);
+TableMetadata E2eItemsConnector::do_read_table_metadata(const TableContext&) {
   return {{"id"}, std::nullopt, IngestionType::kSnapshot};
 }
 
-ReadResult E2eItemsConnector::read_table(std::string_view table, const Offset&, const Options&) {
-  require_table(table);
+ReadResult E2eItemsConnector::do_read_table(const ReadContext&) {
   return {RecordStream::of(std::vector<std::string>{R"({"id":1,"name":"one"})",
                                                     R"({"id":2,"name":"two"})",
                                                     R"({"id":3,"name":"three"})"}),
           Offset::null()};
 }
 
-ReadResult E2eItemsConnector::read_table_deletes(std::string_view table, const Offset& start,
-                                                 const Options& table_options) {
-  return LakeflowConnect::read_table_deletes(table, start, table_options);
+ReadResult E2eItemsConnector::do_read_table_deletes(const ReadContext& context) {
+  return LakeflowConnect::do_read_table_deletes(context);
 }
 
 LAKEFLOW_REGISTER_CONNECTOR("e2e_items", E2eItemsConnector, "Three fixed items (SDK test)");
@@ -114,8 +113,20 @@ grep -qE "^e2e_items +$plugin +Three fixed items" <<<"$listing" ||
 "$prefix/bin/lakeflow" connectors --json | grep -qF "\"name\":\"e2e_items\",\"origin\":\"$plugin\"" ||
   fail "lakeflow connectors --json does not show the plugin's file"
 
-step "run the plugin's conformance test"
+step "the plugin checks its options against its compiled connector_spec.yaml"
+if refusal=$("$prefix/bin/lakeflow" tables -c e2e_items --option colour=red 2>&1); then
+  fail "an unknown connection option was accepted"
+fi
+grep -qF "e2e_items: unknown connection option 'colour'" <<<"$refusal" ||
+  fail "unexpected refusal of an unknown option: $refusal"
+
+step "run the plugin's conformance test, named after the connector in ctest"
 "$project/build/lakeflow_e2e_items_tests" --gtest_brief=1
+listed=$(ctest --test-dir "$project/build" -N -R '^e2e_items\.TestReadTable$')
+grep -qF 'e2e_items.TestReadTable' <<<"$listed" ||
+  fail "ctest has no test e2e_items.TestReadTable (one per conformance class): $listed"
+ctest --test-dir "$project/build" -R '^e2e_items\.' --output-on-failure >/dev/null ||
+  fail "ctest -R '^e2e_items\.' failed"
 
 step "land a table with lakeflow run"
 cat >"$work/connections.yaml" <<'YAML'

@@ -1,6 +1,6 @@
-// Helpers for tests that run programs: a self-removing temporary directory and a subprocess runner
-// that captures output and kills what hangs. Header-only; used by the end-to-end tests under
-// tests/.
+// Helpers for tests that run programs: a subprocess runner that captures output and kills what
+// hangs, with the temporary directory (util/temp_dir.h) and file reading (util/files.h) they use.
+// Header-only; used by the end-to-end tests under tests/.
 #pragma once
 
 #include <fcntl.h>
@@ -13,9 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -23,45 +21,18 @@
 #include <utility>
 #include <vector>
 
+#include "util/files.h"
+#include "util/temp_dir.h"
+
 extern char** environ;
 
 namespace lakeflow::test_support {
 
-// A directory removed with everything in it when the object goes away.
-class TempDir {
- public:
-  explicit TempDir(std::string_view prefix = "lakeflow_test") {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / (std::string(prefix) + "_XXXXXX")).string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
+using files::TempDir;
 
-  std::string path() const { return path_.string(); }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  // Writes `text` to `name` (creating parent directories) and returns its path.
-  std::string write(const std::string& name, const std::string& text) const {
-    const std::filesystem::path target = path_ / name;
-    std::filesystem::create_directories(target.parent_path());
-    std::ofstream(target, std::ios::binary) << text;
-    return target.string();
-  }
-
- private:
-  std::filesystem::path path_;
-};
-
+// The bytes of the file at `path`, or "" when there is none (a child's output not written yet).
 inline std::string slurp(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::ostringstream text;
-  text << file.rdbuf();
-  return text.str();
+  return files::read_file_if_exists(path).value_or("");
 }
 
 struct ProcessOptions {

@@ -46,7 +46,7 @@ class WorkflowTree : public ::testing::Test {
   std::string fixture_build(const std::string& name, const std::string& outcome) const {
     tree_.write("build/lakeflow_connectors/" + name + ".json",
                 std::string("{\"tests\": \"") + LAKEFLOW_CONFORMANCE_FIXTURE +
-                    "\", \"working_directory\": \"" + tree_.path() +
+                    "\", \"working_directory\": \"" + tree_.path().string() +
                     "\", \"environment\": {\"WORKFLOW_FIXTURE_OUTCOME\": \"" + outcome + "\"}}");
     return tree_.file("build");
   }
@@ -108,6 +108,16 @@ TEST_F(WorkflowTree, NewCreatesEveryFileWithNamesSubstituted) {
 
 TEST_F(WorkflowTree, NewConnectorCompiles) {
   ASSERT_EQ(lakeflow_cli({"new", "compiled", "--tables", "items", "--root", root()}).status, 0);
+  // What lakeflow_embed_connector_spec() generates from connector_spec.yaml in a build.
+  tree_.write("generated/lakeflow_connector_spec.h", R"(#pragma once
+#include "lakeflow/connector_spec.h"
+namespace {
+[[maybe_unused]] const ::lakeflow::ConnectorSpec& embedded_connector_spec() {
+  static const ::lakeflow::ConnectorSpec spec("compiled", {}, {});
+  return spec;
+}
+}  // namespace
+)");
   for (const char* file : {"compiled_connector.cc", "test/compiled_conformance_test.cc"}) {
     std::vector<std::string> command = {LAKEFLOW_CXX,
                                         "-std=c++20",
@@ -117,6 +127,7 @@ TEST_F(WorkflowTree, NewConnectorCompiles) {
                                         "-Werror",
                                         "-Wpedantic",
                                         "-I" + source("compiled"),
+                                        "-I" + tree_.file("generated"),
                                         std::string("-I") + LAKEFLOW_REPO_DIR + "/include",
                                         std::string("-I") + LAKEFLOW_GENERATED_INCLUDE_DIR,
                                         "-DLAKEFLOW_SOURCE_DIR=\"x\""};
@@ -188,8 +199,8 @@ TEST_F(WorkflowTree, CheckOfFreshScaffoldReportsUnfilledItemsWithoutErrors) {
            "⏳ 🚦 GATE: Human approval to proceed: awaiting approval",
            "⏳ Run tests: `lakeflow check fresh --run-tests`",
            "⏳ Verify `.gitignore` excludes configs: configs/dev_config.json git-ignored",
-           "⏳ Table name validation in each method: each of the 4 table method definition(s) "
-           "calls require_table; not run",
+           "⏳ Table name validation in each method: the framework checks the table name before "
+           "each do_* hook (non-virtual interface); not run",
            "fresh: no errors",
        }) {
     EXPECT_NE(result.out.find(text), std::string::npos) << text << "\n" << result.out;

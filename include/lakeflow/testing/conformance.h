@@ -7,8 +7,19 @@
 // which defines the GoogleTest suites named as in the connector development workflow:
 // TestListTables, TestGetTableSchema, TestReadTableMetadata, TestReadTable, TestIncrementalRead,
 // TestReadTableDeletes, TestInvalidTableName and (when `write_back` is set) TestWriteBack. Each
-// test checks every table and reports all problems together, each with its table name and, where
-// there is one, the offending record.
+// test checks every table and reports all problems together in one failure naming the connector,
+// each problem with its table name and, where there is one, the offending record. A test that
+// finds nothing to check (no incremental table, no records) skips with the reason.
+//
+// ctest runs each class in one process, named after the connector (`ctest -R '^orders\.'` for a
+// connector "orders", `-R '^orders\.TestReadTable$'` for one class; see
+// cmake/LakeflowConnectorTests.cmake), and the tests of a process share the first read of each
+// table. One test: `<test binary> --gtest_filter='TestReadTable.NoRecordIsEntirelyNull'`.
+//
+// Batch limits: TestIncrementalRead reads every incremental table again with a small
+// `max_records_per_batch` it chooses from the table's records (batches that end among records
+// sharing a cursor value) and checks that no record is skipped or repeated, and that no call
+// returns more records than the limit; so every connector honours that table option.
 //
 // Configuration (connector options), first found wins:
 //   0. SuiteOptions::connector_options, when set (a source the tests start themselves);
@@ -16,7 +27,9 @@
 //   2. LAKEFLOW_TEST_CONFIG_PATH: path of a JSON file;
 //   3. <source_dir>/configs/dev_config.json (git-ignored: credentials never enter the repository).
 // Per-table options: <source_dir>/configs/dev_table_config.json, `{"table": {"option": "value"}}`
-// (optional). A missing configuration fails every test with a message saying where to put it.
+// (optional; a small max_records_per_batch there makes the first read take several calls, which
+// the resume checks start from). A missing configuration fails every test with a message saying
+// where to put it.
 // `source_dir` defaults to the LAKEFLOW_SOURCE_DIR environment variable (set by
 // lakeflow_connector() in cmake/Connectors.cmake).
 #pragma once

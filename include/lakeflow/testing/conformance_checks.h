@@ -138,4 +138,24 @@ ConvergedRead read_until_converged(LakeflowConnect& connector, std::string_view 
 // "{} -> {"page":1} -> ..." listing the end offsets of `read` (the first and last few when long).
 std::string offset_trail(const ConvergedRead& read);
 
+// A batch limit (the table option max_records_per_batch) for reading a table again in small
+// batches, chosen from the records of a read at the default limit.
+struct SmallBatchPlan {
+  std::size_t limit = 0;
+  // Runs of consecutive records sharing one cursor value (two or more records each), and how many
+  // of them the batches of `limit` records cut: where a connector whose offset holds only the
+  // cursor value skips or repeats records.
+  std::size_t tied_runs = 0;
+  std::size_t split_runs = 0;
+};
+
+// The plan for `record_count` records whose cursor values, in read order, are `cursor_values`
+// (each value's canonical JSON; empty when the table has no cursor field): among the limits from
+// the smallest that keeps the read within `max_batches` batches upwards, the one that cuts the
+// most tied runs (the smallest of equals), always below the record count so that the read takes
+// at least two batches. nullopt for fewer than two records.
+std::optional<SmallBatchPlan> plan_small_batches(std::size_t record_count,
+                                                 const std::vector<std::string>& cursor_values,
+                                                 std::size_t max_batches);
+
 }  // namespace lakeflow::testing

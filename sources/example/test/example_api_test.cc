@@ -436,8 +436,22 @@ TEST_F(ExampleConnectorTest, OneRecordPerBatchReadsTiesExactlyOnceInOrder) {
   }
   EXPECT_THAT(ids, ElementsAreArray(kUsersInCursorOrder));
   EXPECT_TRUE(calls.back().records.empty());
-  // The batch after user 3 ends inside the tie of 3/4/5: the offset carries the id.
-  EXPECT_EQ(calls[1].end.to_json(), R"({"cursor":"2024-02-01T12:00:00.000000Z","id":3})");
+  // The batch after user 3 ends inside the tie of 3/4/5: the offset carries the ids read there.
+  EXPECT_EQ(calls[1].end.to_json(), R"({"cursor":"2024-02-01T12:00:00.000000Z","ids":["3"]})");
+  EXPECT_EQ(calls[2].end.to_json(), R"({"cursor":"2024-02-01T12:00:00.000000Z","ids":["3","4"]})");
+}
+
+// Offsets of earlier versions, one (cursor, id) pair, resume at the same place.
+TEST_F(ExampleConnectorTest, ASinglePairOffsetResumesAfterThatPair) {
+  auto connector = make_connector();
+  const Offset legacy(
+      JsonValue::Object{{"cursor", "2024-02-01T12:00:00.000000Z"}, {"id", JsonValue(3)}});
+  const Offset current = Offset::parse(R"({"cursor":"2024-02-01T12:00:00.000000Z","ids":["3"]})");
+  const Read from_legacy = read_once(*connector, "users", legacy);
+  const Read from_current = read_once(*connector, "users", current);
+  ASSERT_FALSE(from_legacy.records.empty());
+  EXPECT_EQ(from_legacy.records, from_current.records);
+  EXPECT_EQ(from_legacy.end, from_current.end);
 }
 
 TEST_F(ExampleConnectorTest, ABatchSpansPagesWithoutCuttingOne) {
@@ -446,7 +460,7 @@ TEST_F(ExampleConnectorTest, ABatchSpansPagesWithoutCuttingOne) {
   const Read first = read_once(*connector, "users", Offset(), options);
   EXPECT_EQ(first.records.size(), 5u);
   EXPECT_EQ(first.batches, 3u);  // pages of 2, 2 and (asked for exactly what was left) 1
-  EXPECT_EQ(first.end.to_json(), R"({"cursor":"2024-02-14T07:30:00.250000Z","id":6})");
+  EXPECT_EQ(first.end.to_json(), R"({"cursor":"2024-02-14T07:30:00.250000Z","ids":["6"]})");
 
   std::vector<std::int64_t> ids;
   for (const Read& call : read_all(*connector, "users", options)) {
@@ -534,7 +548,8 @@ TEST_F(ExampleConnectorTest, DeletesAreReadFromTombstones) {
 
 TEST_F(ExampleConnectorTest, ARejectedRequestBecomesASourceError) {
   auto connector = make_connector();
-  const Offset corrupt(JsonValue::Object{{"cursor", "yesterday"}, {"id", 1}});
+  // An instant without a UTC offset, which the source does not accept.
+  const Offset corrupt = Offset::parse(R"({"cursor":"2024-01-01T00:00:00","ids":["1"]})");
   try {
     read_once(*connector, "users", corrupt);
     ADD_FAILURE() << "no error";
@@ -551,7 +566,9 @@ TEST_F(ExampleConnectorTest, AForeignOffsetIsAConfigError) {
   for (const Offset& offset :
        {Offset(JsonValue::Object{{"page", 3}}), Offset(JsonValue::Object{{"cursor", 3}, {"id", 1}}),
         Offset(JsonValue::Object{{"cursor", "2024-01-01T00:00:00Z"}}),
-        Offset(JsonValue::Object{{"cursor", "2024-01-01T00:00:00Z"}, {"id", 1}, {"x", 1}})}) {
+        Offset(JsonValue::Object{{"cursor", "2024-01-01T00:00:00Z"}, {"id", 1}, {"x", 1}}),
+        Offset(JsonValue::Object{{"cursor", "yesterday"}, {"id", 1}}),
+        Offset::parse(R"({"cursor":"2024-01-01T00:00:00Z","ids":["three"]})")}) {
     EXPECT_THROW(read_once(*connector, "users", offset), ConfigError) << offset.to_json();
   }
 }

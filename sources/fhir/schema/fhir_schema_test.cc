@@ -15,10 +15,11 @@
 #include <string>
 #include <vector>
 
+#include "columnar/record_converter.h"
 #include "lakeflow/error.h"
 #include "lakeflow/instant.h"
 #include "lakeflow/json.h"
-#include "columnar/record_converter.h"
+#include "util/files.h"
 
 namespace lakeflow::fhir {
 namespace {
@@ -479,13 +480,6 @@ std::filesystem::path examples_dir() {
   return {};
 }
 
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 bool json_equal(simdjson::dom::element a, simdjson::dom::element b) {
   using simdjson::dom::element_type;
   bool a_number = a.is_number(), b_number = b.is_number();
@@ -702,7 +696,7 @@ TEST(FhirSchema, EveryHl7ExampleConvertsWithoutLossAndRoundTrips) {
   std::vector<std::string> bundles;
   for (const std::filesystem::path& path : paths) {
     std::string file = path.filename().string();
-    std::string text = read_file(path);
+    std::string text = files::read_file(path);
     simdjson::dom::element doc;
     ASSERT_EQ(parser.parse(text).get(doc), simdjson::SUCCESS) << file;
     std::string_view type_text;

@@ -25,7 +25,7 @@ using ::testing::Not;
 std::int64_t micros(std::string_view instant) { return *parse_instant(instant); }
 
 TEST(TiePosition, StartsEmptyAndCoversNothing) {
-  const TiePosition position = TiePosition::from_offset(Offset(), "offset");
+  const TiePosition position = position_from_offset(Offset(), "offset");
   EXPECT_FALSE(position.started());
   EXPECT_FALSE(position.covers(0, "a"));
   EXPECT_EQ(position.to_offset(), Offset());
@@ -58,34 +58,34 @@ TEST(TiePosition, RoundTripsThroughItsOffset) {
   for (const char* id : {"x", "m", "a"}) {
     position.advance("2024-05-01T10:00:00.5+02:00", micros("2024-05-01T08:00:00.5Z"), id);
   }
-  const TiePosition back = TiePosition::from_offset(position.to_offset(), "offset");
+  const TiePosition back = position_from_offset(position.to_offset(), "offset");
   EXPECT_EQ(back.cursor(), "2024-05-01T10:00:00.5+02:00");
-  EXPECT_EQ(back.ids(), (std::vector<std::string>{"a", "m", "x"}));
+  EXPECT_EQ(back.ties(), (std::vector<std::string>{"a", "m", "x"}));
   EXPECT_EQ(back.to_offset(), position.to_offset());
 }
 
 TEST(TiePosition, AGroupWhollyBeforeTheCapIsCompleteAndSearchedAfter) {
   TiePosition position;
   position.advance("2024-01-01T00:00:00.000Z", micros("2024-01-01T00:00:00Z"), "a");
-  EXPECT_EQ(position.search_from(), micros("2024-01-01T00:00:00Z"));
+  EXPECT_EQ(search_from(position), micros("2024-01-01T00:00:00Z"));
   // The instant's range [0, 1 ms) reaches past a cap inside it: the group stays open.
-  EXPECT_FALSE(position.complete_before(micros("2024-01-01T00:00:00.000500Z")));
-  EXPECT_EQ(position.ids(), std::vector<std::string>{"a"});
-  EXPECT_TRUE(position.complete_before(micros("2024-01-01T00:00:00.001Z")));
-  EXPECT_TRUE(position.ids().empty());
+  EXPECT_FALSE(complete_before(position, micros("2024-01-01T00:00:00.000500Z")));
+  EXPECT_EQ(position.ties(), std::vector<std::string>{"a"});
+  EXPECT_TRUE(complete_before(position, micros("2024-01-01T00:00:00.001Z")));
+  EXPECT_TRUE(position.ties().empty());
   EXPECT_TRUE(position.covers(micros("2024-01-01T00:00:00Z"), "b"));
   EXPECT_FALSE(position.covers(micros("2024-01-01T00:00:00.001Z"), "b"));
-  EXPECT_EQ(position.search_from(), micros("2024-01-01T00:00:00.001Z"));
+  EXPECT_EQ(search_from(position), micros("2024-01-01T00:00:00.001Z"));
   EXPECT_EQ(position.to_offset().to_json(),
             R"({"complete":true,"cursor":"2024-01-01T00:00:00.000Z"})");
-  const TiePosition back = TiePosition::from_offset(position.to_offset(), "offset");
+  const TiePosition back = position_from_offset(position.to_offset(), "offset");
   EXPECT_TRUE(back.complete());
   EXPECT_EQ(back.to_offset(), position.to_offset());
   // A second-precision instant covers a whole second.
   TiePosition seconds;
   seconds.advance("2024-01-01T00:00:00Z", micros("2024-01-01T00:00:00Z"), "a");
-  seconds.complete_before(micros("2024-01-02T00:00:00Z"));
-  EXPECT_EQ(seconds.search_from(), micros("2024-01-01T00:00:01Z"));
+  complete_before(seconds, micros("2024-01-02T00:00:00Z"));
+  EXPECT_EQ(search_from(seconds), micros("2024-01-01T00:00:01Z"));
   // Nothing joins a complete group; a later instant opens a new one.
   EXPECT_THROW(position.advance("2024-01-01T00:00:00.000Z", micros("2024-01-01T00:00:00Z"), "c"),
                Error);
@@ -102,7 +102,7 @@ TEST(TiePosition, RejectsOffsetsItDidNotWrite) {
                            R"({"cursor":"2024-01-01T00:00:00Z","complete":"yes"})",
                            R"({"cursor":"2024-01-01T00:00:00Z","complete":true,"ids":["a"]})"}) {
     try {
-      TiePosition::from_offset(Offset::parse(text), "the offset of table 'Patient'");
+      position_from_offset(Offset::parse(text), "the offset of table 'Patient'");
       ADD_FAILURE() << "accepted " << text;
     } catch (const ConfigError& error) {
       EXPECT_THAT(error.what(), HasSubstr("the offset of table 'Patient'")) << text;
@@ -225,7 +225,7 @@ TEST(HttpOptions, MapsEachAuthTypeToTheToolkit) {
   EXPECT_EQ(jwt.find("auth.token_url"), "https://f/token");
 }
 
-TEST(HttpOptions, NamesWhatIsMissingOrUnknownWithoutEchoingSecrets) {
+TEST(HttpOptions, NamesWhatIsMissingWithoutEchoingSecrets) {
   auto message = [](const Options& options) {
     try {
       http_options(options);
@@ -245,8 +245,19 @@ TEST(HttpOptions, NamesWhatIsMissingOrUnknownWithoutEchoingSecrets) {
                                              {"kid", "k1"}});
   EXPECT_THAT(missing_scope, HasSubstr("'scope'"));
   EXPECT_THAT(missing_scope, Not(HasSubstr("PRIVATE-KEY-TEXT")));
-  const std::string typo = message({{"base_url", "https://f"}, {"clientsecret", "hunter2"}});
-  EXPECT_THAT(typo, HasSubstr("unknown option 'clientsecret'"));
+}
+
+// The framework checks the connection options against connector_spec.yaml before the connector
+// does anything (so before any request).
+TEST(FhirConnector, RejectsAnUnknownConnectionOptionWithoutEchoingIt) {
+  std::string typo = "no error";
+  try {
+    FhirConnector connector({{"base_url", "https://f"}, {"clientsecret", "hunter2"}});
+  } catch (const ConfigError& error) {
+    typo = error.what();
+  }
+  EXPECT_THAT(typo, HasSubstr("fhir: unknown connection option 'clientsecret'"));
+  EXPECT_THAT(typo, HasSubstr("client_secret"));
   EXPECT_THAT(typo, Not(HasSubstr("hunter2")));
 }
 

@@ -1,14 +1,13 @@
 // The conformance suite, run against real files: the test writes two NDJSON files, their schema
 // and the suite's configuration to a temporary directory, which serves as the suite's source
 // directory (configs/dev_config.json, configs/dev_table_config.json), and removes it at exit.
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <system_error>
 
 #include "lakeflow/testing/conformance.h"
+#include "util/temp_dir.h"
 
 namespace {
 
@@ -21,10 +20,7 @@ void write_file(const fs::path& path, const std::string& text) {
 
 class ConformanceFiles {
  public:
-  ConformanceFiles()
-      : dir_(fs::temp_directory_path() /
-             ("lakeflow_ndjson_conformance_" + std::to_string(::getpid()))) {
-    fs::remove_all(dir_);
+  ConformanceFiles() {
     write_file(
         dir_ / "schema.json",
         R"({"type":"struct","fields":[)"
@@ -66,17 +62,11 @@ class ConformanceFiles {
                R"({"readings": {"max_records_per_batch": "3", "read_buffer_bytes": "300"},)"
                R"( "events": {"max_bytes_per_batch": "250"}})");
   }
-  ~ConformanceFiles() {
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
-  }
-  ConformanceFiles(const ConformanceFiles&) = delete;
-  ConformanceFiles& operator=(const ConformanceFiles&) = delete;
-
   std::string dir() const { return dir_.string(); }
 
  private:
-  fs::path dir_;
+  lakeflow::files::TempDir temp_{"lakeflow_ndjson_conformance"};
+  const fs::path dir_ = temp_.path();
 };
 
 const ConformanceFiles& conformance_files() {

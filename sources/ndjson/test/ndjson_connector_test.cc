@@ -14,6 +14,7 @@
 
 #include "lakeflow/error.h"
 #include "lakeflow/registry.h"
+#include "util/temp_dir.h"
 
 namespace lakeflow::ndjson {
 namespace {
@@ -25,18 +26,6 @@ constexpr const char* kSchema =
 
 class NdjsonTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("lakeflow_ndjson_test_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
-  }
-
   fs::path write(const std::string& name, const std::string& text, bool append = false) const {
     const fs::path path = dir_ / name;
     fs::create_directories(path.parent_path());
@@ -76,7 +65,8 @@ class NdjsonTest : public ::testing::Test {
     return out;
   }
 
-  fs::path dir_;
+  files::TempDir temp_{"lakeflow_ndjson_test"};
+  const fs::path dir_ = temp_.path();
 };
 
 TEST_F(NdjsonTest, ReadsEveryNonBlankLineTrimmed) {

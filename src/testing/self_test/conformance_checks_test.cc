@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -147,26 +148,30 @@ TEST(RowMatches, ComparesEveryLeafByPathWithLenientScalars) {
   EXPECT_FALSE(row_matches(json("[1]"), record));
 }
 
+const ConnectorSpec& embedded_connector_spec() {
+  static const ConnectorSpec spec("paged", {}, {});
+  return spec;
+}
+
 // A table "t" of `total` records read two per call through {"page": n}; `lie` makes the offset
 // move on forever; `null_end` returns a null end offset; `throw_on` throws on that page.
 class PagedConnector : public LakeflowConnect {
  public:
   PagedConnector(int total, bool lie = false, bool null_end = false, int throw_on = -1)
-      : LakeflowConnect(Options{}),
+      : LakeflowConnect(embedded_connector_spec(), Options{}),
         total_(total),
         lie_(lie),
         null_end_(null_end),
         throw_on_(throw_on) {}
-  std::vector<std::string> list_tables() override { return {"t"}; }
-  StructType get_table_schema(std::string_view, const Options&) override {
+  std::vector<std::string> do_list_tables() override { return {"t"}; }
+  StructType do_get_table_schema(const TableContext& /*context*/) override {
     return StructType{{"i", DataType::Long()}};
   }
-  TableMetadata read_table_metadata(std::string_view, const Options&) override {
+  TableMetadata do_read_table_metadata(const TableContext& /*context*/) override {
     return {{}, std::nullopt, IngestionType::kAppend};
   }
-  ReadResult read_table(std::string_view table, const Offset& start, const Options&) override {
-    require_table(table);
-    const JsonValue* page_value = start.find("page");
+  ReadResult do_read_table(const ReadContext& context) override {
+    const JsonValue* page_value = context.start.find("page");
     const int page = page_value != nullptr ? static_cast<int>(page_value->as_int()) : 0;
     if (page == throw_on_) throw SourceError("page failed");
     if (null_end_)
@@ -175,7 +180,7 @@ class PagedConnector : public LakeflowConnect {
     for (int i = page * 2; i < std::min(total_, page * 2 + 2); ++i) {
       records.push_back("{\"i\":" + std::to_string(i) + "}");
     }
-    if (records.empty() && !lie_) return {RecordStream(), start};
+    if (records.empty() && !lie_) return {RecordStream(), context.start};
     return {RecordStream::of(std::move(records)), Offset(JsonValue::Object{{"page", page + 1}})};
   }
 
@@ -237,6 +242,45 @@ TEST(ReadUntilConverged, CatchesExceptionsAndKeepsTheCallsBefore) {
   EXPECT_EQ(deletes.outcome, ReadOutcome::kThrew);
   EXPECT_THAT(deletes.problem, HasSubstr("read_table_deletes(start={}) threw "
                                          "lakeflow::NotImplementedError"));
+}
+
+TEST(PlanSmallBatches, NeedsTwoRecords) {
+  EXPECT_FALSE(plan_small_batches(0, {}, 40));
+  EXPECT_FALSE(plan_small_batches(1, {"1"}, 40));
+  const std::optional<SmallBatchPlan> two = plan_small_batches(2, {}, 40);
+  ASSERT_TRUE(two);
+  EXPECT_EQ(two->limit, 1u);
+}
+
+TEST(PlanSmallBatches, WithoutTiesTakesTheSmallestLimitWithinTheBatchBudget) {
+  const std::optional<SmallBatchPlan> plan = plan_small_batches(1000, {}, 40);
+  ASSERT_TRUE(plan);
+  EXPECT_EQ(plan->limit, 25u);
+  EXPECT_EQ(plan->tied_runs, 0u);
+  // Never the whole table in one batch, even with a budget of one batch.
+  EXPECT_EQ(plan_small_batches(10, {}, 1)->limit, 9u);
+}
+
+TEST(PlanSmallBatches, EndsBatchesInsideRunsOfRecordsSharingACursorValue) {
+  // Runs: records 0-2 ("a") and 3-4 ("b"). Batches of 2 start at records 2 and 4: inside both.
+  const std::vector<std::string> cursors = {"a", "a", "a", "b", "b", "c", "d", "e"};
+  const std::optional<SmallBatchPlan> plan = plan_small_batches(cursors.size(), cursors, 4);
+  ASSERT_TRUE(plan);
+  EXPECT_EQ(plan->limit, 2u);
+  EXPECT_EQ(plan->tied_runs, 2u);
+  EXPECT_EQ(plan->split_runs, 2u);
+}
+
+TEST(PlanSmallBatches, PrefersALargerLimitThatCutsMoreRuns) {
+  // 12 records in runs of two: [0,1] [2,3] ... Batches of 2 (the budget's smallest) end between
+  // runs and cut none; batches of 3 start at records 3 and 9, cutting the runs [2,3] and [8,9].
+  std::vector<std::string> cursors;
+  for (int i = 0; i < 12; ++i) cursors.push_back(std::to_string(i / 2));
+  const std::optional<SmallBatchPlan> plan = plan_small_batches(cursors.size(), cursors, 6);
+  ASSERT_TRUE(plan);
+  EXPECT_EQ(plan->limit, 3u);
+  EXPECT_EQ(plan->tied_runs, 6u);
+  EXPECT_EQ(plan->split_runs, 2u);
 }
 
 }  // namespace

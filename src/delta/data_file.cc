@@ -1,4 +1,4 @@
-#include "pipeline/data_file.h"
+#include "delta/data_file.h"
 
 #include <fmt/format.h>
 
@@ -11,7 +11,7 @@
 #include <string>
 #include <system_error>
 
-namespace lakeflow::pipeline {
+namespace lakeflow::delta {
 namespace {
 
 namespace fs = std::filesystem;
@@ -58,13 +58,13 @@ std::optional<std::int64_t> final_name_version(std::string_view name) {
 
 // The paths commit `version` of `log` adds; nullopt when that cannot be known (the commit is
 // missing or unreadable), in which case nothing may be removed.
-std::optional<std::set<std::string>> added_by(const delta::DeltaLog& log, std::int64_t version) {
+std::optional<std::set<std::string>> added_by(const DeltaLog& log, std::int64_t version) {
   std::error_code ec;
   if (!fs::exists(log.commit_path(version), ec)) return std::nullopt;
   try {
     std::set<std::string> paths;
-    for (const delta::Action& action : log.read_commit(version)) {
-      if (const auto* add = std::get_if<delta::AddFile>(&action)) paths.insert(add->path);
+    for (const Action& action : log.read_commit(version)) {
+      if (const auto* add = std::get_if<AddFile>(&action)) paths.insert(add->path);
     }
     return paths;
   } catch (const std::exception&) {
@@ -76,22 +76,21 @@ std::optional<std::set<std::string>> added_by(const delta::DeltaLog& log, std::i
 
 DataFileWriter::DataFileWriter(const std::filesystem::path& table_dir, const StructType& schema,
                                std::size_t sequence, std::int64_t version)
-    : name_(fmt::format("{}{:05}-{}-v{}{}", kPrefix, sequence, delta::random_uuid(), version,
-                        kSuffix)) {
+    : name_(fmt::format("{}{:05}-{}-v{}{}", kPrefix, sequence, random_uuid(), version, kSuffix)) {
   std::filesystem::create_directories(table_dir);
   writer_ = std::make_unique<parquet::ParquetWriter>((table_dir / name_).string(), schema);
 }
 
 void DataFileWriter::write(const ColumnBatch& batch) { writer_->write(batch); }
 
-delta::AddFile DataFileWriter::close() {
+AddFile DataFileWriter::close() {
   const parquet::ParquetFileStats stats = writer_->close();
-  delta::AddFile add;
-  add.path = delta::encode_path(name_);
+  AddFile add;
+  add.path = encode_path(name_);
   add.size = static_cast<std::int64_t>(stats.size_bytes);
-  add.modification_time = delta::now_millis();
+  add.modification_time = now_millis();
   add.data_change = true;
-  add.stats = stats.delta_stats_json();
+  add.stats = file_stats_json(stats);
   return add;
 }
 
@@ -114,8 +113,8 @@ std::optional<DataFileName> parse_data_file_name(std::string_view name) {
   return DataFileName{*version, false};
 }
 
-std::size_t discard_uncommitted(const delta::DeltaLog& log, std::int64_t version,
-                                const std::vector<delta::AddFile>& adds) {
+std::size_t discard_uncommitted(const DeltaLog& log, std::int64_t version,
+                                const std::vector<AddFile>& adds) {
   std::set<std::string> committed;
   std::error_code ec;
   if (fs::exists(log.commit_path(version), ec)) {
@@ -124,10 +123,10 @@ std::size_t discard_uncommitted(const delta::DeltaLog& log, std::int64_t version
     committed = std::move(*paths);
   }
   std::size_t removed = 0;
-  for (const delta::AddFile& add : adds) {
+  for (const AddFile& add : adds) {
     if (committed.count(add.path) > 0) continue;
     try {
-      const std::string name = delta::decode_path(add.path);
+      const std::string name = decode_path(add.path);
       const std::optional<DataFileName> parsed = parse_data_file_name(name);
       if (!parsed || parsed->temporary || parsed->version != version) continue;  // not for it
       removed += fs::remove(fs::path(log.table_path()) / name, ec) ? 1 : 0;
@@ -138,8 +137,7 @@ std::size_t discard_uncommitted(const delta::DeltaLog& log, std::int64_t version
   return removed;
 }
 
-std::vector<std::string> remove_orphan_files(const delta::DeltaLog& log,
-                                             std::int64_t latest_version) {
+std::vector<std::string> remove_orphan_files(const DeltaLog& log, std::int64_t latest_version) {
   std::vector<std::string> removed;
   std::map<std::int64_t, std::optional<std::set<std::string>>> commits;
   std::error_code ec;
@@ -160,7 +158,7 @@ std::vector<std::string> remove_orphan_files(const delta::DeltaLog& log,
       found = commits.emplace(parsed->version, added_by(log, parsed->version)).first;
     }
     if (!found->second) continue;
-    if (!parsed->temporary && found->second->count(delta::encode_path(name)) > 0) continue;
+    if (!parsed->temporary && found->second->count(encode_path(name)) > 0) continue;
     if (fs::remove(entry.path(), ignored)) removed.push_back(name);
   }
   return removed;
@@ -210,7 +208,7 @@ void FileSetWriter::write_held() {
   held_.clear();
 }
 
-std::vector<delta::AddFile> FileSetWriter::close() {
+std::vector<AddFile> FileSetWriter::close() {
   if (streaming_) {
     adds_.push_back(streaming_->close());
     streaming_.reset();
@@ -219,4 +217,4 @@ std::vector<delta::AddFile> FileSetWriter::close() {
   return std::move(adds_);
 }
 
-}  // namespace lakeflow::pipeline
+}  // namespace lakeflow::delta

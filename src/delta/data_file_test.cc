@@ -1,4 +1,4 @@
-#include "pipeline/data_file.h"
+#include "delta/data_file.h"
 
 #include <fmt/format.h>
 #include <gmock/gmock.h>
@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "lakeflow/json.h"
 #include "parquet/parquet_reader.h"
 #include "parquet/parquet_test_util.h"
-#include "lakeflow/json.h"
 
-namespace lakeflow::pipeline {
+namespace lakeflow::delta {
 namespace {
 
 using parquet::testing::batch_from_json;
@@ -34,11 +34,11 @@ ColumnBatch rows_with(const std::vector<std::int64_t>& keys) {
 
 // Each file's keys, in file order.
 std::vector<std::vector<std::int64_t>> file_keys(const TempDir& dir,
-                                                 const std::vector<delta::AddFile>& adds) {
+                                                 const std::vector<AddFile>& adds) {
   std::vector<std::vector<std::int64_t>> out;
-  for (const delta::AddFile& add : adds) {
+  for (const AddFile& add : adds) {
     const ColumnBatch batch =
-        parquet::ParquetReader((dir.path() / delta::decode_path(add.path)).string()).read(schema());
+        parquet::ParquetReader((dir.path() / decode_path(add.path)).string()).read(schema());
     std::vector<std::int64_t>& keys = out.emplace_back();
     for (std::size_t i = 0; i < batch.num_rows(); ++i) {
       keys.push_back(JsonValue::parse(batch.row_json(i)).find("k")->as_int());
@@ -52,7 +52,7 @@ TEST(FileSetWriter, WithoutClusteringStreamsEveryRowIntoOneFileInArrivalOrder) {
   FileSetWriter writer(dir.path(), schema(), FileLayout{}, 3, /*version=*/1);
   writer.write(rows_with({5, 1}));
   writer.write(rows_with({4}));
-  const std::vector<delta::AddFile> adds = writer.close();
+  const std::vector<AddFile> adds = writer.close();
   ASSERT_EQ(adds.size(), 1U);
   EXPECT_THAT(adds[0].path, ::testing::StartsWith("part-00003-"));
   EXPECT_EQ(file_keys(dir, adds), (std::vector<std::vector<std::int64_t>>{{5, 1, 4}}));
@@ -73,7 +73,7 @@ TEST(FileSetWriter, ClusteredWritesSortedFilesOfDisjointKeyRanges) {
     writer.write(rows_with({keys.begin() + static_cast<std::ptrdiff_t>(at),
                             keys.begin() + static_cast<std::ptrdiff_t>(at + 150)}));
   }
-  const std::vector<delta::AddFile> adds = writer.close();
+  const std::vector<AddFile> adds = writer.close();
   const auto files = file_keys(dir, adds);
   ASSERT_GE(files.size(), 4U);
   std::map<std::int64_t, std::size_t> file_of;
@@ -106,4 +106,4 @@ TEST(FileSetWriter, AWriteBeyondTheSortBufferIsWrittenInSortedParts) {
 }
 
 }  // namespace
-}  // namespace lakeflow::pipeline
+}  // namespace lakeflow::delta

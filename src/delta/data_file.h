@@ -24,14 +24,15 @@
 #include <string_view>
 #include <vector>
 
-#include "columnar/column_sort.h"
+#include "columnar/column_batch.h"
 #include "delta/delta_actions.h"
 #include "delta/delta_log.h"
-#include "parquet/parquet_writer.h"
-#include "columnar/column_batch.h"
+#include "delta/file_stats.h"
+#include "destination/destination.h"
 #include "lakeflow/types.h"
+#include "parquet/parquet_writer.h"
 
-namespace lakeflow::pipeline {
+namespace lakeflow::delta {
 
 // One data file.
 class DataFileWriter {
@@ -46,7 +47,7 @@ class DataFileWriter {
   std::int64_t rows() const { return writer_->rows_written(); }
 
   // Finishes the file and returns its add action (path relative to the table, size, stats).
-  delta::AddFile close();
+  AddFile close();
 
  private:
   std::string name_;
@@ -64,28 +65,16 @@ std::optional<DataFileName> parse_data_file_name(std::string_view name);
 // After commit `version` of `log` failed: removes the files of `adds` named for that commit,
 // unless commit `version` exists and names them (a commit that was written before the failure).
 // Best effort; returns how many were removed.
-std::size_t discard_uncommitted(const delta::DeltaLog& log, std::int64_t version,
-                                const std::vector<delta::AddFile>& adds);
+std::size_t discard_uncommitted(const DeltaLog& log, std::int64_t version,
+                                const std::vector<AddFile>& adds);
 
 // Removes the data files in the table directory of `log` that no commit will ever name (see the
 // header comment) — for versions up to `latest_version`, the table's latest commit. A temporary
 // is removed only once it is an hour old (its writer may still be writing it). Best effort;
 // returns the names of the files removed.
-std::vector<std::string> remove_orphan_files(const delta::DeltaLog& log,
-                                             std::int64_t latest_version);
+std::vector<std::string> remove_orphan_files(const DeltaLog& log, std::int64_t latest_version);
 
-// How a table's new data files are laid out.
-struct FileLayout {
-  // The clustering columns (cluster_by). Empty: rows are written in the order they come.
-  std::vector<FieldPath> clustering;
-  // Clustered tables: a write's sorted rows are cut into files of about this many bytes of column
-  // data (held in memory, before encoding and compression; a file is smaller on disk).
-  std::size_t target_file_bytes = std::size_t{128} << 20;
-  // Clustered tables: the rows of a write are held in memory to be sorted. A write holding more
-  // column data than this is sorted and written in parts of about this size (files of different
-  // parts overlap in key range).
-  std::size_t sort_buffer_bytes = std::size_t{512} << 20;
-};
+using destination::FileLayout;
 
 // The data files of one write to a table (an append read call, the rewrite of a merge), laid out as
 // FileLayout says. Unclustered: rows stream into one file as they come, so memory stays flat.
@@ -104,7 +93,7 @@ class FileSetWriter {
 
   // Writes what is held and returns the add actions of every file written, in key order for a
   // clustered layout; none when no row was written.
-  std::vector<delta::AddFile> close();
+  std::vector<AddFile> close();
 
  private:
   void write_held();
@@ -116,7 +105,7 @@ class FileSetWriter {
   std::int64_t version_;
   std::optional<DataFileWriter> streaming_;  // unclustered
   ColumnBatch held_;                         // clustered: rows not written yet
-  std::vector<delta::AddFile> adds_;
+  std::vector<AddFile> adds_;
 };
 
-}  // namespace lakeflow::pipeline
+}  // namespace lakeflow::delta

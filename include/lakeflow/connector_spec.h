@@ -1,0 +1,92 @@
+// A connector's spec: the connection parameters it takes and the table options it accepts, read
+// from the connector's `connector_spec.yaml` (upstream's format, see templates/connector/) and
+// compiled into the connector.
+//
+//   connection:
+//     parameters:
+//       - {name: base_url, type: string, required: true, description: ...}
+//       - {name: token, type: string, required: false, secret: true, description: ...}
+//     auth_methods:                       # optional: parameters of each way to authenticate
+//       - {name: oauth, parameters: [...]}
+//   external_options_allowlist: "page_size,max_records_per_batch"
+//
+// The build embeds the file: lakeflow_connector() (in tree) and lakeflow_add_connector() (the
+// installed SDK) generate `lakeflow_connector_spec.h` beside the connector's sources, which
+// defines `embedded_connector_spec()`; the connector passes it to the LakeflowConnect constructor
+// and LAKEFLOW_REGISTER_CONNECTOR records it with the registration. So the file is the one place
+// that says which options a connector takes and which of them are secrets:
+//   * a connection option not among the parameters is a ConfigError naming the connector, the
+//     option and the accepted ones (checked when a connector is constructed);
+//   * a table option not in external_options_allowlist is a ConfigError likewise (checked by every
+//     LakeflowConnect method that takes table options);
+//   * the values of `secret: true` parameters are registered with the redactor wherever the
+//     framework reads connection options (connections file, --option), and never printed.
+// Options that Spark and Databricks add when they call a connector (kFrameworkOptions) are accepted
+// for every connector and removed before the connector sees them.
+//
+// Thread-safety: a ConnectorSpec is immutable after construction.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lakeflow/options.h"
+
+namespace lakeflow {
+
+// Options the caller of a connector may add on top of the connector's own (upstream's Spark data
+// source and pipeline: the table being read, the delete flow, the Unity Catalog connection and
+// the table-list options of its metadata tables). Accepted in connection and table options of
+// every connector, and removed before the connector sees them.
+inline constexpr std::string_view kFrameworkOptions[] = {
+    "tableName",       "tableNameList", "tableConfigs",          "isDeleteFlow",
+    "namespacePrefix", "namespace",     "databricks.connection", "externalOptionsAllowList"};
+
+// True for a name in kFrameworkOptions.
+bool is_framework_option(std::string_view key);
+
+class ConnectorSpec {
+ public:
+  struct Parameter {
+    std::string name;
+    bool required = false;
+    bool secret = false;
+  };
+
+  // A spec written in code (test fixtures, connectors without a YAML file).
+  ConnectorSpec(std::string connector, std::vector<Parameter> parameters,
+                std::vector<std::string> table_options);
+
+  // Reads `yaml`, the text of `file` (named in errors). Throws ConfigError naming the file and
+  // what is wrong: not a mapping, a parameter without a name, a name given twice.
+  static ConnectorSpec parse(std::string connector, std::string_view yaml, std::string_view file);
+
+  const std::string& connector() const { return connector_; }
+  // Every connection parameter: connection.parameters, then those of each auth method (a name in
+  // several places counts once; secret when any place marks it so).
+  const std::vector<Parameter>& parameters() const { return parameters_; }
+  // external_options_allowlist, in its order.
+  const std::vector<std::string>& table_options() const { return table_options_; }
+
+  // Whether the spec marks the connection parameter `key` secret.
+  bool is_secret(std::string_view key) const;
+  // The names of the secret parameters.
+  std::vector<std::string> secret_names() const;
+
+  // `options` without kFrameworkOptions. Throws ConfigError for any other option that is not a
+  // parameter, naming the connector, the option and the accepted options.
+  Options checked_connection_options(const Options& options) const;
+  // `table_options` of `table` without kFrameworkOptions. Throws ConfigError for any other option
+  // not in external_options_allowlist, naming the connector, the table, the option and the
+  // accepted ones.
+  Options checked_table_options(std::string_view table, const Options& table_options) const;
+
+ private:
+  std::string connector_;
+  std::vector<Parameter> parameters_;
+  std::vector<std::string> table_options_;
+};
+
+}  // namespace lakeflow

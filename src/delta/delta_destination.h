@@ -1,0 +1,48 @@
+// Delta Lake as the pipeline's destination (destination/destination.h): each table is a Delta
+// table in its directory, Parquet data files beside `_delta_log/`.
+//
+// How the Destination contract maps onto the Delta log (delta_log.h):
+//   * a Commit is one Delta commit: commitInfo (the operation, its parameters and metrics), the
+//     protocol when the run's features changed it, the metaData action with the offsets in its
+//     configuration (lakeflow.offset, lakeflow.deletesOffset) and the table's properties, a txn
+//     action {appId, version = batch}, the clustering domain when the layout changed, then the
+//     staged removes and adds;
+//   * new files are named for the commit version they are written for (data_file.h), so a run
+//     that stopped before committing them leaves files remove_orphans() can recognise;
+//   * the protocol follows the table's features (table_features.h): clustering, widened types
+//     (typeWidening) and timestamp_ntz columns;
+//   * statistics of every added file are Delta's `stats` JSON (file_stats.h), which data skipping
+//     and clustering rely on.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "destination/destination.h"
+
+namespace lakeflow::delta {
+
+class DeltaDestination final : public destination::Destination {
+ public:
+  // The table's directory when it exists (and its `_delta_log`), else the nearest existing
+  // directory above it, must be a writable directory.
+  std::optional<destination::LocationProblem> check_location(
+      const std::filesystem::path& location) const override;
+  // Delta clusters by columns it keeps min/max statistics for: numbers, decimals, strings, dates
+  // and timestamps, among the first 32 statistics columns (dataSkippingNumIndexedCols).
+  std::optional<std::string> clustering_problem(const StructType& schema,
+                                                const FieldPath& column) const override;
+  bool table_exists(const std::filesystem::path& location) const override;
+  std::unique_ptr<destination::Table> open_table(
+      const destination::TableTarget& target) const override;
+  std::vector<std::string> remove_orphans(const std::filesystem::path& location) const override;
+  // The rows of the table's active files, in log order. Throws DeltaLogError when there is no
+  // table at `location`.
+  std::vector<std::string> read_rows(const std::filesystem::path& location,
+                                     std::optional<std::size_t> limit) const override;
+};
+
+}  // namespace lakeflow::delta
