@@ -34,12 +34,16 @@ TEST(TieCursor, KeepsTheKeysDeliveredAtTheLastValueWhateverTheirOrder) {
   position.advance("2024-01-01T00:00:00.000Z", micros("2024-01-01T00:00:00Z"), "a");
   EXPECT_TRUE(position.covers(micros("2023-12-31T23:59:59Z"), "z"));
   EXPECT_TRUE(position.covers(micros("2024-01-01T00:00:00Z"), "a"));
+  EXPECT_TRUE(position.covers(micros("2024-01-01T00:00:00Z"), "b"));
   EXPECT_FALSE(position.covers(micros("2024-01-01T00:00:00Z"), "c"));
   EXPECT_FALSE(position.covers(micros("2024-01-01T00:00:00.001Z"), "a"));
   EXPECT_EQ(position.to_offset().to_json(), R"({"cursor":"2024-01-01T00:00:00Z","ids":["a","b"]})");
-  // A later value starts a new group; an earlier one is a broken order.
-  position.advance("2024-01-01T00:00:01Z", micros("2024-01-01T00:00:01Z"), "c");
+  // A later value starts a new group, kept as the source wrote it; an earlier one is a broken
+  // order.
+  position.advance("2024-01-01T00:00:01+00:00", micros("2024-01-01T00:00:01Z"), "c");
   EXPECT_EQ(position.ties(), std::vector<std::string>{"c"});
+  EXPECT_EQ(position.to_offset().to_json(),
+            R"({"cursor":"2024-01-01T00:00:01+00:00","ids":["c"]})");
   EXPECT_THROW(position.advance("2024-01-01T00:00:00Z", micros("2024-01-01T00:00:00Z"), "d"),
                Error);
 }

@@ -31,28 +31,6 @@ TEST(TiePosition, StartsEmptyAndCoversNothing) {
   EXPECT_EQ(position.to_offset(), Offset());
 }
 
-TEST(TiePosition, CoversEarlierInstantsAndTheIdsAtItsOwn) {
-  TiePosition position;
-  position.advance("2024-01-01T00:00:00Z", micros("2024-01-01T00:00:00Z"), "b");
-  position.advance("2024-01-01T00:00:00.000Z", micros("2024-01-01T00:00:00Z"), "a");
-  EXPECT_TRUE(position.covers(micros("2023-12-31T23:59:59Z"), "z"));
-  EXPECT_TRUE(position.covers(micros("2024-01-01T00:00:00Z"), "a"));
-  EXPECT_TRUE(position.covers(micros("2024-01-01T00:00:00Z"), "b"));
-  EXPECT_FALSE(position.covers(micros("2024-01-01T00:00:00Z"), "c"));
-  EXPECT_FALSE(position.covers(micros("2024-01-01T00:00:00.001Z"), "a"));
-  EXPECT_EQ(position.to_offset().to_json(), R"({"cursor":"2024-01-01T00:00:00Z","ids":["a","b"]})");
-}
-
-TEST(TiePosition, ALaterInstantDropsTheTies) {
-  TiePosition position;
-  position.advance("2024-01-01T00:00:00Z", micros("2024-01-01T00:00:00Z"), "a");
-  position.advance("2024-01-01T00:00:01+00:00", micros("2024-01-01T00:00:01Z"), "c");
-  EXPECT_EQ(position.to_offset().to_json(),
-            R"({"cursor":"2024-01-01T00:00:01+00:00","ids":["c"]})");
-  EXPECT_THROW(position.advance("2024-01-01T00:00:00Z", micros("2024-01-01T00:00:00Z"), "d"),
-               Error);
-}
-
 TEST(TiePosition, RoundTripsThroughItsOffset) {
   TiePosition position;
   for (const char* id : {"x", "m", "a"}) {
