@@ -226,13 +226,28 @@ TEST_F(FailuresE2e, ADestinationWithoutWritePermissionExits2) {
   fs::permissions(dir_.path(), fs::perms(0755));
   fs::permissions(dir_.file("locked"), fs::perms(0555));
   std::vector<std::string> argv = {LAKEFLOW_BIN, "run", spec};
+  ProcessOptions options = env(nullptr);
+  options.set = {"EXAMPLE_USERNAME=demo", "EXAMPLE_PASSWORD=demo"};
   if (::geteuid() == 0) {
     const std::string setpriv = "/usr/bin/setpriv";
     if (access(setpriv.c_str(), X_OK) != 0) GTEST_SKIP() << "running as root without setpriv";
+    // The build directory may sit where the unprivileged user cannot enter (a checkout in a
+    // private temporary directory): run a copy of lakeflow and its SDK libraries from dir_.
+    const fs::path bin = dir_.file("bin");
+    fs::create_directories(bin);
+    const fs::path build = fs::path(LAKEFLOW_BIN).parent_path();
+    for (const fs::directory_entry& entry : fs::directory_iterator(build)) {
+      const std::string name = entry.path().filename().string();
+      if (name.starts_with("liblakeflow") && name.find(".so") != std::string::npos) {
+        fs::copy_file(entry.path(), bin / name, fs::copy_options::overwrite_existing);
+      }
+    }
+    fs::copy_file(LAKEFLOW_BIN, bin / "lakeflow", fs::copy_options::overwrite_existing);
+    fs::permissions(bin, fs::perms(0755));
+    argv[0] = (bin / "lakeflow").string();
+    options.set.push_back("LD_LIBRARY_PATH=" + bin.string());
     argv.insert(argv.begin(), {setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--"});
   }
-  ProcessOptions options = env(nullptr);
-  options.set = {"EXAMPLE_USERNAME=demo", "EXAMPLE_PASSWORD=demo"};
   const ProcessResult run = run_process(argv, options);
   EXPECT_EQ(run.status, 2) << run.err;
   EXPECT_NE(run.err.find("Permission denied"), std::string::npos) << run.err;
