@@ -4,6 +4,8 @@
 // YAML, and upstream's HealthLake test spec (sources/fhir/test/healthlake_fhir_pipeline_spec.json).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <set>
@@ -226,6 +228,42 @@ TEST_F(UpstreamSpecE2e, FlagsOverrideTheSpecsConnectionsFileAndDestinationRoot) 
   const ProcessResult without = lakeflow({"run", spec});
   EXPECT_EQ(without.status, 2) << without.err;
   EXPECT_NE(without.err.find("missing/connections.yaml"), std::string::npos) << without.err;
+}
+
+// Out-of-range or unknown values of upstream's options stop the run before any table lands.
+TEST_F(UpstreamSpecE2e, BadUpstreamOptionValuesAreFoundBeforeAnyTableLands) {
+  const std::string conns = connections("bad_conns.yaml", "upstream_fhir");
+  const fs::path out = fs::path(dir_.path()) / "bad_out";
+  const std::string spec = dir_.write("bad.json",
+                                      R"({"connection_name": "upstream_fhir", "objects": [
+        {"table": {"source_table": "Patient", "table_configuration": {"page_delay": "2m"}}},
+        {"table": {"source_table": "Observation", "table_configuration": {"profile": "us_core"}}},
+        {"table": {"source_table": "Encounter",
+                   "table_configuration": {"resource_types": "Patient"}}}]})");
+  const ProcessResult run =
+      lakeflow({"run", spec, "--connections", conns, "--destination", out.string()});
+  EXPECT_EQ(run.status, 2) << run.err;
+  for (const char* part : {"3 of 3 tables cannot run", "option 'page_delay': expected at most 60s",
+                           "got '2m'", "option 'profile': expected base_r4", "got 'us_core'",
+                           "option 'resource_types' (Patient) does not include the table"}) {
+    EXPECT_NE(run.err.find(part), std::string::npos) << part << "\n" << run.err;
+  }
+  EXPECT_FALSE(fs::exists(out));
+}
+
+// page_delay holds each page request of a table back until the delay has passed since the previous
+// page arrived: with one resource per page, a read of N resources takes at least N-1 delays. (A
+// lower bound only: nothing here depends on how fast the machine is.)
+TEST_F(UpstreamSpecE2e, PageDelaySpacesThePageRequestsOfATable) {
+  const auto started = std::chrono::steady_clock::now();
+  const ProcessResult read =
+      lakeflow({"read", "-c", "fhir", "--option", "base_url=" + server_->base_url(), "-t",
+                "Patient", "--table-option", "page_size=1", "--table-option", "page_delay=0.1"});
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  ASSERT_EQ(read.status, 0) << read.err;
+  const auto records = static_cast<int>(std::count(read.out.begin(), read.out.end(), '\n'));
+  ASSERT_GT(records, 5) << read.out;
+  EXPECT_GE(elapsed, (records - 1) * std::chrono::milliseconds(100)) << records << " records";
 }
 
 // Upstream's FHIR test spec, in the form its documentation gives: 14 types, profile uk_core.
