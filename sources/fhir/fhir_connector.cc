@@ -372,6 +372,12 @@ FhirConnector::ReadSettings FhirConnector::read_settings(const TableContext& con
   }
 }
 
+std::optional<http::Response> FhirConnector::next_page(std::string_view table,
+                                                       const ReadSettings& settings,
+                                                       http::PageReader& pages) {
+  return pacer_->fetch(table, settings.page_delay, [&pages] { return pages.next(); });
+}
+
 FhirConnector::ReadSettings FhirConnector::read_settings(const ReadContext& context) {
   ReadSettings settings = read_settings(static_cast<const TableContext&>(context));
   settings.max_records = context.max_records();
@@ -391,9 +397,7 @@ ReadResult FhirConnector::do_read_table(const ReadContext& call) {
   KeysetQuery query;
   query.page_size = settings.page_size;
   query.max_page_size = kMaxPageSize;
-  query.fetch = [&](http::PageReader& pages) {
-    return pacer_->fetch(table, settings.page_delay, [&pages] { return pages.next(); });
-  };
+  query.fetch = [&](http::PageReader& pages) { return next_page(table, settings, pages); };
   query.url = [&](const TiePosition& at, std::int64_t count) {
     std::string url = fmt::format("{}/{}?_sort=_lastUpdated&_count={}", base_url_, table, count);
     if (const auto from = search_from(at)) {
@@ -594,9 +598,7 @@ ReadResult FhirConnector::do_read_table_deletes(const ReadContext& call) {
   KeysetQuery query;
   query.page_size = settings.page_size;
   query.max_page_size = kMaxPageSize;
-  query.fetch = [&](http::PageReader& pages) {
-    return pacer_->fetch(table, settings.page_delay, [&pages] { return pages.next(); });
-  };
+  query.fetch = [&](http::PageReader& pages) { return next_page(table, settings, pages); };
   query.min_page_size = 2;  // two entries show the order of the history
   query.url = [&](const TiePosition& at, std::int64_t count) {
     return fmt::format("{}/{}/_history?_since={}&_count={}", base_url_, table,
@@ -688,10 +690,7 @@ ReadResult FhirConnector::read_deletes_newest_first(std::string_view table, cons
   }
   if (url) {
     http::PageReader pages(*client_, http::Request::get(*url, fhir_headers()), next_link_);
-    while (std::optional<http::Response> page =
-               pacer_->fetch(table, settings.page_delay, [&pages] { return pages.next(); })) {
-      take(*page);
-    }
+    while (std::optional<http::Response> page = next_page(table, settings, pages)) take(*page);
   }
   std::sort(pending.deletions.begin(), pending.deletions.end(),
             [](const HistoryItem& a, const HistoryItem& b) {

@@ -92,6 +92,9 @@ class FhirConnector : public LakeflowConnect {
   };
   static ReadSettings read_settings(const TableContext& context);
   static ReadSettings read_settings(const ReadContext& context);
+  // The next page of `pages`, after the table's page_delay (fhir_page_pacer.h).
+  std::optional<http::Response> next_page(std::string_view table, const ReadSettings& settings,
+                                          http::PageReader& pages);
   // A type the server searches but not by _lastUpdated: every resource, a page per batch.
   ReadResult read_snapshot(std::string_view table, const ReadSettings& settings);
   bool has_type_history(std::string_view table) const;
