@@ -5,9 +5,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "lakeflow/error.h"
+#include "lakeflow/files.h"
+#include "util/text.h"
 #include "workflow/checks.h"
+#include "workflow/markdown.h"
 
 namespace lakeflow::workflow {
 namespace fs = std::filesystem;
@@ -197,6 +201,44 @@ fs::path workflow_root(const std::string& root) {
   return dir;
 }
 
+std::string project_connector_name(const fs::path& project) {
+  std::error_code ec;
+  if (!fs::is_directory(project, ec)) {
+    throw ConfigError(fmt::format(
+        "no connector project at '{}': give the directory `lakeflow new NAME --out-of-tree DIR` "
+        "created",
+        project.string()));
+  }
+  const fs::path cmake = project / "CMakeLists.txt";
+  const std::optional<std::string> text = files::read_file_if_exists(cmake);
+  if (!text) {
+    throw ConfigError(
+        fmt::format("'{}' is not a connector project: it has no CMakeLists.txt (`lakeflow new NAME "
+                    "--out-of-tree DIR` creates one)",
+                    project.string()));
+  }
+  // The first call outside a comment that names a connector.
+  constexpr std::string_view kCall = "lakeflow_add_connector(";
+  for (const std::string& line : text_lines(*text)) {
+    const std::string_view code = std::string_view(line).substr(0, line.find('#'));
+    for (std::size_t at = code.find(kCall); at != std::string_view::npos;
+         at = code.find(kCall, at + 1)) {
+      const std::string_view rest = text::trim(code.substr(at + kCall.size()));
+      std::size_t end = 0;
+      while (end < rest.size() &&
+             (std::islower(static_cast<unsigned char>(rest[end])) ||
+              std::isdigit(static_cast<unsigned char>(rest[end])) || rest[end] == '_')) {
+        ++end;
+      }
+      if (end > 0) return std::string(rest.substr(0, end));
+    }
+  }
+  throw ConfigError(fmt::format(
+      "'{}' names no connector: a connector project builds it with lakeflow_add_connector(NAME "
+      "SOURCES ... TESTS ...)",
+      cmake.string()));
+}
+
 std::vector<std::string> connector_names(const fs::path& root) {
   std::vector<std::string> names;
   std::error_code ec;
@@ -223,8 +265,8 @@ bool ConnectorReport::phase_has_error(int phase) const {
 ConnectorReport check_connector(const CheckOptions& options, const std::string& name) {
   const fs::path folder = options.root / "sources" / name;
   std::error_code ec;
-  if (name.empty() || name.find('/') != std::string::npos || name == "." || name == ".." ||
-      !fs::is_directory(folder, ec)) {
+  if (options.project.empty() && (name.empty() || name.find('/') != std::string::npos ||
+                                  name == "." || name == ".." || !fs::is_directory(folder, ec))) {
     std::string known;
     for (const std::string& n : connector_names(options.root))
       known += (known.empty() ? "" : ", ") + n;
