@@ -302,7 +302,9 @@ int WorkflowCommands::run_check(std::ostream& out) const {
       throw ConfigError("--project checks the project's connector: give no names and no --all");
     }
     options.project = project_;
-    options.root = root_.empty() ? options.project : std::filesystem::path(root_);
+    // ROOT only resolves the guide DESIGN.md refers to (also found in the project or the
+    // installed SDK).
+    options.root = workflow::workflow_root(root_);
     options.build_dir = build_.empty() ? options.project / "build" : std::filesystem::path(build_);
     options.run_tests = run_tests_;
     names = {workflow::project_connector_name(options.project)};

@@ -46,13 +46,27 @@ void mark_na_methods(const std::vector<ChecklistItem>& items, const ProgressPhas
   }
 }
 
+// An item as its report line names it: the connector's name filled in, no trailing ':', and in an
+// out-of-tree project its files named relative to the project (not under sources/NAME/).
+std::string item_text(const CheckContext& context, const ChecklistItem& item) {
+  std::string text = with_name(item.text, context.name);
+  if (context.out_of_tree) {
+    const std::string in_tree = "sources/" + context.name + "/";
+    for (std::size_t at = text.find(in_tree); at != std::string::npos;
+         at = text.find(in_tree, at)) {
+      text.erase(at, in_tree.size());
+    }
+  }
+  while (!text.empty() && text.back() == ':') text.pop_back();
+  return text;
+}
+
 CheckLine evaluate_item(CheckContext& context, int phase, int depth, const ChecklistItem& item,
                         const ProgressItem* found) {
   CheckLine line;
   line.phase = phase;
   line.depth = depth;
-  line.item = with_name(item.text, context.name);
-  while (!line.item.empty() && line.item.back() == ':') line.item.pop_back();
+  line.item = item_text(context, item);
   if (found != nullptr && found->tick == Tick::kNotApplicable) {
     line.state = ItemState::kNotApplicable;
     line.detail = "n/a: " + found->reason;
@@ -115,9 +129,7 @@ void evaluate_items(CheckContext& context, int phase, int depth,
     if (found != nullptr && found->tick == Tick::kNotApplicable) {
       for (const ChecklistItem& child : item.items) {
         find_progress_item(progress, child, context.name, used);
-        std::string text = with_name(child.text, context.name);
-        while (!text.empty() && text.back() == ':') text.pop_back();
-        lines.push_back({phase, depth + 1, text, ItemState::kNotApplicable,
+        lines.push_back({phase, depth + 1, item_text(context, child), ItemState::kNotApplicable,
                          "n/a with its parent item", "", false});
       }
       continue;

@@ -500,10 +500,10 @@ TEST_F(WorkflowTree, CheckOfAnOutOfTreeProjectReadsItsFilesAndItsBuild) {
   tree_.write("elsewhere/my_plugin/build/CMakeCache.txt", "# a CMake build tree\n");
   tree_.write("elsewhere/my_plugin/build/lakeflow_my_plugin_plugin_entry.cc", "int x;\n");
   tree_.write("elsewhere/my_plugin/build/lakeflow_my_plugin_spec/lakeflow_connector_spec.h", "\n");
-  const ProcessResult fresh =
-      lakeflow_cli({"check", "--project", dir, "--run-tests", "--build", tree_.file("nobuild")});
+  const ProcessResult fresh = lakeflow_cli({"check", "--project", dir, "--run-tests", "--build",
+                                            tree_.file("nobuild"), "--root", root()});
   EXPECT_EQ(fresh.status, 0) << fresh.out << fresh.err;
-  for (const std::string text : {
+  for (const std::string& text : {
            std::string("my_plugin\n  Phase 0: "),
            std::string("❌ Create this DESIGN.md with all sections: DESIGN.md: unfilled section(s)"),
            std::string("the guide(s) it refers to exist: docs/workflow.md"),
@@ -511,6 +511,7 @@ TEST_F(WorkflowTree, CheckOfAnOutOfTreeProjectReadsItsFilesAndItsBuild) {
            std::string("CMakeLists.txt declares lakeflow_add_connector(... TESTS ...)"),
            std::string("connector_spec.yaml lists no connection parameter yet"),
            std::string("configs/dev_config.json git-ignored"),
+           std::string("⏳ Create `README.md`: found"),
            "not run: no plugin " + tree_.file("nobuild") + "/lakeflow_my_plugin.so built yet",
            "the test binary did not run: no test build of 'my_plugin' in '" +
                tree_.file("nobuild") + "'",
