@@ -92,32 +92,48 @@ std::size_t RecordBatch::append_json_array(std::string_view adopted, std::string
     // inside an adopted buffer is refused by append_view below, before any record is kept.)
     od::document document = parser.iterate(
         simdjson::padded_string_view(adopted.data(), adopted.size(), adopted.size() + kPadding));
-    od::value value = document.get_value();
-    std::string_view rest = array_path;
-    while (!rest.empty()) {
-      const std::size_t dot = rest.find('.');
-      const std::string_view key = rest.substr(0, dot);
-      rest = dot == std::string_view::npos ? std::string_view() : rest.substr(dot + 1);
+    // simdjson's value methods assume a value below the root: the document itself (a bare array,
+    // or the object a path starts from) is read through the document's own methods.
+    od::array array;
+    const auto take_array = [&](auto& holder) {
+      if (const auto error = holder.get_array().get(array); error == simdjson::INCORRECT_TYPE) {
+        throw SourceError(fmt::format("{} is not a JSON array of records", where));
+      } else if (error) {
+        throw simdjson::simdjson_error(error);
+      }
+    };
+    const auto object_holding = [&](auto& holder, std::string_view key) {
       od::object object;
-      if (const auto error = value.get_object().get(object); error == simdjson::INCORRECT_TYPE) {
+      if (const auto error = holder.get_object().get(object); error == simdjson::INCORRECT_TYPE) {
         throw SourceError(
             fmt::format("expected a JSON object holding '{}' on the way to {}", key, where));
       } else if (error) {
         throw simdjson::simdjson_error(error);
       }
-      if (const auto error = object.find_field_unordered(key).get(value);
-          error == simdjson::NO_SUCH_FIELD) {
-        throw SourceError(fmt::format("the body has no {}", where));
-      } else if (error) {
-        throw simdjson::simdjson_error(error);
+      return object;
+    };
+    if (array_path.empty()) {
+      if (document.is_null()) return 0;
+      take_array(document);
+    } else {
+      od::value value;
+      std::string_view rest = array_path;
+      bool at_root = true;
+      while (!rest.empty()) {
+        const std::size_t dot = rest.find('.');
+        const std::string_view key = rest.substr(0, dot);
+        rest = dot == std::string_view::npos ? std::string_view() : rest.substr(dot + 1);
+        od::object object = at_root ? object_holding(document, key) : object_holding(value, key);
+        at_root = false;
+        if (const auto error = object.find_field_unordered(key).get(value);
+            error == simdjson::NO_SUCH_FIELD) {
+          throw SourceError(fmt::format("the body has no {}", where));
+        } else if (error) {
+          throw simdjson::simdjson_error(error);
+        }
       }
-    }
-    if (value.is_null()) return 0;
-    od::array array;
-    if (const auto error = value.get_array().get(array); error == simdjson::INCORRECT_TYPE) {
-      throw SourceError(fmt::format("{} is not a JSON array of records", where));
-    } else if (error) {
-      throw simdjson::simdjson_error(error);
+      if (value.is_null()) return 0;
+      take_array(value);
     }
     std::size_t index = 0;
     for (auto element : array) {
