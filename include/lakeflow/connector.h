@@ -115,13 +115,20 @@ struct TableMetadata {
   std::vector<std::string> primary_keys;
   std::optional<std::string> cursor_field;
   IngestionType ingestion_type = IngestionType::kCdc;
+  // A top-level string column of the schema that the framework fills with each record's source
+  // text (RecordBatch::source) exactly as the connector returned it, e.g. a resource as the server
+  // sent it beside its typed columns: the connector neither escapes it into a member nor parses
+  // it again. A record that holds a member of that name keeps its value instead (e.g. null for a
+  // deletion the connector built). Unset: no such column.
+  std::optional<std::string> raw_record_column = std::nullopt;
 
   friend bool operator==(const TableMetadata&, const TableMetadata&) = default;
 };
 
 // Checks `metadata` against the table's schema: non-append tables need primary keys, cdc and
 // cdc_with_deletes need a cursor field, and every key and the cursor must resolve in `schema`
-// (dotted paths through structs allowed). Throws SchemaError listing every problem.
+// (dotted paths through structs allowed); a raw record column must be a top-level string column.
+// Throws SchemaError listing every problem.
 void validate_table_metadata(std::string_view table, const TableMetadata& metadata,
                              const StructType& schema);
 

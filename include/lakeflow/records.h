@@ -6,6 +6,10 @@
 // owned JSON text instead. Every record is followed by at least `kPadding` readable bytes, which
 // lets the converter parse it in place with simdjson.
 //
+// A record's source text is what it was made from: the record itself, unless a connector added
+// members of its own to a source object (`append_with_members`, e.g. a cursor column beside each
+// resource of a page). A table's raw record column (TableMetadata::raw_record_column) holds it.
+//
 // A RecordStream is a pull-based sequence of batches; the framework drains it with `next`.
 #pragma once
 
@@ -45,12 +49,25 @@ class RecordBatch {
   // body) when the body is not JSON, the path leads nowhere or to something other than an array,
   // or an element is not a JSON object; the batch then holds none of this body's records.
   std::size_t append_json_array(std::string_view adopted, std::string_view array_path = {});
+  // Adds a record made of the JSON object `source` (e.g. one resource of a page) with `members`
+  // added after its own: the text of one or more object members, such as
+  // `"last_updated":"2024-05-01T00:00:00Z"` (empty: none). Both are copied; nothing is escaped or
+  // parsed. `(*this)[i]` is the object with the members, `source(i)` is `source` exactly as given.
+  // Throws Error(kInternal) when `source` does not start with `{` and end with `}` (whitespace
+  // around them aside).
+  void append_with_members(std::string_view source, std::string_view members);
 
   std::size_t size() const { return records_.size(); }
   bool empty() const { return records_.empty(); }
   std::string_view operator[](std::size_t i) const { return {records_[i].data, records_[i].size}; }
   // Bytes readable from the start of record `i`: at least its size plus kPadding.
   std::size_t readable(std::size_t i) const { return records_[i].readable; }
+  // The text record `i` was made from: `(*this)[i]`, unless append_with_members added it.
+  std::string_view source(std::size_t i) const {
+    const Record& r = records_[i];
+    return r.source != nullptr ? std::string_view(r.source, r.source_size)
+                               : std::string_view(r.data, r.size);
+  }
   // Total bytes of record text.
   std::size_t byte_size() const { return byte_size_; }
 
@@ -62,7 +79,11 @@ class RecordBatch {
     const char* data;
     std::size_t size;
     std::size_t readable;
+    const char* source = nullptr;  // null: the record is its own source
+    std::size_t source_size = 0;
   };
+  // Room for `n` bytes followed by kPadding bytes in the arena; returns where they go.
+  char* arena_place(std::size_t n);
   struct Chunk {
     std::unique_ptr<char[]> data;
     std::size_t used;

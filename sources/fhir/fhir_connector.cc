@@ -64,9 +64,10 @@ std::string discover_token_url(const std::string& base_url, const Options& optio
   }
 }
 
-// `,"<column>":` for the columns the connector adds to each record.
+// `,"<column>":` for the cursor column of a deletion the connector builds.
 const std::string kLastUpdatedMember = fmt::format(",\"{}\":", kLastUpdatedColumn);
-const std::string kRawJsonMember = fmt::format(",\"{}\":", kRawJsonColumn);
+// `,"raw_json":null`: a deletion has no resource text, so its raw record column is null.
+const std::string kNoRawJsonMember = fmt::format(",\"{}\":null", kRawJsonColumn);
 
 // A resource of one search page, as append_record needs it.
 struct PageResource {
@@ -76,23 +77,26 @@ struct PageResource {
   std::string_view url;       // the page's
 };
 
-// Appends one record: the resource's own members, then the cursor column (meta.lastUpdated), the
-// raw JSON column (the resource's text as the server sent it) and the profile's columns.
-void append_record(RecordBatch& batch, std::string& scratch, const PageResource& page,
+// Appends one record: the resource as the server sent it, with the cursor column
+// (meta.lastUpdated) and the profile's columns added after its own members. The resource's text
+// itself is the record's source, which the framework copies into the raw record column (raw_json)
+// unparsed.
+void append_record(RecordBatch& batch, std::string& members, const PageResource& page,
                    std::string_view last_updated, Profile profile) {
   std::string_view resource = page.resource;
+  // The object's text ends at its closing brace (the parser's view may run on to the next token).
   while (!resource.empty() && resource.back() != '}') resource.remove_suffix(1);
-  scratch.clear();
-  scratch.append(resource.substr(0, resource.size() - 1));
+  members.clear();
   if (!last_updated.empty()) {
-    scratch.append(kLastUpdatedMember);
-    append_json_string(scratch, last_updated, /*ascii_only=*/false);
+    members.append(kLastUpdatedMember);
+    append_json_string(members, last_updated, /*ascii_only=*/false);
   }
-  scratch.append(kRawJsonMember);
-  append_json_string(scratch, resource, /*ascii_only=*/false);
-  append_profile_members(scratch, profile, page.table, resource, page.readable_end, page.url);
-  scratch.push_back('}');
-  batch.append(scratch);
+  append_profile_members(members, profile, page.table, resource, page.readable_end, page.url);
+  // Every member above starts with its comma; the batch writes the separator itself.
+  std::string_view added = members;
+  if (!added.empty()) added.remove_prefix(1);
+  batch.append_with_members(resource, added);
+}
 }
 
 // Whether a search Bundle entry is a result (not an _include or an OperationOutcome).
@@ -182,6 +186,7 @@ void append_deletion(RecordBatch& batch, std::string& record, std::string_view t
   append_json_string(record, id, false);
   record += kLastUpdatedMember;
   append_json_string(record, last_modified, false);
+  record += kNoRawJsonMember;
   record += '}';
   batch.append(record);
 }
@@ -332,6 +337,7 @@ TableMetadata FhirConnector::do_read_table_metadata(const TableContext& context)
   (void)read_settings(context);
   TableMetadata metadata;
   metadata.primary_keys = {"id"};
+  metadata.raw_record_column = std::string(kRawJsonColumn);
   if (!capabilities_.incremental_search(table)) {
     metadata.ingestion_type = IngestionType::kSnapshot;
     return metadata;

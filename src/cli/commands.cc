@@ -159,6 +159,7 @@ void print_metadata(const SourceArgs& source, std::ostream& out) {
   object["ingestion_type"] = to_string(metadata.ingestion_type);
   object["primary_keys"] =
       JsonValue::Array(metadata.primary_keys.begin(), metadata.primary_keys.end());
+  if (metadata.raw_record_column) object["raw_record_column"] = *metadata.raw_record_column;
   write_out(out, JsonValue(std::move(object)).dump() + "\n");
 }
 

@@ -11,10 +11,10 @@
 #include "cli/commands.h"
 #include "cli/ndjson.h"
 #include "columnar/column_batch.h"
+#include "columnar/record_converter.h"
 #include "lakeflow/connector.h"
 #include "lakeflow/error.h"
 #include "lakeflow/offset.h"
-#include "columnar/record_converter.h"
 #include "lakeflow/records.h"
 
 namespace lakeflow::cli {
@@ -41,8 +41,11 @@ class TableRead {
         table_options_(args.source.merged_table_options()),
         connector_(make_connector(args.source)) {
     if (args_.typed) {
+      ConversionOptions conversion;
+      conversion.raw_record_column =
+          connector_->read_table_metadata(table_, table_options_).raw_record_column;
       converter_.emplace(connector_->get_table_schema(table_, table_options_), table_,
-                         args_.on_bad_record);
+                         args_.on_bad_record, conversion);
       columns_.emplace(converter_->make_batch());
     }
   }

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "util/text.h"
 #include "lakeflow/error.h"
+#include "util/text.h"
 
 namespace lakeflow {
 
@@ -78,6 +78,8 @@ struct Plan {
   std::vector<Field> fields;
   std::vector<std::uint64_t> seen;  // visit stamp per field
   std::size_t next_hint = 0;        // fields usually arrive in the same order: start matching here
+  // Root only: the raw record column (ConversionOptions::raw_record_column), or none.
+  std::size_t raw_field = std::numeric_limits<std::size_t>::max();
   // array element / map key and value
   std::unique_ptr<Plan> element;
   std::unique_ptr<Plan> key;
@@ -218,12 +220,26 @@ class RecordConverter::Impl {
         table_(std::move(table)),
         mode_(mode),
         options_(options),
-        root_plan_(schema_) {}
+        root_plan_(schema_) {
+    if (options_.raw_record_column) {
+      const std::optional<std::size_t> index = schema_.index_of(*options_.raw_record_column);
+      const TypeId id = index ? schema_.fields()[*index].type.id() : TypeId::kStruct;
+      if (id != TypeId::kString) {
+        throw SchemaError("table '" + table_ + "': the raw record column '" +
+                          *options_.raw_record_column +
+                          "' must be a top-level string column of the schema");
+      }
+      root_plan_.raw_field = *index;
+    }
+  }
 
   ColumnBatch make_batch() const { return ColumnBatch(schema_); }
 
-  // Converts one record into a new row of `root`. Throws Failure.
-  void convert_record(const char* data, std::size_t size, std::size_t readable, Column& root) {
+  // Converts one record (made from `source`, RecordBatch::source) into a new row of `root`.
+  // Throws Failure.
+  void convert_record(const char* data, std::size_t size, std::size_t readable,
+                      std::string_view source, Column& root) {
+    source_ = source;
     od::document doc = check(parser_.iterate(data, size, readable));
     od::json_type type = check(doc.type());
     if (type != od::json_type::object) {
@@ -283,6 +299,10 @@ class RecordConverter::Impl {
     if (keys == 0 && empty_is_null) return 0;
     for (std::size_t i = 0; i < n; ++i) {
       if (plan.seen[i] == stamp) continue;
+      if (i == plan.raw_field) {
+        column.child(i).append_bytes(source_);  // the record's own text, as the source sent it
+        continue;
+      }
       if (!plan.fields[i].nullable) {
         Failure failure{"required field is missing (the field is not nullable)",
                         "",
@@ -705,6 +725,7 @@ class RecordConverter::Impl {
   simdjson::dom::parser dom_parser_;
   std::string scratch_;
   std::uint64_t stamp_ = 0;
+  std::string_view source_;  // of the record being converted
 };
 
 RecordConverter::RecordConverter(StructType schema, std::string table, BadRecordMode mode,
@@ -725,7 +746,8 @@ std::size_t RecordConverter::convert(const RecordBatch& records, ColumnBatch& ou
     const std::size_t index = records_seen_++;
     std::string_view record = records[i];
     try {
-      impl_->convert_record(record.data(), record.size(), records.readable(i), root);
+      impl_->convert_record(record.data(), record.size(), records.readable(i), records.source(i),
+                            root);
       ++appended;
     } catch (Failure& failure) {
       root.truncate(row);

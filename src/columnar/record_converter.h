@@ -58,6 +58,12 @@ struct ConversionOptions {
   // Seconds east of UTC at which a date-time without an offset reads into a timestamp column
   // (the pipeline's table option `timestamp_zone`); unset: such a value is a conversion error.
   std::optional<std::int32_t> timestamp_zone_offset;
+  // A top-level string column that holds each record's source text
+  // (RecordBatch::source) exactly as the connector returned it, copied without parsing, unless
+  // the record holds a member of that name, whose value then converts as any other
+  // (TableMetadata::raw_record_column). Throws SchemaError from the constructor when the schema
+  // has no such top-level string column.
+  std::optional<std::string> raw_record_column = std::nullopt;
 };
 
 class RecordConverter {

@@ -67,6 +67,41 @@ TEST(RecordConverter, ConvertsFlatRecord) {
       "{\"id\":1,\"name\":\"Ann\",\"active\":true}\n{\"id\":2,\"name\":\"Bob\",\"active\":null}\n");
 }
 
+TEST(RecordConverter, RawRecordColumnHoldsEachRecordsSourceTextExactly) {
+  const StructType schema{StructField("id", DataType::String()),
+                          StructField("seen", DataType::Timestamp()),
+                          StructField("raw", DataType::String())};
+  ConversionOptions options;
+  options.raw_record_column = "raw";
+  RecordConverter converter(schema, "t", BadRecordMode::kFail, options);
+  ColumnBatch out = converter.make_batch();
+  RecordBatch records;
+  // Whitespace, escapes and number forms stay as the source wrote them.
+  const std::string source = "{\"id\": \"a\\\"\\u00e9\\/\" , \"n\" : 1.50E+2 }";
+  records.append_with_members(source, R"("seen":"2024-01-01T00:00:00Z")");
+  records.append(R"({"id":"b","raw":null})");  // a record naming the column keeps its value
+  records.append(R"({"id":"c"})");             // a record is its own source
+  converter.convert(records, out);
+  ASSERT_EQ(out.num_rows(), 3u);
+  const Column& raw = out.column(2);
+  EXPECT_EQ(raw.string_value(0), source);
+  EXPECT_FALSE(raw.is_valid(1));
+  EXPECT_EQ(raw.string_value(2), R"({"id":"c"})");
+  EXPECT_EQ(out.column(0).string_value(0), "a\"\u00e9/");  // the other columns convert as usual
+  EXPECT_TRUE(out.column(1).is_valid(0));
+}
+
+TEST(RecordConverter, RawRecordColumnMustBeATopLevelStringColumn) {
+  const StructType schema{StructField("id", DataType::Long()),
+                          StructField("s", StructType{StructField("raw", DataType::String())})};
+  for (const char* column : {"id", "raw", "missing", "s"}) {
+    ConversionOptions options;
+    options.raw_record_column = column;
+    EXPECT_THROW(RecordConverter(schema, "t", BadRecordMode::kFail, options), SchemaError)
+        << column;
+  }
+}
+
 TEST(RecordConverter, UnknownFieldsAreIgnored) {
   StructType schema{StructField("id", DataType::Long())};
   EXPECT_EQ(convert_rows(schema, {R"({"x": {"deep": [1,2]}, "id": 7, "y": "z"})"}), "{\"id\":7}\n");

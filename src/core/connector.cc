@@ -110,6 +110,13 @@ void validate_table_metadata(std::string_view table, const TableMetadata& metada
                                    *metadata.cursor_field,
                                    unresolved_hint(schema, *metadata.cursor_field)));
   }
+  if (metadata.raw_record_column) {
+    const std::optional<std::size_t> index = schema.index_of(*metadata.raw_record_column);
+    if (!index || schema.fields()[*index].type.id() != TypeId::kString) {
+      problems.push_back(fmt::format("raw record column '{}' is not a top-level string column",
+                                     *metadata.raw_record_column));
+    }
+  }
   if (!problems.empty()) {
     throw SchemaError(fmt::format("table '{}': metadata does not match the schema: {}", table,
                                   fmt::join(problems, "; ")));

@@ -4,9 +4,12 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "lakeflow/error.h"
@@ -237,12 +240,47 @@ void JsonValue::dump_to(std::string& out) const {
   }
 }
 
+namespace {
+
+// Whether a byte of `w` (eight bytes of text) may need more than a copy into a JSON string: a
+// control character, '"', '\\', DEL, or a byte of a multi-byte UTF-8 sequence.
+bool may_need_escaping(std::uint64_t w) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
+  const auto has_zero_byte = [](std::uint64_t v) { return (v - kOnes) & ~v & kHighs; };
+  const std::uint64_t below_space = (w - kOnes * 0x20) & ~w & kHighs;
+  return ((w & kHighs) | below_space | has_zero_byte(w ^ (kOnes * '"')) |
+          has_zero_byte(w ^ (kOnes * '\\')) | has_zero_byte(w ^ (kOnes * 0x7f))) != 0;
+}
+
+bool is_plain_json_char(unsigned char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; }
+
+}  // namespace
+
 // Python escapes `"`, `\` and the five short control escapes; other control characters (and, with
 // ensure_ascii, DEL and everything non-ASCII) become \uXXXX. Invalid UTF-8 cannot occur in a
 // Python string; here each invalid byte is written as U+FFFD, as most JSON encoders do.
 void append_json_string(std::string& out, std::string_view s, bool ascii_only) {
+  // At least the text and its quotes; grown geometrically, so that many small appends stay linear.
+  if (const std::size_t needed = out.size() + s.size() + 2; needed > out.capacity()) {
+    out.reserve(std::max(needed, 2 * out.capacity()));
+  }
   out += '"';
   for (std::size_t i = 0; i < s.size();) {
+    // Printable ASCII other than '"' and '\\' is copied as it is, eight bytes at a time.
+    std::size_t plain = i;
+    while (plain + 8 <= s.size()) {
+      std::uint64_t w;
+      std::memcpy(&w, s.data() + plain, 8);
+      if (may_need_escaping(w)) break;
+      plain += 8;
+    }
+    while (plain < s.size() && is_plain_json_char(static_cast<unsigned char>(s[plain]))) ++plain;
+    if (plain != i) {
+      out.append(s.data() + i, plain - i);
+      i = plain;
+      if (i == s.size()) break;
+    }
     const auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       switch (c) {

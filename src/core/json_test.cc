@@ -5,6 +5,9 @@
 
 #include <cmath>
 #include <limits>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "lakeflow/error.h"
 
@@ -23,6 +26,29 @@ std::string json_string(std::string_view s, bool ascii_only = true) {
   std::string out;
   append_json_string(out, s, ascii_only);
   return out;
+}
+
+// Long runs of plain ASCII are copied in blocks; whatever sits inside or after a block (a quote,
+// a control character, DEL, UTF-8, an invalid byte) is escaped exactly as on its own.
+TEST(JsonString, EscapesEveryCharacterWhereverItFallsInALongText) {
+  const std::vector<std::pair<std::string, std::string>> specials = {
+      {"\"", "\\\""},      {"\\", "\\\\"},
+      {"\n", "\\n"},       {"\x01", "\\u0001"},
+      {"\x7f", "\\u007f"}, {"\xc3\xa9", "\\u00e9"},
+      {"\xff", "\\ufffd"}, {"\xf0\x9f\x98\x80", "\\ud83d\\ude00"}};
+  for (std::size_t prefix = 0; prefix < 20; ++prefix) {
+    for (const auto& [special, escaped] : specials) {
+      const std::string head(prefix, 'a');
+      const std::string tail = "tail-of-seventeen";
+      EXPECT_EQ(json_string(head + special + tail), "\"" + head + escaped + tail + "\"")
+          << prefix << " " << escaped;
+    }
+  }
+  EXPECT_EQ(json_string("ab\x7f"
+                        "cdefghij\xc3\xa9",
+                        /*ascii_only=*/false),
+            "\"ab\x7f"
+            "cdefghij\xc3\xa9\"");
 }
 
 // Expected values are what CPython prints for repr(float) / json.dumps.

@@ -24,8 +24,7 @@ std::uintptr_t address(const char* p) { return reinterpret_cast<std::uintptr_t>(
 // Arena layout: every record is copied to `data + used` and followed by kPadding spaces, so each
 // record's padding is its own and is always whitespace. A chunk allocates kPadding bytes beyond its
 // capacity, so a record fits when it ends within the capacity.
-void RecordBatch::append(std::string_view json) {
-  const std::size_t n = json.size();
+char* RecordBatch::arena_place(std::size_t n) {
   Chunk* chunk = active_chunk_ < chunks_.size() ? &chunks_[active_chunk_] : nullptr;
   if (chunk == nullptr || chunk->used + n > chunk->capacity) {
     // Chunks after the active one are unused (clear() resets them); reuse the next if it is big
@@ -41,11 +40,50 @@ void RecordBatch::append(std::string_view json) {
     chunk->used = 0;
   }
   char* dest = chunk->data.get() + chunk->used;
-  if (n > 0) std::memcpy(dest, json.data(), n);
   std::memset(dest + n, ' ', kPadding);
   chunk->used += n + kPadding;
+  return dest;
+}
+
+void RecordBatch::append(std::string_view json) {
+  const std::size_t n = json.size();
+  char* dest = arena_place(n);
+  if (n > 0) std::memcpy(dest, json.data(), n);
   records_.push_back({dest, n, n + kPadding});
   byte_size_ += n;
+}
+
+void RecordBatch::append_with_members(std::string_view source, std::string_view members) {
+  constexpr std::string_view kSpace = " \t\r\n";
+  const std::size_t open = source.find_first_not_of(kSpace);
+  const std::size_t close = source.find_last_not_of(kSpace);
+  if (open == std::string_view::npos || source[open] != '{' || source[close] != '}' ||
+      close == open) {
+    throw Error(ErrorCode::kInternal,
+                fmt::format("RecordBatch::append_with_members: the source ({} bytes) is not a JSON "
+                            "object's text",
+                            source.size()));
+  }
+  // The object's own members, without its braces, and whether it has any.
+  const std::string_view body = source.substr(open + 1, close - open - 1);
+  const bool has_members = body.find_first_not_of(kSpace) != std::string_view::npos;
+  const bool add = !members.empty();
+  // Layout: the source, then the record, then the record's padding.
+  const std::size_t record_size =
+      1 + body.size() + (add && has_members ? 1 : 0) + members.size() + 1;
+  char* dest = arena_place(source.size() + record_size);
+  std::memcpy(dest, source.data(), source.size());
+  char* record = dest + source.size();
+  char* p = record;
+  *p++ = '{';
+  std::memcpy(p, body.data(), body.size());
+  p += body.size();
+  if (add && has_members) *p++ = ',';
+  if (add) std::memcpy(p, members.data(), members.size());
+  p += members.size();
+  *p = '}';
+  records_.push_back({record, record_size, record_size + kPadding, dest, source.size()});
+  byte_size_ += record_size;
 }
 
 std::string_view RecordBatch::adopt(std::string buffer) {

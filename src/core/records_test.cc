@@ -47,6 +47,37 @@ TEST(RecordBatch, AppendCopiesRecords) {
   EXPECT_FALSE(batch.empty());
 }
 
+TEST(RecordBatch, AppendWithMembersAddsThemAndKeepsTheSourceAsGiven) {
+  RecordBatch batch;
+  const std::string resource = "{ \"id\" : \"a\\u00e9\",\n  \"n\": [1, 2.50] }";
+  batch.append_with_members(resource, R"("cursor":"2024-01-01T00:00:00Z")");
+  batch.append_with_members("{}", R"("cursor":null)");
+  batch.append_with_members(R"({"id":"b"})", "");
+  batch.append(R"({"id":"c"})");
+  EXPECT_THAT(
+      texts(batch),
+      ElementsAre(
+          "{ \"id\" : \"a\\u00e9\",\n  \"n\": [1, 2.50] ,\"cursor\":\"2024-01-01T00:00:00Z\"}",
+          R"({"cursor":null})", R"({"id":"b"})", R"({"id":"c"})"));
+  EXPECT_EQ(batch.source(0), resource);
+  EXPECT_EQ(batch.source(1), "{}");
+  EXPECT_EQ(batch.source(2), R"({"id":"b"})");
+  EXPECT_EQ(batch.source(3), R"({"id":"c"})");  // a record is its own source
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    ASSERT_GE(batch.readable(i), batch[i].size() + RecordBatch::kPadding);
+  }
+  EXPECT_EQ(batch.byte_size(),
+            batch[0].size() + batch[1].size() + batch[2].size() + batch[3].size());
+}
+
+TEST(RecordBatch, AppendWithMembersRefusesTextThatIsNotAnObject) {
+  RecordBatch batch;
+  EXPECT_THROW(batch.append_with_members("[1]", R"("a":1)"), Error);
+  EXPECT_THROW(batch.append_with_members("", R"("a":1)"), Error);
+  EXPECT_THROW(batch.append_with_members("{\"a\":1", R"("b":1)"), Error);
+  EXPECT_TRUE(batch.empty());
+}
+
 TEST(RecordBatch, PaddingAfterEveryAppendedRecordIsReadableSpaces) {
   RecordBatch batch;
   for (int i = 0; i < 100; ++i) batch.append(std::string(static_cast<std::size_t>(i), 'a'));

@@ -117,6 +117,9 @@ struct ReadNode {
   std::size_t leaf_end = 0;
   Convert convert = Convert::kBytes;
   int scale = 0;
+  // Null (or empty) entries at this node not yet skipped in its leaves after the first (see
+  // skip_null); assembly state of one row group.
+  mutable std::size_t pending = 0;
 };
 
 std::string type_text(const FileNode& n) {
@@ -181,6 +184,7 @@ struct ParquetReader::Impl {
   FileMetaData metadata;
   FileNode root;
   std::vector<const FileNode*> leaves;  // by column chunk index
+  mutable std::uint64_t level_steps = 0;
 
   ~Impl() {
     if (fd >= 0) ::close(fd);
@@ -964,12 +968,41 @@ struct ParquetReader::Impl {
 
   // Skips one level entry in every leaf under `r` (a null or empty value at `r`).
   void skip_entry(const ReadNode& r, std::vector<DecodedLeaf>& leaves) const {
+    level_steps += r.leaf_end - r.leaf_begin;
     for (std::size_t l = r.leaf_begin; l < r.leaf_end; ++l) {
       DecodedLeaf& leaf = leaves[l];
       if (leaf.level >= leaf.num_levels) corrupt("its columns disagree on the number of values");
       if (leaf.def_at(leaf.level) == static_cast<std::uint32_t>(leaf.max_def)) ++leaf.value;
       ++leaf.level;
     }
+  }
+
+  // Skips a null or empty value at `r`: one level entry in every leaf under it, none of them with
+  // a value (its definition level is below every leaf's maximum). Only the first leaf moves now:
+  // it is the one `r` and the nodes above it read levels from. The others move in bulk when `r`
+  // next holds a value (catch_up) or at the end of the row group, so a struct that stays null
+  // costs O(1) per row however many leaves it has.
+  void skip_null(const ReadNode& r, std::vector<DecodedLeaf>& leaves) const {
+    ++leaves[r.leaf_begin].level;
+    ++level_steps;
+    if (r.leaf_end - r.leaf_begin > 1) ++r.pending;
+  }
+
+  // Moves the leaves of `r` past the null entries skip_null left pending.
+  void catch_up(const ReadNode& r, std::vector<DecodedLeaf>& leaves) const {
+    if (r.pending == 0) return;
+    level_steps += r.leaf_end - r.leaf_begin - 1;
+    for (std::size_t l = r.leaf_begin + 1; l < r.leaf_end; ++l) {
+      DecodedLeaf& leaf = leaves[l];
+      leaf.level += r.pending;
+      if (leaf.level > leaf.num_levels) corrupt("its columns disagree on the number of values");
+    }
+    r.pending = 0;
+  }
+
+  void catch_up_all(const ReadNode& r, std::vector<DecodedLeaf>& leaves) const {
+    catch_up(r, leaves);
+    for (const ReadNode& child : r.children) catch_up_all(child, leaves);
   }
 
   // Reads the value of `r` at the leaves' cursors into `out` (nullptr: consume only).
@@ -982,10 +1015,11 @@ struct ParquetReader::Impl {
     if (probe.level >= probe.num_levels) corrupt("a column has fewer values than its row count");
     std::uint32_t def = probe.def_at(probe.level);
     if (r.optional && def < static_cast<std::uint32_t>(r.def)) {
-      skip_entry(r, leaves);
+      skip_null(r, leaves);
       if (out != nullptr) out->append_null();
       return;
     }
+    catch_up(r, leaves);
     switch (r.kind) {
       case ReadNode::Kind::kLeaf:
       case ReadNode::Kind::kHidden: {
@@ -997,6 +1031,7 @@ struct ParquetReader::Impl {
             corrupt("its columns disagree on the number of values");
           append_leaf(r, leaf, *out);
           ++leaf.level;
+          ++level_steps;
         }
         return;
       }
@@ -1011,7 +1046,7 @@ struct ParquetReader::Impl {
       case ReadNode::Kind::kList:
       case ReadNode::Kind::kMap: {
         if (def < static_cast<std::uint32_t>(r.def) + 1) {  // present but empty
-          skip_entry(r, leaves);
+          skip_null(r, leaves);
           if (out != nullptr) out->finish_list();
           return;
         }
@@ -1081,6 +1116,7 @@ struct ParquetReader::Impl {
       }
       root_column.append_valid();
     }
+    for (const ReadNode& plan : plans) catch_up_all(plan, leaves);
     for (const DecodedLeaf& leaf : leaves) {
       if (leaf.level != leaf.num_levels) corrupt("a column has more values than its row count");
     }
@@ -1121,5 +1157,7 @@ ColumnBatch ParquetReader::read_row_group(std::size_t index, const StructType& s
 }
 
 ColumnBatch ParquetReader::read() const { return read(schema()); }
+
+std::uint64_t ParquetReader::level_steps() const { return impl_->level_steps; }
 
 }  // namespace lakeflow::parquet

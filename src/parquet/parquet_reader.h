@@ -51,6 +51,11 @@ class ParquetReader {
   // read(schema()).
   ColumnBatch read() const;
 
+  // Level entries this reader's reads have stepped through one leaf at a time, summed over every
+  // read: the assembly's work, which follows the values present. A null struct costs one step per
+  // row, not one per leaf under it (tests hold the reader to that).
+  std::uint64_t level_steps() const;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

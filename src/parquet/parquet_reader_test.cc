@@ -44,6 +44,43 @@ TEST(ParquetReader, ReadsASubsetOfColumnsAndFillsMissingOnesWithNull) {
   EXPECT_EQ(rows[2], R"({"extra":null,"meta":{"inner":null,"version":null},"id":3})");
 }
 
+// A struct that is null in most rows costs the reader a step per row, not a step per leaf under
+// it per row (the FHIR schemas have structs of hundreds of leaves, null in most resources).
+TEST(ParquetReader, ANullStructDoesNotVisitItsLeavesPerRow) {
+  constexpr std::size_t kLeaves = 200;
+  constexpr std::size_t kRows = 2000;
+  std::vector<StructField> leaves;
+  for (std::size_t i = 0; i < kLeaves; ++i) {
+    leaves.emplace_back("f" + std::to_string(i), DataType::String());
+  }
+  leaves.emplace_back(
+      "items", DataType::Array(StructType{{"a", DataType::Long()}, {"b", DataType::String()}}));
+  const StructType wide(std::move(leaves));
+  const StructType schema{{"id", DataType::Long()}, {"wide", wide}, {"absent", wide}};
+  std::vector<std::string> rows;
+  for (std::size_t r = 0; r < kRows; ++r) {
+    const bool present = r == 7 || r == kRows - 1;
+    rows.push_back("{\"id\":" + std::to_string(r) +
+                   (present ? ",\"wide\":{\"f3\":\"x" + std::to_string(r) +
+                                  "\",\"items\":[{\"a\":1},{\"b\":\"y\"}]}"
+                            : std::string()) +
+                   "}");
+  }
+  TempDir dir;
+  const std::string path = dir.file("wide.parquet");
+  write_file(path, batch_from_json(schema, rows));
+  ParquetReader reader(path);
+  const std::vector<std::string> read = testing::rows_json(reader.read(schema));
+  ASSERT_EQ(read.size(), kRows);
+  EXPECT_THAT(read[7], HasSubstr(R"("f3":"x7")"));
+  EXPECT_THAT(read[7],
+              HasSubstr(R"("items":[{"a":1,"b":null},{"a":null,"b":"y"}]},"absent":null})"));
+  EXPECT_EQ(read[8], R"({"id":8,"wide":null,"absent":null})");
+  EXPECT_THAT(read[kRows - 1], HasSubstr(R"("f3":"x1999")"));
+  // id, wide and absent take a step per row each; the leaves of wide a few steps per value row.
+  EXPECT_LT(reader.level_steps(), 4 * kRows + 4 * (kLeaves + 3));
+}
+
 // A file written before its table's column types were widened reads exactly as
 // the wider types.
 TEST(ParquetReader, ReadsOlderFilesAsWidenedTypes) {

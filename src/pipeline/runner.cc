@@ -53,6 +53,26 @@ ConversionError with_read_context(const ConversionError& e, const Offset& start)
                   e.reason(), e.reason().empty() ? "" : " ", e.record_index(), start.to_json()));
 }
 
+// The records of one or more read calls, kept in the batches the connector returned (so each
+// keeps its source text for a raw record column, RecordBatch::source), with a view of each
+// record's text in order. The views stay valid when the batches move: a batch's bytes live in
+// buffers it holds by pointer.
+struct ReadRecords {
+  std::vector<RecordBatch> batches;
+  std::vector<std::string_view> texts;
+
+  std::size_t size() const { return texts.size(); }
+  bool empty() const { return texts.empty(); }
+  std::string_view operator[](std::size_t i) const { return texts[i]; }
+  void add(RecordBatch batch) {
+    for (std::size_t i = 0; i < batch.size(); ++i) texts.push_back(batch[i]);
+    batches.push_back(std::move(batch));
+  }
+  void add(ReadRecords more) {
+    for (RecordBatch& batch : more.batches) add(std::move(batch));
+  }
+};
+
 // One table's run: the connector, the plan, the table's log and snapshot, and the counts.
 class TableRun {
  public:
@@ -240,7 +260,7 @@ class TableRun {
                   : connector_->read_table(table_.source_table, start, table_.table_options);
       keep_notes(read);
       AppendedFile appended;
-      std::vector<std::string> raw;
+      ReadRecords raw;
       if (append) {
         appended = write_append(read.records, start);
       } else {
@@ -270,14 +290,12 @@ class TableRun {
 
   void run_snapshot() {
     Offset start;
-    std::vector<std::string> raw;
+    ReadRecords raw;
     for (;;) {
       current_offset_ = start.to_json();
       ReadResult read = connector_->read_table(table_.source_table, start, table_.table_options);
       keep_notes(read);
-      std::vector<std::string> more = drain(read.records);
-      raw.insert(raw.end(), std::make_move_iterator(more.begin()),
-                 std::make_move_iterator(more.end()));
+      raw.add(drain(read.records));
       if (read.end.is_null() || read.end == start) break;
       start = std::move(read.end);
     }
@@ -307,12 +325,13 @@ class TableRun {
     result_.bytes += batch.byte_size();
   }
 
-  std::vector<std::string> drain(RecordStream& stream) {
-    std::vector<std::string> out;
+  ReadRecords drain(RecordStream& stream) {
+    ReadRecords out;
     RecordBatch batch;
     while (stream.next(batch)) {
-      for (std::size_t i = 0; i < batch.size(); ++i) out.emplace_back(batch[i]);
       count_read(batch);
+      out.add(std::move(batch));
+      batch = RecordBatch();
       report(TableProgress::Stage::kReading);
     }
     return out;
@@ -338,14 +357,16 @@ class TableRun {
 
   // Converts source records (read from `start`) with the source schema; returns each good one as
   // row_json (the merge engine's form) with its index in `raw`.
-  std::vector<std::pair<std::string, std::size_t>> convert_source(
-      const std::vector<std::string>& raw, const Offset& start) {
+  std::vector<std::pair<std::string, std::size_t>> convert_source(const ReadRecords& raw,
+                                                                  const Offset& start) {
     RecordConverter converter(plan_.source_schema, result_.destination, options_.on_bad_record,
                               plan_.conversion);
     ColumnBatch batch = converter.make_batch();
-    RecordBatch records;
-    for (const std::string& record : raw) records.append(record);
-    const std::vector<std::size_t> bad = convert(converter, records, batch, start);
+    std::vector<std::size_t> bad;
+    for (const RecordBatch& records : raw.batches) {
+      const std::vector<std::size_t> more = convert(converter, records, batch, start);
+      bad.insert(bad.end(), more.begin(), more.end());
+    }
     std::vector<std::pair<std::string, std::size_t>> rows;
     rows.reserve(batch.num_rows());
     std::size_t index = 0;
@@ -496,14 +517,14 @@ class TableRun {
     commit("WRITE");
   }
 
-  void write_changes(const std::vector<std::string>& raw, bool deletes, const Offset& start) {
+  void write_changes(const ReadRecords& raw, bool deletes, const Offset& start) {
     MergeEngine engine(plan_.merge_spec());
     std::vector<Change> changes;
     changes.reserve(raw.size());
     if (deletes) {
       // Delete records carry the key and the cursor; other fields may be missing.
       for (std::size_t i = 0; i < raw.size(); ++i) {
-        if (auto row = admit(engine, raw[i], raw[i], i)) {
+        if (auto row = admit(engine, std::string(raw[i]), raw[i], i)) {
           changes.push_back({Change::Kind::kDelete, std::move(*row)});
         }
       }

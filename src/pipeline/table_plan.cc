@@ -48,6 +48,7 @@ TablePlan plan_table(const TableSpec& table, const TableMetadata& metadata,
   plan.table_options = table.table_options;
   plan.cluster_by = table.cluster_by;
   plan.conversion.timestamp_zone_offset = table.timestamp_zone;
+  plan.conversion.raw_record_column = metadata.raw_record_column;
   plan.schema_evolution = table.schema_evolution;
   plan.keep_columns = table.keep_columns;
   plan.source_schema = schema;
