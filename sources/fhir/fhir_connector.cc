@@ -97,7 +97,6 @@ void append_record(RecordBatch& batch, std::string& members, const PageResource&
   if (!added.empty()) added.remove_prefix(1);
   batch.append_with_members(resource, added);
 }
-}
 
 // Whether a search Bundle entry is a result (not an _include or an OperationOutcome).
 bool is_match(const BundleEntry& entry) {
