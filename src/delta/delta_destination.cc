@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <system_error>
 #include <utility>
@@ -19,6 +20,7 @@
 #include "delta/table_features.h"
 #include "parquet/parquet_reader.h"
 #include "parquet/parquet_schema.h"
+#include "util/text.h"
 
 namespace lakeflow::delta {
 namespace {
@@ -79,6 +81,13 @@ class DeltaTable final : public destination::Table {
     }
     update_protocol();
     index_files();
+    // Strings statistics are cut to this many characters (the table property, or Delta's default
+    // 32); a smaller value set now counts for files written before it too.
+    if (const std::string* prefix =
+            snapshot_.metadata.config("delta.dataSkippingStringPrefixLength")) {
+      const auto parsed = text::parse_integer(*prefix, 0, std::numeric_limits<std::int64_t>::max());
+      string_prefix_ = parsed.ok() ? std::min<std::size_t>(string_prefix_, parsed.value) : 0;
+    }
   }
 
   bool exists() const override { return snapshot_.version >= 0; }
@@ -111,7 +120,7 @@ class DeltaTable final : public destination::Table {
     const AddFile& add = *files_.at(index);
     const StructField* field = field_at(schema_, column);
     if (!add.stats || field == nullptr) return {};
-    return stats_column_range(*add.stats, column, field->type);
+    return stats_column_range(*add.stats, column, field->type, string_prefix_);
   }
 
   void set_schema(const StructType& schema, bool widened) override {
@@ -280,6 +289,7 @@ class DeltaTable final : public destination::Table {
   std::vector<const AddFile*> files_;       // the active files, numbered for read_file
   std::vector<RemoveFile> removes_;         // staged
   std::vector<AddFile> adds_;               // staged
+  std::size_t string_prefix_ = 32;          // see the constructor
   std::size_t files_written_ = 0;           // by this object: names part-<n> from here on
 };
 

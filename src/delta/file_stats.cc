@@ -214,7 +214,7 @@ std::optional<std::string> range_bound(const JsonValue* bound, const DataType& t
 
 destination::ColumnRange stats_column_range(std::string_view stats_json,
                                             const std::vector<std::string>& column,
-                                            const DataType& type) {
+                                            const DataType& type, std::size_t string_prefix) {
   destination::ColumnRange out;
   JsonValue stats;
   try {
@@ -225,7 +225,13 @@ destination::ColumnRange stats_column_range(std::string_view stats_json,
   if (!stats.is_object()) return out;
   out.min = range_bound(nested_value(stats.find("minValues"), column), type, false);
   out.max = range_bound(nested_value(stats.find("maxValues"), column), type, true);
-  out.max_cut = out.max.has_value() && type.id() == TypeId::kString;
+  if (out.max && type.id() == TypeId::kString) {
+    std::size_t characters = 0;  // UTF-8 lead bytes
+    for (const char c : nested_value(stats.find("maxValues"), column)->as_string()) {
+      characters += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
+    }
+    out.max_cut = characters >= string_prefix;
+  }
   return out;
 }
 

@@ -33,9 +33,10 @@ std::string file_stats_json(const parquet::ParquetFileStats& file, FileStatsOpti
 // or errs outward:
 //   * integer columns: JSON integers (a file written before int was widened to long holds the
 //     narrower values, which compare the same);
-//   * strings: the bounds as written, the maximum marked `max_cut` (any engine may cut long
-//     strings to a prefix; lakeflow increments the prefix's last character, other engines may
-//     not);
+//   * strings: the bounds as written; a maximum of at least `string_prefix` characters is marked
+//     `max_cut` (engines cut strings longer than the table's delta.dataSkippingStringPrefixLength,
+//     32 by default, to that prefix: lakeflow increments its last character, others may not, or
+//     append a character), a shorter one is exact;
 //   * dates; timestamps and timestamp_ntz: the minimum as written (engines truncate it to the
 //     millisecond, downwards), the maximum plus 999 µs (engines truncate it to the millisecond,
 //     some downwards).
@@ -44,6 +45,6 @@ std::string file_stats_json(const parquet::ParquetFileStats& file, FileStatsOpti
 // does not parse as JSON or as the column's type.
 destination::ColumnRange stats_column_range(std::string_view stats_json,
                                             const std::vector<std::string>& column,
-                                            const DataType& type);
+                                            const DataType& type, std::size_t string_prefix = 32);
 
 }  // namespace lakeflow::delta

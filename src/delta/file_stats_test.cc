@@ -101,7 +101,10 @@ TEST(StatsColumnRange, ReadsBoundsAsTheColumnsTypeAndErrsOutward) {
   destination::ColumnRange name = stats_column_range(stats, {"name"}, DataType::String());
   EXPECT_EQ(name.min, R"("ab")");
   EXPECT_EQ(name.max, R"("ax")");
-  EXPECT_TRUE(name.max_cut);  // any engine may have cut it
+  EXPECT_FALSE(name.max_cut);  // shorter than the 32 characters engines cut strings to
+  EXPECT_TRUE(stats_column_range(stats, {"name"}, DataType::String(), 2).max_cut);
+  const std::string cut = R"({"maxValues":{"s":")" + std::string(31, 'x') + R"(\u00e9"}})";
+  EXPECT_TRUE(stats_column_range(cut, {"s"}, DataType::String()).max_cut);  // 32 characters
   destination::ColumnRange day = stats_column_range(stats, {"meta", "day"}, DataType::Date());
   EXPECT_EQ(day.min, R"("2024-05-01")");
   EXPECT_EQ(day.max, R"("2024-05-03")");
