@@ -4,7 +4,8 @@
 #   make test SAN=1 ASan+UBSan build+suite   make bench       convert vs Python json, ingest vs DuckDB
 #                                            (narrow and full FHIR schema, 1x and 10x; bench/run-ingest),
 #                                            FHIR server -> lakeflow end to end (bench/run-fhir),
-#                                            PostgreSQL -> lakeflow vs psql \copy (bench/run-postgres)
+#                                            PostgreSQL -> lakeflow vs psql \copy (bench/run-postgres),
+#                                            SCD 1 merges into 1M rows (bench/merge.cc)
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS each (clang)
 #   make format     clang-format the tree    make clean
 #   make demo       local FHIR server (HL7's R4 examples) -> Delta tables in ./lakehouse, summary, query
@@ -48,11 +49,12 @@ test: build
 bench:
 	@scripts/install-deps --bench
 	@cmake -S . -B build $(CMAKE_FLAGS) -DLAKEFLOW_BENCH=ON >/dev/null
-	@cmake --build build -j $(JOBS) --target bench_convert bench_fhir_schema lakeflow
+	@cmake --build build -j $(JOBS) --target bench_convert bench_fhir_schema bench_merge lakeflow
 	@bench/run-convert build/bench/bench_convert
 	@bench/run-ingest build/lakeflow build/bench/bench_convert build/bench/bench_fhir_schema
 	@bench/run-fhir build/lakeflow
 	@bench/run-postgres build/lakeflow
+	@build/bench/bench_merge
 
 fuzz:
 	@scripts/install-deps --fuzz

@@ -200,6 +200,8 @@ std::string summary_json(const std::vector<pipeline::TableResult>& results) {
     table["quarantine_path"] =
         r.quarantine_path.empty() ? JsonValue() : JsonValue(r.quarantine_path.string());
     table["files"] = static_cast<std::int64_t>(r.files);
+    table["files_read"] = static_cast<std::int64_t>(r.files_read);
+    table["files_skipped"] = static_cast<std::int64_t>(r.files_skipped);
     table["commits"] = static_cast<std::int64_t>(r.commits);
     table["seconds"] = r.seconds;
     table["offset"] = offset_json(r.offset);

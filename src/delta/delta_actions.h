@@ -1,9 +1,10 @@
 // The actions of the Delta Lake transaction log (PROTOCOL.md of the Delta Lake project, "Actions")
 // and their JSON form: one action per line of a commit file, `{"<kind>":{...}}`.
 //
-// lakeflow writes tables at protocol (reader 1, writer 2), which is what every Delta reader (Spark,
-// Databricks, delta-rs, DuckDB, Polars) reads, and moves a table to writer 7 with the writer-only
-// table features it uses (table_features.h: clustering); no column mapping or deletion vectors.
+// lakeflow writes tables at reader version 1, which every Delta reader (Spark, Databricks, delta-rs,
+// DuckDB, Polars) reads, and writer version 7 with the writer-only table features it uses
+// (table_features.h: domainMetadata for its offsets, clustering); a reader-writer feature only when
+// the schema needs one (typeWidening, timestampNtz). No column mapping or deletion vectors.
 // Parsing accepts what other writers add (unknown fields and unknown action kinds are ignored, as
 // the protocol requires); whether a table's protocol is readable or writable is checked by the
 // snapshot (delta_log.h), not here.

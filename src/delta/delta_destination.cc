@@ -3,8 +3,11 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <limits>
+#include <map>
 #include <system_error>
 #include <utility>
 #include <variant>
@@ -13,9 +16,11 @@
 #include "delta/data_file.h"
 #include "delta/delta_actions.h"
 #include "delta/delta_log.h"
+#include "delta/file_stats.h"
 #include "delta/table_features.h"
 #include "parquet/parquet_reader.h"
 #include "parquet/parquet_schema.h"
+#include "util/text.h"
 
 namespace lakeflow::delta {
 namespace {
@@ -29,6 +34,22 @@ using destination::TableTarget;
 constexpr std::size_t kIndexedStatsColumns = 32;
 
 class DeltaFileWriter;
+
+// The field `path` names in `schema` (through structs), or nullptr.
+const StructField* field_at(const StructType& schema, const FieldPath& path) {
+  const DataType* level = &schema;
+  const StructField* field = nullptr;
+  for (const std::string& part : path) {
+    if (level == nullptr || level->id() != TypeId::kStruct) return nullptr;
+    const std::vector<StructField>& fields = level->fields();
+    const auto it = std::find_if(fields.begin(), fields.end(),
+                                 [&](const StructField& f) { return f.name == part; });
+    if (it == fields.end()) return nullptr;
+    field = &*it;
+    level = &field->type;
+  }
+  return field;
+}
 
 class DeltaTable final : public destination::Table {
  public:
@@ -46,6 +67,7 @@ class DeltaTable final : public destination::Table {
     snapshot_.require_writable();
     schema_ = exists() ? snapshot_.metadata.schema() : target.schema;
     committed_protocol_ = snapshot_.protocol;
+    committed_metadata_ = snapshot_.metadata;
     clustering_actions_ = set_clustering_columns(snapshot_, layout_.clustering);
     // The protocol the clustering columns need becomes the table's; one protocol action per
     // commit carries it with whatever else the run's features need (update_protocol).
@@ -59,6 +81,13 @@ class DeltaTable final : public destination::Table {
     }
     update_protocol();
     index_files();
+    // Strings statistics are cut to this many characters (the table property, or Delta's default
+    // 32); a smaller value set now counts for files written before it too.
+    if (const std::string* prefix =
+            snapshot_.metadata.config("delta.dataSkippingStringPrefixLength")) {
+      const auto parsed = text::parse_integer(*prefix, 0, std::numeric_limits<std::int64_t>::max());
+      string_prefix_ = parsed.ok() ? std::min<std::size_t>(string_prefix_, parsed.value) : 0;
+    }
   }
 
   bool exists() const override { return snapshot_.version >= 0; }
@@ -66,7 +95,17 @@ class DeltaTable final : public destination::Table {
   std::optional<Offset> offset() const override { return snapshot_.offset(); }
   std::optional<Offset> deletes_offset() const override { return snapshot_.deletes_offset(); }
   std::int64_t batch() const override { return snapshot_.txn_version(app_id_).value_or(0); }
+  // Properties are metadata domains named by their key (a commit changes only the domains whose
+  // value changed, never the schema); tables written before keep them in the configuration until
+  // their next commit moves them (migrate_properties).
   std::optional<std::string> property(std::string_view key) const override {
+    if (auto it = staged_domains_.find(key); it != staged_domains_.end()) {
+      if (it->second.removed) return std::nullopt;
+      return it->second.configuration;
+    }
+    if (auto it = snapshot_.domains.find(key); it != snapshot_.domains.end()) {
+      return it->second.configuration;
+    }
     const std::string* value = snapshot_.metadata.config(key);
     if (value == nullptr) return std::nullopt;
     return *value;
@@ -76,6 +115,13 @@ class DeltaTable final : public destination::Table {
     const parquet::ParquetReader reader((location_ / decode_path(files_.at(index)->path)).string());
     return reader.read(schema);
   }
+  // From the add's statistics (file_stats.h), which lakeflow writes for the first 32 columns.
+  destination::ColumnRange column_range(std::size_t index, const FieldPath& column) const override {
+    const AddFile& add = *files_.at(index);
+    const StructField* field = field_at(schema_, column);
+    if (!add.stats || field == nullptr) return {};
+    return stats_column_range(*add.stats, column, field->type, string_prefix_);
+  }
 
   void set_schema(const StructType& schema, bool widened) override {
     if (widened) snapshot_.enable_type_widening();
@@ -84,10 +130,22 @@ class DeltaTable final : public destination::Table {
     update_protocol();
   }
   void set_property(std::string_view key, std::optional<std::string> value) override {
+    const std::string name(key);
+    if (name.starts_with("delta.") || name == kOffsetsDomain) {
+      throw Error(ErrorCode::kInternal,
+                  fmt::format("table property `{}` is reserved (this is a bug in lakeflow)", key));
+    }
+    snapshot_.metadata.configuration.erase(name);
+    const auto committed = snapshot_.domains.find(key);
     if (value) {
-      snapshot_.metadata.configuration.insert_or_assign(std::string(key), std::move(*value));
+      staged_domains_.insert_or_assign(name, DomainMetadataAction{name, std::move(*value), false});
+    } else if (committed != snapshot_.domains.end()) {
+      // A removed domain keeps the configuration it had (the protocol asks for its pre-image).
+      staged_domains_.insert_or_assign(
+          name,
+          DomainMetadataAction{committed->second.domain, committed->second.configuration, true});
     } else {
-      snapshot_.metadata.configuration.erase(std::string(key));
+      staged_domains_.erase(name);
     }
   }
   bool layout_change_pending() const override { return !clustering_actions_.empty(); }
@@ -107,9 +165,13 @@ class DeltaTable final : public destination::Table {
     info.operation_metrics.insert(commit.metrics.begin(), commit.metrics.end());
     actions.emplace_back(std::move(info));
     if (protocol_changed_ && exists()) actions.emplace_back(snapshot_.protocol);
+    migrate_properties();
     const BatchProgress progress{app_id_, commit.batch, commit.offset, commit.deletes_offset};
-    for (Action& action : progress_actions(snapshot_, progress)) {
+    for (Action& action : progress_actions(snapshot_, progress, &committed_metadata_)) {
       actions.push_back(std::move(action));
+    }
+    for (auto& [name, domain] : std::exchange(staged_domains_, {})) {
+      actions.emplace_back(std::move(domain));
     }
     for (Action& action : std::exchange(clustering_actions_, {})) {
       actions.push_back(std::move(action));
@@ -118,6 +180,7 @@ class DeltaTable final : public destination::Table {
     for (const AddFile& add : adds_) actions.emplace_back(add);
     const std::int64_t version = log_.commit(snapshot_.version, actions);
     snapshot_.apply(version, actions);
+    committed_metadata_ = snapshot_.metadata;
     protocol_changed_ = false;
     removes_.clear();
     adds_.clear();
@@ -164,6 +227,7 @@ class DeltaTable final : public destination::Table {
     }
     const std::int64_t version = log_.commit(snapshot_.version, actions);
     snapshot_.apply(version, actions);
+    committed_metadata_ = snapshot_.metadata;
     index_files();
     return undone;
   }
@@ -175,12 +239,32 @@ class DeltaTable final : public destination::Table {
   }
 
  private:
-  // The protocol the table's features need (clustering, widened types, timestamp_ntz columns);
-  // the next commit of an existing table carries it when it differs from the committed one (a new
-  // table's first commit carries it anyway).
+  // The protocol the table's features need (domainMetadata for the offsets and properties,
+  // clustering, widened types, timestamp_ntz columns); the next commit of an existing table carries
+  // it when it differs from the committed one (a new table's first commit carries it anyway).
   void update_protocol() {
-    snapshot_.protocol = protocol_with_features(snapshot_.protocol, features_for_schema(schema_));
+    std::vector<std::string_view> features = features_for_schema(schema_);
+    features.push_back(kDomainMetadataFeature);
+    snapshot_.protocol = protocol_with_features(snapshot_.protocol, features);
     protocol_changed_ = exists() && !(snapshot_.protocol == committed_protocol_);
+  }
+
+  // Properties a table written before keeps in its configuration (`lakeflow.*` keys other than
+  // the offsets, which progress_actions moves) become domains in the next commit.
+  void migrate_properties() {
+    StringMap& configuration = snapshot_.metadata.configuration;
+    for (auto it = configuration.begin(); it != configuration.end();) {
+      const bool legacy = it->first.starts_with("lakeflow.") && it->first != kOffsetKey &&
+                          it->first != kDeletesOffsetKey;
+      if (!legacy) {
+        ++it;
+        continue;
+      }
+      if (!staged_domains_.contains(it->first) && !snapshot_.domains.contains(it->first)) {
+        staged_domains_.emplace(it->first, DomainMetadataAction{it->first, it->second, false});
+      }
+      it = configuration.erase(it);
+    }
   }
 
   void index_files() {
@@ -197,11 +281,15 @@ class DeltaTable final : public destination::Table {
   Snapshot snapshot_;
   StructType schema_;  // the schema of snapshot_.metadata (and of new files)
   ProtocolAction committed_protocol_;
+  MetadataAction committed_metadata_;
+  // Property changes for the next commit, by domain name.
+  std::map<std::string, DomainMetadataAction, std::less<>> staged_domains_;
   std::vector<Action> clustering_actions_;  // for the next commit (the layout changed)
   bool protocol_changed_ = false;           // the next commit carries snapshot_.protocol
   std::vector<const AddFile*> files_;       // the active files, numbered for read_file
   std::vector<RemoveFile> removes_;         // staged
   std::vector<AddFile> adds_;               // staged
+  std::size_t string_prefix_ = 32;          // see the constructor
   std::size_t files_written_ = 0;           // by this object: names part-<n> from here on
 };
 

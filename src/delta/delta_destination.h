@@ -3,14 +3,19 @@
 //
 // How the Destination contract maps onto the Delta log (delta_log.h):
 //   * a Commit is one Delta commit: commitInfo (the operation, its parameters and metrics), the
-//     protocol when the run's features changed it, the metaData action with the offsets in its
-//     configuration (lakeflow.offset, lakeflow.deletesOffset) and the table's properties, a txn
-//     action {appId, version = batch}, the clustering domain when the layout changed, then the
-//     staged removes and adds;
+//     protocol when the run's features changed it, a metaData action only when the schema or a
+//     Delta table property changed, the `lakeflow.offsets` domain with the offsets, a txn action
+//     {appId, version = batch}, a domain per table property changed (Table::set_property: named
+//     by the property's key), the clustering domain when the layout changed, then the staged
+//     removes and adds; so a batch's commit does not grow with the schema's width;
+//   * tables written before kept offsets and properties in metaData.configuration; they are read
+//     from there, and the next commit moves them to domains (delta_log.h, "Migration");
 //   * new files are named for the commit version they are written for (data_file.h), so a run
 //     that stopped before committing them leaves files remove_orphans() can recognise;
-//   * the protocol follows the table's features (table_features.h): clustering, widened types
-//     (typeWidening) and timestamp_ntz columns;
+//   * the protocol follows the table's features (table_features.h): domainMetadata always,
+//     clustering, widened types (typeWidening) and timestamp_ntz columns;
+//   * Table::column_range reads the add's statistics (file_stats.h, stats_column_range), so merges
+//     skip files that cannot hold a changed key;
 //   * statistics of every added file are Delta's `stats` JSON (file_stats.h), which data skipping
 //     and clustering rely on.
 #pragma once

@@ -3,8 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -120,6 +122,80 @@ TEST(DeltaDestination, UndoingBatchesRestoresTheFilesOfTheLastKeptBatch) {
   EXPECT_EQ(table->offset()->to_json(), R"({"n":1})");
   EXPECT_EQ(destination.read_rows(target(dir).location, std::nullopt),
             std::vector<std::string>{R"({"id":1,"name":null})"});
+}
+
+// The bytes of commit `version` of the table at `location`.
+std::string commit_text(const std::filesystem::path& location, std::int64_t version) {
+  std::ifstream in(DeltaLog(location.string()).commit_path(version), std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+TEST(DeltaDestination, AnOffsetOnlyCommitIsTheSameSizeWhateverTheSchemasWidth) {
+  TempDir dir;
+  const DeltaDestination destination;
+  std::vector<StructField> wide_fields;
+  for (int i = 0; i < 2000; ++i) {
+    wide_fields.emplace_back("column_" + std::to_string(i), DataType::String(), true);
+  }
+  const StructType wide(std::move(wide_fields));
+  std::vector<std::size_t> sizes;
+  for (const StructType* each : {&schema(), &wide}) {
+    const TableTarget where{dir.path() / std::to_string(each->fields().size()), *each, "app", {}};
+    const std::unique_ptr<Table> table = destination.open_table(where);
+    table->commit(batch(1, R"({"page":1})"));  // creates the table: protocol, metaData
+    table->commit(batch(2, R"({"cursor":"2024-05-01T00:00:00Z","page":2})"));
+    const std::string text = commit_text(where.location, 1);
+    EXPECT_THAT(text, ::testing::Not(::testing::HasSubstr("metaData"))) << text;
+    EXPECT_THAT(text, ::testing::HasSubstr(R"("domain":"lakeflow.offsets")"));
+    sizes.push_back(text.size());
+    EXPECT_EQ(destination.open_table(where)->offset()->to_json(),
+              R"({"cursor":"2024-05-01T00:00:00Z","page":2})");
+  }
+  // Timestamps keep their digit count; only their values differ.
+  EXPECT_LE(std::max(sizes[0], sizes[1]) - std::min(sizes[0], sizes[1]), 4u)
+      << sizes[0] << " and " << sizes[1] << " bytes";
+  EXPECT_LT(sizes[1], 1024u);
+}
+
+TEST(DeltaDestination, ATableWrittenBeforeTheOffsetsDomainIsMigratedByItsNextCommit) {
+  TempDir dir;
+  const DeltaDestination destination;
+  const TableTarget where = target(dir);
+  {
+    // Protocol (1, 2); offsets and a property in the configuration, as lakeflow wrote them.
+    DeltaLog log(where.location.string());
+    log.commit(-1, create_table_actions(schema(), {{std::string(kOffsetKey), R"({"n":7})"},
+                                                   {"lakeflow.tombstones", "[[1,2]]"}}));
+    log.commit(0, {TxnAction{"app", 4, std::nullopt}, CommitInfo{}});
+  }
+  {
+    const std::unique_ptr<Table> table = destination.open_table(where);
+    EXPECT_EQ(table->offset()->to_json(), R"({"n":7})");
+    EXPECT_EQ(table->batch(), 4);
+    EXPECT_EQ(table->property("lakeflow.tombstones"), "[[1,2]]");
+    table->commit(batch(5, R"({"n":8})"));
+  }
+  const Snapshot migrated = DeltaLog(where.location.string()).snapshot();
+  EXPECT_EQ(migrated.protocol,
+            (ProtocolAction{1, 7, {}, {"appendOnly", "invariants", "domainMetadata"}}));
+  EXPECT_TRUE(migrated.metadata.configuration.empty());
+  EXPECT_EQ(migrated.domains.at("lakeflow.tombstones").configuration, "[[1,2]]");
+  {
+    const std::unique_ptr<Table> table = destination.open_table(where);
+    EXPECT_EQ(table->offset()->to_json(), R"({"n":8})");
+    EXPECT_EQ(table->property("lakeflow.tombstones"), "[[1,2]]");
+    table->set_property("lakeflow.tombstones", std::nullopt);
+    EXPECT_EQ(table->property("lakeflow.tombstones"), std::nullopt);
+    table->commit(batch(6, R"({"n":9})"));
+  }
+  // The removal keeps the domain's last configuration (its pre-image); no metaData was written.
+  const std::string text = commit_text(where.location, 3);
+  EXPECT_THAT(
+      text,
+      ::testing::HasSubstr(
+          R"({"domainMetadata":{"configuration":"[[1,2]]","domain":"lakeflow.tombstones","removed":true}})"));
+  EXPECT_THAT(text, ::testing::Not(::testing::HasSubstr("metaData")));
+  EXPECT_EQ(destination.open_table(where)->property("lakeflow.tombstones"), std::nullopt);
 }
 
 TEST(DeltaDestination, ChecksLocationsAndClusteringColumns) {

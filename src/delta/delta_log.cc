@@ -226,9 +226,35 @@ std::optional<std::int64_t> Snapshot::txn_version(std::string_view app_id) const
   return it->second.version;
 }
 
+std::string offsets_domain_configuration(const CommittedOffsets& offsets) {
+  JsonValue config = JsonValue::Object{};
+  if (offsets.offset) config["offset"] = offsets.offset->value();
+  if (offsets.deletes_offset) config["deletesOffset"] = offsets.deletes_offset->value();
+  return config.dump();
+}
+
+CommittedOffsets parse_offsets_domain(std::string_view configuration, std::string_view table_path) {
+  CommittedOffsets out;
+  try {
+    const JsonValue config = JsonValue::parse(configuration, kOffsetsDomain);
+    if (!config.is_object()) throw ConfigError("not a JSON object");
+    if (const JsonValue* offset = config.find("offset")) out.offset = Offset::parse(offset->dump());
+    if (const JsonValue* deletes = config.find("deletesOffset")) {
+      out.deletes_offset = Offset::parse(deletes->dump());
+    }
+  } catch (const Error& e) {
+    throw DeltaLogError(fmt::format(
+        "Delta table {}: the {} domain's configuration is not lakeflow's offsets ({}); rerun "
+        "with --full-refresh to rebuild the table",
+        table_path, kOffsetsDomain, e.what()));
+  }
+  return out;
+}
+
 namespace {
 
-std::optional<Offset> stored_offset(const Snapshot& snapshot, std::string_view key) {
+// The offsets a table not migrated to the offsets domain keeps in its configuration.
+std::optional<Offset> configured_offset(const Snapshot& snapshot, std::string_view key) {
   const std::string* text = snapshot.metadata.config(key);
   if (text == nullptr) return std::nullopt;
   try {
@@ -241,12 +267,25 @@ std::optional<Offset> stored_offset(const Snapshot& snapshot, std::string_view k
   }
 }
 
+CommittedOffsets committed_offsets(const Snapshot& snapshot) {
+  if (auto it = snapshot.domains.find(kOffsetsDomain); it != snapshot.domains.end()) {
+    return parse_offsets_domain(it->second.configuration, snapshot.table_path);
+  }
+  return {configured_offset(snapshot, kOffsetKey), configured_offset(snapshot, kDeletesOffsetKey)};
+}
+
+// Whether lakeflow records its offsets in this table (so every commit ends with its commitInfo).
+bool holds_lakeflow_offsets(const Snapshot& snapshot) {
+  return snapshot.domains.contains(kOffsetsDomain) ||
+         snapshot.metadata.config(kOffsetKey) != nullptr;
+}
+
 }  // namespace
 
-std::optional<Offset> Snapshot::offset() const { return stored_offset(*this, kOffsetKey); }
+std::optional<Offset> Snapshot::offset() const { return committed_offsets(*this).offset; }
 
 std::optional<Offset> Snapshot::deletes_offset() const {
-  return stored_offset(*this, kDeletesOffsetKey);
+  return committed_offsets(*this).deletes_offset;
 }
 
 namespace {
@@ -314,19 +353,27 @@ void Snapshot::require_writable() const {
   }
 }
 
-std::vector<Action> progress_actions(const Snapshot& base, const BatchProgress& progress) {
+std::vector<Action> progress_actions(const Snapshot& base, const BatchProgress& progress,
+                                     const MetadataAction* committed) {
   if (progress.app_id.empty()) {
     throw Error(ErrorCode::kInternal, "progress_actions: empty app_id (this is a bug in lakeflow)");
   }
-  std::vector<Action> actions;
-  if (base.version < 0) actions.emplace_back(base.protocol);
-  MetadataAction metadata = base.metadata;
-  metadata.configuration.insert_or_assign(std::string(kOffsetKey), progress.offset.to_json());
-  if (progress.deletes_offset) {
-    metadata.configuration.insert_or_assign(std::string(kDeletesOffsetKey),
-                                            progress.deletes_offset->to_json());
+  CommittedOffsets offsets{progress.offset, progress.deletes_offset};
+  if (!offsets.deletes_offset && base.version >= 0) {
+    offsets.deletes_offset = committed_offsets(base).deletes_offset;
   }
-  actions.emplace_back(std::move(metadata));
+  std::vector<Action> actions;
+  const ProtocolAction protocol = protocol_with_features(base.protocol, {kDomainMetadataFeature});
+  if (base.version < 0 || !(protocol == base.protocol)) actions.emplace_back(protocol);
+  MetadataAction metadata = base.metadata;
+  const bool migrated = metadata.configuration.erase(std::string(kOffsetKey)) +
+                            metadata.configuration.erase(std::string(kDeletesOffsetKey)) >
+                        0;
+  if (base.version < 0 || migrated || (committed != nullptr && !(*committed == metadata))) {
+    actions.emplace_back(std::move(metadata));
+  }
+  actions.emplace_back(DomainMetadataAction{std::string(kOffsetsDomain),
+                                            offsets_domain_configuration(offsets), false});
   actions.emplace_back(TxnAction{progress.app_id, progress.batch_version, now_millis()});
   return actions;
 }
@@ -557,9 +604,9 @@ Snapshot DeltaLog::replay(const Listing& listing, std::int64_t version) const {
   for (std::int64_t v = snapshot.version + 1; v <= version; ++v) {
     const std::vector<Action> actions = read_commit(v);
     snapshot.apply(v, actions);
-    // lakeflow ends every commit with its commitInfo. In a table lakeflow writes (its metaData
-    // holds lakeflow's offset), a commit without one lost its last lines.
-    if (snapshot.metadata.config(kOffsetKey) != nullptr &&
+    // lakeflow ends every commit with its commitInfo. In a table lakeflow writes (it holds
+    // lakeflow's offsets), a commit without one lost its last lines.
+    if (holds_lakeflow_offsets(snapshot) &&
         std::none_of(actions.begin(), actions.end(),
                      [](const Action& a) { return std::holds_alternative<CommitInfo>(a); })) {
       throw DeltaLogError(fmt::format(

@@ -30,25 +30,34 @@
 // (`lakeflowCommitLines`). Replay throws DeltaLogError, naming the file, for a commit
 //   * with a line that is not a JSON object (cut inside a line), or without any action;
 //   * whose lakeflow commitInfo is not its last line, or whose line count differs from it;
-//   * without any commitInfo in a table whose metaData holds lakeflow's offset (kOffsetKey): a
-//     commit of lakeflow's that was cut at a line boundary.
+//   * without any commitInfo in a table that holds lakeflow's offsets (kOffsetsDomain, or
+//     kOffsetKey in its configuration): a commit of lakeflow's that was cut at a line boundary.
 // Commits of other engines are read as the protocol allows (commitInfo anywhere, or none); the
 // one exception is the last rule: an engine that writes no commitInfo at all (Spark with
 // spark.databricks.delta.commitInfo.enabled=false) cannot write to a table lakeflow lands.
 //
 // Exactly-once progress (how the pipeline uses this log). The end offset of each batch of source
 // records is committed in the same commit as the batch's data files:
-//   * metaData.configuration["lakeflow.offset"] holds the canonical JSON of the table's read offset
-//     and ["lakeflow.deletesOffset"] that of its deletes offset (cdc_with_deletes); each batch's
-//     commit carries an updated metaData action with the new offsets (progress_actions);
+//   * the metadata domain `lakeflow.offsets` (kOffsetsDomain; a domainMetadata action, Delta's
+//     writer feature domainMetadata) holds {"offset": <the table's read offset>, "deletesOffset":
+//     <its deletes offset>} (the latter for cdc_with_deletes only); each batch's commit carries
+//     the domain with the new offsets (progress_actions);
 //   * a txn action {appId: the caller's id, version: an increasing batch number} goes with it.
-// The offsets live in metaData rather than in commitInfo because a checkpoint keeps the latest
-// metaData and txn but drops commitInfo, so a restart finds its offset in `snapshot()` however old
-// the table is, and in one place: the offset is exactly as durable as the data it describes. A
+// A domain rather than commitInfo, because a checkpoint keeps the live domains and the latest txn
+// but drops commitInfo, so a restart finds its offset in `snapshot()` however old the table is; a
+// domain rather than metaData.configuration (where tables written before kept it, kOffsetKey and
+// kDeletesOffsetKey), because a metaData action holds the whole schema: a commit of a wide table
+// (thousands of columns) would rewrite 150-600 KB of schema to move an offset. A batch's commit
+// now holds a metaData action only when the schema or a table property changed, and its size does
+// not depend on the schema's width. The offset is exactly as durable as the data it describes: a
 // rerun that died before its commit linked resumes from the previous offset; one that died after
 // finds the new offset, so no batch is lost or written twice, and offsets never go backwards.
-// Configuration values are visible to anyone who reads the table; offsets hold positions, never
-// credentials.
+// Migration: `offset()` reads a table whose offsets are still in its configuration; the next
+// progress_actions removes them from there (one metaData action) and writes the domain, upgrading
+// the protocol to writer 7 with domainMetadata as the protocol requires. Readers ignore domains
+// (the feature is writer-only), so nothing changes for them.
+// Domains and configuration values are visible to anyone who reads the table; offsets hold
+// positions, never credentials.
 //
 // A DeltaLog is not thread-safe; several processes (or several DeltaLog objects) may read one table
 // while one writes it, and concurrent writers are detected as described above.
@@ -67,9 +76,24 @@
 
 namespace lakeflow::delta {
 
-// Keys of metaData.configuration holding lakeflow's committed offsets (canonical offset JSON).
+// The metadata domain of lakeflow's committed offsets (see the header comment).
+inline constexpr std::string_view kOffsetsDomain = "lakeflow.offsets";
+// Keys of metaData.configuration where tables written before the offsets domain keep their
+// offsets (canonical offset JSON) until their next commit.
 inline constexpr std::string_view kOffsetKey = "lakeflow.offset";
 inline constexpr std::string_view kDeletesOffsetKey = "lakeflow.deletesOffset";
+
+// The offsets recorded in a table (either may be unset).
+struct CommittedOffsets {
+  std::optional<Offset> offset;
+  std::optional<Offset> deletes_offset;
+};
+
+// The configuration of the kOffsetsDomain domain that records `offsets`.
+std::string offsets_domain_configuration(const CommittedOffsets& offsets);
+// The offsets that configuration holds. Throws DeltaLogError naming `table_path` when it is not
+// what offsets_domain_configuration writes.
+CommittedOffsets parse_offsets_domain(std::string_view configuration, std::string_view table_path);
 
 // The state of a table at one version.
 struct Snapshot {
@@ -87,8 +111,9 @@ struct Snapshot {
 
   // The latest txn version of `app_id`, or nullopt.
   std::optional<std::int64_t> txn_version(std::string_view app_id) const;
-  // The committed offsets (kOffsetKey / kDeletesOffsetKey), or nullopt when none was committed.
-  // Throws DeltaLogError when the stored text is not an offset.
+  // The committed offsets: the kOffsetsDomain domain's, else (a table not migrated yet) those of
+  // kOffsetKey / kDeletesOffsetKey in the configuration; nullopt when none was committed. Throws
+  // DeltaLogError when the stored text is not an offset.
   std::optional<Offset> offset() const;
   std::optional<Offset> deletes_offset() const;
 
@@ -115,15 +140,24 @@ struct BatchProgress {
   std::optional<Offset> deletes_offset;
 };
 
-// The actions that record `progress` on top of `base`: base's metaData with the offsets set in its
-// configuration, and a txn action; for a new table (base.version == -1) base's protocol action
-// first. Commit them together with the batch's add/remove actions. To change the schema in the
-// same commit, set base.metadata.schema_string first.
-std::vector<Action> progress_actions(const Snapshot& base, const BatchProgress& progress);
+// The actions that record `progress` on top of `base`:
+//   * for a new table (base.version == -1), base's protocol (with domainMetadata) and metaData;
+//   * for an existing table whose protocol lacks domainMetadata, the upgraded protocol
+//     (protocol_with_features; writer 7);
+//   * base's metaData when it differs from `committed` (the metaData as last committed; null: the
+//     same as base's), so a schema or property change set on base first lands in the same commit,
+//     or when its configuration still holds offsets (kOffsetKey, kDeletesOffsetKey), which it
+//     then no longer does;
+//   * the kOffsetsDomain domain with progress's offsets (a deletes offset progress leaves unset
+//     keeps base's), and a txn action.
+// Commit them together with the batch's add/remove actions.
+std::vector<Action> progress_actions(const Snapshot& base, const BatchProgress& progress,
+                                     const MetadataAction* committed = nullptr);
 
 // The snapshot a table that does not exist yet starts from: version -1, protocol (1, 2), and
 // metaData with a new UUID, `schema`, no partition columns and createdTime now. Its first commit
-// (read version -1) must carry the protocol and metaData actions (progress_actions does).
+// (read version -1) must carry the protocol and metaData actions (progress_actions does, with the
+// protocol upgraded for the offsets domain).
 Snapshot new_table_snapshot(const StructType& schema, StringMap configuration = {});
 
 // The protocol and metaData actions of version 0 of a new, empty table.

@@ -186,7 +186,7 @@ TEST(DeltaLog, KeepsTheLatestTxnVersionPerAppId) {
   EXPECT_EQ(snapshot.txn_version("app-c"), std::nullopt);
 }
 
-TEST(DeltaLog, CommitsOffsetsWithTheDataInMetadataConfiguration) {
+TEST(DeltaLog, CommitsOffsetsWithTheDataInTheOffsetsDomain) {
   TempDir dir;
   DeltaLog log = create_table(dir.file("t"));
   Snapshot snapshot = log.snapshot();
@@ -201,7 +201,11 @@ TEST(DeltaLog, CommitsOffsetsWithTheDataInMetadataConfiguration) {
 
   Snapshot read = log.snapshot();
   EXPECT_EQ(read.offset(), first);
-  EXPECT_EQ(*read.metadata.config(kOffsetKey), R"({"cursor":"2024-01-01T00:00:00Z","page":1})");
+  EXPECT_EQ(read.metadata.config(kOffsetKey), nullptr);
+  ASSERT_TRUE(read.domains.contains(kOffsetsDomain));
+  EXPECT_EQ(read.domains.at(std::string(kOffsetsDomain)).configuration,
+            R"({"offset":{"cursor":"2024-01-01T00:00:00Z","page":1}})");
+  EXPECT_TRUE(supports_feature(read.protocol, kDomainMetadataFeature));
   EXPECT_EQ(read.deletes_offset(), std::nullopt);
   EXPECT_EQ(read.txn_version("lakeflow:p:t"), 1);
   EXPECT_EQ(read.metadata.id, snapshot.metadata.id);  // the table keeps its identity
@@ -230,8 +234,10 @@ TEST(DeltaLog, TheFirstBatchCreatesTheTableWithItsOffset) {
   const Offset offset = Offset::parse(R"({"page":1})");
   std::vector<Action> actions =
       progress_actions(snapshot, BatchProgress{"app", 1, offset, std::nullopt});
-  ASSERT_EQ(actions.size(), 3u);  // protocol, metaData, txn
-  EXPECT_TRUE(std::holds_alternative<ProtocolAction>(actions[0]));
+  ASSERT_EQ(actions.size(), 4u);  // protocol, metaData, the offsets domain, txn
+  ASSERT_TRUE(std::holds_alternative<ProtocolAction>(actions[0]));
+  EXPECT_EQ(std::get<ProtocolAction>(actions[0]),
+            (ProtocolAction{1, 7, {}, {"appendOnly", "invariants", "domainMetadata"}}));
   actions.emplace_back(add_file("part-1.parquet"));
   snapshot.apply(log.commit(snapshot.version, actions), actions);
   EXPECT_EQ(snapshot.version, 0);
@@ -242,8 +248,65 @@ TEST(DeltaLog, TheFirstBatchCreatesTheTableWithItsOffset) {
   EXPECT_EQ(read.txn_version("app"), 1);
   EXPECT_EQ(read.files.size(), 1u);
   EXPECT_EQ(read.metadata.schema(), test_schema());
-  // Later batches do not repeat the protocol.
-  EXPECT_EQ(progress_actions(read, BatchProgress{"app", 2, offset, std::nullopt}).size(), 2u);
+  // Later batches repeat neither the protocol nor the metaData: the offsets domain and the txn.
+  const std::vector<Action> next = progress_actions(read, BatchProgress{"app", 2, offset, {}});
+  ASSERT_EQ(next.size(), 2u);
+  EXPECT_TRUE(std::holds_alternative<DomainMetadataAction>(next[0]));
+  EXPECT_TRUE(std::holds_alternative<TxnAction>(next[1]));
+  // ... unless the metaData changed since it was committed.
+  Snapshot changed = read;
+  changed.metadata.configuration["delta.appendOnly"] = "false";
+  EXPECT_EQ(progress_actions(changed, BatchProgress{"app", 2, offset, {}}, &read.metadata).size(),
+            3u);
+}
+
+TEST(DeltaLog, ATableWithOffsetsInItsConfigurationIsReadThenMigratedByItsNextCommit) {
+  TempDir dir;
+  DeltaLog log(dir.file("t"));
+  // A table as lakeflow wrote it before the offsets domain: protocol (1, 2), offsets and
+  // properties in metaData.configuration.
+  log.commit(-1,
+             create_table_actions(test_schema(), {{std::string(kOffsetKey), R"({"page":3})"},
+                                                  {std::string(kDeletesOffsetKey), R"({"d":1})"},
+                                                  {"delta.appendOnly", "false"}}));
+  Snapshot before = log.snapshot();
+  EXPECT_EQ(before.protocol, (ProtocolAction{1, 2, {}, {}}));
+  EXPECT_EQ(before.offset(), Offset::parse(R"({"page":3})"));
+  EXPECT_EQ(before.deletes_offset(), Offset::parse(R"({"d":1})"));
+
+  std::vector<Action> actions = progress_actions(
+      before, BatchProgress{"app", 1, Offset::parse(R"({"page":4})"), std::nullopt});
+  // The protocol upgrade the domain needs, the metaData without the offsets, the domain, the txn.
+  ASSERT_EQ(actions.size(), 4u);
+  EXPECT_EQ(std::get<ProtocolAction>(actions[0]),
+            (ProtocolAction{1, 7, {}, {"appendOnly", "invariants", "domainMetadata"}}));
+  EXPECT_EQ(std::get<MetadataAction>(actions[1]).configuration,
+            (StringMap{{"delta.appendOnly", "false"}}));
+  EXPECT_EQ(std::get<DomainMetadataAction>(actions[2]).domain, kOffsetsDomain);
+  log.commit(before.version, actions);
+
+  Snapshot after = log.snapshot();
+  EXPECT_EQ(after.offset(), Offset::parse(R"({"page":4})"));
+  EXPECT_EQ(after.deletes_offset(), Offset::parse(R"({"d":1})"));  // kept
+  EXPECT_EQ(after.metadata.config(kOffsetKey), nullptr);
+  EXPECT_EQ(after.metadata.id, before.metadata.id);
+  EXPECT_TRUE(supports_feature(after.protocol, kDomainMetadataFeature));
+  // Migrated: the next batch records only the domain and the txn.
+  EXPECT_EQ(progress_actions(after, BatchProgress{"app", 2, Offset(), std::nullopt}).size(), 2u);
+}
+
+TEST(DeltaLog, AnOffsetsDomainThatDoesNotParseIsReported) {
+  TempDir dir;
+  DeltaLog log = create_table(dir.file("t"));
+  log.commit(0, {protocol_with_features(log.snapshot().protocol, {kDomainMetadataFeature}),
+                 DomainMetadataAction{std::string(kOffsetsDomain), R"({"offset":[1]})"}});
+  try {
+    (void)log.snapshot().offset();
+    FAIL() << "expected DeltaLogError";
+  } catch (const DeltaLogError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("lakeflow.offsets"));
+    EXPECT_THAT(e.what(), HasSubstr("--full-refresh"));
+  }
 }
 
 TEST(DeltaLog, AStoredOffsetThatDoesNotParseIsReported) {
@@ -702,10 +765,8 @@ DeltaLog build_history(const std::string& path, int commits = 25) {
     actions.emplace_back(add_file(fmt::format("part-{:03}.parquet", i), i));
     if (i % 3 == 0) actions.emplace_back(remove_file(snapshot.files.begin()->second));
     if (i % 7 == 0) actions.emplace_back(TxnAction{fmt::format("other-{}", i), i * 100, {}});
-    // Metadata domains: set, replaced, removed; the checkpoint at 20 keeps the live ones.
-    if (i == 1) {
-      actions.emplace_back(protocol_with_features(snapshot.protocol, {kDomainMetadataFeature}));
-    }
+    // Metadata domains: set, replaced, removed; the checkpoint at 20 keeps the live ones (the
+    // first progress_actions moved the protocol to writer 7 with domainMetadata).
     if (i == 4) actions.emplace_back(DomainMetadataAction{"com.example.a", "1"});
     if (i == 8) actions.emplace_back(DomainMetadataAction{"com.example.b", "2"});
     if (i == 13) actions.emplace_back(DomainMetadataAction{"com.example.a", "1", true});
@@ -737,8 +798,10 @@ TEST(DeltaLog, WritesACheckpointEveryTenCommits) {
   EXPECT_EQ(last.find("version")->as_int(), 20);
   const Snapshot at20 = log.snapshot_at(20);
   // protocol + metaData + txns + live domains + active files + tombstones, one row each.
-  ASSERT_EQ(at20.domains.size(), 1U);
+  ASSERT_EQ(at20.domains.size(), 2U);
   EXPECT_EQ(at20.domains.at("com.example.b").configuration, "3");
+  EXPECT_EQ(at20.domains.at(std::string(kOffsetsDomain)).configuration,
+            R"({"offset":{"page":20}})");
   const auto expected_size =
       static_cast<std::int64_t>(2 + at20.transactions.size() + at20.domains.size() +
                                 at20.files.size() + at20.tombstones.size());
@@ -770,6 +833,19 @@ TEST(DeltaLog, ReplayFromACheckpointEqualsReplayOfEveryCommit) {
   EXPECT_EQ(without.checkpoint_version, std::nullopt);
   expect_same_state(with_checkpoint, without);
   expect_same_state(at15, log.snapshot_at(15));
+}
+
+TEST(DeltaLog, OffsetsAreReadFromTheCheckpointWhenTheCommitsBeforeItAreGone) {
+  TempDir dir;
+  const DeltaLog log = build_history(dir.file("t"));
+  // Another engine's log cleanup removed the JSON commits the checkpoint at 20 covers.
+  for (std::int64_t version = 0; version <= 20; ++version) fs::remove(log.commit_path(version));
+  const Snapshot at20 = log.snapshot_at(20);
+  EXPECT_EQ(at20.checkpoint_version, 20);
+  EXPECT_EQ(at20.offset(), Offset::parse(R"({"page":20})"));
+  EXPECT_EQ(at20.txn_version("lakeflow:p:t"), 20);
+  const Snapshot latest = log.snapshot();
+  EXPECT_EQ(latest.offset(), Offset::parse(R"({"page":24})"));
 }
 
 TEST(DeltaLog, ADamagedCheckpointFallsBackToAnOlderOneOrTheCommits) {
@@ -946,8 +1022,7 @@ TEST(DeltaLog, DuckDBReadsTheCheckpointAsWritten) {
       EXPECT_EQ(metadata->find("id")->as_string(), at20.metadata.id);
       EXPECT_EQ(metadata->find("schemaString")->as_string(), test_schema().json());
       EXPECT_EQ(metadata->find("format")->find("provider")->as_string(), "parquet");
-      EXPECT_EQ(metadata->find("configuration")->find("lakeflow.offset")->as_string(),
-                R"({"page":20})");
+      EXPECT_EQ(metadata->find("configuration")->find("lakeflow.offset"), nullptr);
     }
     if (const JsonValue* protocol = row.find("protocol"); !protocol->is_null()) {
       ++protocol_rows;
@@ -958,11 +1033,17 @@ TEST(DeltaLog, DuckDBReadsTheCheckpointAsWritten) {
     }
     if (const JsonValue* domain = row.find("domainMetadata"); !domain->is_null()) {
       ++domain_rows;
-      EXPECT_EQ(domain->dump(),
-                R"({"configuration":"3","domain":"com.example.b","removed":false})");
+      if (domain->find("domain")->as_string() == kOffsetsDomain) {
+        EXPECT_EQ(domain->dump(),
+                  R"({"configuration":"{\"offset\":{\"page\":20}}","domain":"lakeflow.offsets",)"
+                  R"("removed":false})");
+      } else {
+        EXPECT_EQ(domain->dump(),
+                  R"({"configuration":"3","domain":"com.example.b","removed":false})");
+      }
     }
   }
-  EXPECT_EQ(domain_rows, 1);
+  EXPECT_EQ(domain_rows, 2);
   EXPECT_EQ(metadata_rows, 1);
   EXPECT_EQ(protocol_rows, 1);
   std::set<std::string> expected_adds;

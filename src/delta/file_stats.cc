@@ -162,4 +162,77 @@ std::string file_stats_json(const parquet::ParquetFileStats& file, FileStatsOpti
   return out;
 }
 
+namespace {
+
+// The value at `column` inside `bounds` (minValues or maxValues, nested by struct), or nullptr.
+const JsonValue* nested_value(const JsonValue* bounds, const std::vector<std::string>& column) {
+  for (const std::string& part : column) {
+    if (bounds == nullptr || !bounds->is_object()) return nullptr;
+    bounds = bounds->find(part);
+  }
+  return bounds;
+}
+
+// The JSON text of `bound` as a bound of a `type` column (`upper`: the maximum), or nullopt.
+std::optional<std::string> range_bound(const JsonValue* bound, const DataType& type, bool upper) {
+  if (bound == nullptr) return std::nullopt;
+  switch (type.id()) {
+    case TypeId::kLong:
+    case TypeId::kInteger:
+    case TypeId::kShort:
+    case TypeId::kByte:
+      if (!bound->is_int()) return std::nullopt;
+      return std::to_string(bound->as_int());
+    case TypeId::kString:
+      if (!bound->is_string()) return std::nullopt;
+      return bound->dump();
+    case TypeId::kDate: {
+      if (!bound->is_string()) return std::nullopt;
+      const auto days = text::parse_date(bound->as_string());
+      if (!days.ok()) return std::nullopt;
+      return date_json(days.value);
+    }
+    case TypeId::kTimestamp:
+    case TypeId::kTimestampNtz: {
+      if (!bound->is_string()) return std::nullopt;
+      const bool utc = type.id() == TypeId::kTimestamp;
+      const auto micros = text::parse_timestamp(bound->as_string(), utc, std::nullopt);
+      if (!micros.ok()) return std::nullopt;
+      const std::int64_t value = micros.value + (upper ? 999 : 0);
+      std::string text;
+      text::append_timestamp(text, value, utc);
+      std::string out;
+      append_json_string(out, text, false);
+      return out;
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+}  // namespace
+
+destination::ColumnRange stats_column_range(std::string_view stats_json,
+                                            const std::vector<std::string>& column,
+                                            const DataType& type, std::size_t string_prefix) {
+  destination::ColumnRange out;
+  JsonValue stats;
+  try {
+    stats = JsonValue::parse(stats_json, "add.stats");
+  } catch (const Error&) {
+    return out;  // statistics that do not parse say nothing
+  }
+  if (!stats.is_object()) return out;
+  out.min = range_bound(nested_value(stats.find("minValues"), column), type, false);
+  out.max = range_bound(nested_value(stats.find("maxValues"), column), type, true);
+  if (out.max && type.id() == TypeId::kString) {
+    std::size_t characters = 0;  // UTF-8 lead bytes
+    for (const char c : nested_value(stats.find("maxValues"), column)->as_string()) {
+      characters += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
+    }
+    out.max_cut = characters >= string_prefix;
+  }
+  return out;
+}
+
 }  // namespace lakeflow::delta

@@ -88,5 +88,37 @@ TEST(FileStatsJson, AnEmptyFileHasNullCountsOnly) {
             R"("meta":{"version":0,"inner":{"ts":0,"codes":0}},"scores":0,"matrix":0}})");
 }
 
+TEST(StatsColumnRange, ReadsBoundsAsTheColumnsTypeAndErrsOutward) {
+  const std::string stats =
+      R"({"numRecords":3,"minValues":{"id":5,"name":"ab","meta":{"day":"2024-05-01"},)"
+      R"("at":"2024-05-01T00:00:00.001Z","price":1.25},"maxValues":{"id":9,"name":"ax",)"
+      R"("meta":{"day":"2024-05-03"},"at":"2024-05-01T00:00:00.002Z","price":9.5},)"
+      R"("nullCount":{"id":0}})";
+  destination::ColumnRange id = stats_column_range(stats, {"id"}, DataType::Long());
+  EXPECT_EQ(id.min, "5");
+  EXPECT_EQ(id.max, "9");
+  EXPECT_FALSE(id.max_cut);
+  destination::ColumnRange name = stats_column_range(stats, {"name"}, DataType::String());
+  EXPECT_EQ(name.min, R"("ab")");
+  EXPECT_EQ(name.max, R"("ax")");
+  EXPECT_FALSE(name.max_cut);  // shorter than the 32 characters engines cut strings to
+  EXPECT_TRUE(stats_column_range(stats, {"name"}, DataType::String(), 2).max_cut);
+  const std::string cut = R"({"maxValues":{"s":")" + std::string(31, 'x') + R"(\u00e9"}})";
+  EXPECT_TRUE(stats_column_range(cut, {"s"}, DataType::String()).max_cut);  // 32 characters
+  destination::ColumnRange day = stats_column_range(stats, {"meta", "day"}, DataType::Date());
+  EXPECT_EQ(day.min, R"("2024-05-01")");
+  EXPECT_EQ(day.max, R"("2024-05-03")");
+  // Milliseconds in the statistics: the maximum covers the whole millisecond.
+  destination::ColumnRange at = stats_column_range(stats, {"at"}, DataType::Timestamp());
+  EXPECT_EQ(at.min, R"("2024-05-01T00:00:00.001000Z")");
+  EXPECT_EQ(at.max, R"("2024-05-01T00:00:00.002999Z")");
+  // Nothing that is not exact: decimals and doubles, absent columns, values of another type.
+  EXPECT_FALSE(stats_column_range(stats, {"price"}, DataType::Decimal(10, 2)).min);
+  EXPECT_FALSE(stats_column_range(stats, {"price"}, DataType::Double()).max);
+  EXPECT_FALSE(stats_column_range(stats, {"nope"}, DataType::Long()).min);
+  EXPECT_FALSE(stats_column_range(stats, {"name"}, DataType::Long()).min);
+  EXPECT_FALSE(stats_column_range("not json", {"id"}, DataType::Long()).max);
+}
+
 }  // namespace
 }  // namespace lakeflow::delta

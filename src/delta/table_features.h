@@ -1,7 +1,9 @@
 // Delta table features (PROTOCOL.md, "Table Features"): which protocol a table needs for the
 // features it uses, and whether lakeflow can write a table with a given protocol.
 //
-// lakeflow creates tables at (reader 1, writer 2). A table that uses a feature moves to writer 7,
+// lakeflow's tables use at least domainMetadata (their offsets live in a metadata domain), so they
+// are created at writer 7; a table created at (reader 1, writer 2) by an earlier lakeflow moves to
+// writer 7 on its next commit. A table that uses a feature moves to writer 7,
 // whose `writerFeatures` list every feature a writer must implement: the new one, the features it
 // requires (clustering requires domainMetadata), and those writer 2 implied (appendOnly,
 // invariants), which the protocol says an upgraded table keeps, as Delta's own writers list them.

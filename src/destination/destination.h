@@ -65,6 +65,21 @@ struct LocationProblem {
   std::string message;  // names the location and says what to do
 };
 
+// What a table knows of one column's values in one data file without reading it (its statistics),
+// so that a merge can skip files that cannot hold a changed key. Bounds are JSON text of a value
+// of the column's type, in ColumnBatch::row_json's forms, and hold for every non-null value v of
+// the column in the file:
+//   * `min <= v` when min is set;
+//   * `v <= max` when max is set; when `max_cut`, strings whose bound was cut to a prefix (as
+//     statistics of long strings are) may exceed it, but only by extending it: then v <= max, or v
+//     begins with max without its last character.
+// Strings compare by their UTF-8 bytes. Unset bounds say nothing; nothing is said about nulls.
+struct ColumnRange {
+  std::optional<std::string> min;
+  std::optional<std::string> max;
+  bool max_cut = false;
+};
+
 // One commit: what the commit history says about it, and the progress it records.
 struct Commit {
   std::string operation;                          // WRITE, MERGE, CREATE TABLE, CLUSTER BY, ...
@@ -108,6 +123,10 @@ class Table {
   // The rows of data file `index`, read as `schema` (fields the file lacks read as null, narrower
   // stored types as the wider type).
   virtual ColumnBatch read_file(std::size_t index, const StructType& schema) const = 0;
+  // What the table's statistics say of `column` (a field of schema(), through structs) in data
+  // file `index`, whose type is the one schema() gives it now (a file written before a type was
+  // widened has bounds of that type's values). Empty when nothing is known.
+  virtual ColumnRange column_range(std::size_t index, const FieldPath& column) const = 0;
 
   // ---- Changes staged for the next commit.
   // The table's schema from now on; `widened` when a column's type was widened (now or before).

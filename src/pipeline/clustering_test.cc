@@ -240,16 +240,19 @@ TEST_F(ClusteringTest, TheFirstCommitCarriesTheFeaturesAndTheClusteringDomain) {
   run();
   const std::string second = read_file(commit_file(1));
   EXPECT_EQ(second.find("protocol"), std::string::npos) << second;
-  EXPECT_EQ(second.find("domainMetadata"), std::string::npos) << second;
+  EXPECT_EQ(second.find("delta.clustering"), std::string::npos) << second;
 }
 
-TEST_F(ClusteringTest, AnUnclusteredTableStaysAtTheDefaultProtocol) {
+TEST_F(ClusteringTest, AnUnclusteredTableHasNeitherTheFeatureNorTheDomain) {
   use("append", "");
   shuffled_calls(1, 10, 10);
   run();
   const std::string first = read_file(commit_file(0));
-  EXPECT_THAT(first, HasSubstr(R"({"protocol":{"minReaderVersion":1,"minWriterVersion":2}})"));
-  EXPECT_EQ(first.find("domainMetadata"), std::string::npos);
+  // domainMetadata is for the offsets (lakeflow.offsets), not clustering.
+  EXPECT_THAT(first,
+              HasSubstr(R"({"protocol":{"minReaderVersion":1,"minWriterVersion":7,)"
+                        R"("writerFeatures":["appendOnly","invariants","domainMetadata"]}})"));
+  EXPECT_EQ(first.find("clustering"), std::string::npos);
 }
 
 TEST_F(ClusteringTest, AChangedClusterByIsRecordedInTheNextRunAndRemovalRecordsAnEmptyList) {

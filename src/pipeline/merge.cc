@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <unordered_map>
 
-#include "util/text.h"
 #include "lakeflow/error.h"
 #include "lakeflow/json.h"
+#include "util/text.h"
 
 namespace lakeflow::pipeline {
 namespace {
@@ -138,6 +138,17 @@ RowKey MergeEngine::key_of(const Row& row) const { return key_of(row, "a row"); 
 
 RowKey MergeEngine::key_of(const Row& row, std::string_view what) const {
   RowKey out;
+  for (const TypedValue& value : key_values(row, what)) value.append_key(out);
+  return out;
+}
+
+std::vector<TypedValue> MergeEngine::key_values(const Row& row) const {
+  return key_values(row, "a row");
+}
+
+std::vector<TypedValue> MergeEngine::key_values(const Row& row, std::string_view what) const {
+  std::vector<TypedValue> out;
+  out.reserve(keys_.size());
   for (const Column& key : keys_) {
     const auto value = row.find_path(key.path);
     if (!value || *value == "null") {
@@ -145,9 +156,9 @@ RowKey MergeEngine::key_of(const Row& row, std::string_view what) const {
                   fmt::format("table '{}': {} has no value for primary key '{}': {}", spec_.table,
                               what, key.path, row.json().substr(0, 80)));
     }
-    with_context(fmt::format("table '{}': {}, primary key '{}'", spec_.table, what, key.path), [&] {
-      return TypedValue::read(*value, key.type, spec_.timestamp_zone_offset);
-    }).append_key(out);
+    out.push_back(with_context(
+        fmt::format("table '{}': {}, primary key '{}'", spec_.table, what, key.path),
+        [&] { return TypedValue::read(*value, key.type, spec_.timestamp_zone_offset); }));
   }
   return out;
 }

@@ -133,6 +133,12 @@ std::optional<std::string> key_column_problem(const StructType& schema, std::str
 
 class MergeEngine {
  public:
+  // A primary key (or sequence) column: its dotted path and type.
+  struct Column {
+    std::string path;
+    DataType type;
+  };
+
   // Resolves the key and sequence columns in the schema. Throws ConfigError naming the table when
   // a required key or sequence column is missing, not a column, or of a type that cannot be one
   // (struct, array, map, variant; binary cannot order a sequence), or when an SCD type 2 table
@@ -146,6 +152,10 @@ class MergeEngine {
   // The key of a row. Throws Error(kData) naming the table and column when a key value is missing,
   // null or not of its column's type.
   RowKey key_of(const Row& row) const;
+  // The primary key columns, in the spec's order (none for append).
+  const std::vector<Column>& key_columns() const { return keys_; }
+  // The typed values of a row's key columns, in key_columns() order. Throws as key_of.
+  std::vector<TypedValue> key_values(const Row& row) const;
   // The key columns of `row` as a JSON object text (`{"id":5}`), e.g. for a Tombstone.
   std::string key_json(const Row& row) const;
 
@@ -168,15 +178,12 @@ class MergeEngine {
   MergeResult append(std::vector<std::string> rows) const;
 
  private:
-  struct Column {
-    std::string path;
-    DataType type;
-  };
   struct Version;
   struct History;
   struct Event;
   struct KeyChanges;
   RowKey key_of(const Row& row, std::string_view what) const;
+  std::vector<TypedValue> key_values(const Row& row, std::string_view what) const;
   TypedValue sequence_of(const Row& row, std::string_view what) const;
   TypedValue version_of(std::string_view json, const std::string& context) const;
   History history_of(const std::vector<const Row*>& rows) const;

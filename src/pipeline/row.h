@@ -86,6 +86,8 @@ class TypedValue {
                          std::optional<std::int32_t> zone_less_offset = std::nullopt);
 
   bool is_null() const { return std::holds_alternative<std::monostate>(value_); }
+  // The bytes of a string value (binary: its base64 text); nullptr for other values.
+  const std::string* string_value() const { return std::get_if<std::string>(&value_); }
 
   // Values of one type compare; comparing values read as different types is unspecified.
   friend std::strong_ordering operator<=>(const TypedValue& a, const TypedValue& b);

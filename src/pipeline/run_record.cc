@@ -80,6 +80,8 @@ bool record_run_ended(const fs::path& table_path, const TableResult& result,
   record["deleted"] = count(result.deleted);
   record["quarantined"] = count(result.quarantined);
   record["files"] = count(result.files);
+  record["files_read"] = count(result.files_read);
+  record["files_skipped"] = count(result.files_skipped);
   record["commits"] = count(result.commits);
   record["seconds"] = result.seconds;
   record["offset"] = optional_text(result.offset);

@@ -16,9 +16,10 @@
 //   * apply_changes (cdc, cdc_with_deletes): each read call's changes are merged (merge.h) with
 //     the rows of the files that hold the changed keys. Copy-on-write: only files holding a key
 //     the merge replaced are removed; one new file holds their other rows plus the merge's rows.
-//     (Every active file is still read to find those keys; pruning by key statistics is not done
-//     yet.) Removes, the new add and the offset go in one commit. cdc_with_deletes then drains
-//     read_table_deletes from the committed deletes offset the same way;
+//     Files whose key column statistics rule out every changed key are not read (key_filter.h);
+//     the others are read to find the keys. Removes, the new add and the offset go in one commit.
+//     cdc_with_deletes then drains read_table_deletes from the committed deletes offset the same
+//     way;
 //   * apply_changes_from_snapshot: every read call is gathered, then merged as one snapshot and
 //     committed once (nothing is committed when the snapshot changes nothing), rewriting the files
 //     that hold changed or deleted keys.
@@ -46,8 +47,8 @@
 // Redactor (http::process_redactor(), which the connectors' HTTP clients use too), and every log
 // line, progress report and error of the run passes through it.
 // The merge engine's delete tombstones (merge.h) are stored as the table property
-// "lakeflow.tombstones" (Table::property), committed with the batch, so a late change older than a
-// delete cannot bring the row back in a later run.
+// "lakeflow.tombstones" (Table::property; a metadata domain in Delta), committed with the batch, so
+// a late change older than a delete cannot bring the row back in a later run.
 #pragma once
 
 #include <cstddef>
@@ -124,7 +125,11 @@ struct TableResult {
   std::size_t inserted = 0;
   std::size_t updated = 0;
   std::size_t deleted = 0;
-  std::size_t files = 0;    // data files written
+  std::size_t files = 0;  // data files written
+  // Data files merges read, and those they skipped because their key statistics rule out every
+  // key of the batch (apply_changes; a snapshot merge reads every file).
+  std::size_t files_read = 0;
+  std::size_t files_skipped = 0;
   std::size_t commits = 0;  // commits made
   double seconds = 0;
   // The offsets committed with the table when its run ended, failed or not: where a rerun resumes

@@ -19,7 +19,8 @@
 // Mode `none` turns every change, additive ones included, into such an error.
 //
 // The evolved schema goes into the table's log as a new metaData action in the same commit as the
-// first data written with it (the runner sets it before its first commit). Old files read as the
+// first data written with it (the runner sets it before its first commit; a commit carries a
+// metaData action only when the schema or a table property changed). Old files read as the
 // new schema: an added field as null, a widened value as its wider type (parquet_reader.h).
 #pragma once
 

@@ -41,7 +41,7 @@ struct Lakehouse::CommitSummary {
   // When the commit holds a metaData action: its schemaString, interned (equal texts share one
   // string, so a wide schema repeated by every commit is held once and compared by pointer).
   std::shared_ptr<const std::string> schema_string;
-  std::optional<std::string> offset;  // lakeflow.offset of that metaData
+  std::optional<std::string> offset;  // the offset the commit recorded (lakeflow.offsets domain)
   std::optional<std::string> error;   // the commit could not be read
 };
 
@@ -250,7 +250,13 @@ std::shared_ptr<const Lakehouse::CommitSummary> Lakehouse::commit_summary(
       } else if (const auto* metadata = std::get_if<delta::MetadataAction>(&action)) {
         summary->schema_string = intern_schema(metadata->schema_string);
         if (const std::string* offset = metadata->config(delta::kOffsetKey)) {
-          summary->offset = *offset;
+          summary->offset = *offset;  // a table written before the offsets domain
+        }
+      } else if (const auto* domain = std::get_if<delta::DomainMetadataAction>(&action)) {
+        if (domain->domain == delta::kOffsetsDomain && !domain->removed) {
+          const delta::CommittedOffsets offsets =
+              delta::parse_offsets_domain(domain->configuration, log.table_path());
+          if (offsets.offset) summary->offset = offsets.offset->to_json();
         }
       }
     }

@@ -36,8 +36,9 @@ inline std::set<std::string> unreferenced_files(const std::filesystem::path& tab
   return out;
 }
 
-// The offsets committed with `table` (metaData configuration lakeflow.offset and
-// lakeflow.deletesOffset of the last commit that has a metaData action), "" when none.
+// The offsets committed with `table`, read from the JSON commits as another tool would: the
+// `lakeflow.offsets` domain of the last commit that has one (or, for a table written before it,
+// metaData configuration lakeflow.offset and lakeflow.deletesOffset), "" when none.
 struct CommittedOffsets {
   std::string offset;
   std::string deletes_offset;
@@ -56,13 +57,23 @@ inline CommittedOffsets committed_offsets(const std::filesystem::path& table) {
     for (std::size_t end = text.find('\n'); end != std::string::npos;
          at = end + 1, end = text.find('\n', at)) {
       const JsonValue action = JsonValue::parse(text.substr(at, end - at));
+      if (const JsonValue* domain = action.find("domainMetadata")) {
+        if (domain->find("domain")->as_string() != "lakeflow.offsets") continue;
+        const JsonValue config = JsonValue::parse(domain->find("configuration")->as_string());
+        const JsonValue* offset = config.find("offset");
+        const JsonValue* deletes = config.find("deletesOffset");
+        out.offset = offset ? offset->dump() : "";
+        out.deletes_offset = deletes ? deletes->dump() : "";
+        continue;
+      }
       const JsonValue* metadata = action.find("metaData");
       if (metadata == nullptr) continue;
       const JsonValue* configuration = metadata->find("configuration");
       const JsonValue* offset = configuration ? configuration->find("lakeflow.offset") : nullptr;
       const JsonValue* deletes =
           configuration ? configuration->find("lakeflow.deletesOffset") : nullptr;
-      out.offset = offset ? offset->as_string() : "";
+      if (offset == nullptr) continue;  // migrated, or a table without offsets
+      out.offset = offset->as_string();
       out.deletes_offset = deletes ? deletes->as_string() : "";
     }
   }
