@@ -382,7 +382,8 @@ HttpClient::Attempt HttpClient::exchange(const Request& request, int attempt_num
                                     : "",
                                 lines));
     }
-    Attempt attempt = perform(wire);
+    Attempt attempt =
+        context_.transport ? perform_through(*context_.transport, wire) : perform(wire);
     if (attempt.code == CURLE_OK) {
       rate_limiter_->observe(host, attempt.headers);
       logger_.debug(fmt::format("{} {} -> {}: {} bytes in {}", method, wire.url,
@@ -497,6 +498,29 @@ HttpClient::Attempt HttpClient::perform(const Request& request) {
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
   return_handle(std::move(handle));
+  return attempt;
+}
+
+HttpClient::Attempt HttpClient::perform_through(Transport& transport, const Request& request) {
+  Attempt attempt;
+  const LiveExchange live = [&](const Request& wire) -> std::optional<WireResponse> {
+    attempt = perform(wire);
+    if (attempt.code != CURLE_OK) return std::nullopt;
+    return WireResponse{attempt.status, attempt.headers, attempt.body};
+  };
+  std::optional<WireResponse> response = transport.exchange(request, logger_.redactor(), live);
+  if (!response) return attempt;  // the network failure `live` met
+  attempt = Attempt{};
+  attempt.status = response->status;
+  attempt.headers = std::move(response->headers);
+  attempt.body = std::move(response->body);
+  // As from the network: room for RecordBatch::kPadding, so adopting the body never copies it.
+  attempt.body.reserve(attempt.body.size() + RecordBatch::kPadding);
+  if (is_followed_redirect(attempt.status)) {
+    if (auto location = find_header(attempt.headers, "location")) {
+      attempt.redirect_url = resolve_url(request.url, *location);
+    }
+  }
   return attempt;
 }
 
