@@ -32,6 +32,15 @@ bool is_scrubbed_response_header(std::string_view name) {
   return std::find(std::begin(kNames), std::end(kNames), name) != std::end(kNames);
 }
 
+// A body redacted so that JSON stays JSON.
+std::string redact_body(const Redactor& redactor, std::string_view body) {
+  const std::size_t first = body.find_first_not_of(" \t\r\n");
+  if (first != std::string_view::npos && (body[first] == '{' || body[first] == '[')) {
+    return redactor.redact_json(body);
+  }
+  return redactor.redact(body);
+}
+
 std::string describe(const std::string& method, const std::string& url,
                      const std::vector<std::pair<std::string, std::string>>& query) {
   std::string text = method + " " + url;
@@ -81,6 +90,13 @@ RecordingTransport::RecordingTransport(Settings settings) : settings_(std::move(
   cassette_.source = settings_.source;
 }
 
+void RecordingTransport::set_origins(std::string live_origin, std::string stand_in_origin) {
+  std::lock_guard lock(mutex_);
+  settings_.live_origin = std::move(live_origin);
+  settings_.stand_in_origin = std::move(stand_in_origin);
+}
+
+// Called with mutex_ held.
 std::string RecordingTransport::rewrite(std::string text) const {
   const std::string& from = settings_.live_origin;
   if (from.empty() || settings_.stand_in_origin.empty()) return text;
@@ -96,6 +112,7 @@ std::optional<WireResponse> RecordingTransport::exchange(const Request& wire,
                                                          const LiveExchange& live) {
   std::optional<WireResponse> response = live(wire);
   if (!response) return response;
+  std::lock_guard lock(mutex_);
   Interaction interaction;
   RecordedRequest& request = interaction.request;
   const std::string url = rewrite(redactor.redact(wire.url));
@@ -109,7 +126,7 @@ std::optional<WireResponse> RecordingTransport::exchange(const Request& wire,
         key, is_credential_header(key) ? std::string(Redactor::kMask) : redactor.redact(value));
   }
   if (!wire.body.empty()) {
-    std::string body = rewrite(redactor.redact(wire.body));
+    std::string body = rewrite(redact_body(redactor, wire.body));
     request.body_sha256 = sha256_hex(body);
     request.body_text = std::move(body);
   }
@@ -120,9 +137,8 @@ std::optional<WireResponse> RecordingTransport::exchange(const Request& wire,
                                             ? std::string(Redactor::kMask)
                                             : rewrite(redactor.redact(value)));
   }
-  recorded.body = rewrite(redactor.redact(response->body));
+  recorded.body = rewrite(redact_body(redactor, response->body));
   recorded.url = url;
-  std::lock_guard lock(mutex_);
   cassette_.interactions.push_back(std::move(interaction));
   return response;
 }
@@ -216,7 +232,7 @@ std::optional<WireResponse> ReplayTransport::exchange(const Request& wire, const
                                                       const LiveExchange& /*live*/) {
   SplitUrl split = split_url(redactor.redact(wire.url));
   std::optional<std::string> body_sha256;
-  if (!wire.body.empty()) body_sha256 = sha256_hex(redactor.redact(wire.body));
+  if (!wire.body.empty()) body_sha256 = sha256_hex(redact_body(redactor, wire.body));
   const std::string method(to_string(wire.method));
   Key key = key_of(method, split.base, split.query, std::move(body_sha256));
   std::lock_guard lock(mutex_);

@@ -162,11 +162,19 @@ Endpoint read_endpoint(const YAML::Node& node, std::size_t index, std::string_vi
     endpoint.lookup.emplace(placeholder, field);
   }
   if (const YAML::Node write = node["write"]) {
-    reader.known(write, {"id_fields", "timestamp_fields", "defaults"}, "write");
+    reader.known(write, {"id_fields", "timestamp_fields", "timestamp_precision", "defaults"},
+                 "write");
     endpoint.writes = true;
     endpoint.id_fields = string_list(write["id_fields"]);
     endpoint.timestamp_fields = string_list(write["timestamp_fields"]);
     if (write["defaults"]) endpoint.defaults = yaml_to_json(write["defaults"]);
+    if (write["timestamp_precision"]) {
+      const std::string precision = write["timestamp_precision"].as<std::string>();
+      if (precision != "seconds" && precision != "milliseconds") {
+        reader.fail("write.timestamp_precision must be seconds or milliseconds");
+      }
+      endpoint.timestamp_digits = precision == "milliseconds" ? 3 : 0;
+    }
   }
   if (const YAML::Node response = node["response"]) {
     reader.known(response,
@@ -339,6 +347,10 @@ std::optional<int> compare(const JsonValue& value, std::string_view text) {
     return value.as_double() < wanted ? -1 : value.as_double() > wanted ? 1 : 0;
   }
   if (value.is_string()) {
+    // Timestamps compare as instants (`...:51.123Z` is after `...:51Z`), other text as text.
+    const std::optional<std::int64_t> a = parse_instant(value.as_string());
+    const std::optional<std::int64_t> b = a ? parse_instant(text) : std::nullopt;
+    if (a && b) return *a < *b ? -1 : *a > *b ? 1 : 0;
     const int c = value.as_string().compare(text);
     return c < 0 ? -1 : c > 0 ? 1 : 0;
   }
@@ -373,14 +385,22 @@ bool less_value(const JsonValue* a, const JsonValue* b) {
   const bool b_missing = b == nullptr || b->is_null();
   if (a_missing || b_missing) return !a_missing && b_missing;
   if (a->is_number() && b->is_number()) return a->as_double() < b->as_double();
-  if (a->is_string() && b->is_string()) return a->as_string() < b->as_string();
+  if (a->is_string() && b->is_string()) {
+    const std::optional<std::int64_t> x = parse_instant(a->as_string());
+    const std::optional<std::int64_t> y = x ? parse_instant(b->as_string()) : std::nullopt;
+    if (x && y) return *x < *y;
+    return a->as_string() < b->as_string();
+  }
   return a->dump() < b->dump();
 }
 
-std::string now_iso(std::int64_t plus_seconds = 0) {
+std::string now_iso(std::int64_t plus_seconds = 0, int fraction_digits = 0) {
   const auto now =
-      std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-  return format_instant((now.time_since_epoch().count() + plus_seconds) * 1000000, 0);
+      std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+  std::int64_t micros = now.time_since_epoch().count() + plus_seconds * 1000000;
+  if (fraction_digits == 0) micros -= micros % 1000000;
+  if (fraction_digits == 3) micros -= micros % 1000;
+  return format_instant(micros, fraction_digits);
 }
 
 std::string cursor_token(std::int64_t offset) {
@@ -758,6 +778,7 @@ WireResponse SimulatedSource::answer(std::string_view method, std::string_view u
   if (endpoint.rate_limit) {
     const auto [limit, window] = *endpoint.rate_limit;
     const std::int64_t used = std::min(total_calls_, limit);
+    // After the limit's last call, nothing remains until the reset.
     const auto reset = std::chrono::duration_cast<std::chrono::seconds>(
                            std::chrono::system_clock::now().time_since_epoch())
                            .count() +
@@ -767,9 +788,15 @@ WireResponse SimulatedSource::answer(std::string_view method, std::string_view u
     response.headers.emplace_back("x-ratelimit-used", std::to_string(used));
     response.headers.emplace_back("x-ratelimit-reset", std::to_string(reset));
     if (total_calls_ > limit) {
+      // GitHub's primary limit: 403, nothing remaining until the reset; the window then starts
+      // again (at once: a simulation has no reason to make a test wait).
       response.status = 403;
       response.headers.emplace_back("retry-after", "0");
       response.body = error_answer(403, "API rate limit exceeded (simulated)").body;
+      for (auto& [name, value] : response.headers) {
+        if (name == "x-ratelimit-reset") value = std::to_string(reset - window);
+      }
+      total_calls_ = 0;
     }
   }
   for (const auto& [name, value] : endpoint.headers) {
@@ -827,7 +854,7 @@ WireResponse SimulatedSource::serve(const Endpoint& endpoint, std::size_t /*inde
       if (!changes.is_object()) return error_answer(422, "the body must be a JSON object");
       for (const auto& [key, value] : changes.as_object()) (*found)[key] = value;
       for (const std::string& field : endpoint.timestamp_fields)
-        set_field(*found, field, JsonValue(now_iso()));
+        set_field(*found, field, JsonValue(now_iso(0, endpoint.timestamp_digits)));
     }
     return json_answer(endpoint.status, *found);
   }
@@ -850,7 +877,7 @@ WireResponse SimulatedSource::serve(const Endpoint& endpoint, std::size_t /*inde
       set_field(record, field, JsonValue(largest + 1));
     }
     for (const std::string& field : endpoint.timestamp_fields)
-      set_field(record, field, JsonValue(now_iso()));
+      set_field(record, field, JsonValue(now_iso(0, endpoint.timestamp_digits)));
     records.push_back(record);
     return json_answer(endpoint.status == 200 ? 201 : endpoint.status, record);
   }

@@ -57,6 +57,9 @@ endpoints:
       - {on_calls: [1], status: 429, headers: {Retry-After: "0"}, body: {message: slow down}}
   - path: "/never"
     corpus: issues
+  - path: "/limited"
+    corpus: issues
+    rate_limit: {limit: 1}
 )";
 
 JsonValue corpus() {
@@ -135,6 +138,14 @@ TEST(Simulator, InjectedRateLimitIsRetriedByTheClient) {
   const Response response = sim.client->get("https://api.test/flaky");
   EXPECT_EQ(response.status, 200);
   EXPECT_EQ(response.attempts, 2);
+}
+
+TEST(Simulator, ExhaustedRateLimitIsWaitedOutByTheClient) {
+  Simulated sim;
+  EXPECT_EQ(sim.client->get("https://api.test/limited").attempts, 1);
+  const Response second = sim.client->get("https://api.test/limited");
+  EXPECT_EQ(second.status, 200);
+  EXPECT_EQ(second.attempts, 2);  // 403 with X-RateLimit-Remaining 0 and Retry-After, then 200
 }
 
 TEST(Simulator, WritesAreReadBack) {

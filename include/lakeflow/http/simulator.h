@@ -20,6 +20,8 @@
 //       write:                                # (ext) POST creates a record in the corpus
 //         id_fields: [id, number]             # set to the largest value + 1
 //         timestamp_fields: [created_at, updated_at]  # set to now (also on update)
+//         timestamp_precision: seconds        # or milliseconds: two writes in one second then
+//                                             # carry different stamps
 //         defaults: {state: open}             # fields a created record gets unless given
 //       response:
 //         pagination_style: page_number_with_link_header
@@ -123,6 +125,7 @@ struct Endpoint {
   bool writes = false;
   std::vector<std::string> id_fields;
   std::vector<std::string> timestamp_fields;
+  int timestamp_digits = 0;  // fraction digits of written timestamps
   JsonValue defaults;
   std::string pagination_style = "none";
   std::optional<std::pair<std::string, bool>> default_sort;  // field, descending

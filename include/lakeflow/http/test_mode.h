@@ -119,6 +119,8 @@ class RecordingTransport : public Transport {
     std::string stand_in_origin;
   };
   explicit RecordingTransport(Settings settings);
+  // Sets Settings::live_origin and stand_in_origin for the exchanges recorded from now on.
+  void set_origins(std::string live_origin, std::string stand_in_origin);
   std::optional<WireResponse> exchange(const Request& wire, const Redactor& redactor,
                                        const LiveExchange& live) override;
   Cassette cassette() const;
