@@ -13,7 +13,6 @@
 #include <vector>
 
 #include "lakeflow/connector.h"
-#include "lakeflow/http/redactor.h"
 #include "lakeflow/http/test_mode.h"
 #include "lakeflow/http/url.h"
 #include "lakeflow/registry.h"
@@ -41,6 +40,18 @@ std::vector<std::vector<std::string>> read_table_calls(LakeflowConnect& connecto
   }
   ADD_FAILURE() << table << " did not converge";
   return calls;
+}
+
+// `record` with the token of every `Authorization: Bearer <token>` as the Redactor writes it.
+std::string hide_bearer_tokens(std::string record) {
+  constexpr std::string_view kBearer = "Authorization: Bearer ";
+  for (std::size_t at = record.find(kBearer); at != std::string::npos;
+       at = record.find(kBearer, at + 1)) {
+    std::size_t end = at + kBearer.size();
+    while (end < record.size() && record[end] != '\\' && record[end] != '"') ++end;
+    record.replace(at, end - at, "Authorization: ***");
+  }
+  return record;
 }
 
 // Resets the process transport however the test ends.
@@ -86,16 +97,15 @@ TEST(FhirRecordReplay, ReplayedTablesAreIdenticalToTheRecordedServersTables) {
   EXPECT_EQ(connector->list_tables(), tables);
   std::size_t replayed_records = 0;
   std::size_t redacted_records = 0;
-  const http::Redactor redactor;  // structural rules only: this server needs no credentials
   for (const std::string& table : tables) {
     const auto calls = read_table_calls(*connector, table);
     for (const auto& call : calls) replayed_records += call.size();
     auto expected = live[table];
     for (auto& call : expected) {
       for (std::string& record : call) {
-        std::string redacted = redactor.redact_json(record);
-        if (redacted != record) ++redacted_records;
-        record = std::move(redacted);
+        std::string hidden = hide_bearer_tokens(record);
+        if (hidden != record) ++redacted_records;
+        record = std::move(hidden);
       }
     }
     EXPECT_EQ(calls, expected) << "table " << table;
