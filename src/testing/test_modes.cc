@@ -46,6 +46,9 @@ std::filesystem::path source_dir() {
 }
 
 std::filesystem::path cassette_dir() {
+  if (const char* dir = std::getenv("LAKEFLOW_CASSETTE_DIR"); dir != nullptr && *dir != '\0') {
+    return dir;
+  }
   const std::string& dir = suite_options().cassette_dir;
   return dir.empty() ? source_dir() / "test" / "cassettes" : std::filesystem::path(dir);
 }

@@ -115,7 +115,7 @@ struct SuiteOptions {
   // Connector options for replay and simulate: stand-in credentials and the base URL the
   // recording names (a live recording's origin is written as this one's). Never real secrets.
   Options stand_in_options{};
-  // Cassettes: empty means <source_dir>/test/cassettes.
+  // Cassettes: empty means <source_dir>/test/cassettes. $LAKEFLOW_CASSETTE_DIR overrides both.
   std::string cassette_dir{};
   // endpoints.yaml and corpus/: empty means <source_dir>/test/simulator.
   std::string simulator_dir{};
