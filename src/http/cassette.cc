@@ -6,10 +6,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include "lakeflow/files.h"
 #include "lakeflow/http/encoding.h"
 #include "lakeflow/http/test_mode.h"
 #include "lakeflow/json.h"
-#include "util/files.h"
 
 namespace lakeflow::http {
 namespace {

@@ -6,10 +6,10 @@
 #include <charconv>
 
 #include "http/simulator_internal.h"
+#include "lakeflow/files.h"
 #include "lakeflow/http/encoding.h"
 #include "lakeflow/http/simulator.h"
 #include "lakeflow/http/test_mode.h"
-#include "util/files.h"
 
 namespace lakeflow::http {
 namespace simulator_internal {

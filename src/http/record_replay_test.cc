@@ -8,11 +8,11 @@
 #include <string>
 
 #include "http/loopback_server_test_util.h"
+#include "lakeflow/files.h"
 #include "lakeflow/http/client.h"
 #include "lakeflow/http/test_mode.h"
 #include "lakeflow/options.h"
-#include "util/files.h"
-#include "util/temp_dir.h"
+#include "lakeflow/testing/temp_dir.h"
 
 namespace lakeflow::http {
 namespace {

@@ -9,11 +9,11 @@
 #include <filesystem>
 
 #include "http/simulator_internal.h"
+#include "lakeflow/files.h"
 #include "lakeflow/http/encoding.h"
 #include "lakeflow/http/test_mode.h"
 #include "lakeflow/http/url.h"
 #include "lakeflow/instant.h"
-#include "util/files.h"
 
 namespace lakeflow::http {
 namespace {

@@ -12,9 +12,9 @@
 
 #include "core/plugin_loader.h"
 #include "lakeflow/error.h"
+#include "lakeflow/files.h"
 #include "lakeflow/registry.h"
 #include "test_modes.h"
-#include "util/files.h"
 
 namespace lakeflow::testing {
 namespace {

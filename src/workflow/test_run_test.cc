@@ -7,7 +7,7 @@
 #include <fstream>
 
 #include "lakeflow/error.h"
-#include "util/temp_dir.h"
+#include "lakeflow/testing/temp_dir.h"
 
 namespace lakeflow::workflow {
 namespace {
@@ -33,9 +33,14 @@ TEST(ParseGtestReport, CountsByClassWithoutConnectorPrefix) {
 }
 
 TEST(RunConnectorTests, SaysHowToBuildWhenThereIsNoTestBuild) {
-  const TestRun run = run_connector_tests("/nonexistent-build", "probe");
+  const TestRun run =
+      run_connector_tests("/nonexistent-build", "probe",
+                          {"cmake -S . -B build", "make -C build lakeflow_source_probe_tests"});
   EXPECT_FALSE(run.ran);
-  EXPECT_NE(run.problem.find("make -C build lakeflow_source_probe_tests"), std::string::npos)
+  EXPECT_NE(run.problem.find("no test build of 'probe' in '/nonexistent-build'"), std::string::npos)
+      << run.problem;
+  EXPECT_NE(run.problem.find("(cmake -S . -B build && make -C build lakeflow_source_probe_tests)"),
+            std::string::npos)
       << run.problem;
 }
 

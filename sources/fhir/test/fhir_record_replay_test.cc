@@ -16,8 +16,8 @@
 #include "lakeflow/http/test_mode.h"
 #include "lakeflow/http/url.h"
 #include "lakeflow/registry.h"
+#include "lakeflow/testing/temp_dir.h"
 #include "support/fhir_server.h"
-#include "util/temp_dir.h"
 
 namespace lakeflow::fhir {
 namespace {
