@@ -382,7 +382,8 @@ HttpClient::Attempt HttpClient::exchange(const Request& request, int attempt_num
                                     : "",
                                 lines));
     }
-    Attempt attempt = perform(wire);
+    Attempt attempt =
+        context_.transport ? perform_through(*context_.transport, wire) : perform(wire);
     if (attempt.code == CURLE_OK) {
       rate_limiter_->observe(host, attempt.headers);
       logger_.debug(fmt::format("{} {} -> {}: {} bytes in {}", method, wire.url,
@@ -500,6 +501,29 @@ HttpClient::Attempt HttpClient::perform(const Request& request) {
   return attempt;
 }
 
+HttpClient::Attempt HttpClient::perform_through(Transport& transport, const Request& request) {
+  Attempt attempt;
+  const LiveExchange live = [&](const Request& wire) -> std::optional<WireResponse> {
+    attempt = perform(wire);
+    if (attempt.code != CURLE_OK) return std::nullopt;
+    return WireResponse{attempt.status, attempt.headers, attempt.body};
+  };
+  std::optional<WireResponse> response = transport.exchange(request, logger_.redactor(), live);
+  if (!response) return attempt;  // the network failure `live` met
+  attempt = Attempt{};
+  attempt.status = response->status;
+  attempt.headers = std::move(response->headers);
+  attempt.body = std::move(response->body);
+  // As from the network: room for RecordBatch::kPadding, so adopting the body never copies it.
+  attempt.body.reserve(attempt.body.size() + RecordBatch::kPadding);
+  if (is_followed_redirect(attempt.status)) {
+    if (auto location = find_header(attempt.headers, "location")) {
+      attempt.redirect_url = resolve_url(request.url, *location);
+    }
+  }
+  return attempt;
+}
+
 Response HttpClient::send(Request request) {
   const bool idempotent = request.is_idempotent();
   const std::string method(to_string(request.method));
@@ -592,6 +616,24 @@ Response HttpClient::send(Request request) {
       if (auto value = find_header(attempt.headers, "retry-after")) {
         retry_after = parse_retry_after(*value, context_.clock->wall_now());
       }
+      // A 403 that is a rate limit (GitHub's primary limit: X-RateLimit-Remaining 0 until
+      // X-RateLimit-Reset; its secondary limits: Retry-After) is waited out like a 429.
+      const bool rate_limited_403 =
+          attempt.status == 403 &&
+          (retry_after.has_value() ||
+           find_header(attempt.headers, "x-ratelimit-remaining") == std::string_view("0"));
+      if (rate_limited_403 && !retry_after) {
+        if (auto reset = find_header(attempt.headers, "x-ratelimit-reset")) {
+          std::int64_t epoch = 0;
+          const auto [end, error] =
+              std::from_chars(reset->data(), reset->data() + reset->size(), epoch);
+          if (error == std::errc() && end == reset->data() + reset->size()) {
+            const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                context_.clock->wall_now().time_since_epoch());
+            retry_after = milliseconds(std::max<std::int64_t>(epoch - now.count(), 0) * 1000);
+          }
+        }
+      }
       std::string reason = status_text(attempt.status);
       if (!attempt.body.empty()) {
         reason += fmt::format(" (response: {})", logger_.redactor().excerpt(attempt.body));
@@ -610,6 +652,11 @@ Response HttpClient::send(Request request) {
             "options.",
             refreshed ? ", even freshly fetched ones" : "",
             auth_ ? auth_->describe() : "no authentication configured");
+      } else if (rate_limited_403) {
+        advice = fmt::format(
+            "The source's rate limit was still exhausted after {} attempts; wait for it to reset, "
+            "or allow longer waits with http.retry_after_max (now {}) and http.max_elapsed.",
+            attempts, option_duration(budget.max_retry_after));
       } else if (status == 403) {
         advice =
             "The credentials are valid but lack permission for this resource; check the "
@@ -627,9 +674,10 @@ Response HttpClient::send(Request request) {
       }
       // A status worth retrying only for idempotent requests is "transient": the message then
       // says why this request was not retried.
-      const FailureKind kind = is_retriable_status(status, idempotent) ? FailureKind::kStatus
-                               : is_retriable_status(status, true)     ? FailureKind::kTransient
-                                                                       : FailureKind::kFinal;
+      const FailureKind kind = rate_limited_403                          ? FailureKind::kStatus
+                               : is_retriable_status(status, idempotent) ? FailureKind::kStatus
+                               : is_retriable_status(status, true)       ? FailureKind::kTransient
+                                                                         : FailureKind::kFinal;
       failure = Failure{kind, std::move(reason), std::move(advice)};
     } else if (request.check_body) {
       Response candidate{attempt.status, std::move(attempt.headers), std::move(attempt.body),

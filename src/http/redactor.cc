@@ -316,6 +316,50 @@ std::string Redactor::redact(std::string_view text) const {
   return Scanner(literal, sensitive_keys_).run();
 }
 
+std::string Redactor::redact_json(std::string_view json) const {
+  std::string out;
+  out.reserve(json.size());
+  bool mask_next_string = false;
+  std::size_t i = 0;
+  while (i < json.size()) {
+    if (json[i] != '"') {
+      if (json[i] == ',' || json[i] == '{' || json[i] == '[') mask_next_string = false;
+      out += json[i++];
+      continue;
+    }
+    std::size_t end = i + 1;
+    while (end < json.size() && json[end] != '"') end += json[end] == '\\' ? 2 : 1;
+    end = std::min(end, json.size());
+    const std::string_view content = json.substr(i + 1, end - i - 1);
+    std::size_t after = end + 1;
+    while (after < json.size() &&
+           (is_space(json[after]) || json[after] == '\n' || json[after] == '\r')) {
+      ++after;
+    }
+    const bool is_key = after < json.size() && json[after] == ':';
+    out += '"';
+    if (!is_key && mask_next_string) {
+      out += kMask;
+    } else {
+      out += redact(content);
+    }
+    if (end < json.size()) out += '"';
+    if (is_key) {
+      std::string key;
+      for (char c : content) key += lower(c);
+      std::shared_lock lock(mutex_);
+      mask_next_string =
+          std::find(std::begin(kBuiltinKeys), std::end(kBuiltinKeys), key) !=
+              std::end(kBuiltinKeys) ||
+          std::find(sensitive_keys_.begin(), sensitive_keys_.end(), key) != sensitive_keys_.end();
+    } else {
+      mask_next_string = false;
+    }
+    i = end + 1;
+  }
+  return out;
+}
+
 std::shared_ptr<Redactor> process_redactor() {
   static const std::shared_ptr<Redactor> redactor = std::make_shared<Redactor>();
   return redactor;

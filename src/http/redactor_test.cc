@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "lakeflow/http/log.h"
+#include "lakeflow/json.h"
 #include "lakeflow/options.h"
 
 namespace lakeflow::http {
@@ -115,6 +116,18 @@ TEST(Logger, RedactsEveryLineAndFiltersByLevel) {
   EXPECT_EQ(lines, (std::vector<std::string>{"password *** used", "Authorization: ***"}));
   EXPECT_FALSE(logger.enabled(LogLevel::kDebug));
   EXPECT_EQ(to_string(LogLevel::kWarning), "warning");
+}
+
+TEST(RedactorTest, RedactJsonKeepsJsonValid) {
+  Redactor redactor;
+  redactor.add_secret("hook-secret-123");
+  const std::string json =
+      R"({"header": ["Authorization: Bearer abc.def", "X-Other: 1"], "password": "pw", )"
+      R"("note": "uses hook-secret-123", "n": 5, "nested": {"access_token": "tok"}})";
+  const std::string redacted = redactor.redact_json(json);
+  EXPECT_EQ(redacted, R"({"header": ["Authorization: ***", "X-Other: 1"], "password": "***", )"
+                      R"("note": "uses ***", "n": 5, "nested": {"access_token": "***"}})");
+  EXPECT_NO_THROW(JsonValue::parse(redacted));
 }
 
 }  // namespace

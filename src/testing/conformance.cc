@@ -14,6 +14,7 @@
 #include "lakeflow/error.h"
 #include "lakeflow/files.h"
 #include "lakeflow/registry.h"
+#include "test_modes.h"
 
 namespace lakeflow::testing {
 namespace {
@@ -134,6 +135,7 @@ void register_suite(SuiteOptions options) {
   SuiteState& s = state();
   s.options = std::move(options);
   ++s.registrations;
+  modes::install();
 }
 
 const SuiteOptions& suite_options() { return state().options; }
@@ -160,7 +162,20 @@ void ConformanceTest::SetUp() {
               "LAKEFLOW_REGISTER_CONNECTOR under that name";
   }
   const std::string dir = source_dir();
+  if (const std::string problem = modes::problem(); !problem.empty()) FAIL() << problem;
   try {
+    const http::TestMode mode = modes::mode();
+    if (mode == http::TestMode::kReplay || mode == http::TestMode::kSimulate) {
+      if (s.options.stand_in_options.empty()) {
+        FAIL() << "connector '" << name << "' runs in " << http::to_string(mode)
+               << " mode but SuiteOptions::stand_in_options is empty; set it to connector "
+                  "options with stand-in credentials and the base_url the recording or "
+                  "simulation answers";
+      }
+      connector_options_ = s.options.stand_in_options;
+      table_options_ = load_table_options(dir);
+      return;
+    }
     if (s.options.connector_options) {
       static const Options made = s.options.connector_options();
       connector_options_ = made;
@@ -168,6 +183,7 @@ void ConformanceTest::SetUp() {
       connector_options_ = load_connector_options(dir);
     }
     table_options_ = load_table_options(dir);
+    modes::note_live_options(connector_options_);
   } catch (const Error& error) {
     FAIL() << error.what();
   }

@@ -3,6 +3,10 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <optional>
+#include <tuple>
+
 #include "lakeflow/error.h"
 #include "lakeflow/files.h"
 #include "lakeflow/json.h"
@@ -67,6 +71,50 @@ std::map<std::string, TestClassResult, std::less<>> parse_gtest_report(std::stri
   return classes;
 }
 
+std::pair<std::string, std::string> choose_test_mode(
+    const fs::path& source_dir,
+    const std::vector<std::pair<std::string, std::string>>& environment) {
+  const auto given = [&](std::string_view key) -> std::optional<std::string> {
+    for (const auto& [k, v] : environment) {
+      if (k == key && !v.empty()) return v;
+    }
+    if (const char* value = std::getenv(std::string(key).c_str()); value != nullptr && *value) {
+      return std::string(value);
+    }
+    return std::nullopt;
+  };
+  for (const char* key : {"LAKEFLOW_TEST_MODE", "CONNECTOR_TEST_MODE"}) {
+    if (auto mode = given(key)) return {*mode, fmt::format("{} is set", key)};
+  }
+  for (const char* key : {"LAKEFLOW_TEST_CONFIG_JSON", "LAKEFLOW_TEST_CONFIG_PATH"}) {
+    if (given(key)) return {"live", fmt::format("{} configures the source", key)};
+  }
+  std::error_code ec;
+  const fs::path dev_config = source_dir / "configs" / "dev_config.json";
+  if (fs::is_regular_file(dev_config, ec)) {
+    std::string text = slurp(dev_config);
+    std::erase_if(text, [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; });
+    if (text != "{}") return {"live", "configs/dev_config.json holds the source's options"};
+  }
+  if (fs::is_regular_file(source_dir / "test" / "simulator" / "endpoints.yaml", ec)) {
+    return {"simulate",
+            "no live credentials configured; test/simulator/endpoints.yaml simulates "
+            "the source"};
+  }
+  const fs::path cassettes = source_dir / "test" / "cassettes";
+  if (fs::is_directory(cassettes, ec)) {
+    for (const auto& entry : fs::directory_iterator(cassettes, ec)) {
+      const std::string file = entry.path().filename().string();
+      if (file.starts_with("Test") && file.ends_with(".json") &&
+          file.find(".coverage.") == std::string::npos &&
+          file.find(".drift.") == std::string::npos) {
+        return {"replay", "no live credentials configured; test/cassettes/ holds recordings"};
+      }
+    }
+  }
+  return {"live", "the tests configure their own source, or none is configured"};
+}
+
 TestRun run_connector_tests(const fs::path& build_dir, const std::string& name,
                             const TestBuild& how) {
   TestRun run;
@@ -97,6 +145,12 @@ TestRun run_connector_tests(const fs::path& build_dir, const std::string& name,
       if (value.is_string()) environment.emplace_back(key, value.as_string());
     }
   }
+  fs::path source_dir;
+  for (const auto& [key, value] : environment) {
+    if (key == "LAKEFLOW_SOURCE_DIR") source_dir = value;
+  }
+  std::tie(run.mode, run.mode_reason) = choose_test_mode(source_dir, environment);
+  if (run.mode != "live") environment.emplace_back("LAKEFLOW_TEST_MODE", run.mode);
   fs::path directory;
   if (const JsonValue* dir = manifest.find("working_directory");
       dir != nullptr && dir->is_string()) {

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace lakeflow::workflow {
@@ -23,6 +24,13 @@ struct TestClassResult {
 
 struct TestRun {
   bool ran = false;
+  // The test mode the binary ran in (lakeflow/http/test_mode.h) and why: live when credentials
+  // are configured (the manifest's or this process's LAKEFLOW_TEST_CONFIG_JSON/_PATH, or a
+  // configs/dev_config.json other than `{}`) or the connector has no stand-in; otherwise simulate
+  // (test/simulator/endpoints.yaml) or replay (test/cassettes/*.json). LAKEFLOW_TEST_MODE, when
+  // set, is kept.
+  std::string mode = "live";
+  std::string mode_reason;
   std::string problem;  // why it did not run or gave no results, with what to do
   int exit_status = 0;
   // By test class: the suite name without a connector prefix (`fhir.TestReadTable` and
@@ -32,6 +40,12 @@ struct TestRun {
   int failed() const;
   int total() const;
 };
+
+// Chooses the test mode for a connector folder (see TestRun::mode); `environment` is what the
+// manifest gives the binary. Returns the mode and the reason.
+std::pair<std::string, std::string> choose_test_mode(
+    const std::filesystem::path& source_dir,
+    const std::vector<std::pair<std::string, std::string>>& environment);
 
 // How the user makes the test binary, for the problem a missing one reports.
 struct TestBuild {

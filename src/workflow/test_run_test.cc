@@ -1,8 +1,13 @@
 #include "workflow/test_run.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "lakeflow/error.h"
+#include "lakeflow/testing/temp_dir.h"
 
 namespace lakeflow::workflow {
 namespace {
@@ -37,6 +42,27 @@ TEST(RunConnectorTests, SaysHowToBuildWhenThereIsNoTestBuild) {
   EXPECT_NE(run.problem.find("(cmake -S . -B build && make -C build lakeflow_source_probe_tests)"),
             std::string::npos)
       << run.problem;
+}
+
+TEST(ChooseTestMode, StandInsServeWhenNoCredentialsAreConfigured) {
+  files::TempDir dir("test_mode");
+  const std::filesystem::path folder = dir.path();
+  std::filesystem::create_directories(folder / "configs");
+  std::ofstream(folder / "configs" / "dev_config.json") << "{}\n";
+  EXPECT_EQ(choose_test_mode(folder, {}).first, "live");  // nothing stands in
+  std::filesystem::create_directories(folder / "test" / "cassettes");
+  std::ofstream(folder / "test" / "cassettes" / "TestReadTable.json") << "{}";
+  EXPECT_EQ(choose_test_mode(folder, {}).first, "replay");
+  std::filesystem::create_directories(folder / "test" / "simulator");
+  std::ofstream(folder / "test" / "simulator" / "endpoints.yaml") << "endpoints: []\n";
+  const auto [mode, reason] = choose_test_mode(folder, {});
+  EXPECT_EQ(mode, "simulate");
+  EXPECT_THAT(reason, ::testing::HasSubstr("no live credentials"));
+  EXPECT_EQ(choose_test_mode(folder, {{"LAKEFLOW_TEST_CONFIG_JSON", "{\"token\": \"x\"}"}}).first,
+            "live");
+  EXPECT_EQ(choose_test_mode(folder, {{"LAKEFLOW_TEST_MODE", "replay"}}).first, "replay");
+  std::ofstream(folder / "configs" / "dev_config.json") << "{\"token\": \"x\"}\n";
+  EXPECT_EQ(choose_test_mode(folder, {}).first, "live");
 }
 
 }  // namespace

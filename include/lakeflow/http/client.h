@@ -81,6 +81,7 @@
 #include "lakeflow/http/rate_limiter.h"
 #include "lakeflow/http/redactor.h"
 #include "lakeflow/http/retry.h"
+#include "lakeflow/http/transport.h"
 #include "lakeflow/http/url.h"
 
 namespace lakeflow {
@@ -126,6 +127,9 @@ struct ClientContext {
   std::uint64_t jitter_seed = 0;
   // Shared between clients that call the same hosts; null makes one from the client's config.
   std::shared_ptr<RateLimiter> rate_limiter;
+  // Where requests go: null is the network; a test mode's recorder, replayer or simulator
+  // otherwise (see transport.h and test_mode.h).
+  std::shared_ptr<Transport> transport = process_transport();
 
   Logger logger() const { return Logger(log_sink, log_level, redactor); }
 };
@@ -212,6 +216,7 @@ class HttpClient {
   struct Attempt;
   Attempt exchange(const Request& request, int attempt_number);
   Attempt perform(const Request& request);
+  Attempt perform_through(Transport& transport, const Request& request);
   std::unique_ptr<Handle> take_handle();
   void return_handle(std::unique_ptr<Handle> handle);
 

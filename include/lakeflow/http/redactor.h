@@ -55,6 +55,10 @@ class Redactor {
 
   // `text` with every secret replaced by `***`.
   std::string redact(std::string_view text) const;
+  // JSON text with every secret hidden and the text still valid JSON: each string is redacted on
+  // its own (a `Key: value` header line inside a string ends with the string), and the string
+  // value of a sensitive key (above) is `***`. For keeping whole response bodies, as cassettes do.
+  std::string redact_json(std::string_view json) const;
   // At most `max_chars` characters of the redacted `text`, with a note of how much was cut; for
   // quoting response bodies in errors.
   std::string excerpt(std::string_view text, std::size_t max_chars = 300) const;

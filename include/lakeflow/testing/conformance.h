@@ -32,6 +32,23 @@
 // where to put it.
 // `source_dir` defaults to the LAKEFLOW_SOURCE_DIR environment variable (set by
 // lakeflow_connector() in cmake/Connectors.cmake).
+//
+// Test modes (lakeflow/http/test_mode.h): LAKEFLOW_TEST_MODE (or CONNECTOR_TEST_MODE) =
+//   live      the source itself (the default unless SuiteOptions::default_mode says otherwise)
+//   record    the source itself, and each test class's HTTP exchanges are written to
+//             <cassette_dir>/<TestClass>.json (secrets redacted), with
+//             <TestClass>.coverage.json and <TestClass>.drift.json beside it when the connector
+//             has a simulator folder (what the live source sends that the spec and corpus lack)
+//   replay    answered from those cassettes, with SuiteOptions::stand_in_options as the
+//             connector options; no network, no credentials; a request the cassette lacks fails
+//             naming the nearest recorded one
+//   simulate  answered by the simulated source in <simulator_dir> (endpoints.yaml + corpus/, see
+//             lakeflow/http/simulator.h), with stand_in_options; each test class starts from the
+//             corpus as written
+// In every mode but live, each class's coverage (spec endpoints exercised, requests without
+// one) is printed and written to <working directory>/<connector>.<TestClass>.coverage.json.
+// TestWriteBack skips in replay mode: writes carry values made at run time, which a recording
+// cannot answer; it runs live and in simulate mode.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -92,6 +109,18 @@ struct SuiteOptions {
   std::function<Options()> connector_options{};
   // Makes the write-back helper, given the connector options; unset when the source is read-only.
   std::function<std::unique_ptr<WriteBackUtils>(const Options&)> write_back{};
+  // The mode when neither LAKEFLOW_TEST_MODE nor CONNECTOR_TEST_MODE is set: "live" (default),
+  // "record", "replay" or "simulate" (a source CI cannot reach runs simulated by default).
+  std::string default_mode{"live"};
+  // Connector options for replay and simulate: stand-in credentials and the base URL the
+  // recording names (a live recording's origin is written as this one's). Never real secrets.
+  Options stand_in_options{};
+  // Cassettes: empty means <source_dir>/test/cassettes. $LAKEFLOW_CASSETTE_DIR overrides both.
+  std::string cassette_dir{};
+  // endpoints.yaml and corpus/: empty means <source_dir>/test/simulator.
+  std::string simulator_dir{};
+  // Query parameters replay does not match on (values computed from the clock, for instance).
+  std::vector<std::string> ignore_query_params{};
 };
 
 // The suite's state for one test binary: set by LAKEFLOW_CONFORMANCE_SUITE at static-init time.
@@ -102,6 +131,8 @@ void register_suite(SuiteOptions options);
 // loader's message. Called at static-init time by LAKEFLOW_CONFORMANCE_PLUGIN.
 void load_plugin_before_tests(std::string path);
 const SuiteOptions& suite_options();
+// The mode this process runs the suite in (from the environment and SuiteOptions::default_mode).
+std::string_view test_mode_name();
 
 // The fixture behind every conformance test: loads the configuration and makes connectors.
 class ConformanceTest : public ::testing::Test {
