@@ -1,6 +1,7 @@
 # Thin wrapper over CMake. Every target installs missing dependencies first (scripts/install-deps).
 #   make            release build            make test        build + full test suite (ctest)
 #   make cli        only the lakeflow command (enough for `lakeflow new` and `lakeflow check`)
+#   make python     the lakeflow Python package into build/python (PYTHONPATH=build/python)
 #   make test SAN=1 ASan+UBSan build+suite   make bench       convert vs Python json, ingest vs DuckDB
 #                                            (narrow and full FHIR schema, 1x and 10x; bench/run-ingest),
 #                                            FHIR server -> lakeflow end to end (bench/run-fhir),
@@ -24,7 +25,7 @@ else
   CMAKE_FLAGS += -DCMAKE_BUILD_TYPE=Release
 endif
 
-.PHONY: all build cli deps configure test bench fuzz format clean demo
+.PHONY: all build cli python deps configure test bench fuzz format clean demo
 
 all: build
 
@@ -41,6 +42,10 @@ build: configure
 # `check` and `run`, without the tests and benchmarks.
 cli: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS) --target lakeflow
+
+# The lakeflow Python package (python/) into $(BUILD_DIR)/python: PYTHONPATH=build/python python3.
+python: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target lakeflow_python
 
 test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
