@@ -62,6 +62,10 @@ class ConnectorSpec {
   // Reads `yaml`, the text of `file` (named in errors). Throws ConfigError naming the file and
   // what is wrong: not a mapping, a parameter without a name, a name given twice.
   static ConnectorSpec parse(std::string connector, std::string_view yaml, std::string_view file);
+  // A spec without parameters that accepts every connection and table option (removing only
+  // kFrameworkOptions): for a connector that checks its options itself, as a Python connector
+  // without a connector_spec.yaml beside its module does.
+  static ConnectorSpec accepting_any_option(std::string connector);
 
   const std::string& connector() const { return connector_; }
   // Every connection parameter: connection.parameters, then those of each auth method (a name in
@@ -87,6 +91,7 @@ class ConnectorSpec {
   std::string connector_;
   std::vector<Parameter> parameters_;
   std::vector<std::string> table_options_;
+  bool accepts_any_option_ = false;
 };
 
 }  // namespace lakeflow

@@ -19,8 +19,19 @@ the core's messages.
 import json as _json
 
 from . import errors, types
-from ._lakeflow import load_plugin
-from . import _lakeflow
+
+# The C++ extension is imported on first use, so that lakeflow.types and lakeflow.errors (pure
+# Python) import on any Python 3, e.g. in a Python connector that lakeflow's pipeline runs.
+
+
+def _core():
+    from . import _lakeflow
+    return _lakeflow
+
+
+def load_plugin(path):
+    """Loads a connector plugin (a shared object built with the lakeflow SDK)."""
+    _core().load_plugin(path)
 
 __all__ = ["connectors", "connect", "load_plugin", "Connector", "errors", "types",
            "schema_from_json"]
@@ -28,7 +39,7 @@ __all__ = ["connectors", "connect", "load_plugin", "Connector", "errors", "types
 
 def connectors():
     """The names of the connectors this build holds (and plugins loaded), sorted."""
-    return _lakeflow.connectors()
+    return _core().connectors()
 
 
 def connect(name, options=None):
@@ -65,7 +76,7 @@ class Connector:
     def __init__(self, name, options):
         self.name = name
         self.options = dict(options)
-        self._impl = _lakeflow.Connector(name, self.options)
+        self._impl = _core().Connector(name, self.options)
 
     def __repr__(self):
         return "lakeflow.Connector(%r)" % self.name
