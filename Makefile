@@ -6,6 +6,7 @@
 #                                            (narrow and full FHIR schema, 1x and 10x; bench/run-ingest),
 #                                            FHIR server -> lakeflow end to end (bench/run-fhir),
 #                                            PostgreSQL -> lakeflow vs psql \copy (bench/run-postgres)
+#                                            Python connector vs C++ one, Arrow vs dicts (run-python)
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS each (clang)
 #   make format     clang-format the tree    make clean
 #   make demo       local FHIR server (HL7's R4 examples) -> Delta tables in ./lakehouse, summary, query
@@ -53,11 +54,12 @@ test: build
 bench:
 	@scripts/install-deps --bench
 	@cmake -S . -B build $(CMAKE_FLAGS) -DLAKEFLOW_BENCH=ON >/dev/null
-	@cmake --build build -j $(JOBS) --target bench_convert bench_fhir_schema lakeflow
+	@cmake --build build -j $(JOBS) --target bench_convert bench_fhir_schema lakeflow lakeflow_python
 	@bench/run-convert build/bench/bench_convert
 	@bench/run-ingest build/lakeflow build/bench/bench_convert build/bench/bench_fhir_schema
 	@bench/run-fhir build/lakeflow
 	@bench/run-postgres build/lakeflow
+	@bench/run-python build/lakeflow
 
 fuzz:
 	@scripts/install-deps --fuzz

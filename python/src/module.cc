@@ -163,6 +163,42 @@ class RecordIterator {
   simdjson::dom::parser parser_;
 };
 
+// --- Records converted to the schema, as JSON rows
+// --------------------------------------------------
+
+// The rows of one read call converted by the C++ converter, one JSON text each in the canonical
+// forms of ColumnBatch::row_json (the Spark data source makes Python values of them).
+class RowIterator {
+ public:
+  RowIterator(std::shared_ptr<LakeflowConnect> connector, RecordStream records,
+              RecordConverter converter)
+      : connector_(std::move(connector)),
+        records_(std::move(records)),
+        converter_(std::move(converter)),
+        columns_(converter_.make_batch()) {}
+
+  py::str next() {
+    while (index_ >= columns_.num_rows()) {
+      {
+        py::gil_scoped_release release;
+        columns_.clear();
+        index_ = 0;
+        if (!records_.next(batch_)) throw py::stop_iteration();
+        converter_.convert(batch_, columns_);
+      }
+    }
+    return py::str(columns_.row_json(index_++));
+  }
+
+ private:
+  std::shared_ptr<LakeflowConnect> connector_;
+  RecordStream records_;
+  RecordConverter converter_;
+  RecordBatch batch_;
+  ColumnBatch columns_;
+  std::size_t index_ = 0;
+};
+
 // --- Records as Arrow record batches
 // ----------------------------------------------------------------
 
@@ -296,14 +332,16 @@ class Connector {
     return py::make_tuple(RecordIterator(connector_, table, std::move(records)), end);
   }
 
+  py::tuple read_table_rows(const std::string& table, const std::optional<std::string>& start,
+                            const py::object& table_options, bool deletes) {
+    RecordConverter converter(schema_of(table, table_options), table);
+    auto [records, end] = read(table, start, table_options, deletes);
+    return py::make_tuple(RowIterator(connector_, std::move(records), std::move(converter)), end);
+  }
+
   py::tuple read_table_arrow(const std::string& table, const std::optional<std::string>& start,
                              const py::object& table_options, bool deletes) {
-    Options options = to_options(table_options, "table_options");
-    StructType schema;
-    {
-      py::gil_scoped_release release;
-      schema = connector_->get_table_schema(table, options);
-    }
+    StructType schema = schema_of(table, table_options);
     auto [records, end] = read(table, start, table_options, deletes);
     auto state = std::make_unique<ArrowStreamState>(ArrowStreamState{
         connector_, std::move(records), RecordConverter(schema, table), RecordBatch(), {}});
@@ -311,6 +349,12 @@ class Connector {
   }
 
  private:
+  StructType schema_of(const std::string& table, const py::object& table_options) {
+    Options options = to_options(table_options, "table_options");
+    py::gil_scoped_release release;
+    return connector_->get_table_schema(table, options);
+  }
+
   std::pair<RecordStream, py::object> read(const std::string& table,
                                            const std::optional<std::string>& start,
                                            const py::object& table_options, bool deletes) {
@@ -351,6 +395,17 @@ PYBIND11_MODULE(_lakeflow, m) {
   });
   m.def("connectors", &connector_names, "The names of the registered connectors, sorted.");
   m.def(
+      "connection_parameters",
+      [](const std::string& name) {
+        std::vector<std::string> names;
+        const lakeflow::ConnectorInfo* info = lakeflow::ConnectorRegistry::instance().find(name);
+        if (info == nullptr) return names;
+        for (const auto& p : info->spec().parameters()) names.push_back(p.name);
+        return names;
+      },
+      py::arg("name"),
+      "The connection options a registered connector's spec declares (empty when unknown).");
+  m.def(
       "load_plugin",
       [](const std::string& path) {
         lakeflow::load_plugin(path, lakeflow::ConnectorRegistry::instance());
@@ -363,6 +418,9 @@ PYBIND11_MODULE(_lakeflow, m) {
   py::class_<RecordIterator>(m, "RecordIterator")
       .def("__iter__", [](py::object self) { return self; })
       .def("__next__", &RecordIterator::next);
+  py::class_<RowIterator>(m, "RowIterator")
+      .def("__iter__", [](py::object self) { return self; })
+      .def("__next__", &RowIterator::next);
   py::class_<ArrowStream>(m, "ArrowStream")
       .def("__arrow_c_stream__", &ArrowStream::export_stream,
            py::arg("requested_schema") = py::none());
@@ -372,5 +430,6 @@ PYBIND11_MODULE(_lakeflow, m) {
       .def("get_table_schema", &Connector::get_table_schema)
       .def("read_table_metadata", &Connector::read_table_metadata)
       .def("read_table", &Connector::read_table)
+      .def("read_table_rows", &Connector::read_table_rows)
       .def("read_table_arrow", &Connector::read_table_arrow);
 }
