@@ -11,7 +11,7 @@
 // tables read in parallel run in parallel (no shared GIL), a connector that crashes or leaks fails
 // its own read only, and the connector runs on the user's Python (a venv), not the one lakeflow
 // was built against. Records cross as JSON text, which is what the converter reads anyway
-// (docs/DESIGN.md, "Python connectors", has the measurements).
+// (docs/DESIGN.md, "Python", has the measurements).
 //
 // Options: a connector_spec.yaml beside the module is its spec (upstream's connectors ship one):
 // options are checked against it and its secrets hidden. Without one, every option is passed
