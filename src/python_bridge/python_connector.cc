@@ -20,8 +20,8 @@
 #include <vector>
 
 #include "lakeflow/error.h"
+#include "lakeflow/files.h"
 #include "lakeflow/json.h"
-#include "util/files.h"
 
 extern char** environ;
 
