@@ -1,11 +1,13 @@
 # Thin wrapper over CMake. Every target installs missing dependencies first (scripts/install-deps).
 #   make            release build            make test        build + full test suite (ctest)
 #   make cli        only the lakeflow command (enough for `lakeflow new` and `lakeflow check`)
+#   make python     the lakeflow Python package into build/python (PYTHONPATH=build/python)
 #   make test SAN=1 ASan+UBSan build+suite   make bench       convert vs Python json, ingest vs DuckDB
 #                                            (narrow and full FHIR schema, 1x and 10x; bench/run-ingest),
 #                                            FHIR server -> lakeflow end to end (bench/run-fhir),
 #                                            PostgreSQL -> lakeflow vs psql \copy (bench/run-postgres),
-#                                            SCD 1 merges into 1M rows (bench/merge.cc)
+#                                            SCD 1 merges into 1M rows (bench/merge.cc),
+#                                            Python connector vs C++ one, Arrow vs dicts (run-python)
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS each (clang)
 #   make format     clang-format the tree    make clean
 #   make demo       local FHIR server (HL7's R4 examples) -> Delta tables in ./lakehouse, summary, query
@@ -25,7 +27,7 @@ else
   CMAKE_FLAGS += -DCMAKE_BUILD_TYPE=Release
 endif
 
-.PHONY: all build cli deps configure test bench fuzz format clean demo
+.PHONY: all build cli python deps configure test bench fuzz format clean demo
 
 all: build
 
@@ -43,18 +45,24 @@ build: configure
 cli: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS) --target lakeflow
 
+# The lakeflow Python package (python/) into $(BUILD_DIR)/python: PYTHONPATH=build/python python3.
+python: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target lakeflow_python
+
 test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
 
 bench:
 	@scripts/install-deps --bench
 	@cmake -S . -B build $(CMAKE_FLAGS) -DLAKEFLOW_BENCH=ON >/dev/null
-	@cmake --build build -j $(JOBS) --target bench_convert bench_fhir_schema bench_merge lakeflow
+	@cmake --build build -j $(JOBS) --target bench_convert bench_fhir_schema bench_merge lakeflow \
+	  lakeflow_python
 	@bench/run-convert build/bench/bench_convert
 	@bench/run-ingest build/lakeflow build/bench/bench_convert build/bench/bench_fhir_schema
 	@bench/run-fhir build/lakeflow
 	@bench/run-postgres build/lakeflow
 	@build/bench/bench_merge
+	@bench/run-python build/lakeflow
 
 fuzz:
 	@scripts/install-deps --fuzz

@@ -21,6 +21,8 @@ function(lakeflow_connector name)
   cmake_parse_arguments(ARG "" "" "SOURCES;TESTS;LIBRARIES;TEST_ENVIRONMENT" ${ARGN})
   set(target lakeflow_source_${name})
   add_library(${target} OBJECT ${ARG_SOURCES})
+  # Linked into the lakeflow executable and into the Python extension (a shared object).
+  set_target_properties(${target} PROPERTIES POSITION_INDEPENDENT_CODE ON)
   target_link_libraries(${target} PUBLIC lakeflow_core lakeflow_http ${ARG_LIBRARIES})
   target_include_directories(${target} PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
   lakeflow_embed_connector_spec(${target} ${name} ${CMAKE_CURRENT_SOURCE_DIR}/connector_spec.yaml)

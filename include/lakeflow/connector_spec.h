@@ -72,6 +72,10 @@ class ConnectorSpec {
   // what is wrong: not a mapping, a parameter or an auth method without a name, a flag that is not
   // true or false, an allowlist that is not one comma-separated string.
   static ConnectorSpec parse(std::string connector, std::string_view yaml, std::string_view file);
+  // A spec without parameters that accepts every connection and table option (removing only
+  // kFrameworkOptions): for a connector that checks its options itself, as a Python connector
+  // without a connector_spec.yaml beside its module does.
+  static ConnectorSpec accepting_any_option(std::string connector);
 
   const std::string& connector() const { return connector_; }
   // Every connection parameter: connection.parameters, then those of each auth method (a name in
@@ -107,6 +111,7 @@ class ConnectorSpec {
   std::string display_name_;
   std::vector<Parameter> shared_parameters_;
   std::vector<AuthMethod> auth_methods_;
+  bool accepts_any_option_ = false;
 };
 
 }  // namespace lakeflow

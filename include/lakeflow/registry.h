@@ -13,6 +13,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -37,20 +38,35 @@ struct ConnectorInfo {
   std::string origin{};
 };
 
+// Makes connectors that are named rather than registered: `<scheme>:<target>`, e.g.
+// `python:package.module:ClassName` (a Python connector, src/python_bridge/). Gets `target` and
+// the connection options.
+using ConnectorSchemeFactory =
+    std::function<std::unique_ptr<LakeflowConnect>(std::string_view target, const Options&)>;
+
 class ConnectorRegistry {
  public:
   static ConnectorRegistry& instance();
 
+  // Makes `create("<scheme>:<target>", ...)` call `factory(target, ...)` for a name no connector
+  // is registered under. A scheme added again replaces the earlier factory.
+  void add_scheme(std::string scheme, ConnectorSchemeFactory factory);
+
   // Throws Error(kInternal) on a duplicate name or a registration without a factory or a spec.
   void add(ConnectorInfo info);
-  // Throws ConfigError naming the registered connectors when `name` is unknown.
+  // Throws ConfigError naming the registered connectors when `name` is unknown (and is not
+  // `<scheme>:<target>` of an added scheme).
   std::unique_ptr<LakeflowConnect> create(std::string_view name, const Options& options) const;
   const ConnectorInfo* find(std::string_view name) const;
+  // Whether create(name, ...) can make the connector: it is registered, or named
+  // `<scheme>:<target>` with an added scheme (whether the target exists shows only then).
+  bool can_create(std::string_view name) const;
   // Sorted by name.
   std::vector<const ConnectorInfo*> list() const;
 
  private:
   std::vector<ConnectorInfo> connectors_;
+  std::map<std::string, ConnectorSchemeFactory, std::less<>> schemes_;
 };
 
 // Whether the connection option `key` of connector `connector` holds a secret: what the

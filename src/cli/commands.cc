@@ -20,6 +20,7 @@
 #include "lakeflow/http/redactor.h"
 #include "lakeflow/json.h"
 #include "lakeflow/registry.h"
+#include "python_bridge/python_connector.h"
 
 namespace lakeflow::cli {
 namespace {
@@ -73,6 +74,8 @@ void write_out(std::ostream& out, std::string_view text) {
 }
 
 void load_plugins(const std::vector<std::string>& files) {
+  // Python connectors (`python:package.module:Class`) are named, not loaded.
+  python_bridge::register_python_connectors(ConnectorRegistry::instance());
   std::vector<std::filesystem::path> paths;
   if (const char* search_path = std::getenv("LAKEFLOW_PLUGIN_PATH")) {
     paths = plugin_files(search_path, "LAKEFLOW_PLUGIN_PATH");

@@ -1,6 +1,6 @@
-// The Arrow C Data Interface structs, as the Arrow specification defines them
-// (https://arrow.apache.org/docs/format/CDataInterface.html). Guarded so that a program that also
-// includes Arrow's own definition sees one copy.
+// The Arrow C Data Interface and C Stream Interface structs, as the Arrow specification defines
+// them (https://arrow.apache.org/docs/format/CDataInterface.html, CStreamInterface.html). Guarded
+// so that a program that also includes Arrow's own definition sees one copy.
 #pragma once
 
 #include <cstdint>
@@ -42,3 +42,23 @@ struct ArrowArray {
 }  // extern "C"
 
 #endif  // ARROW_C_DATA_INTERFACE
+
+#ifndef ARROW_C_STREAM_INTERFACE
+#define ARROW_C_STREAM_INTERFACE
+
+extern "C" {
+
+// A pull-based stream of arrays of one schema (each a struct array: one record batch). Callbacks
+// return 0 or an errno value; after an error get_last_error describes it. get_next sets
+// out->release to NULL at the end of the stream.
+struct ArrowArrayStream {
+  int (*get_schema)(struct ArrowArrayStream*, struct ArrowSchema* out);
+  int (*get_next)(struct ArrowArrayStream*, struct ArrowArray* out);
+  const char* (*get_last_error)(struct ArrowArrayStream*);
+  void (*release)(struct ArrowArrayStream*);
+  void* private_data;
+};
+
+}  // extern "C"
+
+#endif  // ARROW_C_STREAM_INTERFACE

@@ -160,6 +160,12 @@ const ConnectorSpec::Parameter* ConnectorSpec::find(std::string_view name) const
   return it == parameters_.end() ? nullptr : &*it;
 }
 
+ConnectorSpec ConnectorSpec::accepting_any_option(std::string connector) {
+  ConnectorSpec spec(std::move(connector), {}, {});
+  spec.accepts_any_option_ = true;
+  return spec;
+}
+
 bool ConnectorSpec::is_secret(std::string_view key) const {
   return std::any_of(parameters_.begin(), parameters_.end(),
                      [&](const Parameter& p) { return p.secret && p.name == key; });
@@ -177,8 +183,9 @@ Options ConnectorSpec::checked_connection_options(const Options& options) const 
   Options checked;
   for (const auto& [key, value] : options.values()) {
     if (is_framework_option(key)) continue;
-    const bool known = std::any_of(parameters_.begin(), parameters_.end(),
-                                   [&](const Parameter& p) { return p.name == key; });
+    const bool known =
+        accepts_any_option_ || std::any_of(parameters_.begin(), parameters_.end(),
+                                           [&](const Parameter& p) { return p.name == key; });
     if (!known) {
       std::vector<std::string_view> names;
       for (const Parameter& p : parameters_) names.push_back(p.name);
@@ -197,7 +204,8 @@ Options ConnectorSpec::checked_table_options(std::string_view table,
   Options checked;
   for (const auto& [key, value] : table_options.values()) {
     if (is_framework_option(key)) continue;
-    if (std::find(table_options_.begin(), table_options_.end(), key) == table_options_.end()) {
+    if (!accepts_any_option_ &&
+        std::find(table_options_.begin(), table_options_.end(), key) == table_options_.end()) {
       const std::vector<std::string_view> names(table_options_.begin(), table_options_.end());
       throw ConfigError(
           fmt::format("{}: unknown table option '{}' for table '{}'; the table options are {} "

@@ -125,3 +125,18 @@ TEST(ConnectorSpec, BadFilesAreConfigErrorsNamingTheFile) {
 
 }  // namespace
 }  // namespace lakeflow
+
+namespace lakeflow {
+namespace {
+
+TEST(ConnectorSpec, AcceptingAnyOptionPassesEveryOptionButSparks) {
+  const ConnectorSpec spec = ConnectorSpec::accepting_any_option("python:m:C");
+  const Options checked = spec.checked_connection_options({{"anything", "1"}, {"tableName", "t"}});
+  EXPECT_EQ(checked, (Options{{"anything", "1"}}));
+  EXPECT_EQ(spec.checked_table_options("t", {{"page_size", "3"}, {"isDeleteFlow", "true"}}),
+            (Options{{"page_size", "3"}}));
+  EXPECT_TRUE(spec.parameters().empty());
+}
+
+}  // namespace
+}  // namespace lakeflow

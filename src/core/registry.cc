@@ -54,9 +54,33 @@ void ConnectorRegistry::add(ConnectorInfo info) {
   connectors_.push_back(std::move(info));
 }
 
+void ConnectorRegistry::add_scheme(std::string scheme, ConnectorSchemeFactory factory) {
+  std::lock_guard<std::mutex> lock(registration_mutex());
+  schemes_[std::move(scheme)] = std::move(factory);
+}
+
 std::unique_ptr<LakeflowConnect> ConnectorRegistry::create(std::string_view name,
                                                            const Options& options) const {
   const ConnectorInfo* info = find(name);
+  if (const std::size_t colon = name.find(':');
+      info == nullptr && colon != std::string_view::npos) {
+    const std::string_view scheme = name.substr(0, colon);
+    const auto it = schemes_.find(scheme);
+    if (it == schemes_.end()) {
+      throw ConfigError(fmt::format(
+          "unknown connector '{}': this program has no connectors of the kind '{}:'{}", name,
+          scheme,
+          scheme == "python" ? " (the lakeflow command runs Python connectors; this program does "
+                               "not)"
+                             : ""));
+    }
+    std::unique_ptr<LakeflowConnect> connector = it->second(name.substr(colon + 1), options);
+    if (connector == nullptr) {
+      throw Error(ErrorCode::kInternal,
+                  fmt::format("the factory of connectors '{}:' returned no connector", scheme));
+    }
+    return connector;
+  }
   if (info == nullptr) {
     std::vector<std::string_view> names;
     for (const ConnectorInfo* c : list()) names.push_back(c->name);
@@ -104,6 +128,12 @@ const ConnectorInfo* ConnectorRegistry::find(std::string_view name) const {
     if (info.name == name) return &info;
   }
   return nullptr;
+}
+
+bool ConnectorRegistry::can_create(std::string_view name) const {
+  if (find(name) != nullptr) return true;
+  const std::size_t colon = name.find(':');
+  return colon != std::string_view::npos && schemes_.find(name.substr(0, colon)) != schemes_.end();
 }
 
 std::vector<const ConnectorInfo*> ConnectorRegistry::list() const {

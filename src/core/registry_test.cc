@@ -179,3 +179,35 @@ TEST(ConnectorRegistry, FactoryReturningNullIsAnInternalError) {
 
 }  // namespace
 }  // namespace lakeflow
+
+namespace lakeflow {
+namespace {
+
+TEST(ConnectorRegistry, SchemeNamesAreMadeByTheSchemesFactory) {
+  ConnectorRegistry registry;
+  std::string asked;
+  registry.add_scheme("demo", [&](std::string_view target, const Options& options) {
+    asked = std::string(target);
+    return std::unique_ptr<LakeflowConnect>(std::make_unique<OneTableConnector>(options));
+  });
+  EXPECT_TRUE(registry.can_create("demo:pkg.mod:Cls"));
+  EXPECT_FALSE(registry.can_create("other:pkg.mod:Cls"));
+  EXPECT_FALSE(registry.can_create("demo"));
+  auto connector = registry.create("demo:pkg.mod:Cls", {{"page_size", "5"}});
+  EXPECT_EQ(asked, "pkg.mod:Cls");
+  EXPECT_THAT(connector->list_tables(), ElementsAre("only"));
+}
+
+TEST(ConnectorRegistry, UnknownSchemeIsAConfigErrorNamingIt) {
+  ConnectorRegistry registry;
+  try {
+    registry.create("python:pkg.mod:Cls", {});
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("'python:'"));
+    EXPECT_THAT(e.what(), HasSubstr("lakeflow command runs Python connectors"));
+  }
+}
+
+}  // namespace
+}  // namespace lakeflow

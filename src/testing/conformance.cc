@@ -155,7 +155,7 @@ void ConformanceTest::SetUp() {
   if (name.empty()) {
     FAIL() << "SuiteOptions::connector is empty; set it to the connector's registered name";
   }
-  if (ConnectorRegistry::instance().find(name) == nullptr) {
+  if (!ConnectorRegistry::instance().can_create(name)) {
     FAIL() << "connector '" << name
            << "' is not registered in this test binary (registered: " << registered_connectors()
            << "); link the connector's sources and register it with "
