@@ -15,7 +15,7 @@ include(GoogleTest)
 # The conformance suite's test classes (src/testing/conformance_tests.cc), in the order they run.
 set(LAKEFLOW_CONFORMANCE_CLASSES
     TestListTables TestGetTableSchema TestReadTableMetadata TestReadTable TestIncrementalRead
-    TestReadTableDeletes TestInvalidTableName TestWriteBack)
+    TestReadTableDeletes TestPartitions TestInvalidTableName TestWriteBack)
 
 function(lakeflow_connector_tests name target)
   cmake_parse_arguments(ARG "" "" "ENVIRONMENT" ${ARGN})

@@ -16,6 +16,14 @@
 namespace lakeflow::postgres {
 namespace {
 
+// The table option snapshot_partitions: its limit, and without it, one partition per this many
+// bytes of the table, at most kDefaultMaxPartitions.
+constexpr std::int64_t kMaxSnapshotPartitions = 1024;
+constexpr std::int64_t kDefaultPartitionBytes = std::int64_t{64} << 20;
+constexpr std::int64_t kDefaultMaxPartitions = 64;
+// Rows per batch of a stream that reads a relation whole (a snapshot table, a partition).
+constexpr std::size_t kStreamBatchRows = 1000;
+
 bool valid_name(std::string_view name, std::size_t max) {
   if (name.empty() || name.size() > max) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
@@ -121,6 +129,14 @@ std::vector<std::string> PostgresConnector::do_list_tables() {
 const RelationInfo& PostgresConnector::checked(std::string_view table, const Options& table_options,
                                                TableSettings& settings) {
   settings.primary_keys = table_options.get_list("primary_keys", {});
+  if (table_options.find("snapshot_partitions")) {
+    try {
+      settings.snapshot_partitions =
+          table_options.get_int("snapshot_partitions", 0, 0, kMaxSnapshotPartitions);
+    } catch (const ConfigError& e) {
+      throw ConfigError(fmt::format("postgres: table '{}': {}", table, e.what()));
+    }
+  }
   auto found = relations_.find(table);
   if (found == relations_.end()) {
     // list_tables() named it as `schema.name`; the schema is the part before the first dot of
@@ -194,6 +210,7 @@ ReadResult PostgresConnector::do_read_table(const ReadContext& context) {
   TableSettings settings;
   settings.max_records = context.max_records();
   const RelationInfo& relation = checked(table, context.table_options, settings);
+  held_snapshots_.erase(relation.qualified());
   if (!relation.replicable()) return read_whole(relation);
   if (!wal_level_logical_) {
     throw SourceError(fmt::format(
@@ -386,7 +403,7 @@ ReadResult PostgresConnector::read_whole(const RelationInfo& relation) {
   auto record = std::make_shared<std::string>();
   const RelationInfo* info = &relation;
   RecordStream records([conn, record, info](RecordBatch& batch) {
-    while (batch.size() < 1000) {
+    while (batch.size() < kStreamBatchRows) {
       std::optional<PgResult> row = conn->next_row();
       if (!row) break;
       append_row(batch, *record, *info, *row, 0, std::nullopt);
@@ -396,8 +413,7 @@ ReadResult PostgresConnector::read_whole(const RelationInfo& relation) {
   return ReadResult{std::move(records), Offset::null()};
 }
 
-ReadResult PostgresConnector::start_snapshot(const RelationInfo& relation,
-                                             const TableSettings& settings) {
+PostgresConnector::NewSlot PostgresConnector::create_slot(const RelationInfo& relation) {
   const std::string slot = slot_for(relation);
   ensure_publication(relation);
   // A new snapshot starts a new change stream: an old slot of this table goes.
@@ -405,21 +421,39 @@ ReadResult PostgresConnector::start_snapshot(const RelationInfo& relation,
                "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE "
                "slot_name = $1",
                {slot});
+  NewSlot made;
+  made.replication = std::make_unique<PgConnection>(connection_, /*replication=*/true);
+  const PgResult created = made.replication->query(
+      "creating the replication slot " + slot,
+      fmt::format("CREATE_REPLICATION_SLOT {} LOGICAL pgoutput (SNAPSHOT 'export')",
+                  quote_ident(slot)));
+  made.lsn = parse_lsn(created.value(0, 1), "the slot's consistent point");
+  made.snapshot = created.text(0, 2);
+  return made;
+}
+
+void PostgresConnector::advance_slot(const std::string& slot, std::uint64_t lsn) {
+  const PgResult found = conn_->query(
+      "looking up the replication slot " + slot,
+      "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1", {slot});
+  if (found.rows() == 0 || found.is_null(0, 0)) return;  // the next read says what happened
+  if (parse_lsn(found.value(0, 0), "the slot's position") >= lsn) return;
+  conn_->query("advancing the replication slot " + slot,
+               "SELECT pg_replication_slot_advance($1, $2::pg_lsn)", {slot, format_lsn(lsn)});
+}
+
+ReadResult PostgresConnector::start_snapshot(const RelationInfo& relation,
+                                             const TableSettings& settings) {
   auto session = std::make_unique<SnapshotSession>();
-  session->slot = slot;
+  session->slot = slot_for(relation);
   {
-    PgConnection replication(connection_, /*replication=*/true);
-    const PgResult created = replication.query(
-        "creating the replication slot " + slot,
-        fmt::format("CREATE_REPLICATION_SLOT {} LOGICAL pgoutput (SNAPSHOT 'export')",
-                    quote_ident(slot)));
-    session->lsn = parse_lsn(created.value(0, 1), "the slot's consistent point");
-    const std::string snapshot = created.text(0, 2);
+    const NewSlot slot = create_slot(relation);
+    session->lsn = slot.lsn;
     session->conn = std::make_unique<PgConnection>(connection_);
     session->conn->exec("starting the snapshot of " + relation.qualified(),
                         "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     session->conn->exec("importing the slot's snapshot",
-                        "SET TRANSACTION SNAPSHOT " + quote_literal(snapshot));
+                        "SET TRANSACTION SNAPSHOT " + quote_literal(slot.snapshot));
     // Imported: the replication connection (and its exported snapshot) may go now.
   }
   std::string order;
@@ -704,6 +738,119 @@ ReadResult PostgresConnector::read_changes(const RelationInfo& relation, const P
     end.lsn = cap_lsn_ - 1;
   }
   return ReadResult{RecordStream::of(std::move(batch)), end.offset()};
+}
+
+std::optional<PartitionPlan> PostgresConnector::do_plan_partitions(const ReadContext& context) {
+  TableSettings settings;
+  settings.max_records = context.max_records();
+  const RelationInfo& relation = checked(context.table, context.table_options, settings);
+  held_snapshots_.erase(relation.qualified());
+  // Only an ordinary table's initial snapshot: ctid ranges need one heap (a partitioned table's
+  // children each have their own), and later reads are the change stream.
+  if (!context.start.empty() || !relation.replicable() || relation.kind != 'r' ||
+      !wal_level_logical_ || settings.snapshot_partitions == 0) {
+    return std::nullopt;
+  }
+  NewSlot slot = create_slot(relation);
+  const PgResult size =
+      conn_->query("measuring " + relation.qualified(),
+                   "SELECT pg_relation_size($1::oid), pg_relation_size($1::oid) / "
+                   "current_setting('block_size')::bigint",
+                   {std::to_string(relation.oid)});
+  const std::int64_t bytes = std::stoll(size.text(0, 0));
+  const std::int64_t pages = std::stoll(size.text(0, 1));
+  std::int64_t count = settings.snapshot_partitions.value_or(std::clamp<std::int64_t>(
+      (bytes + kDefaultPartitionBytes - 1) / kDefaultPartitionBytes, 1, kDefaultMaxPartitions));
+  count = std::max<std::int64_t>(1, std::min(count, std::max<std::int64_t>(pages, 1)));
+  PartitionPlan plan;
+  for (std::int64_t i = 0; i < count; ++i) {
+    Offset partition;
+    partition.set("snapshot", slot.snapshot);
+    partition.set("slot", slot_for(relation));
+    // The first and last ranges are open: pages the table gains after it was measured hold no
+    // row of the snapshot, but nothing is lost if they do.
+    if (i > 0) partition.set("from_page", pages * i / count);
+    if (i + 1 < count) partition.set("to_page", pages * (i + 1) / count);
+    plan.partitions.push_back(std::move(partition));
+  }
+  Position end;
+  end.slot = slot_for(relation);
+  end.lsn = slot.lsn;
+  plan.end = end.offset();
+  held_snapshots_[relation.qualified()] = HeldSnapshot{std::move(slot.replication), slot.snapshot};
+  return plan;
+}
+
+RecordStream PostgresConnector::do_read_partition(const PartitionContext& context) {
+  TableSettings settings;
+  const RelationInfo& relation = checked(context.table, context.table_options, settings);
+  const Offset& partition = context.partition;
+  const JsonValue* snapshot = partition.find("snapshot");
+  const JsonValue* slot = partition.find("slot");
+  const JsonValue* from_page = partition.find("from_page");
+  const JsonValue* to_page = partition.find("to_page");
+  const auto is_page = [](const JsonValue* page) {
+    return page == nullptr || (page->is_int() && page->as_int() >= 0);
+  };
+  if (snapshot == nullptr || !snapshot->is_string() || slot == nullptr || !slot->is_string() ||
+      slot->as_string() != slot_for(relation) || !is_page(from_page) || !is_page(to_page)) {
+    throw ConfigError(fmt::format(
+        "postgres: {} is not a partition this connector planned for table '{}'; plan the read "
+        "again (plan_partitions)",
+        partition.to_json(), relation.qualified()));
+  }
+  auto conn = std::make_shared<PgConnection>(connection_);
+  conn->exec("starting the snapshot of " + relation.qualified(),
+             "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  try {
+    conn->exec("importing the slot's snapshot",
+               "SET TRANSACTION SNAPSHOT " + quote_literal(snapshot->as_string()));
+  } catch (const SourceError& e) {
+    throw SourceError(fmt::format(
+        "postgres: the snapshot of a partition of '{}' is no longer open (the connector that "
+        "planned it was closed or went on to another read); plan the read again ({})",
+        relation.qualified(), e.what()));
+  }
+  std::string where;
+  if (from_page != nullptr) where = fmt::format("ctid >= '({},0)'::tid", from_page->as_int());
+  if (to_page != nullptr) {
+    where += fmt::format("{}ctid < '({},0)'::tid", where.empty() ? "" : " AND ", to_page->as_int());
+  }
+  conn->start_rows("reading a partition of " + relation.qualified(),
+                   fmt::format("SELECT {} FROM {}{}{}", select_list(relation),
+                               quote_relation(relation.schema, relation.name),
+                               where.empty() ? "" : " WHERE ", where));
+  auto record = std::make_shared<std::string>();
+  const RelationInfo* info = &relation;
+  return RecordStream([conn, record, info](RecordBatch& batch) {
+    while (batch.size() < kStreamBatchRows) {
+      std::optional<PgResult> row = conn->next_row();
+      if (!row) break;
+      append_row(batch, *record, *info, *row, 0, std::uint64_t{0});
+    }
+    return !batch.empty();
+  });
+}
+
+void PostgresConnector::do_committed(const CommitContext& context) {
+  TableSettings settings;
+  const RelationInfo& relation = checked(context.table, context.table_options, settings);
+  held_snapshots_.erase(relation.qualified());
+  if (!relation.replicable()) return;
+  // Positions of the change stream only: a snapshot in progress (or none yet) holds the slot at
+  // its consistent point, and an unread deletes stream (`{}`) starts from the slot's position.
+  const auto position = [&](const Offset& offset) -> std::optional<Position> {
+    if (offset.empty() || offset.find("phase") != nullptr) return std::nullopt;
+    return parse_position(relation, offset);
+  };
+  std::optional<Position> safe = position(context.offset);
+  if (!safe) return;
+  if (context.deletes_offset) {
+    const std::optional<Position> deletes = position(*context.deletes_offset);
+    if (!deletes || deletes->slot != safe->slot) return;
+    safe->lsn = std::min(safe->lsn, deletes->lsn);
+  }
+  advance_slot(safe->slot, safe->lsn);
 }
 
 LAKEFLOW_REGISTER_CONNECTOR("postgres", PostgresConnector,
