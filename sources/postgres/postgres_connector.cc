@@ -16,11 +16,12 @@
 namespace lakeflow::postgres {
 namespace {
 
-// The table option snapshot_partitions: its limit, and without it, one partition per this many
-// bytes of the table, at most kDefaultMaxPartitions.
+// The table option snapshot_partitions: its limit and default (partitions per step of a
+// snapshot read in page ranges).
 constexpr std::int64_t kMaxSnapshotPartitions = 1024;
-constexpr std::int64_t kDefaultPartitionBytes = std::int64_t{64} << 20;
-constexpr std::int64_t kDefaultMaxPartitions = 64;
+constexpr std::int64_t kDefaultStepPartitions = 4;
+// The phase of an offset inside a snapshot read in page-range steps.
+constexpr std::string_view kPagesPhase = "snapshot_pages";
 // Rows per batch of a stream that reads a relation whole (a snapshot table, a partition).
 constexpr std::size_t kStreamBatchRows = 1000;
 
@@ -220,6 +221,12 @@ ReadResult PostgresConnector::do_read_table(const ReadContext& context) {
   }
   if (start.empty()) return start_snapshot(relation, settings);
   if (const JsonValue* phase = start.find("phase"); phase != nullptr) {
+    if (phase->is_string() && phase->as_string() == kPagesPhase) {
+      throw ConfigError(fmt::format(
+          "postgres: the offset of table '{}' is a step of a snapshot read in partitions; go on "
+          "with plan_partitions (as `lakeflow run` does), or read the table again from {{}}",
+          table));
+    }
     return continue_snapshot(relation, start, settings);
   }
   const Position from = parse_position(relation, start);
@@ -744,40 +751,99 @@ std::optional<PartitionPlan> PostgresConnector::do_plan_partitions(const ReadCon
   TableSettings settings;
   settings.max_records = context.max_records();
   const RelationInfo& relation = checked(context.table, context.table_options, settings);
-  held_snapshots_.erase(relation.qualified());
-  // Only an ordinary table's initial snapshot: ctid ranges need one heap (a partitioned table's
-  // children each have their own), and later reads are the change stream.
-  if (!context.start.empty() || !relation.replicable() || relation.kind != 'r' ||
-      !wal_level_logical_ || settings.snapshot_partitions == 0) {
+  const Offset& start = context.start;
+  const JsonValue* phase = start.find("phase");
+  const bool paging = phase != nullptr && phase->is_string() && phase->as_string() == kPagesPhase;
+  // Held for the next step of this snapshot only.
+  const JsonValue* held_name = start.find("snapshot");
+  if (auto held = held_snapshots_.find(relation.qualified());
+      held != held_snapshots_.end() && !(paging && held_name != nullptr && held_name->is_string() &&
+                                         held_name->as_string() == held->second.name)) {
+    held_snapshots_.erase(held);
+  }
+  // An ordinary table's snapshot only: ctid ranges need one heap (a partitioned table's children
+  // each have their own), and later reads are the change stream. A snapshot read in pages goes
+  // on in pages whatever the option says now.
+  if (!paging && (!start.empty() || !relation.replicable() || relation.kind != 'r' ||
+                  !wal_level_logical_ || settings.snapshot_partitions == 0)) {
     return std::nullopt;
   }
-  NewSlot slot = create_slot(relation);
-  const PgResult size =
-      conn_->query("measuring " + relation.qualified(),
-                   "SELECT pg_relation_size($1::oid), pg_relation_size($1::oid) / "
-                   "current_setting('block_size')::bigint",
-                   {std::to_string(relation.oid)});
-  const std::int64_t bytes = std::stoll(size.text(0, 0));
-  const std::int64_t pages = std::stoll(size.text(0, 1));
-  std::int64_t count = settings.snapshot_partitions.value_or(std::clamp<std::int64_t>(
-      (bytes + kDefaultPartitionBytes - 1) / kDefaultPartitionBytes, 1, kDefaultMaxPartitions));
-  count = std::max<std::int64_t>(1, std::min(count, std::max<std::int64_t>(pages, 1)));
+  Position position;
+  std::int64_t first_page = 0;
+  if (paging) {
+    const JsonValue* from = start.find("from_page");
+    if (from == nullptr || !from->is_int() || from->as_int() < 0) {
+      throw ConfigError(fmt::format(
+          "postgres: the offset of table '{}' is {}, not a snapshot position this connector wrote",
+          relation.qualified(), start.to_json()));
+    }
+    position = parse_position(relation, start);
+    check_slot(relation, position.slot, position.lsn);
+    first_page = from->as_int();
+  } else {
+    NewSlot slot = create_slot(relation);
+    position.slot = slot_for(relation);
+    position.lsn = slot.lsn;
+    held_snapshots_[relation.qualified()] =
+        HeldSnapshot{std::move(slot.replication), slot.snapshot};
+  }
+  if (!held_snapshots_.count(relation.qualified())) {
+    // Another process's snapshot (a run that stopped between steps): the remaining pages are read
+    // at a new snapshot, and the change stream from the first snapshot's position brings every
+    // change since, so the table converges by the end of the run (as for a batched snapshot).
+    auto conn = std::make_unique<PgConnection>(connection_);
+    conn->exec("starting a snapshot of " + relation.qualified(),
+               "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    const PgResult exported = conn->query("exporting the snapshot", "SELECT pg_export_snapshot()");
+    held_snapshots_[relation.qualified()] = HeldSnapshot{std::move(conn), exported.text(0, 0)};
+  }
+  const std::string snapshot = held_snapshots_.at(relation.qualified()).name;
+  // The table's pages, and about how many rows each holds: a step covers about
+  // max_records_per_batch rows, so that what one commit holds stays bounded.
+  const PgResult size = conn_->query(
+      "measuring " + relation.qualified(),
+      "SELECT pg_relation_size(c.oid) / current_setting('block_size')::bigint, c.reltuples, "
+      "c.relpages FROM pg_class c WHERE c.oid = $1::oid",
+      {std::to_string(relation.oid)});
+  const std::int64_t pages = std::stoll(size.text(0, 0));
+  double rows_per_page = 0;
+  if (std::stod(size.text(0, 1)) > 0 && std::stoll(size.text(0, 2)) > 0) {
+    rows_per_page = std::stod(size.text(0, 1)) / std::stod(size.text(0, 2));
+  } else {
+    const PgResult sample =
+        conn_->query("sampling " + relation.qualified(),
+                     fmt::format("SELECT count(*) FROM {} WHERE ctid < '(1,0)'::tid",
+                                 quote_relation(relation.schema, relation.name)));
+    rows_per_page = std::stod(sample.text(0, 0));
+  }
+  const std::int64_t step_pages = std::max<std::int64_t>(
+      1, static_cast<std::int64_t>(static_cast<double>(settings.max_records) /
+                                   std::max(rows_per_page, 1.0)));
+  const bool last = first_page + step_pages >= pages;
+  const std::int64_t end_page = last ? std::max(pages, first_page + 1) : first_page + step_pages;
+  const std::int64_t count = std::clamp<std::int64_t>(
+      settings.snapshot_partitions.value_or(kDefaultStepPartitions), 1, end_page - first_page);
   PartitionPlan plan;
   for (std::int64_t i = 0; i < count; ++i) {
     Offset partition;
-    partition.set("snapshot", slot.snapshot);
-    partition.set("slot", slot_for(relation));
-    // The first and last ranges are open: pages the table gains after it was measured hold no
-    // row of the snapshot, but nothing is lost if they do.
-    if (i > 0) partition.set("from_page", pages * i / count);
-    if (i + 1 < count) partition.set("to_page", pages * (i + 1) / count);
+    partition.set("snapshot", snapshot);
+    partition.set("slot", position.slot);
+    // The first range of the first step and the last of the last are open: pages the table
+    // gains after it was measured hold no row of the snapshot, but nothing is lost if they do.
+    const std::int64_t from = first_page + (end_page - first_page) * i / count;
+    const std::int64_t to = first_page + (end_page - first_page) * (i + 1) / count;
+    if (from > 0) partition.set("from_page", from);
+    if (!(last && i + 1 == count)) partition.set("to_page", to);
     plan.partitions.push_back(std::move(partition));
   }
-  Position end;
-  end.slot = slot_for(relation);
-  end.lsn = slot.lsn;
-  plan.end = end.offset();
-  held_snapshots_[relation.qualified()] = HeldSnapshot{std::move(slot.replication), slot.snapshot};
+  if (last) {
+    plan.end = position.offset();
+  } else {
+    plan.end = position.offset();
+    plan.end.set("phase", std::string(kPagesPhase));
+    plan.end.set("snapshot", snapshot);
+    plan.end.set("from_page", end_page);
+  }
   return plan;
 }
 
@@ -835,7 +901,12 @@ RecordStream PostgresConnector::do_read_partition(const PartitionContext& contex
 void PostgresConnector::do_committed(const CommitContext& context) {
   TableSettings settings;
   const RelationInfo& relation = checked(context.table, context.table_options, settings);
-  held_snapshots_.erase(relation.qualified());
+  const JsonValue* continues = context.offset.find("snapshot");
+  if (auto held = held_snapshots_.find(relation.qualified());
+      held != held_snapshots_.end() && !(continues != nullptr && continues->is_string() &&
+                                         continues->as_string() == held->second.name)) {
+    held_snapshots_.erase(held);  // the snapshot is read: its next step will not come
+  }
   if (!relation.replicable()) return;
   // Positions of the change stream only: a snapshot in progress (or none yet) holds the slot at
   // its consistent point, and an unread deletes stream (`{}`) starts from the slot's position.

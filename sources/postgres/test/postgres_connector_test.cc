@@ -649,36 +649,76 @@ TEST(PostgresPartitions, ThePartitionedSnapshotMeetsTheChangesExactlyWhileAWrite
   writer.start();
   Mirror mirror;
   mirror.key_columns = {"id"};
-  const Options partitioned = with(Options(), {{"snapshot_partitions", "4"}});
+  // Steps of about 2000 rows, four partitions each.
+  const Options partitioned =
+      with(Options(), {{"snapshot_partitions", "4"}, {"max_records_per_batch", "2000"}});
   const auto planner = make(scratch_options());
-  const std::optional<PartitionPlan> plan =
-      planner->plan_partitions("scratch.stress", Offset(), partitioned);
-  ASSERT_TRUE(plan);
-  ASSERT_EQ(plan->partitions.size(), 4u);
-  EXPECT_EQ(plan->partitions[0].find("from_page"), nullptr);  // open at both ends
-  EXPECT_EQ(plan->partitions[3].find("to_page"), nullptr);
-  EXPECT_EQ(plan->end.find("phase"), nullptr) << plan->end.to_json();  // the change stream's start
-  const auto parts = read_partitions_at_once(*plan, "scratch.stress", partitioned);
   TableReader reader{"scratch.stress", partitioned};
   std::map<std::int64_t, int> seen;
-  for (const auto& part : parts) {
-    EXPECT_FALSE(part.empty()) << "a partition of a 6000-row table is empty";
-    for (const JsonValue& record : part) {
-      ++seen[record.find("id")->as_int()];
-      EXPECT_EQ(record.find("_lakeflow_lsn")->as_int(), 0);
-      mirror.upsert(record);
-      reader.upserted.push_back(record);
+  Offset offset;
+  int steps = 0;
+  std::size_t partitions = 0;
+  while (steps < 20) {
+    const std::optional<PartitionPlan> plan =
+        planner->plan_partitions("scratch.stress", offset, partitioned);
+    ASSERT_TRUE(plan) << "from " << offset.to_json();
+    ++steps;
+    partitions += plan->partitions.size();
+    for (const auto& part : read_partitions_at_once(*plan, "scratch.stress", partitioned)) {
+      for (const JsonValue& record : part) {
+        ++seen[record.find("id")->as_int()];
+        EXPECT_EQ(record.find("_lakeflow_lsn")->as_int(), 0);
+        mirror.upsert(record);
+        reader.upserted.push_back(record);
+      }
     }
+    offset = plan->end;
+    planner->committed("scratch.stress", partitioned, offset, Offset());  // as the runner does
+    if (offset.find("phase") == nullptr) break;  // the change stream's start: the snapshot is read
   }
+  EXPECT_GE(steps, 2) << "6000 rows in steps of about 2000 took one step";
+  EXPECT_GT(partitions, static_cast<std::size_t>(steps)) << "one partition per step";
+  EXPECT_GT(seen.size(), 5000u);  // the seed, less the writer's deletes, plus its inserts
   for (const auto& [id, count] : seen) EXPECT_EQ(count, 1) << "id " << id << " in two partitions";
-  reader.upserts = plan->end;
-  planner->committed("scratch.stress", partitioned, plan->end, Offset());
+  reader.upserts = offset;
   reader.run(mirror);  // changes since the snapshot, while the writer writes
   writer.stop();
   reader.run(mirror);
   ASSERT_GT(writer.transactions(), 0);
   EXPECT_EQ(mirror_rows(mirror), server_rows());
   expect_histories_without_gap_or_overlap(reader.upserted);
+}
+
+TEST(PostgresPartitions, ASnapshotStepPlannedByAnotherProcessGoesOnAtANewSnapshot) {
+  create_stress_table(3000);
+  Writer writer(4);
+  writer.start();
+  Mirror mirror;
+  mirror.key_columns = {"id"};
+  const Options partitioned =
+      with(Options(), {{"snapshot_partitions", "2"}, {"max_records_per_batch", "1000"}});
+  TableReader reader{"scratch.stress", partitioned};
+  Offset offset;
+  for (int step = 0; step < 20; ++step) {
+    // A new connector every step: a run that stopped after each commit.
+    const auto planner = make(scratch_options());
+    const std::optional<PartitionPlan> plan =
+        planner->plan_partitions("scratch.stress", offset, partitioned);
+    ASSERT_TRUE(plan);
+    for (const auto& part : read_partitions_at_once(*plan, "scratch.stress", partitioned)) {
+      for (const JsonValue& record : part) {
+        mirror.upsert(record);
+        reader.upserted.push_back(record);
+      }
+    }
+    offset = plan->end;
+    if (offset.find("phase") == nullptr) break;
+  }
+  reader.upserts = offset;
+  reader.run(mirror);
+  writer.stop();
+  reader.run(mirror);
+  EXPECT_EQ(mirror_rows(mirror), server_rows());
 }
 
 TEST(PostgresPartitions, APartitionOfAReleasedPlanIsAClearError) {
