@@ -25,13 +25,17 @@
 //   L
 // Deletes offsets have the last two shapes.
 //
-// Partitioned snapshot (PartitionedReads): from `{}`, a table's snapshot is planned as ctid page
-// ranges (table option snapshot_partitions; default one per 64 MiB of the table, at most 64),
-// each read on a connection of its own that imports the slot's exported snapshot (SET
-// TRANSACTION SNAPSHOT); the planning instance holds the snapshot open until the commit
-// notification. The plan ends at the slot's consistent point, as the batched snapshot does.
-// Partition: {"snapshot": id, "slot": S, "from_page": a, "to_page": b} (either page bound absent
-// at the table's ends).
+// Partitioned snapshot (PartitionedReads): from `{}`, a table's snapshot is read in steps of
+// about max_records_per_batch rows of pages (estimated from pg_class), each step planned as
+// snapshot_partitions (default 4) ctid page ranges, each read on a connection of its own that
+// imports the snapshot (SET TRANSACTION SNAPSHOT): the slot's exported snapshot, which the
+// planning instance holds open while the steps go on (a commit notification of a later offset
+// releases it). The last step ends at the slot's consistent point, as the batched snapshot does.
+// A process that starts from a step's offset reads the remaining pages at a new exported snapshot
+// and the change stream replays from the first one's point, so the table converges.
+// Partition: {"snapshot": id, "slot": S, "from_page": a, "to_page": b} (the first and last bounds
+// absent). Offset between steps: {"phase":"snapshot_pages","slot":S,"lsn":L,"snapshot":id,
+// "from_page":p}.
 //
 // The slot of a table is advanced (its WAL released) only to positions the pipeline committed:
 // on the commit notification (CommitListener), to the lesser of the committed upserts and deletes
