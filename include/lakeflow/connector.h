@@ -208,12 +208,13 @@ struct CommitContext : TableContext {
 //     every partition (in any order, in parallel, each with any instance of the connector made
 //     from the same options) and continues from `plan.end` as after a read_table call. When
 //     `plan.end` equals `start` the plan has no partitions: the read converged.
-// A partition read again returns the same records (a failed worker is retried). A partition is
+// A partition read again returns the same records (so a caller may read one again). A partition is
 // read while the connector instance that planned it lives: a plan may hold resources (an open
-// snapshot) that the planning instance releases at its next plan, read or commit notification,
-// or when destroyed. A partition is not bounded by max_records_per_batch: the caller streams it.
-// The caller commits a plan's records with `plan.end` in one step, so a plan's size is what one
-// commit holds; the connector sizes partitions (and may cap how many a plan has).
+// snapshot) that the planning instance keeps until the caller moves on (a plan or read from
+// another offset, a commit notification of another offset) or it is destroyed. A partition is
+// not bounded by max_records_per_batch: the caller streams it. The caller commits a plan's
+// records with `plan.end` in one step, so a plan is what one commit holds: the connector sizes
+// plans (e.g. about max_records_per_batch records) so that a merge's memory stays bounded.
 class PartitionedReads {
  public:
   virtual ~PartitionedReads();
