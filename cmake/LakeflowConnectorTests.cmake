@@ -17,7 +17,7 @@ include(GoogleTest)
 # The conformance suite's test classes (src/testing/conformance_tests.cc), in the order they run.
 set(LAKEFLOW_CONFORMANCE_CLASSES
     TestListTables TestGetTableSchema TestReadTableMetadata TestReadTable TestIncrementalRead
-    TestReadTableDeletes TestInvalidTableName TestWriteBack)
+    TestReadTableDeletes TestPartitions TestInvalidTableName TestWriteBack)
 
 # <build>/lakeflow_connectors/NAME.json for TARGET run with the VAR=value entries after it.
 function(lakeflow_connector_test_manifest name target)

@@ -59,6 +59,17 @@
 // Errors: bad options throw ConfigError from the constructor; source failures throw SourceError;
 // all carry a message that says what to do. Secrets never appear in messages.
 //
+// Optional capabilities (mixins a connector class also derives from)
+// ---------------------------------------------------------------------
+// * PartitionedReads: the connector splits a read into partitions that are read independently,
+//   in parallel, by several connector instances (upstream's SupportsPartition). Callers use
+//   plan_partitions() and read_partition(); see PartitionedReads for the protocol.
+// * CommitListener: the connector is told, after each commit of a table, the offsets that commit
+//   made durable (committed()), e.g. to release what the source keeps for the reader.
+// Connectors without them work as before: plan_partitions() returns nullopt and committed() does
+// nothing. Both are reached from the public methods below (which check the table and options
+// once, as for the other hooks), so adding them changed no virtual table of LakeflowConnect.
+//
 // Writing a connector (and moving one from the interface with public virtual methods)
 // ------------------------------------------------------------------------------------
 //   1. Constructor: `: LakeflowConnect(embedded_connector_spec(), options)` after
@@ -172,6 +183,74 @@ struct ReadContext : TableContext {
   }
 };
 
+// A read split into partitions (see PartitionedReads).
+struct PartitionPlan {
+  // Each a JSON object (a descriptor of the connector's own shape: a key range, a byte range, a
+  // page range...) that read_partition() reads on its own. Empty when there is nothing to read.
+  std::vector<Offset> partitions;
+  // Where the table stands once every partition is read: the start of the next read, as a
+  // read_table end offset is. Equal to the start when there was nothing new; null for a snapshot
+  // table read whole by these partitions.
+  Offset end;
+};
+
+// What read_partition's hook receives: the table, its options and one partition of a plan.
+struct PartitionContext : TableContext {
+  const Offset& partition;
+};
+
+// What the commit hook receives: the offsets one commit of the table made durable.
+struct CommitContext : TableContext {
+  const Offset& offset;                         // where the table's next read starts
+  const std::optional<Offset>& deletes_offset;  // cdc_with_deletes tables: the deletes stream's
+};
+
+// Optional: a connector whose reads can be split derives from LakeflowConnect and from this.
+//
+// Protocol. For a read from `start` (the same offsets as read_table's), the caller asks for a plan;
+//   * nullopt: this read is not partitioned; the caller calls read_table from `start` instead
+//     (a connector may partition only some reads, e.g. an initial snapshot);
+//   * a plan: the records after `start` up to `plan.end` are exactly the records of the plan's
+//     partitions together, each record in one partition (no gap, no overlap); the caller reads
+//     every partition (in any order, in parallel, each with any instance of the connector made
+//     from the same options) and continues from `plan.end` as after a read_table call. When
+//     `plan.end` equals `start` the plan has no partitions: the read converged.
+// A partition read again returns the same records (so a caller may read one again). A partition is
+// read while the connector instance that planned it lives: a plan may hold resources (an open
+// snapshot) that the planning instance keeps until the caller moves on (a plan or read from
+// another offset, a commit notification of another offset) or it is destroyed. A partition is
+// not bounded by max_records_per_batch: the caller streams it. The caller commits a plan's
+// records with `plan.end` in one step, so a plan is what one commit holds: the connector sizes
+// plans (e.g. about max_records_per_batch records) so that a merge's memory stays bounded.
+class PartitionedReads {
+ public:
+  virtual ~PartitionedReads();
+
+ protected:
+  virtual std::optional<PartitionPlan> do_plan_partitions(const ReadContext& context) = 0;
+  virtual RecordStream do_read_partition(const PartitionContext& context) = 0;
+
+ private:
+  friend class LakeflowConnect;
+};
+
+// Optional: a connector that wants to know what the pipeline committed derives from this too.
+// The pipeline calls committed() after each successful commit of a table, on the instance that
+// read it, with the offsets the commit recorded (and so a rerun resumes from): a connector may then
+// release what the source keeps for positions before them (a replication slot's WAL, a server-side
+// cursor, an acknowledgement). Never called for uncommitted offsets; an offset a connector never
+// sees committed (another caller that does not notify) must not be released.
+class CommitListener {
+ public:
+  virtual ~CommitListener();
+
+ protected:
+  virtual void do_committed(const CommitContext& context) = 0;
+
+ private:
+  friend class LakeflowConnect;
+};
+
 class LakeflowConnect {
  public:
   // So that connectors outside namespace lakeflow name the hook arguments unqualified.
@@ -193,6 +272,24 @@ class LakeflowConnect {
   // Throws NotImplementedError unless the connector implements do_read_table_deletes.
   ReadResult read_table_deletes(std::string_view table, const Offset& start,
                                 const Options& table_options);
+
+  // Partitioned reads (PartitionedReads). A plan for the read from `start`, or nullopt when the
+  // connector does not partition this read (or does not implement PartitionedReads): then use
+  // read_table. Checks the table and its options as read_table does, and the plan: partitions are
+  // JSON objects, and a plan whose end equals `start` has none (an Error otherwise).
+  std::optional<PartitionPlan> plan_partitions(std::string_view table, const Offset& start,
+                                               const Options& table_options);
+  // The records of one partition of a plan. Throws NotImplementedError when the connector does
+  // not implement PartitionedReads.
+  RecordStream read_partition(std::string_view table, const Offset& partition,
+                              const Options& table_options);
+  // Whether the connector implements PartitionedReads.
+  bool reads_partitions();
+
+  // Commit notification (CommitListener): `offset` (and for cdc_with_deletes tables
+  // `deletes_offset`) of `table` were committed. Does nothing for other connectors.
+  void committed(std::string_view table, const Options& table_options, const Offset& offset,
+                 const std::optional<Offset>& deletes_offset);
 
   // The connection options, checked, without the options Spark adds.
   const Options& options() const { return options_; }

@@ -34,6 +34,7 @@ constexpr std::int64_t kDefaultMaxBytesPerBatch = std::int64_t{128} << 20;
 constexpr std::int64_t kMaxBytesPerBatchLimit = std::int64_t{1} << 40;
 constexpr std::int64_t kDefaultReadBufferBytes = std::int64_t{8} << 20;
 constexpr std::int64_t kReadBufferBytesLimit = std::int64_t{1} << 30;
+constexpr std::int64_t kDefaultPartitionBytes = std::int64_t{64} << 20;
 // Bytes read at a time while looking for line ends (offsets of a read call).
 constexpr std::size_t kScanBytes = std::size_t{1} << 20;
 
@@ -238,6 +239,7 @@ std::string read_schema_file(const fs::path& path) {
 struct TableSettings {
   std::int64_t max_bytes = kDefaultMaxBytesPerBatch;
   std::size_t buffer_bytes = kDefaultReadBufferBytes;
+  std::int64_t partition_bytes = kDefaultPartitionBytes;
 };
 
 // Reads the table options (their names are checked by the framework); throws ConfigError naming
@@ -252,6 +254,8 @@ TableSettings table_settings(const TableContext& context) {
                                                kMaxBytesPerBatchLimit);
     settings.buffer_bytes = static_cast<std::size_t>(table_options.get_int(
         "read_buffer_bytes", kDefaultReadBufferBytes, 1, kReadBufferBytesLimit));
+    settings.partition_bytes =
+        table_options.get_int("partition_bytes", kDefaultPartitionBytes, 1, kMaxBytesPerBatchLimit);
     return settings;
   } catch (const ConfigError& e) {
     throw ConfigError(fmt::format("ndjson: table '{}': {}", table, e.what()));
@@ -355,6 +359,73 @@ ReadResult NdjsonConnector::do_read_table(const ReadContext& context) {
   const std::optional<std::int64_t> max_records = context.max_records_per_batch;
   const std::size_t buffer_bytes = settings.buffer_bytes;
 
+  const std::uint64_t pos = start_position(table, start);
+  auto file = std::make_shared<const InputFile>(table_file.path);
+  if (pos >= file->size()) return {RecordStream(), start};
+  const std::uint64_t end = max_records
+                                ? end_by_records(*file, pos, static_cast<std::uint64_t>(max_bytes),
+                                                 static_cast<std::uint64_t>(*max_records))
+                                : end_by_bytes(*file, pos, static_cast<std::uint64_t>(max_bytes));
+  Offset end_offset(JsonValue::Object{{"file", JsonValue(file_name)},
+                                      {"position", JsonValue(static_cast<std::int64_t>(end))}});
+  return {stream_lines(std::move(file), pos, end, buffer_bytes), std::move(end_offset)};
+}
+
+std::optional<PartitionPlan> NdjsonConnector::do_plan_partitions(const ReadContext& context) {
+  const TableFile& table_file = file_of(context.table);
+  const std::string file_name = table_file.path.filename().string();
+  const TableSettings settings = table_settings(context);
+  const std::uint64_t pos = start_position(context.table, context.start);
+  const InputFile file(table_file.path);
+  const auto size = static_cast<std::uint64_t>(file.size());
+  const auto step = static_cast<std::uint64_t>(settings.partition_bytes);
+  if (pos >= size) return PartitionPlan{{}, context.start};
+  if (size - pos <= step) return std::nullopt;
+  PartitionPlan plan;
+  const auto range = [&](std::uint64_t from, std::uint64_t to) {
+    plan.partitions.emplace_back(
+        JsonValue::Object{{"file", JsonValue(file_name)},
+                          {"from", JsonValue(static_cast<std::int64_t>(from))},
+                          {"to", JsonValue(static_cast<std::int64_t>(to))}});
+  };
+  // Each range ends at the first line start at or after its nominal end (a line longer than a
+  // range makes it longer, and the next range starts after that line).
+  std::uint64_t from = pos;
+  while (size - from > step) {
+    const std::uint64_t to = next_line_end(file, from + step - 1);
+    if (to >= size) break;
+    range(from, to);
+    from = to;
+  }
+  range(from, size);
+  plan.end = Offset(JsonValue::Object{{"file", JsonValue(file_name)},
+                                      {"position", JsonValue(static_cast<std::int64_t>(size))}});
+  return plan;
+}
+
+RecordStream NdjsonConnector::do_read_partition(const PartitionContext& context) {
+  const TableFile& table_file = file_of(context.table);
+  const std::string file_name = table_file.path.filename().string();
+  const TableSettings settings = table_settings(context);
+  const Offset& partition = context.partition;
+  const JsonValue* file_field = partition.find("file");
+  const JsonValue* from = partition.find("from");
+  const JsonValue* to = partition.find("to");
+  auto file = std::make_shared<const InputFile>(table_file.path);
+  if (file_field == nullptr || !file_field->is_string() || file_field->as_string() != file_name ||
+      from == nullptr || !from->is_int() || to == nullptr || !to->is_int() || from->as_int() < 0 ||
+      to->as_int() < from->as_int() || static_cast<std::uint64_t>(to->as_int()) > file->size()) {
+    throw ConfigError(fmt::format(
+        "ndjson: table '{}': {} is not a partition of the file '{}' as it is now; plan the read "
+        "again",
+        context.table, partition.to_json(), file_name));
+  }
+  return stream_lines(std::move(file), static_cast<std::uint64_t>(from->as_int()),
+                      static_cast<std::uint64_t>(to->as_int()), settings.buffer_bytes);
+}
+
+std::uint64_t NdjsonConnector::start_position(std::string_view table, const Offset& start) const {
+  const std::string file_name = file_of(table).path.filename().string();
   std::uint64_t pos = 0;
   if (!start.empty()) {
     const JsonValue* file = start.find("file");
@@ -374,16 +445,7 @@ ReadResult NdjsonConnector::do_read_table(const ReadContext& context) {
     }
     pos = static_cast<std::uint64_t>(position->as_int());
   }
-
-  auto file = std::make_shared<const InputFile>(table_file.path);
-  if (pos >= file->size()) return {RecordStream(), start};
-  const std::uint64_t end = max_records
-                                ? end_by_records(*file, pos, static_cast<std::uint64_t>(max_bytes),
-                                                 static_cast<std::uint64_t>(*max_records))
-                                : end_by_bytes(*file, pos, static_cast<std::uint64_t>(max_bytes));
-  Offset end_offset(JsonValue::Object{{"file", JsonValue(file_name)},
-                                      {"position", JsonValue(static_cast<std::int64_t>(end))}});
-  return {stream_lines(std::move(file), pos, end, buffer_bytes), std::move(end_offset)};
+  return pos;
 }
 
 LAKEFLOW_REGISTER_CONNECTOR("ndjson", NdjsonConnector,

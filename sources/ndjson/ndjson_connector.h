@@ -16,6 +16,10 @@
 //                          with no limit by default: max_bytes_per_batch bounds a read call).
 //   read_buffer_bytes      bytes read into one buffer, cut at the last line end in it (1 .. 1 GiB,
 //                          default 8 MiB); a longer line gets a larger buffer.
+//   partition_bytes        the size of the byte ranges a large file is read in, in parallel
+//                          (PartitionedReads; 1 .. 2^40, default 64 MiB): a read with more than
+//                          this many bytes to go is planned as ranges of about this size, each
+//                          cut at a line end, ending at the file's size then.
 // connector_spec.yaml lists every option; the framework rejects any other.
 //
 // Every table is `append` (no primary keys, no cursor). Offsets are positions in the file:
@@ -29,7 +33,9 @@
 // parsed or converted here.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,7 +44,7 @@
 
 namespace lakeflow::ndjson {
 
-class NdjsonConnector : public LakeflowConnect {
+class NdjsonConnector : public LakeflowConnect, public PartitionedReads {
  public:
   // Throws ConfigError when `path` is missing, matches no file, or gives two files one table
   // name.
@@ -53,6 +59,12 @@ class NdjsonConnector : public LakeflowConnect {
   // Throws ConfigError for an offset of another file or shape, SourceError when the file cannot
   // be read.
   ReadResult do_read_table(const ReadContext& context) override;
+  // From `start`, when more than partition_bytes remain: ranges
+  // {"file": name, "from": byte, "to": byte} covering the rest of the file, each starting at a
+  // line start; nullopt otherwise (read_table reads it). At the file's end: no partitions, the
+  // end equal to `start`.
+  std::optional<PartitionPlan> do_plan_partitions(const ReadContext& context) override;
+  RecordStream do_read_partition(const PartitionContext& context) override;
 
  private:
   struct TableFile {
@@ -61,6 +73,9 @@ class NdjsonConnector : public LakeflowConnect {
   };
   // `table` is one of list_tables() (the framework checked it).
   const TableFile& file_of(std::string_view table) const;
+  // The byte position `start` (an offset of the table's file, or `{}`) stands at; throws
+  // ConfigError for an offset of another file or shape.
+  std::uint64_t start_position(std::string_view table, const Offset& start) const;
 
   std::vector<TableFile> files_;
 };

@@ -16,6 +16,15 @@
 namespace lakeflow::postgres {
 namespace {
 
+// The table option snapshot_partitions: its limit and default (partitions per step of a
+// snapshot read in page ranges).
+constexpr std::int64_t kMaxSnapshotPartitions = 1024;
+constexpr std::int64_t kDefaultStepPartitions = 4;
+// The phase of an offset inside a snapshot read in page-range steps.
+constexpr std::string_view kPagesPhase = "snapshot_pages";
+// Rows per batch of a stream that reads a relation whole (a snapshot table, a partition).
+constexpr std::size_t kStreamBatchRows = 1000;
+
 bool valid_name(std::string_view name, std::size_t max) {
   if (name.empty() || name.size() > max) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
@@ -121,6 +130,14 @@ std::vector<std::string> PostgresConnector::do_list_tables() {
 const RelationInfo& PostgresConnector::checked(std::string_view table, const Options& table_options,
                                                TableSettings& settings) {
   settings.primary_keys = table_options.get_list("primary_keys", {});
+  if (table_options.find("snapshot_partitions")) {
+    try {
+      settings.snapshot_partitions =
+          table_options.get_int("snapshot_partitions", 0, 0, kMaxSnapshotPartitions);
+    } catch (const ConfigError& e) {
+      throw ConfigError(fmt::format("postgres: table '{}': {}", table, e.what()));
+    }
+  }
   auto found = relations_.find(table);
   if (found == relations_.end()) {
     // list_tables() named it as `schema.name`; the schema is the part before the first dot of
@@ -194,6 +211,7 @@ ReadResult PostgresConnector::do_read_table(const ReadContext& context) {
   TableSettings settings;
   settings.max_records = context.max_records();
   const RelationInfo& relation = checked(table, context.table_options, settings);
+  held_snapshots_.erase(relation.qualified());
   if (!relation.replicable()) return read_whole(relation);
   if (!wal_level_logical_) {
     throw SourceError(fmt::format(
@@ -203,6 +221,12 @@ ReadResult PostgresConnector::do_read_table(const ReadContext& context) {
   }
   if (start.empty()) return start_snapshot(relation, settings);
   if (const JsonValue* phase = start.find("phase"); phase != nullptr) {
+    if (phase->is_string() && phase->as_string() == kPagesPhase) {
+      throw ConfigError(fmt::format(
+          "postgres: the offset of table '{}' is a step of a snapshot read in partitions; go on "
+          "with plan_partitions (as `lakeflow run` does), or read the table again from {{}}",
+          table));
+    }
     return continue_snapshot(relation, start, settings);
   }
   const Position from = parse_position(relation, start);
@@ -386,7 +410,7 @@ ReadResult PostgresConnector::read_whole(const RelationInfo& relation) {
   auto record = std::make_shared<std::string>();
   const RelationInfo* info = &relation;
   RecordStream records([conn, record, info](RecordBatch& batch) {
-    while (batch.size() < 1000) {
+    while (batch.size() < kStreamBatchRows) {
       std::optional<PgResult> row = conn->next_row();
       if (!row) break;
       append_row(batch, *record, *info, *row, 0, std::nullopt);
@@ -396,8 +420,7 @@ ReadResult PostgresConnector::read_whole(const RelationInfo& relation) {
   return ReadResult{std::move(records), Offset::null()};
 }
 
-ReadResult PostgresConnector::start_snapshot(const RelationInfo& relation,
-                                             const TableSettings& settings) {
+PostgresConnector::NewSlot PostgresConnector::create_slot(const RelationInfo& relation) {
   const std::string slot = slot_for(relation);
   ensure_publication(relation);
   // A new snapshot starts a new change stream: an old slot of this table goes.
@@ -405,21 +428,39 @@ ReadResult PostgresConnector::start_snapshot(const RelationInfo& relation,
                "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE "
                "slot_name = $1",
                {slot});
+  NewSlot made;
+  made.replication = std::make_unique<PgConnection>(connection_, /*replication=*/true);
+  const PgResult created = made.replication->query(
+      "creating the replication slot " + slot,
+      fmt::format("CREATE_REPLICATION_SLOT {} LOGICAL pgoutput (SNAPSHOT 'export')",
+                  quote_ident(slot)));
+  made.lsn = parse_lsn(created.value(0, 1), "the slot's consistent point");
+  made.snapshot = created.text(0, 2);
+  return made;
+}
+
+void PostgresConnector::advance_slot(const std::string& slot, std::uint64_t lsn) {
+  const PgResult found = conn_->query(
+      "looking up the replication slot " + slot,
+      "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1", {slot});
+  if (found.rows() == 0 || found.is_null(0, 0)) return;  // the next read says what happened
+  if (parse_lsn(found.value(0, 0), "the slot's position") >= lsn) return;
+  conn_->query("advancing the replication slot " + slot,
+               "SELECT pg_replication_slot_advance($1, $2::pg_lsn)", {slot, format_lsn(lsn)});
+}
+
+ReadResult PostgresConnector::start_snapshot(const RelationInfo& relation,
+                                             const TableSettings& settings) {
   auto session = std::make_unique<SnapshotSession>();
-  session->slot = slot;
+  session->slot = slot_for(relation);
   {
-    PgConnection replication(connection_, /*replication=*/true);
-    const PgResult created = replication.query(
-        "creating the replication slot " + slot,
-        fmt::format("CREATE_REPLICATION_SLOT {} LOGICAL pgoutput (SNAPSHOT 'export')",
-                    quote_ident(slot)));
-    session->lsn = parse_lsn(created.value(0, 1), "the slot's consistent point");
-    const std::string snapshot = created.text(0, 2);
+    const NewSlot slot = create_slot(relation);
+    session->lsn = slot.lsn;
     session->conn = std::make_unique<PgConnection>(connection_);
     session->conn->exec("starting the snapshot of " + relation.qualified(),
                         "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     session->conn->exec("importing the slot's snapshot",
-                        "SET TRANSACTION SNAPSHOT " + quote_literal(snapshot));
+                        "SET TRANSACTION SNAPSHOT " + quote_literal(slot.snapshot));
     // Imported: the replication connection (and its exported snapshot) may go now.
   }
   std::string order;
@@ -704,6 +745,183 @@ ReadResult PostgresConnector::read_changes(const RelationInfo& relation, const P
     end.lsn = cap_lsn_ - 1;
   }
   return ReadResult{RecordStream::of(std::move(batch)), end.offset()};
+}
+
+std::optional<PartitionPlan> PostgresConnector::do_plan_partitions(const ReadContext& context) {
+  TableSettings settings;
+  settings.max_records = context.max_records();
+  const RelationInfo& relation = checked(context.table, context.table_options, settings);
+  const Offset& start = context.start;
+  const JsonValue* phase = start.find("phase");
+  const bool paging = phase != nullptr && phase->is_string() && phase->as_string() == kPagesPhase;
+  // Held for the next step of this snapshot only.
+  const JsonValue* held_name = start.find("snapshot");
+  if (auto held = held_snapshots_.find(relation.qualified());
+      held != held_snapshots_.end() && !(paging && held_name != nullptr && held_name->is_string() &&
+                                         held_name->as_string() == held->second.name)) {
+    held_snapshots_.erase(held);
+  }
+  // An ordinary table's snapshot only: ctid ranges need one heap (a partitioned table's children
+  // each have their own), and later reads are the change stream. A snapshot read in pages goes
+  // on in pages whatever the option says now.
+  if (!paging && (!start.empty() || !relation.replicable() || relation.kind != 'r' ||
+                  !wal_level_logical_ || settings.snapshot_partitions == 0)) {
+    return std::nullopt;
+  }
+  Position position;
+  std::int64_t first_page = 0;
+  if (paging) {
+    const JsonValue* from = start.find("from_page");
+    if (from == nullptr || !from->is_int() || from->as_int() < 0) {
+      throw ConfigError(fmt::format(
+          "postgres: the offset of table '{}' is {}, not a snapshot position this connector wrote",
+          relation.qualified(), start.to_json()));
+    }
+    position = parse_position(relation, start);
+    check_slot(relation, position.slot, position.lsn);
+    first_page = from->as_int();
+  } else {
+    NewSlot slot = create_slot(relation);
+    position.slot = slot_for(relation);
+    position.lsn = slot.lsn;
+    held_snapshots_[relation.qualified()] =
+        HeldSnapshot{std::move(slot.replication), slot.snapshot};
+  }
+  if (!held_snapshots_.count(relation.qualified())) {
+    // Another process's snapshot (a run that stopped between steps): the remaining pages are read
+    // at a new snapshot, and the change stream from the first snapshot's position brings every
+    // change since, so the table converges by the end of the run (as for a batched snapshot).
+    auto conn = std::make_unique<PgConnection>(connection_);
+    conn->exec("starting a snapshot of " + relation.qualified(),
+               "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    const PgResult exported = conn->query("exporting the snapshot", "SELECT pg_export_snapshot()");
+    held_snapshots_[relation.qualified()] = HeldSnapshot{std::move(conn), exported.text(0, 0)};
+  }
+  const std::string snapshot = held_snapshots_.at(relation.qualified()).name;
+  // The table's pages, and about how many rows each holds: a step covers about
+  // max_records_per_batch rows, so that what one commit holds stays bounded.
+  const PgResult size = conn_->query(
+      "measuring " + relation.qualified(),
+      "SELECT pg_relation_size(c.oid) / current_setting('block_size')::bigint, c.reltuples, "
+      "c.relpages FROM pg_class c WHERE c.oid = $1::oid",
+      {std::to_string(relation.oid)});
+  const std::int64_t pages = std::stoll(size.text(0, 0));
+  double rows_per_page = 0;
+  if (std::stod(size.text(0, 1)) > 0 && std::stoll(size.text(0, 2)) > 0) {
+    rows_per_page = std::stod(size.text(0, 1)) / std::stod(size.text(0, 2));
+  } else {
+    const PgResult sample =
+        conn_->query("sampling " + relation.qualified(),
+                     fmt::format("SELECT count(*) FROM {} WHERE ctid < '(1,0)'::tid",
+                                 quote_relation(relation.schema, relation.name)));
+    rows_per_page = std::stod(sample.text(0, 0));
+  }
+  const std::int64_t step_pages = std::max<std::int64_t>(
+      1, static_cast<std::int64_t>(static_cast<double>(settings.max_records) /
+                                   std::max(rows_per_page, 1.0)));
+  const bool last = first_page + step_pages >= pages;
+  const std::int64_t end_page = last ? std::max(pages, first_page + 1) : first_page + step_pages;
+  const std::int64_t count = std::clamp<std::int64_t>(
+      settings.snapshot_partitions.value_or(kDefaultStepPartitions), 1, end_page - first_page);
+  PartitionPlan plan;
+  for (std::int64_t i = 0; i < count; ++i) {
+    Offset partition;
+    partition.set("snapshot", snapshot);
+    partition.set("slot", position.slot);
+    // The first range of the first step and the last of the last are open: pages the table
+    // gains after it was measured hold no row of the snapshot, but nothing is lost if they do.
+    const std::int64_t from = first_page + (end_page - first_page) * i / count;
+    const std::int64_t to = first_page + (end_page - first_page) * (i + 1) / count;
+    if (from > 0) partition.set("from_page", from);
+    if (!(last && i + 1 == count)) partition.set("to_page", to);
+    plan.partitions.push_back(std::move(partition));
+  }
+  if (last) {
+    plan.end = position.offset();
+  } else {
+    plan.end = position.offset();
+    plan.end.set("phase", std::string(kPagesPhase));
+    plan.end.set("snapshot", snapshot);
+    plan.end.set("from_page", end_page);
+  }
+  return plan;
+}
+
+RecordStream PostgresConnector::do_read_partition(const PartitionContext& context) {
+  TableSettings settings;
+  const RelationInfo& relation = checked(context.table, context.table_options, settings);
+  const Offset& partition = context.partition;
+  const JsonValue* snapshot = partition.find("snapshot");
+  const JsonValue* slot = partition.find("slot");
+  const JsonValue* from_page = partition.find("from_page");
+  const JsonValue* to_page = partition.find("to_page");
+  const auto is_page = [](const JsonValue* page) {
+    return page == nullptr || (page->is_int() && page->as_int() >= 0);
+  };
+  if (snapshot == nullptr || !snapshot->is_string() || slot == nullptr || !slot->is_string() ||
+      slot->as_string() != slot_for(relation) || !is_page(from_page) || !is_page(to_page)) {
+    throw ConfigError(fmt::format(
+        "postgres: {} is not a partition this connector planned for table '{}'; plan the read "
+        "again (plan_partitions)",
+        partition.to_json(), relation.qualified()));
+  }
+  auto conn = std::make_shared<PgConnection>(connection_);
+  conn->exec("starting the snapshot of " + relation.qualified(),
+             "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  try {
+    conn->exec("importing the slot's snapshot",
+               "SET TRANSACTION SNAPSHOT " + quote_literal(snapshot->as_string()));
+  } catch (const SourceError& e) {
+    throw SourceError(fmt::format(
+        "postgres: the snapshot of a partition of '{}' is no longer open (the connector that "
+        "planned it was closed or went on to another read); plan the read again ({})",
+        relation.qualified(), e.what()));
+  }
+  std::string where;
+  if (from_page != nullptr) where = fmt::format("ctid >= '({},0)'::tid", from_page->as_int());
+  if (to_page != nullptr) {
+    where += fmt::format("{}ctid < '({},0)'::tid", where.empty() ? "" : " AND ", to_page->as_int());
+  }
+  conn->start_rows("reading a partition of " + relation.qualified(),
+                   fmt::format("SELECT {} FROM {}{}{}", select_list(relation),
+                               quote_relation(relation.schema, relation.name),
+                               where.empty() ? "" : " WHERE ", where));
+  auto record = std::make_shared<std::string>();
+  const RelationInfo* info = &relation;
+  return RecordStream([conn, record, info](RecordBatch& batch) {
+    while (batch.size() < kStreamBatchRows) {
+      std::optional<PgResult> row = conn->next_row();
+      if (!row) break;
+      append_row(batch, *record, *info, *row, 0, std::uint64_t{0});
+    }
+    return !batch.empty();
+  });
+}
+
+void PostgresConnector::do_committed(const CommitContext& context) {
+  TableSettings settings;
+  const RelationInfo& relation = checked(context.table, context.table_options, settings);
+  const JsonValue* continues = context.offset.find("snapshot");
+  if (auto held = held_snapshots_.find(relation.qualified());
+      held != held_snapshots_.end() && !(continues != nullptr && continues->is_string() &&
+                                         continues->as_string() == held->second.name)) {
+    held_snapshots_.erase(held);  // the snapshot is read: its next step will not come
+  }
+  if (!relation.replicable()) return;
+  // Positions of the change stream only: a snapshot in progress (or none yet) holds the slot at
+  // its consistent point, and an unread deletes stream (`{}`) starts from the slot's position.
+  const auto position = [&](const Offset& offset) -> std::optional<Position> {
+    if (offset.empty() || offset.find("phase") != nullptr) return std::nullopt;
+    return parse_position(relation, offset);
+  };
+  std::optional<Position> safe = position(context.offset);
+  if (!safe) return;
+  if (context.deletes_offset) {
+    const std::optional<Position> deletes = position(*context.deletes_offset);
+    if (!deletes || deletes->slot != safe->slot) return;
+    safe->lsn = std::min(safe->lsn, deletes->lsn);
+  }
+  advance_slot(safe->slot, safe->lsn);
 }
 
 LAKEFLOW_REGISTER_CONNECTOR("postgres", PostgresConnector,

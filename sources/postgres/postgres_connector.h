@@ -5,7 +5,8 @@
 // sslmode and the libpq TLS files, connect_timeout, application_name, schemas (default public),
 // include_tables / exclude_tables (glob patterns over `schema.table`), slot_name (the prefix of
 // the connector's replication slots, default lakeflow), publication_name (default lakeflow).
-// Table options: max_records_per_batch (default 10000), primary_keys (for relations without one).
+// Table options: max_records_per_batch (default 10000), primary_keys (for relations without one),
+// snapshot_partitions (see below).
 //
 // Tables are named `schema.table`. A table with a primary key (or a replica identity index) is a
 // cdc_with_deletes table: the first read takes a consistent snapshot at the exported snapshot of
@@ -24,10 +25,23 @@
 //   L
 // Deletes offsets have the last two shapes.
 //
+// Partitioned snapshot (PartitionedReads): from `{}`, a table's snapshot is read in steps of
+// about max_records_per_batch rows of pages (estimated from pg_class), each step planned as
+// snapshot_partitions (default 4) ctid page ranges, each read on a connection of its own that
+// imports the snapshot (SET TRANSACTION SNAPSHOT): the slot's exported snapshot, which the
+// planning instance holds open while the steps go on (a commit notification of a later offset
+// releases it). The last step ends at the slot's consistent point, as the batched snapshot does.
+// A process that starts from a step's offset reads the remaining pages at a new exported snapshot
+// and the change stream replays from the first one's point, so the table converges.
+// Partition: {"snapshot": id, "slot": S, "from_page": a, "to_page": b} (the first and last bounds
+// absent). Offset between steps: {"phase":"snapshot_pages","slot":S,"lsn":L,"snapshot":id,
+// "from_page":p}.
+//
 // The slot of a table is advanced (its WAL released) only to positions the pipeline committed:
-// when read_table_deletes is called with a start offset, to the lesser of that start and the start
-// of this connector's last read_table of the table, both of which the pipeline committed before
-// calling.
+// on the commit notification (CommitListener), to the lesser of the committed upserts and deletes
+// positions; and, for callers that do not notify, when read_table_deletes is called with a start
+// offset, to the lesser of that start and the start of this connector's last read_table of the
+// table, both of which the pipeline committed before calling.
 #pragma once
 
 #include <cstdint>
@@ -45,7 +59,7 @@
 
 namespace lakeflow::postgres {
 
-class PostgresConnector : public LakeflowConnect {
+class PostgresConnector : public LakeflowConnect, public PartitionedReads, public CommitListener {
  public:
   // Connects, checking every option. Throws ConfigError naming a bad option, SourceError (access
   // coded when the credentials are refused) when the server cannot be reached.
@@ -61,11 +75,24 @@ class PostgresConnector : public LakeflowConnect {
   TableMetadata do_read_table_metadata(const TableContext& context) override;
   ReadResult do_read_table(const ReadContext& context) override;
   ReadResult do_read_table_deletes(const ReadContext& context) override;
+  // The initial snapshot of a cdc_with_deletes table (start `{}`), in ctid page ranges read at
+  // the slot's exported snapshot; nullopt for every other read (read_table reads it).
+  std::optional<PartitionPlan> do_plan_partitions(const ReadContext& context) override;
+  RecordStream do_read_partition(const PartitionContext& context) override;
+  // Releases the table's planned snapshot and advances its slot to the committed positions.
+  void do_committed(const CommitContext& context) override;
 
  private:
   struct TableSettings {
     std::int64_t max_records = kDefaultMaxRecordsPerBatch;
-    std::vector<std::string> primary_keys;  // the table option; empty when not given
+    std::vector<std::string> primary_keys;            // the table option; empty when not given
+    std::optional<std::int64_t> snapshot_partitions;  // the table option, when given
+  };
+  // An exported snapshot held open for the partitions of a plan: the replication connection
+  // that created the slot, idle (a command on it would end the snapshot).
+  struct HeldSnapshot {
+    std::unique_ptr<PgConnection> replication;
+    std::string name;  // the snapshot's identifier, for SET TRANSACTION SNAPSHOT
   };
   struct Position;         // a parsed change-stream offset
   struct SnapshotSession;  // an open snapshot cursor of one table
@@ -89,6 +116,16 @@ class PostgresConnector : public LakeflowConnect {
                           const TableSettings& settings);
 
   void ensure_publication(const RelationInfo& relation);
+  // Drops the table's old slot and creates it again, with an exported snapshot; returns the
+  // replication connection holding the snapshot, its name, and the slot's consistent point.
+  struct NewSlot {
+    std::unique_ptr<PgConnection> replication;
+    std::string snapshot;
+    std::uint64_t lsn = 0;
+  };
+  NewSlot create_slot(const RelationInfo& relation);
+  // Advances `slot` to `lsn` when it stands before it.
+  void advance_slot(const std::string& slot, std::uint64_t lsn);
   // The slot's confirmed position; throws SourceError (with the way out) when it is missing or
   // its WAL was removed.
   std::uint64_t check_slot(const RelationInfo& relation, const std::string& slot,
@@ -111,6 +148,9 @@ class PostgresConnector : public LakeflowConnect {
   // The start LSN of the last read_table of each table in its change phase: committed by the
   // pipeline, so the slot may be advanced that far once deletes are committed too.
   std::map<std::string, std::uint64_t, std::less<>> upserts_committed_;
+  // Snapshots held for planned partitions, by table (released at the table's next plan, read or
+  // commit notification).
+  std::map<std::string, HeldSnapshot, std::less<>> held_snapshots_;
 };
 
 }  // namespace lakeflow::postgres

@@ -203,7 +203,10 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   run_command->add_flag("--full-refresh", run_args.full_refresh,
                         "Ignore stored offsets and replace every table's contents");
   run_command->add_flag("--json", run_args.json, "Print the summary as JSON");
-  run_command->add_option("--parallelism", run_args.parallelism, "Tables run at once (0: cores)")
+  run_command
+      ->add_option("--parallelism", run_args.parallelism,
+                   "Tables run at once, and partitions of one table read at once (0: one per "
+                   "core, the default)")
       ->type_name("N");
   std::string run_on_bad_record = "fail";
   run_command

@@ -177,6 +177,63 @@ ReadResult LakeflowConnect::read(std::string_view table, const Offset& start,
   return deletes ? do_read_table_deletes(context) : do_read_table(context);
 }
 
+PartitionedReads::~PartitionedReads() = default;
+CommitListener::~CommitListener() = default;
+
+bool LakeflowConnect::reads_partitions() {
+  return dynamic_cast<PartitionedReads*>(this) != nullptr;
+}
+
+std::optional<PartitionPlan> LakeflowConnect::plan_partitions(std::string_view table,
+                                                              const Offset& start,
+                                                              const Options& table_options) {
+  auto* partitioned = dynamic_cast<PartitionedReads*>(this);
+  check_table(table);
+  const Options checked = spec_.checked_table_options(table, table_options);
+  const ReadContext context{
+      {table, checked}, start, max_records_option(spec_.connector(), table, checked), read_cap_};
+  if (partitioned == nullptr) return std::nullopt;
+  std::optional<PartitionPlan> plan = partitioned->do_plan_partitions(context);
+  if (!plan) return plan;
+  for (const Offset& partition : plan->partitions) {
+    if (partition.is_null() || !partition.value().is_object()) {
+      throw Error(ErrorCode::kInternal,
+                  fmt::format("{}: table '{}': a partition planned from offset {} is {}, not a "
+                              "JSON object; this is a bug of the connector: report it",
+                              spec_.connector(), table, start.to_json(), partition.to_json()));
+    }
+  }
+  if (plan->end == start && !plan->partitions.empty()) {
+    throw Error(ErrorCode::kInternal,
+                fmt::format("{}: table '{}': a plan from offset {} ends where it starts but has {} "
+                            "partition(s); this is a bug of the connector: report it",
+                            spec_.connector(), table, start.to_json(), plan->partitions.size()));
+  }
+  return plan;
+}
+
+RecordStream LakeflowConnect::read_partition(std::string_view table, const Offset& partition,
+                                             const Options& table_options) {
+  auto* partitioned = dynamic_cast<PartitionedReads*>(this);
+  check_table(table);
+  const Options checked = spec_.checked_table_options(table, table_options);
+  if (partitioned == nullptr) {
+    throw NotImplementedError(
+        fmt::format("{}: table '{}': the connector does not read partitions; use read_table",
+                    spec_.connector(), table));
+  }
+  return partitioned->do_read_partition(PartitionContext{{table, checked}, partition});
+}
+
+void LakeflowConnect::committed(std::string_view table, const Options& table_options,
+                                const Offset& offset, const std::optional<Offset>& deletes_offset) {
+  auto* listener = dynamic_cast<CommitListener*>(this);
+  if (listener == nullptr) return;
+  check_table(table);
+  const Options checked = spec_.checked_table_options(table, table_options);
+  listener->do_committed(CommitContext{{table, checked}, offset, deletes_offset});
+}
+
 ReadResult LakeflowConnect::do_read_table_deletes(const ReadContext& context) {
   throw NotImplementedError(fmt::format(
       "table '{}': connector does not implement read_table_deletes; it is required for "

@@ -91,7 +91,9 @@ struct Commit {
 };
 
 // New data files of one write (a read call's rows, a merge's rewrite), laid out as the table's
-// FileLayout says. Destroyed without close(), it removes what it wrote.
+// FileLayout says. Destroyed without close(), it removes what it wrote. Between write_files() and
+// close() a writer uses nothing of its Table, so several writers of one table may write from
+// different threads at once (write_files() and close() are calls on the Table: one at a time).
 class FileWriter {
  public:
   virtual ~FileWriter() = default;

@@ -23,6 +23,7 @@
 #include "lakeflow/records.h"
 #include "lakeflow/registry.h"
 #include "pipeline/key_filter.h"
+#include "pipeline/parallel.h"
 #include "pipeline/preflight.h"
 #include "pipeline/quarantine.h"
 #include "pipeline/row.h"
@@ -43,15 +44,29 @@ std::int64_t now_micros() {
 
 std::string scd_name(ScdType type) { return type == ScdType::kType2 ? "SCD_TYPE_2" : "SCD_TYPE_1"; }
 
-// `e`, raised for a record of the read call that started at `start`, with that call's offset and
-// what to do in its message.
-ConversionError with_read_context(const ConversionError& e, const Offset& start) {
+// Where the records being converted came from, for error messages: a read call from `start`, or
+// one partition of the partitioned read from `start`.
+struct ReadSource {
+  const Offset& start;
+  const Offset* partition = nullptr;
+
+  std::string describe() const {
+    if (partition == nullptr) {
+      return fmt::format("the read call that started at offset {}", start.to_json());
+    }
+    return fmt::format("partition {} of the read that started at offset {}", partition->to_json(),
+                       start.to_json());
+  }
+};
+
+// `e`, raised for a record of `source`, with that read's offset and what to do in its message.
+ConversionError with_read_context(const ConversionError& e, const ReadSource& source) {
   return ConversionError(
       e.table(), e.record_index(), e.field_path(), e.expected_type(), e.excerpt(),
-      fmt::format("{}{}(record {} of the read call that started at offset {}; nothing of that "
-                  "call was committed: fix the record, or rerun with --on-bad-record quarantine "
-                  "to set bad records aside)",
-                  e.reason(), e.reason().empty() ? "" : " ", e.record_index(), start.to_json()));
+      fmt::format("{}{}(record {} of {}; nothing of that {} was committed: fix the record, or "
+                  "rerun with --on-bad-record quarantine to set bad records aside)",
+                  e.reason(), e.reason().empty() ? "" : " ", e.record_index(), source.describe(),
+                  source.partition == nullptr ? "call" : "read"));
 }
 
 // The records of one or more read calls, kept in the batches the connector returned (so each
@@ -116,6 +131,7 @@ class TableRun {
                         : ""));
     report(TableProgress::Stage::kReading);
     connector_ = ConnectorRegistry::instance().create(connection_.connector, connection_.options);
+    partitioned_ = connector_->reads_partitions();
 
     if (plan_.flow == TargetFlow::kApplyChangesFromSnapshot) {
       run_snapshot();
@@ -255,20 +271,11 @@ class TableRun {
     Offset start = deletes ? deletes_offset_.value_or(Offset()) : offset_;
     const bool append = plan_.flow == TargetFlow::kAppend && !deletes;
     for (;;) {
-      current_offset_ = start.to_json();
-      ReadResult read =
-          deletes ? connector_->read_table_deletes(table_.source_table, start, table_.table_options)
-                  : connector_->read_table(table_.source_table, start, table_.table_options);
-      keep_notes(read);
-      AppendedFile appended;
-      ReadRecords raw;
-      if (append) {
-        appended = write_append(read.records, start);
-      } else {
-        raw = drain(read.records);
-      }
+      ReadStep step = read_step(start, deletes, append);
+      AppendedFile appended = step.appended;
+      ReadRecords raw = std::move(step.raw);
       const bool any = append ? appended.records > 0 : !raw.empty();
-      Offset end = std::move(read.end);
+      Offset end = std::move(step.end);
       if (end.is_null()) end = start;
       const bool moved = !(end == start);
       if (any || moved) {
@@ -281,7 +288,7 @@ class TableRun {
         if (append) {
           commit_append(std::move(appended));
         } else {
-          write_changes(raw, deletes, start);
+          write_changes(raw, deletes, ReadSource{start});
         }
       }
       if (!moved) break;
@@ -293,17 +300,15 @@ class TableRun {
     Offset start;
     ReadRecords raw;
     for (;;) {
-      current_offset_ = start.to_json();
-      ReadResult read = connector_->read_table(table_.source_table, start, table_.table_options);
-      keep_notes(read);
-      raw.add(drain(read.records));
-      if (read.end.is_null() || read.end == start) break;
-      start = std::move(read.end);
+      ReadStep step = read_step(start, /*deletes=*/false, /*append=*/false);
+      raw.add(std::move(step.raw));
+      if (step.end.is_null() || step.end == start) break;
+      start = std::move(step.end);
     }
     batch_end_ = start;
     MergeEngine engine(plan_.merge_spec());
     std::vector<Row> snapshot_rows;
-    for (auto& [json, index] : convert_source(raw, Offset())) {
+    for (auto& [json, index] : convert_source(raw, ReadSource{Offset()})) {
       if (auto row = admit(engine, std::move(json), raw[index], index)) {
         snapshot_rows.push_back(std::move(*row));
       }
@@ -320,10 +325,13 @@ class TableRun {
     rewrite(files, merged, "MERGE");
   }
 
-  // Counts a batch of source records as read.
+  // Counts a batch of source records as read (under `read_mutex_`: partitions count from
+  // several threads).
   void count_read(const RecordBatch& batch) {
+    const std::lock_guard<std::mutex> lock(read_mutex_);
     result_.records += batch.size();
     result_.bytes += batch.byte_size();
+    report(TableProgress::Stage::kReading);
   }
 
   ReadRecords drain(RecordStream& stream) {
@@ -333,7 +341,6 @@ class TableRun {
       count_read(batch);
       out.add(std::move(batch));
       batch = RecordBatch();
-      report(TableProgress::Stage::kReading);
     }
     return out;
   }
@@ -341,13 +348,14 @@ class TableRun {
   // Converts `records` into `out`. Bad records throw (kFail, with the read call's offset in the
   // message) or go to pending_bad_ (kQuarantine); returns their record indexes.
   std::vector<std::size_t> convert(RecordConverter& converter, const RecordBatch& records,
-                                   ColumnBatch& out, const Offset& start) {
+                                   ColumnBatch& out, const ReadSource& source) {
     try {
       converter.convert(records, out);
     } catch (const ConversionError& e) {
-      throw with_read_context(e, start);
+      throw with_read_context(e, source);
     }
     std::vector<std::size_t> indexes;
+    const std::lock_guard<std::mutex> lock(read_mutex_);
     for (const BadRecord& bad : converter.bad_records()) {
       indexes.push_back(bad.record_index);
       pending_bad_.push_back(bad);
@@ -359,13 +367,13 @@ class TableRun {
   // Converts source records (read from `start`) with the source schema; returns each good one as
   // row_json (the merge engine's form) with its index in `raw`.
   std::vector<std::pair<std::string, std::size_t>> convert_source(const ReadRecords& raw,
-                                                                  const Offset& start) {
+                                                                  const ReadSource& source) {
     RecordConverter converter(plan_.source_schema, result_.destination, options_.on_bad_record,
                               plan_.conversion);
     ColumnBatch batch = converter.make_batch();
     std::vector<std::size_t> bad;
     for (const RecordBatch& records : raw.batches) {
-      const std::vector<std::size_t> more = convert(converter, records, batch, start);
+      const std::vector<std::size_t> more = convert(converter, records, batch, source);
       bad.insert(bad.end(), more.begin(), more.end());
     }
     std::vector<std::pair<std::string, std::size_t>> rows;
@@ -520,9 +528,11 @@ class TableRun {
     std::size_t rows = 0;     // written (staged in target_ for the next commit)
   };
 
-  // Converts and writes a read call's records as they stream in, one batch at a time, into new
-  // data files (opened at the first good row; one unless the table is clustered).
-  AppendedFile write_append(RecordStream& stream, const Offset& start) {
+  // Converts and writes a read call's (or a partition's) records as they stream in, one batch at
+  // a time, into new data files (opened at the first good row; one unless the table is
+  // clustered). Partitions write at once: the writers are made and closed under read_mutex_
+  // (target_ is one thread's at a time), and write on their own (destination.h).
+  AppendedFile write_append(RecordStream& stream, const ReadSource& source) {
     AppendedFile out;
     RecordConverter converter(plan_.target_schema, result_.destination, options_.on_bad_record,
                               plan_.conversion);
@@ -532,17 +542,100 @@ class TableRun {
     while (stream.next(batch)) {
       out.records += batch.size();
       count_read(batch);
-      convert(converter, batch, columns, start);
+      convert(converter, batch, columns, source);
       if (columns.num_rows() > 0) {
-        if (!writer) writer = target_->write_files();
+        if (!writer) {
+          const std::lock_guard<std::mutex> lock(read_mutex_);
+          writer = target_->write_files();
+        }
         writer->write(columns);
         out.rows += columns.num_rows();
         columns.clear();
       }
-      report(TableProgress::Stage::kReading);
     }
-    if (writer) result_.files += writer->close();
+    if (writer) {
+      const std::lock_guard<std::mutex> lock(read_mutex_);
+      result_.files += writer->close();
+    }
     return out;
+  }
+
+  // What one step of a read delivered: a read call's records, or those of every partition of a
+  // plan (PartitionedReads), and the end offset.
+  struct ReadStep {
+    AppendedFile appended;  // append flow: written and staged for the next commit
+    ReadRecords raw;        // other flows: the records, in partition order
+    Offset end;
+  };
+
+  // One step from `start`: the partitions of the connector's plan when it plans this read, else
+  // one read_table (or, with `deletes`, read_table_deletes) call. Append records are written as
+  // they stream in (staged for the next commit); others are returned as JSON text.
+  ReadStep read_step(const Offset& start, bool deletes, bool append) {
+    current_offset_ = start.to_json();
+    ReadStep step;
+    if (!deletes && partitioned_) {
+      std::optional<PartitionPlan> plan =
+          connector_->plan_partitions(table_.source_table, start, table_.table_options);
+      if (plan) {
+        read_plan(*plan, start, append, step);
+        step.end = std::move(plan->end);
+        return step;
+      }
+    }
+    ReadResult read =
+        deletes ? connector_->read_table_deletes(table_.source_table, start, table_.table_options)
+                : connector_->read_table(table_.source_table, start, table_.table_options);
+    keep_notes(read);
+    if (append) {
+      step.appended = write_append(read.records, ReadSource{start});
+    } else {
+      step.raw = drain(read.records);
+    }
+    step.end = std::move(read.end);
+    return step;
+  }
+
+  // Reads every partition of `plan` (the read from `start`) into `step`, with up to
+  // RunOptions::parallelism threads, each with a connector of its own (the first uses
+  // connector_). The step is committed once, by the caller, with the plan's end offset.
+  void read_plan(const PartitionPlan& plan, const Offset& start, bool append, ReadStep& step) {
+    const std::size_t count = plan.partitions.size();
+    if (count == 0) return;
+    std::size_t threads = options_.parallelism;
+    if (threads == 0) threads = std::max(1U, std::thread::hardware_concurrency());
+    threads = std::min(threads, count);
+    say(fmt::format("reading {} partition(s) from offset {} with {} thread(s)", count,
+                    start.to_json(), threads));
+    if (worker_connectors_.size() < threads - 1) worker_connectors_.resize(threads - 1);
+    std::vector<ReadRecords> raws(count);
+    std::vector<AppendedFile> appended(count);
+    for_each_parallel(count, threads, [&](std::size_t item, std::size_t worker) {
+      const Offset& partition = plan.partitions[item];
+      RecordStream records = worker_connector(worker).read_partition(table_.source_table, partition,
+                                                                     table_.table_options);
+      if (append) {
+        appended[item] = write_append(records, ReadSource{start, &partition});
+      } else {
+        raws[item] = drain(records);
+      }
+    });
+    for (std::size_t item = 0; item < count; ++item) {
+      step.appended.records += appended[item].records;
+      step.appended.rows += appended[item].rows;
+      step.raw.add(std::move(raws[item]));
+    }
+  }
+
+  // The connector read_plan's worker `worker` reads with: connector_ for the first, a connector
+  // of its own (made on first use and kept for the table's run) for each other.
+  LakeflowConnect& worker_connector(std::size_t worker) {
+    if (worker == 0) return *connector_;
+    std::unique_ptr<LakeflowConnect>& made =
+        worker_connectors_.at(worker - 1);  // sized by read_plan
+    if (!made)
+      made = ConnectorRegistry::instance().create(connection_.connector, connection_.options);
+    return *made;
   }
 
   void commit_append(const AppendedFile& appended) {
@@ -551,7 +644,7 @@ class TableRun {
     commit("WRITE");
   }
 
-  void write_changes(const ReadRecords& raw, bool deletes, const Offset& start) {
+  void write_changes(const ReadRecords& raw, bool deletes, const ReadSource& source) {
     MergeEngine engine(plan_.merge_spec());
     std::vector<Change> changes;
     changes.reserve(raw.size());
@@ -563,7 +656,7 @@ class TableRun {
         }
       }
     } else {
-      for (auto& [json, index] : convert_source(raw, start)) {
+      for (auto& [json, index] : convert_source(raw, source)) {
         if (auto row = admit(engine, std::move(json), raw[index], index)) {
           changes.push_back({Change::Kind::kUpsert, std::move(*row)});
         }
@@ -630,6 +723,7 @@ class TableRun {
 
   // Commits what is staged in target_ (see commit_batch). When that fails, the data files written
   // for the commit are removed, unless the commit was made after all.
+  // Then tells the connector what the commit made durable (CommitListener).
   void commit(std::string_view operation) {
     try {
       commit_batch(operation);
@@ -639,6 +733,11 @@ class TableRun {
                         removed));
       }
       throw;
+    }
+    if (connector_) {
+      connector_->committed(table_.source_table, table_.table_options,
+                            plan_.incremental ? offset_ : Offset(),
+                            plan_.read_deletes ? deletes_offset_ : std::nullopt);
     }
   }
 
@@ -711,6 +810,11 @@ class TableRun {
   std::chrono::steady_clock::time_point started_;
   TablePlan plan_;
   std::unique_ptr<LakeflowConnect> connector_;
+  bool partitioned_ = false;  // connector_ implements PartitionedReads
+  // The connectors of read_plan's workers after the first (made on first use, kept for the run).
+  std::vector<std::unique_ptr<LakeflowConnect>> worker_connectors_;
+  // Guards result_'s counts, pending_bad_ and target_ while partitions are read at once.
+  std::mutex read_mutex_;
   std::string app_id_;
   std::unique_ptr<destination::Table> target_;  // the destination table
   bool replace_all_ = false;

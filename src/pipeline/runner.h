@@ -38,6 +38,13 @@
 //     commit when they are new or changed (a run that reads nothing commits them alone, operation
 //     CLUSTER BY); every write's rows (a read call, a merge's rewrite) are held, sorted by them and
 //     cut into files of about RunOptions::clustered_file_bytes (the destination's FileWriter).
+//   * partitioned reads: when the connector implements PartitionedReads and plans a read
+//     (plan_partitions), the plan's partitions are read at once by up to RunOptions::parallelism
+//     threads, each with a connector of its own (made from the connection), and the step (every
+//     partition) is committed once with the plan's end offset, as one read call would be: append
+//     partitions are converted and written by their threads; for merges the step's records are
+//     gathered and merged as one read call's.
+//   * after each commit the connector is told the offsets committed (LakeflowConnect::committed).
 // Unclustered append tables are converted and written while their records stream in (one Parquet
 // file per read call, row groups flushed as they fill), so memory stays flat however large a read
 // call is; a clustered one holds a read call's rows to sort them (up to
@@ -101,7 +108,9 @@ using ProgressSink = std::function<void(const TableProgress& progress)>;
 
 struct RunOptions {
   bool full_refresh = false;
-  std::size_t parallelism = 1;      // tables run at once; 0 = hardware concurrency
+  // Tables run at once, and partitions of one table read at once (a connector implementing
+  // PartitionedReads, lakeflow/connector.h); 0 = hardware concurrency.
+  std::size_t parallelism = 1;
   std::vector<std::string> tables;  // source or destination table names; empty = every table
   BadRecordMode on_bad_record = BadRecordMode::kFail;
   // Tables with cluster_by: each write's rows are sorted and cut into data files of about this many

@@ -394,6 +394,80 @@ ConvergedRead read_until_converged(LakeflowConnect& connector, std::string_view 
   return read;
 }
 
+bool PartitionedPass::planned() const {
+  return std::any_of(steps.begin(), steps.end(), [](const PartitionedStep& step) {
+    return step.plan && !step.plan->partitions.empty();
+  });
+}
+
+Offset PartitionedPass::final_offset() const {
+  return steps.empty() ? Offset() : steps.back().end();
+}
+
+std::vector<std::string> PartitionedPass::records() const {
+  std::vector<std::string> out;
+  for (const PartitionedStep& step : steps) {
+    for (const std::vector<std::string>& partition : step.partitions) {
+      out.insert(out.end(), partition.begin(), partition.end());
+    }
+    if (step.call) out.insert(out.end(), step.call->records.begin(), step.call->records.end());
+  }
+  return out;
+}
+
+PartitionedPass read_partitioned_until_converged(LakeflowConnect& planner, LakeflowConnect& reader,
+                                                 std::string_view table, const Offset& start,
+                                                 const Options& table_options,
+                                                 IngestionType ingestion_type, int max_steps) {
+  PartitionedPass pass;
+  Offset current = start;
+  for (int i = 0; i < max_steps; ++i) {
+    PartitionedStep step;
+    step.start = current;
+    std::string doing = fmt::format("plan_partitions(start={})", excerpt(current.to_json(), 200));
+    try {
+      step.plan = planner.plan_partitions(table, current, table_options);
+      if (step.plan) {
+        for (const Offset& partition : step.plan->partitions) {
+          doing = fmt::format("read_partition({})", excerpt(partition.to_json(), 200));
+          RecordStream records = reader.read_partition(table, partition, table_options);
+          step.partitions.push_back(drain(records));
+        }
+      } else {
+        doing = fmt::format("read_table(start={})", excerpt(current.to_json(), 200));
+        ReadResult result = planner.read_table(table, current, table_options);
+        ReadCall call{current, Offset(), drain(result.records)};
+        call.end = std::move(result.end);
+        step.call = std::move(call);
+      }
+    } catch (...) {
+      pass.outcome = ReadOutcome::kThrew;
+      pass.problem = fmt::format("{} threw {}", doing, describe_current_exception());
+      return pass;
+    }
+    const Offset end = step.end();
+    pass.steps.push_back(std::move(step));
+    if (end.is_null()) {
+      if (ingestion_type != IngestionType::kSnapshot) {
+        pass.outcome = ReadOutcome::kNullEndOffset;
+        pass.problem = fmt::format(
+            "a partitioned read from {} ended at a null offset, which only snapshot tables may "
+            "return (this table is {})",
+            excerpt(current.to_json(), 200), to_string(ingestion_type));
+      }
+      return pass;
+    }
+    if (end == current) return pass;
+    current = end;
+  }
+  pass.outcome = ReadOutcome::kTooManyCalls;
+  pass.problem = fmt::format(
+      "a partitioned read from {} did not converge within {} steps (plans and read calls, "
+      "SuiteOptions::max_read_calls); last offset {}",
+      excerpt(start.to_json(), 200), max_steps, excerpt(current.to_json(), 200));
+  return pass;
+}
+
 std::string offset_trail(const ConvergedRead& read) {
   constexpr std::size_t kShown = 3;
   constexpr std::size_t kOffsetChars = 120;

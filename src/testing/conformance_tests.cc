@@ -1267,6 +1267,198 @@ TEST_F(TestInvalidTableName, EveryMethodThrowsUnknownTableError) {
   report(problems);
 }
 
+// ---- TestPartitions (connectors implementing PartitionedReads) ---------------------------------
+
+class TestPartitions : public ConformanceChecks {
+ protected:
+  // Skips the test unless the connector implements PartitionedReads; nullptr when skipped or
+  // failed.
+  std::unique_ptr<LakeflowConnect> partitioned_connector_or_skip() const {
+    auto connector = connector_or_fail();
+    if (connector && !connector->reads_partitions()) {
+      skip_test("the connector does not implement PartitionedReads (lakeflow/connector.h)");
+      return nullptr;
+    }
+    return connector;
+  }
+
+  // The partitioned pass over `table` from `{}`: plans by one fresh connector, partitions read by
+  // another (a partition is self-contained), once per process.
+  const PartitionedPass& partitioned_pass(const std::string& table, IngestionType type) const {
+    static std::map<std::string, PartitionedPass> cache;
+    if (const auto it = cache.find(table); it != cache.end()) return it->second;
+    PartitionedPass& pass = cache[table];
+    try {
+      const auto planner = make_connector();
+      const auto reader = make_connector();
+      pass =
+          read_partitioned_until_converged(*planner, *reader, table, Offset(), table_options(table),
+                                           type, suite_options().max_read_calls);
+    } catch (...) {
+      pass.outcome = ReadOutcome::kThrew;
+      pass.problem = "creating the connector failed: " + describe_current_exception();
+    }
+    return pass;
+  }
+
+  // The canonical JSON of a record (its raw text when it does not parse).
+  static std::string canonical(const std::string& raw) {
+    try {
+      return JsonValue::parse(raw, "record").dump();
+    } catch (const Error&) {
+      return raw;
+    }
+  }
+};
+
+TEST_F(TestPartitions, PartitionsCoverTheTableWithoutGapOrOverlap) {
+  const auto connector = partitioned_connector_or_skip();
+  if (!connector) return;
+  const auto tables = tables_or_fail(*connector);
+  if (!tables) return;
+  ProblemList problems;
+  Coverage coverage;
+  for_each_table(*tables, problems, [&](const std::string& table) {
+    const TableRead* first = readable_first_pass(table, problems);
+    if (first == nullptr) return;
+    if (!first->read.converged()) {
+      coverage.not_checked(table, "its read_table pass did not converge (TestIncrementalRead)");
+      return;
+    }
+    const PartitionedPass& pass = partitioned_pass(table, first->info->metadata.ingestion_type);
+    if (!pass.converged()) problems.add(table, pass.problem);
+    if (!pass.planned()) {
+      coverage.not_checked(table, "no read of it was planned in partitions");
+      return;
+    }
+    coverage.checked();
+    // Within one plan: a record in two partitions overlaps.
+    for (const PartitionedStep& step : pass.steps) {
+      std::map<std::string, std::size_t> partition_of;
+      for (std::size_t p = 0; p < step.partitions.size(); ++p) {
+        for (const std::string& raw : step.partitions[p]) {
+          const auto [it, added] = partition_of.emplace(canonical(raw), p);
+          if (!added && it->second != p) {
+            problems.add_record(
+                table,
+                fmt::format("partitions {} and {} of the plan from {} both hold this record "
+                            "(partitions overlap)",
+                            step.plan->partitions[it->second].to_json(),
+                            step.plan->partitions[p].to_json(), step.start.to_json()),
+                raw);
+          }
+        }
+      }
+    }
+    // Against the read_table pass: the same records, each as often.
+    std::map<std::string, std::pair<long, const std::string*>> balance;
+    for (const ReadRecord& record : first->records) {
+      auto& entry = balance[canonical(*record.raw)];
+      ++entry.first;
+      entry.second = record.raw;
+    }
+    const std::vector<std::string> partitioned = pass.records();
+    for (const std::string& raw : partitioned) {
+      auto& entry = balance[canonical(raw)];
+      --entry.first;
+      if (entry.second == nullptr) entry.second = &raw;
+    }
+    for (const auto& [key, entry] : balance) {
+      if (entry.first > 0) {
+        problems.add_record(table,
+                            fmt::format("read_table delivered this record {} more time(s) than "
+                                        "the partitions (a gap between partitions)",
+                                        entry.first),
+                            *entry.second);
+      } else if (entry.first < 0) {
+        problems.add_record(table,
+                            fmt::format("the partitions delivered this record {} more time(s) "
+                                        "than read_table (an overlap)",
+                                        -entry.first),
+                            *entry.second);
+      }
+    }
+  });
+  coverage.finish(problems, "no table's read was planned in partitions");
+}
+
+TEST_F(TestPartitions, PartitionedReadConvergesToAnEmptyPlan) {
+  const auto connector = partitioned_connector_or_skip();
+  if (!connector) return;
+  const auto tables = tables_or_fail(*connector);
+  if (!tables) return;
+  ProblemList problems;
+  Coverage coverage;
+  for_each_table(*tables, problems, [&](const std::string& table) {
+    std::string error;
+    const std::optional<TableInfo> info = table_info(*connector, table, error);
+    if (!info) {
+      problems.add(table, error);
+      return;
+    }
+    const PartitionedPass& pass = partitioned_pass(table, info->metadata.ingestion_type);
+    if (!pass.converged()) {
+      problems.add(table, pass.problem);
+      return;
+    }
+    const Offset end = pass.final_offset();
+    if (!pass.planned() || end.is_null()) {
+      coverage.not_checked(table, pass.planned() ? "its plan read the whole table (null end)"
+                                                 : "no read of it was planned in partitions");
+      return;
+    }
+    coverage.checked();
+    // Where the read converged, a plan has nothing to read: none, or no partitions and the
+    // same offset (start equal to end).
+    const auto again = make_connector();
+    const std::optional<PartitionPlan> plan =
+        again->plan_partitions(table, end, table_options(table));
+    if (plan && (!plan->partitions.empty() || !(plan->end == end))) {
+      problems.add(table, fmt::format("plan_partitions from the converged offset {} planned {} "
+                                      "partition(s) ending at {}; expected none, ending there",
+                                      end.to_json(), plan->partitions.size(), plan->end.to_json()));
+    }
+  });
+  coverage.finish(problems, "no table's read was planned in partitions");
+}
+
+TEST_F(TestPartitions, APartitionReadAgainDeliversTheSameRecords) {
+  const auto connector = partitioned_connector_or_skip();
+  if (!connector) return;
+  const auto tables = tables_or_fail(*connector);
+  if (!tables) return;
+  ProblemList problems;
+  Coverage coverage;
+  for_each_table(*tables, problems, [&](const std::string& table) {
+    const auto planner = make_connector();
+    const Options options = table_options(table);
+    const std::optional<PartitionPlan> plan = planner->plan_partitions(table, Offset(), options);
+    if (!plan || plan->partitions.empty()) {
+      coverage.not_checked(table, "its first read was not planned in partitions");
+      return;
+    }
+    coverage.checked();
+    const auto first = make_connector();
+    const auto second = make_connector();
+    for (const Offset& partition : plan->partitions) {
+      RecordStream a = first->read_partition(table, partition, options);
+      RecordStream b = second->read_partition(table, partition, options);
+      std::vector<std::string> one = drain(a);
+      std::vector<std::string> two = drain(b);
+      for (auto* records : {&one, &two}) {
+        for (std::string& raw : *records) raw = canonical(raw);
+        std::sort(records->begin(), records->end());
+      }
+      if (one != two) {
+        problems.add(table, fmt::format("partition {} delivered {} record(s), then {} different "
+                                        "ones when read again by another instance",
+                                        partition.to_json(), one.size(), two.size()));
+      }
+    }
+  });
+  coverage.finish(problems, "no table's first read was planned in partitions");
+}
+
 // ---- TestWriteBack (last: it changes the source) ------------------------------------------------
 
 class TestWriteBack : public ConformanceChecks {

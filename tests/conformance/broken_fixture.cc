@@ -90,7 +90,7 @@ const ConnectorSpec& embedded_connector_spec() {
   return spec;
 }
 
-class BrokenFixture : public LakeflowConnect {
+class BrokenFixture : public LakeflowConnect, public PartitionedReads {
  public:
   explicit BrokenFixture(const Options& options)
       : LakeflowConnect(embedded_connector_spec(), options),
@@ -183,24 +183,10 @@ class BrokenFixture : public LakeflowConnect {
     const bool first_call = first_call_;
     first_call_ = false;
     if (table == "customers") {
-      std::vector<std::string> records;
-      for (int i = 1; i <= 4; ++i) {
-        records.push_back(
-            fmt::format(R"({{"id":{},"name":"customer {}","score":{},{}"updated_at":"{}"}})", i, i,
-                        i * 10, defects_ ? fmt::format(R"("age":{},)", 20 + i) : "", timestamp(i)));
-      }
       // A defect: the batch limit is ignored.
-      return read_pages(records, start, defects_ ? kPageSize : limit);
+      return read_pages(customers(), start, defects_ ? kPageSize : limit);
     }
-    if (table == "orders") {
-      std::vector<std::string> records;
-      for (int i = 1; i <= 3; ++i) {
-        records.push_back(fmt::format(
-            R"({{"order_id":{},"items":[{{"sku":"sku-{}","qty":{}}}],"updated_at":"{}"}})", i, i, i,
-            timestamp(i)));
-      }
-      return read_pages(records, start, limit);
-    }
+    if (table == "orders") return read_pages(orders(), start, limit);
     if (table == "events") {
       return read_pages({R"({"seq":1,"kind":"open"})", R"({"seq":2,"kind":"click"})",
                          R"({"seq":3,"kind":"click"})", R"({"seq":4,"kind":"close"})"},
@@ -232,6 +218,32 @@ class BrokenFixture : public LakeflowConnect {
     return read_pages(records, start, limit);
   }
 
+  // Partitions: `orders` and `customers` plan their first read as ranges of record numbers
+  // ({"from": i, "to": j}), ending at {"page": <record count>} (past the last page at any batch
+  // limit). With defects the ranges of `orders` overlap, and `customers` plans its whole table
+  // again from every offset.
+  std::optional<PartitionPlan> do_plan_partitions(const ReadContext& context) override {
+    const std::string_view table = context.table;
+    if (table != "orders" && table != "customers") return std::nullopt;
+    const std::int64_t count = table == "orders" ? 3 : 4;
+    if (!context.start.empty() && !(defects_ && table == "customers")) return std::nullopt;
+    const auto range = [](std::int64_t from, std::int64_t to) {
+      return Offset(JsonValue::Object{{"from", from}, {"to", to}});
+    };
+    PartitionPlan plan;
+    plan.partitions = {range(0, 2), range(defects_ && table == "orders" ? 1 : 2, count)};
+    plan.end = Offset(JsonValue::Object{{"page", count}});
+    return plan;
+  }
+
+  RecordStream do_read_partition(const PartitionContext& context) override {
+    const std::vector<std::string> records = context.table == "orders" ? orders() : customers();
+    const std::int64_t from = context.partition.find("from")->as_int();
+    const std::int64_t to = context.partition.find("to")->as_int();
+    std::vector<std::string> slice(records.begin() + from, records.begin() + to);
+    return RecordStream::of(std::move(slice));
+  }
+
   ReadResult do_read_table_deletes(const ReadContext& context) override {
     const std::string_view table = context.table;
     const Offset& start = context.start;
@@ -261,6 +273,26 @@ class BrokenFixture : public LakeflowConnect {
   }
 
   // After {"since": <timestamp>}, `limit` records a call.
+  std::vector<std::string> customers() const {
+    std::vector<std::string> records;
+    for (int i = 1; i <= 4; ++i) {
+      records.push_back(
+          fmt::format(R"({{"id":{},"name":"customer {}","score":{},{}"updated_at":"{}"}})", i, i,
+                      i * 10, defects_ ? fmt::format(R"("age":{},)", 20 + i) : "", timestamp(i)));
+    }
+    return records;
+  }
+
+  static std::vector<std::string> orders() {
+    std::vector<std::string> records;
+    for (int i = 1; i <= 3; ++i) {
+      records.push_back(fmt::format(
+          R"({{"order_id":{},"items":[{{"sku":"sku-{}","qty":{}}}],"updated_at":"{}"}})", i, i, i,
+          timestamp(i)));
+    }
+    return records;
+  }
+
   ReadResult read_audit(const Offset& start, std::int64_t limit) const {
     const std::vector<std::pair<std::string, std::string>> rows = {
         {timestamp(1), "login"}, {timestamp(2), "export"}, {timestamp(3), "logout"}};

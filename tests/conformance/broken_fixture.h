@@ -22,6 +22,9 @@
 //   shipments   cdc        records share cursor values, and its offset holds only the cursor value,
 //                          so a batch that ends among records sharing one skips the rest of them
 //                          (a whole-table read is right: only small batches show it)
+// Partitions (PartitionedReads): the first reads of `orders` and `customers` are planned as
+// ranges of records; with defects those of `orders` overlap and `customers` plans its whole table
+// again from every offset (so its partitioned read never reaches an empty plan).
 // Reads honour the table option max_records_per_batch (2 records a call by default; the whole
 // table for shipments).
 // Unknown tables: every method throws a plain std::runtime_error instead of UnknownTableError.

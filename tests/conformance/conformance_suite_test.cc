@@ -272,6 +272,16 @@ TEST(TestConformanceSuite, ReportsWriteBackProblems) {
                   .empty());
 }
 
+TEST(TestConformanceSuite, ReportsOverlappingPartitionsAndAPlanThatNeverEnds) {
+  const SuiteRun& run = broken_run();
+  EXPECT_TRUE(Reports(run, "TestPartitions", "PartitionsCoverTheTableWithoutGapOrOverlap", "orders",
+                      "both hold this record (partitions overlap)"));
+  EXPECT_TRUE(Reports(run, "TestPartitions", "PartitionsCoverTheTableWithoutGapOrOverlap", "orders",
+                      "more time(s) than read_table (an overlap)"));
+  EXPECT_TRUE(Reports(run, "TestPartitions", "PartitionedReadConvergesToAnEmptyPlan", "customers",
+                      "ends where it starts but has 2 partition(s)"));
+}
+
 TEST(TestConformanceSuite, PassesAConnectorWithoutDefects) {
   const SuiteRun run = run_suite(kNoDefects);
   EXPECT_EQ(run.status, 0) << run.out;

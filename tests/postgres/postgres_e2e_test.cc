@@ -69,7 +69,7 @@ std::vector<std::string> sql(const std::string& text) {
 }
 
 class PostgresE2e : public ::testing::Test {
- protected:
+ public:
   void SetUp() override {
     if (const std::string why = duckdb_unavailable(); !why.empty()) GTEST_SKIP() << why;
     dir_.write("connections.yaml",
@@ -102,10 +102,11 @@ class PostgresE2e : public ::testing::Test {
     return run_process(argv, lakeflow_options());
   }
 
-  // `lakeflow run SPEC`, SIGKILLed after `delay` unless it finished; whether it was killed.
-  bool run_and_kill(const std::string& spec, std::chrono::milliseconds delay) const {
-    return was_killed(lakeflow::test_support::run_and_kill({LAKEFLOW_BIN, "run", spec}, delay,
-                                                           lakeflow_options()));
+  // `lakeflow ARGS...`, SIGKILLed after `delay` unless it finished; whether it was killed.
+  bool run_and_kill(const std::vector<std::string>& args, std::chrono::milliseconds delay) const {
+    std::vector<std::string> argv = {LAKEFLOW_BIN};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return was_killed(lakeflow::test_support::run_and_kill(argv, delay, lakeflow_options()));
   }
 
   // The rows DuckDB reads from a landed table, each as a JSON object.
@@ -198,15 +199,31 @@ TEST_F(PostgresE2e, RunLandsTablesThatDuckDbReadsEqualToTheSourceAfterChangesToo
   }
 }
 
-TEST_F(PostgresE2e, RunsKilledDuringSnapshotAndChangesResumeToTheSourceExactly) {
+// Kills runs during the snapshot and during the change stream of public.stress while a writer
+// writes, then checks that the landed table equals the source. `snapshot_partitions` is the table
+// option (0: the snapshot in batches, one commit each; n: in n partitions read at once by
+// `--parallelism 2`, one commit).
+void kill_during_snapshot_and_changes(const PostgresE2e& test, int snapshot_partitions);
+
+TEST_F(PostgresE2e, RunsKilledDuringABatchedSnapshotAndChangesResumeToTheSourceExactly) {
+  kill_during_snapshot_and_changes(*this, 0);
+}
+
+TEST_F(PostgresE2e, RunsKilledDuringAPartitionedSnapshotAndChangesResumeToTheSourceExactly) {
+  kill_during_snapshot_and_changes(*this, 4);
+}
+
+void kill_during_snapshot_and_changes(const PostgresE2e& test, int snapshot_partitions) {
   sql("DROP TABLE IF EXISTS public.stress; CREATE TABLE public.stress (id bigint PRIMARY KEY, "
       "version bigint NOT NULL, note text); INSERT INTO public.stress SELECT i, 0, repeat('x', "
       "50) FROM generate_series(1, 20000) AS i;");
-  const std::string spec =
-      write_spec("stress.yaml",
-                 "  - table:\n      source_table: public.stress\n      destination_schema: pg\n"
-                 "      destination_table: stress\n      table_configuration:\n"
-                 "        max_records_per_batch: 1000\n");
+  const std::string spec = test.write_spec(
+      "stress.yaml",
+      "  - table:\n      source_table: public.stress\n      destination_schema: pg\n"
+      "      destination_table: stress\n      table_configuration:\n"
+      "        max_records_per_batch: 1000\n        snapshot_partitions: " +
+          std::to_string(snapshot_partitions) + "\n");
+  const std::vector<std::string> run_args = {"run", spec, "--parallelism", "2"};
   std::atomic<bool> stop{false};
   std::atomic<int> transactions{0};
   std::thread writer([&] {
@@ -241,25 +258,25 @@ TEST_F(PostgresE2e, RunsKilledDuringSnapshotAndChangesResumeToTheSourceExactly) 
   // kills during the change stream.
   for (int round = 0; round < 4; ++round) {
     const auto delay = std::chrono::milliseconds(100 + random() % 900);
-    killed += run_and_kill(spec, delay) ? 1 : 0;
+    killed += test.run_and_kill(run_args, delay) ? 1 : 0;
   }
-  const ProcessResult through = lakeflow({"run", spec});
+  const ProcessResult through = test.lakeflow({"run", spec, "--parallelism", "2"});
   ASSERT_EQ(through.status, 0) << through.out << through.err;
   for (int round = 0; round < 4; ++round) {
     std::this_thread::sleep_for(std::chrono::milliseconds(300));  // changes to read
     const auto delay = std::chrono::milliseconds(50 + random() % 300);
-    killed += run_and_kill(spec, delay) ? 1 : 0;
+    killed += test.run_and_kill(run_args, delay) ? 1 : 0;
   }
   stop = true;
   writer.join();
-  const ProcessResult finish = lakeflow({"run", spec});
+  const ProcessResult finish = test.lakeflow({"run", spec, "--parallelism", "2"});
   ASSERT_EQ(finish.status, 0) << finish.out << finish.err;
   EXPECT_GT(killed, 0) << "no run was killed before it finished";
   EXPECT_GT(transactions.load(), 0);
 
   std::map<std::string, std::string> landed;
   std::size_t rows = 0;
-  for (const JsonValue& row : duckdb_rows("stress")) {
+  for (const JsonValue& row : test.duckdb_rows("stress")) {
     landed[text_of(row, "id")] = text_of(row, "version");
     ++rows;
   }

@@ -6,7 +6,10 @@
 //
 // which defines the GoogleTest suites named as in the connector development workflow:
 // TestListTables, TestGetTableSchema, TestReadTableMetadata, TestReadTable, TestIncrementalRead,
-// TestReadTableDeletes, TestInvalidTableName and (when `write_back` is set) TestWriteBack. Each
+// TestReadTableDeletes, TestPartitions (connectors implementing PartitionedReads: partitions cover
+// the table without gap or overlap against read_table, the partitioned read converges to an empty
+// plan, a partition read again by another instance delivers the same records),
+// TestInvalidTableName and (when `write_back` is set) TestWriteBack. Each
 // test checks every table and reports all problems together in one failure naming the connector,
 // each problem with its table name and, where there is one, the offending record. A test that
 // finds nothing to check (no incremental table, no records) skips with the reason.

@@ -138,6 +138,36 @@ ConvergedRead read_until_converged(LakeflowConnect& connector, std::string_view 
 // "{} -> {"page":1} -> ..." listing the end offsets of `read` (the first and last few when long).
 std::string offset_trail(const ConvergedRead& read);
 
+// One step of a partitioned read (PartitionedReads): the plan from `start` and the records of each
+// of its partitions; or, when the connector does not plan the step, its read_table call.
+struct PartitionedStep {
+  Offset start;
+  std::optional<PartitionPlan> plan;
+  std::vector<std::vector<std::string>> partitions;  // records of plan->partitions[i]
+  std::optional<ReadCall> call;                      // the read_table call, without a plan
+  Offset end() const { return plan ? plan->end : call->end; }
+};
+
+// A read from one start offset as the pipeline makes it with a connector that implements
+// PartitionedReads: at each step a plan (its partitions read with `reader`, which may be another
+// instance than `planner`) or, without one, a read_table call of `planner`, until the end offset
+// equals the start (or is null), at most `max_steps` steps.
+struct PartitionedPass {
+  std::vector<PartitionedStep> steps;
+  ReadOutcome outcome = ReadOutcome::kConverged;
+  std::string problem;  // why it did not converge; empty when it did
+
+  bool converged() const { return outcome == ReadOutcome::kConverged; }
+  bool planned() const;                      // some step had a plan with partitions
+  Offset final_offset() const;               // the last step's end; `{}` when none
+  std::vector<std::string> records() const;  // every record, in step and partition order
+};
+
+PartitionedPass read_partitioned_until_converged(LakeflowConnect& planner, LakeflowConnect& reader,
+                                                 std::string_view table, const Offset& start,
+                                                 const Options& table_options,
+                                                 IngestionType ingestion_type, int max_steps);
+
 // A batch limit (the table option max_records_per_batch) for reading a table again in small
 // batches, chosen from the records of a read at the default limit.
 struct SmallBatchPlan {

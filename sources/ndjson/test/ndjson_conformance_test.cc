@@ -57,10 +57,12 @@ class ConformanceFiles {
                                                          "\", \"schema\": \"" +
                                                          (dir_ / "schema.json").string() + "\"}");
     // Small batches, so reads take several calls and the suite resumes from their offsets: by
-    // records for one table, by bytes for the other.
+    // records for one table, by bytes for the other. Small partitions, so that the files are
+    // planned in several byte ranges (one line each for `events`).
     write_file(dir_ / "configs" / "dev_table_config.json",
-               R"({"readings": {"max_records_per_batch": "3", "read_buffer_bytes": "300"},)"
-               R"( "events": {"max_bytes_per_batch": "250"}})");
+               R"({"readings": {"max_records_per_batch": "3", "read_buffer_bytes": "300",)"
+               R"( "partition_bytes": "400"},)"
+               R"( "events": {"max_bytes_per_batch": "250", "partition_bytes": "1"}})");
   }
   std::string dir() const { return dir_.string(); }
 

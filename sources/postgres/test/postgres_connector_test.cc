@@ -613,6 +613,182 @@ TEST(PostgresChanges, TheSlotAdvancesOnlyToCommittedPositions) {
   EXPECT_EQ(mirror_rows(mirror), server_rows());
 }
 
+// The records of every partition of `plan`, read at once by two connectors of their own.
+std::vector<std::vector<JsonValue>> read_partitions_at_once(const PartitionPlan& plan,
+                                                            const std::string& table,
+                                                            const Options& table_options) {
+  std::vector<std::vector<JsonValue>> parts(plan.partitions.size());
+  std::vector<std::string> errors(2);
+  std::vector<std::thread> threads;
+  for (std::size_t worker = 0; worker < 2; ++worker) {
+    threads.emplace_back([&, worker] {
+      try {
+        const auto connector = make(scratch_options());
+        for (std::size_t i = worker; i < parts.size(); i += 2) {
+          RecordStream stream = connector->read_partition(table, plan.partitions[i], table_options);
+          RecordBatch batch;
+          while (stream.next(batch)) {
+            for (std::size_t r = 0; r < batch.size(); ++r) {
+              parts[i].push_back(JsonValue::parse(batch[r], "record"));
+            }
+          }
+        }
+      } catch (const std::exception& e) {
+        errors[worker] = e.what();
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (const std::string& error : errors) EXPECT_EQ(error, "");
+  return parts;
+}
+
+TEST(PostgresPartitions, ThePartitionedSnapshotMeetsTheChangesExactlyWhileAWriterRuns) {
+  create_stress_table(6000);
+  Writer writer(3);
+  writer.start();
+  Mirror mirror;
+  mirror.key_columns = {"id"};
+  // Steps of about 2000 rows, four partitions each.
+  const Options partitioned =
+      with(Options(), {{"snapshot_partitions", "4"}, {"max_records_per_batch", "2000"}});
+  const auto planner = make(scratch_options());
+  TableReader reader{"scratch.stress", partitioned};
+  std::map<std::int64_t, int> seen;
+  Offset offset;
+  int steps = 0;
+  std::size_t partitions = 0;
+  while (steps < 20) {
+    const std::optional<PartitionPlan> plan =
+        planner->plan_partitions("scratch.stress", offset, partitioned);
+    ASSERT_TRUE(plan) << "from " << offset.to_json();
+    ++steps;
+    partitions += plan->partitions.size();
+    for (const auto& part : read_partitions_at_once(*plan, "scratch.stress", partitioned)) {
+      for (const JsonValue& record : part) {
+        ++seen[record.find("id")->as_int()];
+        EXPECT_EQ(record.find("_lakeflow_lsn")->as_int(), 0);
+        mirror.upsert(record);
+        reader.upserted.push_back(record);
+      }
+    }
+    offset = plan->end;
+    planner->committed("scratch.stress", partitioned, offset, Offset());  // as the runner does
+    if (offset.find("phase") == nullptr) break;  // the change stream's start: the snapshot is read
+  }
+  EXPECT_GE(steps, 2) << "6000 rows in steps of about 2000 took one step";
+  EXPECT_GT(partitions, static_cast<std::size_t>(steps)) << "one partition per step";
+  EXPECT_GT(seen.size(), 5000u);  // the seed, less the writer's deletes, plus its inserts
+  for (const auto& [id, count] : seen) EXPECT_EQ(count, 1) << "id " << id << " in two partitions";
+  reader.upserts = offset;
+  reader.run(mirror);  // changes since the snapshot, while the writer writes
+  writer.stop();
+  reader.run(mirror);
+  ASSERT_GT(writer.transactions(), 0);
+  EXPECT_EQ(mirror_rows(mirror), server_rows());
+  expect_histories_without_gap_or_overlap(reader.upserted);
+}
+
+TEST(PostgresPartitions, ASnapshotStepPlannedByAnotherProcessGoesOnAtANewSnapshot) {
+  create_stress_table(3000);
+  Writer writer(4);
+  writer.start();
+  Mirror mirror;
+  mirror.key_columns = {"id"};
+  const Options partitioned =
+      with(Options(), {{"snapshot_partitions", "2"}, {"max_records_per_batch", "1000"}});
+  TableReader reader{"scratch.stress", partitioned};
+  Offset offset;
+  for (int step = 0; step < 20; ++step) {
+    // A new connector every step: a run that stopped after each commit.
+    const auto planner = make(scratch_options());
+    const std::optional<PartitionPlan> plan =
+        planner->plan_partitions("scratch.stress", offset, partitioned);
+    ASSERT_TRUE(plan);
+    for (const auto& part : read_partitions_at_once(*plan, "scratch.stress", partitioned)) {
+      for (const JsonValue& record : part) {
+        mirror.upsert(record);
+        reader.upserted.push_back(record);
+      }
+    }
+    offset = plan->end;
+    if (offset.find("phase") == nullptr) break;
+  }
+  reader.upserts = offset;
+  reader.run(mirror);
+  writer.stop();
+  reader.run(mirror);
+  EXPECT_EQ(mirror_rows(mirror), server_rows());
+}
+
+TEST(PostgresPartitions, APartitionOfAReleasedPlanIsAClearError) {
+  create_stress_table(100);
+  const auto planner = make(scratch_options());
+  const std::optional<PartitionPlan> plan =
+      planner->plan_partitions("scratch.stress", Offset(), {});
+  ASSERT_TRUE(plan);
+  ASSERT_EQ(plan->partitions.size(), 1u);                         // a small table: one partition
+  planner->committed("scratch.stress", {}, plan->end, Offset());  // releases the snapshot
+  const auto reader = make(scratch_options());
+  try {
+    RecordStream stream = reader->read_partition("scratch.stress", plan->partitions[0], {});
+    ADD_FAILURE() << "read a partition of a released snapshot";
+  } catch (const SourceError& e) {
+    EXPECT_NE(std::string(e.what()).find("is no longer open"), std::string::npos) << e.what();
+  }
+  // Reads other than a table's first are not partitioned; neither are snapshot_partitions 0.
+  EXPECT_FALSE(planner->plan_partitions("scratch.stress", plan->end, {}));
+  EXPECT_FALSE(planner->plan_partitions("scratch.stress", Offset(),
+                                        with(Options(), {{"snapshot_partitions", "0"}})));
+}
+
+TEST(PostgresPartitions, TheCommitNotificationAdvancesTheSlotToTheLesserCommittedPosition) {
+  create_stress_table(3);
+  Mirror mirror;
+  mirror.key_columns = {"id"};
+  TableReader reader{"scratch.stress", {}};
+  reader.run(mirror);
+  const std::string slot = reader.upserts.find("slot")->as_string();
+  const auto confirmed = [&] {
+    return parse_lsn(sql_value("SELECT confirmed_flush_lsn::text FROM pg_replication_slots "
+                               "WHERE slot_name = '" +
+                               slot + "'"),
+                     "slot");
+  };
+  const auto lsn = [](const Offset& offset) {
+    return parse_lsn(offset.find("lsn")->as_string(), "offset");
+  };
+  run_sql(test_server(), "UPDATE scratch.stress SET version = 5 WHERE id = 1");
+  const auto connector = make(scratch_options());
+  Offset upserts = reader.upserts;
+  for (;;) {
+    ReadResult read = connector->read_table("scratch.stress", upserts, {});
+    drain(read);
+    if (read.end == upserts) break;
+    upserts = read.end;
+  }
+  ASSERT_LT(lsn(reader.deletes), lsn(upserts));
+  // The upserts committed, the deletes not yet: the slot stays where the deletes stand.
+  connector->committed("scratch.stress", {}, upserts, reader.deletes);
+  EXPECT_LE(confirmed(), lsn(reader.deletes));
+  // A deletes stream never read (`{}`) reads from the slot's position: nothing is released.
+  const std::uint64_t held = confirmed();
+  connector->committed("scratch.stress", {}, upserts, Offset());
+  EXPECT_EQ(confirmed(), held);
+  Offset deletes = reader.deletes;
+  for (;;) {
+    ReadResult read = connector->read_table_deletes("scratch.stress", deletes, {});
+    drain(read);
+    if (read.end == deletes) break;
+    deletes = read.end;
+  }
+  connector->committed("scratch.stress", {}, upserts, deletes);
+  EXPECT_EQ(confirmed(), std::min(lsn(upserts), lsn(deletes)));
+  // A table read without deletes (a pipeline declaring it cdc): the upserts alone.
+  connector->committed("scratch.stress", {}, upserts, std::nullopt);
+  EXPECT_EQ(confirmed(), lsn(upserts));
+}
+
 TEST(PostgresChanges, AQuietTableInABusyDatabaseStillReleasesWal) {
   create_stress_table(3);
   run_sql(test_server(),
