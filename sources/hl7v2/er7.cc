@@ -106,8 +106,7 @@ MessageSplitter::Status MessageSplitter::next(FileUnit& unit) {
     const auto close = static_cast<std::size_t>(static_cast<const char*>(found) - buffer_.data());
     unit.kind = FileUnit::Kind::kMessage;
     unit.text = trim_lines(buffer_.substr(begin + 1, close - begin - 1));
-    unit.end = close + 1;
-    if (unit.end < size && buffer_[unit.end] == '\r') ++unit.end;
+    unit.end = close + 1;  // the CR after it is skipped as a blank by the next call
     pos_ = unit.end;
     return Status::kUnit;
   }
@@ -119,11 +118,11 @@ MessageSplitter::Status MessageSplitter::next(FileUnit& unit) {
     terminated = end < size;
     return buffer_.substr(at, end - at);
   };
+  // One past the line's first terminator byte (the LF of a CRLF is skipped as a blank later, so
+  // a unit ends at the same byte whether or not the buffer holds what follows).
   const auto after_line = [&](std::size_t at) {
     while (at < size && !is_line_end(buffer_[at])) ++at;
-    if (at < size && buffer_[at] == '\r') ++at;
-    if (at < size && buffer_[at] == '\n') ++at;
-    return at;
+    return at < size ? at + 1 : at;
   };
   bool terminated = false;
   const std::string_view first = line_at(begin, terminated);
