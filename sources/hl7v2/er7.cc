@@ -325,6 +325,18 @@ void append_json_text(std::string& out, std::string_view text, Charset charset) 
   out.push_back('"');
   std::size_t i = 0;
   while (i < text.size()) {
+    // The run of bytes that need no escaping is appended at once.
+    std::size_t run = i;
+    while (run < text.size()) {
+      const auto b = static_cast<unsigned char>(text[run]);
+      if (b < 0x20 || b >= 0x80 || b == '"' || b == '\\') break;
+      ++run;
+    }
+    if (run > i) {
+      out.append(text.data() + i, run - i);
+      i = run;
+      if (i == text.size()) break;
+    }
     const auto c = static_cast<unsigned char>(text[i]);
     if (c < 0x80) {
       switch (c) {

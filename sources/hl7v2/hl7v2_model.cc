@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <map>
 #include <memory>
 #include <string>
@@ -40,6 +41,7 @@ struct SegmentDefinition {
   std::string id;
   std::string description;
   std::vector<Field> fields;
+  bool has_message_type_field = false;  // MSH: MSH-9 replaces the message_type column
 };
 
 std::vector<std::string_view> words(std::string_view text) {
@@ -110,6 +112,9 @@ class Model {
                       : field.composite ? Field::Shape::kComposite
                                         : Field::Shape::kPrimitive;
         segment.fields.push_back(std::move(field));
+      }
+      for (const Field& field : segment.fields) {
+        segment.has_message_type_field |= field.name == "message_type";
       }
       segment_ids_.push_back(segment.id);
       segments_.push_back(std::move(segment));
@@ -212,11 +217,25 @@ StructField column(std::string_view name) {
 
 // ---- values --------------------------------------------------------------------------------
 
+// Buffers a ValueWriter reuses from record to record (one set per thread), so that writing a
+// record allocates nothing once they have grown.
+struct Scratch {
+  std::string text;
+  std::vector<std::string_view> repetitions;
+  std::vector<std::string_view> components;
+  std::vector<std::string_view> subcomponents;
+};
+
+Scratch& scratch() {
+  thread_local Scratch buffers;
+  return buffers;
+}
+
 // Writes JSON text for HL7 values of one message.
 class ValueWriter {
  public:
   ValueWriter(const Delimiters& delimiters, Charset charset, std::string& out)
-      : d_(delimiters), charset_(charset), out_(out) {}
+      : d_(delimiters), charset_(charset), out_(out), s_(scratch()) {}
 
   // `"key":` then the value of `raw` as `field` holds it; writes nothing when the value is empty.
   void field(std::string_view key, std::string_view raw, const Field& field) {
@@ -249,9 +268,13 @@ class ValueWriter {
   }
 
   void string(std::string_view raw) {
-    scratch_.clear();
-    append_unescaped(raw, d_, scratch_);
-    append_json_text(out_, scratch_, charset_);
+    if (d_.escape == '\0' || raw.find(d_.escape) == std::string_view::npos) {
+      append_json_text(out_, raw, charset_);
+      return;
+    }
+    s_.text.clear();
+    append_unescaped(raw, d_, s_.text);
+    append_json_text(out_, s_.text, charset_);
   }
 
   // The primitive value of a repetition or component: its first piece at `separator`... down to
@@ -264,7 +287,7 @@ class ValueWriter {
   bool value(std::string_view raw, const Field& field) {
     if (field.shape == Field::Shape::kVaries) return varies(raw);
     if (!field.repeating) return single(first_piece(raw, d_.repetition), field);
-    std::vector<std::string_view> reps;
+    std::vector<std::string_view>& reps = s_.repetitions;
     split(raw, d_.repetition, reps);
     bool any = false;
     out_.push_back('[');
@@ -293,7 +316,7 @@ class ValueWriter {
   }
 
   bool composite(std::string_view rep, const Composite& type) {
-    std::vector<std::string_view> components;
+    std::vector<std::string_view>& components = s_.components;
     split(rep, d_.component, components);
     out_.push_back('{');
     bool any = false;
@@ -320,7 +343,7 @@ class ValueWriter {
   }
 
   bool subcomposite(std::string_view component, const Composite& type) {
-    std::vector<std::string_view> subs;
+    std::vector<std::string_view>& subs = s_.subcomponents;
     split(component, d_.subcomponent, subs);
     out_.push_back('{');
     bool any = false;
@@ -336,9 +359,9 @@ class ValueWriter {
 
   // Repetitions, components, subcomponents: every value in place.
   bool varies(std::string_view raw) {
-    std::vector<std::string_view> reps;
-    std::vector<std::string_view> components;
-    std::vector<std::string_view> subs;
+    std::vector<std::string_view>& reps = s_.repetitions;
+    std::vector<std::string_view>& components = s_.components;
+    std::vector<std::string_view>& subs = s_.subcomponents;
     split(raw, d_.repetition, reps);
     out_.push_back('[');
     for (std::size_t r = 0; r < reps.size(); ++r) {
@@ -364,11 +387,16 @@ class ValueWriter {
   const Delimiters& d_;
   Charset charset_;
   std::string& out_;
-  std::string scratch_;
+  Scratch& s_;
 };
 
 void append_int_member(std::string& out, std::string_view key, std::uint64_t value) {
-  out += fmt::format(",\"{}\":{}", key, value);
+  out += ",\"";
+  out.append(key);
+  out += "\":";
+  char digits[24];
+  const std::to_chars_result end = std::to_chars(digits, digits + sizeof digits, value);
+  out.append(digits, end.ptr);
 }
 
 bool is_digits(std::string_view s) {
@@ -484,7 +512,7 @@ void append_segment_record(const Message& message, std::size_t index, const Mess
   out += ",\"source_file\":";
   append_json_text(out, info.source_file, Charset::kUtf8);
   append_int_member(out, "message_position", info.position);
-  if (!has_field(definition, "message_type")) writer.verbatim("message_type", info.message_type);
+  if (!definition.has_message_type_field) writer.verbatim("message_type", info.message_type);
   writer.text("hl7_version", info.version);
   const bool is_msh = segment.id == "MSH";
   for (const Field& field : definition.fields) {
