@@ -2,12 +2,18 @@
 // (test/messages/, sources in hl7v2_api_doc.md) and the generated ones to a temporary directory
 // the ways interface engines leave them (CR, CRLF and LF segment ends, an FHS/BHS batch, an
 // MLLP-framed log, malformed text), with the suite's configuration (configs/dev_config.json,
-// configs/dev_table_config.json) beside them, and removes it at exit.
+// configs/dev_table_config.json) beside them, and removes it at exit. Write-back appends new ADT
+// messages to a file that sorts after the others (created by the first write, grown by the next),
+// as an interface engine appends to its current log.
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <vector>
 
+#include "lakeflow/json.h"
 #include "lakeflow/testing/conformance.h"
 #include "util/temp_dir.h"
 
@@ -72,6 +78,44 @@ const ConformanceFiles& conformance_files() {
   return files;
 }
 
+// Appends messages to `<path>/2024-12-31_live.hl7`: each an ADT^A01 with MSH, EVN, PID and PV1.
+class AppendMessages : public lakeflow::testing::WriteBackUtils {
+ public:
+  explicit AppendMessages(const lakeflow::Options& options)
+      : file_(fs::path(options.get_string("path")) / "2024-12-31_live.hl7") {}
+
+  std::vector<std::string> insertable_tables() override { return {"messages", "pid", "pv1"}; }
+  std::vector<std::string> updatable_tables() override { return {}; }
+  std::vector<std::string> deletable_tables() override { return {}; }
+
+  std::vector<lakeflow::JsonValue> insert_rows(std::string_view table, int n) override {
+    std::vector<lakeflow::JsonValue> rows;
+    for (int i = 0; i < n; ++i) {
+      const std::string id = "LIVE-" + std::to_string(++count_);
+      const auto position = static_cast<std::int64_t>(fs::exists(file_) ? fs::file_size(file_) : 0);
+      std::ofstream(file_, std::ios::binary | std::ios::app)
+          << "MSH|^~\\&|ADT1|MCM|LABADT|MCM|20241231120000+0000||ADT^A01^ADT_A01|" << id
+          << "|P|2.5.1\rEVN|A01|20241231120000+0000\rPID|1||" << id << "^^^MCM^MR||LIVE^PATIENT^"
+          << count_ << "\rPV1|1|I|W^1^" << count_ << "\r";
+      lakeflow::JsonValue::Object row{{"message_control_id", lakeflow::JsonValue(id)}};
+      if (table == "messages") {
+        row.emplace("source_file", lakeflow::JsonValue(file_.filename().string()));
+        row.emplace("message_position", lakeflow::JsonValue(position));
+      } else {
+        row.emplace("segment_index", lakeflow::JsonValue(table == "pid" ? 3 : 4));
+      }
+      rows.emplace_back(std::move(row));
+    }
+    return rows;
+  }
+  std::vector<lakeflow::JsonValue> update_rows(std::string_view, int) override { return {}; }
+  std::vector<lakeflow::JsonValue> delete_rows(std::string_view, int) override { return {}; }
+
+ private:
+  fs::path file_;
+  int count_ = 0;
+};
+
 }  // namespace
 
 LAKEFLOW_CONFORMANCE_SUITE(lakeflow::testing::SuiteOptions{
@@ -80,4 +124,8 @@ LAKEFLOW_CONFORMANCE_SUITE(lakeflow::testing::SuiteOptions{
     .allowed_null_columns =
         {{"*:*",
           "the segment schemas carry every field of HL7 v2.8; no sample message fills them all"}},
+    .write_back =
+        [](const lakeflow::Options& options) -> std::unique_ptr<lakeflow::testing::WriteBackUtils> {
+      return std::make_unique<AppendMessages>(options);
+    },
 });
