@@ -95,6 +95,7 @@ MessageSplitter::Status MessageSplitter::next(FileUnit& unit) {
     if (found == nullptr) {
       if (!at_eof_) return Status::kNeedMore;
       unit.kind = FileUnit::Kind::kStray;
+      unit.unclosed_frame = true;
       unit.end = size;
       unit.text = trim_lines(buffer_.substr(begin + 1));
       unit.problem =

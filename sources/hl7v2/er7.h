@@ -44,7 +44,8 @@ struct FileUnit {
   std::size_t begin = 0;  // byte offset of the unit in the buffer (its first byte)
   std::size_t end = 0;    // one past its last byte, terminators and framing included
   std::string_view text;  // the message's segments (framing and surrounding blank lines removed)
-  std::string problem;    // for kStray and for a frame that was never closed: what is wrong
+  std::string problem;    // for kStray: what is wrong
+  bool unclosed_frame = false;  // kStray: an MLLP frame that reaches the end of the file unclosed
 };
 
 // Cuts a buffer holding the bytes of a file from some message boundary on into units. `at_eof`

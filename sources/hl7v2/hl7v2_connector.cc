@@ -65,6 +65,7 @@ class InputFile {
  public:
   explicit InputFile(const fs::path& path) : path_(path.string()) {
     fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0 && errno == ENOENT) return;  // moved away since it was listed: empty
     if (fd_ < 0) fail("cannot open");
     struct stat st {};
     if (::fstat(fd_, &st) != 0) fail("cannot stat");
@@ -138,6 +139,8 @@ class TableRead {
   FileEnd read_file(std::string_view name, const fs::path& path, std::uint64_t at,
                     std::size_t first_segment, bool last_file) {
     const InputFile file(path);
+    // A position past the end (a file rewritten shorter, or gone) reads nothing and stays put.
+    if (at > file.size()) return {at, first_segment, false};
     std::string buffer;
     std::size_t chunk = kChunkBytes;
     while (at < file.size()) {
@@ -160,8 +163,7 @@ class TableRead {
           break;
         }
         const std::uint64_t unit_at = at + unit.begin;
-        if (unit.kind == FileUnit::Kind::kStray && last_file && unit.end == buffer.size() &&
-            at_eof && unit.problem.starts_with("an MLLP frame")) {
+        if (unit.unclosed_frame && last_file) {
           return {unit_at, 0, false};  // may still be being written: wait for its end
         }
         const std::optional<std::size_t> stop = take(name, unit, unit_at, first_segment);

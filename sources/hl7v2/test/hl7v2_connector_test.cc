@@ -294,6 +294,26 @@ TEST_F(Hl7v2Test, BadOptionsAreConfigErrors) {
   EXPECT_THROW(connector->read_table("pid", Offset::parse(R"({"file":"x"})"), {}), ConfigError);
 }
 
+TEST_F(Hl7v2Test, APositionPastTheEndReadsNothingAndStaysPut) {
+  write("1.hl7", sample("oru_r01_glucose.hl7"));
+  const Offset past = Offset::parse(R"({"file":"1.hl7","position":99999})");
+  const Read read = read_all(*connect(), "messages", past);
+  EXPECT_TRUE(read.records.empty());
+  EXPECT_EQ(read.final, past);
+  // A newer file is still read after it.
+  write("2.hl7", sample("ack_protogen.hl7"));
+  EXPECT_EQ(read_all(*connect(), "messages", past).records.size(), 1u);
+}
+
+TEST_F(Hl7v2Test, AFileMovedAwayAfterListingReadsAsEmpty) {
+  write("1.hl7", sample("oru_r01_glucose.hl7"));
+  write("2.hl7", sample("ack_protogen.hl7"));
+  auto connector = connect();
+  fs::remove(dir_ / "1.hl7");
+  EXPECT_EQ(strings(read_all(*connector, "messages").records, "message_control_id"),
+            (std::vector<std::string>{"HLA-B27"}));
+}
+
 TEST_F(Hl7v2Test, AnEmptyDirectoryConvergesAtTheStartOffset) {
   const Read read = read_all(*connect(), "messages");
   EXPECT_TRUE(read.records.empty());
