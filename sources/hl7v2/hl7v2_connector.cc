@@ -261,9 +261,30 @@ Hl7v2Connector::Hl7v2Connector(const Options& options)
         "message files");
   }
   const std::string path(path_option ? *path_option : *volume_option);
-  const std::string file_glob = opts.get_string("file_glob", "*");
-  const bool recursive = parse_bool_option(opts, "recursive");
+  files_ =
+      list_files(path, opts.get_string("file_glob", "*"), parse_bool_option(opts, "recursive"));
 
+  tables_ = {std::string(kMessagesTable), std::string(kMalformedTable)};
+  for (const std::string& id : defined_segments()) tables_.push_back(lower(id));
+  const std::vector<std::string> segments =
+      opts.find("segments") ? opts.get_list("segments") : std::vector<std::string>{};
+  for (const std::string& id : segments) {
+    const std::string segment = upper(id);
+    if (!is_segment_id(segment)) {
+      throw ConfigError(fmt::format(
+          "hl7v2: option 'segments': '{}' is not a segment ID; give three letters or digits "
+          "(ZPD), comma-separated",
+          id));
+    }
+    if (std::find(tables_.begin(), tables_.end(), lower(segment)) == tables_.end()) {
+      tables_.push_back(lower(segment));
+    }
+  }
+}
+
+std::vector<Hl7v2Connector::SourceFile> Hl7v2Connector::list_files(const std::string& path,
+                                                                   const std::string& file_glob,
+                                                                   bool recursive) {
   // Files found, with the directory their names are relative to.
   fs::path base;
   std::vector<fs::path> found;
@@ -310,28 +331,13 @@ Hl7v2Connector::Hl7v2Connector(const Options& options)
           path));
     }
   }
+  std::vector<SourceFile> files;
   for (const fs::path& file : found) {
-    files_.push_back({file.lexically_relative(base).generic_string(), file});
+    files.push_back({file.lexically_relative(base).generic_string(), file});
   }
-  std::sort(files_.begin(), files_.end(),
+  std::sort(files.begin(), files.end(),
             [](const SourceFile& a, const SourceFile& b) { return a.name < b.name; });
-
-  tables_ = {std::string(kMessagesTable), std::string(kMalformedTable)};
-  for (const std::string& id : defined_segments()) tables_.push_back(lower(id));
-  const std::vector<std::string> segments =
-      opts.find("segments") ? opts.get_list("segments") : std::vector<std::string>{};
-  for (const std::string& id : segments) {
-    const std::string segment = upper(id);
-    if (!is_segment_id(segment)) {
-      throw ConfigError(fmt::format(
-          "hl7v2: option 'segments': '{}' is not a segment ID; give three letters or digits "
-          "(ZPD), comma-separated",
-          id));
-    }
-    if (std::find(tables_.begin(), tables_.end(), lower(segment)) == tables_.end()) {
-      tables_.push_back(lower(segment));
-    }
-  }
+  return files;
 }
 
 std::vector<std::string> Hl7v2Connector::do_list_tables() { return tables_; }

@@ -61,6 +61,12 @@ class Hl7v2Connector : public LakeflowConnect {
     std::filesystem::path path;
   };
 
+  // The files `path` names (a file, a directory, a glob) whose names match `file_glob`, without
+  // dot files, sorted by name. Throws ConfigError when `path` is neither a glob nor an existing
+  // file or directory.
+  static std::vector<SourceFile> list_files(const std::string& path, const std::string& file_glob,
+                                            bool recursive);
+
   std::vector<SourceFile> files_;
   std::vector<std::string> tables_;
 };
