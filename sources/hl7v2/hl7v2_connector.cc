@@ -31,8 +31,10 @@ namespace fs = std::filesystem;
 
 constexpr std::string_view kMessagesTable = "messages";
 constexpr std::string_view kMalformedTable = "malformed_messages";
-// Bytes read at a time; a message longer than this grows the buffer.
-constexpr std::size_t kChunkBytes = std::size_t{4} << 20;
+// Bytes read at a time (table option read_buffer_bytes); a message longer than this grows the
+// buffer.
+constexpr std::int64_t kDefaultReadBufferBytes = std::int64_t{4} << 20;
+constexpr std::int64_t kReadBufferBytesLimit = std::int64_t{1} << 30;
 
 bool has_glob_chars(std::string_view path) {
   return path.find_first_of("*?[") != std::string_view::npos;
@@ -125,8 +127,9 @@ struct TableKind {
 // One read call of one table: walks the files from a position and collects that table's records.
 class TableRead {
  public:
-  TableRead(const TableKind& table, std::int64_t max_records, RecordBatch& batch)
-      : table_(table), max_records_(max_records), batch_(batch) {}
+  TableRead(const TableKind& table, std::int64_t max_records, std::size_t buffer_bytes,
+            RecordBatch& batch)
+      : table_(table), max_records_(max_records), buffer_bytes_(buffer_bytes), batch_(batch) {}
 
   // Reads `name` (the file at `path`) from `at`; returns where the call ends in this file and
   // whether the batch is full there. `last_file`: an unfinished MLLP frame at its end may still
@@ -142,7 +145,7 @@ class TableRead {
     // A position past the end (a file rewritten shorter, or gone) reads nothing and stays put.
     if (at > file.size()) return {at, first_segment, false};
     std::string buffer;
-    std::size_t chunk = kChunkBytes;
+    std::size_t chunk = buffer_bytes_;
     while (at < file.size()) {
       const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(chunk, file.size() - at));
       file.read(at, n, buffer);
@@ -174,7 +177,7 @@ class TableRead {
         }
       }
       // A unit longer than the buffer: read more of it at once.
-      chunk = progressed ? kChunkBytes : chunk * 2;
+      chunk = progressed ? buffer_bytes_ : chunk * 2;
     }
     return {file.size(), 0, false};
   }
@@ -221,6 +224,7 @@ class TableRead {
 
   const TableKind& table_;
   std::int64_t max_records_;
+  std::size_t buffer_bytes_;
   RecordBatch& batch_;
   Message message_;
   std::string record_;
@@ -344,7 +348,18 @@ std::vector<std::string> Hl7v2Connector::do_list_tables() { return tables_; }
 
 namespace {
 
+// The table option read_buffer_bytes, checked; throws ConfigError naming the table.
+std::size_t read_buffer_bytes(const TableContext& context) {
+  try {
+    return static_cast<std::size_t>(context.table_options.get_int(
+        "read_buffer_bytes", kDefaultReadBufferBytes, 1, kReadBufferBytesLimit));
+  } catch (const ConfigError& e) {
+    throw ConfigError(fmt::format("hl7v2: table '{}': {}", context.table, e.what()));
+  }
+}
+
 TableKind table_kind(const TableContext& context) {
+  read_buffer_bytes(context);  // every hook taking table options checks them
   if (context.table == kMessagesTable) return {TableKind::Kind::kMessages, {}};
   if (context.table == kMalformedTable) return {TableKind::Kind::kMalformed, {}};
   std::string id = upper(context.table);
@@ -426,7 +441,7 @@ ReadResult Hl7v2Connector::do_read_table(const ReadContext& context) {
   if (files_.empty()) return {RecordStream(), start};
 
   RecordBatch batch;
-  TableRead read(table, context.max_records(), batch);
+  TableRead read(table, context.max_records(), read_buffer_bytes(context), batch);
   Position end = from;
   for (std::size_t f = from.file; f < files_.size(); ++f) {
     const bool first = f == from.file;

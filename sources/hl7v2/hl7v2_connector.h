@@ -15,6 +15,8 @@
 // Table options:
 //   segment_type           the segment a table reads (default: its name, upper-cased).
 //   max_records_per_batch  records per read call (the SDK's rule, lakeflow/connector.h).
+//   read_buffer_bytes      bytes of a file read at a time (1 .. 1 GiB, default 4 MiB); a longer
+//                          message grows the buffer.
 //
 // Tables: `messages` (one row per message), `malformed_messages` (text that is not a readable
 // message, with the reason), and one table per segment type named by its ID in lower case (`msh`,

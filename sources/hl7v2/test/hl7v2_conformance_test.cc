@@ -61,7 +61,7 @@ class ConformanceFiles {
     // Small batches for some tables, so their reads take several calls and resume from offsets
     // inside files and inside messages.
     write_file(dir_ / "configs" / "dev_table_config.json",
-               R"({"messages": {"max_records_per_batch": "3"},)"
+               R"({"messages": {"max_records_per_batch": "3", "read_buffer_bytes": "64"},)"
                R"( "obx": {"max_records_per_batch": "2"},)"
                R"( "pid": {"max_records_per_batch": "1"},)"
                R"( "malformed_messages": {"max_records_per_batch": "1"}})");

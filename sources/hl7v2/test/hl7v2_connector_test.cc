@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -217,6 +218,36 @@ TEST_F(Hl7v2Test, ABatchLimitCanEndInsideAMessage) {
   for (const Offset& end : small.ends) inside |= end.find("segment") != nullptr;
   EXPECT_TRUE(inside);
   EXPECT_EQ(small.final, whole.final);
+}
+
+TEST_F(Hl7v2Test, AnyBufferSizeAndBatchLimitDeliverEveryRecordOnce) {
+  write("1_batch.hl7", "FHS|^~\\&|A\r\nBHS|^~\\&|A\r\n" +
+                           with_line_ends(sample("generated_segments.hl7"), "\r\n") +
+                           "BTS|7\r\nFTS|1\r\n");
+  std::string framed;
+  for (const char* name : {"adt_a01_wikipedia.hl7", "oru_r01_glucose.hl7", "ack_protogen.hl7"}) {
+    framed += "\x0b" + with_line_ends(sample(name), "\r") + "\x1c\r";
+  }
+  write("2_mllp.log", framed);
+  write("3_edge.hl7", sample("generated_edge_cases.hl7"));
+  auto connector = connect(Options{{"segments", "ZPD"}});
+  std::mt19937 random(7);  // fixed seed: the same cases every run
+  for (const char* table : {"messages", "obx", "pid", "zpd", "malformed_messages"}) {
+    const Read whole = read_all(*connector, table);
+    ASSERT_FALSE(whole.records.empty()) << table;
+    for (int round = 0; round < 6; ++round) {
+      const std::string buffer = std::to_string(1 + random() % 700);
+      const std::string limit = std::to_string(1 + random() % 4);
+      const Read small =
+          read_all(*connector, table, {},
+                   Options{{"read_buffer_bytes", buffer}, {"max_records_per_batch", limit}});
+      EXPECT_EQ(small.records, whole.records)
+          << table << " buffer " << buffer << " limit " << limit;
+      EXPECT_EQ(small.final, whole.final) << table;
+    }
+  }
+  EXPECT_THROW(connector->get_table_schema("pid", Options{{"read_buffer_bytes", "0"}}),
+               ConfigError);
 }
 
 TEST_F(Hl7v2Test, ResumesAfterNewMessagesAndNewFiles) {
