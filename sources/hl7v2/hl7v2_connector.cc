@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -127,6 +128,8 @@ struct TableKind {
 // One read call of one table: walks the files from a position and collects that table's records.
 class TableRead {
  public:
+  static constexpr std::size_t kAfterUnit = std::numeric_limits<std::size_t>::max();
+
   TableRead(const TableKind& table, std::int64_t max_records, std::size_t buffer_bytes,
             RecordBatch& batch)
       : table_(table), max_records_(max_records), buffer_bytes_(buffer_bytes), batch_(batch) {}
@@ -172,7 +175,7 @@ class TableRead {
         const std::optional<std::size_t> stop = take(name, unit, unit_at, first_segment);
         first_segment = 0;
         if (stop) {
-          if (*stop == 0) return {at + unit.end, 0, true};
+          if (*stop == kAfterUnit) return {at + unit.end, 0, true};
           return {unit_at, *stop, true};
         }
       }
@@ -186,7 +189,7 @@ class TableRead {
   bool full() const { return static_cast<std::int64_t>(batch_.size()) >= max_records_; }
 
   // Adds the table's records of `unit`. Returns nullopt when the batch has room for more, else
-  // where the next read resumes in this unit: 0 for after it, k for its segment k on.
+  // where the next read resumes in this unit: kAfterUnit for after it, k for its segment k on.
   std::optional<std::size_t> take(std::string_view name, const FileUnit& unit,
                                   std::uint64_t unit_at, std::size_t first_segment) {
     if (unit.kind == FileUnit::Kind::kEnvelope) return std::nullopt;
@@ -201,7 +204,7 @@ class TableRead {
       record_.clear();
       append_malformed_record(name, unit_at, *problem, unit.text, record_);
       batch_.append(record_);
-      return full() ? std::optional<std::size_t>(0) : std::nullopt;
+      return full() ? std::optional<std::size_t>(kAfterUnit) : std::nullopt;
     }
     if (table_.kind == TableKind::Kind::kMalformed) return std::nullopt;
     const MessageInfo info = message_info(message_, name, unit_at);
@@ -209,7 +212,7 @@ class TableRead {
       record_.clear();
       append_message_record(message_, info, unit.text, record_);
       batch_.append(record_);
-      return full() ? std::optional<std::size_t>(0) : std::nullopt;
+      return full() ? std::optional<std::size_t>(kAfterUnit) : std::nullopt;
     }
     const std::vector<Segment>& segments = message_.segments;
     for (std::size_t i = first_segment; i < segments.size(); ++i) {
@@ -219,7 +222,7 @@ class TableRead {
       append_segment_record(message_, i, info, record_);
       batch_.append(record_);
     }
-    return full() ? std::optional<std::size_t>(0) : std::nullopt;
+    return full() ? std::optional<std::size_t>(kAfterUnit) : std::nullopt;
   }
 
   const TableKind& table_;
