@@ -63,7 +63,7 @@ class Options {
   bool get_bool(std::string_view key) const;
   bool get_bool(std::string_view key, bool default_value) const;
 
-  // Durations: a number with a unit, `250ms`, `30s`, `5m`, `2h`, `1d`; a bare number is seconds.
+  // Durations: `250ms`, `1.5s`, `30s`, `5m`, `2h`, `1d` (whole ms); a bare number is seconds.
   std::chrono::milliseconds get_duration(std::string_view key) const;
   std::chrono::milliseconds get_duration(std::string_view key,
                                          std::chrono::milliseconds default_value) const;

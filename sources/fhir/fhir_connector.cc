@@ -25,6 +25,7 @@ namespace {
 
 constexpr std::int64_t kDefaultPageSize = 100;
 constexpr std::int64_t kMaxPageSize = 1000;
+constexpr std::chrono::milliseconds kMaxPageDelay = std::chrono::seconds(60);
 constexpr std::size_t kBodyPadding = 64;  // what for_each_bundle_entry needs past a body's end
 
 const http::Headers& fhir_headers() {
@@ -67,10 +68,19 @@ std::string discover_token_url(const std::string& base_url, const Options& optio
 const std::string kLastUpdatedMember = fmt::format(",\"{}\":", kLastUpdatedColumn);
 const std::string kRawJsonMember = fmt::format(",\"{}\":", kRawJsonColumn);
 
-// Appends one record: the resource's own members, then the cursor column (meta.lastUpdated) and
-// the raw JSON column (the resource's text as the server sent it).
-void append_record(RecordBatch& batch, std::string& scratch, std::string_view resource,
-                   std::string_view last_updated) {
+// A resource of one search page, as append_record needs it.
+struct PageResource {
+  std::string_view table;
+  std::string_view resource;  // inside the page body
+  const char* readable_end;   // the end of the page body's padding
+  std::string_view url;       // the page's
+};
+
+// Appends one record: the resource's own members, then the cursor column (meta.lastUpdated), the
+// raw JSON column (the resource's text as the server sent it) and the profile's columns.
+void append_record(RecordBatch& batch, std::string& scratch, const PageResource& page,
+                   std::string_view last_updated, Profile profile) {
+  std::string_view resource = page.resource;
   while (!resource.empty() && resource.back() != '}') resource.remove_suffix(1);
   scratch.clear();
   scratch.append(resource.substr(0, resource.size() - 1));
@@ -80,6 +90,7 @@ void append_record(RecordBatch& batch, std::string& scratch, std::string_view re
   }
   scratch.append(kRawJsonMember);
   append_json_string(scratch, resource, /*ascii_only=*/false);
+  append_profile_members(scratch, profile, page.table, resource, page.readable_end, page.url);
   scratch.push_back('}');
   batch.append(scratch);
 }
@@ -303,8 +314,12 @@ FhirConnector::FhirConnector(const Options& connection_options)
 std::vector<std::string> FhirConnector::do_list_tables() { return tables_; }
 
 StructType FhirConnector::do_get_table_schema(const TableContext& context) {
-  (void)read_settings(context);  // bad table options are found before any read
-  return with_connector_columns(resource_schema(context.table));
+  const ReadSettings settings = read_settings(context);  // bad options are found before any read
+  std::vector<StructField> fields = with_connector_columns(resource_schema(context.table)).fields();
+  for (StructField& field : profile_columns(settings.profile, context.table)) {
+    fields.push_back(std::move(field));
+  }
+  return StructType(std::move(fields));
 }
 
 bool FhirConnector::has_type_history(std::string_view table) const {
@@ -329,12 +344,38 @@ TableMetadata FhirConnector::do_read_table_metadata(const TableContext& context)
 
 FhirConnector::ReadSettings FhirConnector::read_settings(const TableContext& context) {
   try {
-    return ReadSettings{
-        context.table_options.get_int("page_size", kDefaultPageSize, 1, kMaxPageSize),
-        kDefaultMaxRecordsPerBatch};
+    const Options& options = context.table_options;
+    const std::chrono::milliseconds page_delay =
+        options.get_duration("page_delay", std::chrono::milliseconds::zero());
+    if (page_delay > kMaxPageDelay) {
+      throw ConfigError(fmt::format(
+          "option 'page_delay': expected at most 60s (seconds as upstream writes them, e.g. 1.0, "
+          "or with a unit: 250ms, 2s), got '{}'",
+          *options.find("page_delay")));
+    }
+    // Upstream also takes resource_types per table: the table must be one of them.
+    if (options.contains("resource_types")) {
+      const std::vector<std::string> types = options.get_list("resource_types");
+      if (std::find(types.begin(), types.end(), context.table) == types.end()) {
+        throw ConfigError(fmt::format(
+            "option 'resource_types' ({}) does not include the table; add {} to it or remove the "
+            "option (the connection's resource_types chooses the tables)",
+            fmt::join(types, ","), context.table));
+      }
+    }
+    const std::optional<std::string_view> profile = options.find(kProfileOption);
+    return ReadSettings{options.get_int("page_size", kDefaultPageSize, 1, kMaxPageSize),
+                        kDefaultMaxRecordsPerBatch, page_delay,
+                        profile && !profile->empty() ? parse_profile(*profile) : Profile::kBaseR4};
   } catch (const ConfigError& e) {
     throw ConfigError(fmt::format("fhir: table '{}': {}", context.table, e.what()));
   }
+}
+
+std::optional<http::Response> FhirConnector::next_page(std::string_view table,
+                                                       const ReadSettings& settings,
+                                                       http::PageReader& pages) {
+  return pacer_->fetch(table, settings.page_delay, [&pages] { return pages.next(); });
 }
 
 FhirConnector::ReadSettings FhirConnector::read_settings(const ReadContext& context) {
@@ -356,6 +397,7 @@ ReadResult FhirConnector::do_read_table(const ReadContext& call) {
   KeysetQuery query;
   query.page_size = settings.page_size;
   query.max_page_size = kMaxPageSize;
+  query.fetch = [&](http::PageReader& pages) { return next_page(table, settings, pages); };
   query.url = [&](const TiePosition& at, std::int64_t count) {
     std::string url = fmt::format("{}/{}?_sort=_lastUpdated&_count={}", base_url_, table, count);
     if (const auto from = search_from(at)) {
@@ -392,7 +434,8 @@ ReadResult FhirConnector::do_read_table(const ReadContext& call) {
       }
       if (covered) return;
       position.advance(header.last_updated, *micros, header.id);
-      append_record(batch, scratch, entry.resource, header.last_updated);
+      append_record(batch, scratch, PageResource{table, entry.resource, readable_end, page.url},
+                    header.last_updated, settings.profile);
       ++scan.delivered;
       scan.stopped = static_cast<std::int64_t>(batch.size()) >= settings.max_records;
     });
@@ -478,30 +521,40 @@ ReadResult FhirConnector::read_snapshot(std::string_view table, const ReadSettin
     std::shared_ptr<http::HttpClient> client;
     http::NextUrlInBody next_link{"link[relation=next].url"};
     std::unique_ptr<http::PageReader> pages;
+    std::shared_ptr<PagePacer> pacer;
+    std::chrono::milliseconds page_delay;
+    Profile profile;
     std::string scratch;
   };
   auto state = std::make_shared<State>();
   state->table = std::string(table);
   state->client = client_;
+  state->pacer = pacer_;
+  state->page_delay = settings.page_delay;
+  state->profile = settings.profile;
   state->pages = std::make_unique<http::PageReader>(
       *state->client,
       http::Request::get(fmt::format("{}/{}?_count={}", base_url_, table, settings.page_size),
                          fhir_headers()),
       state->next_link);
-  ReadResult result{RecordStream([state](RecordBatch& batch) {
-                      while (std::optional<http::Response> page = state->pages->next()) {
-                        const char* readable_end = page->body.data() + page->body.capacity();
-                        for_each_bundle_entry(page->body, page->url, [&](const BundleEntry& entry) {
-                          if (entry.resource.empty() || !is_match(entry)) return;
-                          const ResourceHeader header =
-                              checked_header(entry, readable_end, page->url, state->table);
-                          append_record(batch, state->scratch, entry.resource, header.last_updated);
-                        });
-                        if (!batch.empty()) return true;
-                      }
-                      return false;
-                    }),
-                    Offset::null()};
+  ReadResult result{
+      RecordStream([state](RecordBatch& batch) {
+        while (std::optional<http::Response> page = state->pacer->fetch(
+                   state->table, state->page_delay, [&state] { return state->pages->next(); })) {
+          const char* readable_end = page->body.data() + page->body.capacity();
+          for_each_bundle_entry(page->body, page->url, [&](const BundleEntry& entry) {
+            if (entry.resource.empty() || !is_match(entry)) return;
+            const ResourceHeader header =
+                checked_header(entry, readable_end, page->url, state->table);
+            append_record(batch, state->scratch,
+                          PageResource{state->table, entry.resource, readable_end, page->url},
+                          header.last_updated, state->profile);
+          });
+          if (!batch.empty()) return true;
+        }
+        return false;
+      }),
+      Offset::null()};
   result.notes.push_back(fmt::format(
       "{}: the server offers no search by _lastUpdated here, so the snapshot is paged by the "
       "server's next links; a server that pages by offset can leave out a resource that changes "
@@ -545,6 +598,7 @@ ReadResult FhirConnector::do_read_table_deletes(const ReadContext& call) {
   KeysetQuery query;
   query.page_size = settings.page_size;
   query.max_page_size = kMaxPageSize;
+  query.fetch = [&](http::PageReader& pages) { return next_page(table, settings, pages); };
   query.min_page_size = 2;  // two entries show the order of the history
   query.url = [&](const TiePosition& at, std::int64_t count) {
     return fmt::format("{}/{}/_history?_since={}&_count={}", base_url_, table,
@@ -636,7 +690,7 @@ ReadResult FhirConnector::read_deletes_newest_first(std::string_view table, cons
   }
   if (url) {
     http::PageReader pages(*client_, http::Request::get(*url, fhir_headers()), next_link_);
-    while (std::optional<http::Response> page = pages.next()) take(*page);
+    while (std::optional<http::Response> page = next_page(table, settings, pages)) take(*page);
   }
   std::sort(pending.deletions.begin(), pending.deletions.end(),
             [](const HistoryItem& a, const HistoryItem& b) {

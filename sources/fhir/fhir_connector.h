@@ -16,8 +16,9 @@
 //                          server's CapabilityStatement offers for search)
 //   http.*                 the HTTP toolkit's options (retries, timeouts, rate limits, TLS, proxy)
 // Table options: page_size (_count, default 100, 1..1000), max_records_per_batch (the SDK's batch
-// rule, lakeflow/connector.h). connector_spec.yaml lists every option; the framework rejects
-// others.
+// rule, lakeflow/connector.h), page_delay (a pause between the table's page requests, 0 to 60s,
+// default 0; fhir_page_pacer.h), profile (base_r4, the default, or uk_core: extracted profile
+// columns, fhir_profile.h). connector_spec.yaml lists every option; the framework rejects others.
 //
 // Reads: GET
 // [base]/[type]?_sort=_lastUpdated&_count=N&_lastUpdated=ge<cursor>&_lastUpdated=le<cap>, every
@@ -34,6 +35,7 @@
 // longer holds.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -47,7 +49,9 @@
 #include "fhir_bundle.h"
 #include "fhir_capability.h"
 #include "fhir_keyset.h"
+#include "fhir_page_pacer.h"
 #include "fhir_position.h"
+#include "fhir_profile.h"
 #include "lakeflow/connector.h"
 #include "lakeflow/http/client.h"
 #include "lakeflow/http/pagination.h"
@@ -83,9 +87,14 @@ class FhirConnector : public LakeflowConnect {
   struct ReadSettings {
     std::int64_t page_size;
     std::int64_t max_records;
+    std::chrono::milliseconds page_delay;
+    Profile profile;
   };
   static ReadSettings read_settings(const TableContext& context);
   static ReadSettings read_settings(const ReadContext& context);
+  // The next page of `pages`, after the table's page_delay (fhir_page_pacer.h).
+  std::optional<http::Response> next_page(std::string_view table, const ReadSettings& settings,
+                                          http::PageReader& pages);
   // A type the server searches but not by _lastUpdated: every resource, a page per batch.
   ReadResult read_snapshot(std::string_view table, const ReadSettings& settings);
   bool has_type_history(std::string_view table) const;
@@ -135,6 +144,8 @@ class FhirConnector : public LakeflowConnect {
   std::map<std::string, TieContinuation, std::less<>> tie_pages_;  // by table or table/_history
   std::map<std::string, PendingDeletions, std::less<>> pending_deletions_;
   std::set<std::string, std::less<>> newest_first_history_;
+  // Shared with snapshot streams, which may outlive a read call.
+  std::shared_ptr<PagePacer> pacer_ = std::make_shared<PagePacer>();
 };
 
 }  // namespace lakeflow::fhir

@@ -41,7 +41,7 @@ KeysetOutcome read_in_order(http::HttpClient& client, const http::Headers& heade
     const std::string url = pages->next_url();
     std::optional<http::Response> page;
     try {
-      page = pages->next();
+      page = query.fetch ? query.fetch(*pages) : pages->next();
     } catch (const http::HttpError&) {
       if (!resumed) throw;
       start_fresh();  // the page link expired or was refused: start over from the position

@@ -59,6 +59,9 @@ struct KeysetQuery {
   std::int64_t page_size = 0;
   std::int64_t max_page_size = 0;  // the largest `_count` the query may ask for
   std::int64_t min_page_size = 1;
+  // Fetches the reader's next page (PageReader::next); the caller may pace requests here. Unset:
+  // the page is fetched at once.
+  std::function<std::optional<http::Response>(http::PageReader& pages)> fetch;
 };
 
 struct KeysetOutcome {

@@ -189,8 +189,15 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   CLI::App* run_command = app.add_subcommand(
       "run", "Run a pipeline spec: land every table in local Delta tables, then print a summary");
   run_command->add_option("spec", run_args.spec, "Pipeline spec (YAML or JSON)")->required();
-  run_command->add_option("--connections", run_args.connections, "Connections file")
+  run_command
+      ->add_option("--connections", run_args.connections,
+                   "Connections file (over the spec's connections_file)")
       ->type_name("FILE");
+  run_command
+      ->add_option("--destination", run_args.destination,
+                   "Where tables land: DIR/<catalog>/<schema>/<table> (over the spec's "
+                   "destination_root; default ./lakeflow-data)")
+      ->type_name("DIR");
   run_command->add_option("--tables", run_tables, "Only these tables (comma-separated)")
       ->type_name("A,B");
   run_command->add_flag("--full-refresh", run_args.full_refresh,

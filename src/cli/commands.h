@@ -71,6 +71,7 @@ void read_records(const ReadArgs& args, std::ostream& out, std::ostream& err);
 struct RunArgs {
   std::string spec;
   std::optional<std::string> connections;
+  std::optional<std::string> destination;  // over the spec's destination_root
   std::vector<std::string> tables;
   bool full_refresh = false;
   bool json = false;

@@ -214,7 +214,10 @@ std::string summary_json(const std::vector<pipeline::TableResult>& results) {
 }  // namespace
 
 void run_pipeline_command(const RunArgs& args, std::ostream& out, std::ostream& err) {
-  const pipeline::PipelineSpec spec = pipeline::load_pipeline_spec(args.spec);
+  pipeline::PipelineSpec spec = pipeline::load_pipeline_spec(args.spec);
+  // A spec in upstream's form names no destination: the flag supplies it (relative to the current
+  // directory, as every command-line path).
+  if (args.destination) spec.destination_root = *args.destination;
   std::optional<std::filesystem::path> flag;
   if (args.connections) flag = *args.connections;
   const pipeline::Connections connections =

@@ -7,9 +7,9 @@
 #include <string>
 #include <system_error>
 
-#include "util/text.h"
 #include "lakeflow/error.h"
 #include "lakeflow/json.h"
+#include "util/text.h"
 
 namespace lakeflow {
 namespace {
@@ -93,13 +93,23 @@ bool parse_bool(std::string_view key, std::string_view value) {
 
 std::chrono::milliseconds parse_duration(std::string_view key, std::string_view value) {
   constexpr std::string_view kExpected =
-      "a non-negative duration such as 250ms, 30s, 5m, 2h or 1d (a bare number is seconds)";
+      "a non-negative duration such as 250ms, 1.5s, 30s, 5m, 2h or 1d (a bare number is seconds)";
   const std::string_view text = trim(value);
   std::size_t digits = 0;
   while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
   if (digits == 0) throw_invalid(key, kExpected, value);
+  // An optional fraction: `1.5s`, `0.25` (upstream's float seconds).
+  std::size_t end = digits;
+  std::string_view fraction;
+  if (end < text.size() && text[end] == '.') {
+    std::size_t last = end + 1;
+    while (last < text.size() && text[last] >= '0' && text[last] <= '9') ++last;
+    fraction = text.substr(end + 1, last - end - 1);
+    if (fraction.empty()) throw_invalid(key, kExpected, value);
+    end = last;
+  }
 
-  const std::string unit = lowercase(trim(text.substr(digits)));
+  const std::string unit = lowercase(trim(text.substr(end)));
   std::int64_t unit_ms = 0;
   if (unit.empty() || unit == "s") {
     unit_ms = 1000;
@@ -122,7 +132,30 @@ std::chrono::milliseconds parse_duration(std::string_view key, std::string_view 
     throw ConfigError(
         fmt::format("option '{}': duration {} is too large", key, shown_value(key, value)));
   }
-  return std::chrono::milliseconds(count * unit_ms);
+  // The fraction in milliseconds: exact, or the value is finer than a millisecond.
+  while (!fraction.empty() && fraction.back() == '0') fraction.remove_suffix(1);
+  std::int64_t fraction_ms = 0;
+  if (!fraction.empty()) {
+    // unit_ms * 0.<fraction> = unit_ms * numerator / denominator.
+    std::int64_t numerator = 0;
+    std::int64_t denominator = 1;
+    for (const char digit : fraction) {
+      if (denominator > std::numeric_limits<std::int64_t>::max() / 10 / unit_ms) {
+        throw_invalid(key, "a duration in whole milliseconds", value);
+      }
+      numerator = numerator * 10 + (digit - '0');
+      denominator *= 10;
+    }
+    if ((numerator * unit_ms) % denominator != 0) {
+      throw_invalid(key, "a duration in whole milliseconds", value);
+    }
+    fraction_ms = numerator * unit_ms / denominator;
+  }
+  if (count * unit_ms > std::numeric_limits<std::int64_t>::max() - fraction_ms) {
+    throw ConfigError(
+        fmt::format("option '{}': duration {} is too large", key, shown_value(key, value)));
+  }
+  return std::chrono::milliseconds(count * unit_ms + fraction_ms);
 }
 
 std::string parse_enum(std::string_view key, std::string_view value,

@@ -178,12 +178,33 @@ TEST(Options, GetDurationUnits) {
   EXPECT_EQ(options.get_duration("m", 3s), 5min);
 }
 
+// Upstream writes delays as float seconds ("1.0", "0.5"); a fraction is fine while the result is
+// a whole number of milliseconds.
+TEST(Options, GetDurationAcceptsFractions) {
+  const Options options{{"float", "1.0"},
+                        {"half", "0.5"},
+                        {"unit", "1.5s"},
+                        {"min", "0.25m"},
+                        {"zeros", "2.50000000000000000000"}};
+  EXPECT_EQ(options.get_duration("float"), 1s);
+  EXPECT_EQ(options.get_duration("half"), 500ms);
+  EXPECT_EQ(options.get_duration("unit"), 1500ms);
+  EXPECT_EQ(options.get_duration("min"), 15s);
+  EXPECT_EQ(options.get_duration("zeros"), 2500ms);
+  for (const char* fine : {"0.0001", "1.5ms", "0.0000000000000000001s"}) {
+    const Options bad{{"delay", fine}};
+    EXPECT_THAT(config_error([&] { bad.get_duration("delay"); }),
+                HasSubstr("expected a duration in whole milliseconds"))
+        << fine;
+  }
+}
+
 TEST(Options, GetDurationRejectsNegativeAndUnknownUnits) {
-  for (const char* bad : {"-5s", "5w", "soon", "1.5s", "s", "5 sec"}) {
+  for (const char* bad : {"-5s", "5w", "soon", "1.", ".5s", "s", "5 sec", "1.5.5s"}) {
     const Options options{{"timeout", bad}};
     EXPECT_THAT(config_error([&] { options.get_duration("timeout"); }),
                 AllOf(HasSubstr("option 'timeout': expected a non-negative duration such as 250ms, "
-                                "30s, 5m, 2h or 1d"),
+                                "1.5s, 30s, 5m, 2h or 1d"),
                       HasSubstr(std::string("got '") + bad + "'")))
         << bad;
   }

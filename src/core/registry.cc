@@ -77,7 +77,14 @@ std::unique_ptr<LakeflowConnect> ConnectorRegistry::create(std::string_view name
         message.find(fmt::format("'{}'", name)) != std::string_view::npos) {
       throw;
     }
-    throw ConfigError(fmt::format("connector '{}': {}", name, message));
+    std::string hint;
+    if (message.rfind("missing required option '", 0) == 0) {
+      // Say where connection options come from: the message alone names only the key.
+      hint =
+          "; give it as a connection option (lakeflow: --option KEY=VALUE or --options-file FILE; "
+          "a pipeline: the connection's options)";
+    }
+    throw ConfigError(fmt::format("connector '{}': {}{}", name, message, hint));
   }
   if (connector == nullptr) {
     throw Error(ErrorCode::kInternal,

@@ -140,6 +140,23 @@ TEST(ConnectorRegistry, CreatePassesOptionsAndConstructorErrorsThrough) {
   }
 }
 
+TEST(ConnectorRegistry, AMissingRequiredOptionNamesTheConnectorAndWhereOptionsGo) {
+  ConnectorRegistry registry;
+  ConnectorInfo needs_url = info("web");
+  needs_url.create = [](const Options& options) -> std::unique_ptr<LakeflowConnect> {
+    options.get_string("base_url");
+    return std::make_unique<OneTableConnector>(options);
+  };
+  registry.add(needs_url);
+  try {
+    registry.create("web", Options{});
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), ::testing::StartsWith("connector 'web': missing required option "
+                                                "'base_url'; give it as a connection option"));
+  }
+}
+
 TEST(ConnectorRegistry, ARegistrationWithoutASpecIsAnInternalError) {
   ConnectorRegistry registry;
   ConnectorInfo without_spec = info("nospec");

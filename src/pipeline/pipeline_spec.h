@@ -23,6 +23,11 @@
 // Relative paths in the spec are relative to the spec file's directory. Without
 // `destination_root`, tables land under `./lakeflow-data` of the current directory.
 //
+// A spec written for upstream has neither: `lakeflow run SPEC --connections FILE --destination
+// DIR` supplies them, and the flags win over the spec's keys. Every key upstream documents has a
+// local meaning, so none is ignored: the Unity Catalog three-part name becomes a directory path
+// (catalog and schema are directory levels under the destination root, the table its last one).
+//
 // Unknown keys are errors naming the key, its line and column, and the closest allowed key. As in
 // upstream, string fields reject unquoted numbers and booleans (`source_table: 2024` must be
 // quoted). `table_configuration` values are normalized as upstream does: scalars become their text,
