@@ -29,9 +29,9 @@
 #include "columnar/column_batch.h"
 #include "columnar/record_converter.h"
 #include "lakeflow/error.h"
+#include "lakeflow/files.h"
 #include "lakeflow/records.h"
 #include "lakeflow/types.h"
-#include "util/files.h"
 
 namespace {
 

@@ -13,8 +13,9 @@ include(CMakePackageConfigHelpers)
 # arrow_c_data.h) stay out. http/client.h includes rate_limiter.h, log.h and the other http/ headers, so all of
 # http/ is installed. conformance.h is the suite's interface; conformance_checks.h is internal to it.
 set(LAKEFLOW_PUBLIC_HEADERS
-  connector.h connector_spec.h cursor.h error.h instant.h json.h offset.h options.h plugin.h records.h registry.h types.h
-  testing/conformance.h)
+  connector.h connector_spec.h cursor.h error.h files.h instant.h json.h offset.h options.h plugin.h
+  records.h registry.h text.h types.h
+  testing/conformance.h testing/temp_dir.h)
 file(GLOB LAKEFLOW_HTTP_HEADERS RELATIVE ${CMAKE_SOURCE_DIR}/include/lakeflow
      ${CMAKE_SOURCE_DIR}/include/lakeflow/http/*.h)
 foreach(header ${LAKEFLOW_PUBLIC_HEADERS} ${LAKEFLOW_HTTP_HEADERS})

@@ -53,14 +53,24 @@ class ConnectorSpec {
     std::string name;
     bool required = false;
     bool secret = false;
+    std::string description{};
+  };
+  // One way to authenticate (an entry of connection.auth_methods): the parameters it takes beside
+  // the shared ones.
+  struct AuthMethod {
+    std::string name;
+    std::string description;
+    std::vector<Parameter> parameters;
   };
 
-  // A spec written in code (test fixtures, connectors without a YAML file).
+  // A spec written in code (test fixtures, connectors without a YAML file): `parameters` are its
+  // shared parameters, and it has no auth methods.
   ConnectorSpec(std::string connector, std::vector<Parameter> parameters,
                 std::vector<std::string> table_options);
 
   // Reads `yaml`, the text of `file` (named in errors). Throws ConfigError naming the file and
-  // what is wrong: not a mapping, a parameter without a name, a name given twice.
+  // what is wrong: not a mapping, a parameter or an auth method without a name, a flag that is not
+  // true or false, an allowlist that is not one comma-separated string.
   static ConnectorSpec parse(std::string connector, std::string_view yaml, std::string_view file);
 
   const std::string& connector() const { return connector_; }
@@ -69,6 +79,13 @@ class ConnectorSpec {
   const std::vector<Parameter>& parameters() const { return parameters_; }
   // external_options_allowlist, in its order.
   const std::vector<std::string>& table_options() const { return table_options_; }
+  // The spec as written, for tools that create connections (`lakeflow connection create`):
+  // display_name, connection.parameters (needed whatever the auth method) and auth_methods.
+  const std::string& display_name() const { return display_name_; }
+  const std::vector<Parameter>& shared_parameters() const { return shared_parameters_; }
+  const std::vector<AuthMethod>& auth_methods() const { return auth_methods_; }
+  // The connection parameter `name` (of parameters()), or nullptr.
+  const Parameter* find(std::string_view name) const;
 
   // Whether the spec marks the connection parameter `key` secret.
   bool is_secret(std::string_view key) const;
@@ -87,6 +104,9 @@ class ConnectorSpec {
   std::string connector_;
   std::vector<Parameter> parameters_;
   std::vector<std::string> table_options_;
+  std::string display_name_;
+  std::vector<Parameter> shared_parameters_;
+  std::vector<AuthMethod> auth_methods_;
 };
 
 }  // namespace lakeflow

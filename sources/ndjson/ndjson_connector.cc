@@ -10,19 +10,19 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "lakeflow/error.h"
+#include "lakeflow/files.h"
 #include "lakeflow/json.h"
 #include "lakeflow/registry.h"
+#include "lakeflow/text.h"
 #include "lakeflow_connector_spec.h"
 
 namespace lakeflow::ndjson {
@@ -37,13 +37,8 @@ constexpr std::int64_t kReadBufferBytesLimit = std::int64_t{1} << 30;
 // Bytes read at a time while looking for line ends (offsets of a read call).
 constexpr std::size_t kScanBytes = std::size_t{1} << 20;
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
+using text::is_space;
+using text::trim;
 
 bool has_glob_chars(std::string_view path) {
   return path.find_first_of("*?[") != std::string_view::npos;
@@ -227,17 +222,16 @@ RecordStream stream_lines(std::shared_ptr<const InputFile> file, std::uint64_t p
   });
 }
 
-std::string read_text_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+std::string read_schema_file(const fs::path& path) {
+  std::string reason;
+  std::optional<std::string> text = files::try_read_file(path, reason);
+  if (!text) {
     throw ConfigError(fmt::format(
         "ndjson: option 'schema': cannot read schema file {} ({}); give PySpark's StructType "
         "JSON inline or the path of a file holding it",
-        path.string(), std::strerror(errno)));
+        path.string(), reason));
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return std::move(*text);
 }
 
 // The table options of one table, checked.
@@ -342,7 +336,7 @@ StructType NdjsonConnector::do_get_table_schema(const TableContext& context) {
   }
   const std::string_view text = trim(*value);
   if (text.front() == '{') return parse_struct_type(text);
-  return parse_struct_type(read_text_file(fs::path(text)));
+  return parse_struct_type(read_schema_file(fs::path(text)));
 }
 
 TableMetadata NdjsonConnector::do_read_table_metadata(const TableContext& context) {

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "lakeflow/error.h"
+#include "lakeflow/text.h"
 
 namespace lakeflow::postgres {
 namespace {
@@ -25,9 +26,7 @@ constexpr const char* kSessionOptions =
     "-c extra_float_digits=1 -c client_encoding=UTF8";
 
 std::string trimmed(const char* message) {
-  std::string text = message == nullptr ? "" : message;
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  return text;
+  return std::string(text::trim(message == nullptr ? "" : message));
 }
 
 // SQLSTATE classes that mean "not allowed": 28 (invalid authorization), 42501 (privilege).

@@ -16,10 +16,10 @@
 #include "core/plugin_loader.h"
 #include "lakeflow/connector.h"
 #include "lakeflow/error.h"
+#include "lakeflow/files.h"
 #include "lakeflow/http/redactor.h"
 #include "lakeflow/json.h"
 #include "lakeflow/registry.h"
-#include "util/files.h"
 
 namespace lakeflow::cli {
 namespace {

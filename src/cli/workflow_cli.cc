@@ -156,6 +156,13 @@ std::filesystem::path connections_file(const std::string& flag) {
 }  // namespace
 
 WorkflowCommands::WorkflowCommands(CLI::App& app) {
+  add_new(app);
+  add_check(app);
+  add_status(app);
+  add_connection(app);
+}
+
+void WorkflowCommands::add_new(CLI::App& app) {
   new_ = app.add_subcommand(
       "new",
       "Create sources/NAME/ from templates/connector/: DESIGN.md with the development checklist,\n"
@@ -172,7 +179,9 @@ WorkflowCommands::WorkflowCommands(CLI::App& app) {
                    "SDK: find_package(Lakeflow), lakeflow_add_connector)")
       ->type_name("DIR");
   add_root(*new_, new_args_.root);
+}
 
+void WorkflowCommands::add_check(CLI::App& app) {
   check_ = app.add_subcommand(
       "check",
       "Evaluate a connector against the development checklist: one line per item, ✅ passes,\n"
@@ -183,12 +192,20 @@ WorkflowCommands::WorkflowCommands(CLI::App& app) {
       "folder, a test config git does not ignore.");
   check_->add_option("names", check_names_, "Connector names")->type_name("NAME");
   check_->add_flag("--all", check_all_, "Check every connector under sources/");
+  check_
+      ->add_option("--project", project_,
+                   "Check the out-of-tree connector project in DIR (`lakeflow new NAME "
+                   "--out-of-tree DIR`) instead: its documents, connector_spec.yaml, configs, "
+                   "its plugin and test binary as built in DIR/build (or --build)")
+      ->type_name("DIR");
   check_->add_flag("--json", json_, "Print the report as JSON (for CI)");
   check_->add_flag("--run-tests", run_tests_,
                    "Run the conformance test binary even when no phase marked ✅ needs it");
   add_root(*check_, root_);
   add_build(*check_, build_);
+}
 
+void WorkflowCommands::add_status(CLI::App& app) {
   status_ = app.add_subcommand(
       "status",
       "Print the tracking table (Connector | Phase 0 ... Phase 5 | Status) from each\n"
@@ -196,13 +213,21 @@ WorkflowCommands::WorkflowCommands(CLI::App& app) {
   status_->add_flag("--markdown", markdown_, "Print a Markdown table");
   add_root(*status_, root_);
   add_build(*status_, build_);
+}
 
+void WorkflowCommands::add_connection(CLI::App& app) {
   connection_ = app.add_subcommand(
       "connection",
       "Manage named connections in the connections file (default: $LAKEFLOW_CONNECTIONS, else\n"
       "$XDG_CONFIG_HOME/lakeflow/connections.yaml, else ~/.config/lakeflow/connections.yaml).");
   connection_->require_subcommand(1);
-  create_ = connection_->add_subcommand(
+  add_connection_create(*connection_);
+  add_connection_list(*connection_);
+  add_connection_test(*connection_);
+}
+
+void WorkflowCommands::add_connection_create(CLI::App& connection) {
+  create_ = connection.add_subcommand(
       "create",
       "Add or replace connection NAME: options validated against the connector's\n"
       "connector_spec.yaml (parameters, required ones, the auth method they select, the\n"
@@ -227,10 +252,16 @@ WorkflowCommands::WorkflowCommands(CLI::App& app) {
                    "ROOT/sources/CONNECTOR/connector_spec.yaml)")
       ->type_name("FILE");
   add_root(*create_, root_);
-  list_ = connection_->add_subcommand("list", "List the connections of the connections file");
+}
+
+void WorkflowCommands::add_connection_list(CLI::App& connection) {
+  list_ = connection.add_subcommand("list", "List the connections of the connections file");
   list_->add_option("--connections", connections_, "The connections file")->type_name("FILE");
   list_->add_flag("--json", json_, "Print a JSON array");
-  test_ = connection_->add_subcommand(
+}
+
+void WorkflowCommands::add_connection_test(CLI::App& connection) {
+  test_ = connection.add_subcommand(
       "test",
       "Build connection NAME's connector and make its cheapest calls: list_tables, then the\n"
       "first batch of the first table's read.");
@@ -264,8 +295,22 @@ int WorkflowCommands::run_check(std::ostream& out) const {
   if (check_all_ && !check_names_.empty()) {
     throw ConfigError("give connector names or --all, not both");
   }
-  const workflow::CheckOptions options = check_options(root_, build_, run_tests_);
+  workflow::CheckOptions options;
   std::vector<std::string> names = check_names_;
+  if (!project_.empty()) {
+    if (check_all_ || !check_names_.empty()) {
+      throw ConfigError("--project checks the project's connector: give no names and no --all");
+    }
+    options.project = project_;
+    // ROOT only resolves the guide DESIGN.md refers to (also found in the project or the
+    // installed SDK).
+    options.root = workflow::workflow_root(root_);
+    options.build_dir = build_.empty() ? options.project / "build" : std::filesystem::path(build_);
+    options.run_tests = run_tests_;
+    names = {workflow::project_connector_name(options.project)};
+  } else {
+    options = check_options(root_, build_, run_tests_);
+  }
   if (check_all_) {
     names = workflow::connector_names(options.root);
     if (names.empty()) {

@@ -1,4 +1,5 @@
-// The workflow commands on the CLI: `new`, `check`, `status` and `connection create|list|test`.
+// The workflow commands on the CLI: `new`, `check` (of connectors under sources/, or of an
+// out-of-tree project with --project DIR), `status` and `connection create|list|test`.
 // Arguments are parsed here and the results printed; the rules live in src/workflow/.
 #pragma once
 
@@ -27,6 +28,15 @@ class WorkflowCommands {
   int run(std::ostream& out, std::ostream& err) const;
 
  private:
+  // One function per subcommand: its options, bound to the fields below.
+  void add_new(CLI::App& app);
+  void add_check(CLI::App& app);
+  void add_status(CLI::App& app);
+  void add_connection(CLI::App& app);
+  void add_connection_create(CLI::App& connection);
+  void add_connection_list(CLI::App& connection);
+  void add_connection_test(CLI::App& connection);
+
   int run_check(std::ostream& out) const;
   void run_status(std::ostream& out) const;
   int run_connection(std::ostream& out, std::ostream& err) const;
@@ -42,6 +52,7 @@ class WorkflowCommands {
   std::string tables_;
   std::vector<std::string> check_names_;
   bool check_all_ = false;
+  std::string project_;
   bool json_ = false;
   bool run_tests_ = false;
   bool markdown_ = false;

@@ -31,9 +31,11 @@ bool yaml_flag(const YAML::Node& node, std::string_view key, std::string_view fi
   return flag;
 }
 
-void add_parameters(const YAML::Node& list, std::string_view file, std::string_view where,
-                    std::vector<ConnectorSpec::Parameter>& out) {
-  if (!list || list.IsNull()) return;
+// The parameters of `list` (a YAML list at `where`) in their order.
+std::vector<ConnectorSpec::Parameter> read_parameters(const YAML::Node& list, std::string_view file,
+                                                      std::string_view where) {
+  std::vector<ConnectorSpec::Parameter> parameters;
+  if (!list || list.IsNull()) return parameters;
   if (!list.IsSequence()) {
     throw ConfigError(fmt::format("{}: {} must be a list of parameters", file, where));
   }
@@ -46,12 +48,24 @@ void add_parameters(const YAML::Node& list, std::string_view file, std::string_v
     }
     ConnectorSpec::Parameter parameter{item["name"].Scalar(), yaml_flag(item, "required", file, at),
                                        yaml_flag(item, "secret", file, at)};
+    if (const YAML::Node description = item["description"]; description && description.IsScalar()) {
+      parameter.description = description.Scalar();
+    }
+    parameters.push_back(std::move(parameter));
+  }
+  return parameters;
+}
+
+// Adds `parameters` to the union `out`: a name in several places counts once, secret when any of
+// them says so.
+void add_parameters(const std::vector<ConnectorSpec::Parameter>& parameters,
+                    std::vector<ConnectorSpec::Parameter>& out) {
+  for (const ConnectorSpec::Parameter& parameter : parameters) {
     const auto same = std::find_if(out.begin(), out.end(),
                                    [&](const auto& p) { return p.name == parameter.name; });
     if (same == out.end()) {
-      out.push_back(std::move(parameter));
+      out.push_back(parameter);
     } else {
-      // Auth methods may share a parameter; it is secret when any of them says so.
       same->secret = same->secret || parameter.secret;
     }
   }
@@ -68,7 +82,8 @@ ConnectorSpec::ConnectorSpec(std::string connector, std::vector<Parameter> param
                              std::vector<std::string> table_options)
     : connector_(std::move(connector)),
       parameters_(std::move(parameters)),
-      table_options_(std::move(table_options)) {}
+      table_options_(std::move(table_options)),
+      shared_parameters_(parameters_) {}
 
 ConnectorSpec ConnectorSpec::parse(std::string connector, std::string_view yaml,
                                    std::string_view file) {
@@ -82,21 +97,36 @@ ConnectorSpec ConnectorSpec::parse(std::string connector, std::string_view yaml,
     throw ConfigError(fmt::format(
         "{}: expected a mapping with 'connection' and 'external_options_allowlist'", file));
   }
-  std::vector<Parameter> parameters;
+  std::vector<Parameter> shared;
+  std::vector<AuthMethod> methods;
   if (const YAML::Node connection = root["connection"]; connection && !connection.IsNull()) {
     if (!connection.IsMap())
       throw ConfigError(fmt::format("{}: 'connection' must be a mapping", file));
-    add_parameters(connection["parameters"], file, "connection.parameters", parameters);
-    if (const YAML::Node methods = connection["auth_methods"]; methods && !methods.IsNull()) {
-      if (!methods.IsSequence()) {
+    shared = read_parameters(connection["parameters"], file, "connection.parameters");
+    if (const YAML::Node list = connection["auth_methods"]; list && !list.IsNull()) {
+      if (!list.IsSequence()) {
         throw ConfigError(fmt::format("{}: connection.auth_methods must be a list", file));
       }
-      for (std::size_t i = 0; i < methods.size(); ++i) {
-        add_parameters(methods[i]["parameters"], file,
-                       fmt::format("connection.auth_methods[{}].parameters", i), parameters);
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        const YAML::Node method = list[i];
+        const std::string at = fmt::format("connection.auth_methods[{}]", i);
+        if (!method.IsMap() || !method["name"] || !method["name"].IsScalar() ||
+            method["name"].Scalar().empty()) {
+          throw ConfigError(fmt::format("{}: {} needs a 'name'", file, at));
+        }
+        AuthMethod auth{method["name"].Scalar(), "",
+                        read_parameters(method["parameters"], file, at + ".parameters")};
+        if (const YAML::Node description = method["description"];
+            description && description.IsScalar()) {
+          auth.description = description.Scalar();
+        }
+        methods.push_back(std::move(auth));
       }
     }
   }
+  std::vector<Parameter> parameters;
+  add_parameters(shared, parameters);
+  for (const AuthMethod& method : methods) add_parameters(method.parameters, parameters);
   std::vector<std::string> table_options;
   if (const YAML::Node allow = root["external_options_allowlist"]; allow && !allow.IsNull()) {
     if (!allow.IsScalar()) {
@@ -115,7 +145,19 @@ ConnectorSpec ConnectorSpec::parse(std::string connector, std::string_view yaml,
       rest.remove_prefix(comma + 1);
     }
   }
-  return ConnectorSpec(std::move(connector), std::move(parameters), std::move(table_options));
+  ConnectorSpec spec(std::move(connector), std::move(parameters), std::move(table_options));
+  spec.shared_parameters_ = std::move(shared);
+  spec.auth_methods_ = std::move(methods);
+  if (const YAML::Node name = root["display_name"]; name && name.IsScalar()) {
+    spec.display_name_ = name.Scalar();
+  }
+  return spec;
+}
+
+const ConnectorSpec::Parameter* ConnectorSpec::find(std::string_view name) const {
+  const auto it = std::find_if(parameters_.begin(), parameters_.end(),
+                               [&](const Parameter& p) { return p.name == name; });
+  return it == parameters_.end() ? nullptr : &*it;
 }
 
 bool ConnectorSpec::is_secret(std::string_view key) const {

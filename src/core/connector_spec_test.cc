@@ -59,6 +59,24 @@ TEST(ConnectorSpec, ReadsParametersOfEveryAuthMethodAndTheAllowList) {
   EXPECT_EQ(spec.table_options(), (std::vector<std::string>{"page_size", "max_records_per_batch"}));
 }
 
+TEST(ConnectorSpec, KeepsTheSpecAsWrittenForToolsThatCreateConnections) {
+  const ConnectorSpec spec = ConnectorSpec::parse("demo", kSpec, "demo/connector_spec.yaml");
+  EXPECT_EQ(spec.display_name(), "Demo");
+  ASSERT_EQ(spec.shared_parameters().size(), 2u);
+  EXPECT_EQ(spec.shared_parameters()[0].name, "base_url");
+  EXPECT_EQ(spec.shared_parameters()[0].description, "The base.");
+  ASSERT_EQ(spec.auth_methods().size(), 1u);
+  EXPECT_EQ(spec.auth_methods()[0].name, "oauth");
+  ASSERT_EQ(spec.auth_methods()[0].parameters.size(), 2u);
+  EXPECT_TRUE(spec.auth_methods()[0].parameters[1].required);
+  EXPECT_EQ(spec.find("client_id"), &spec.parameters()[2]);
+  EXPECT_EQ(spec.find("nope"), nullptr);
+  // A spec written in code: its parameters are the shared ones.
+  const ConnectorSpec coded("coded", {{"host", true, false}}, {});
+  ASSERT_EQ(coded.shared_parameters().size(), 1u);
+  EXPECT_TRUE(coded.auth_methods().empty());
+}
+
 TEST(ConnectorSpec, UnknownOptionsNameTheConnectorTheOptionAndTheAcceptedOnes) {
   const ConnectorSpec spec = ConnectorSpec::parse("demo", kSpec, "demo/connector_spec.yaml");
   EXPECT_EQ(config_error([&] {
@@ -92,6 +110,7 @@ TEST(ConnectorSpec, BadFilesAreConfigErrorsNamingTheFile) {
   for (const char* text :
        {"[1, 2]", "connection: [1]", "connection:\n  parameters:\n    - type: x\n",
         "connection:\n  parameters:\n    - {name: a, secret: maybe}\n",
+        "connection:\n  auth_methods:\n    - parameters: []\n",
         "external_options_allowlist: [a, b]\n", "{unclosed"}) {
     EXPECT_THAT(
         config_error([&] { ConnectorSpec::parse("demo", text, "demo/connector_spec.yaml"); }),

@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "lakeflow/error.h"
-#include "util/files.h"
+#include "lakeflow/files.h"
 
 namespace lakeflow {
 namespace {

@@ -16,10 +16,10 @@
 
 #include "delta/delta_checkpoint.h"
 #include "delta/table_features.h"
+#include "lakeflow/files.h"
+#include "lakeflow/testing/temp_dir.h"
 #include "parquet/parquet_format.h"
 #include "parquet/parquet_test_util.h"
-#include "util/files.h"
-#include "util/temp_dir.h"
 
 namespace lakeflow::delta {
 namespace {

@@ -8,12 +8,12 @@
 #include <sstream>
 
 #include "lakeflow/error.h"
+#include "lakeflow/files.h"
 #include "lakeflow/http/client.h"
 #include "lakeflow/http/encoding.h"
 #include "lakeflow/http/url.h"
 #include "lakeflow/json.h"
 #include "lakeflow/options.h"
-#include "util/files.h"
 
 namespace lakeflow::http {
 namespace {

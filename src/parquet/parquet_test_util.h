@@ -17,13 +17,13 @@
 
 #include "columnar/column_batch.h"
 #include "columnar/record_converter.h"
+#include "lakeflow/files.h"
 #include "lakeflow/records.h"
+#include "lakeflow/testing/temp_dir.h"
 #include "lakeflow/types.h"
 #include "parquet/parquet_format.h"
 #include "parquet/parquet_reader.h"
 #include "parquet/parquet_writer.h"
-#include "util/files.h"
-#include "util/temp_dir.h"
 
 namespace lakeflow::parquet::testing {
 

@@ -17,13 +17,13 @@
 #include <vector>
 
 #include "delta/delta_log.h"
+#include "lakeflow/files.h"
 #include "lakeflow/json.h"
 #include "lakeflow/registry.h"
 #include "parquet/parquet_reader.h"
 #include "parquet/parquet_test_util.h"
 #include "pipeline/runner.h"
 #include "pipeline/test_support.h"
-#include "util/files.h"
 
 namespace lakeflow::pipeline {
 namespace {

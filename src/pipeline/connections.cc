@@ -7,9 +7,9 @@
 #include <system_error>
 
 #include "lakeflow/error.h"
+#include "lakeflow/files.h"
 #include "lakeflow/registry.h"
 #include "pipeline/config_file.h"
-#include "util/files.h"
 
 namespace lakeflow::pipeline {
 namespace {

@@ -7,8 +7,8 @@
 #include <fstream>
 #include <map>
 
+#include "lakeflow/testing/temp_dir.h"
 #include "pipeline/test_support.h"
-#include "util/temp_dir.h"
 
 namespace lakeflow::pipeline {
 namespace {

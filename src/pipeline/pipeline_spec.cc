@@ -6,9 +6,9 @@
 #include <map>
 
 #include "lakeflow/error.h"
+#include "lakeflow/files.h"
 #include "lakeflow/json.h"
 #include "pipeline/config_file.h"
-#include "util/files.h"
 #include "util/text.h"
 
 namespace lakeflow::pipeline {

@@ -7,8 +7,9 @@
 #include <cerrno>
 #include <chrono>
 #include <fstream>
-#include <sstream>
 #include <system_error>
+
+#include "lakeflow/files.h"
 
 namespace lakeflow::pipeline {
 namespace {
@@ -91,12 +92,10 @@ bool record_run_ended(const fs::path& table_path, const TableResult& result,
 }
 
 std::optional<JsonValue> read_run_record(const fs::path& table_path) {
-  std::ifstream in(run_record_path(table_path), std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
+  const std::optional<std::string> text = files::read_file_if_exists(run_record_path(table_path));
+  if (!text) return std::nullopt;
   try {
-    JsonValue record = JsonValue::parse(text.str(), "run record");
+    JsonValue record = JsonValue::parse(*text, "run record");
     if (!record.is_object()) return std::nullopt;
     const JsonValue* state = record.find("state");
     const JsonValue* pid = record.find("pid");

@@ -12,8 +12,8 @@
 
 #include "core/plugin_loader.h"
 #include "lakeflow/error.h"
+#include "lakeflow/files.h"
 #include "lakeflow/registry.h"
-#include "util/files.h"
 
 namespace lakeflow::testing {
 namespace {

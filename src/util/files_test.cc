@@ -1,4 +1,4 @@
-#include "util/files.h"
+#include "lakeflow/files.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -7,7 +7,7 @@
 #include <string>
 
 #include "lakeflow/error.h"
-#include "util/temp_dir.h"
+#include "lakeflow/testing/temp_dir.h"
 
 namespace lakeflow::files {
 namespace {

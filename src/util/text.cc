@@ -10,9 +10,6 @@ namespace lakeflow::text {
 namespace {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
 
 // Reads exactly `n` digits at s[pos]; advances pos.
 bool read_digits(std::string_view s, std::size_t& pos, int n, unsigned& out) {
@@ -124,12 +121,6 @@ const char* parse_iso(std::string_view s, DateTime& out) {
 }
 
 }  // namespace
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 std::optional<std::int32_t> days_from_civil(std::int64_t year, unsigned month, unsigned day) {
   static constexpr unsigned kDaysInMonth[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};

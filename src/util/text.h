@@ -1,5 +1,6 @@
 // Text forms of values shared by the converter (parsing) and ColumnBatch::row_json (printing):
-// calendar dates, timestamps, decimals, integers. Internal to lakeflow; not part of the SDK.
+// calendar dates, timestamps, decimals, integers. Internal to lakeflow; not part of the SDK, whose
+// text helpers (trim) are lakeflow/text.h, included here.
 #pragma once
 
 #include <cstdint>
@@ -7,15 +8,13 @@
 #include <string>
 #include <string_view>
 
+#include "lakeflow/text.h"
 #include "util/int128.h"
 
 namespace lakeflow::text {
 
 // Days since 1970-01-01 for a proleptic Gregorian date; nullopt when the date does not exist.
 std::optional<std::int32_t> days_from_civil(std::int64_t year, unsigned month, unsigned day);
-
-// Strips ASCII whitespace at both ends.
-std::string_view trim(std::string_view s);
 
 // Result of a parse: a value or the reason it failed (a short phrase for error messages).
 template <typename T>

@@ -5,9 +5,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "lakeflow/error.h"
+#include "lakeflow/files.h"
+#include "util/text.h"
 #include "workflow/checks.h"
+#include "workflow/markdown.h"
 
 namespace lakeflow::workflow {
 namespace fs = std::filesystem;
@@ -42,13 +46,27 @@ void mark_na_methods(const std::vector<ChecklistItem>& items, const ProgressPhas
   }
 }
 
+// An item as its report line names it: the connector's name filled in, no trailing ':', and in an
+// out-of-tree project its files named relative to the project (not under sources/NAME/).
+std::string item_text(const CheckContext& context, const ChecklistItem& item) {
+  std::string text = with_name(item.text, context.name);
+  if (context.out_of_tree) {
+    const std::string in_tree = "sources/" + context.name + "/";
+    for (std::size_t at = text.find(in_tree); at != std::string::npos;
+         at = text.find(in_tree, at)) {
+      text.erase(at, in_tree.size());
+    }
+  }
+  while (!text.empty() && text.back() == ':') text.pop_back();
+  return text;
+}
+
 CheckLine evaluate_item(CheckContext& context, int phase, int depth, const ChecklistItem& item,
                         const ProgressItem* found) {
   CheckLine line;
   line.phase = phase;
   line.depth = depth;
-  line.item = with_name(item.text, context.name);
-  while (!line.item.empty() && line.item.back() == ':') line.item.pop_back();
+  line.item = item_text(context, item);
   if (found != nullptr && found->tick == Tick::kNotApplicable) {
     line.state = ItemState::kNotApplicable;
     line.detail = "n/a: " + found->reason;
@@ -111,9 +129,7 @@ void evaluate_items(CheckContext& context, int phase, int depth,
     if (found != nullptr && found->tick == Tick::kNotApplicable) {
       for (const ChecklistItem& child : item.items) {
         find_progress_item(progress, child, context.name, used);
-        std::string text = with_name(child.text, context.name);
-        while (!text.empty() && text.back() == ':') text.pop_back();
-        lines.push_back({phase, depth + 1, text, ItemState::kNotApplicable,
+        lines.push_back({phase, depth + 1, item_text(context, child), ItemState::kNotApplicable,
                          "n/a with its parent item", "", false});
       }
       continue;
@@ -197,6 +213,44 @@ fs::path workflow_root(const std::string& root) {
   return dir;
 }
 
+std::string project_connector_name(const fs::path& project) {
+  std::error_code ec;
+  if (!fs::is_directory(project, ec)) {
+    throw ConfigError(fmt::format(
+        "no connector project at '{}': give the directory `lakeflow new NAME --out-of-tree DIR` "
+        "created",
+        project.string()));
+  }
+  const fs::path cmake = project / "CMakeLists.txt";
+  const std::optional<std::string> text = files::read_file_if_exists(cmake);
+  if (!text) {
+    throw ConfigError(
+        fmt::format("'{}' is not a connector project: it has no CMakeLists.txt (`lakeflow new NAME "
+                    "--out-of-tree DIR` creates one)",
+                    project.string()));
+  }
+  // The first call outside a comment that names a connector.
+  constexpr std::string_view kCall = "lakeflow_add_connector(";
+  for (const std::string& line : text_lines(*text)) {
+    const std::string_view code = std::string_view(line).substr(0, line.find('#'));
+    for (std::size_t at = code.find(kCall); at != std::string_view::npos;
+         at = code.find(kCall, at + 1)) {
+      const std::string_view rest = text::trim(code.substr(at + kCall.size()));
+      std::size_t end = 0;
+      while (end < rest.size() &&
+             (std::islower(static_cast<unsigned char>(rest[end])) ||
+              std::isdigit(static_cast<unsigned char>(rest[end])) || rest[end] == '_')) {
+        ++end;
+      }
+      if (end > 0) return std::string(rest.substr(0, end));
+    }
+  }
+  throw ConfigError(fmt::format(
+      "'{}' names no connector: a connector project builds it with lakeflow_add_connector(NAME "
+      "SOURCES ... TESTS ...)",
+      cmake.string()));
+}
+
 std::vector<std::string> connector_names(const fs::path& root) {
   std::vector<std::string> names;
   std::error_code ec;
@@ -223,8 +277,8 @@ bool ConnectorReport::phase_has_error(int phase) const {
 ConnectorReport check_connector(const CheckOptions& options, const std::string& name) {
   const fs::path folder = options.root / "sources" / name;
   std::error_code ec;
-  if (name.empty() || name.find('/') != std::string::npos || name == "." || name == ".." ||
-      !fs::is_directory(folder, ec)) {
+  if (options.project.empty() && (name.empty() || name.find('/') != std::string::npos ||
+                                  name == "." || name == ".." || !fs::is_directory(folder, ec))) {
     std::string known;
     for (const std::string& n : connector_names(options.root))
       known += (known.empty() ? "" : ", ") + n;

@@ -16,6 +16,11 @@ namespace lakeflow::workflow {
 // holding sources/ and CMakeLists.txt (the current directory when there is none).
 std::filesystem::path workflow_root(const std::string& root);
 
+// The connector an out-of-tree project builds (`lakeflow new NAME --out-of-tree DIR`): the NAME of
+// `lakeflow_add_connector(NAME ...)` in DIR/CMakeLists.txt. Throws ConfigError when DIR is not
+// such a project.
+std::string project_connector_name(const std::filesystem::path& project);
+
 // Every folder under ROOT/sources/ holding a CMakeLists.txt or DESIGN.md, sorted.
 std::vector<std::string> connector_names(const std::filesystem::path& root);
 
@@ -50,11 +55,16 @@ struct ConnectorReport {
 struct CheckOptions {
   std::filesystem::path root;
   std::filesystem::path build_dir;  // where the connector's test binary is built
+  // An out-of-tree connector project to check instead of a folder under ROOT/sources: the
+  // project's directory holds the connector's files, and build_dir is the project's build (its
+  // plugin lakeflow_NAME.so, loaded to run the connector, and its test binary).
+  std::filesystem::path project;
   // Run the test binary even when no phase marked ✅ needs it.
   bool run_tests = false;
 };
 
-// Evaluates sources/NAME. Throws ConfigError when the folder does not exist.
+// Evaluates sources/NAME, or with options.project that project (NAME being its connector). Throws
+// ConfigError when the folder does not exist.
 ConnectorReport check_connector(const CheckOptions& options, const std::string& name);
 
 struct StatusRow {

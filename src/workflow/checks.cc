@@ -6,12 +6,12 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <fstream>
 #include <map>
 #include <memory>
-#include <sstream>
 
+#include "core/plugin_loader.h"
 #include "lakeflow/error.h"
+#include "lakeflow/files.h"
 #include "lakeflow/offset.h"
 #include "lakeflow/options.h"
 #include "lakeflow/registry.h"
@@ -20,14 +20,6 @@
 namespace lakeflow::workflow {
 namespace fs = std::filesystem;
 namespace {
-
-std::optional<std::string> read_optional(const fs::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return std::nullopt;
-  std::ostringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
 
 std::string join_names(const std::vector<std::string>& names, std::size_t limit = 8) {
   std::string out;
@@ -191,9 +183,8 @@ CheckResult connector_sources(CheckContext& c, const ChecklistItem&) {
     (fs::path(file.path).extension() == ".h" ? headers : sources) += 1;
   }
   if (headers == 0 || sources == 0) {
-    return fail(
-        fmt::format("sources/{}/ has {} header(s) and {} source file(s)", c.name, headers, sources),
-        "write the connector as NAME_connector.h and NAME_connector.cc");
+    return fail(fmt::format("{} has {} header(s) and {} source file(s)", c.where, headers, sources),
+                "write the connector as NAME_connector.h and NAME_connector.cc");
   }
   return ok(fmt::format("{} header(s), {} source file(s)", headers, sources));
 }
@@ -228,7 +219,7 @@ CheckResult method_implemented(CheckContext& c, const ChecklistItem& item) {
                      "implement it when a table is cdc_with_deletes, else mark the item "
                      "'n/a: <reason>'");
     }
-    return fail(fmt::format("no definition of {}() in sources/{}/", item.method, c.name),
+    return fail(fmt::format("no definition of {}() in {}", item.method, c.where),
                 fmt::format("define {}::{}()", c.name, item.method));
   }
   for (const std::string& body : bodies) {
@@ -266,16 +257,41 @@ CheckResult table_name_validation(CheckContext& c, const ChecklistItem&) {
   return ok(fmt::format("each of the {} table method definition(s) calls require_table", defined));
 }
 
+// Registers the connector of an out-of-tree project from the plugin its build made
+// (BUILD/lakeflow_NAME.so), unless it is registered already (LAKEFLOW_PLUGIN_PATH, --plugin).
+// Returns why it cannot be, or "".
+std::string load_project_plugin(const CheckContext& c) {
+  ConnectorRegistry& registry = ConnectorRegistry::instance();
+  if (registry.find(c.name) != nullptr) return "";
+  const fs::path plugin = c.options.build_dir / ("lakeflow_" + c.name + ".so");
+  std::error_code ec;
+  if (!fs::exists(plugin, ec)) return fmt::format("no plugin {} built yet", plugin.string());
+  try {
+    load_plugin(plugin, registry);
+  } catch (const PluginError& e) {
+    return single_line_text(e.what());
+  }
+  if (registry.find(c.name) == nullptr) {
+    return fmt::format("{} does not register a connector named '{}'", plugin.string(), c.name);
+  }
+  return "";
+}
+
 // Runs every table method of the registered connector with a table it does not serve.
 CheckResult unknown_table_run(CheckContext& c, const ChecklistItem&) {
-  if (ConnectorRegistry::instance().find(c.name) == nullptr) {
+  if (c.out_of_tree) {
+    if (const std::string problem = load_project_plugin(c); !problem.empty()) {
+      return pending("not run: " + problem, fmt::format("build the project (cmake --build {})",
+                                                        c.options.build_dir.string()));
+    }
+  } else if (ConnectorRegistry::instance().find(c.name) == nullptr) {
     return pending("not run: the connector is not linked into this lakeflow binary",
                    "rebuild lakeflow (make) so that it includes the connector");
   }
   std::string config = "{}";
-  if (const auto dev = read_optional(c.folder / "configs" / "dev_config.json")) {
+  if (const auto dev = files::read_file_if_exists(c.folder / "configs" / "dev_config.json")) {
     config = *dev;
-  } else if (const auto cmake = read_optional(c.folder / "CMakeLists.txt")) {
+  } else if (const auto cmake = files::read_file_if_exists(c.folder / "CMakeLists.txt")) {
     static constexpr std::string_view kKey = "LAKEFLOW_TEST_CONFIG_JSON=";
     const std::size_t at = cmake->find(kKey);
     if (at != std::string::npos) {
@@ -435,18 +451,19 @@ CheckResult suite_instantiated(CheckContext& c, const ChecklistItem&) {
 }
 
 CheckResult tests_wired(CheckContext& c, const ChecklistItem&) {
-  const std::string cmake = read_optional(c.folder / "CMakeLists.txt").value_or("");
-  if (cmake.find("lakeflow_connector(") != std::string::npos &&
-      cmake.find("TESTS") != std::string::npos) {
-    return ok("CMakeLists.txt declares lakeflow_connector(... TESTS ...)");
+  const std::string cmake = files::read_file_if_exists(c.folder / "CMakeLists.txt").value_or("");
+  // In tree lakeflow_connector(), out of tree the installed SDK's lakeflow_add_connector().
+  const std::string call = c.out_of_tree ? "lakeflow_add_connector" : "lakeflow_connector";
+  if (cmake.find(call + "(") != std::string::npos && cmake.find("TESTS") != std::string::npos) {
+    return ok(fmt::format("CMakeLists.txt declares {}(... TESTS ...)", call));
   }
-  return fail("CMakeLists.txt lacks lakeflow_connector(NAME SOURCES ... TESTS ...)",
+  return fail(fmt::format("CMakeLists.txt lacks {}(NAME SOURCES ... TESTS ...)", call),
               "list the test files under TESTS");
 }
 
 std::string not_run_todo(const CheckContext& c) {
   return fmt::format("run `lakeflow check {} --run-tests` (it runs by itself for a phase marked ✅)",
-                     c.name);
+                     c.out_of_tree ? "--project " + c.folder.string() : c.name);
 }
 
 CheckResult conformance_run(CheckContext& c, const ChecklistItem&) {
@@ -510,7 +527,8 @@ CheckResult readme_exists(CheckContext& c, const ChecklistItem&) {
 CheckResult parameters_documented(CheckContext& c, const ChecklistItem&) {
   if (!c.readme) return fail("README.md is missing", "create it with lakeflow new");
   if (!c.spec) return fail(c.spec_problem, "write connector_spec.yaml (templates/connector/)");
-  const std::vector<std::string> names = c.spec->parameter_names();
+  std::vector<std::string> names;
+  for (const ConnectorSpec::Parameter& p : c.spec->parameters()) names.push_back(p.name);
   if (names.empty()) {
     return pending("connector_spec.yaml lists no connection parameter yet",
                    "list the connector's connection parameters in connector_spec.yaml");
@@ -536,7 +554,7 @@ CheckResult no_internal_identifiers(CheckContext& c, const ChecklistItem&) {
   std::set<std::string> names;
   std::set<std::string> parameters;
   if (c.spec) {
-    for (const std::string& p : c.spec->parameter_names()) parameters.insert(p);
+    for (const ConnectorSpec::Parameter& p : c.spec->parameters()) parameters.insert(p.name);
   }
   for (const SourceFile& file : c.sources) {
     if (fs::path(file.path).extension() != ".h") continue;
@@ -584,10 +602,9 @@ CheckResult dev_config_ignored(CheckContext& c, const ChecklistItem&) {
   for (const std::string& config : c.checklist.ignored_configs) {
     const FolderFile* file = files.find(config);
     if (file != nullptr && file->state == GitState::kTracked) {
-      return fail(
-          config + " is tracked by git",
-          fmt::format("git rm --cached sources/{}/{} and rotate its credentials", c.name, config),
-          true);
+      return fail(config + " is tracked by git",
+                  fmt::format("git rm --cached {}{} and rotate its credentials", c.where, config),
+                  true);
     }
     if (!files.ignores(config)) problems.push_back(config);
   }
@@ -634,7 +651,7 @@ CheckResult no_credentials(CheckContext& c, const ChecklistItem&) {
     }
     std::error_code ec;
     if (fs::file_size(c.folder / file.path, ec) > (4u << 20)) continue;
-    const auto text = read_optional(c.folder / file.path);
+    const auto text = files::read_file_if_exists(c.folder / file.path);
     if (!text) continue;
     ++scanned;
     if (const auto found = find_credential(*text)) leaks.push_back(file.path + " " + *found);
@@ -687,17 +704,23 @@ const std::map<std::string, Check, std::less<>>& checks() {
 
 CheckContext::CheckContext(const Checklist& list, const CheckOptions& opts, std::string connector)
     : checklist(list), options(opts), name(std::move(connector)) {
-  folder = options.root / "sources" / name;
-  design = read_optional(folder / with_name(checklist.document("design").file, name));
-  api_doc = read_optional(folder / with_name(checklist.document("api_doc").file, name));
-  readme = read_optional(folder / with_name(checklist.document("readme").file, name));
+  out_of_tree = !options.project.empty();
+  folder = out_of_tree ? options.project : options.root / "sources" / name;
+  where = out_of_tree ? (folder / "").string() : "sources/" + name + "/";
+  design = files::read_file_if_exists(folder / with_name(checklist.document("design").file, name));
+  api_doc =
+      files::read_file_if_exists(folder / with_name(checklist.document("api_doc").file, name));
+  readme = files::read_file_if_exists(folder / with_name(checklist.document("readme").file, name));
   progress = parse_progress(design.value_or(""), checklist.phases.size());
   std::error_code ec;
   std::vector<fs::path> paths;
   for (auto it = fs::recursive_directory_iterator(folder, ec); !ec && it != fs::end(it);
        it.increment(ec)) {
     const fs::path& p = it->path();
-    if (it->is_directory() && (p.filename() == "configs" || p.filename().string()[0] == '.')) {
+    // Not the test configurations, hidden folders or a build tree (an out-of-tree project's
+    // build/ holds generated sources).
+    if (it->is_directory() && (p.filename() == "configs" || p.filename().string()[0] == '.' ||
+                               fs::exists(p / "CMakeCache.txt", ec))) {
       it.disable_recursion_pending();
       continue;
     }
@@ -708,7 +731,7 @@ CheckContext::CheckContext(const Checklist& list, const CheckOptions& opts, std:
   std::sort(paths.begin(), paths.end());
   for (const fs::path& p : paths) {
     const std::string relative = fs::relative(p, folder).generic_string();
-    SourceFile file{relative, CppSource(read_optional(p).value_or(""))};
+    SourceFile file{relative, CppSource(files::read_file_if_exists(p).value_or(""))};
     const std::string stem = p.stem().string();
     const bool test = relative.rfind("test/", 0) == 0 ||
                       (stem.size() > 5 && stem.compare(stem.size() - 5, 5, "_test") == 0);
@@ -716,7 +739,8 @@ CheckContext::CheckContext(const Checklist& list, const CheckOptions& opts, std:
   }
   const fs::path spec_path = folder / "connector_spec.yaml";
   try {
-    spec = ConnectorSpec::load(spec_path);
+    spec = ConnectorSpec::parse(name, files::read_file(spec_path, "connector spec"),
+                                spec_path.string());
   } catch (const Error& e) {
     spec_problem = e.what();
   }
@@ -728,7 +752,17 @@ const FolderFiles& CheckContext::files() {
 }
 
 const TestRun& CheckContext::test_run() {
-  if (!test_run_) test_run_ = run_connector_tests(options.build_dir, name);
+  if (!test_run_) {
+    const std::string build = options.build_dir.string();
+    const TestBuild how =
+        out_of_tree
+            ? TestBuild{fmt::format("cmake -S {} -B {} -DCMAKE_PREFIX_PATH=<the SDK's prefix>",
+                                    folder.string(), build),
+                        fmt::format("cmake --build {}", build)}
+            : TestBuild{fmt::format("cmake -S {} -B {}", options.root.string(), build),
+                        fmt::format("make -C {} lakeflow_source_{}_tests", build, name)};
+    test_run_ = run_connector_tests(options.build_dir, name, how);
+  }
   return *test_run_;
 }
 

@@ -10,9 +10,9 @@
 #include <string_view>
 #include <vector>
 
+#include "lakeflow/connector_spec.h"
 #include "workflow/check.h"
 #include "workflow/checklist.h"
-#include "workflow/connector_spec.h"
 #include "workflow/cpp_source.h"
 #include "workflow/folder_files.h"
 #include "workflow/markdown.h"
@@ -31,7 +31,9 @@ struct CheckContext {
   const Checklist& checklist;
   CheckOptions options;
   std::string name;
-  std::filesystem::path folder;  // ROOT/sources/NAME
+  std::filesystem::path folder;  // ROOT/sources/NAME, or the out-of-tree project
+  std::string where;             // the folder in messages: "sources/NAME/" or the project's path
+  bool out_of_tree = false;      // an out-of-tree project (options.project)
   std::optional<std::string> design, api_doc, readme;
   std::vector<ProgressPhase> progress;
   std::vector<SourceFile> sources;  // the connector's .h/.cc files outside test/

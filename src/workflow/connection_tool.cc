@@ -1,6 +1,7 @@
 #include "workflow/connection_tool.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
@@ -9,16 +10,17 @@
 #include <cctype>
 #include <fstream>
 #include <memory>
-#include <sstream>
 
+#include "lakeflow/connector_spec.h"
 #include "lakeflow/error.h"
+#include "lakeflow/files.h"
 #include "lakeflow/http/redactor.h"
 #include "lakeflow/json.h"
 #include "lakeflow/offset.h"
 #include "lakeflow/options.h"
 #include "lakeflow/registry.h"
 #include "pipeline/connections.h"
-#include "workflow/connector_spec.h"
+#include "util/text.h"
 #include "workflow/markdown.h"
 
 namespace lakeflow::workflow {
@@ -81,13 +83,7 @@ std::string env_name(const std::string& connection, const std::string& parameter
   return out;
 }
 
-std::string read_text(const fs::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) throw ConfigError(fmt::format("cannot read '{}'", path.string()));
-  std::ostringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
+std::string read_text(const fs::path& path) { return files::read_file(path, "connections file"); }
 
 // JSON for a YAML node: mappings and sequences as such, every scalar as a string.
 JsonValue to_json(const YAML::Node& node) {
@@ -211,7 +207,112 @@ void write_replacing(const fs::path& path, const std::string& text) {
   }
 }
 
+// Table options Spark and the Databricks connection always pass, whatever the connector
+// (upstream's community-connector CLI adds them to every connection's allowlist).
+constexpr std::string_view kFixedExternalOptions[] = {"tableName", "tableNameList", "tableConfigs",
+                                                      "isDeleteFlow"};
+
+// The option that carries the allowlist on a Databricks connection.
+constexpr std::string_view kExternalOptionsKey = "externalOptionsAllowList";
+
+// A parameter's value is secret when the spec says so or its name looks like a secret's.
+bool is_secret(const ConnectorSpec::Parameter& parameter) {
+  return parameter.secret || is_secret_option(parameter.name);
+}
+
+std::string list(const std::vector<std::string>& names) {
+  return names.empty() ? std::string("none") : fmt::format("{}", fmt::join(names, ", "));
+}
+
+// The spec's allowlist with the fixed option names after it, without repeats.
+std::vector<std::string> allowed_external_options(const ConnectorSpec& spec) {
+  std::vector<std::string> names = spec.table_options();
+  for (std::string_view fixed : kFixedExternalOptions) {
+    if (std::find(names.begin(), names.end(), fixed) == names.end()) names.emplace_back(fixed);
+  }
+  return names;
+}
+
+std::vector<std::string> parameter_names(const ConnectorSpec& spec) {
+  std::vector<std::string> names;
+  for (const ConnectorSpec::Parameter& p : spec.parameters()) names.push_back(p.name);
+  return names;
+}
+
+ConnectorSpec load_spec(const std::string& connector, const fs::path& path) {
+  return ConnectorSpec::parse(connector, files::read_file(path, "connector spec"), path.string());
+}
+
 }  // namespace
+
+std::string validate_connection_options(const ConnectorSpec& spec, std::string_view file,
+                                        const std::map<std::string, std::string>& options) {
+  const std::string& connector = spec.connector();
+  auto given = [&](const std::string& name) {
+    const auto it = options.find(name);
+    return it != options.end() && !it->second.empty();
+  };
+  for (const auto& [key, value] : options) {
+    if (key == kExternalOptionsKey) {
+      const std::vector<std::string> allowed = allowed_external_options(spec);
+      std::size_t start = 0;
+      while (start <= value.size()) {
+        std::size_t comma = value.find(',', start);
+        if (comma == std::string::npos) comma = value.size();
+        const std::string entry(text::trim(std::string_view(value).substr(start, comma - start)));
+        if (!entry.empty() && std::find(allowed.begin(), allowed.end(), entry) == allowed.end()) {
+          throw ConfigError(fmt::format(
+              "parameter '{}': '{}' is not a table option connector '{}' accepts through a "
+              "connection; allowed: {} ({})",
+              kExternalOptionsKey, entry, connector, list(allowed), file));
+        }
+        start = comma + 1;
+      }
+      continue;
+    }
+    if (spec.find(key) == nullptr) {
+      throw ConfigError(
+          fmt::format("unknown parameter '{}' for connector '{}'; its parameters are {} ({})", key,
+                      connector, list(parameter_names(spec)), file));
+    }
+  }
+  for (const ConnectorSpec::Parameter& p : spec.shared_parameters()) {
+    if (p.required && !given(p.name)) {
+      throw ConfigError(fmt::format(
+          "missing required parameter '{}' of connector '{}'{}", p.name, connector,
+          p.description.empty() ? std::string() : ": " + std::string(text::trim(p.description))));
+    }
+  }
+  if (spec.auth_methods().empty()) return {};
+  const ConnectorSpec::AuthMethod* best = nullptr;
+  int best_overlap = -1;
+  for (const ConnectorSpec::AuthMethod& method : spec.auth_methods()) {
+    bool complete = true;
+    int overlap = 0;
+    for (const ConnectorSpec::Parameter& p : method.parameters) {
+      if (given(p.name)) ++overlap;
+      if (p.required && !given(p.name)) complete = false;
+    }
+    if (complete && overlap > best_overlap) {
+      best = &method;
+      best_overlap = overlap;
+    }
+  }
+  if (best != nullptr) return best->name;
+  // Name the method the options come closest to, and what it still needs.
+  std::vector<std::string> choices;
+  for (const ConnectorSpec::AuthMethod& method : spec.auth_methods()) {
+    std::vector<std::string> missing;
+    for (const ConnectorSpec::Parameter& p : method.parameters) {
+      if (p.required && !given(p.name)) missing.push_back(p.name);
+    }
+    choices.push_back(fmt::format("{} (missing {})", method.name, list(missing)));
+  }
+  throw ConfigError(fmt::format(
+      "no authentication method of connector '{}' is complete: give every required parameter of "
+      "one of {}",
+      connector, fmt::join(choices, "; ")));
+}
 
 fs::path find_connector_spec(const fs::path& root, const std::string& connector) {
   const fs::path path = root / "sources" / connector / "connector_spec.yaml";
@@ -232,7 +333,7 @@ CreatedConnection create_connection(
     throw ConfigError(fmt::format(
         "invalid connection name '{}': use letters, digits, '_', '.' and '-'", args.name));
   }
-  const ConnectorSpec spec = ConnectorSpec::load(args.spec);
+  const ConnectorSpec spec = load_spec(args.connector, args.spec);
   const JsonValue given = JsonValue::parse(args.options_json, "-o (the connection options)");
   if (!given.is_object()) {
     throw ConfigError(
@@ -253,18 +354,17 @@ CreatedConnection create_connection(
     }
   }
   if (args.from_env) {
-    for (const std::string& parameter : spec.parameter_names()) {
-      if (created.options.count(parameter)) continue;
-      const std::string variable = env_name(args.name, parameter);
+    for (const ConnectorSpec::Parameter& p : spec.parameters()) {
+      if (created.options.count(p.name)) continue;
+      const std::string variable = env_name(args.name, p.name);
       const std::optional<std::string> value = environment(variable);
       if (!value || value->empty()) continue;
-      const SpecParameter* p = spec.find(parameter);
-      created.options[parameter] = p->secret ? "${env:" + variable + "}" : *value;
+      created.options[p.name] = is_secret(p) ? "${env:" + variable + "}" : *value;
     }
   }
   for (const auto& [key, value] : created.options) {
-    const SpecParameter* p = spec.find(key);
-    if (p != nullptr && p->secret && !value.empty() && !has_reference(value)) {
+    const ConnectorSpec::Parameter* p = spec.find(key);
+    if (p != nullptr && is_secret(*p) && !value.empty() && !has_reference(value)) {
       throw ConfigError(fmt::format(
           "parameter '{}' of connector '{}' is a secret: give it as a reference, "
           "\"${{env:VARIABLE}}\" or \"${{file:PATH}}\", or set {} and pass --from-env; the "
@@ -272,7 +372,7 @@ CreatedConnection create_connection(
           key, args.connector, env_name(args.name, key)));
     }
   }
-  created.auth_method = validate_connection_options(spec, args.connector, created.options);
+  created.auth_method = validate_connection_options(spec, args.spec.string(), created.options);
   // The allowlist matters on Databricks, where the connection carries it; lakeflow passes a
   // spec's table options to the connector directly, so it is checked but not written.
   created.options.erase(std::string(kExternalOptionsKey));
@@ -353,9 +453,9 @@ ConnectionTestResult test_connection(const fs::path& file, const std::string& na
   std::error_code ec;
   const fs::path spec_path = root / "sources" / connection.connector / "connector_spec.yaml";
   if (fs::exists(spec_path, ec)) {
-    const ConnectorSpec spec = ConnectorSpec::load(spec_path);
-    if (std::find(spec.external_options.begin(), spec.external_options.end(),
-                  "max_records_per_batch") != spec.external_options.end()) {
+    const ConnectorSpec spec = load_spec(connection.connector, spec_path);
+    if (std::find(spec.table_options().begin(), spec.table_options().end(),
+                  "max_records_per_batch") != spec.table_options().end()) {
       table_options.set("max_records_per_batch", "1");
     }
   }

@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "lakeflow/connector_spec.h"
+
 namespace lakeflow::workflow {
 
 struct CreateConnectionArgs {
@@ -36,6 +38,15 @@ struct CreatedConnection {
 // Throws ConfigError saying where it looked and how to give one (--spec).
 std::filesystem::path find_connector_spec(const std::filesystem::path& root,
                                           const std::string& connector);
+
+// Validates connection options against `spec` (read from `file`, named in messages): every
+// option is a parameter of the spec (or externalOptionsAllowList, whose entries must be table
+// options of the spec or ones Spark always passes), every required shared parameter is given (an
+// empty value counts as absent), and, when the spec has auth methods, one of them is complete; of
+// those, the one sharing most parameters with the options is chosen. Returns its name ("" for a
+// spec without auth methods). Throws ConfigError naming the parameter and what to do.
+std::string validate_connection_options(const ConnectorSpec& spec, std::string_view file,
+                                        const std::map<std::string, std::string>& options);
 
 // Validates and writes (adds or replaces) the entry. Every error is a ConfigError naming the
 // parameter, and leaves the file as it was; the file is replaced in one rename, keeping its

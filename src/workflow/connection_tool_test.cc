@@ -152,5 +152,74 @@ TEST_F(ConnectionTool, ListShowsReferencesAndHidesLiteralSecrets) {
   EXPECT_THAT(listed[0].location, HasSubstr("connections.yaml:1"));
 }
 
+// A spec with shared parameters and two ways to authenticate.
+constexpr const char* kMultiAuth = R"(display_name: Shop
+connection:
+  parameters:
+    - name: base_url
+      type: string
+      required: true
+  auth_methods:
+    - name: api_key
+      parameters:
+        - {name: api_key, type: string, required: true, secret: true}
+    - name: oauth
+      parameters:
+        - {name: client_id, type: string, required: true}
+        - {name: client_secret, type: string, required: true}
+        - {name: scope, type: string, required: false}
+external_options_allowlist: "page_size, since"
+)";
+
+std::string validation_error(const std::map<std::string, std::string>& options) {
+  const ConnectorSpec spec = ConnectorSpec::parse("shop", kMultiAuth, "shop.yaml");
+  try {
+    validate_connection_options(spec, "shop.yaml", options);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(ConnectionOptions, DetectTheCompleteAuthMethodSharingMostParameters) {
+  const ConnectorSpec spec = ConnectorSpec::parse("shop", kMultiAuth, "shop.yaml");
+  EXPECT_EQ(
+      validate_connection_options(spec, "shop.yaml", {{"base_url", "u"}, {"api_key", "${env:K}"}}),
+      "api_key");
+  EXPECT_EQ(validate_connection_options(
+                spec, "shop.yaml", {{"base_url", "u"}, {"client_id", "i"}, {"client_secret", "s"}}),
+            "oauth");
+  EXPECT_THAT(validation_error({{"base_url", "u"}, {"client_id", "i"}}),
+              HasSubstr("no authentication method of connector 'shop' is complete: give every "
+                        "required parameter of one of api_key (missing api_key); oauth (missing "
+                        "client_secret)"));
+}
+
+TEST(ConnectionOptions, NameTheParameterOfEachMistake) {
+  EXPECT_THAT(validation_error({{"api_key", "k"}}),
+              HasSubstr("missing required parameter 'base_url' of connector 'shop'"));
+  EXPECT_THAT(validation_error({{"base_url", ""}, {"api_key", "k"}}),
+              HasSubstr("missing required parameter 'base_url'"));
+  EXPECT_THAT(validation_error({{"base_url", "u"}, {"api_key", "k"}, {"apikey", "k"}}),
+              HasSubstr("unknown parameter 'apikey' for connector 'shop'; its parameters are "
+                        "base_url, api_key, client_id, client_secret, scope (shop.yaml)"));
+  EXPECT_THAT(validation_error({{"base_url", "u"},
+                                {"api_key", "k"},
+                                {"externalOptionsAllowList", "page_size,tableName,limit"}}),
+              HasSubstr("parameter 'externalOptionsAllowList': 'limit' is not a table option "
+                        "connector 'shop' accepts through a connection; allowed: page_size, since, "
+                        "tableName, tableNameList, tableConfigs, isDeleteFlow"));
+  EXPECT_EQ(validation_error({{"base_url", "u"},
+                              {"api_key", "k"},
+                              {"externalOptionsAllowList", "page_size, isDeleteFlow"}}),
+            "");
+}
+
+TEST_F(ConnectionTool, AParameterNamedLikeASecretIsOneWhateverTheSpecSays) {
+  CreateConnectionArgs a = args("shop", R"({"base_url": "u", "client_secret": "s3cret"})");
+  a.spec = dir_.write("shop_spec.yaml", kMultiAuth);
+  EXPECT_THAT(error_of(a), HasSubstr("parameter 'client_secret' of connector 'shop' is a secret"));
+}
+
 }  // namespace
 }  // namespace lakeflow::workflow

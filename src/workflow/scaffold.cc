@@ -8,12 +8,12 @@
 #include <filesystem>
 #include <fstream>
 #include <ostream>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "lakeflow/error.h"
+#include "lakeflow/files.h"
 #include "workflow/check.h"
 #include "workflow/checklist.h"
 
@@ -53,14 +53,6 @@ std::string substitute(std::string text,
     }
   }
   return text;
-}
-
-std::string read_file(const fs::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) throw ConfigError(fmt::format("cannot read template '{}'", path.string()));
-  std::ostringstream text;
-  text << file.rdbuf();
-  return text.str();
 }
 
 // The templates of an installed lakeflow: <prefix>/share/lakeflow/templates beside <prefix>/bin.
@@ -157,7 +149,7 @@ void new_connector(const NewArgs& args, std::ostream& out) {
   std::vector<std::pair<fs::path, std::string>> files;
   for (const auto& [relative, source] : sources) {
     files.emplace_back(fs::path(substitute(relative.generic_string(), vars)),
-                       substitute(read_file(source), vars));
+                       substitute(files::read_file(source, "template"), vars));
   }
   std::sort(files.begin(), files.end());
   for (const auto& [relative, text] : files) {
@@ -193,7 +185,9 @@ void new_connector(const NewArgs& args, std::ostream& out) {
         "Next: fill in DESIGN.md (Phase 0); build the plugin and its conformance test with\n"
         "  cmake -S {0} -B {0}/build -DCMAKE_PREFIX_PATH={1} && cmake --build {0}/build\n"
         "watch {0}/build/lakeflow_{2}_tests fail until each method is written, and load it with\n"
-        "  LAKEFLOW_PLUGIN_PATH={0}/build lakeflow connectors\n",
+        "  LAKEFLOW_PLUGIN_PATH={0}/build lakeflow connectors\n"
+        "`lakeflow check --project {0} --run-tests` says what is left, one line per checklist "
+        "item.\n",
         dir, installed_prefix(templates), args.name);
     out << report;
     return;

@@ -3,10 +3,8 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "lakeflow/error.h"
+#include "lakeflow/files.h"
 #include "lakeflow/json.h"
 #include "workflow/process.h"
 
@@ -19,12 +17,7 @@ std::string class_of(std::string_view suite) {
   return std::string(dot == std::string_view::npos ? suite : suite.substr(dot + 1));
 }
 
-std::string slurp(const fs::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::ostringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
+std::string slurp(const fs::path& path) { return files::read_file_if_exists(path).value_or(""); }
 
 }  // namespace
 
@@ -74,15 +67,16 @@ std::map<std::string, TestClassResult, std::less<>> parse_gtest_report(std::stri
   return classes;
 }
 
-TestRun run_connector_tests(const fs::path& build_dir, const std::string& name) {
+TestRun run_connector_tests(const fs::path& build_dir, const std::string& name,
+                            const TestBuild& how) {
   TestRun run;
   const fs::path manifest_path = build_dir / "lakeflow_connectors" / (name + ".json");
   std::error_code ec;
   if (!fs::exists(manifest_path, ec)) {
     run.problem = fmt::format(
-        "no test build of '{}' in '{}' (no {}): configure and build it (cmake -S . -B build && "
-        "make -C build lakeflow_source_{}_tests), or pass --build DIR",
-        name, build_dir.string(), manifest_path.string(), name);
+        "no test build of '{}' in '{}' (no {}): configure and build it ({} && {}), or pass "
+        "--build DIR",
+        name, build_dir.string(), manifest_path.string(), how.configure, how.build);
     return run;
   }
   JsonValue manifest;
@@ -94,9 +88,7 @@ TestRun run_connector_tests(const fs::path& build_dir, const std::string& name) 
   }
   const JsonValue* binary = manifest.find("tests");
   if (binary == nullptr || !binary->is_string() || !fs::exists(binary->as_string(), ec)) {
-    run.problem =
-        fmt::format("the test binary of '{}' is not built: make -C {} lakeflow_source_{}_tests",
-                    name, build_dir.string(), name);
+    run.problem = fmt::format("the test binary of '{}' is not built: {}", name, how.build);
     return run;
   }
   std::vector<std::pair<std::string, std::string>> environment;

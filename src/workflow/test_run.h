@@ -1,9 +1,10 @@
 // Running a connector's test binary and reading its results: what proves Phase 3 (the
 // conformance classes pass against the configured source) and Phase 5 (the whole binary passes).
 //
-// The build describes each in-tree connector's test binary in
-// <build>/lakeflow_connectors/<name>.json (cmake/Connectors.cmake): {"tests": the binary,
-// "working_directory", "environment": {NAME: VALUE}} — the same environment ctest gives it.
+// The build describes each connector's test binary in <build>/lakeflow_connectors/<name>.json
+// (lakeflow_connector_tests() in cmake/LakeflowConnectorTests.cmake, so in tree and in an
+// out-of-tree project's build alike): {"tests": the binary, "working_directory", "environment":
+// {NAME: VALUE}} — the same environment ctest gives it.
 #pragma once
 
 #include <filesystem>
@@ -32,8 +33,15 @@ struct TestRun {
   int total() const;
 };
 
+// How the user makes the test binary, for the problem a missing one reports.
+struct TestBuild {
+  std::string configure;  // e.g. "cmake -S . -B build"
+  std::string build;      // e.g. "make -C build lakeflow_source_NAME_tests"
+};
+
 // Runs the test binary of connector `name` built in `build_dir` and reads its gtest JSON report.
-TestRun run_connector_tests(const std::filesystem::path& build_dir, const std::string& name);
+TestRun run_connector_tests(const std::filesystem::path& build_dir, const std::string& name,
+                            const TestBuild& how);
 
 // Parses a gtest JSON report (--gtest_output=json). Throws ConfigError when it is not one.
 std::map<std::string, TestClassResult, std::less<>> parse_gtest_report(std::string_view json);

@@ -28,9 +28,14 @@ TEST(ParseGtestReport, CountsByClassWithoutConnectorPrefix) {
 }
 
 TEST(RunConnectorTests, SaysHowToBuildWhenThereIsNoTestBuild) {
-  const TestRun run = run_connector_tests("/nonexistent-build", "probe");
+  const TestRun run =
+      run_connector_tests("/nonexistent-build", "probe",
+                          {"cmake -S . -B build", "make -C build lakeflow_source_probe_tests"});
   EXPECT_FALSE(run.ran);
-  EXPECT_NE(run.problem.find("make -C build lakeflow_source_probe_tests"), std::string::npos)
+  EXPECT_NE(run.problem.find("no test build of 'probe' in '/nonexistent-build'"), std::string::npos)
+      << run.problem;
+  EXPECT_NE(run.problem.find("(cmake -S . -B build && make -C build lakeflow_source_probe_tests)"),
+            std::string::npos)
       << run.problem;
 }
 

@@ -4,14 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "lakeflow/connector_spec.h"
 #include "lakeflow/error.h"
+#include "lakeflow/files.h"
 #include "lakeflow/options.h"
 #include "lakeflow/registry.h"
 
@@ -21,12 +20,7 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+std::string read_text(const fs::path& path) { return files::read_file(path); }
 
 // The built-in connectors that have a folder under sources/.
 std::vector<const ConnectorInfo*> in_tree_connectors() {

@@ -1,10 +1,8 @@
 // `lakeflow run`, `lakeflow show` and `lakeflow ui` as a user runs them, on the example pipeline.
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -34,11 +32,13 @@ using lakeflow::test_support::find_node;
 using lakeflow::test_support::kReadDelta;
 using lakeflow::test_support::ProcessOptions;
 using lakeflow::test_support::ProcessResult;
+using lakeflow::test_support::run_and_kill;
 using lakeflow::test_support::run_process;
 using lakeflow::test_support::slurp;
 using lakeflow::test_support::start_process;
 using lakeflow::test_support::TempDir;
 using lakeflow::test_support::unreferenced_files;
+using lakeflow::test_support::was_killed;
 
 namespace fs = std::filesystem;
 
@@ -486,27 +486,6 @@ TEST_F(PipelineE2e, AClusteredTableLandsAndDuckDbReadsIt) {
   EXPECT_EQ(lines_of(duck.out), lines_of(show.out));
 }
 
-// Starts `lakeflow run` and SIGKILLs it after `delay` (it may finish first); returns its status.
-int run_and_kill(const std::vector<std::string>& argv, std::chrono::microseconds delay) {
-  std::vector<std::string> storage = argv;
-  std::vector<char*> args;
-  for (std::string& arg : storage) args.push_back(arg.data());
-  args.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-  pid_t pid = 0;
-  const int spawned = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (spawned != 0) return -1;
-  std::this_thread::sleep_for(delay);
-  kill(pid, SIGKILL);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return status;
-}
-
 // Every table's rows, sorted (file order may differ between runs).
 std::map<std::string, std::multiset<std::string>> contents(const std::string& root) {
   std::map<std::string, std::multiset<std::string>> out;
@@ -531,8 +510,9 @@ TEST_F(PipelineE2e, KilledRunsResumeToTheCleanResult) {
   const auto clean = contents(dir_.file("data"));
   ASSERT_FALSE(clean.at("events").empty());
 
-  setenv("EXAMPLE_USERNAME", "demo", 1);
-  setenv("EXAMPLE_PASSWORD", kSecret, 1);
+  ProcessOptions credentials;
+  credentials.drop_prefixes = {"EXAMPLE_", "LAKEFLOW_"};
+  credentials.set = {"EXAMPLE_USERNAME=demo", std::string("EXAMPLE_PASSWORD=") + kSecret};
   std::mt19937 random(12345);
   std::uniform_int_distribution<int> micros(0, 20000);
   int killed = 0;
@@ -543,9 +523,10 @@ TEST_F(PipelineE2e, KilledRunsResumeToTheCleanResult) {
         "destination_root: crash" + std::to_string(round) + "\n" +
             slurp((fs::path(LAKEFLOW_REPO_DIR) / "examples" / "example_pipeline.yaml").string()));
     for (int kill_round = 0; kill_round < 3; ++kill_round) {
-      const int status =
-          run_and_kill({LAKEFLOW_BIN, "run", spec}, std::chrono::microseconds(micros(random)));
-      killed += WIFSIGNALED(status) ? 1 : 0;
+      killed += was_killed(run_and_kill({LAKEFLOW_BIN, "run", spec},
+                                        std::chrono::microseconds(micros(random)), credentials))
+                    ? 1
+                    : 0;
     }
     const ProcessResult finish = lakeflow({"run", spec});
     ASSERT_EQ(finish.status, 0) << "round " << round << ": " << finish.err;
@@ -751,10 +732,11 @@ TEST_F(BadRecordsE2e, KilledQuarantineRunsResumeToTheCleanResult) {
     spec.replace(spec.find("destination_root: data"), 22, "destination_root: " + name);
     const std::string spec_path = dir_.write(name + ".yaml", spec);
     for (int kill_round = 0; kill_round < 2; ++kill_round) {
-      const int status =
-          run_and_kill({LAKEFLOW_BIN, "run", spec_path, "--on-bad-record", "quarantine"},
-                       std::chrono::microseconds(micros(random)));
-      killed += WIFSIGNALED(status) ? 1 : 0;
+      killed +=
+          was_killed(run_and_kill({LAKEFLOW_BIN, "run", spec_path, "--on-bad-record", "quarantine"},
+                                  std::chrono::microseconds(micros(random))))
+              ? 1
+              : 0;
     }
     const ProcessResult finish = lakeflow({"run", spec_path, "--on-bad-record", "quarantine"});
     ASSERT_EQ(finish.status, 0) << "round " << round << ": " << finish.err;

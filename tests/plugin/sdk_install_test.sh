@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The installed SDK end to end, in a temporary prefix:
 #   install -> `lakeflow new --out-of-tree` -> build against the prefix alone -> load the plugin
-#   with LAKEFLOW_PLUGIN_PATH -> `lakeflow connectors` -> the plugin's conformance test -> land a
-#   table with `lakeflow run` -> read it back with `lakeflow show`.
+#   with LAKEFLOW_PLUGIN_PATH -> `lakeflow connectors` -> the plugin's conformance test ->
+#   `lakeflow check --project` over the project and its build -> land a table with `lakeflow run`
+#   -> read it back with `lakeflow show`.
 # The scaffold's methods throw NotImplementedError, so before building, this test replaces the
 # scaffolded connector source with a tiny working connector (one fixed in-memory table). Everything
 # else (CMakeLists.txt, the conformance test, the header) is used as `lakeflow new` wrote it. The
@@ -127,6 +128,17 @@ grep -qF 'e2e_items.TestReadTable' <<<"$listed" ||
   fail "ctest has no test e2e_items.TestReadTable (one per conformance class): $listed"
 ctest --test-dir "$project/build" -R '^e2e_items\.' --output-on-failure >/dev/null ||
   fail "ctest -R '^e2e_items\.' failed"
+
+step "lakeflow check --project: the project's files, its plugin and its test binary"
+report=$("$prefix/bin/lakeflow" check --project "$project" --run-tests) ||
+  fail "lakeflow check --project reported errors: $report"
+printf '%s\n' "$report" | grep -E "Phase 3|Run tests|UnknownTable|source file" || true
+for text in "1 header(s), 1 source file(s)" \
+            "CMakeLists.txt declares lakeflow_add_connector(... TESTS ...)" \
+            "ran: each of the 4 table methods throws UnknownTableError" \
+            "ran against the configured source: " "e2e_items: no errors"; do
+  grep -qF -- "$text" <<<"$report" || fail "lakeflow check --project does not say: $text"
+done
 
 step "land a table with lakeflow run"
 cat >"$work/connections.yaml" <<'YAML'

@@ -3,12 +3,8 @@
 // the snapshot and during the change stream, while a writer keeps changing the table, resume to
 // the source's exact contents (0 rows missing, 0 duplicated); the password never appears in what
 // lakeflow prints or writes.
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -37,6 +33,7 @@ using lakeflow::test_support::ProcessResult;
 using lakeflow::test_support::run_process;
 using lakeflow::test_support::slurp;
 using lakeflow::test_support::TempDir;
+using lakeflow::test_support::was_killed;
 namespace fs = std::filesystem;
 
 const PostgresServer& server() {
@@ -90,18 +87,25 @@ class PostgresE2e : public ::testing::Test {
                           objects);
   }
 
-  std::vector<std::string> environment() const {
-    return {"PG_E2E_PASSWORD=" + PostgresServer::password()};
+  // How lakeflow runs here: the password in the environment, nothing else of lakeflow's or libpq's.
+  static ProcessOptions lakeflow_options() {
+    ProcessOptions options;
+    options.drop_prefixes = {"LAKEFLOW_", "PG"};
+    options.set = {"PG_E2E_PASSWORD=" + PostgresServer::password()};
+    options.timeout = std::chrono::seconds(300);
+    return options;
   }
 
   ProcessResult lakeflow(const std::vector<std::string>& args) const {
     std::vector<std::string> argv = {LAKEFLOW_BIN};
     argv.insert(argv.end(), args.begin(), args.end());
-    ProcessOptions options;
-    options.drop_prefixes = {"LAKEFLOW_", "PG"};
-    options.set = environment();
-    options.timeout = std::chrono::seconds(300);
-    return run_process(argv, options);
+    return run_process(argv, lakeflow_options());
+  }
+
+  // `lakeflow run SPEC`, SIGKILLed after `delay` unless it finished; whether it was killed.
+  bool run_and_kill(const std::string& spec, std::chrono::milliseconds delay) const {
+    return was_killed(lakeflow::test_support::run_and_kill({LAKEFLOW_BIN, "run", spec}, delay,
+                                                           lakeflow_options()));
   }
 
   // The rows DuckDB reads from a landed table, each as a JSON object.
@@ -194,33 +198,6 @@ TEST_F(PostgresE2e, RunLandsTablesThatDuckDbReadsEqualToTheSourceAfterChangesToo
   }
 }
 
-// Starts `lakeflow run` and SIGKILLs it after `delay` (it may finish first).
-bool run_and_kill(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-                  std::chrono::milliseconds delay) {
-  std::vector<std::string> storage = argv;
-  std::vector<char*> args;
-  for (std::string& arg : storage) args.push_back(arg.data());
-  args.push_back(nullptr);
-  std::vector<std::string> env_storage = env;
-  for (char** var = environ; *var != nullptr; ++var) env_storage.emplace_back(*var);
-  std::vector<char*> envp;
-  for (std::string& entry : env_storage) envp.push_back(entry.data());
-  envp.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-  pid_t pid = 0;
-  const int spawned = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  if (spawned != 0) return false;
-  std::this_thread::sleep_for(delay);
-  kill(pid, SIGKILL);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFSIGNALED(status);
-}
-
 TEST_F(PostgresE2e, RunsKilledDuringSnapshotAndChangesResumeToTheSourceExactly) {
   sql("DROP TABLE IF EXISTS public.stress; CREATE TABLE public.stress (id bigint PRIMARY KEY, "
       "version bigint NOT NULL, note text); INSERT INTO public.stress SELECT i, 0, repeat('x', "
@@ -264,14 +241,14 @@ TEST_F(PostgresE2e, RunsKilledDuringSnapshotAndChangesResumeToTheSourceExactly) 
   // kills during the change stream.
   for (int round = 0; round < 4; ++round) {
     const auto delay = std::chrono::milliseconds(100 + random() % 900);
-    killed += run_and_kill({LAKEFLOW_BIN, "run", spec}, environment(), delay) ? 1 : 0;
+    killed += run_and_kill(spec, delay) ? 1 : 0;
   }
   const ProcessResult through = lakeflow({"run", spec});
   ASSERT_EQ(through.status, 0) << through.out << through.err;
   for (int round = 0; round < 4; ++round) {
     std::this_thread::sleep_for(std::chrono::milliseconds(300));  // changes to read
     const auto delay = std::chrono::milliseconds(50 + random() % 300);
-    killed += run_and_kill({LAKEFLOW_BIN, "run", spec}, environment(), delay) ? 1 : 0;
+    killed += run_and_kill(spec, delay) ? 1 : 0;
   }
   stop = true;
   writer.join();

@@ -35,6 +35,8 @@
 #include <utility>
 #include <vector>
 
+#include "lakeflow/files.h"
+
 extern char** environ;
 
 namespace lakeflow::test_support {
@@ -91,10 +93,7 @@ class PostgresServer {
            " password=" + password() + " dbname=" + database;
   }
   pid_t pid() const { return pid_; }
-  std::string log() const {
-    std::ifstream in(dir_ + "/server.log");
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
+  std::string log() const { return files::read_file_if_exists(dir_ + "/server.log").value_or(""); }
 
   // Immediate shutdown (SIGQUIT: the data directory is thrown away), waiting for the server.
   void stop() {
@@ -145,9 +144,8 @@ class PostgresServer {
     int status = 0;
     waitpid(pid, &status, 0);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-      std::ifstream in(log);
       throw std::runtime_error("postgres: " + full.back() + " failed:\n" +
-                               std::string(std::istreambuf_iterator<char>(in), {}));
+                               files::read_file_if_exists(log).value_or(""));
     }
   }
 

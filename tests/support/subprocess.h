@@ -1,5 +1,6 @@
 // Helpers for tests that run programs: a subprocess runner that captures output and kills what
-// hangs, with the temporary directory (util/temp_dir.h) and file reading (util/files.h) they use.
+// hangs, with the temporary directory (lakeflow/testing/temp_dir.h) and file reading
+// (lakeflow/files.h) they use.
 // Header-only; used by the end-to-end tests under tests/.
 #pragma once
 
@@ -21,8 +22,8 @@
 #include <utility>
 #include <vector>
 
-#include "util/files.h"
-#include "util/temp_dir.h"
+#include "lakeflow/files.h"
+#include "lakeflow/testing/temp_dir.h"
 
 extern char** environ;
 
@@ -151,5 +152,19 @@ inline ProcessResult run_process(const std::vector<std::string>& argv,
                                  const ProcessOptions& options = {}) {
   return start_process(argv, options).wait();
 }
+
+// Starts argv[0] as start_process does and SIGKILLs it after `delay` unless it exited first: a
+// crash at a chosen point. Returns what it did (status 128 + SIGKILL when it was killed).
+inline ProcessResult run_and_kill(const std::vector<std::string>& argv,
+                                  std::chrono::microseconds delay,
+                                  const ProcessOptions& options = {}) {
+  RunningProcess process = start_process(argv, options);
+  std::this_thread::sleep_for(delay);
+  kill(process.pid(), SIGKILL);
+  return process.wait();
+}
+
+// Whether `result` is that of a process killed by SIGKILL.
+inline bool was_killed(const ProcessResult& result) { return result.status == 128 + SIGKILL; }
 
 }  // namespace lakeflow::test_support

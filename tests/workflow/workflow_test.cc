@@ -489,6 +489,57 @@ ReadResult HookedConnector::do_read_table(const ReadContext& context) { not_impl
   }
 }
 
+// `lakeflow check --project DIR`: an out-of-tree project is checked like a folder under sources/,
+// its build tree (here a stand-in: a CMake cache and generated sources) left out of the code read.
+TEST_F(WorkflowTree, CheckOfAnOutOfTreeProjectReadsItsFilesAndItsBuild) {
+  const std::string dir = tree_.file("elsewhere/my_plugin");
+  ASSERT_EQ(lakeflow_cli(
+                {"new", "my_plugin", "--tables", "items", "--out-of-tree", dir, "--root", root()})
+                .status,
+            0);
+  tree_.write("elsewhere/my_plugin/build/CMakeCache.txt", "# a CMake build tree\n");
+  tree_.write("elsewhere/my_plugin/build/lakeflow_my_plugin_plugin_entry.cc", "int x;\n");
+  tree_.write("elsewhere/my_plugin/build/lakeflow_my_plugin_spec/lakeflow_connector_spec.h", "\n");
+  const ProcessResult fresh = lakeflow_cli({"check", "--project", dir, "--run-tests", "--build",
+                                            tree_.file("nobuild"), "--root", root()});
+  EXPECT_EQ(fresh.status, 0) << fresh.out << fresh.err;
+  for (const std::string& text : {
+           std::string("my_plugin\n  Phase 0: "),
+           std::string("❌ Create this DESIGN.md with all sections: DESIGN.md: unfilled section(s)"),
+           std::string("the guide(s) it refers to exist: docs/workflow.md"),
+           std::string("1 header(s), 1 source file(s)"),
+           std::string("CMakeLists.txt declares lakeflow_add_connector(... TESTS ...)"),
+           std::string("connector_spec.yaml lists no connection parameter yet"),
+           std::string("configs/dev_config.json git-ignored"),
+           std::string("⏳ Create `README.md`: found"),
+           "not run: no plugin " + tree_.file("nobuild") + "/lakeflow_my_plugin.so built yet",
+           "the test binary did not run: no test build of 'my_plugin' in '" +
+               tree_.file("nobuild") + "'",
+           "cmake --build " + tree_.file("nobuild"),
+       }) {
+    EXPECT_NE(fresh.out.find(text), std::string::npos) << text << "\n" << fresh.out;
+  }
+  // The project's build (DIR/build by default) runs its test binary as ctest would.
+  tree_.write("elsewhere/my_plugin/build/lakeflow_connectors/my_plugin.json",
+              std::string("{\"tests\": \"") + LAKEFLOW_CONFORMANCE_FIXTURE +
+                  "\", \"working_directory\": \"" + dir +
+                  "\", \"environment\": {\"WORKFLOW_FIXTURE_OUTCOME\": \"pass\"}}");
+  const ProcessResult built = lakeflow_cli({"check", "--project", dir, "--run-tests", "--json"});
+  EXPECT_EQ(built.status, 0) << built.out << built.err;
+  EXPECT_NE(built.out.find("ran against the configured source: 7 test(s), 0 failed"),
+            std::string::npos)
+      << built.out;
+
+  const ProcessResult both = lakeflow_cli({"check", "my_plugin", "--project", dir});
+  EXPECT_EQ(both.status, 2);
+  EXPECT_NE(both.err.find("give no names and no --all"), std::string::npos) << both.err;
+  const ProcessResult not_a_project = lakeflow_cli({"check", "--project", root()});
+  EXPECT_EQ(not_a_project.status, 2);
+  EXPECT_NE(not_a_project.err.find("is not a connector project: it has no CMakeLists.txt"),
+            std::string::npos)
+      << not_a_project.err;
+}
+
 TEST_F(WorkflowTree, CheckRejectsUnknownConnector) {
   const ProcessResult result = check("nope");
   EXPECT_EQ(result.status, 2);

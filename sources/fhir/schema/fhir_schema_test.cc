@@ -17,9 +17,9 @@
 
 #include "columnar/record_converter.h"
 #include "lakeflow/error.h"
+#include "lakeflow/files.h"
 #include "lakeflow/instant.h"
 #include "lakeflow/json.h"
-#include "util/files.h"
 
 namespace lakeflow::fhir {
 namespace {

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "lakeflow/testing/conformance.h"
-#include "util/temp_dir.h"
+#include "lakeflow/testing/temp_dir.h"
 
 namespace {
 

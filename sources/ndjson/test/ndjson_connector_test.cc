@@ -14,7 +14,7 @@
 
 #include "lakeflow/error.h"
 #include "lakeflow/registry.h"
-#include "util/temp_dir.h"
+#include "lakeflow/testing/temp_dir.h"
 
 namespace lakeflow::ndjson {
 namespace {

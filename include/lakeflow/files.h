@@ -1,5 +1,6 @@
-// Reading whole files. Header-only, so that tests and tools use it without linking lakeflow;
-// internal to lakeflow, not part of the SDK.
+// Reading whole files: a connector's configuration or schema file, a test's fixture. Errors a user
+// can cause (a missing file, a directory, no permission) say which file and why.
+// Header-only (tests and tools use it without linking the SDK library); part of the SDK.
 #pragma once
 
 #include <fmt/format.h>

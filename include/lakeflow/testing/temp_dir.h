@@ -1,5 +1,6 @@
 // A temporary directory for tests: made unique under the system's temporary directory, removed
-// with everything in it when the object goes away. Header-only; internal to lakeflow.
+// with everything in it when the object goes away (a connector's tests over files it reads).
+// Header-only; part of the SDK's testing headers.
 #pragma once
 
 #include <stdlib.h>  // mkdtemp
