@@ -15,7 +15,7 @@
 
 #include "lakeflow/json.h"
 #include "lakeflow/testing/conformance.h"
-#include "util/temp_dir.h"
+#include "lakeflow/testing/temp_dir.h"
 
 namespace {
 

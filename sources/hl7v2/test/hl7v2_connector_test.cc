@@ -18,7 +18,7 @@
 #include "lakeflow/error.h"
 #include "lakeflow/json.h"
 #include "lakeflow/registry.h"
-#include "util/temp_dir.h"
+#include "lakeflow/testing/temp_dir.h"
 
 namespace lakeflow::hl7v2 {
 namespace {
