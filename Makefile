@@ -55,14 +55,15 @@ test: build
 bench:
 	@scripts/install-deps --bench
 	@cmake -S . -B build $(CMAKE_FLAGS) -DLAKEFLOW_BENCH=ON >/dev/null
-	@cmake --build build -j $(JOBS) --target bench_convert bench_fhir_schema bench_merge lakeflow \
-	  lakeflow_python
+	@cmake --build build -j $(JOBS) --target bench_convert bench_fhir_schema bench_merge bench_hl7v2 \
+	  lakeflow lakeflow_python
 	@bench/run-convert build/bench/bench_convert
 	@bench/run-ingest build/lakeflow build/bench/bench_convert build/bench/bench_fhir_schema
 	@bench/run-fhir build/lakeflow
 	@bench/run-postgres build/lakeflow
 	@build/bench/bench_merge
 	@bench/run-python build/lakeflow
+	@build/bench/bench_hl7v2
 
 fuzz:
 	@scripts/install-deps --fuzz

@@ -183,9 +183,9 @@ Options ConnectorSpec::checked_connection_options(const Options& options) const 
   Options checked;
   for (const auto& [key, value] : options.values()) {
     if (is_framework_option(key)) continue;
-    const bool known =
-        accepts_any_option_ || std::any_of(parameters_.begin(), parameters_.end(),
-                                           [&](const Parameter& p) { return p.name == key; });
+    const bool known = accepts_any_option_ ||
+                       std::any_of(parameters_.begin(), parameters_.end(),
+                                   [&name = key](const Parameter& p) { return p.name == name; });
     if (!known) {
       std::vector<std::string_view> names;
       for (const Parameter& p : parameters_) names.push_back(p.name);
