@@ -26,8 +26,8 @@
 //    with the advice to rebuild it.
 // 3. The host fills the `host_*` fields and calls the entry point once. The plugin reports the SDK
 //    version it was built against (`plugin_*`) and, only when that is compatible (same MAJOR, and
-//    the host's MINOR at least the plugin's), registers its connectors into `registry`. It returns
-//    one of the LAKEFLOW_PLUGIN_* statuses below.
+//    the host's MINOR at least the plugin's; before 1.0, the same MINOR), registers its connectors
+//    into `registry`. It returns one of the LAKEFLOW_PLUGIN_* statuses below.
 // 4. The host checks the reported version too, and adds the connectors to its registry marked with
 //    the plugin's file (`ConnectorInfo::origin`), all or none: a connector name that is already
 //    registered (built in, or by another plugin) refuses the whole plugin.
@@ -109,6 +109,16 @@ using LakeflowPluginEntryV2 = int (*)(LakeflowPluginV2* call);
 #pragma GCC visibility push(hidden)
 namespace lakeflow::plugin_detail {
 
+// Whether a plugin built against SDK `plugin_major`.`plugin_minor` may run in a host of SDK
+// `host_major`.`host_minor`: the same major, and the host's minor at least the plugin's. Before
+// 1.0 every minor release may change the C++ objects that cross the boundary (a RecordBatch's
+// layout, a connector's vtable), so a 0.x plugin needs the host's exact minor.
+constexpr bool sdk_compatible(std::uint32_t host_major, std::uint32_t host_minor,
+                              std::uint32_t plugin_major, std::uint32_t plugin_minor) {
+  if (host_major != plugin_major) return false;
+  return host_major == 0 ? host_minor == plugin_minor : host_minor >= plugin_minor;
+}
+
 // The connectors this shared object declared, in declaration order.
 inline std::vector<ConnectorInfo>& staged_connectors() {
   static std::vector<ConnectorInfo> connectors;
@@ -138,8 +148,8 @@ inline int enter(LakeflowPluginV2* call) noexcept {
   call->plugin_sdk_minor = LAKEFLOW_SDK_VERSION_MINOR;
   call->plugin_sdk_patch = LAKEFLOW_SDK_VERSION_PATCH;
   call->plugin_cpu_baseline = LAKEFLOW_SDK_CPU_BASELINE;
-  if (call->host_sdk_major != LAKEFLOW_SDK_VERSION_MAJOR ||
-      call->host_sdk_minor < LAKEFLOW_SDK_VERSION_MINOR) {
+  if (!sdk_compatible(call->host_sdk_major, call->host_sdk_minor, LAKEFLOW_SDK_VERSION_MAJOR,
+                      LAKEFLOW_SDK_VERSION_MINOR)) {
     return LAKEFLOW_PLUGIN_INCOMPATIBLE;
   }
   try {

@@ -130,17 +130,22 @@ void load_plugin(const fs::path& file, ConnectorRegistry& registry) {
   call.error = error.data();
   call.error_size = error.size();
   const int status = entry(&call);
-  const bool compatible = call.plugin_sdk_major == LAKEFLOW_SDK_VERSION_MAJOR &&
-                          call.plugin_sdk_minor <= LAKEFLOW_SDK_VERSION_MINOR;
+  const bool compatible =
+      plugin_detail::sdk_compatible(LAKEFLOW_SDK_VERSION_MAJOR, LAKEFLOW_SDK_VERSION_MINOR,
+                                    call.plugin_sdk_major, call.plugin_sdk_minor);
   if (status == LAKEFLOW_PLUGIN_INCOMPATIBLE || (status == LAKEFLOW_PLUGIN_OK && !compatible)) {
     throw PluginError(
         path, PluginError::Reason::kIncompatible,
-        fmt::format("plugin '{}' was built against lakeflow SDK {}.{}.{}; this "
-                    "lakeflow (SDK {}) loads plugins built against {}.x up to {}.{}: "
-                    "{}",
-                    path, call.plugin_sdk_major, call.plugin_sdk_minor, call.plugin_sdk_patch,
-                    sdk_version(), LAKEFLOW_SDK_VERSION_MAJOR, LAKEFLOW_SDK_VERSION_MAJOR,
-                    LAKEFLOW_SDK_VERSION_MINOR, rebuild_hint()));
+        fmt::format(
+            "plugin '{}' was built against lakeflow SDK {}.{}.{}; this "
+            "lakeflow (SDK {}) loads plugins built against {}: {}",
+            path, call.plugin_sdk_major, call.plugin_sdk_minor, call.plugin_sdk_patch,
+            sdk_version(),
+            LAKEFLOW_SDK_VERSION_MAJOR == 0
+                ? fmt::format("{}.{}.x", LAKEFLOW_SDK_VERSION_MAJOR, LAKEFLOW_SDK_VERSION_MINOR)
+                : fmt::format("{}.x up to {}.{}", LAKEFLOW_SDK_VERSION_MAJOR,
+                              LAKEFLOW_SDK_VERSION_MAJOR, LAKEFLOW_SDK_VERSION_MINOR),
+            rebuild_hint()));
   }
   if (status != LAKEFLOW_PLUGIN_OK) {
     throw PluginError(

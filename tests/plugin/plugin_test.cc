@@ -1,6 +1,8 @@
 // The plugin loader (src/core/plugin_loader.cc) against shared-object fixtures built by
 // tests/plugin/CMakeLists.txt, and `lakeflow` loading plugins from --plugin and
 // LAKEFLOW_PLUGIN_PATH.
+#include "lakeflow/plugin.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -197,3 +199,13 @@ TEST(CliPlugins, CommandsWithoutConnectorsIgnoreThePluginPath) {
 
 }  // namespace
 }  // namespace lakeflow
+
+TEST(PluginVersions, BeforeOneZeroEveryMinorReleaseIsItsOwnAbi) {
+  using lakeflow::plugin_detail::sdk_compatible;
+  EXPECT_TRUE(sdk_compatible(0, 2, 0, 2));
+  EXPECT_FALSE(sdk_compatible(0, 2, 0, 1));  // an older 0.x plugin: objects' layouts changed
+  EXPECT_FALSE(sdk_compatible(0, 1, 0, 2));
+  EXPECT_TRUE(sdk_compatible(1, 3, 1, 2));  // from 1.0: a newer host loads older plugins
+  EXPECT_FALSE(sdk_compatible(1, 2, 1, 3));
+  EXPECT_FALSE(sdk_compatible(2, 0, 1, 9));
+}
