@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "lakeflow/json.h"
+
 namespace lakeflow::hl7v2 {
 namespace {
 
@@ -48,36 +50,6 @@ int hex_value(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-// The length of the valid UTF-8 sequence at `s[i]` (a byte >= 0x80), or 0 when it is not one.
-std::size_t utf8_sequence(std::string_view s, std::size_t i) {
-  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char lead = b(i);
-  std::size_t len = 0;
-  std::uint32_t cp = 0;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    len = 2;
-    cp = lead & 0x1Fu;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    len = 3;
-    cp = lead & 0x0Fu;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    len = 4;
-    cp = lead & 0x07u;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) return 0;
-  for (std::size_t k = 1; k < len; ++k) {
-    if ((b(i + k) & 0xC0u) != 0x80u) return 0;
-    cp = (cp << 6) | (b(i + k) & 0x3Fu);
-  }
-  if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-      (cp >= 0xD800 && cp <= 0xDFFF)) {
-    return 0;
-  }
-  return len;
 }
 
 }  // namespace
@@ -322,63 +294,24 @@ Charset charset_of(std::string_view msh18) {
 }
 
 void append_json_text(std::string& out, std::string_view text, Charset charset) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  std::size_t i = 0;
-  while (i < text.size()) {
-    // The run of bytes that need no escaping is appended at once.
-    std::size_t run = i;
-    while (run < text.size()) {
-      const auto b = static_cast<unsigned char>(text[run]);
-      if (b < 0x20 || b >= 0x80 || b == '"' || b == '\\') break;
-      ++run;
-    }
-    if (run > i) {
-      out.append(text.data() + i, run - i);
-      i = run;
-      if (i == text.size()) break;
-    }
-    const auto c = static_cast<unsigned char>(text[i]);
+  if (charset == Charset::kUtf8) {
+    // Invalid UTF-8 becomes U+FFFD, one per byte.
+    append_json_string(out, text, /*ascii_only=*/false);
+    return;
+  }
+  // ISO 8859-1: every byte is the code point of the same value.
+  std::string utf8;
+  utf8.reserve(text.size() + text.size() / 4);
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
     if (c < 0x80) {
-      switch (c) {
-        case '"':
-          out += "\\\"";
-          break;
-        case '\\':
-          out += "\\\\";
-          break;
-        case '\n':
-          out += "\\n";
-          break;
-        case '\r':
-          out += "\\r";
-          break;
-        case '\t':
-          out += "\\t";
-          break;
-        default:
-          if (c < 0x20) {
-            out += "\\u00";
-            out.push_back(kHex[c >> 4]);
-            out.push_back(kHex[c & 0xF]);
-          } else {
-            out.push_back(static_cast<char>(c));
-          }
-      }
-      ++i;
-    } else if (charset == Charset::kLatin1) {
-      out.push_back(static_cast<char>(0xC0 | (c >> 6)));
-      out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-      ++i;
-    } else if (const std::size_t len = utf8_sequence(text, i); len > 0) {
-      out.append(text.substr(i, len));
-      i += len;
+      utf8.push_back(ch);
     } else {
-      out += "\xEF\xBF\xBD";  // U+FFFD
-      ++i;
+      utf8.push_back(static_cast<char>(0xC0 | (c >> 6)));
+      utf8.push_back(static_cast<char>(0x80 | (c & 0x3F)));
     }
   }
-  out.push_back('"');
+  append_json_string(out, utf8, /*ascii_only=*/false);
 }
 
 }  // namespace lakeflow::hl7v2
