@@ -167,7 +167,8 @@ SimulatedSource::SimulatedSource(EndpointSpec spec,
     auto it = corpus_.find(endpoint.corpus);
     if (it == corpus_.end() || !it->second.is_array() || it->second.as_array().empty()) continue;
     JsonValue::Array& records = it->second.as_array();
-    const auto& [field, count] = *endpoint.future_records;
+    const std::string& field = endpoint.future_records->first;
+    const int count = endpoint.future_records->second;
     const JsonValue last = records.back();
     const auto future = [&](const JsonValue& record) {
       const JsonValue* value = get_field(record, field);
@@ -365,7 +366,8 @@ WireResponse SimulatedSource::serve(const Endpoint& endpoint, std::size_t /*inde
     }
   }
   if (sort) {
-    const auto& [field, descending] = *sort;
+    const std::string& field = sort->first;
+    const bool descending = sort->second;
     std::stable_sort(selected.begin(), selected.end(), [&](const JsonValue* a, const JsonValue* b) {
       const JsonValue* x = get_field(*a, field);
       const JsonValue* y = get_field(*b, field);
