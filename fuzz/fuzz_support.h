@@ -46,6 +46,7 @@ bool typed_errors_only(Body&& body) {
 
 // Structural invariants of a column and its children: null counts, child lengths and offsets that
 // stay within their buffers. `path` names the column in failure messages.
+// `c` must be materialized (Column::materialize): its buffers are read over every row.
 inline void check_column(const Column& c, const std::string& path) {
   if (c.null_count() > c.length()) fail("null_count exceeds length", path);
   std::size_t nulls = 0;
