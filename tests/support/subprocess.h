@@ -5,7 +5,9 @@
 #pragma once
 
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -162,6 +164,25 @@ inline ProcessResult run_and_kill(const std::vector<std::string>& argv,
   std::this_thread::sleep_for(delay);
   kill(process.pid(), SIGKILL);
   return process.wait();
+}
+
+// A TCP port on 127.0.0.1 that is free now, for a server a test starts (which may still lose it to
+// another process before it binds it: callers retry on another port).
+inline int free_tcp_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  socklen_t size = sizeof(address);
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&address), size) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
+    if (fd >= 0) close(fd);
+    throw std::runtime_error("cannot find a free TCP port");
+  }
+  const int port = ntohs(address.sin_port);
+  close(fd);
+  return port;
 }
 
 // Whether `result` is that of a process killed by SIGKILL.
