@@ -15,7 +15,7 @@ namespace od = simdjson::ondemand;
 namespace {
 
 // simdjson's raw tokens of scalars may carry the whitespace that followed them.
-std::string_view trim(std::string_view text) {
+std::string_view trim_end(std::string_view text) {
   while (!text.empty() && (text.back() == ' ' || text.back() == '\n' || text.back() == '\r' ||
                            text.back() == '\t')) {
     text.remove_suffix(1);
@@ -27,10 +27,22 @@ simdjson::padded_string_view padded(std::string_view text, std::size_t padding) 
   return simdjson::padded_string_view(text.data(), text.size(), text.size() + padding);
 }
 
+// The JSON text of `value` as written (objects and arrays whole), trailing whitespace trimmed.
+std::string_view raw(od::value value) {
+  switch (value.type()) {
+    case od::json_type::object:
+      return trim_end(od::object(value.get_object()).raw_json().value());
+    case od::json_type::array:
+      return trim_end(od::array(value.get_array()).raw_json().value());
+    default:
+      return trim_end(value.raw_json_token());
+  }
+}
+
 // The raw JSON of every element of a "Value" array, in order.
 void collect_values(od::value value, std::vector<std::string_view>& out) {
   od::array array = value.get_array();
-  for (auto element : array) out.push_back(trim(element.raw_json()));
+  for (auto element : array) out.push_back(raw(element.value()));
 }
 
 void append_person_name(std::string& out, std::string_view element, std::size_t padding,
@@ -46,13 +58,13 @@ void append_person_name(std::string& out, std::string_view element, std::size_t 
   std::string_view phonetic = "null";
   for (auto field : groups) {
     const std::string_view key = field.unescaped_key();
-    const std::string_view raw = trim(field.value().raw_json());
+    const std::string_view text = raw(field.value());
     if (key == "Alphabetic") {
-      alphabetic = raw;
+      alphabetic = text;
     } else if (key == "Ideographic") {
-      ideographic = raw;
+      ideographic = text;
     } else if (key == "Phonetic") {
-      phonetic = raw;
+      phonetic = text;
     }
   }
   fmt::format_to(std::back_inserter(out), R"({{"alphabetic":{},"ideographic":{},"phonetic":{}}})",
@@ -124,7 +136,7 @@ ObjectMembers read_object(std::string_view object, std::size_t padding,
           collect_values(part.value(), values);
           has_value = true;
         } else if (name == "BulkDataURI" || name == "InlineBinary") {
-          bulk = fmt::format(R"({{"{}":{}}})", name, trim(part.value().raw_json()));
+          bulk = fmt::format(R"({{"{}":{}}})", name, raw(part.value()));
         }
       }
       if (tag == key_tag && values.size() == 1 && values.front().size() >= 2 &&
@@ -160,13 +172,14 @@ std::vector<std::string_view> split_objects(std::string_view body, std::size_t p
     od::document doc = parser.iterate(padded(body, padding));
     od::array array = doc.get_array();
     for (auto element : array) {
-      if (element.type() != od::json_type::object) {
+      od::value value = element.value();
+      if (value.type() != od::json_type::object) {
         throw SourceError(fmt::format(
             "dicomweb: {} holds an element that is not an object; a QIDO-RS answer is an array "
             "of DICOM JSON objects",
             what));
       }
-      objects.push_back(trim(element.raw_json()));
+      objects.push_back(trim_end(od::object(value.get_object()).raw_json().value()));
     }
   } catch (const simdjson::simdjson_error& error) {
     throw SourceError(fmt::format(

@@ -33,9 +33,9 @@
 namespace lakeflow::test_support {
 
 struct OrthancOptions {
-  std::string username;  // with password: HTTP Basic authentication on every request
-  std::string password;
-  std::string bearer_token;  // a Lua filter admits only "Authorization: Bearer <token>"
+  std::string username{};  // with password: HTTP Basic authentication on every request
+  std::string password{};
+  std::string bearer_token{};  // a Lua filter admits only "Authorization: Bearer <token>"
 };
 
 class OrthancServer {
