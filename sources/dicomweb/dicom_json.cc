@@ -95,6 +95,20 @@ void append_value(std::string& out, const Attribute& column,
   out.push_back(']');
 }
 
+// What a column holds for an attribute present without a value: the empty text of a zero-length
+// string value, no values of a multi-valued one; nothing (null) for numbers and person names.
+std::string_view empty_value(ValueKind kind) {
+  switch (kind) {
+    case ValueKind::kText:
+      return R"("")";
+    case ValueKind::kTextList:
+    case ValueKind::kDecimalList:
+      return "[]";
+    default:
+      return {};
+  }
+}
+
 }  // namespace
 
 std::uint32_t parse_tag(std::string_view key) {
@@ -111,7 +125,8 @@ std::string format_tag(std::uint32_t tag) {
 
 ObjectMembers read_object(std::string_view object, std::size_t padding,
                           std::span<const Attribute> columns, std::uint32_t key_tag,
-                          std::string_view what) {
+                          std::string_view what, std::uint32_t always_tag) {
+  bool always_seen = false;
   // One parser per thread for the object, one for the PN values inside it (a parser holds one
   // document at a time).
   thread_local od::parser parser;
@@ -151,6 +166,19 @@ ObjectMembers read_object(std::string_view object, std::size_t padding,
       } else if (!bulk.empty()) {
         if (!out.empty()) out.push_back(',');
         fmt::format_to(std::back_inserter(out), R"("{}":{})", column->column, bulk);
+      } else if (const std::string_view empty = empty_value(column->kind); !empty.empty()) {
+        // Present without a value: DICOM's zero-length value.
+        if (!out.empty()) out.push_back(',');
+        fmt::format_to(std::back_inserter(out), R"("{}":{})", column->column, empty);
+      }
+      if (tag == always_tag) always_seen = true;
+    }
+    if (always_tag != kNoTag && !always_seen) {
+      const auto column = std::find_if(columns.begin(), columns.end(),
+                                       [&](const Attribute& a) { return a.tag == always_tag; });
+      if (column != columns.end()) {
+        if (!result.members.empty()) result.members.push_back(',');
+        fmt::format_to(std::back_inserter(result.members), R"("{}":"")", column->column);
       }
     }
   } catch (const simdjson::simdjson_error& error) {

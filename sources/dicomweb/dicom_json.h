@@ -12,6 +12,7 @@
 //   kPersonName  a PN attribute: {"alphabetic", "ideographic", "phonetic"}, the component groups
 //   kTextList, kDecimalList
 //                a multi-valued attribute: the array of its values, nulls kept in place
+// An attribute present without a value is "" (text) or [] (lists), as its zero-length DICOM value.
 // Values are copied as the server wrote them (numbers keep their text), never converted: the
 // framework converts them to the column's type and reports what does not fit. What cannot be
 // told apart from a value is never dropped: a single-valued column whose attribute arrives with
@@ -62,11 +63,14 @@ struct ObjectMembers {
 
 // Reads the DICOM JSON object `object` (a view into a buffer with at least `padding` readable
 // bytes after it, e.g. a page body a RecordBatch adopted) and builds the members of `columns` that
-// it holds; `key_tag` names the attribute whose value is the resource's identity. Throws
-// SourceError naming `what` when the text is not a DICOM JSON object.
+// it holds; `key_tag` names the attribute whose value is the resource's identity. An attribute
+// present without a value (a zero-length value) is "" in a text column and [] in a list column,
+// null otherwise; an absent attribute is null, except `always_tag`'s column, which is "" then
+// (a column every row must have a value in, such as the cursor). Throws SourceError naming `what`
+// when the text is not a DICOM JSON object.
 ObjectMembers read_object(std::string_view object, std::size_t padding,
                           std::span<const Attribute> columns, std::uint32_t key_tag,
-                          std::string_view what);
+                          std::string_view what, std::uint32_t always_tag = kNoTag);
 
 // The elements of the JSON array `body` (a QIDO-RS answer: an array of DICOM JSON objects), as
 // views into it, in order. `body` must have `padding` readable bytes after it (simdjson's). An

@@ -24,6 +24,10 @@ namespace {
 
 namespace chr = std::chrono;
 
+// StudyDate, the cursor: every row has a value ("" when the study has none), because the pipeline
+// orders a key's changes by it.
+constexpr std::uint32_t kStudyDateTag = 0x00080020;
+
 // Restarts of a result list one read call allows (qido_paging.h) before it gives up.
 constexpr int kMaxRestarts = 3;
 
@@ -369,7 +373,7 @@ ReadResult DicomwebConnector::do_read_table(const ReadContext& context) {
     keys.clear();
     for (const std::string_view object : objects) {
       members.push_back(read_object(object, RecordBatch::kPadding, table.columns, table.key_tag,
-                                    "a result of GET " + url));
+                                    "a result of GET " + url, kStudyDateTag));
     }
     for (std::size_t i = 0; i < objects.size(); ++i) {
       // A result without its UID is still a result: its text stands for it.

@@ -62,11 +62,22 @@ TEST(DicomJson, KeepsNumbersAsTheServerWroteThem) {
   EXPECT_EQ(got.members, R"("number_of_study_related_series":1e2)");
 }
 
-TEST(DicomJson, EmptyAttributesAreAbsentAndUnknownTagsIgnored) {
+TEST(DicomJson, EmptyAttributesAreZeroLengthValuesAndUnknownTagsIgnored) {
   const ObjectMembers got =
-      read(R"({"00100010":{"vr":"PN"},"00080020":{"vr":"DA","Value":[]},"7FE00010":{"vr":"OW"}})");
-  EXPECT_EQ(got.members, "");
+      read(R"({"00100010":{"vr":"PN"},"00080020":{"vr":"DA","Value":[]},"7FE00010":{"vr":"OW"},)"
+           R"("00080061":{"vr":"CS"},"00201206":{"vr":"IS"}})");
+  EXPECT_EQ(got.members, R"("study_date":"","modalities_in_study":[])");
   EXPECT_EQ(got.key, "");
+}
+
+TEST(DicomJson, TheAlwaysColumnIsEmptyTextWhenAbsent) {
+  std::string buffer = R"({"00100020":{"vr":"LO","Value":["P"]}})";
+  const std::size_t size = buffer.size();
+  buffer.append(64, ' ');
+  const ObjectMembers got =
+      read_object(std::string_view(buffer.data(), size), 64, find_table("studies")->columns,
+                  0x0020000D, "test object", 0x00080020);
+  EXPECT_EQ(got.members, R"("patient_id":"P","study_date":"")");
 }
 
 TEST(DicomJson, SeveralValuesOfASingleValuedAttributeAreKeptAsAnArray) {
@@ -274,7 +285,8 @@ TEST_F(SampleServer, StudiesCarryTheirAttributesTyped) {
                              R"("phonetic":""})"));  // Orthanc sends the empty third group as ""
   // The undated study with an empty patient name: read, its empty attributes null.
   const JsonValue& cr = rows.at(kStudy3);
-  EXPECT_EQ(cr.find("study_date"), nullptr);
+  EXPECT_EQ(cr.find("study_date")->as_string(), "");  // present, zero-length
+  EXPECT_EQ(cr.find("accession_number")->as_string(), "");
   EXPECT_EQ(cr.find("patient_name"), nullptr);
   EXPECT_EQ(cr.find("patient_id")->as_string(), "UNKNOWN-7");
   // A StudyDate range never matches a study without a date: only the first sync reads it.
@@ -494,8 +506,7 @@ TEST(Auth, BasicAuthenticationWithOrthancsRegisteredUsers) {
 // Orthanc has no bearer authentication; the test server's Lua filter refuses every request
 // without the exact header (HTTP 403), so a read proves the connector sends it.
 TEST(Auth, BearerTokenIsSentOnEveryRequest) {
-  const OrthancServer server =
-      OrthancServer::start(OrthancOptions{.bearer_token = "tok-Bearer1"});
+  const OrthancServer server = OrthancServer::start(OrthancOptions{.bearer_token = "tok-Bearer1"});
   server.store(generated_study(1, "20240101"));
   server.store(generated_study(2, "20240101"));
   auto connector = connect(server, Options{{"token", "tok-Bearer1"}});
