@@ -101,6 +101,42 @@ TEST(Examples, PostgresPipelineReadsTablesAndAViewOfTheLocalDatabase) {
   EXPECT_EQ(postgres.options.find("password"), "value-of-PG_PASSWORD");
 }
 
+TEST(Examples, DicomwebPipelinePlansStudiesSeriesAndInstancesAsUpserts) {
+  const PipelineSpec spec = load_pipeline_spec(kExamples / "dicomweb_pipeline.yaml");
+  EXPECT_EQ(spec.connection_name, "pacs");
+  ASSERT_EQ(spec.tables.size(), 3u);
+  // What the dicomweb connector reports: cdc by UID, ordered by study_date.
+  const StructType schema{{"study_instance_uid", DataType::String(), false},
+                          {"series_instance_uid", DataType::String()},
+                          {"sop_instance_uid", DataType::String()},
+                          {"study_date", DataType::String()}};
+  std::vector<std::string> flows;
+  for (const TableSpec& table : spec.tables) {
+    EXPECT_EQ(table.destination_schema, "imaging");
+    TableMetadata metadata;
+    metadata.ingestion_type = IngestionType::kCdc;
+    metadata.cursor_field = "study_date";
+    metadata.primary_keys = {table.source_table == "studies"  ? "study_instance_uid"
+                             : table.source_table == "series" ? "series_instance_uid"
+                                                              : "sop_instance_uid"};
+    const TablePlan plan = plan_table(table, metadata, schema, test_destination());
+    flows.push_back(fmt::format("{} {}", plan.destination, to_string(plan.flow)));
+  }
+  EXPECT_THAT(flows,
+              ElementsAre("main.imaging.studies apply_changes", "main.imaging.series apply_changes",
+                          "main.imaging.instances apply_changes"));
+  EXPECT_EQ(spec.tables[2].table_options, (Options{{"page_size", "500"}, {"lookback_days", "2"}}));
+  const EnvLookup env = [](std::string_view name) -> std::optional<std::string> {
+    if (name == "DICOMWEB_BASE_URL") return "http://127.0.0.1:8042/dicom-web";
+    return std::nullopt;
+  };
+  const Connections connections = load_connections(kExamples / "connections.yaml", env);
+  const Connection& pacs = connections.get("pacs");
+  EXPECT_EQ(pacs.connector, "dicomweb");
+  EXPECT_EQ(pacs.options, (Options{{"base_url", "http://127.0.0.1:8042/dicom-web"},
+                                   {"connection_name", "pacs"}}));
+}
+
 TEST(Examples, ExampleConnectionTakesCredentialsFromTheEnvironment) {
   const auto path = kExamples / "connections.yaml";
   const EnvLookup env = [](std::string_view name) -> std::optional<std::string> {
