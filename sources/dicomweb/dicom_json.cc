@@ -190,6 +190,12 @@ ObjectMembers read_object(std::string_view object, std::size_t padding,
   return result;
 }
 
+std::string text_value(std::string_view object, std::size_t padding, std::uint32_t tag,
+                       std::string_view what) {
+  const Attribute only{tag, "value", "", "", ValueKind::kText};
+  return read_object(object, padding, std::span<const Attribute>(&only, 1), tag, what).key;
+}
+
 std::vector<std::string_view> split_objects(std::string_view body, std::size_t padding,
                                             std::string_view what) {
   std::vector<std::string_view> objects;

@@ -72,6 +72,11 @@ ObjectMembers read_object(std::string_view object, std::size_t padding,
                           std::span<const Attribute> columns, std::uint32_t key_tag,
                           std::string_view what, std::uint32_t always_tag = kNoTag);
 
+// The first value of attribute `tag` in the DICOM JSON object `object` as text (a UID), "" when
+// it has none. Throws as read_object does.
+std::string text_value(std::string_view object, std::size_t padding, std::uint32_t tag,
+                       std::string_view what);
+
 // The elements of the JSON array `body` (a QIDO-RS answer: an array of DICOM JSON objects), as
 // views into it, in order. `body` must have `padding` readable bytes after it (simdjson's). An
 // empty body is an empty array (some servers answer 204 or nothing). Throws SourceError naming

@@ -288,6 +288,11 @@ DicomwebConnector::Settings DicomwebConnector::settings(const TableContext& cont
   if (context.table != "studies") read_filters(context, "series_qido_filters", settings.filters);
   if (context.table == "instances") {
     read_filters(context, "instance_qido_filters", settings.filters);
+  } else if (context.table == kInstanceMetadataTable &&
+             !context.table_options.get_string("instance_qido_filters", "").empty()) {
+    throw option_error("instance_qido_filters",
+                       "does not apply: instance_metadata reads every instance of the series the "
+                       "series search finds; narrow it with series_qido_filters");
   }
   return settings;
 }
@@ -306,9 +311,19 @@ std::string DicomwebConnector::search_url(const TableDefinition& table, const Se
   return url;
 }
 
-ReadResult DicomwebConnector::do_read_table(const ReadContext& context) {
-  const TableDefinition& table = *find_table(context.table);
-  const Settings settings = this->settings(context);
+// Where a read call starts: the pass (its StudyDate lower bound and the date it started on), the
+// position in its list, and for instance_metadata the series it stopped inside.
+struct DicomwebConnector::PassStart {
+  std::string from;     // "" (every study) or YYYYMMDD
+  std::string through;  // the UTC date the pass started on
+  ListPosition position;
+  std::string series;  // instance_metadata: the series a read stopped inside ("" when none)
+  std::string after;   // ... and the last SOP instance UID delivered of it
+  bool done = false;   // this instance completed the pass: nothing more this run
+};
+
+DicomwebConnector::PassStart DicomwebConnector::pass_start(const ReadContext& context,
+                                                           const Settings& settings) const {
   const Offset& start = context.start;
   const auto bad_offset = [&](std::string_view why) {
     return ConfigError(fmt::format(
@@ -316,54 +331,65 @@ ReadResult DicomwebConnector::do_read_table(const ReadContext& context) {
         "connector returned",
         context.table, start.to_json(), why));
   };
-
-  std::string from;
-  std::string through = today_;
-  ListPosition position;
+  PassStart pass;
+  pass.through = today_;
   if (start.is_null()) throw bad_offset("is null");
-  const JsonValue* pass = start.find("pass");
-  const JsonValue* done = start.find("through");
-  if (done != nullptr && (!done->is_string() || !parse_date(done->as_string()))) {
+  const JsonValue* position = start.find("pass");
+  const JsonValue* through = start.find("through");
+  if (through != nullptr && (!through->is_string() || !parse_date(through->as_string()))) {
     throw bad_offset("has a 'through' that is not a date written YYYYMMDD");
   }
   if (start.empty()) {
-    from = settings.starting_date;
-  } else if (pass != nullptr) {
-    const JsonValue* pass_from = member(*pass, "from");
-    const JsonValue* consumed = member(*pass, "consumed");
-    const JsonValue* anchors = member(*pass, "anchors");
-    if (pass_from == nullptr || !pass_from->is_string() ||
-        (!pass_from->as_string().empty() && !parse_date(pass_from->as_string())) ||
-        consumed == nullptr || !consumed->is_int() || consumed->as_int() < 0 ||
-        anchors == nullptr || !anchors->is_array() || done == nullptr) {
+    pass.from = settings.starting_date;
+  } else if (position != nullptr) {
+    const JsonValue* from = member(*position, "from");
+    const JsonValue* consumed = member(*position, "consumed");
+    const JsonValue* anchors = member(*position, "anchors");
+    if (from == nullptr || !from->is_string() ||
+        (!from->as_string().empty() && !parse_date(from->as_string())) || consumed == nullptr ||
+        !consumed->is_int() || consumed->as_int() < 0 || anchors == nullptr ||
+        !anchors->is_array() || through == nullptr) {
       throw bad_offset("is not a pass position (pass.from, pass.consumed, pass.anchors, through)");
     }
-    from = pass_from->as_string();
-    through = done->as_string();
-    position.consumed = consumed->as_int();
+    pass.from = from->as_string();
+    pass.through = through->as_string();
+    pass.position.consumed = consumed->as_int();
     for (const JsonValue& anchor : anchors->as_array()) {
       if (!anchor.is_string()) throw bad_offset("has an anchor that is not a string");
-      position.anchors.push_back(anchor.as_string());
+      pass.position.anchors.push_back(anchor.as_string());
     }
-  } else if (done != nullptr) {
+    if (const JsonValue* series = member(*position, "series"); series != nullptr) {
+      const JsonValue* uid = member(*series, "uid");
+      const JsonValue* after = member(*series, "after");
+      if (uid == nullptr || !uid->is_string() || after == nullptr || !after->is_string()) {
+        throw bad_offset("has a pass.series without uid and after");
+      }
+      pass.series = uid->as_string();
+      pass.after = after->as_string();
+    }
+  } else if (through != nullptr) {
     const JsonValue* run = start.find("run");
     if (run == nullptr || !run->is_string()) throw bad_offset("has 'through' without 'run'");
-    if (run->as_string() == run_) return ReadResult{RecordStream(), start};  // done this run
-    from = format_date(*parse_date(done->as_string()) - chr::days(settings.lookback_days));
+    pass.done = run->as_string() == run_;
+    pass.from = format_date(*parse_date(through->as_string()) - chr::days(settings.lookback_days));
   } else {
     throw bad_offset("is not one this connector wrote");
   }
+  return pass;
+}
 
-  std::vector<RecordBatch> batches;
+DicomwebConnector::ListRead DicomwebConnector::walk_list(const ListWalk& walk, PassStart& pass,
+                                                         std::vector<RecordBatch>& batches) const {
+  ListRead read;
   std::set<std::string, std::less<>> delivered;  // in this call, for a restarted list
-  std::int64_t room = context.max_records();
-  int restarts = 0;
-  bool exhausted = false;
   std::vector<ObjectMembers> members;
   std::vector<std::string_view> keys;
-  while (room > 0) {
-    const PageRequest request = next_request(position, std::min(settings.page_size, room));
-    const std::string url = search_url(table, settings, from, request.offset, request.limit);
+  for (;;) {
+    const std::int64_t page_size = walk.page_size();
+    if (page_size <= 0) return read;  // the read call is full
+    const PageRequest request = next_request(pass.position, page_size);
+    const std::string url =
+        search_url(*walk.list, *walk.settings, pass.from, request.offset, request.limit);
     http::Response answer = client_->get(url, qido_headers());
     RecordBatch batch;
     const std::string_view body = batch.adopt(std::move(answer.body));
@@ -372,59 +398,97 @@ ReadResult DicomwebConnector::do_read_table(const ReadContext& context) {
     members.clear();
     keys.clear();
     for (const std::string_view object : objects) {
-      members.push_back(read_object(object, RecordBatch::kPadding, table.columns, table.key_tag,
-                                    "a result of GET " + url, kStudyDateTag));
+      members.push_back(read_object(object, RecordBatch::kPadding, walk.list->columns,
+                                    walk.list->key_tag, "a result of GET " + url, kStudyDateTag));
     }
     for (std::size_t i = 0; i < objects.size(); ++i) {
       // A result without its UID is still a result: its text stands for it.
       keys.push_back(members[i].key.empty() ? objects[i] : std::string_view(members[i].key));
     }
-    const std::optional<std::size_t> first = first_new(position, keys);
+    const std::optional<std::size_t> first = first_new(pass.position, keys);
     if (!first) {
-      if (++restarts > kMaxRestarts) {
+      if (++read.restarts > kMaxRestarts) {
         throw SourceError(fmt::format(
             "dicomweb: table '{}': the server's result list for GET {} kept changing by more "
             "than {} results between two pages ({} restarts); rerun later, or use a larger "
             "page_size",
-            context.table, url, kAnchors, kMaxRestarts));
+            walk.table, url, kAnchors, kMaxRestarts));
       }
-      position = ListPosition{};
+      pass.position = ListPosition{};
       continue;
     }
     if (*first == objects.size()) {
-      exhausted = true;
-      break;
+      read.exhausted = true;
+      return read;
     }
-    const ListPosition before = position;
-    for (std::size_t i = *first; i < objects.size() && room > 0; ++i) {
+    const ListPosition before = pass.position;
+    bool stopped = false;
+    for (std::size_t i = *first; i < objects.size(); ++i) {
       const std::string_view key = keys[i];
-      const bool repeat = is_anchor(before, key) || delivered.contains(key);
-      advance(position, request, i, key);
-      if (repeat) continue;
-      std::string record_members = std::move(members[i].members);
-      if (!record_members.empty()) record_members.push_back(',');
-      record_members += connection_name_json_;
-      batch.append_with_members(objects[i], record_members);
-      delivered.emplace(key);
-      --room;
+      if (!is_anchor(before, key) && !delivered.contains(key)) {
+        if (!walk.visit(batch, objects[i], members[i], batches)) {
+          stopped = true;
+          break;
+        }
+        delivered.emplace(key);
+      }
+      advance(pass.position, request, i, key);
     }
     if (!batch.empty()) batches.push_back(std::move(batch));
+    if (stopped) return read;
   }
+}
+
+ReadResult DicomwebConnector::do_read_table(const ReadContext& context) {
+  const TableDefinition& table = *find_table(context.table);
+  const Settings settings = this->settings(context);
+  PassStart pass = pass_start(context, settings);
+  if (pass.done) return ReadResult{RecordStream(), context.start};
+
+  std::vector<RecordBatch> batches;
+  std::int64_t room = context.max_records();
+  ListWalk walk;
+  walk.table = context.table;
+  walk.settings = &settings;
+  if (table.name == kInstanceMetadataTable) {
+    walk.list = find_table("series");
+    walk.page_size = [&] { return room > 0 ? settings.page_size : 0; };
+    walk.visit = [&](RecordBatch&, std::string_view series, ObjectMembers&,
+                     std::vector<RecordBatch>& out) {
+      return read_series_metadata(table, series, pass, room, out);
+    };
+  } else {
+    walk.list = &table;
+    walk.page_size = [&] { return std::min(settings.page_size, room); };
+    walk.visit = [&](RecordBatch& page, std::string_view object, ObjectMembers& members,
+                     std::vector<RecordBatch>&) {
+      if (room == 0) return false;
+      append_row(page, object, members);
+      --room;
+      return true;
+    };
+  }
+  const ListRead read = walk_list(walk, pass, batches);
 
   ReadResult result;
   result.records = RecordStream::of(std::move(batches));
-  JsonValue::Object end{{"through", JsonValue(through)}};
-  if (exhausted) {
+  JsonValue::Object end{{"through", JsonValue(pass.through)}};
+  if (read.exhausted) {
     end.emplace("run", JsonValue(run_));
   } else {
     JsonValue::Array anchors;
-    for (const std::string& anchor : position.anchors) anchors.emplace_back(anchor);
-    end.emplace("pass", JsonValue(JsonValue::Object{{"from", JsonValue(from)},
-                                                    {"consumed", JsonValue(position.consumed)},
-                                                    {"anchors", JsonValue(std::move(anchors))}}));
+    for (const std::string& anchor : pass.position.anchors) anchors.emplace_back(anchor);
+    JsonValue::Object position{{"from", JsonValue(pass.from)},
+                               {"consumed", JsonValue(pass.position.consumed)},
+                               {"anchors", JsonValue(std::move(anchors))}};
+    if (!pass.series.empty()) {
+      position.emplace("series", JsonValue(JsonValue::Object{{"uid", JsonValue(pass.series)},
+                                                             {"after", JsonValue(pass.after)}}));
+    }
+    end.emplace("pass", JsonValue(std::move(position)));
   }
   result.end = Offset(std::move(end));
-  if (restarts > 0) {
+  if (read.restarts > 0) {
     result.notes.push_back(fmt::format(
         "{}: the server's result list changed by more than {} results between two pages, so the "
         "read started the list again; rows read before the restart in earlier read calls may come "
@@ -434,7 +498,67 @@ ReadResult DicomwebConnector::do_read_table(const ReadContext& context) {
   return result;
 }
 
-LAKEFLOW_REGISTER_CONNECTOR("dicomweb", DicomwebConnector,
-                            "DICOMweb (QIDO-RS) imaging metadata: studies, series, instances");
+void DicomwebConnector::append_row(RecordBatch& batch, std::string_view object,
+                                   ObjectMembers& members) const {
+  std::string text = std::move(members.members);
+  if (!text.empty()) text.push_back(',');
+  text += connection_name_json_;
+  batch.append_with_members(object, text);
+}
+
+bool DicomwebConnector::read_series_metadata(const TableDefinition& table, std::string_view series,
+                                             PassStart& pass, std::int64_t& room,
+                                             std::vector<RecordBatch>& out) const {
+  if (room == 0) return false;
+  const std::string study_uid =
+      text_value(series, RecordBatch::kPadding, 0x0020000D, "a series of the series search");
+  const std::string series_uid =
+      text_value(series, RecordBatch::kPadding, 0x0020000E, "a series of the series search");
+  if (study_uid.empty() || series_uid.empty()) {
+    throw SourceError(fmt::format(
+        "dicomweb: table '{}': the series search returned a series without StudyInstanceUID or "
+        "SeriesInstanceUID; its metadata cannot be asked for",
+        table.name));
+  }
+  const std::string url =
+      fmt::format("{}/studies/{}/series/{}/metadata", base_url_, http::percent_encode(study_uid),
+                  http::percent_encode(series_uid));
+  http::Response answer = client_->get(url, qido_headers());
+  RecordBatch batch;
+  const std::string_view body = batch.adopt(std::move(answer.body));
+  const std::vector<std::string_view> objects =
+      split_objects(body, RecordBatch::kPadding, "the answer to GET " + url);
+  // In SOP Instance UID order, so a read that stops inside the series resumes after a UID.
+  std::vector<std::pair<ObjectMembers, std::string_view>> instances;
+  for (const std::string_view object : objects) {
+    instances.emplace_back(read_object(object, RecordBatch::kPadding, table.columns, table.key_tag,
+                                       "an instance of GET " + url, kStudyDateTag),
+                           object);
+  }
+  std::sort(instances.begin(), instances.end(),
+            [](const auto& a, const auto& b) { return a.first.key < b.first.key; });
+  const std::string after = pass.series == series_uid ? pass.after : std::string();
+  bool complete = true;
+  for (auto& [members, object] : instances) {
+    if (!after.empty() && members.key <= after) continue;
+    if (room == 0) {
+      complete = false;
+      break;
+    }
+    pass.series = series_uid;
+    pass.after = members.key;
+    append_row(batch, object, members);
+    --room;
+  }
+  if (!batch.empty()) out.push_back(std::move(batch));
+  if (!complete) return false;
+  pass.series.clear();
+  pass.after.clear();
+  return true;
+}
+
+LAKEFLOW_REGISTER_CONNECTOR(
+    "dicomweb", DicomwebConnector,
+    "DICOMweb imaging metadata (QIDO-RS, WADO-RS metadata): studies, series, instances");
 
 }  // namespace lakeflow::dicomweb

@@ -29,11 +29,14 @@
 // it completed (`through`: the UTC date the pass started; `run`: the connector instance).
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "dicom_json.h"
 #include "lakeflow/connector.h"
 #include "lakeflow/http/client.h"
 
@@ -57,7 +60,31 @@ class DicomwebConnector : public LakeflowConnect {
 
  private:
   struct Settings;
+  struct PassStart;
+  // One walk through a QIDO-RS result list: `list` names the search, `visit` takes each new result
+  // (adding rows to the page's batch or to `out`) and returns false to stop before it.
+  struct ListWalk {
+    std::string_view table;
+    const Settings* settings = nullptr;
+    const TableDefinition* list = nullptr;
+    std::function<std::int64_t()> page_size;  // 0: the read call is full
+    std::function<bool(RecordBatch& page, std::string_view object, ObjectMembers& members,
+                       std::vector<RecordBatch>& out)>
+        visit;
+  };
+  struct ListRead {
+    bool exhausted = false;  // the list ended: the pass is complete
+    int restarts = 0;
+  };
   Settings settings(const TableContext& context) const;
+  PassStart pass_start(const ReadContext& context, const Settings& settings) const;
+  ListRead walk_list(const ListWalk& walk, PassStart& pass,
+                     std::vector<RecordBatch>& batches) const;
+  void append_row(RecordBatch& batch, std::string_view object, ObjectMembers& members) const;
+  // instance_metadata: the rows of one series (WADO-RS metadata) after the pass's position inside
+  // it, while `room` lasts. Returns false when the series was not finished.
+  bool read_series_metadata(const TableDefinition& table, std::string_view series, PassStart& pass,
+                            std::int64_t& room, std::vector<RecordBatch>& out) const;
   std::string search_url(const TableDefinition& table, const Settings& settings,
                          const std::string& from, std::int64_t offset, std::int64_t limit) const;
 

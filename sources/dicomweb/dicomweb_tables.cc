@@ -73,10 +73,47 @@ constexpr std::array kInstanceColumns = {
     Attribute{0x00081190, "retrieve_url", "RetrieveURL", "UR", K::kText},
 };
 
+// Instance metadata (WADO-RS RetrieveMetadata of a series, PS3.18 §10.4): every attribute of each
+// instance but bulk data; these columns type the common image attributes (PS3.3 C.7.6.1 General
+// Image, C.7.6.2 Image Plane, C.7.6.3 Image Pixel, C.7.5.1 General Equipment).
+constexpr std::array kInstanceMetadataColumns = {
+    Attribute{0x00080018, "sop_instance_uid", "SOPInstanceUID", "UI", K::kText},
+    Attribute{0x0020000E, "series_instance_uid", "SeriesInstanceUID", "UI", K::kText},
+    Attribute{0x0020000D, "study_instance_uid", "StudyInstanceUID", "UI", K::kText},
+    Attribute{0x00080016, "sop_class_uid", "SOPClassUID", "UI", K::kText},
+    Attribute{0x00200013, "instance_number", "InstanceNumber", "IS", K::kInteger},
+    Attribute{0x00080020, "study_date", "StudyDate", "DA", K::kText},
+    Attribute{0x00080060, "modality", "Modality", "CS", K::kText},
+    Attribute{0x00080008, "image_type", "ImageType", "CS", K::kTextList},
+    Attribute{0x00080070, "manufacturer", "Manufacturer", "LO", K::kText},
+    Attribute{0x00081090, "manufacturer_model_name", "ManufacturerModelName", "LO", K::kText},
+    Attribute{0x00100020, "patient_id", "PatientID", "LO", K::kText},
+    Attribute{0x00100010, "patient_name", "PatientName", "PN", K::kPersonName},
+    Attribute{0x00101010, "patient_age", "PatientAge", "AS", K::kText},
+    Attribute{0x00180015, "body_part_examined", "BodyPartExamined", "CS", K::kText},
+    Attribute{0x00180050, "slice_thickness", "SliceThickness", "DS", K::kDecimal},
+    Attribute{0x00200032, "image_position_patient", "ImagePositionPatient", "DS", K::kDecimalList},
+    Attribute{0x00200037, "image_orientation_patient", "ImageOrientationPatient", "DS",
+              K::kDecimalList},
+    Attribute{0x00280030, "pixel_spacing", "PixelSpacing", "DS", K::kDecimalList},
+    Attribute{0x00280010, "rows", "Rows", "US", K::kInteger},
+    Attribute{0x00280011, "columns", "Columns", "US", K::kInteger},
+    Attribute{0x00280008, "number_of_frames", "NumberOfFrames", "IS", K::kInteger},
+    Attribute{0x00280004, "photometric_interpretation", "PhotometricInterpretation", "CS",
+              K::kText},
+    Attribute{0x00280100, "bits_allocated", "BitsAllocated", "US", K::kInteger},
+    Attribute{0x00280101, "bits_stored", "BitsStored", "US", K::kInteger},
+    Attribute{0x00281050, "window_center", "WindowCenter", "DS", K::kDecimalList},
+    Attribute{0x00281051, "window_width", "WindowWidth", "DS", K::kDecimalList},
+    Attribute{0x7FE00010, "pixel_data", "PixelData", "OB or OW", K::kText},
+};
+
 constexpr std::array kTables = {
     TableDefinition{"studies", 0x0020000D, "study_instance_uid", kStudyColumns},
     TableDefinition{"series", 0x0020000E, "series_instance_uid", kSeriesColumns},
     TableDefinition{"instances", 0x00080018, "sop_instance_uid", kInstanceColumns},
+    TableDefinition{kInstanceMetadataTable, 0x00080018, "sop_instance_uid",
+                    kInstanceMetadataColumns},
 };
 
 std::string comment(std::string_view text) {

@@ -1,5 +1,6 @@
 // The tables of the DICOMweb connector: one per level of the DICOM information model that QIDO-RS
-// searches (studies, series, instances). Each names the attributes it asks for (`includefield`)
+// searches (studies, series, instances), and instance_metadata, every instance's attributes as
+// WADO-RS metadata of its series gives them. Each names the attributes it asks for (`includefield`)
 // and reads into typed columns (dicom_json.h), its identity attribute, and the QIDO-RS resource
 // it searches; every row also carries `connection_name` (where it came from) and `dicom_json`, the
 // DICOM JSON object exactly as the server sent it (all attributes, BulkDataURI and InlineBinary
@@ -22,6 +23,8 @@ struct TableDefinition {
   std::span<const Attribute> columns;
 };
 
+// Read through WADO-RS metadata of each series the series search finds, not through QIDO-RS.
+inline constexpr std::string_view kInstanceMetadataTable = "instance_metadata";
 inline constexpr std::string_view kConnectionNameColumn = "connection_name";
 inline constexpr std::string_view kDicomJsonColumn = "dicom_json";
 

@@ -36,7 +36,7 @@ const OrthancServer& server() {
 class StoreStudies : public lakeflow::testing::WriteBackUtils {
  public:
   std::vector<std::string> insertable_tables() override {
-    return {"studies", "series", "instances"};
+    return {"studies", "series", "instances", "instance_metadata"};
   }
   std::vector<std::string> updatable_tables() override { return {}; }
   std::vector<std::string> deletable_tables() override { return {}; }

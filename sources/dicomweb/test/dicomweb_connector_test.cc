@@ -331,6 +331,42 @@ TEST_F(SampleServer, SeriesAndInstancesCarryTheirAttributesTyped) {
   EXPECT_EQ(mr.find("series_instance_uid")->as_string(), std::string(kStudy2) + ".1");
 }
 
+TEST_F(SampleServer, InstanceMetadataTypesTheImageAttributesOfEveryInstance) {
+  auto connector = connect(*server_);
+  const Read all = read_all(*connector, "instance_metadata");
+  const auto rows = by_key(all, "sop_instance_uid");
+  ASSERT_EQ(rows.size(), 5u);
+  const JsonValue& ct = rows.at(std::string(kStudy1) + ".1.1.1");
+  EXPECT_EQ(ct.find("manufacturer")->as_string(), "LAKEFLOW TEST");
+  EXPECT_EQ(ct.find("patient_age")->as_string(), "054Y");
+  EXPECT_EQ(ct.find("patient_name")->find("phonetic")->as_string(), "やまだ^たろう");
+  EXPECT_EQ(ct.find("image_position_patient")->dump(), "[-125,-125,10.5]");
+  EXPECT_EQ(ct.find("image_orientation_patient")->dump(), "[1,0,0,0,1,0]");
+  EXPECT_EQ(ct.find("window_width")->dump(), "[80,350]");
+  EXPECT_EQ(ct.find("bits_stored")->as_int(), 12);
+  EXPECT_EQ(ct.find("photometric_interpretation")->as_string(), "MONOCHROME2");
+  // Pixel data is a bulk data reference, kept as its JSON text.
+  EXPECT_NE(ct.find("pixel_data")->find("BulkDataURI"), nullptr) << ct.dump();
+  // The SR has no pixel data and no image attributes.
+  const JsonValue& report = rows.at(std::string(kStudy1) + ".2.1");
+  EXPECT_EQ(report.find("rows"), nullptr);
+  EXPECT_EQ(report.find("modality")->as_string(), "SR");
+  // One row per call: the read stops inside the two-instance MR series and resumes after the
+  // instance it delivered, every instance exactly once.
+  auto again = connect(*server_);
+  const Read one_by_one =
+      read_all(*again, "instance_metadata", {}, Options{{"max_records_per_batch", "1"}});
+  EXPECT_EQ(keys_of(one_by_one, "sop_instance_uid"), keys_of(all, "sop_instance_uid"));
+  bool inside_series = false;
+  for (const Offset& end : one_by_one.ends)
+    inside_series |= end.to_json().find("after") != std::string::npos;
+  EXPECT_TRUE(inside_series);
+  // Narrowed by the series search.
+  const Read mr = read_all(*again, "instance_metadata", {},
+                           Options{{"series_qido_filters", R"({"Modality": "MR"})"}});
+  EXPECT_EQ(mr.records.size(), 2u);
+}
+
 TEST_F(SampleServer, AQidoFilterNarrowsTheSearch) {
   auto connector = connect(*server_);
   const Read mr = read_all(*connector, "studies", {},
