@@ -101,10 +101,10 @@ TEST(Examples, PostgresPipelineReadsTablesAndAViewOfTheLocalDatabase) {
   EXPECT_EQ(postgres.options.find("password"), "value-of-PG_PASSWORD");
 }
 
-TEST(Examples, DicomwebPipelinePlansStudiesSeriesAndInstancesAsUpserts) {
+TEST(Examples, DicomwebPipelinePlansItsFourTablesAsUpserts) {
   const PipelineSpec spec = load_pipeline_spec(kExamples / "dicomweb_pipeline.yaml");
   EXPECT_EQ(spec.connection_name, "pacs");
-  ASSERT_EQ(spec.tables.size(), 3u);
+  ASSERT_EQ(spec.tables.size(), 4u);
   // What the dicomweb connector reports: cdc by UID, ordered by study_date.
   const StructType schema{{"study_instance_uid", DataType::String(), false},
                           {"series_instance_uid", DataType::String()},
@@ -124,7 +124,8 @@ TEST(Examples, DicomwebPipelinePlansStudiesSeriesAndInstancesAsUpserts) {
   }
   EXPECT_THAT(flows,
               ElementsAre("main.imaging.studies apply_changes", "main.imaging.series apply_changes",
-                          "main.imaging.instances apply_changes"));
+                          "main.imaging.instances apply_changes",
+                          "main.imaging.instance_metadata apply_changes"));
   EXPECT_EQ(spec.tables[2].table_options, (Options{{"page_size", "500"}, {"lookback_days", "2"}}));
   const EnvLookup env = [](std::string_view name) -> std::optional<std::string> {
     if (name == "DICOMWEB_BASE_URL") return "http://127.0.0.1:8042/dicom-web";

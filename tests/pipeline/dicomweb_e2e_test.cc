@@ -1,8 +1,8 @@
 // `lakeflow run examples/dicomweb_pipeline.yaml` as a user runs it, against a real Orthanc PACS
-// (tests/support/orthanc_server.h) holding the DICOMweb sample files: studies, series and
-// instances land in Delta tables that DuckDB reads as `lakeflow show` prints them (structs and
-// arrays included); a rerun reads no old study again, and a study stored later is read by the run
-// after it.
+// (tests/support/orthanc_server.h) holding the DICOMweb sample files: studies, series, instances
+// and instance metadata land in Delta tables that DuckDB reads as `lakeflow show` prints them
+// (structs and arrays included); a rerun reads no old study again, and a study stored later is read
+// by the run after it.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -31,7 +31,7 @@ namespace dicom = lakeflow::test_support::dicom;
 
 namespace fs = std::filesystem;
 
-const std::vector<std::string> kTables = {"studies", "series", "instances"};
+const std::vector<std::string> kTables = {"studies", "series", "instances", "instance_metadata"};
 
 std::multiset<std::string> lines(const std::string& text) {
   std::multiset<std::string> out;
