@@ -1,5 +1,6 @@
 // The DICOMweb connector: imaging metadata from a VNA or PACS through QIDO-RS (DICOM PS3.18 §10.6),
-// one table per level of the DICOM information model: `studies`, `series`, `instances`.
+// one table per level of the DICOM information model: `studies`, `series`, `instances`; and
+// `instance_metadata`, every attribute of each instance from WADO-RS RetrieveMetadata of its series.
 //
 // Connection options (upstream's names):
 //   base_url         the DICOMweb root, the one /studies lives under, e.g.
@@ -24,9 +25,14 @@
 // (the next run) starts a new pass from that date minus lookback_days; the instance that completed
 // a pass returns its offset unchanged, so a run converges.
 //
+// instance_metadata pages through the series search the same way and asks for
+// {base_url}/studies/{study}/series/{series}/metadata for each series found.
+//
 // Offsets: `{"pass": {"from": "YYYYMMDD" or "", "consumed": n, "anchors": [uid, ...]},
 // "through": "YYYYMMDD", "run": "<instant>"}` while a pass is under way; `{"through", "run"}` once
 // it completed (`through`: the UTC date the pass started; `run`: the connector instance).
+// instance_metadata adds `"series": {"uid", "after"}` to the pass when a read call ended inside a
+// series: its instances after SOP Instance UID `after` come next.
 #pragma once
 
 #include <cstdint>
