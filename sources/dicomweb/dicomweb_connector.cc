@@ -523,15 +523,22 @@ bool DicomwebConnector::read_series_metadata(const TableDefinition& table, std::
   const std::string url =
       fmt::format("{}/studies/{}/series/{}/metadata", base_url_, http::percent_encode(study_uid),
                   http::percent_encode(series_uid));
+  // The rows are copied into the call's one batch (append_with_members copies), so the body is
+  // not kept: a call holds max_records_per_batch rows, however many series they come from.
   http::Response answer = client_->get(url, qido_headers());
-  RecordBatch batch;
-  const std::string_view body = batch.adopt(std::move(answer.body));
+  std::string& body = answer.body;
+  if (body.capacity() < body.size() + RecordBatch::kPadding) {
+    body.reserve(body.size() + RecordBatch::kPadding);
+  }
+  const std::size_t padding = body.capacity() - body.size();
   const std::vector<std::string_view> objects =
-      split_objects(body, RecordBatch::kPadding, "the answer to GET " + url);
+      split_objects(body, padding, "the answer to GET " + url);
+  if (out.empty()) out.emplace_back();
+  RecordBatch& batch = out.back();
   // In SOP Instance UID order, so a read that stops inside the series resumes after a UID.
   std::vector<std::pair<ObjectMembers, std::string_view>> instances;
   for (const std::string_view object : objects) {
-    instances.emplace_back(read_object(object, RecordBatch::kPadding, table.columns, table.key_tag,
+    instances.emplace_back(read_object(object, padding, table.columns, table.key_tag,
                                        "an instance of GET " + url, kStudyDateTag),
                            object);
   }
@@ -550,7 +557,6 @@ bool DicomwebConnector::read_series_metadata(const TableDefinition& table, std::
     append_row(batch, object, members);
     --room;
   }
-  if (!batch.empty()) out.push_back(std::move(batch));
   if (!complete) return false;
   pass.series.clear();
   pass.after.clear();
