@@ -122,6 +122,15 @@ void read_filters(const TableContext& context, std::string_view option,
   }
 }
 
+// Makes sure simdjson may read kPadding bytes past the body's end (HttpClient bodies already
+// allow it) and returns how many it may.
+std::size_t ensure_padding(std::string& body) {
+  if (body.capacity() < body.size() + RecordBatch::kPadding) {
+    body.reserve(body.size() + RecordBatch::kPadding);
+  }
+  return body.capacity() - body.size();
+}
+
 const JsonValue* member(const JsonValue& object, std::string_view key) {
   return object.is_object() ? object.find(key) : nullptr;
 }
@@ -215,10 +224,9 @@ DicomwebConnector::DicomwebConnector(const Options& connection_options)
     }
     throw;
   }
-  std::string body = std::move(answer.body);
-  body.reserve(body.size() + RecordBatch::kPadding);
   try {
-    split_objects(body, body.capacity() - body.size(), "the answer to GET " + probe);
+    const std::size_t padding = ensure_padding(answer.body);
+    split_objects(answer.body, padding, "the answer to GET " + probe);
   } catch (const SourceError& error) {
     throw ConfigError(fmt::format("{} (check base_url)", error.what()));
   }
@@ -390,16 +398,17 @@ DicomwebConnector::ListRead DicomwebConnector::walk_list(const ListWalk& walk, P
     const PageRequest request = next_request(pass.position, page_size);
     const std::string url =
         search_url(*walk.list, *walk.settings, pass.from, request.offset, request.limit);
+    // Rows copy their object (append_with_members), so the page's body is not kept.
     http::Response answer = client_->get(url, qido_headers());
-    RecordBatch batch;
-    const std::string_view body = batch.adopt(std::move(answer.body));
+    const std::size_t padding = ensure_padding(answer.body);
     const std::vector<std::string_view> objects =
-        split_objects(body, RecordBatch::kPadding, "the answer to GET " + url);
+        split_objects(answer.body, padding, "the answer to GET " + url);
+    RecordBatch batch;
     members.clear();
     keys.clear();
     for (const std::string_view object : objects) {
-      members.push_back(read_object(object, RecordBatch::kPadding, walk.list->columns,
-                                    walk.list->key_tag, "a result of GET " + url, kStudyDateTag));
+      members.push_back(read_object(object, padding, walk.list->columns, walk.list->key_tag,
+                                    "a result of GET " + url, kStudyDateTag));
     }
     for (std::size_t i = 0; i < objects.size(); ++i) {
       // A result without its UID is still a result: its text stands for it.
@@ -526,13 +535,9 @@ bool DicomwebConnector::read_series_metadata(const TableDefinition& table, std::
   // The rows are copied into the call's one batch (append_with_members copies), so the body is
   // not kept: a call holds max_records_per_batch rows, however many series they come from.
   http::Response answer = client_->get(url, qido_headers());
-  std::string& body = answer.body;
-  if (body.capacity() < body.size() + RecordBatch::kPadding) {
-    body.reserve(body.size() + RecordBatch::kPadding);
-  }
-  const std::size_t padding = body.capacity() - body.size();
+  const std::size_t padding = ensure_padding(answer.body);
   const std::vector<std::string_view> objects =
-      split_objects(body, padding, "the answer to GET " + url);
+      split_objects(answer.body, padding, "the answer to GET " + url);
   if (out.empty()) out.emplace_back();
   RecordBatch& batch = out.back();
   // In SOP Instance UID order, so a read that stops inside the series resumes after a UID.
