@@ -135,33 +135,9 @@ const JsonValue* member(const JsonValue& object, std::string_view key) {
   return object.is_object() ? object.find(key) : nullptr;
 }
 
-}  // namespace
-
-struct DicomwebConnector::Settings {
-  std::int64_t page_size = 100;
-  std::string starting_date;  // "" or YYYYMMDD
-  std::int64_t lookback_days = 1;
-  std::vector<std::pair<std::string, std::string>> filters;
-};
-
-DicomwebConnector::DicomwebConnector(const Options& connection_options)
-    : LakeflowConnect(embedded_connector_spec(), connection_options) {
-  const Options& options = this->options();
-  base_url_ = trim_trailing_slashes(options.get_string("base_url"));
-  if (!base_url_.starts_with("http://") && !base_url_.starts_with("https://")) {
-    throw ConfigError(
-        fmt::format("dicomweb: base_url '{}' is not an http(s) URL; give the DICOMweb root, e.g. "
-                    "http://localhost:8042/dicom-web",
-                    base_url_));
-  }
-  const std::string_view after_scheme =
-      std::string_view(base_url_).substr(base_url_.find("//") + 2);
-  if (after_scheme.substr(0, after_scheme.find('/')).find('@') != std::string_view::npos) {
-    // Never echo it: the part before '@' holds credentials.
-    throw ConfigError(
-        "dicomweb: base_url holds credentials (user:password@host); put them in the options "
-        "username and password (or token) instead");
-  }
+// The HTTP toolkit's options (lakeflow/http/auth.h) for the connection's: http.* as they are, and
+// the authentication upstream chooses by the credentials given; `auth` names it for messages.
+Options http_options(const Options& options, const std::string& base_url, std::string& auth) {
   const bool has_user = !options.get_string("username", "").empty();
   const bool has_password = !options.get_string("password", "").empty();
   const bool has_token = !options.get_string("token", "").empty();
@@ -169,8 +145,8 @@ DicomwebConnector::DicomwebConnector(const Options& connection_options)
   for (const auto& [key, value] : options.values()) {
     if (key.starts_with("http.")) mapped.set(key, value);
   }
-  mapped.set("base_url", base_url_);
-  std::string auth = "none";
+  mapped.set("base_url", base_url);
+  auth = "none";
   if (has_user != has_password) {
     throw ConfigError(fmt::format(
         "dicomweb: HTTP Basic authentication needs both username and password; {} is missing",
@@ -192,7 +168,39 @@ DicomwebConnector::DicomwebConnector(const Options& connection_options)
   } else {
     mapped.set("auth.type", "none");
   }
-  client_ = http::HttpClient::from_options(mapped);
+  return mapped;
+}
+
+}  // namespace
+
+struct DicomwebConnector::Settings {
+  std::int64_t page_size = 100;
+  std::string starting_date;  // "" or YYYYMMDD
+  std::int64_t lookback_days = 1;
+  std::vector<std::pair<std::string, std::string>> filters;
+};
+
+DicomwebConnector::DicomwebConnector(const Options& connection_options)
+    : LakeflowConnect(embedded_connector_spec(), connection_options) {
+  const Options& options = this->options();
+  base_url_ = trim_trailing_slashes(options.get_string("base_url"));
+  const std::size_t scheme_end = base_url_.find("//");
+  const std::string_view after_scheme =
+      std::string_view(base_url_).substr(scheme_end == std::string::npos ? 0 : scheme_end + 2);
+  if (after_scheme.substr(0, after_scheme.find('/')).find('@') != std::string_view::npos) {
+    // Never echo it: the part before '@' holds credentials.
+    throw ConfigError(
+        "dicomweb: base_url holds credentials (user:password@host); put them in the options "
+        "username and password (or token) instead");
+  }
+  if (!base_url_.starts_with("http://") && !base_url_.starts_with("https://")) {
+    throw ConfigError(
+        fmt::format("dicomweb: base_url '{}' is not an http(s) URL; give the DICOMweb root, e.g. "
+                    "http://localhost:8042/dicom-web",
+                    base_url_));
+  }
+  std::string auth;
+  client_ = http::HttpClient::from_options(http_options(options, base_url_, auth));
 
   std::string name = options.get_string("connection_name", "");
   if (name.empty()) name = base_url_;
@@ -202,6 +210,10 @@ DicomwebConnector::DicomwebConnector(const Options& connection_options)
   today_ = format_date(chr::floor<chr::days>(
       chr::sys_time<chr::microseconds>(chr::microseconds(read_cap().micros))));
 
+  check_endpoint(auth);
+}
+
+void DicomwebConnector::check_endpoint(std::string_view auth) const {
   // One small search proves the URL and the credentials before any table is read.
   const std::string probe = base_url_ + "/studies?limit=1&includefield=0020000D";
   http::Response answer;

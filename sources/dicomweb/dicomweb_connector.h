@@ -1,6 +1,7 @@
 // The DICOMweb connector: imaging metadata from a VNA or PACS through QIDO-RS (DICOM PS3.18 §10.6),
 // one table per level of the DICOM information model: `studies`, `series`, `instances`; and
-// `instance_metadata`, every attribute of each instance from WADO-RS RetrieveMetadata of its series.
+// `instance_metadata`, every attribute of each instance from WADO-RS RetrieveMetadata of its
+// series.
 //
 // Connection options (upstream's names):
 //   base_url         the DICOMweb root, the one /studies lives under, e.g.
@@ -83,6 +84,9 @@ class DicomwebConnector : public LakeflowConnect {
     int restarts = 0;
   };
   Settings settings(const TableContext& context) const;
+  // One small search proves base_url and the credentials (`auth` names them for messages) before
+  // any table is read: ConfigError for 401/403/404/405 or an answer that is not DICOM JSON.
+  void check_endpoint(std::string_view auth) const;
   PassStart pass_start(const ReadContext& context, const Settings& settings) const;
   ListRead walk_list(const ListWalk& walk, PassStart& pass,
                      std::vector<RecordBatch>& batches) const;

@@ -418,6 +418,7 @@ TEST_F(SampleServer, BadInputIsATypedErrorNamingWhatToFix) {
   construct_error(Options{{"base_url", "ftp://pacs/dicom-web"}}, "not an http(s) URL");
   construct_error(Options{{"base_url", "http://u:hunter22@127.0.0.1:1/dicom-web"}},
                   "holds credentials");
+  construct_error(Options{{"base_url", "ftp://u:hunter22@pacs/dicom-web"}}, "holds credentials");
   construct_error(Options{{"base_url", server_->rest_url() + "/no-dicom-web"}}, "HTTP 404");
   construct_error(Options{{"base_url", server_->rest_url()}, {"username", "u"}}, "password");
   construct_error(Options{{"base_url", server_->rest_url()},
