@@ -412,6 +412,7 @@ TEST_F(SampleServer, BadInputIsATypedErrorNamingWhatToFix) {
       ADD_FAILURE() << "no error for " << expected;
     } catch (const ConfigError& error) {
       EXPECT_NE(std::string(error.what()).find(expected), std::string::npos) << error.what();
+      EXPECT_EQ(std::string(error.what()).find("hunter22"), std::string::npos) << error.what();
     }
   };
   construct_error(Options{}, "base_url");
