@@ -582,6 +582,6 @@ bool DicomwebConnector::read_series_metadata(const TableDefinition& table, std::
 
 LAKEFLOW_REGISTER_CONNECTOR(
     "dicomweb", DicomwebConnector,
-    "DICOMweb imaging metadata (QIDO-RS, WADO-RS metadata): studies, series, instances");
+    "DICOMweb imaging metadata: studies, series, instances (QIDO-RS), instance_metadata (WADO-RS)");
 
 }  // namespace lakeflow::dicomweb
