@@ -88,10 +88,7 @@ BatchKeys::BatchKeys(const MergeEngine& engine, const ColumnBatch& batch) {
     }
     keys_.push_back(std::move(*path));
   }
-  if (const auto& sequence = engine.sequence_column()) {
-    sequence_ = locate(batch, sequence->path);
-    if (!sequence_) usable_ = false;
-  }
+  if (const auto& sequence = engine.sequence_column()) sequence_ = locate(batch, sequence->path);
 }
 
 // As Row::find_path reads a dotted path: a top-level field of that name, else struct fields.
@@ -172,7 +169,7 @@ std::optional<BatchMergeResult> apply_upserts(const MergeEngine& engine, const C
                             spec.table, to_string(spec.flow)));
   }
   const BatchKeys keys(engine, changes);
-  if (!keys.usable()) return std::nullopt;
+  if (!keys.usable() || !keys.has_sequence()) return std::nullopt;
 
   // Everything known about one changed key (MergeEngine's KeyChanges, by row index).
   struct KeyChanges {
@@ -204,7 +201,7 @@ std::optional<BatchMergeResult> apply_upserts(const MergeEngine& engine, const C
   target_keys.reserve(target.size());
   for (std::size_t t = 0; t < target.size(); ++t) {
     target_keys.emplace_back(engine, *target[t].batch);
-    if (!target_keys.back().usable()) return std::nullopt;
+    if (!target_keys.back().usable() || !target_keys.back().has_sequence()) return std::nullopt;
     const std::vector<RowKey>& row_keys = *target[t].keys;
     for (std::size_t r = 0; r < row_keys.size(); ++r) {
       const auto it = by_key.find(row_keys[r]);

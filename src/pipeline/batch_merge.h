@@ -27,15 +27,17 @@ class BatchKeys {
  public:
   BatchKeys(const MergeEngine& engine, const ColumnBatch& batch);
 
-  // Whether every key (and the sequence) column was found and is of a type read here. Binary
-  // keys are not: the engine keys them by their base64 text.
+  // Whether every key column was found and is of a type read here. Binary keys are not: the
+  // engine keys them by their base64 text.
   bool usable() const { return usable_; }
+  // Whether the engine's sequence column was found (and is of a type read here).
+  bool has_sequence() const { return sequence_.has_value(); }
   // The key of `row` as MergeEngine::key_of gives it for the row's JSON; nullopt when a key value
   // (or a struct holding it) is null.
   std::optional<RowKey> key(std::size_t row) const;
   // The key values, as MergeEngine::key_values gives them; nullopt as key().
   std::optional<std::vector<TypedValue>> key_values(std::size_t row) const;
-  // The sequence value; nullopt when it is null (or the engine has no sequence column).
+  // The sequence value; nullopt when it is null (or !has_sequence()).
   std::optional<TypedValue> sequence(std::size_t row) const;
 
  private:

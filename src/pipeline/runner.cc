@@ -532,6 +532,8 @@ class TableRun {
       }
     }
     std::vector<destination::ColumnRange> ranges(used.size());
+    const std::vector<StructField> key_fields =
+        keys != nullptr ? this->key_fields(engine) : std::vector<StructField>();
     for (std::size_t index = 0; index < target_->file_count(); ++index) {
       if (filter != nullptr && !used.empty()) {
         for (std::size_t i = 0; i < used.size(); ++i) {
@@ -543,14 +545,63 @@ class TableRun {
         }
       }
       ++result_.files_read;
+      auto holds_key = [keys](const std::vector<RowKey>& file_keys) {
+        return std::any_of(file_keys.begin(), file_keys.end(),
+                           [keys](const RowKey& key) { return keys->count(key) > 0; });
+      };
+      if (keys != nullptr && !key_fields.empty()) {
+        // Its key columns first: most files a batch's key ranges overlap hold none of its keys.
+        const ColumnBatch key_rows = target_->read_file(index, StructType(key_fields));
+        const BatchKeys columns(engine, key_rows);
+        std::vector<RowKey> file_keys;
+        file_keys.reserve(key_rows.num_rows());
+        for (std::size_t i = 0; columns.usable() && i < key_rows.num_rows(); ++i) {
+          std::optional<RowKey> key = columns.key(i);
+          if (!key) break;  // a null key: the whole row is read below, for the engine's error
+          file_keys.push_back(std::move(*key));
+        }
+        if (file_keys.size() == key_rows.num_rows() && !holds_key(file_keys)) continue;
+      }
       FileRows file{index, target_->read_file(index, plan_.target_schema), {}};
       file.keys = keys_of(engine, file.rows);
-      const bool hit = keys == nullptr ||
-                       std::any_of(file.keys.begin(), file.keys.end(),
-                                   [keys](const RowKey& key) { return keys->count(key) > 0; });
-      if (hit) files.push_back(std::move(file));
+      if (keys == nullptr || holds_key(file.keys)) files.push_back(std::move(file));
     }
     return files;
+  }
+
+  // The fields of the table's schema that lead to a key column, holding nothing else: the
+  // columns a file is read with to find out whether it holds one of a batch's keys.
+  std::vector<StructField> key_fields(const MergeEngine& engine) const {
+    std::vector<FieldPath> paths;
+    for (const MergeEngine::Column& key : engine.key_columns()) {
+      paths.push_back(field_path(key.path));
+    }
+    return fields_on(plan_.target_schema.fields(), paths, 0);
+  }
+  static std::vector<StructField> fields_on(const std::vector<StructField>& fields,
+                                            const std::vector<FieldPath>& paths,
+                                            std::size_t depth) {
+    std::vector<StructField> out;
+    for (const StructField& field : fields) {
+      bool whole = false;
+      std::vector<FieldPath> below;
+      for (const FieldPath& path : paths) {
+        if (path.size() <= depth || path[depth] != field.name) continue;
+        if (path.size() == depth + 1) {
+          whole = true;
+        } else {
+          below.push_back(path);
+        }
+      }
+      if (whole) {
+        out.push_back(field);
+      } else if (!below.empty() && field.type.id() == TypeId::kStruct) {
+        StructField pruned = field;
+        pruned.type = StructType(fields_on(field.type.fields(), below, depth + 1));
+        out.push_back(std::move(pruned));
+      }
+    }
+    return out;
   }
 
   // A key column's dotted path as the destination names fields: a top-level field whose name
@@ -760,7 +811,7 @@ class TableRun {
       return false;
     }
     const BatchKeys keys(engine, changes);
-    if (!keys.usable()) return false;
+    if (!keys.usable() || !keys.has_sequence()) return false;
     std::unordered_set<RowKey> changed;
     std::vector<std::vector<TypedValue>> key_values;
     for (std::size_t i = 0; i < changes.num_rows(); ++i) {
@@ -823,9 +874,14 @@ class TableRun {
         for (const std::string& row : merged.rows) records.append(row);
         converter.convert(records, batch);
       }
-      if (source != nullptr) append_rows(*source, taken, batch);
+      // Every row of `source` in order and nothing else (new keys, as in an initial load): the
+      // batch is written as it is.
+      bool whole_source =
+          source != nullptr && batch.num_rows() == 0 && taken.size() == source->num_rows();
+      for (std::size_t i = 0; whole_source && i < taken.size(); ++i) whole_source = taken[i] == i;
+      if (source != nullptr && !whole_source) append_rows(*source, taken, batch);
       const std::unique_ptr<FileWriter> writer = target_->write_files();
-      writer->write(batch);
+      writer->write(whole_source ? *source : batch);
       result_.files += writer->close();
     }
     commit(operation);
