@@ -14,6 +14,7 @@
 #include <optional>
 #include <span>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 
@@ -534,6 +535,10 @@ class TableRun {
     std::vector<destination::ColumnRange> ranges(used.size());
     const std::vector<StructField> key_fields =
         keys != nullptr ? this->key_fields(engine) : std::vector<StructField>();
+    std::unordered_set<std::uint64_t> changed_hashes;
+    if (keys != nullptr) {
+      for (const RowKey& key : *keys) changed_hashes.insert(std::hash<RowKey>()(key));
+    }
     for (std::size_t index = 0; index < target_->file_count(); ++index) {
       if (filter != nullptr && !used.empty()) {
         for (std::size_t i = 0; i < used.size(); ++i) {
@@ -550,23 +555,40 @@ class TableRun {
                            [keys](const RowKey& key) { return keys->count(key) > 0; });
       };
       if (keys != nullptr && !key_fields.empty()) {
-        // Its key columns first: most files a batch's key ranges overlap hold none of its keys.
-        const ColumnBatch key_rows = target_->read_file(index, StructType(key_fields));
-        const BatchKeys columns(engine, key_rows);
-        std::vector<RowKey> file_keys;
-        file_keys.reserve(key_rows.num_rows());
-        for (std::size_t i = 0; columns.usable() && i < key_rows.num_rows(); ++i) {
-          std::optional<RowKey> key = columns.key(i);
-          if (!key) break;  // a null key: the whole row is read below, for the engine's error
-          file_keys.push_back(std::move(*key));
+        // Its key hashes (from its key columns, read once per run) first: most files a batch's
+        // key ranges overlap hold none of its keys.
+        const std::vector<std::uint64_t>* hashes = key_hashes(engine, index, key_fields);
+        if (hashes != nullptr &&
+            std::none_of(hashes->begin(), hashes->end(),
+                         [&](std::uint64_t hash) { return changed_hashes.contains(hash); })) {
+          continue;
         }
-        if (file_keys.size() == key_rows.num_rows() && !holds_key(file_keys)) continue;
       }
       FileRows file{index, target_->read_file(index, plan_.target_schema), {}};
       file.keys = keys_of(engine, file.rows);
       if (keys == nullptr || holds_key(file.keys)) files.push_back(std::move(file));
     }
     return files;
+  }
+
+  // The hashes of the keys of data file `index`, read from its key columns (`key_fields`) the
+  // first time a merge of this run asks and kept by the file's name (its rows never change);
+  // nullptr when a key is null (the engine reads the whole row and reports it).
+  const std::vector<std::uint64_t>* key_hashes(const MergeEngine& engine, std::size_t index,
+                                               const std::vector<StructField>& key_fields) {
+    const std::string name = target_->file_name(index);
+    if (const auto it = key_hashes_.find(name); it != key_hashes_.end()) return &it->second;
+    const ColumnBatch key_rows = target_->read_file(index, StructType(key_fields));
+    const BatchKeys columns(engine, key_rows);
+    if (!columns.usable()) return nullptr;
+    std::vector<std::uint64_t> hashes;
+    hashes.reserve(key_rows.num_rows());
+    for (std::size_t i = 0; i < key_rows.num_rows(); ++i) {
+      const std::optional<RowKey> key = columns.key(i);
+      if (!key) return nullptr;
+      hashes.push_back(std::hash<RowKey>()(*key));
+    }
+    return &key_hashes_.emplace(name, std::move(hashes)).first->second;
   }
 
   // The fields of the table's schema that lead to a key column, holding nothing else: the
@@ -859,6 +881,7 @@ class TableRun {
           return merged.replaced_keys.count(key) > 0;
         });
         if (!hit) continue;
+        key_hashes_.erase(target_->file_name(file.file));
         target_->remove_file(file.file);
         kept.clear();
         for (std::size_t i = 0; i < file.keys.size(); ++i) {
@@ -983,6 +1006,8 @@ class TableRun {
   std::mutex read_mutex_;
   std::string app_id_;
   std::unique_ptr<destination::Table> target_;  // the destination table
+  // Hashes of the keys of data files merges of this run read, by file name (see key_hashes).
+  std::unordered_map<std::string, std::vector<std::uint64_t>> key_hashes_;
   bool replace_all_ = false;
   Offset offset_;
   std::optional<Offset> deletes_offset_;
