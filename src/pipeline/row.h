@@ -4,7 +4,8 @@
 //
 // JSON text is the exchange format between the Delta table (rows read back from the files that
 // hold affected keys), the engine and the writer (rows converted back with RecordConverter): it
-// round-trips every Spark type exactly, and the engine never has to know a column's layout.
+// round-trips every Spark type exactly, and the engine never has to know a column's layout. The
+// common SCD type 1 merges skip this form (batch_merge.h); the engine stays their reference.
 #pragma once
 
 #include <compare>
