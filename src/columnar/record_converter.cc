@@ -738,10 +738,15 @@ RecordConverter& RecordConverter::operator=(RecordConverter&&) noexcept = defaul
 ColumnBatch RecordConverter::make_batch() const { return impl_->make_batch(); }
 
 std::size_t RecordConverter::convert(const RecordBatch& records, ColumnBatch& out) {
+  return convert(records, 0, records.size(), out);
+}
+
+std::size_t RecordConverter::convert(const RecordBatch& records, std::size_t begin, std::size_t end,
+                                     ColumnBatch& out) {
   Column& root = out.root();
   const std::size_t rows_before = root.length();
   std::size_t appended = 0;
-  for (std::size_t i = 0; i < records.size(); ++i) {
+  for (std::size_t i = begin; i < end; ++i) {
     const std::size_t row = root.length();
     const std::size_t index = records_seen_++;
     std::string_view record = records[i];

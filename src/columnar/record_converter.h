@@ -82,6 +82,10 @@ class RecordConverter {
   // kQuarantine mode bad records are added to `bad_records()` and skipped; nothing of them is left
   // in `out`. Returns the number of rows appended.
   std::size_t convert(const RecordBatch& records, ColumnBatch& out);
+  // The same for records [begin, end) of `records` only: a large batch converts in slices, each
+  // written out before the next is converted (bounded memory).
+  std::size_t convert(const RecordBatch& records, std::size_t begin, std::size_t end,
+                      ColumnBatch& out);
 
   const std::vector<BadRecord>& bad_records() const { return bad_records_; }
   void clear_bad_records() { bad_records_.clear(); }

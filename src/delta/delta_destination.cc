@@ -111,6 +111,7 @@ class DeltaTable final : public destination::Table {
     return *value;
   }
   std::size_t file_count() const override { return files_.size(); }
+  std::string file_name(std::size_t index) const override { return files_.at(index)->path; }
   ColumnBatch read_file(std::size_t index, const StructType& schema) const override {
     const parquet::ParquetReader reader((location_ / decode_path(files_.at(index)->path)).string());
     return reader.read(schema);

@@ -122,6 +122,9 @@ class Table {
   virtual std::optional<std::string> property(std::string_view key) const = 0;
   // The table's data files, numbered 0..file_count()-1 until the next commit.
   virtual std::size_t file_count() const = 0;
+  // The name of data file `index` (its path in the table): it names the same file, whose rows
+  // never change, for as long as the file is part of the table, across commits.
+  virtual std::string file_name(std::size_t index) const = 0;
   // The rows of data file `index`, read as `schema` (fields the file lacks read as null, narrower
   // stored types as the wider type).
   virtual ColumnBatch read_file(std::size_t index, const StructType& schema) const = 0;

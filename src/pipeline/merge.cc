@@ -250,12 +250,28 @@ struct MergeEngine::Event {
 // Everything apply_changes knows about one changed key.
 struct MergeEngine::KeyChanges {
   const RowKey* key = nullptr;
-  std::string key_json;                // from its first change
-  std::vector<Event> batch;            // the batch's changes of the key, in sequence order
-  std::vector<const Row*> rows;        // its target rows
-  std::vector<TypedValue> tombstones;  // its stored tombstones, ascending, distinct
-  std::vector<std::string_view> tombstone_json;
+  std::string key_json;          // from its first change
+  std::vector<Event> batch;      // the batch's changes of the key, in sequence order
+  std::vector<const Row*> rows;  // its target rows
+  KeyTombstones tombstones;      // its stored tombstones
 };
+
+void MergeEngine::collect_tombstones(
+    const std::vector<Tombstone>& tombstones,
+    const std::function<KeyTombstones*(const RowKey&)>& place) const {
+  for (const Tombstone& tombstone : tombstones) {
+    const std::string context =
+        fmt::format("table '{}': tombstone {}", spec_.table, tombstone.key_json);
+    const Row key_row = with_context(context, [&] { return Row(tombstone.key_json); });
+    KeyTombstones* const kt = place(key_of(key_row, "a tombstone"));
+    if (kt == nullptr) continue;
+    const TypedValue seq = version_of(tombstone.sequence_json, context);
+    const auto pos = std::lower_bound(kt->values.begin(), kt->values.end(), seq);
+    if (pos != kt->values.end() && *pos == seq) continue;
+    kt->json.insert(kt->json.begin() + (pos - kt->values.begin()), tombstone.sequence_json);
+    kt->values.insert(pos, seq);
+  }
+}
 
 MergeResult MergeEngine::apply_changes(const std::vector<Change>& changes,
                                        const std::vector<Row>& current,
@@ -285,20 +301,10 @@ MergeResult MergeEngine::apply_changes(const std::vector<Change>& changes,
     const auto it = by_key.find(key_of(row, "a target row"));
     if (it != by_key.end()) it->second.rows.push_back(&row);
   }
-  for (const Tombstone& tombstone : tombstones) {
-    const std::string context =
-        fmt::format("table '{}': tombstone {}", spec_.table, tombstone.key_json);
-    const Row key_row = with_context(context, [&] { return Row(tombstone.key_json); });
-    const auto it = by_key.find(key_of(key_row, "a tombstone"));
-    if (it == by_key.end()) continue;
-    KeyChanges& kc = it->second;
-    const TypedValue seq = version_of(tombstone.sequence_json, context);
-    const auto pos = std::lower_bound(kc.tombstones.begin(), kc.tombstones.end(), seq);
-    if (pos != kc.tombstones.end() && *pos == seq) continue;
-    kc.tombstone_json.insert(kc.tombstone_json.begin() + (pos - kc.tombstones.begin()),
-                             tombstone.sequence_json);
-    kc.tombstones.insert(pos, seq);
-  }
+  collect_tombstones(tombstones, [&by_key](const RowKey& key) -> KeyTombstones* {
+    const auto it = by_key.find(key);
+    return it == by_key.end() ? nullptr : &it->second.tombstones;
+  });
 
   MergeResult result;
   for (KeyChanges* kc : order) {
@@ -329,9 +335,9 @@ void MergeEngine::apply_type1(KeyChanges& kc, MergeResult& result) const {
   // Only the latest stored tombstone matters here.
   std::optional<TypedValue> tomb;
   std::string_view tomb_json;
-  if (!kc.tombstones.empty()) {
-    tomb = kc.tombstones.back();
-    tomb_json = kc.tombstone_json.back();
+  if (!kc.tombstones.values.empty()) {
+    tomb = kc.tombstones.values.back();
+    tomb_json = kc.tombstones.json.back();
   }
   const std::optional<TypedValue> tomb_before = tomb;
 
@@ -371,9 +377,9 @@ void MergeEngine::apply_type1(KeyChanges& kc, MergeResult& result) const {
     result.replaced_keys.insert(*kc.key);
     result.rows.push_back(row->json());
   }
-  if (tomb && (kc.tombstones.size() != 1 || *tomb != *tomb_before)) {
+  if (tomb && (kc.tombstones.values.size() != 1 || *tomb != *tomb_before)) {
     result.tombstones_set.push_back({kc.key_json, std::string(tomb_json)});
-  } else if (!tomb && !kc.tombstones.empty()) {
+  } else if (!tomb && !kc.tombstones.values.empty()) {
     result.tombstones_cleared.push_back(*kc.key);
   }
 }
@@ -390,8 +396,8 @@ void MergeEngine::apply_type2(KeyChanges& kc, MergeResult& result) const {
       events.push_back({*v.end, v.end_json, nullptr, false, i});
     }
   }
-  for (std::size_t i = 0; i < kc.tombstones.size(); ++i) {
-    events.push_back({kc.tombstones[i], kc.tombstone_json[i], nullptr, false, i});
+  for (std::size_t i = 0; i < kc.tombstones.values.size(); ++i) {
+    events.push_back({kc.tombstones.values[i], kc.tombstones.json[i], nullptr, false, i});
   }
   events.insert(events.end(), kc.batch.begin(), kc.batch.end());
   std::stable_sort(events.begin(), events.end());
@@ -478,9 +484,9 @@ void MergeEngine::apply_type2(KeyChanges& kc, MergeResult& result) const {
     }
   }
 
-  bool tombstones_changed = unclosing.size() != kc.tombstones.size();
+  bool tombstones_changed = unclosing.size() != kc.tombstones.values.size();
   for (std::size_t i = 0; !tombstones_changed && i < unclosing.size(); ++i) {
-    tombstones_changed = unclosing[i]->seq != kc.tombstones[i];
+    tombstones_changed = unclosing[i]->seq != kc.tombstones.values[i];
   }
   if (tombstones_changed) {
     if (unclosing.empty()) {

@@ -46,6 +46,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -154,6 +155,8 @@ class MergeEngine {
   RowKey key_of(const Row& row) const;
   // The primary key columns, in the spec's order (none for append).
   const std::vector<Column>& key_columns() const { return keys_; }
+  // The sequence column (apply_changes only).
+  const std::optional<Column>& sequence_column() const { return sequence_; }
   // The typed values of a row's key columns, in key_columns() order. Throws as key_of.
   std::vector<TypedValue> key_values(const Row& row) const;
   // The key columns of `row` as a JSON object text (`{"id":5}`), e.g. for a Tombstone.
@@ -172,6 +175,18 @@ class MergeEngine {
   // already in the table (Error(kInternal) otherwise).
   MergeResult apply_snapshot(const std::vector<Row>& snapshot, const std::vector<Row>& current,
                              std::int64_t snapshot_time_micros) const;
+
+  // A key's stored tombstones: their sequence values, ascending and distinct, with their JSON text
+  // (views into the Tombstone they were read from).
+  struct KeyTombstones {
+    std::vector<TypedValue> values;
+    std::vector<std::string_view> json;
+  };
+  // Files each of `tombstones` under its key, in the place `place` returns for the key (nullptr:
+  // the key is not wanted). Throws Error(kData) naming the tombstone when its key or sequence does
+  // not read as the columns' types.
+  void collect_tombstones(const std::vector<Tombstone>& tombstones,
+                          const std::function<KeyTombstones*(const RowKey&)>& place) const;
 
   // Appends rows (counted as inserted). The runner can as well write its converted batches as they
   // are; this exists so every flow has the same result shape.

@@ -175,6 +175,33 @@ TEST_F(MergePruningTest, AnUpdateReadsOnlyTheFileThatHoldsItsKey) {
   EXPECT_EQ(metrics["numTargetFilesAfterSkipping"], "1");
 }
 
+// One run of several merges whose key ranges overlap, so no file is skipped by its statistics: a
+// merge finds the files holding its keys by their key columns (remembered across the run's
+// merges by file), rewrites only those, and writes inserts alone as a file of their own.
+TEST_F(MergePruningTest, MergesOfOneRunFindTheFilesThatHoldTheirKeys) {
+  std::vector<std::string> odd, even;
+  for (int id = 1; id <= 19; id += 2) odd.push_back(change(std::to_string(id), id, 1));
+  for (int id = 2; id <= 20; id += 2) even.push_back(change(std::to_string(id), id, 1));
+  batches() = {odd,
+               even,
+               {change("3", 30, 2), change("21", 21, 1)},
+               {change("4", 40, 2), change("3", 300, 3), change("5", 5, 1)},
+               {change("4", 400, 1), change("22", 22, 1)}};
+  const TableResult result = run("long");
+  EXPECT_EQ(result.inserted, 22U);
+  EXPECT_EQ(result.updated, 3U);  // 3 twice, 4 once; the replayed 5 and the late 4 change nothing
+  // Files at each merge: none, odd, odd + even, even + (odd with 3 and 21), one file.
+  EXPECT_EQ(result.files_skipped + result.files_read, 0U + 1U + 2U + 2U + 1U);
+  const auto rows = rows_by_key();
+  ASSERT_EQ(rows.size(), 22U);
+  for (const auto& [key, versions] : rows) ASSERT_EQ(versions.size(), 1U) << "key " << key;
+  EXPECT_EQ(*rows.at("3").front().field("value"), "300");
+  EXPECT_EQ(*rows.at("4").front().field("value"), "40");
+  EXPECT_EQ(*rows.at("5").front().field("value"), "5");
+  EXPECT_EQ(*rows.at("20").front().field("value"), "20");
+  EXPECT_EQ(*rows.at("22").front().field("value"), "22");
+}
+
 TEST_F(MergePruningTest, ScdType2ClosesTheVersionInTheFileItDidNotSkip) {
   std::vector<std::string> first, second;
   for (int id = 1; id <= 10; ++id) first.push_back(change(std::to_string(id), id, 1));

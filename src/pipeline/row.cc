@@ -6,9 +6,9 @@
 #include <bit>
 #include <cmath>
 
-#include "util/text.h"
 #include "lakeflow/error.h"
 #include "lakeflow/json.h"
+#include "util/text.h"
 
 namespace lakeflow::pipeline {
 namespace {
@@ -395,6 +395,54 @@ TypedValue TypedValue::read(std::string_view json, const DataType& type,
   }
   throw Error(ErrorCode::kInternal,
               fmt::format("a {} column cannot be a key or sequence column", type.simple_string()));
+}
+
+TypedValue TypedValue::of(const Column& column, std::size_t row) {
+  TypedValue out;
+  switch (column.type().id()) {
+    case TypeId::kLong:
+    case TypeId::kTimestamp:
+    case TypeId::kTimestampNtz:
+      out.value_ = column.values<std::int64_t>()[row];
+      return out;
+    case TypeId::kInteger:
+    case TypeId::kDate:
+      out.value_ = std::int64_t{column.values<std::int32_t>()[row]};
+      return out;
+    case TypeId::kShort:
+      out.value_ = std::int64_t{column.values<std::int16_t>()[row]};
+      return out;
+    case TypeId::kByte:
+      out.value_ = std::int64_t{column.values<std::int8_t>()[row]};
+      return out;
+    case TypeId::kDouble:
+    case TypeId::kFloat: {
+      // row_json prints a float widened to double, which read() parses back exactly.
+      double v = column.type().id() == TypeId::kDouble
+                     ? column.values<double>()[row]
+                     : static_cast<double>(column.values<float>()[row]);
+      if (v == 0.0) v = 0.0;  // -0.0 == 0.0, as read()
+      out.value_ = v;
+      return out;
+    }
+    case TypeId::kDecimal:
+      out.value_ = column.values<Int128>()[row];  // unscaled at the column's scale, as read()
+      return out;
+    case TypeId::kBoolean:
+      out.value_ = column.bool_value(row);
+      return out;
+    case TypeId::kString:
+      out.value_ = std::string(column.string_value(row));
+      return out;
+    case TypeId::kBinary:  // read() keeps base64 text
+    case TypeId::kStruct:
+    case TypeId::kArray:
+    case TypeId::kMap:
+    case TypeId::kVariant:
+      break;
+  }
+  throw Error(ErrorCode::kInternal, fmt::format("TypedValue::of: a {} column is not supported",
+                                                column.type().simple_string()));
 }
 
 std::strong_ordering operator<=>(const TypedValue& a, const TypedValue& b) {

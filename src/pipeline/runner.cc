@@ -8,20 +8,25 @@
 #include <cstdint>
 #include <exception>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 
 #include "columnar/column_batch.h"
+#include "columnar/column_sort.h"
 #include "columnar/record_converter.h"
 #include "lakeflow/http/redactor.h"
 #include "lakeflow/json.h"
 #include "lakeflow/offset.h"
 #include "lakeflow/records.h"
 #include "lakeflow/registry.h"
+#include "pipeline/batch_merge.h"
 #include "pipeline/key_filter.h"
 #include "pipeline/parallel.h"
 #include "pipeline/preflight.h"
@@ -307,19 +312,32 @@ class TableRun {
     }
     batch_end_ = start;
     MergeEngine engine(plan_.merge_spec());
-    std::vector<Row> snapshot_rows;
-    for (auto& [json, index] : convert_source(raw, ReadSource{Offset()})) {
-      if (auto row = admit(engine, std::move(json), raw[index], index)) {
-        snapshot_rows.push_back(std::move(*row));
-      }
-    }
+    const SourceRows converted = convert_source(raw, ReadSource{Offset()});
     const std::vector<FileRows> files = load_files(engine, nullptr);
-    std::vector<Row> current;
-    for (const FileRows& file : files)
-      current.insert(current.end(), file.rows.begin(), file.rows.end());
-    MergeResult merged = engine.apply_snapshot(snapshot_rows, current, now_micros());
+    // SCD type 1 merges by row index (batch_merge.h) unless the engine must decide.
+    std::optional<BatchMergeResult> by_index;
+    if (plan_.scd_type == ScdType::kType1 && converted.batch.schema() == plan_.target_schema) {
+      by_index = apply_snapshot_rows(engine, converted.batch, target_rows(files));
+    }
+    MergeResult merged;
+    if (by_index) {
+      merged = std::move(by_index->merge);
+    } else {
+      std::vector<Row> snapshot_rows;
+      for (std::size_t i = 0; i < converted.batch.num_rows(); ++i) {
+        const std::size_t index = converted.indexes[i];
+        if (auto row = admit(engine, converted.batch.row_json(i), raw[index], index)) {
+          snapshot_rows.push_back(std::move(*row));
+        }
+      }
+      merged = engine.apply_snapshot(snapshot_rows, rows_of(files), now_micros());
+    }
     if (merged.replaced_keys.empty() && merged.rows.empty() && !replace_all_ &&
-        pending_bad_.empty()) {
+        pending_bad_.empty() && (!by_index || by_index->rows.empty())) {
+      return;
+    }
+    if (by_index) {
+      rewrite(files, merged, "MERGE", &converted.batch, by_index->rows);
       return;
     }
     rewrite(files, merged, "MERGE");
@@ -345,12 +363,15 @@ class TableRun {
     return out;
   }
 
-  // Converts `records` into `out`. Bad records throw (kFail, with the read call's offset in the
-  // message) or go to pending_bad_ (kQuarantine); returns their record indexes.
+  // Converts `records` (those in [begin, end) when given) into `out`. Bad records throw (kFail,
+  // with the read call's offset in the message) or go to pending_bad_ (kQuarantine); returns their
+  // record indexes.
   std::vector<std::size_t> convert(RecordConverter& converter, const RecordBatch& records,
-                                   ColumnBatch& out, const ReadSource& source) {
+                                   ColumnBatch& out, const ReadSource& source,
+                                   std::size_t begin = 0,
+                                   std::size_t end = std::numeric_limits<std::size_t>::max()) {
     try {
-      converter.convert(records, out);
+      converter.convert(records, begin, std::min(end, records.size()), out);
     } catch (const ConversionError& e) {
       throw with_read_context(e, source);
     }
@@ -364,27 +385,31 @@ class TableRun {
     return indexes;
   }
 
-  // Converts source records (read from `start`) with the source schema; returns each good one as
-  // row_json (the merge engine's form) with its index in `raw`.
-  std::vector<std::pair<std::string, std::size_t>> convert_source(const ReadRecords& raw,
-                                                                  const ReadSource& source) {
+  // Source records converted with the source schema: a row per good record, and each row's
+  // record index in the read.
+  struct SourceRows {
+    ColumnBatch batch;
+    std::vector<std::size_t> indexes;
+  };
+
+  // Converts source records (read from `start`) with the source schema.
+  SourceRows convert_source(const ReadRecords& raw, const ReadSource& source) {
     RecordConverter converter(plan_.source_schema, result_.destination, options_.on_bad_record,
                               plan_.conversion);
-    ColumnBatch batch = converter.make_batch();
+    SourceRows out{converter.make_batch(), {}};
     std::vector<std::size_t> bad;
     for (const RecordBatch& records : raw.batches) {
-      const std::vector<std::size_t> more = convert(converter, records, batch, source);
+      const std::vector<std::size_t> more = convert(converter, records, out.batch, source);
       bad.insert(bad.end(), more.begin(), more.end());
     }
-    std::vector<std::pair<std::string, std::size_t>> rows;
-    rows.reserve(batch.num_rows());
+    out.indexes.reserve(out.batch.num_rows());
     std::size_t index = 0;
     auto next_bad = bad.begin();
-    for (std::size_t i = 0; i < batch.num_rows(); ++i, ++index) {
+    for (std::size_t i = 0; i < out.batch.num_rows(); ++i, ++index) {
       while (next_bad != bad.end() && *next_bad == index) ++next_bad, ++index;
-      rows.emplace_back(batch.row_json(i), index);
+      out.indexes.push_back(index);
     }
-    return rows;
+    return out;
   }
 
   // The row of a change or snapshot record, or nullopt when quarantine mode sets it aside: its
@@ -455,12 +480,43 @@ class TableRun {
                                                               JsonValue(std::move(pairs)).dump()));
   }
 
-  // One data file's rows (target-schema JSON) and their keys.
+  // One data file's rows (of the target schema) and their keys.
   struct FileRows {
     std::size_t file;  // its number in target_
-    std::vector<Row> rows;
+    ColumnBatch rows;
     std::vector<RowKey> keys;
   };
+
+  // `files` as batch_merge.h takes them.
+  static std::vector<TargetRows> target_rows(const std::vector<FileRows>& files) {
+    std::vector<TargetRows> out;
+    out.reserve(files.size());
+    for (const FileRows& file : files) out.push_back({&file.rows, &file.keys});
+    return out;
+  }
+
+  // The rows of `files` as the merge engine reads them (JSON text).
+  static std::vector<Row> rows_of(const std::vector<FileRows>& files) {
+    std::vector<Row> out;
+    for (const FileRows& file : files) {
+      for (std::size_t i = 0; i < file.rows.num_rows(); ++i)
+        out.emplace_back(file.rows.row_json(i));
+    }
+    return out;
+  }
+
+  // The key of each row of `batch` (target rows): read from the key columns, or where they cannot
+  // be (a null key), by the engine from the row's JSON, which names the problem.
+  static std::vector<RowKey> keys_of(const MergeEngine& engine, const ColumnBatch& batch) {
+    const BatchKeys columns(engine, batch);
+    std::vector<RowKey> keys;
+    keys.reserve(batch.num_rows());
+    for (std::size_t i = 0; i < batch.num_rows(); ++i) {
+      std::optional<RowKey> key = columns.usable() ? columns.key(i) : std::nullopt;
+      keys.push_back(key ? std::move(*key) : engine.key_of(Row(batch.row_json(i))));
+    }
+    return keys;
+  }
 
   // The active files, with their rows: every file without `keys`; with them, only the files that
   // hold one of them, and of those only the ones `filter` does not rule out by their key column
@@ -477,6 +533,12 @@ class TableRun {
       }
     }
     std::vector<destination::ColumnRange> ranges(used.size());
+    const std::vector<StructField> key_fields =
+        keys != nullptr ? this->key_fields(engine) : std::vector<StructField>();
+    std::unordered_set<std::uint64_t> changed_hashes;
+    if (keys != nullptr) {
+      for (const RowKey& key : *keys) changed_hashes.insert(std::hash<RowKey>()(key));
+    }
     for (std::size_t index = 0; index < target_->file_count(); ++index) {
       if (filter != nullptr && !used.empty()) {
         for (std::size_t i = 0; i < used.size(); ++i) {
@@ -488,17 +550,80 @@ class TableRun {
         }
       }
       ++result_.files_read;
-      const ColumnBatch batch = target_->read_file(index, plan_.target_schema);
-      FileRows file{index, {}, {}};
-      bool hit = keys == nullptr;
-      for (std::size_t i = 0; i < batch.num_rows(); ++i) {
-        file.rows.emplace_back(batch.row_json(i));
-        file.keys.push_back(engine.key_of(file.rows.back()));
-        hit = hit || keys->count(file.keys.back()) > 0;
+      auto holds_key = [keys](const std::vector<RowKey>& file_keys) {
+        return std::any_of(file_keys.begin(), file_keys.end(),
+                           [keys](const RowKey& key) { return keys->count(key) > 0; });
+      };
+      if (keys != nullptr && !key_fields.empty()) {
+        // Its key hashes (from its key columns, read once per run) first: most files a batch's
+        // key ranges overlap hold none of its keys.
+        const std::vector<std::uint64_t>* hashes = key_hashes(engine, index, key_fields);
+        if (hashes != nullptr &&
+            std::none_of(hashes->begin(), hashes->end(),
+                         [&](std::uint64_t hash) { return changed_hashes.contains(hash); })) {
+          continue;
+        }
       }
-      if (hit) files.push_back(std::move(file));
+      FileRows file{index, target_->read_file(index, plan_.target_schema), {}};
+      file.keys = keys_of(engine, file.rows);
+      if (keys == nullptr || holds_key(file.keys)) files.push_back(std::move(file));
     }
     return files;
+  }
+
+  // The hashes of the keys of data file `index`, read from its key columns (`key_fields`) the
+  // first time a merge of this run asks and kept by the file's name (its rows never change);
+  // nullptr when a key is null (the engine reads the whole row and reports it).
+  const std::vector<std::uint64_t>* key_hashes(const MergeEngine& engine, std::size_t index,
+                                               const std::vector<StructField>& key_fields) {
+    const std::string name = target_->file_name(index);
+    if (const auto it = key_hashes_.find(name); it != key_hashes_.end()) return &it->second;
+    const ColumnBatch key_rows = target_->read_file(index, StructType(key_fields));
+    const BatchKeys columns(engine, key_rows);
+    if (!columns.usable()) return nullptr;
+    std::vector<std::uint64_t> hashes;
+    hashes.reserve(key_rows.num_rows());
+    for (std::size_t i = 0; i < key_rows.num_rows(); ++i) {
+      const std::optional<RowKey> key = columns.key(i);
+      if (!key) return nullptr;
+      hashes.push_back(std::hash<RowKey>()(*key));
+    }
+    return &key_hashes_.emplace(name, std::move(hashes)).first->second;
+  }
+
+  // The fields of the table's schema that lead to a key column, holding nothing else: the
+  // columns a file is read with to find out whether it holds one of a batch's keys.
+  std::vector<StructField> key_fields(const MergeEngine& engine) const {
+    std::vector<FieldPath> paths;
+    for (const MergeEngine::Column& key : engine.key_columns()) {
+      paths.push_back(field_path(key.path));
+    }
+    return fields_on(plan_.target_schema.fields(), paths, 0);
+  }
+  static std::vector<StructField> fields_on(const std::vector<StructField>& fields,
+                                            const std::vector<FieldPath>& paths,
+                                            std::size_t depth) {
+    std::vector<StructField> out;
+    for (const StructField& field : fields) {
+      bool whole = false;
+      std::vector<FieldPath> below;
+      for (const FieldPath& path : paths) {
+        if (path.size() <= depth || path[depth] != field.name) continue;
+        if (path.size() == depth + 1) {
+          whole = true;
+        } else {
+          below.push_back(path);
+        }
+      }
+      if (whole) {
+        out.push_back(field);
+      } else if (!below.empty() && field.type.id() == TypeId::kStruct) {
+        StructField pruned = field;
+        pruned.type = StructType(fields_on(field.type.fields(), below, depth + 1));
+        out.push_back(std::move(pruned));
+      }
+    }
+    return out;
   }
 
   // A key column's dotted path as the destination names fields: a top-level field whose name
@@ -528,6 +653,9 @@ class TableRun {
     std::size_t rows = 0;     // written (staged in target_ for the next commit)
   };
 
+  // Record text converted at once by write_append: about a row group's worth of columns.
+  static constexpr std::size_t kSliceBytes = std::size_t{16} << 20;
+
   // Converts and writes a read call's (or a partition's) records as they stream in, one batch at
   // a time, into new data files (opened at the first good row; one unless the table is
   // clustered). Partitions write at once: the writers are made and closed under read_mutex_
@@ -542,8 +670,16 @@ class TableRun {
     while (stream.next(batch)) {
       out.records += batch.size();
       count_read(batch);
-      convert(converter, batch, columns, source);
-      if (columns.num_rows() > 0) {
+      // A large batch converts in slices of about kSliceBytes of record text, each written out
+      // before the next: the converted columns stay small whatever the connector's batch size.
+      for (std::size_t begin = 0; begin < batch.size();) {
+        std::size_t end = begin;
+        for (std::size_t bytes = 0; end < batch.size() && bytes < kSliceBytes; ++end) {
+          bytes += batch[end].size();
+        }
+        convert(converter, batch, columns, source, begin, end);
+        begin = end;
+        if (columns.num_rows() == 0) continue;
         if (!writer) {
           const std::lock_guard<std::mutex> lock(read_mutex_);
           writer = target_->write_files();
@@ -656,8 +792,11 @@ class TableRun {
         }
       }
     } else {
-      for (auto& [json, index] : convert_source(raw, source)) {
-        if (auto row = admit(engine, std::move(json), raw[index], index)) {
+      const SourceRows converted = convert_source(raw, source);
+      if (merge_by_index(engine, converted.batch)) return;
+      for (std::size_t i = 0; i < converted.batch.num_rows(); ++i) {
+        const std::size_t index = converted.indexes[i];
+        if (auto row = admit(engine, converted.batch.row_json(i), raw[index], index)) {
           changes.push_back({Change::Kind::kUpsert, std::move(*row)});
         }
       }
@@ -671,54 +810,104 @@ class TableRun {
     }
     const KeyFilter filter(engine.key_columns(), std::move(key_values));
     const std::vector<FileRows> files = load_files(engine, &changed, &filter);
-    std::vector<Row> current;
-    for (const FileRows& file : files)
-      current.insert(current.end(), file.rows.begin(), file.rows.end());
+    merge_rows(engine, changes, files);
+  }
+
+  // Merges `changes` into the target rows of `files` through the merge engine (JSON rows), and
+  // commits.
+  void merge_rows(const MergeEngine& engine, const std::vector<Change>& changes,
+                  const std::vector<FileRows>& files) {
     std::vector<Tombstone> stored = load_tombstones();
-    MergeResult merged = engine.apply_changes(changes, current, stored);
+    MergeResult merged = engine.apply_changes(changes, rows_of(files), stored);
     store_tombstones(engine, std::move(stored), merged);
     rewrite(files, merged, "MERGE");
   }
 
+  // The SCD type 1 merge of upserts `changes` (the converted source batch) by row index
+  // (batch_merge.h), without rendering rows as JSON, and its commit. Returns false, having done
+  // nothing, where the engine must decide: a source schema other than the table's, keys not read
+  // from columns, a change without a key or sequence value (the engine reports or quarantines it).
+  bool merge_by_index(const MergeEngine& engine, const ColumnBatch& changes) {
+    if (plan_.flow != TargetFlow::kApplyChanges || plan_.scd_type != ScdType::kType1 ||
+        !(changes.schema() == plan_.target_schema)) {
+      return false;
+    }
+    const BatchKeys keys(engine, changes);
+    if (!keys.usable() || !keys.has_sequence()) return false;
+    std::unordered_set<RowKey> changed;
+    std::vector<std::vector<TypedValue>> key_values;
+    for (std::size_t i = 0; i < changes.num_rows(); ++i) {
+      std::optional<RowKey> key = keys.key(i);
+      if (!key || !keys.sequence(i)) return false;
+      if (changed.insert(std::move(*key)).second) key_values.push_back(*keys.key_values(i));
+    }
+    const KeyFilter filter(engine.key_columns(), std::move(key_values));
+    const std::vector<FileRows> files = load_files(engine, &changed, &filter);
+    std::vector<Tombstone> stored = load_tombstones();
+    std::optional<BatchMergeResult> merged =
+        apply_upserts(engine, changes, target_rows(files), stored);
+    if (!merged) {
+      // A key with more than one target row: the engine names it in its error.
+      std::vector<Change> rows;
+      for (std::size_t i = 0; i < changes.num_rows(); ++i) {
+        rows.push_back(Change::upsert(changes.row_json(i)));
+      }
+      merge_rows(engine, rows, files);
+      return true;
+    }
+    store_tombstones(engine, std::move(stored), merged->merge);
+    rewrite(files, merged->merge, "MERGE", &changes, merged->rows);
+    return true;
+  }
+
   // Commits the merge (copy-on-write): every file of `files` that holds a replaced key is removed,
   // and new files (one unless the table is clustered) hold its rows of other keys plus the
-  // merge's rows. Other files stay.
+  // merge's rows: `merged.rows`, then the rows `taken` of `source` (a batch of the target schema).
+  // Other files stay.
   void rewrite(const std::vector<FileRows>& files, const MergeResult& merged,
-               std::string_view operation) {
+               std::string_view operation, const ColumnBatch* source = nullptr,
+               std::span<const std::uint32_t> taken = {}) {
     result_.inserted += merged.counts.inserted;
     result_.updated += merged.counts.updated;
     result_.deleted += merged.counts.deleted;
-    const bool changed = !merged.replaced_keys.empty() || !merged.rows.empty() || replace_all_;
+    const bool changed =
+        !merged.replaced_keys.empty() || !merged.rows.empty() || !taken.empty() || replace_all_;
     if (changed) {
-      std::vector<std::string> rows;
       if (replace_all_) target_->remove_all_files();
+      ColumnBatch batch(plan_.target_schema);
+      std::vector<std::uint32_t> kept;
       for (const FileRows& file : files) {
         const bool hit = std::any_of(file.keys.begin(), file.keys.end(), [&](const RowKey& key) {
           return merged.replaced_keys.count(key) > 0;
         });
         if (!hit) continue;
+        key_hashes_.erase(target_->file_name(file.file));
         target_->remove_file(file.file);
-        for (std::size_t i = 0; i < file.rows.size(); ++i) {
-          if (merged.replaced_keys.count(file.keys[i]) == 0) rows.push_back(file.rows[i].json());
+        kept.clear();
+        for (std::size_t i = 0; i < file.keys.size(); ++i) {
+          if (merged.replaced_keys.count(file.keys[i]) == 0) {
+            kept.push_back(static_cast<std::uint32_t>(i));
+          }
         }
+        append_rows(file.rows, kept, batch);
       }
-      rows.insert(rows.end(), merged.rows.begin(), merged.rows.end());
-      write_rows(rows);
+      if (!merged.rows.empty()) {
+        RecordConverter converter(plan_.target_schema, result_.destination);
+        RecordBatch records;
+        for (const std::string& row : merged.rows) records.append(row);
+        converter.convert(records, batch);
+      }
+      // Every row of `source` in order and nothing else (new keys, as in an initial load): the
+      // batch is written as it is.
+      bool whole_source =
+          source != nullptr && batch.num_rows() == 0 && taken.size() == source->num_rows();
+      for (std::size_t i = 0; whole_source && i < taken.size(); ++i) whole_source = taken[i] == i;
+      if (source != nullptr && !whole_source) append_rows(*source, taken, batch);
+      const std::unique_ptr<FileWriter> writer = target_->write_files();
+      writer->write(whole_source ? *source : batch);
+      result_.files += writer->close();
     }
     commit(operation);
-  }
-
-  // Writes rows of the target schema (JSON text, from the table or the merge) as new data files
-  // for the next commit.
-  void write_rows(const std::vector<std::string>& rows) {
-    RecordConverter converter(plan_.target_schema, result_.destination);
-    ColumnBatch batch = converter.make_batch();
-    RecordBatch records;
-    for (const std::string& row : rows) records.append(row);
-    converter.convert(records, batch);
-    const std::unique_ptr<FileWriter> writer = target_->write_files();
-    writer->write(batch);
-    result_.files += writer->close();
   }
 
   // Commits what is staged in target_ (see commit_batch). When that fails, the data files written
@@ -817,6 +1006,8 @@ class TableRun {
   std::mutex read_mutex_;
   std::string app_id_;
   std::unique_ptr<destination::Table> target_;  // the destination table
+  // Hashes of the keys of data files merges of this run read, by file name (see key_hashes).
+  std::unordered_map<std::string, std::vector<std::uint64_t>> key_hashes_;
   bool replace_all_ = false;
   Offset offset_;
   std::optional<Offset> deletes_offset_;
