@@ -653,9 +653,6 @@ class TableRun {
     std::size_t rows = 0;     // written (staged in target_ for the next commit)
   };
 
-  // Record text converted at once by write_append: about a row group's worth of columns.
-  static constexpr std::size_t kSliceBytes = std::size_t{16} << 20;
-
   // Converts and writes a read call's (or a partition's) records as they stream in, one batch at
   // a time, into new data files (opened at the first good row; one unless the table is
   // clustered). Partitions write at once: the writers are made and closed under read_mutex_
@@ -670,11 +667,13 @@ class TableRun {
     while (stream.next(batch)) {
       out.records += batch.size();
       count_read(batch);
-      // A large batch converts in slices of about kSliceBytes of record text, each written out
-      // before the next: the converted columns stay small whatever the connector's batch size.
+      // A large batch converts in slices of about options_.append_slice_bytes of record text,
+      // each written out before the next: the converted columns stay small whatever the
+      // connector's batch size.
       for (std::size_t begin = 0; begin < batch.size();) {
         std::size_t end = begin;
-        for (std::size_t bytes = 0; end < batch.size() && bytes < kSliceBytes; ++end) {
+        for (std::size_t bytes = 0;
+             end < batch.size() && (end == begin || bytes < options_.append_slice_bytes); ++end) {
           bytes += batch[end].size();
         }
         convert(converter, batch, columns, source, begin, end);

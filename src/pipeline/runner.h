@@ -116,6 +116,9 @@ struct RunOptions {
   // Tables with cluster_by: each write's rows are sorted and cut into data files of about this many
   // bytes of column data (destination::FileLayout::target_file_bytes).
   std::size_t clustered_file_bytes = destination::FileLayout{}.target_file_bytes;
+  // Append flows convert a connector's batch in slices of about this many bytes of record text,
+  // each written out before the next, so memory stays bounded whatever the batch size.
+  std::size_t append_slice_bytes = std::size_t{16} << 20;
   LogSink log;            // may be empty
   ProgressSink progress;  // may be empty
 };
