@@ -131,6 +131,23 @@ std::uint64_t hash_bytes(const char* p, std::size_t n) {
   constexpr std::uint64_t kMul1 = 0x9e3779b97f4a7c15ull;
   constexpr std::uint64_t kMul2 = 0xc2b2ae3d27d4eb4full;
   std::uint64_t h = kMul1 ^ (n * kMul2);
+  if (n > 32) {
+    // Long values (text, HTML narratives) in four independent lanes of 8 bytes: each lane's
+    // multiply chain overlaps the others', so a long value hashes about four times faster than
+    // through one chain.
+    std::uint64_t lane[4] = {h, h ^ kMul2, std::rotl(h, 17), std::rotl(h, 43)};
+    while (n > 32) {
+      for (int k = 0; k < 4; ++k) {
+        std::uint64_t w;
+        std::memcpy(&w, p + 8 * k, 8);
+        lane[k] = std::rotl(lane[k] ^ (w * kMul2), 29) * kMul1;
+      }
+      p += 32;
+      n -= 32;
+    }
+    h = lane[0] ^ std::rotl(lane[1], 16) ^ std::rotl(lane[2], 32) ^ std::rotl(lane[3], 48);
+    h *= kMul1;
+  }
   while (n > 8) {
     std::uint64_t w;
     std::memcpy(&w, p, 8);
