@@ -36,6 +36,8 @@ constexpr std::size_t kMaxPageValues = std::size_t{1} << 20;
 // write() hands rows to the column writers in slices of about this many bytes of input, so a
 // large batch still closes row groups near `row_group_bytes`.
 constexpr std::size_t kSliceBytes = std::size_t{4} << 20;
+// Values of a dictionary column's first page, which decides whether the dictionary pays off.
+constexpr std::size_t kDictionaryTrialValues = 8192;
 // Rows of a list column encoded between two checks of the page's size.
 constexpr std::size_t kListRowsPerStep = 64;
 // Parquet min/max statistics of strings keep at most this many characters.
@@ -852,8 +854,13 @@ class LeafWriter {
     return levels + values_.size();
   }
 
+  // A dictionary column's first page ends after kDictionaryTrialValues values, so the first-page
+  // decision comes early: a column of mostly distinct values (ids, references) would otherwise
+  // fill a dictionary of up to `dictionary_page_bytes` first, each value a cache miss in a table
+  // of megabytes, only to be rewritten PLAIN.
   bool page_full() const {
-    return page_estimate() >= options_.page_bytes || page_values_ >= kMaxPageValues;
+    return page_estimate() >= options_.page_bytes || page_values_ >= kMaxPageValues ||
+           (dict_active_ && !dict_checked_ && indices_.size() >= kDictionaryTrialValues);
   }
 
   void end_of_row() {
