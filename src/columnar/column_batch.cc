@@ -121,11 +121,9 @@ std::size_t Column::fixed_width() const {
   }
 }
 
-void Column::check_offset(std::size_t offset) {
-  if (offset > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max())) {
-    throw Error(ErrorCode::kData,
-                "a column of one batch exceeds 2 GiB of data; lower max_records_per_batch");
-  }
+void Column::offset_overflow() {
+  throw Error(ErrorCode::kData,
+              "a column of one batch exceeds 2 GiB of data; lower max_records_per_batch");
 }
 
 namespace {
@@ -156,7 +154,6 @@ void Column::write_pending_nulls() {
   const std::size_t begin = length_ - n;
   pending_nulls_ = 0;
   reserve_bits(validity_, length_);
-  clear_bits(validity_.data(), begin, length_);
   std::size_t width = fixed_width();
   if (width != 0) {
     values_.resize(values_.size() + n * width);
@@ -217,6 +214,7 @@ void Column::truncate(std::size_t length) {
   for (std::size_t i = length; i < length_; ++i) {
     if (!is_valid(i)) --null_count_;
   }
+  clear_bits(validity_.data(), length, length_);  // bits past the rows stay zero (see the header)
   std::size_t width = fixed_width();
   if (width != 0) {
     values_.resize(length * width);

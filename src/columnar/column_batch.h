@@ -188,13 +188,18 @@ class Column {
     if (byte >= validity_.size()) validity_.resize(validity_.size() * 2 + 8);
     validity_.data()[byte] &= static_cast<std::uint8_t>(~(1u << (i & 7)));
   }
-  static void check_offset(std::size_t offset);
+  static void check_offset(std::size_t offset) {
+    if (offset > static_cast<std::size_t>(INT32_MAX)) [[unlikely]]
+      offset_overflow();
+  }
+  [[noreturn]] static void offset_overflow();
   std::size_t fixed_width() const;
   void flush_nulls() {
     if (pending_nulls_ != 0) write_pending_nulls();
   }
   // Writes the trailing pending nulls into this column's buffers; a struct hands them to its
-  // children as pending nulls of their own.
+  // children as pending nulls of their own. Validity bits past the materialized rows are always
+  // zero (truncate() clears the ones it drops), so the nulls need no bits written.
   void write_pending_nulls();
 
   DataType type_;

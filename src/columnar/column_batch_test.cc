@@ -68,6 +68,21 @@ TEST(ColumnBatch, TruncateDropsPendingAndWrittenNulls) {
   EXPECT_EQ(c.offsets()[2], 1);
 }
 
+TEST(ColumnBatch, NullsAfterATruncateAreNotValid) {
+  // Nulls written lazily rely on zero validity bits past the rows; truncate() must clear the bits
+  // of the valid rows it drops.
+  Column c(DataType::Long());
+  for (std::int64_t v = 0; v < 20; ++v) c.append_value(v);
+  c.truncate(3);
+  c.append_nulls(12);
+  c.append_value<std::int64_t>(99);
+  EXPECT_EQ(c.length(), 16u);
+  EXPECT_EQ(c.null_count(), 12u);
+  for (std::size_t i = 3; i < 15; ++i) EXPECT_FALSE(c.is_valid(i)) << i;
+  EXPECT_TRUE(c.is_valid(15));
+  EXPECT_EQ(c.values<std::int64_t>()[15], 99);
+}
+
 TEST(ColumnBatch, LayoutFollowsArrow) {
   StructType schema{StructField("id", DataType::Long()),
                     StructField("tags", DataType::Array(DataType::String()))};

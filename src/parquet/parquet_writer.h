@@ -4,8 +4,9 @@
 // written as JSON text). Pages are v1 data pages with RLE-encoded definition and repetition
 // levels; values are PLAIN, except string/binary/variant columns, which are dictionary-encoded
 // (RLE_DICTIONARY, PLAIN dictionary page) until the dictionary stops paying off: when the first
-// page of a column chunk is no smaller dictionary-encoded, or when the dictionary outgrows
-// `dictionary_page_bytes`, the column switches to PLAIN for the rest of the file. Column chunks
+// page of the file's column (which ends after 8,192 values at most) is no smaller
+// dictionary-encoded, or when the dictionary outgrows `dictionary_page_bytes`, the column
+// switches to PLAIN for the rest of the file. Column chunks
 // carry statistics (min, max, null count; NaN count for floats) and the footer declares the
 // TYPE_ORDER column order, so readers can use them; close() reports each column's statistics over
 // the whole file in their typed form (ColumnStatistics).

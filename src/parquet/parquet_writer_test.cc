@@ -330,6 +330,58 @@ TEST(ParquetWriter, DictionaryIsDroppedWhenItDoesNotPayOff) {
   EXPECT_EQ(rows_json(reader.read(schema)), rows_json(batch));
 }
 
+// The headers of a column chunk's data pages, in file order.
+std::vector<DataPageHeader> data_page_headers(const std::string& bytes, const ColumnMetaData& m) {
+  std::size_t pos = static_cast<std::size_t>(m.dictionary_page_offset.value_or(m.data_page_offset));
+  std::size_t end = pos + static_cast<std::size_t>(m.total_compressed_size);
+  std::vector<DataPageHeader> out;
+  while (pos < end) {
+    std::size_t header_size = 0;
+    PageHeader h = parse_page_header(reinterpret_cast<const std::uint8_t*>(bytes.data()) + pos,
+                                     end - pos, "test file", header_size);
+    pos += header_size + static_cast<std::size_t>(h.compressed_page_size);
+    if (h.type == PageType::kDataPage) out.push_back(*h.data_page_header);
+  }
+  return out;
+}
+
+TEST(ParquetWriter, DictionaryIsDecidedByAFirstPageOf8192Values) {
+  TempDir dir;
+  // Pages large enough that no page would end before the row group otherwise.
+  ParquetWriterOptions options;
+  options.page_bytes = 64 << 20;
+  StructType schema{{"code", DataType::String()}, {"uuid", DataType::String()}};
+  ColumnBatch batch(schema);
+  for (int i = 0; i < 20000; ++i) {
+    batch.root().child(0).append_bytes("code-" + std::to_string(i % 7));
+    batch.root().child(1).append_bytes("unique-value-" + std::to_string(i * 7919));
+    batch.root().append_valid();
+  }
+  std::string path = dir.file("trial.parquet");
+  write_file(path, batch, options);
+  ParquetReader reader(path);
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes(std::istreambuf_iterator<char>(in), {});
+
+  // Few distinct values: the dictionary pays off on the first page and stays.
+  const ColumnMetaData& code = chunk_of(reader, 0);
+  EXPECT_TRUE(code.dictionary_page_offset.has_value());
+  std::vector<DataPageHeader> code_pages = data_page_headers(bytes, code);
+  ASSERT_EQ(code_pages.size(), 2u);
+  EXPECT_EQ(code_pages[0].num_values, 8192);
+  EXPECT_EQ(code_pages[1].num_values, 20000 - 8192);
+  for (const DataPageHeader& h : code_pages) EXPECT_EQ(h.encoding, Encoding::kRleDictionary);
+
+  // Every value distinct: PLAIN from the first page on, no dictionary page at all.
+  const ColumnMetaData& uuid = chunk_of(reader, 1);
+  EXPECT_FALSE(uuid.dictionary_page_offset.has_value());
+  std::vector<DataPageHeader> uuid_pages = data_page_headers(bytes, uuid);
+  ASSERT_EQ(uuid_pages.size(), 2u);
+  EXPECT_EQ(uuid_pages[0].num_values, 8192);
+  for (const DataPageHeader& h : uuid_pages) EXPECT_EQ(h.encoding, Encoding::kPlain);
+  EXPECT_EQ(rows_json(reader.read(schema)), rows_json(batch));
+}
+
 TEST(ParquetWriter, DictionaryCanBeTurnedOff) {
   TempDir dir;
   ColumnBatch batch = generated_batch(1000, 3);
