@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -402,11 +403,41 @@ std::size_t validity_run(const Column& c, std::size_t begin, std::size_t end, bo
   return valid ? limit : end;
 }
 
+// Whether any of rows [begin, end) of `c` is valid; rows past the materialized ones are nulls.
+bool any_valid(const Column& c, std::size_t begin, std::size_t end) {
+  end = std::min(end, c.materialized_length());
+  if (begin >= end) return false;
+  if (c.null_count() == 0) return true;
+  const std::uint8_t* bits = c.validity_bits();
+  for (; begin < end && (begin & 63) != 0; ++begin) {
+    if ((bits[begin >> 3] >> (begin & 7)) & 1) return true;
+  }
+  for (; begin + 64 <= end; begin += 64) {
+    std::uint64_t word;
+    std::memcpy(&word, bits + (begin >> 3), sizeof word);
+    if (word != 0) return true;
+  }
+  for (; begin < end; ++begin) {
+    if ((bits[begin >> 3] >> (begin & 7)) & 1) return true;
+  }
+  return false;
+}
+
+// The column every row of which is null: stands for the part of a path below the node a
+// null-below-node stream (see ParquetWriter::Impl) describes.
+const Column& null_column() {
+  static const Column column(DataType::Integer());
+  return column;
+}
+
 class LeafWriter {
  public:
+  // With `null_leaf`, the last step of `d` has no column of its own: every row that reaches it is
+  // null (the writer of a null-below-node stream).
   LeafWriter(const LeafDescriptor& d, const ParquetWriterOptions& options, PageCodec& codec,
-             const std::string& file_path)
+             const std::string& file_path, bool null_leaf = false)
       : d_(d),
+        null_leaf_(null_leaf),
         kind_(value_kind(d)),
         options_(options),
         codec_(codec),
@@ -424,11 +455,13 @@ class LeafWriter {
 
   // Encodes rows [begin, end) of `top`, the top-level column this leaf belongs to.
   void append(const Column& top, std::size_t begin, std::size_t end) {
-    cols_[0] = &top;
-    for (std::size_t i = 0; i + 1 < d_.steps.size(); ++i) {
+    const std::size_t real_steps = d_.steps.size() - (null_leaf_ ? 1 : 0);
+    if (real_steps > 0) cols_[0] = &top;
+    for (std::size_t i = 0; i + 1 < real_steps; ++i) {
       const LeafStep& s = d_.steps[i];
       cols_[i + 1] = &cols_[i]->child(s.kind == LeafStep::Kind::kStruct ? s.child : 0);
     }
+    if (null_leaf_) cols_.back() = &null_column();
     switch (kind_) {
       case ValueKind::kInt32:
         return append_rows<ValueKind::kInt32>(begin, end);
@@ -454,6 +487,24 @@ class LeafWriter {
         return append_rows<ValueKind::kBytes>(begin, end);
     }
   }
+
+  // Takes over the levels, pages and null count `from` holds for the current row group; this
+  // writer holds nothing for it yet. A leaf null below some node since the row group began has
+  // exactly the levels of that node's null-below-node stream, pages included (they hold no values).
+  void adopt_nulls(const LeafWriter& from) {
+    defs_ = from.defs_;
+    reps_ = from.reps_;
+    page_values_ = from.page_values_;
+    pages_ = from.pages_;
+    chunk_bytes_ = from.chunk_bytes_;
+    chunk_values_ = from.chunk_values_;
+    chunk_uncompressed_ = from.chunk_uncompressed_;
+    plain_pages_ = from.plain_pages_;
+    chunk_stats_ = from.chunk_stats_;
+  }
+
+  // Ends the page being filled, so the row group's pages are complete.
+  void end_page() { flush_page(); }
 
   // Compressed bytes this column holds for the current row group.
   std::size_t buffered_bytes() const {
@@ -1004,6 +1055,7 @@ class LeafWriter {
   }
 
   const LeafDescriptor& d_;
+  const bool null_leaf_;
   const ValueKind kind_;
   const ParquetWriterOptions& options_;
   PageCodec& codec_;
@@ -1041,6 +1093,224 @@ class LeafWriter {
   std::string page_raw_;
   std::string compressed_;
   std::string header_;
+};
+
+// ---- Levels shared by columns null below a node ------------------------------------------------
+
+// The leaves of a wide, sparse schema are mostly null: below some node of their path (an absent
+// struct, a list whose elements lack the field) nothing is present for a whole row group. Such a
+// leaf's definition and repetition levels depend only on the columns down to that node, so every
+// leaf null below the same node (with the same level bit widths) has the same levels and the same
+// value-less pages. LeafColumns encodes those once per node, in the writer of a "null-below-node
+// stream" (a leaf whose last step stands for every leaf below the node and is always null), and
+// hands copies of its pages to the leaves at the end of the row group. A leaf writes levels of its
+// own from the first slice in which its own column holds a value, taking over its stream's levels
+// so far. So a column null for a whole row group costs a few probes of validity per slice, not
+// work per row, and the levels of a struct present in some rows are encoded once, not per leaf.
+//
+// Invariant: a stream for node N, from the first row of the row group on, holds the levels of a
+// leaf below N that is null wherever N is present. A leaf attached to N's stream has had no valid
+// value in any node of its path below N. When a node below N on its path becomes valid (M), the
+// leaf moves to M's stream, which is created as a copy of N's when missing: up to this slice the
+// two are equal, since M and the nodes above it below N held no valid row.
+class LeafColumns {
+ public:
+  LeafColumns(const WriterSchema& schema, const ParquetWriterOptions& options, PageCodec& codec,
+              const std::string& path)
+      : options_(options), codec_(codec), path_(path) {
+    // Nodes (internal steps of leaf paths) numbered by their path from the top level.
+    std::unordered_map<std::string, std::uint32_t> ids;
+    for (const LeafDescriptor& d : schema.leaves) {
+      leaves_.push_back(std::make_unique<LeafWriter>(d, options, codec, path));
+      std::vector<std::uint32_t> nodes;
+      std::string key = std::to_string(d.top_field);
+      for (std::size_t j = 0; j + 1 < d.steps.size(); ++j) {
+        const LeafStep& step = d.steps[j];
+        key += step.kind == LeafStep::Kind::kStruct ? "." + std::to_string(step.child) : "[]";
+        auto [it, inserted] = ids.try_emplace(key, static_cast<std::uint32_t>(ids.size()));
+        nodes.push_back(it->second);
+      }
+      node_ids_.push_back(std::move(nodes));
+    }
+    probes_.resize(ids.size());
+    states_.resize(leaves_.size());
+  }
+
+  std::size_t size() const { return leaves_.size(); }
+  const LeafWriter& leaf(std::size_t i) const { return *leaves_[i]; }
+
+  // Encodes rows [begin, end) of `batch` into every leaf.
+  void append(const ColumnBatch& batch, std::size_t begin, std::size_t end) {
+    ++epoch_;
+    for (std::size_t i = 0; i < leaves_.size(); ++i) route(batch, i, begin, end);
+    for (auto it = streams_.begin(); it != streams_.end();) {
+      if (it->second->refs == 0) {
+        it = streams_.erase(it);
+        continue;
+      }
+      Stream& stream = *it->second;
+      stream.writer->append(batch.column(stream.descriptor.top_field), begin, end);
+      ++it;
+    }
+    for (std::size_t i = 0; i < leaves_.size(); ++i) {
+      if (states_[i].stream != nullptr) continue;
+      leaves_[i]->append(batch.column(leaves_[i]->descriptor().top_field), begin, end);
+    }
+  }
+
+  // Compressed bytes held for the current row group, every leaf's copy of a stream counted.
+  std::size_t buffered_bytes() const {
+    std::size_t total = 0;
+    for (std::size_t i = 0; i < leaves_.size(); ++i) {
+      total += states_[i].stream != nullptr ? states_[i].stream->writer->buffered_bytes()
+                                            : leaves_[i]->buffered_bytes();
+    }
+    return total;
+  }
+
+  // Writes the column chunks of the row group and describes them in `group`.
+  void finish_row_group(OutputFile& file, RowGroup& group) {
+    for (auto& [key, stream] : streams_) stream->writer->end_page();
+    for (std::size_t i = 0; i < leaves_.size(); ++i) {
+      LeafWriter& leaf = *leaves_[i];
+      if (states_[i].stream != nullptr) leaf.adopt_nulls(*states_[i].stream->writer);
+      ColumnChunk chunk;
+      leaf.finish_chunk(file, chunk);
+      group.columns.push_back(std::move(chunk));
+    }
+    streams_.clear();
+    std::fill(states_.begin(), states_.end(), LeafState());
+  }
+
+ private:
+  struct Stream {
+    LeafDescriptor descriptor;
+    std::unique_ptr<LeafWriter> writer;
+    std::size_t refs = 0;  // leaves attached
+  };
+  struct LeafState {
+    bool started = false;      // in the current row group
+    Stream* stream = nullptr;  // attached to, or null when the leaf writes its own levels
+    int depth = -1;            // the stream's node: steps[depth] (-1: the top-level column)
+  };
+  // What one slice holds at a node: whether any row of it is valid, and the rows of its child.
+  struct Probe {
+    std::uint64_t epoch = 0;
+    bool valid = false;
+    std::size_t child_begin = 0;
+    std::size_t child_end = 0;
+  };
+
+  // Decides whether leaf `i` writes levels of its own for rows [begin, end), or which stream
+  // holds them.
+  void route(const ColumnBatch& batch, std::size_t i, std::size_t begin, std::size_t end) {
+    LeafState& state = states_[i];
+    const bool started = state.started;
+    state.started = true;
+    if (started && state.stream == nullptr) return;  // writes its own levels already
+    const LeafDescriptor& d = leaves_[i]->descriptor();
+    const std::size_t last = d.steps.size() - 1;
+    const Column* c = &batch.column(d.top_field);
+    std::size_t a = begin;
+    std::size_t b = end;
+    int deepest = -1;  // the deepest node with a valid row
+    bool own = false;
+    for (std::size_t j = 0;; ++j) {
+      const LeafStep& step = d.steps[j];
+      bool valid;
+      if (j == last) {
+        valid = any_valid(*c, a, b);
+      } else {
+        Probe& p = probes_[node_ids_[i][j]];
+        if (p.epoch != epoch_) {
+          p.epoch = epoch_;
+          p.valid = any_valid(*c, a, b);
+          p.child_begin = a;
+          p.child_end = b;
+          if (p.valid && step.kind == LeafStep::Kind::kList) {
+            const std::int32_t* offsets = c->offsets();
+            p.child_begin = static_cast<std::size_t>(offsets[a]);
+            p.child_end = static_cast<std::size_t>(offsets[std::min(b, c->materialized_length())]);
+          }
+        }
+        valid = p.valid;
+        if (valid) {
+          a = p.child_begin;
+          b = p.child_end;
+        }
+      }
+      if (!valid) {
+        // A required node null where its parent is present: the leaf's own walk reports it.
+        own = !step.optional && a < b;
+        break;
+      }
+      deepest = static_cast<int>(j);
+      if (j == last) {
+        own = true;
+        break;
+      }
+      c = &c->child(step.kind == LeafStep::Kind::kStruct ? step.child : 0);
+    }
+    if (own) {
+      if (state.stream != nullptr) {
+        leaves_[i]->adopt_nulls(*state.stream->writer);
+        --state.stream->refs;
+        state.stream = nullptr;
+      }
+      return;
+    }
+    if (state.stream != nullptr && deepest <= state.depth) return;
+    Stream* from = state.stream;
+    state.stream = stream(i, deepest, from);
+    state.depth = deepest;
+    ++state.stream->refs;
+    if (from != nullptr) --from->refs;
+  }
+
+  // The stream of leaf `i`'s node at `depth`, created (as a copy of `from`'s levels) when missing.
+  Stream* stream(std::size_t i, int depth, const Stream* from) {
+    const LeafDescriptor& d = leaves_[i]->descriptor();
+    const auto def_width =
+        static_cast<std::uint64_t>(bit_width(static_cast<std::uint64_t>(d.max_def)));
+    const auto rep_width =
+        static_cast<std::uint64_t>(bit_width(static_cast<std::uint64_t>(d.max_rep)));
+    const std::uint64_t node =
+        depth < 0 ? 0 : std::uint64_t{node_ids_[i][static_cast<std::size_t>(depth)]} + 1;
+    const std::uint64_t key = node << 16 | def_width << 8 | rep_width;
+    std::unique_ptr<Stream>& slot = streams_[key];
+    if (slot != nullptr) return slot.get();
+    slot = std::make_unique<Stream>();
+    LeafDescriptor& v = slot->descriptor;
+    v.display_path = d.display_path;
+    v.type = DataType::Integer();
+    v.physical = PhysicalType::kInt32;
+    v.max_def = static_cast<std::int16_t>((1 << def_width) - 1);
+    v.max_rep = static_cast<std::int16_t>((1 << rep_width) - 1);
+    v.top_field = d.top_field;
+    // Null below the node: a null child of a struct is at the struct's level, a null element of
+    // a list one above the list's.
+    std::int16_t def = 1;
+    if (depth >= 0) {
+      const LeafStep& node_step = d.steps[static_cast<std::size_t>(depth)];
+      v.steps.assign(d.steps.begin(), d.steps.begin() + depth + 1);
+      def = static_cast<std::int16_t>(node_step.def_level +
+                                      (node_step.kind == LeafStep::Kind::kList ? 2 : 1));
+    }
+    v.steps.push_back({LeafStep::Kind::kLeaf, true, def, 0, 0});
+    slot->writer = std::make_unique<LeafWriter>(v, options_, codec_, path_, true);
+    if (from != nullptr) slot->writer->adopt_nulls(*from->writer);
+    return slot.get();
+  }
+
+  const ParquetWriterOptions& options_;
+  PageCodec& codec_;
+  const std::string& path_;
+  std::vector<std::unique_ptr<LeafWriter>> leaves_;
+  std::vector<std::vector<std::uint32_t>> node_ids_;  // per leaf, per step but the last
+  std::vector<LeafState> states_;
+  std::vector<Probe> probes_;  // per node
+  std::uint64_t epoch_ = 0;    // slices appended
+  std::unordered_map<std::uint64_t, std::unique_ptr<Stream>> streams_;
 };
 
 // ---- File statistics ---------------------------------------------------------------------------
@@ -1102,19 +1372,13 @@ struct ParquetWriter::Impl {
     }
     options.dictionary_page_bytes =
         std::min<std::size_t>(options.dictionary_page_bytes, std::size_t{1} << 30);
-    for (const LeafDescriptor& d : writer_schema.leaves) {
-      leaves.push_back(std::make_unique<LeafWriter>(d, options, codec, path));
-    }
+    leaves = std::make_unique<LeafColumns>(writer_schema, options, codec, path);
     nested_nulls.assign(writer_schema.nested_fields.size(), 0);
     file = std::make_unique<OutputFile>(path);
     file->write(kMagic);
   }
 
-  std::size_t buffered_bytes() const {
-    std::size_t total = 0;
-    for (const auto& leaf : leaves) total += leaf->buffered_bytes();
-    return total;
-  }
+  std::size_t buffered_bytes() const { return leaves->buffered_bytes(); }
 
   void flush_row_group() {
     RowGroup group;
@@ -1122,12 +1386,10 @@ struct ParquetWriter::Impl {
     group.file_offset = static_cast<std::int64_t>(file->position());
     std::int64_t uncompressed = 0;
     std::int64_t compressed = 0;
-    for (auto& leaf : leaves) {
-      ColumnChunk chunk;
-      leaf->finish_chunk(*file, chunk);
+    leaves->finish_row_group(*file, group);
+    for (const ColumnChunk& chunk : group.columns) {
       uncompressed += chunk.meta_data->total_uncompressed_size;
       compressed += chunk.meta_data->total_compressed_size;
-      group.columns.push_back(std::move(chunk));
     }
     group.total_byte_size = uncompressed;
     group.total_compressed_size = compressed;
@@ -1169,7 +1431,7 @@ struct ParquetWriter::Impl {
   ParquetWriterOptions options;
   WriterSchema writer_schema;
   PageCodec codec;
-  std::vector<std::unique_ptr<LeafWriter>> leaves;
+  std::unique_ptr<LeafColumns> leaves;
   std::vector<std::int64_t> nested_nulls;
   std::unique_ptr<OutputFile> file;
   FileMetaData metadata;
@@ -1214,9 +1476,7 @@ void ParquetWriter::write(const ColumnBatch& batch) {
     std::size_t slice = std::clamp<std::size_t>(slice_bytes / row_bytes, 1, 65536);
     for (std::size_t begin = 0; begin < rows; begin += slice) {
       std::size_t end = std::min(rows, begin + slice);
-      for (auto& leaf : w.leaves) {
-        leaf->append(batch.column(leaf->descriptor().top_field), begin, end);
-      }
+      w.leaves->append(batch, begin, end);
       w.rows_in_group += static_cast<std::int64_t>(end - begin);
       w.rows_total += static_cast<std::int64_t>(end - begin);
       if (w.buffered_bytes() >= w.options.row_group_bytes) w.flush_row_group();
@@ -1241,7 +1501,7 @@ ParquetFileStats ParquetWriter::close() {
     m.schema = w.writer_schema.elements;
     m.num_rows = w.rows_total;
     m.created_by = "lakeflow-cpp version " LAKEFLOW_VERSION;
-    m.column_orders_type_defined.assign(w.leaves.size(), true);
+    m.column_orders_type_defined.assign(w.leaves->size(), true);
     std::string footer;
     append_file_metadata(footer, m);
     std::uint8_t length[4];
@@ -1261,7 +1521,7 @@ ParquetFileStats ParquetWriter::close() {
     for (const WriterSchema::StatsColumn& sc : w.writer_schema.stats_columns) {
       ColumnStatistics c;
       if (sc.is_leaf) {
-        const LeafWriter& leaf = *w.leaves[sc.index];
+        const LeafWriter& leaf = w.leaves->leaf(sc.index);
         c.field_path = leaf.descriptor().field_path;
         c.type = leaf.descriptor().type;
         c.null_count = leaf.file_stats().nulls;
