@@ -1125,10 +1125,10 @@ class LeafColumns {
       std::vector<std::uint32_t> nodes;
       std::string key = std::to_string(d.top_field);
       for (std::size_t j = 0; j + 1 < d.steps.size(); ++j) {
-        const LeafStep& step = d.steps[j];
-        key += step.kind == LeafStep::Kind::kStruct ? "." + std::to_string(step.child) : "[]";
         auto [it, inserted] = ids.try_emplace(key, static_cast<std::uint32_t>(ids.size()));
         nodes.push_back(it->second);
+        const LeafStep& step = d.steps[j];
+        key += step.kind == LeafStep::Kind::kStruct ? "." + std::to_string(step.child) : "[]";
       }
       node_ids_.push_back(std::move(nodes));
     }
