@@ -74,22 +74,24 @@ class OutputFile {
   const std::string& path() const { return path_; }
   std::uint64_t position() const { return position_; }
 
+  // Small writes (the pages of mostly empty columns) are gathered into one system call.
   void write(const void* data, std::size_t size) {
-    const auto* p = static_cast<const char*>(data);
-    while (size > 0) {
-      ssize_t n = ::write(fd_, p, size);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        io_error("cannot write Parquet file", temp_);
-      }
-      p += n;
-      size -= static_cast<std::size_t>(n);
-      position_ += static_cast<std::uint64_t>(n);
+    position_ += static_cast<std::uint64_t>(size);
+    if (buffer_.size() + size <= kBufferBytes) {
+      buffer_.append(static_cast<const char*>(data), size);
+      return;
     }
+    flush();
+    if (size <= kBufferBytes / 2) {
+      buffer_.append(static_cast<const char*>(data), size);
+      return;
+    }
+    write_through(data, size);
   }
   void write(std::string_view bytes) { write(bytes.data(), bytes.size()); }
 
   void commit(bool sync) {
+    flush();
     if (sync && ::fsync(fd_) != 0) io_error("cannot flush Parquet file", temp_);
     int fd = fd_;
     fd_ = -1;
@@ -109,6 +111,7 @@ class OutputFile {
   }
 
   void discard() {
+    buffer_.clear();
     if (fd_ >= 0) {
       ::close(fd_);
       fd_ = -1;
@@ -120,10 +123,30 @@ class OutputFile {
   }
 
  private:
+  static constexpr std::size_t kBufferBytes = std::size_t{1} << 20;
+
+  void flush() {
+    write_through(buffer_.data(), buffer_.size());
+    buffer_.clear();
+  }
+  void write_through(const void* data, std::size_t size) {
+    const auto* p = static_cast<const char*>(data);
+    while (size > 0) {
+      ssize_t n = ::write(fd_, p, size);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        io_error("cannot write Parquet file", temp_);
+      }
+      p += n;
+      size -= static_cast<std::size_t>(n);
+    }
+  }
+
   std::string path_;
   std::string temp_;
   int fd_ = -1;
-  std::uint64_t position_ = 0;
+  std::uint64_t position_ = 0;  // bytes written, buffered ones included
+  std::string buffer_;          // written, not yet handed to the system
 };
 
 // ---- Dictionary of byte-array values -----------------------------------------------------------
