@@ -1141,21 +1141,31 @@ class LeafColumns {
   LeafColumns(const WriterSchema& schema, const ParquetWriterOptions& options, PageCodec& codec,
               const std::string& path)
       : options_(options), codec_(codec), path_(path) {
-    // Nodes (internal steps of leaf paths) numbered by their path from the top level.
+    // The nodes of the leaves' paths (each column a step of some path reaches), numbered by their
+    // path from the top level in schema order, so a node's parent comes before it.
     std::unordered_map<std::string, std::uint32_t> ids;
     for (const LeafDescriptor& d : schema.leaves) {
       leaves_.push_back(std::make_unique<LeafWriter>(d, options, codec, path));
-      std::vector<std::uint32_t> nodes;
       std::string key = std::to_string(d.top_field);
-      for (std::size_t j = 0; j + 1 < d.steps.size(); ++j) {
-        auto [it, inserted] = ids.try_emplace(key, static_cast<std::uint32_t>(ids.size()));
-        nodes.push_back(it->second);
+      std::int32_t parent = -1;
+      for (std::size_t j = 0; j < d.steps.size(); ++j) {
+        auto [it, inserted] = ids.try_emplace(key, static_cast<std::uint32_t>(nodes_.size()));
+        if (inserted) {
+          Node n;
+          n.parent = parent;
+          n.depth = static_cast<std::int32_t>(j);
+          n.top_field = d.top_field;
+          n.arrival = j == 0 ? 0 : d.steps[j - 1].child;
+          n.kind = d.steps[j].kind;
+          n.optional = d.steps[j].optional;
+          nodes_.push_back(n);
+        }
+        parent = static_cast<std::int32_t>(it->second);
         const LeafStep& step = d.steps[j];
         key += step.kind == LeafStep::Kind::kStruct ? "." + std::to_string(step.child) : "[]";
       }
-      node_ids_.push_back(std::move(nodes));
+      leaf_nodes_.push_back(static_cast<std::uint32_t>(parent));
     }
-    probes_.resize(ids.size());
     states_.resize(leaves_.size());
   }
 
@@ -1164,8 +1174,8 @@ class LeafColumns {
 
   // Encodes rows [begin, end) of `batch` into every leaf.
   void append(const ColumnBatch& batch, std::size_t begin, std::size_t end) {
-    ++epoch_;
-    for (std::size_t i = 0; i < leaves_.size(); ++i) route(batch, i, begin, end);
+    probe(batch, begin, end);
+    for (std::size_t i = 0; i < leaves_.size(); ++i) route(i);
     for (auto it = streams_.begin(); it != streams_.end();) {
       if (it->second->refs == 0) {
         it = streams_.erase(it);
@@ -1216,65 +1226,73 @@ class LeafColumns {
     Stream* stream = nullptr;  // attached to, or null when the leaf writes its own levels
     int depth = -1;            // the stream's node: steps[depth] (-1: the top-level column)
   };
-  // What one slice holds at a node: whether any row of it is valid, and the rows of its child.
-  struct Probe {
-    std::uint64_t epoch = 0;
+  // A column some leaf's path reaches, and what the slice being appended holds in it.
+  struct Node {
+    std::int32_t parent = -1;  // -1: a top-level column
+    std::int32_t depth = 0;    // its step in the paths through it
+    std::size_t top_field = 0;
+    std::uint32_t arrival =
+        0;  // its index among its parent's children, when the parent is a struct
+    LeafStep::Kind kind = LeafStep::Kind::kLeaf;
+    bool optional = true;
+    // The slice: its rows [begin, end) when the parent has a valid one, whether any is valid, the
+    // deepest node of its path down to which every node has a valid row (-1: none), and whether
+    // the first node without one is required where its parent is present.
+    const Column* column = nullptr;
+    std::size_t begin = 0;
+    std::size_t end = 0;
     bool valid = false;
-    std::size_t child_begin = 0;
-    std::size_t child_end = 0;
+    std::int32_t reach = -1;
+    bool required_null = false;
   };
 
-  // Decides whether leaf `i` writes levels of its own for rows [begin, end), or which stream
-  // holds them.
-  void route(const ColumnBatch& batch, std::size_t i, std::size_t begin, std::size_t end) {
+  // Probes every node for rows [begin, end) of `batch`, top down; the nodes below one without a
+  // valid row cost nothing more.
+  void probe(const ColumnBatch& batch, std::size_t begin, std::size_t end) {
+    for (Node& n : nodes_) {
+      if (n.parent < 0) {
+        n.column = &batch.column(n.top_field);
+        n.begin = begin;
+        n.end = end;
+        n.reach = -1;
+        n.required_null = false;
+      } else {
+        const Node& p = nodes_[static_cast<std::size_t>(n.parent)];
+        n.reach = p.reach;
+        n.required_null = p.required_null;
+        if (!p.valid) {
+          n.valid = false;
+          continue;
+        }
+        n.column = &p.column->child(p.kind == LeafStep::Kind::kStruct ? n.arrival : 0);
+        n.begin = p.begin;
+        n.end = p.end;
+        if (p.kind == LeafStep::Kind::kList) {
+          const std::int32_t* offsets = p.column->offsets();
+          n.begin = static_cast<std::size_t>(offsets[p.begin]);
+          n.end =
+              static_cast<std::size_t>(offsets[std::min(p.end, p.column->materialized_length())]);
+        }
+      }
+      n.valid = any_valid(*n.column, n.begin, n.end);
+      if (n.valid) {
+        n.reach = n.depth;
+      } else {
+        // A required node null where its parent is present: the leaf's own walk reports it.
+        n.required_null = !n.optional && n.begin < n.end;
+      }
+    }
+  }
+
+  // Decides whether leaf `i` writes levels of its own for the slice probed, or which stream holds
+  // them.
+  void route(std::size_t i) {
     LeafState& state = states_[i];
     const bool started = state.started;
     state.started = true;
     if (started && state.stream == nullptr) return;  // writes its own levels already
-    const LeafDescriptor& d = leaves_[i]->descriptor();
-    const std::size_t last = d.steps.size() - 1;
-    const Column* c = &batch.column(d.top_field);
-    std::size_t a = begin;
-    std::size_t b = end;
-    int deepest = -1;  // the deepest node with a valid row
-    bool own = false;
-    for (std::size_t j = 0;; ++j) {
-      const LeafStep& step = d.steps[j];
-      bool valid;
-      if (j == last) {
-        valid = any_valid(*c, a, b);
-      } else {
-        Probe& p = probes_[node_ids_[i][j]];
-        if (p.epoch != epoch_) {
-          p.epoch = epoch_;
-          p.valid = any_valid(*c, a, b);
-          p.child_begin = a;
-          p.child_end = b;
-          if (p.valid && step.kind == LeafStep::Kind::kList) {
-            const std::int32_t* offsets = c->offsets();
-            p.child_begin = static_cast<std::size_t>(offsets[a]);
-            p.child_end = static_cast<std::size_t>(offsets[std::min(b, c->materialized_length())]);
-          }
-        }
-        valid = p.valid;
-        if (valid) {
-          a = p.child_begin;
-          b = p.child_end;
-        }
-      }
-      if (!valid) {
-        // A required node null where its parent is present: the leaf's own walk reports it.
-        own = !step.optional && a < b;
-        break;
-      }
-      deepest = static_cast<int>(j);
-      if (j == last) {
-        own = true;
-        break;
-      }
-      c = &c->child(step.kind == LeafStep::Kind::kStruct ? step.child : 0);
-    }
-    if (own) {
+    const Node& leaf = nodes_[leaf_nodes_[i]];
+    if (leaf.valid || leaf.required_null) {
       if (state.stream != nullptr) {
         leaves_[i]->adopt_nulls(*state.stream->writer);
         --state.stream->refs;
@@ -1282,6 +1300,7 @@ class LeafColumns {
       }
       return;
     }
+    const int deepest = leaf.reach;
     if (state.stream != nullptr && deepest <= state.depth) return;
     Stream* from = state.stream;
     state.stream = stream(i, deepest, from);
@@ -1297,8 +1316,13 @@ class LeafColumns {
         static_cast<std::uint64_t>(bit_width(static_cast<std::uint64_t>(d.max_def)));
     const auto rep_width =
         static_cast<std::uint64_t>(bit_width(static_cast<std::uint64_t>(d.max_rep)));
-    const std::uint64_t node =
-        depth < 0 ? 0 : std::uint64_t{node_ids_[i][static_cast<std::size_t>(depth)]} + 1;
+    std::uint64_t node = 0;  // the top-level column null: the same levels for every column
+    if (depth >= 0) {
+      std::uint32_t id = leaf_nodes_[i];
+      while (nodes_[id].depth > depth) id = static_cast<std::uint32_t>(nodes_[id].parent);
+      node = std::uint64_t{id} + 1;
+    }
+
     const std::uint64_t key = node << 16 | def_width << 8 | rep_width;
     std::unique_ptr<Stream>& slot = streams_[key];
     if (slot != nullptr) return slot.get();
@@ -1329,10 +1353,9 @@ class LeafColumns {
   PageCodec& codec_;
   const std::string& path_;
   std::vector<std::unique_ptr<LeafWriter>> leaves_;
-  std::vector<std::vector<std::uint32_t>> node_ids_;  // per leaf, per step but the last
+  std::vector<Node> nodes_;
+  std::vector<std::uint32_t> leaf_nodes_;  // per leaf, its own node
   std::vector<LeafState> states_;
-  std::vector<Probe> probes_;  // per node
-  std::uint64_t epoch_ = 0;    // slices appended
   std::unordered_map<std::uint64_t, std::unique_ptr<Stream>> streams_;
 };
 
