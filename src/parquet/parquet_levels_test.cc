@@ -370,6 +370,42 @@ void check_case(const Case& c, bool with_duckdb) {
     }
   }
 
+  // File statistics: a column reached through structs only is null in a row when it or an
+  // enclosing struct is.
+  ASSERT_EQ(stats.columns.size(), ws.stats_columns.size());
+  for (std::size_t k = 0; k < ws.stats_columns.size(); ++k) {
+    const WriterSchema::StatsColumn& sc = ws.stats_columns[k];
+    std::size_t top = 0;
+    std::vector<std::uint32_t> children;
+    std::vector<bool> optional;
+    if (sc.is_leaf) {
+      const LeafDescriptor& d = ws.leaves[sc.index];
+      top = d.top_field;
+      for (const LeafStep& step : d.steps) {
+        optional.push_back(step.optional);
+        if (step.kind == LeafStep::Kind::kStruct) children.push_back(step.child);
+      }
+    } else {
+      const NestedStatsField& f = ws.nested_fields[sc.index];
+      top = f.top_field;
+      children = f.struct_children;
+      optional = f.optional;
+    }
+    std::int64_t nulls = 0;
+    for (const ColumnBatch& batch : batches) {
+      for (std::size_t r = 0; r < batch.num_rows(); ++r) {
+        const Column* column = &batch.column(top);
+        bool null = false;
+        for (std::size_t level = 0; level < optional.size() && !null; ++level) {
+          null = optional[level] && !column->is_valid(r);
+          if (level < children.size()) column = &column->child(children[level]);
+        }
+        nulls += null ? 1 : 0;
+      }
+    }
+    EXPECT_EQ(stats.columns[k].null_count, nulls) << "statistics column " << k;
+  }
+
   std::vector<std::string> expected_rows;
   for (const ColumnBatch& batch : batches) {
     for (std::string& row : rows_json(batch)) expected_rows.push_back(std::move(row));

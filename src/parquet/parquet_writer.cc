@@ -1450,26 +1450,42 @@ struct ParquetWriter::Impl {
     for (std::size_t f = 0; f < writer_schema.nested_fields.size(); ++f) {
       const NestedStatsField& field = writer_schema.nested_fields[f];
       nested_nulls[f] += static_cast<std::int64_t>(
-          null_rows(field, 0, batch.column(field.top_field), 0, batch.num_rows()));
+          null_rows(field, batch.column(field.top_field), batch.num_rows()));
     }
   }
 
-  // Rows of [begin, end) where the column at `level` of `field`'s path, or one below it, is
-  // null, counted run by run of equal validity.
-  static std::size_t null_rows(const NestedStatsField& field, std::size_t level, const Column& c,
-                               std::size_t begin, std::size_t end) {
-    std::size_t count = 0;
-    for (std::size_t r = begin; r < end;) {
-      bool valid;
-      const std::size_t run_end = validity_run(c, r, end, valid);
-      if (!valid && field.optional[level]) {
-        count += run_end - r;
-      } else if (level < field.struct_children.size()) {
-        count += null_rows(field, level + 1, c.child(field.struct_children[level]), r, run_end);
+  // Rows of [0, rows) where the column at an optional level of `field`'s path is null: all but
+  // those valid at every such level, counted 64 rows at a time from the validity bitmaps.
+  static std::size_t null_rows(const NestedStatsField& field, const Column& top, std::size_t rows) {
+    std::vector<const Column*> levels;
+    std::size_t limit = rows;  // rows past a level's materialized ones are null there
+    const Column* c = &top;
+    for (std::size_t level = 0;; ++level) {
+      if (field.optional[level] && c->null_count() != 0) {
+        levels.push_back(c);
+        limit = std::min(limit, c->materialized_length());
       }
-      r = run_end;
+      if (level >= field.struct_children.size()) break;
+      c = &c->child(field.struct_children[level]);
     }
-    return count;
+    if (levels.empty()) return 0;
+    std::size_t valid = 0;
+    std::size_t r = 0;
+    for (; r + 64 <= limit; r += 64) {
+      std::uint64_t all = ~std::uint64_t{0};
+      for (const Column* level : levels) {
+        std::uint64_t word;
+        std::memcpy(&word, level->validity_bits() + (r >> 3), sizeof word);
+        all &= word;
+      }
+      valid += static_cast<std::size_t>(std::popcount(all));
+    }
+    for (; r < limit; ++r) {
+      bool all = true;
+      for (const Column* level : levels) all = all && level->is_valid(r);
+      valid += all ? 1 : 0;
+    }
+    return rows - valid;
   }
 
   std::string path;
