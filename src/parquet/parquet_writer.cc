@@ -447,7 +447,7 @@ bool any_valid(const Column& c, std::size_t begin, std::size_t end) {
 }
 
 // The column every row of which is null: stands for the part of a path below the node a
-// null-below-node stream (see ParquetWriter::Impl) describes.
+// null-below-node stream (see LeafColumns) describes.
 const Column& null_column() {
   static const Column column(DataType::Integer());
   return column;
