@@ -76,18 +76,29 @@ void append_rle_hybrid_impl(std::string& out, const T* v, std::size_t n, int wid
   }
 }
 
-// A bit-packed run of `n` values (padded with zeros to a multiple of 8).
-void append_bit_packed(std::string& out, const std::uint16_t* v, std::size_t n, int width) {
+// A bit-packed run of `n` values (padded with zeros to a multiple of 8); v[n, n + 8) may be
+// overwritten.
+void append_bit_packed(std::string& out, std::uint16_t* v, std::size_t n, int width) {
   const std::size_t groups = (n + 7) / 8;
+  std::fill(v + n, v + groups * 8, std::uint16_t{0});
   append_varint(out, (static_cast<std::uint64_t>(groups) << 1) | 1);
   std::size_t base = out.size();
   out.resize(base + groups * static_cast<std::size_t>(width));
   auto* dst = reinterpret_cast<std::uint8_t*>(out.data() + base);
+  if (width <= 8) {
+    // A group of 8 values fills `width` bytes: packed in one 64-bit word.
+    const auto bytes = static_cast<std::size_t>(width);
+    for (std::size_t g = 0; g < groups; ++g, v += 8, dst += bytes) {
+      std::uint64_t word = 0;
+      for (int k = 0; k < 8; ++k) word |= static_cast<std::uint64_t>(v[k]) << (k * width);
+      std::memcpy(dst, &word, bytes);
+    }
+    return;
+  }
   std::uint64_t acc = 0;
   int bits = 0;
   for (std::size_t k = 0; k < groups * 8; ++k) {
-    std::uint64_t value = k < n ? static_cast<std::uint64_t>(v[k]) : 0;
-    acc |= value << bits;
+    acc |= static_cast<std::uint64_t>(v[k]) << bits;
     bits += width;
     while (bits >= 8) {
       *dst++ = static_cast<std::uint8_t>(acc);
@@ -99,25 +110,15 @@ void append_bit_packed(std::string& out, const std::uint16_t* v, std::size_t n, 
 
 }  // namespace
 
-namespace {
-// Values of one bit-packed run written while levels stream in: 63 groups, a one-byte header.
-constexpr std::size_t kMaxLiterals = 63 * 8;
-}  // namespace
-
-void LevelEncoder::close_run() {
+void LevelEncoder::close_long_run() {
   std::size_t n = run_count_;
   run_count_ = 0;
-  if (n == 0) return;
-  if (n < 8 && literals_.size() + n < kMaxLiterals) {
-    // The common short run: no RLE run can start here.
-    for (std::size_t k = 0; k < n; ++k) literals_.push_back(run_value_);
-    return;
-  }
   // Padding is only allowed at the very end, so the values before an RLE run are topped up to
   // whole groups from the run itself.
-  const std::size_t fill = (8 - literals_.size() % 8) % 8;
+  const std::size_t fill = (8 - literal_count_ % 8) % 8;
   if (n >= fill + 8) {
-    literals_.insert(literals_.end(), fill, run_value_);
+    std::fill(literals_ + literal_count_, literals_ + literal_count_ + fill, run_value_);
+    literal_count_ += fill;
     n -= fill;
     flush_literals();
     append_varint(out_, static_cast<std::uint64_t>(n) << 1);
@@ -126,17 +127,18 @@ void LevelEncoder::close_run() {
     return;
   }
   while (n > 0) {
-    const std::size_t take = std::min(n, kMaxLiterals - literals_.size());
-    literals_.insert(literals_.end(), take, run_value_);
+    const std::size_t take = std::min(n, kMaxLiterals - literal_count_);
+    std::fill(literals_ + literal_count_, literals_ + literal_count_ + take, run_value_);
+    literal_count_ += take;
     n -= take;
-    if (literals_.size() == kMaxLiterals) flush_literals();
+    if (literal_count_ == kMaxLiterals) flush_literals();
   }
 }
 
 void LevelEncoder::flush_literals() {
-  if (literals_.empty()) return;
-  append_bit_packed(out_, literals_.data(), literals_.size(), width_);
-  literals_.clear();
+  if (literal_count_ == 0) return;
+  append_bit_packed(out_, literals_, literal_count_, width_);
+  literal_count_ = 0;
 }
 
 void LevelEncoder::finish(std::string& out) {
@@ -148,7 +150,7 @@ void LevelEncoder::finish(std::string& out) {
 
 void LevelEncoder::clear() {
   out_.clear();
-  literals_.clear();
+  literal_count_ = 0;
   run_count_ = 0;
   size_ = 0;
 }

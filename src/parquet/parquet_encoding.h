@@ -50,7 +50,7 @@ class LevelEncoder {
   std::size_t size() const { return size_; }  // levels pushed since clear()
   // Bytes the encoded levels take so far, about.
   std::size_t encoded_bytes() const {
-    return out_.size() + (literals_.size() * static_cast<std::size_t>(width_) + 7) / 8 +
+    return out_.size() + (literal_count_ * static_cast<std::size_t>(width_) + 7) / 8 +
            (run_count_ != 0 ? 4 : 0);
   }
   // Appends the encoded levels (no length prefix) to `out` and starts over.
@@ -58,12 +58,26 @@ class LevelEncoder {
   void clear();
 
  private:
-  void close_run();
+  // Values of one bit-packed run written while levels stream in: 63 groups, a one-byte header.
+  static constexpr std::size_t kMaxLiterals = 63 * 8;
+
+  void close_run() {
+    // The common short run: no RLE run can start here.
+    if (run_count_ < 8 && literal_count_ + run_count_ < kMaxLiterals) {
+      for (std::size_t k = 0; k < run_count_; ++k) literals_[literal_count_++] = run_value_;
+      run_count_ = 0;
+      return;
+    }
+    close_long_run();
+  }
+  void close_long_run();
   void flush_literals();
 
   int width_;
   std::string out_;
-  std::vector<std::uint16_t> literals_;  // waiting to be bit-packed, fewer than 504
+  std::size_t literal_count_ = 0;
+  // Waiting to be bit-packed, fewer than kMaxLiterals (and room to pad the last group).
+  std::uint16_t literals_[kMaxLiterals + 8] = {};
   std::uint16_t run_value_ = 0;
   std::size_t run_count_ = 0;
   std::size_t size_ = 0;

@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -75,22 +76,24 @@ class OutputFile {
   const std::string& path() const { return path_; }
   std::uint64_t position() const { return position_; }
 
+  // Small writes (the pages of mostly empty columns) are gathered into one system call.
   void write(const void* data, std::size_t size) {
-    const auto* p = static_cast<const char*>(data);
-    while (size > 0) {
-      ssize_t n = ::write(fd_, p, size);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        io_error("cannot write Parquet file", temp_);
-      }
-      p += n;
-      size -= static_cast<std::size_t>(n);
-      position_ += static_cast<std::uint64_t>(n);
+    position_ += static_cast<std::uint64_t>(size);
+    if (buffer_.size() + size <= kBufferBytes) {
+      buffer_.append(static_cast<const char*>(data), size);
+      return;
     }
+    flush();
+    if (size <= kBufferBytes / 2) {
+      buffer_.append(static_cast<const char*>(data), size);
+      return;
+    }
+    write_through(data, size);
   }
   void write(std::string_view bytes) { write(bytes.data(), bytes.size()); }
 
   void commit(bool sync) {
+    flush();
     if (sync && ::fsync(fd_) != 0) io_error("cannot flush Parquet file", temp_);
     int fd = fd_;
     fd_ = -1;
@@ -110,6 +113,7 @@ class OutputFile {
   }
 
   void discard() {
+    buffer_.clear();
     if (fd_ >= 0) {
       ::close(fd_);
       fd_ = -1;
@@ -121,10 +125,30 @@ class OutputFile {
   }
 
  private:
+  static constexpr std::size_t kBufferBytes = std::size_t{1} << 20;
+
+  void flush() {
+    write_through(buffer_.data(), buffer_.size());
+    buffer_.clear();
+  }
+  void write_through(const void* data, std::size_t size) {
+    const auto* p = static_cast<const char*>(data);
+    while (size > 0) {
+      ssize_t n = ::write(fd_, p, size);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        io_error("cannot write Parquet file", temp_);
+      }
+      p += n;
+      size -= static_cast<std::size_t>(n);
+    }
+  }
+
   std::string path_;
   std::string temp_;
   int fd_ = -1;
-  std::uint64_t position_ = 0;
+  std::uint64_t position_ = 0;  // bytes written, buffered ones included
+  std::string buffer_;          // written, not yet handed to the system
 };
 
 // ---- Dictionary of byte-array values -----------------------------------------------------------
@@ -421,11 +445,41 @@ std::size_t validity_run(const Column& c, std::size_t begin, std::size_t end, bo
   return valid ? limit : end;
 }
 
+// Whether any of rows [begin, end) of `c` is valid; rows past the materialized ones are nulls.
+bool any_valid(const Column& c, std::size_t begin, std::size_t end) {
+  end = std::min(end, c.materialized_length());
+  if (begin >= end) return false;
+  if (c.null_count() == 0) return true;
+  const std::uint8_t* bits = c.validity_bits();
+  for (; begin < end && (begin & 63) != 0; ++begin) {
+    if ((bits[begin >> 3] >> (begin & 7)) & 1) return true;
+  }
+  for (; begin + 64 <= end; begin += 64) {
+    std::uint64_t word;
+    std::memcpy(&word, bits + (begin >> 3), sizeof word);
+    if (word != 0) return true;
+  }
+  for (; begin < end; ++begin) {
+    if ((bits[begin >> 3] >> (begin & 7)) & 1) return true;
+  }
+  return false;
+}
+
+// The column every row of which is null: stands for the part of a path below the node a
+// null-below-node stream (see LeafColumns) describes.
+const Column& null_column() {
+  static const Column column(DataType::Integer());
+  return column;
+}
+
 class LeafWriter {
  public:
+  // With `null_leaf`, the last step of `d` has no column of its own: every row that reaches it is
+  // null (the writer of a null-below-node stream).
   LeafWriter(const LeafDescriptor& d, const ParquetWriterOptions& options, PageCodec& codec,
-             const std::string& file_path)
+             const std::string& file_path, bool null_leaf = false)
       : d_(d),
+        null_leaf_(null_leaf),
         kind_(value_kind(d)),
         options_(options),
         codec_(codec),
@@ -443,11 +497,13 @@ class LeafWriter {
 
   // Encodes rows [begin, end) of `top`, the top-level column this leaf belongs to.
   void append(const Column& top, std::size_t begin, std::size_t end) {
-    cols_[0] = &top;
-    for (std::size_t i = 0; i + 1 < d_.steps.size(); ++i) {
+    const std::size_t real_steps = d_.steps.size() - (null_leaf_ ? 1 : 0);
+    if (real_steps > 0) cols_[0] = &top;
+    for (std::size_t i = 0; i + 1 < real_steps; ++i) {
       const LeafStep& s = d_.steps[i];
       cols_[i + 1] = &cols_[i]->child(s.kind == LeafStep::Kind::kStruct ? s.child : 0);
     }
+    if (null_leaf_) cols_.back() = &null_column();
     switch (kind_) {
       case ValueKind::kInt32:
         return append_rows<ValueKind::kInt32>(begin, end);
@@ -473,6 +529,24 @@ class LeafWriter {
         return append_rows<ValueKind::kBytes>(begin, end);
     }
   }
+
+  // Takes over the levels, pages and null count `from` holds for the current row group; this
+  // writer holds nothing for it yet. A leaf null below some node since the row group began has
+  // exactly the levels of that node's null-below-node stream, pages included (they hold no values).
+  void adopt_nulls(const LeafWriter& from) {
+    defs_ = from.defs_;
+    reps_ = from.reps_;
+    page_values_ = from.page_values_;
+    pages_ = from.pages_;
+    chunk_bytes_ = from.chunk_bytes_;
+    chunk_values_ = from.chunk_values_;
+    chunk_uncompressed_ = from.chunk_uncompressed_;
+    plain_pages_ = from.plain_pages_;
+    chunk_stats_ = from.chunk_stats_;
+  }
+
+  // Ends the page being filled, so the row group's pages are complete.
+  void end_page() { flush_page(); }
 
   // Compressed bytes this column holds for the current row group.
   std::size_t buffered_bytes() const {
@@ -1028,6 +1102,7 @@ class LeafWriter {
   }
 
   const LeafDescriptor& d_;
+  const bool null_leaf_;
   const ValueKind kind_;
   const ParquetWriterOptions& options_;
   PageCodec& codec_;
@@ -1065,6 +1140,247 @@ class LeafWriter {
   std::string page_raw_;
   std::string compressed_;
   std::string header_;
+};
+
+// ---- Levels shared by columns null below a node ------------------------------------------------
+
+// The leaves of a wide, sparse schema are mostly null: below some node of their path (an absent
+// struct, a list whose elements lack the field) nothing is present for a whole row group. Such a
+// leaf's definition and repetition levels depend only on the columns down to that node, so every
+// leaf null below the same node (with the same level bit widths) has the same levels and the same
+// value-less pages. LeafColumns encodes those once per node, in the writer of a "null-below-node
+// stream" (a leaf whose last step stands for every leaf below the node and is always null), and
+// hands copies of its pages to the leaves at the end of the row group. A leaf writes levels of its
+// own from the first slice in which its own column holds a value, taking over its stream's levels
+// so far. So a column null for a whole row group costs a few probes of validity per slice, not
+// work per row, and the levels of a struct present in some rows are encoded once, not per leaf.
+//
+// Invariant: a stream for node N, from the first row of the row group on, holds the levels of a
+// leaf below N that is null wherever N is present. A leaf attached to N's stream has had no valid
+// value in any node of its path below N. When a node below N on its path becomes valid (M), the
+// leaf moves to M's stream, which is created as a copy of N's when missing: up to this slice the
+// two are equal, since M and the nodes above it below N held no valid row.
+class LeafColumns {
+ public:
+  LeafColumns(const WriterSchema& schema, const ParquetWriterOptions& options, PageCodec& codec,
+              const std::string& path)
+      : options_(options), codec_(codec), path_(path) {
+    // The nodes of the leaves' paths (each column a step of some path reaches), numbered by their
+    // path from the top level in schema order, so a node's parent comes before it.
+    std::unordered_map<std::string, std::uint32_t> ids;
+    for (const LeafDescriptor& d : schema.leaves) {
+      leaves_.push_back(std::make_unique<LeafWriter>(d, options, codec, path));
+      std::string key = std::to_string(d.top_field);
+      std::int32_t parent = -1;
+      for (std::size_t j = 0; j < d.steps.size(); ++j) {
+        auto [it, inserted] = ids.try_emplace(key, static_cast<std::uint32_t>(nodes_.size()));
+        if (inserted) {
+          Node n;
+          n.parent = parent;
+          n.depth = static_cast<std::int32_t>(j);
+          n.top_field = d.top_field;
+          n.arrival = j == 0 ? 0 : d.steps[j - 1].child;
+          n.kind = d.steps[j].kind;
+          n.optional = d.steps[j].optional;
+          nodes_.push_back(n);
+        }
+        parent = static_cast<std::int32_t>(it->second);
+        const LeafStep& step = d.steps[j];
+        key += step.kind == LeafStep::Kind::kStruct ? "." + std::to_string(step.child) : "[]";
+      }
+      leaf_nodes_.push_back(static_cast<std::uint32_t>(parent));
+    }
+    states_.resize(leaves_.size());
+  }
+
+  std::size_t size() const { return leaves_.size(); }
+  const LeafWriter& leaf(std::size_t i) const { return *leaves_[i]; }
+
+  // Encodes rows [begin, end) of `batch` into every leaf.
+  void append(const ColumnBatch& batch, std::size_t begin, std::size_t end) {
+    probe(batch, begin, end);
+    for (std::size_t i = 0; i < leaves_.size(); ++i) route(i);
+    for (auto it = streams_.begin(); it != streams_.end();) {
+      if (it->second->refs == 0) {
+        it = streams_.erase(it);
+        continue;
+      }
+      Stream& stream = *it->second;
+      stream.writer->append(batch.column(stream.descriptor.top_field), begin, end);
+      ++it;
+    }
+    for (std::size_t i = 0; i < leaves_.size(); ++i) {
+      if (states_[i].stream != nullptr) continue;
+      leaves_[i]->append(batch.column(leaves_[i]->descriptor().top_field), begin, end);
+    }
+  }
+
+  // Compressed bytes held for the current row group, every leaf's copy of a stream counted.
+  std::size_t buffered_bytes() const {
+    std::size_t total = 0;
+    for (std::size_t i = 0; i < leaves_.size(); ++i) {
+      total += states_[i].stream != nullptr ? states_[i].stream->writer->buffered_bytes()
+                                            : leaves_[i]->buffered_bytes();
+    }
+    return total;
+  }
+
+  // Writes the column chunks of the row group and describes them in `group`.
+  void finish_row_group(OutputFile& file, RowGroup& group) {
+    for (auto& [key, stream] : streams_) stream->writer->end_page();
+    for (std::size_t i = 0; i < leaves_.size(); ++i) {
+      LeafWriter& leaf = *leaves_[i];
+      if (states_[i].stream != nullptr) leaf.adopt_nulls(*states_[i].stream->writer);
+      ColumnChunk chunk;
+      leaf.finish_chunk(file, chunk);
+      group.columns.push_back(std::move(chunk));
+    }
+    streams_.clear();
+    std::fill(states_.begin(), states_.end(), LeafState());
+  }
+
+ private:
+  struct Stream {
+    LeafDescriptor descriptor;
+    std::unique_ptr<LeafWriter> writer;
+    std::size_t refs = 0;  // leaves attached
+  };
+  struct LeafState {
+    bool started = false;      // in the current row group
+    Stream* stream = nullptr;  // attached to, or null when the leaf writes its own levels
+    int depth = -1;            // the stream's node: steps[depth] (-1: the top-level column)
+  };
+  // A column some leaf's path reaches, and what the slice being appended holds in it.
+  struct Node {
+    std::int32_t parent = -1;  // -1: a top-level column
+    std::int32_t depth = 0;    // its step in the paths through it
+    std::size_t top_field = 0;
+    std::uint32_t arrival =
+        0;  // its index among its parent's children, when the parent is a struct
+    LeafStep::Kind kind = LeafStep::Kind::kLeaf;
+    bool optional = true;
+    // The slice: its rows [begin, end) when the parent has a valid one, whether any is valid, the
+    // deepest node of its path down to which every node has a valid row (-1: none), and whether
+    // the first node without one is required where its parent is present.
+    const Column* column = nullptr;
+    std::size_t begin = 0;
+    std::size_t end = 0;
+    bool valid = false;
+    std::int32_t reach = -1;
+    bool required_null = false;
+  };
+
+  // Probes every node for rows [begin, end) of `batch`, top down; the nodes below one without a
+  // valid row cost nothing more.
+  void probe(const ColumnBatch& batch, std::size_t begin, std::size_t end) {
+    for (Node& n : nodes_) {
+      if (n.parent < 0) {
+        n.column = &batch.column(n.top_field);
+        n.begin = begin;
+        n.end = end;
+        n.reach = -1;
+        n.required_null = false;
+      } else {
+        const Node& p = nodes_[static_cast<std::size_t>(n.parent)];
+        n.reach = p.reach;
+        n.required_null = p.required_null;
+        if (!p.valid) {
+          n.valid = false;
+          continue;
+        }
+        n.column = &p.column->child(p.kind == LeafStep::Kind::kStruct ? n.arrival : 0);
+        n.begin = p.begin;
+        n.end = p.end;
+        if (p.kind == LeafStep::Kind::kList) {
+          const std::int32_t* offsets = p.column->offsets();
+          n.begin = static_cast<std::size_t>(offsets[p.begin]);
+          n.end =
+              static_cast<std::size_t>(offsets[std::min(p.end, p.column->materialized_length())]);
+        }
+      }
+      n.valid = any_valid(*n.column, n.begin, n.end);
+      if (n.valid) {
+        n.reach = n.depth;
+      } else {
+        // A required node null where its parent is present: the leaf's own walk reports it.
+        n.required_null = !n.optional && n.begin < n.end;
+      }
+    }
+  }
+
+  // Decides whether leaf `i` writes levels of its own for the slice probed, or which stream holds
+  // them.
+  void route(std::size_t i) {
+    LeafState& state = states_[i];
+    const bool started = state.started;
+    state.started = true;
+    if (started && state.stream == nullptr) return;  // writes its own levels already
+    const Node& leaf = nodes_[leaf_nodes_[i]];
+    if (leaf.valid || leaf.required_null) {
+      if (state.stream != nullptr) {
+        leaves_[i]->adopt_nulls(*state.stream->writer);
+        --state.stream->refs;
+        state.stream = nullptr;
+      }
+      return;
+    }
+    const int deepest = leaf.reach;
+    if (state.stream != nullptr && deepest <= state.depth) return;
+    Stream* from = state.stream;
+    state.stream = stream(i, deepest, from);
+    state.depth = deepest;
+    ++state.stream->refs;
+    if (from != nullptr) --from->refs;
+  }
+
+  // The stream of leaf `i`'s node at `depth`, created (as a copy of `from`'s levels) when missing.
+  Stream* stream(std::size_t i, int depth, const Stream* from) {
+    const LeafDescriptor& d = leaves_[i]->descriptor();
+    const auto def_width =
+        static_cast<std::uint64_t>(bit_width(static_cast<std::uint64_t>(d.max_def)));
+    const auto rep_width =
+        static_cast<std::uint64_t>(bit_width(static_cast<std::uint64_t>(d.max_rep)));
+    std::uint64_t node = 0;  // the top-level column null: the same levels for every column
+    if (depth >= 0) {
+      std::uint32_t id = leaf_nodes_[i];
+      while (nodes_[id].depth > depth) id = static_cast<std::uint32_t>(nodes_[id].parent);
+      node = std::uint64_t{id} + 1;
+    }
+
+    const std::uint64_t key = node << 16 | def_width << 8 | rep_width;
+    std::unique_ptr<Stream>& slot = streams_[key];
+    if (slot != nullptr) return slot.get();
+    slot = std::make_unique<Stream>();
+    LeafDescriptor& v = slot->descriptor;
+    v.display_path = d.display_path;
+    v.type = DataType::Integer();
+    v.physical = PhysicalType::kInt32;
+    v.max_def = static_cast<std::int16_t>((1 << def_width) - 1);
+    v.max_rep = static_cast<std::int16_t>((1 << rep_width) - 1);
+    v.top_field = d.top_field;
+    // Null below the node: a null child of a struct is at the struct's level, a null element of
+    // a list one above the list's.
+    std::int16_t def = 1;
+    if (depth >= 0) {
+      const LeafStep& node_step = d.steps[static_cast<std::size_t>(depth)];
+      v.steps.assign(d.steps.begin(), d.steps.begin() + depth + 1);
+      def = static_cast<std::int16_t>(node_step.def_level +
+                                      (node_step.kind == LeafStep::Kind::kList ? 2 : 1));
+    }
+    v.steps.push_back({LeafStep::Kind::kLeaf, true, def, 0, 0});
+    slot->writer = std::make_unique<LeafWriter>(v, options_, codec_, path_, true);
+    if (from != nullptr) slot->writer->adopt_nulls(*from->writer);
+    return slot.get();
+  }
+
+  const ParquetWriterOptions& options_;
+  PageCodec& codec_;
+  const std::string& path_;
+  std::vector<std::unique_ptr<LeafWriter>> leaves_;
+  std::vector<Node> nodes_;
+  std::vector<std::uint32_t> leaf_nodes_;  // per leaf, its own node
+  std::vector<LeafState> states_;
+  std::unordered_map<std::uint64_t, std::unique_ptr<Stream>> streams_;
 };
 
 // ---- File statistics ---------------------------------------------------------------------------
@@ -1126,19 +1442,13 @@ struct ParquetWriter::Impl {
     }
     options.dictionary_page_bytes =
         std::min<std::size_t>(options.dictionary_page_bytes, std::size_t{1} << 30);
-    for (const LeafDescriptor& d : writer_schema.leaves) {
-      leaves.push_back(std::make_unique<LeafWriter>(d, options, codec, path));
-    }
+    leaves = std::make_unique<LeafColumns>(writer_schema, options, codec, path);
     nested_nulls.assign(writer_schema.nested_fields.size(), 0);
     file = std::make_unique<OutputFile>(path);
     file->write(kMagic);
   }
 
-  std::size_t buffered_bytes() const {
-    std::size_t total = 0;
-    for (const auto& leaf : leaves) total += leaf->buffered_bytes();
-    return total;
-  }
+  std::size_t buffered_bytes() const { return leaves->buffered_bytes(); }
 
   void flush_row_group() {
     RowGroup group;
@@ -1146,12 +1456,10 @@ struct ParquetWriter::Impl {
     group.file_offset = static_cast<std::int64_t>(file->position());
     std::int64_t uncompressed = 0;
     std::int64_t compressed = 0;
-    for (auto& leaf : leaves) {
-      ColumnChunk chunk;
-      leaf->finish_chunk(*file, chunk);
+    leaves->finish_row_group(*file, group);
+    for (const ColumnChunk& chunk : group.columns) {
       uncompressed += chunk.meta_data->total_uncompressed_size;
       compressed += chunk.meta_data->total_compressed_size;
-      group.columns.push_back(std::move(chunk));
     }
     group.total_byte_size = uncompressed;
     group.total_compressed_size = compressed;
@@ -1166,26 +1474,42 @@ struct ParquetWriter::Impl {
     for (std::size_t f = 0; f < writer_schema.nested_fields.size(); ++f) {
       const NestedStatsField& field = writer_schema.nested_fields[f];
       nested_nulls[f] += static_cast<std::int64_t>(
-          null_rows(field, 0, batch.column(field.top_field), 0, batch.num_rows()));
+          null_rows(field, batch.column(field.top_field), batch.num_rows()));
     }
   }
 
-  // Rows of [begin, end) where the column at `level` of `field`'s path, or one below it, is
-  // null, counted run by run of equal validity.
-  static std::size_t null_rows(const NestedStatsField& field, std::size_t level, const Column& c,
-                               std::size_t begin, std::size_t end) {
-    std::size_t count = 0;
-    for (std::size_t r = begin; r < end;) {
-      bool valid;
-      const std::size_t run_end = validity_run(c, r, end, valid);
-      if (!valid && field.optional[level]) {
-        count += run_end - r;
-      } else if (level < field.struct_children.size()) {
-        count += null_rows(field, level + 1, c.child(field.struct_children[level]), r, run_end);
+  // Rows of [0, rows) where the column at an optional level of `field`'s path is null: all but
+  // those valid at every such level, counted 64 rows at a time from the validity bitmaps.
+  static std::size_t null_rows(const NestedStatsField& field, const Column& top, std::size_t rows) {
+    std::vector<const Column*> levels;
+    std::size_t limit = rows;  // rows past a level's materialized ones are null there
+    const Column* c = &top;
+    for (std::size_t level = 0;; ++level) {
+      if (field.optional[level] && c->null_count() != 0) {
+        levels.push_back(c);
+        limit = std::min(limit, c->materialized_length());
       }
-      r = run_end;
+      if (level >= field.struct_children.size()) break;
+      c = &c->child(field.struct_children[level]);
     }
-    return count;
+    if (levels.empty()) return 0;
+    std::size_t valid = 0;
+    std::size_t r = 0;
+    for (; r + 64 <= limit; r += 64) {
+      std::uint64_t all = ~std::uint64_t{0};
+      for (const Column* level : levels) {
+        std::uint64_t word;
+        std::memcpy(&word, level->validity_bits() + (r >> 3), sizeof word);
+        all &= word;
+      }
+      valid += static_cast<std::size_t>(std::popcount(all));
+    }
+    for (; r < limit; ++r) {
+      bool all = true;
+      for (const Column* level : levels) all = all && level->is_valid(r);
+      valid += all ? 1 : 0;
+    }
+    return rows - valid;
   }
 
   std::string path;
@@ -1193,7 +1517,7 @@ struct ParquetWriter::Impl {
   ParquetWriterOptions options;
   WriterSchema writer_schema;
   PageCodec codec;
-  std::vector<std::unique_ptr<LeafWriter>> leaves;
+  std::unique_ptr<LeafColumns> leaves;
   std::vector<std::int64_t> nested_nulls;
   std::unique_ptr<OutputFile> file;
   FileMetaData metadata;
@@ -1238,9 +1562,7 @@ void ParquetWriter::write(const ColumnBatch& batch) {
     std::size_t slice = std::clamp<std::size_t>(slice_bytes / row_bytes, 1, 65536);
     for (std::size_t begin = 0; begin < rows; begin += slice) {
       std::size_t end = std::min(rows, begin + slice);
-      for (auto& leaf : w.leaves) {
-        leaf->append(batch.column(leaf->descriptor().top_field), begin, end);
-      }
+      w.leaves->append(batch, begin, end);
       w.rows_in_group += static_cast<std::int64_t>(end - begin);
       w.rows_total += static_cast<std::int64_t>(end - begin);
       if (w.buffered_bytes() >= w.options.row_group_bytes) w.flush_row_group();
@@ -1265,7 +1587,7 @@ ParquetFileStats ParquetWriter::close() {
     m.schema = w.writer_schema.elements;
     m.num_rows = w.rows_total;
     m.created_by = "lakeflow-cpp version " LAKEFLOW_VERSION;
-    m.column_orders_type_defined.assign(w.leaves.size(), true);
+    m.column_orders_type_defined.assign(w.leaves->size(), true);
     std::string footer;
     append_file_metadata(footer, m);
     std::uint8_t length[4];
@@ -1285,7 +1607,7 @@ ParquetFileStats ParquetWriter::close() {
     for (const WriterSchema::StatsColumn& sc : w.writer_schema.stats_columns) {
       ColumnStatistics c;
       if (sc.is_leaf) {
-        const LeafWriter& leaf = *w.leaves[sc.index];
+        const LeafWriter& leaf = w.leaves->leaf(sc.index);
         c.field_path = leaf.descriptor().field_path;
         c.type = leaf.descriptor().type;
         c.null_count = leaf.file_stats().nulls;

@@ -13,7 +13,9 @@
 //
 // A row group is closed when its buffered, compressed pages reach `row_group_bytes`; until then
 // its pages stay in memory (a column chunk must be contiguous in the file), so a writer holds
-// about `row_group_bytes` plus one page per column.
+// about `row_group_bytes` plus one page per column (and 1 MiB of writes gathered into one system
+// call). Columns that are null below some struct or list for a whole row group share one encoding
+// of their levels: their cost follows the rows of the columns above them, not their number.
 //
 // The file is written under a hidden temporary name in the destination directory and renamed to
 // `path` by close(); a writer destroyed without close() (an exception, abort()) removes the
