@@ -13,7 +13,8 @@
 //   segments     more segment IDs to serve as tables, comma-separated (`ZPD,ZPV`): Z-segments and
 //                segments without a definition, read as field_1 .. field_25.
 //   source_type  `files` or upstream's `volume` (the default), or `gcp` (a Cloud Healthcare API
-//                store: project_id, location, dataset_id, hl7v2_store_id, access_token, base_url,
+//                store: project_id, location, dataset_id, hl7v2_store_id, access_token or
+//                service_account_json, base_url,
 //                filter, max_arrival_delay; the file options above are refused with it).
 // Table options:
 //   segment_type           the segment a table reads (default: its name, upper-cased).

@@ -9,6 +9,7 @@
 
 #include "lakeflow/cursor.h"
 #include "lakeflow/error.h"
+#include "lakeflow/http/auth.h"
 #include "lakeflow/http/encoding.h"
 #include "lakeflow/http/url.h"
 #include "lakeflow/instant.h"
@@ -21,6 +22,8 @@ constexpr std::string_view kDefaultBaseUrl = "https://healthcare.googleapis.com/
 // The store lists at most 1000 messages a page (messages.list, pageSize).
 constexpr std::int64_t kMaxPageSize = 1000;
 constexpr std::chrono::milliseconds kDefaultMaxArrivalDelay = std::chrono::minutes(5);
+// The scope a service account's token asks for (the Healthcare API accepts it and its own).
+constexpr std::string_view kCloudPlatformScope = "https://www.googleapis.com/auth/cloud-platform";
 
 std::string required(const Options& options, std::string_view key, std::string_view what) {
   const std::optional<std::string_view> value = options.find(key);
@@ -137,16 +140,6 @@ GcpStore::GcpStore(const Options& options) {
   const std::string store = store_segment(options, "hl7v2_store_id", "the HL7v2 store ID");
   store_name_ = fmt::format("projects/{}/locations/{}/datasets/{}/hl7V2Stores/{}", project,
                             location, dataset, store);
-  if (options.contains("service_account_json")) {
-    throw ConfigError(
-        "hl7v2: option 'service_account_json' is not supported: give 'access_token', an OAuth 2.0 "
-        "access token for the service account (e.g. `gcloud auth print-access-token "
-        "--impersonate-service-account=<email>`; valid one hour)");
-  }
-  const std::string token = required(
-      options, "access_token",
-      "an OAuth 2.0 access token allowed healthcare.hl7V2Messages.list on the store (e.g. from "
-      "`gcloud auth print-access-token`)");
   std::string base_url(options.get_string("base_url", kDefaultBaseUrl));
   while (!base_url.empty() && base_url.back() == '/') base_url.pop_back();
   messages_url_ = fmt::format("{}/{}/messages", base_url, store_name_);
@@ -155,8 +148,30 @@ GcpStore::GcpStore(const Options& options) {
   if (max_arrival_delay_.count() < 0) {
     throw ConfigError("hl7v2: option 'max_arrival_delay' is negative; give a duration like 5m");
   }
-  Options client_options{{"base_url", base_url}, {"auth.type", "bearer"}, {"auth.token", token}};
-  client_ = http::HttpClient::from_options(client_options, {"access_token"});
+  const std::optional<std::string_view> token = options.find("access_token");
+  const std::optional<std::string_view> key = options.find("service_account_json");
+  if (token && key) {
+    throw ConfigError(
+        "hl7v2: options 'access_token' and 'service_account_json' are both set; give one");
+  }
+  service_account_ = key.has_value();
+  if (key) {
+    // The service account's key signs a token request; the token is renewed before it expires.
+    auto token_client = http::HttpClient::from_options(Options{});
+    token_client->context().redactor->add_secret(*key);
+    auto auth = std::make_shared<http::GoogleServiceAccount>(
+        http::GoogleServiceAccountKey::parse(*key, "service_account_json"), kCloudPlatformScope,
+        token_client);
+    client_ = std::make_shared<http::HttpClient>(
+        http::ClientConfig::from_options(Options{{"base_url", base_url}}), std::move(auth));
+  } else {
+    const std::string bearer = required(
+        options, "access_token",
+        "an OAuth 2.0 access token allowed healthcare.hl7V2Messages.list on the store (e.g. from "
+        "`gcloud auth print-access-token`), or give 'service_account_json'");
+    client_ = http::HttpClient::from_options(
+        Options{{"base_url", base_url}, {"auth.type", "bearer"}, {"auth.token", bearer}});
+  }
 }
 
 http::Response GcpStore::get_page(const std::string& url) const {
@@ -166,9 +181,12 @@ http::Response GcpStore::get_page(const std::string& url) const {
     std::string what;
     switch (error.status()) {
       case 401:
-        what =
-            "the store refused the access token (HTTP 401): it is invalid or expired (tokens "
-            "from `gcloud auth print-access-token` last one hour); give a fresh 'access_token'";
+        what = service_account_
+                   ? "the store refused the service account's access token (HTTP 401); check "
+                     "that the key in 'service_account_json' is active"
+                   : "the store refused the access token (HTTP 401): it is invalid or expired "
+                     "(tokens from `gcloud auth print-access-token` last one hour); give a fresh "
+                     "'access_token'";
         break;
       case 403:
         what = fmt::format(

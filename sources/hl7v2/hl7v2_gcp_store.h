@@ -36,8 +36,10 @@ namespace lakeflow::hl7v2 {
 
 class GcpStore {
  public:
-  // Reads the gcp connection options (project_id, location, dataset_id, hl7v2_store_id,
-  // access_token, and optionally base_url, filter, max_arrival_delay and http.*). Throws
+  // Reads the gcp connection options (project_id, location, dataset_id, hl7v2_store_id, one of
+  // access_token and service_account_json, and optionally base_url, filter, max_arrival_delay).
+  // With service_account_json the connector signs a JWT bearer grant with the account's key and
+  // renews the token before it expires (lakeflow/http/auth.h, GoogleServiceAccount). Throws
   // ConfigError naming a missing or bad option.
   explicit GcpStore(const Options& options);
 
@@ -58,6 +60,7 @@ class GcpStore {
   std::string messages_url_;  // <base_url>/<store_name_>/messages
   std::string filter_;        // the option `filter`, or empty
   std::chrono::milliseconds max_arrival_delay_{0};
+  bool service_account_ = false;  // authenticated with service_account_json
 };
 
 }  // namespace lakeflow::hl7v2

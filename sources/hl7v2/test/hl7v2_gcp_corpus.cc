@@ -104,13 +104,20 @@ JsonValue store_record(const StoreMessage& message) {
   return JsonValue(std::move(record));
 }
 
+JsonValue token_answer() {
+  return JsonValue(JsonValue::Object{{"access_token", JsonValue("ya29.simulated-sa-token-0000")},
+                                     {"expires_in", JsonValue(3599)},
+                                     {"token_type", JsonValue("Bearer")}});
+}
+
 std::shared_ptr<http::SimulatedSource> simulated_store(const std::vector<StoreMessage>& messages) {
   JsonValue::Array records;
   for (const StoreMessage& message : messages) records.push_back(store_record(message));
   return std::make_shared<http::SimulatedSource>(
       http::EndpointSpec::load(
           (fs::path(LAKEFLOW_SOURCE_DIR) / "test" / "simulator" / "endpoints.yaml").string()),
-      std::map<std::string, JsonValue, std::less<>>{{"messages", JsonValue(std::move(records))}});
+      std::map<std::string, JsonValue, std::less<>>{{"messages", JsonValue(std::move(records))},
+                                                    {"token", token_answer()}});
 }
 
 void write_simulator_folder(const std::string& dir) {
@@ -123,6 +130,7 @@ void write_simulator_folder(const std::string& dir) {
   }
   std::ofstream(fs::path(dir) / "corpus" / "messages.json", std::ios::binary)
       << JsonValue(std::move(records)).dump() << "\n";
+  std::ofstream(fs::path(dir) / "corpus" / "token.json") << token_answer().dump() << "\n";
 }
 
 }  // namespace lakeflow::hl7v2::test

@@ -34,7 +34,11 @@ std::vector<StoreMessage> sample_store_messages();
 // The store's JSON for `message` (messages.list, view RAW_ONLY).
 JsonValue store_record(const StoreMessage& message);
 
-// A simulated store from test/simulator/endpoints.yaml holding `messages`.
+// Google's token endpoint's answer in the simulation (a stand-in token).
+JsonValue token_answer();
+
+// A simulated store from test/simulator/endpoints.yaml holding `messages` (and the token
+// endpoint).
 std::shared_ptr<http::SimulatedSource> simulated_store(const std::vector<StoreMessage>& messages);
 
 // Writes endpoints.yaml and corpus/messages.json (the sample messages) into `dir`, for the

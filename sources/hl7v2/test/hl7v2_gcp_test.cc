@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include <filesystem>
 #include <fstream>
@@ -16,6 +18,7 @@
 #include "hl7v2_gcp_corpus.h"
 #include "lakeflow/error.h"
 #include "lakeflow/http/client.h"
+#include "lakeflow/http/encoding.h"
 #include "lakeflow/http/transport.h"
 #include "lakeflow/instant.h"
 #include "lakeflow/json.h"
@@ -323,6 +326,80 @@ TEST(Hl7v2Gcp, RefusalsAreTypedErrorsThatSayWhatToCheckAndNeverShowTheToken) {
   }
 }
 
+// Forwards to the simulated store and keeps the token requests it sees.
+class TokenRequestLog : public http::Transport {
+ public:
+  explicit TokenRequestLog(std::shared_ptr<http::Transport> inner) : inner_(std::move(inner)) {}
+  std::optional<http::WireResponse> exchange(const http::Request& wire,
+                                             const http::Redactor& redactor,
+                                             const http::LiveExchange& live) override {
+    if (wire.method == http::Method::kPost) bodies.push_back(wire.body);
+    return inner_->exchange(wire, redactor, live);
+  }
+  std::vector<std::string> bodies;
+
+ private:
+  std::shared_ptr<http::Transport> inner_;
+};
+
+std::string rsa_private_key_pem() {
+  EVP_PKEY* key = EVP_RSA_gen(2048);
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
+  char* data = nullptr;
+  const long length = BIO_get_mem_data(bio, &data);
+  std::string pem(data, static_cast<std::size_t>(length));
+  BIO_free(bio);
+  EVP_PKEY_free(key);
+  return pem;
+}
+
+TEST(Hl7v2Gcp, AServiceAccountKeyIsExchangedForTheStoresToken) {
+  const std::string pem = rsa_private_key_pem();
+  const std::string key_json =
+      JsonValue(JsonValue::Object{
+                    {"type", JsonValue("service_account")},
+                    {"project_id", JsonValue("sim-project")},
+                    {"private_key_id", JsonValue("key-1")},
+                    {"private_key", JsonValue(pem)},
+                    {"client_email", JsonValue("reader@sim-project.iam.gserviceaccount.com")},
+                    {"token_uri", JsonValue("https://oauth2.googleapis.com/token")}})
+          .dump();
+  Options options = test::store_options();
+  options.erase("access_token");
+  options.set("service_account_json", key_json);
+  auto log =
+      std::make_shared<TokenRequestLog>(test::simulated_store(test::sample_store_messages()));
+  UseTransport store(log);
+  auto connector = connect(options);
+  EXPECT_EQ(read_all(*connector, "messages").records.size(), 16u);
+  EXPECT_EQ(read_all(*connector, "pid").records.size(), 11u);
+  // One token for every read of the connector: it is cached until shortly before it expires.
+  ASSERT_EQ(log->bodies.size(), 1u);
+  const std::string& body = log->bodies[0];
+  EXPECT_THAT(body, HasSubstr("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer"));
+  const std::size_t at = body.find("assertion=");
+  ASSERT_NE(at, std::string::npos);
+  const std::string jwt = http::percent_decode(body.substr(at + 10), true);
+  const std::size_t dot = jwt.find('.');
+  const JsonValue claims = JsonValue::parse(
+      *http::base64url_decode(jwt.substr(dot + 1, jwt.find('.', dot + 1) - dot - 1)));
+  EXPECT_EQ(claims.find("iss")->as_string(), "reader@sim-project.iam.gserviceaccount.com");
+  EXPECT_EQ(claims.find("aud")->as_string(), "https://oauth2.googleapis.com/token");
+  EXPECT_EQ(claims.find("scope")->as_string(), "https://www.googleapis.com/auth/cloud-platform");
+  EXPECT_EQ(claims.find("exp")->as_int() - claims.find("iat")->as_int(), 3600);
+  // The key never shows in an error.
+  Options bad = options;
+  bad.set("service_account_json", key_json.substr(0, key_json.size() - 1));
+  try {
+    connect(bad);
+    ADD_FAILURE() << "a truncated key was accepted";
+  } catch (const ConfigError& error) {
+    EXPECT_THAT(error.what(), HasSubstr("is not a service account key"));
+    EXPECT_THAT(error.what(), Not(HasSubstr("PRIVATE KEY")));
+  }
+}
+
 TEST(Hl7v2Gcp, BadOptionsAndOffsetsAreConfigErrors) {
   const auto fails = [](const Options& options, std::string_view expected) {
     try {
@@ -345,7 +422,11 @@ TEST(Hl7v2Gcp, BadOptionsAndOffsetsAreConfigErrors) {
         "option 'project_id' does not apply to source_type 'volume'");
   fails(test::store_options().merged_with(Options{{"dataset_id", "a/b"}}), "give the ID alone");
   fails(test::store_options().merged_with(Options{{"service_account_json", "{}"}}),
-        "'service_account_json' is not supported");
+        "options 'access_token' and 'service_account_json' are both set");
+  Options with_bad_key = test::store_options();
+  with_bad_key.erase("access_token");
+  fails(with_bad_key.merged_with(Options{{"service_account_json", "{}"}}),
+        "the service account key has no \"type\"");
   fails(test::store_options().merged_with(Options{{"max_arrival_delay", "soon"}}),
         "max_arrival_delay");
   fails(Options{{"source_type", "s3"}}, "give 'files' (or upstream's 'volume')");
