@@ -67,7 +67,10 @@ Hl7v2Connector::Hl7v2Connector(const Options& options)
   }
   const bool gcp = source_type == "gcp";
   // An option of the other source type is a mistake worth naming (a path given to a store).
-  for (const std::string_view key : gcp ? std::span(kFileOptions) : std::span(kGcpOptions)) {
+  const std::span<const std::string_view> other_options =
+      gcp ? std::span<const std::string_view>(kFileOptions)
+          : std::span<const std::string_view>(kGcpOptions);
+  for (const std::string_view key : other_options) {
     if (opts.contains(key)) {
       throw ConfigError(fmt::format(
           "hl7v2: option '{}' does not apply to source_type '{}'; it belongs to source_type {}",

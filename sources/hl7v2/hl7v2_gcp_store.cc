@@ -160,8 +160,8 @@ GcpStore::GcpStore(const Options& options) {
     auto token_client = http::HttpClient::from_options(Options{});
     token_client->context().redactor->add_secret(*key);
     auto auth = std::make_shared<http::GoogleServiceAccount>(
-        http::GoogleServiceAccountKey::parse(*key, "service_account_json"), kCloudPlatformScope,
-        token_client);
+        http::GoogleServiceAccountKey::parse(*key, "service_account_json"),
+        std::string(kCloudPlatformScope), token_client);
     client_ = std::make_shared<http::HttpClient>(
         http::ClientConfig::from_options(Options{{"base_url", base_url}}), std::move(auth));
   } else {
@@ -234,10 +234,10 @@ ReadResult GcpStore::read(const TableKind& table, const ReadContext& context) {
   if (cursor.started()) filter = fmt::format("sendTime >= \"{}\" AND ", cursor.cursor());
   filter += fmt::format("sendTime < \"{}\"", format_instant(cap_micros - cap_micros % 1000000, 0));
   if (!filter_.empty()) filter += fmt::format(" AND ({})", filter_);
-  std::string first_url = with_query_param(messages_url_, "view", "RAW_ONLY");
-  first_url = with_query_param(first_url, "orderBy", "sendTime");
-  first_url = with_query_param(first_url, "pageSize", std::to_string(page_size));
-  first_url = with_query_param(first_url, "filter", filter);
+  std::string first_url = http::with_query_param(messages_url_, "view", "RAW_ONLY");
+  first_url = http::with_query_param(first_url, "orderBy", "sendTime");
+  first_url = http::with_query_param(first_url, "pageSize", std::to_string(page_size));
+  first_url = http::with_query_param(first_url, "filter", filter);
 
   RecordBatch batch;
   TableRead read(table, context.max_records(), read_buffer_bytes(context), batch);
@@ -319,7 +319,7 @@ ReadResult GcpStore::read(const TableKind& table, const ReadContext& context) {
     if (stopped) break;
     const JsonValue* token = body.find("nextPageToken");
     if (token == nullptr || !token->is_string() || token->as_string().empty()) break;
-    url = with_query_param(first_url, "pageToken", token->as_string());
+    url = http::with_query_param(first_url, "pageToken", token->as_string());
   }
   Offset end_offset = make_offset(cursor, partial);
   if (end_offset == start) return {RecordStream(), start};
