@@ -240,7 +240,7 @@ ReadResult Hl7v2Connector::do_read_table(const ReadContext& context) {
   if (files_.empty()) return {RecordStream(), start};
 
   RecordBatch batch;
-  TableRead read(table, context.max_records(), read_buffer_bytes(context), batch);
+  TableRead read(table, context.max_records(), buffer_bytes_option(context), batch);
   Position end = from;
   for (std::size_t f = from.file; f < files_.size(); ++f) {
     const bool first = f == from.file;

@@ -19,8 +19,6 @@ namespace lakeflow::hl7v2 {
 namespace {
 
 constexpr std::string_view kDefaultBaseUrl = "https://healthcare.googleapis.com/v1";
-// The store lists at most 1000 messages a page (messages.list, pageSize).
-constexpr std::int64_t kMaxPageSize = 1000;
 constexpr std::chrono::milliseconds kDefaultMaxArrivalDelay = std::chrono::minutes(5);
 // The scope a service account's token asks for (the Healthcare API accepts it and its own).
 constexpr std::string_view kCloudPlatformScope = "https://www.googleapis.com/auth/cloud-platform";
@@ -219,12 +217,7 @@ http::Response GcpStore::get_page(const std::string& url) const {
 ReadResult GcpStore::read(const TableKind& table, const ReadContext& context) {
   const Offset& start = context.start;
   auto [cursor, partial] = parse_offset(context.table, start);
-  std::int64_t page_size = 0;
-  try {
-    page_size = context.table_options.get_int("page_size", kMaxPageSize, 1, kMaxPageSize);
-  } catch (const ConfigError& e) {
-    throw ConfigError(fmt::format("hl7v2: table '{}': {}", context.table, e.what()));
-  }
+  const std::int64_t page_size = page_size_option(context);
   // Messages sent less than max_arrival_delay before the read cap wait for the next run.
   const std::int64_t cap_micros =
       context.read_cap.micros -
@@ -240,7 +233,7 @@ ReadResult GcpStore::read(const TableKind& table, const ReadContext& context) {
   first_url = http::with_query_param(first_url, "filter", filter);
 
   RecordBatch batch;
-  TableRead read(table, context.max_records(), read_buffer_bytes(context), batch);
+  TableRead read(table, context.max_records(), buffer_bytes_option(context), batch);
   std::string url = first_url;
   bool stopped = false;
   while (!stopped) {

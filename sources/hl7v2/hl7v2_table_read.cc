@@ -22,6 +22,8 @@ namespace fs = std::filesystem;
 // buffer.
 constexpr std::int64_t kDefaultReadBufferBytes = std::int64_t{4} << 20;
 constexpr std::int64_t kReadBufferBytesLimit = std::int64_t{1} << 30;
+// A store lists at most 1000 messages a page (messages.list, pageSize).
+constexpr std::int64_t kMaxPageSize = 1000;
 
 // An open file, read with pread.
 class InputFile {
@@ -95,7 +97,7 @@ bool is_segment_id(std::string_view id) {
          });
 }
 
-std::size_t read_buffer_bytes(const TableContext& context) {
+std::size_t buffer_bytes_option(const TableContext& context) {
   try {
     return static_cast<std::size_t>(context.table_options.get_int(
         "read_buffer_bytes", kDefaultReadBufferBytes, 1, kReadBufferBytesLimit));
@@ -104,8 +106,17 @@ std::size_t read_buffer_bytes(const TableContext& context) {
   }
 }
 
+std::int64_t page_size_option(const TableContext& context) {
+  try {
+    return context.table_options.get_int("page_size", kMaxPageSize, 1, kMaxPageSize);
+  } catch (const ConfigError& e) {
+    throw ConfigError(fmt::format("hl7v2: table '{}': {}", context.table, e.what()));
+  }
+}
+
 TableKind table_kind(const TableContext& context) {
-  read_buffer_bytes(context);  // every hook taking table options checks them
+  buffer_bytes_option(context);  // every hook taking table options checks them
+  page_size_option(context);
   if (context.table == kMessagesTable) return {TableKind::Kind::kMessages, {}};
   if (context.table == kMalformedTable) return {TableKind::Kind::kMalformed, {}};
   std::string id = upper(context.table);

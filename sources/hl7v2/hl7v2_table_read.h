@@ -38,7 +38,10 @@ struct TableKind {
 TableKind table_kind(const TableContext& context);
 // The table option read_buffer_bytes (1 .. 1 GiB, default 4 MiB), checked; throws ConfigError
 // naming the table.
-std::size_t read_buffer_bytes(const TableContext& context);
+std::size_t buffer_bytes_option(const TableContext& context);
+// The table option page_size (messages per page of a store's listing: 1 .. 1000, default 1000),
+// checked; throws ConfigError naming the table.
+std::int64_t page_size_option(const TableContext& context);
 
 // Where a read in one file or entry ends: the byte offset of the next unit (or of the unit the
 // batch filled in), the first segment of that unit still to read, and whether the batch is full.
