@@ -314,6 +314,24 @@ endpoints:
       std::map<std::string, JsonValue, std::less<>>{{"messages", JsonValue(JsonValue::Array{})}});
 }
 
+TEST(Hl7v2Gcp, AnEmptyStoreAnswersWithoutListsOrTokensAndConverges) {
+  // Google leaves hl7V2Messages and nextPageToken out of an empty answer.
+  UseTransport store(std::make_shared<http::SimulatedSource>(
+      http::EndpointSpec::parse(R"(
+endpoints:
+  - path: "/v1/projects/{project}/locations/{location}/datasets/{dataset}/hl7V2Stores/{store}/messages"
+    corpus: messages
+    response: {single_entity: true}
+)",
+                                "empty store"),
+      std::map<std::string, JsonValue, std::less<>>{{"messages", JsonValue(JsonValue::Object{})}}));
+  auto connector = connect();
+  const Read read = read_all(*connector, "messages");
+  EXPECT_TRUE(read.records.empty());
+  EXPECT_EQ(read.final, Offset());
+  EXPECT_EQ(read.calls, 1);
+}
+
 TEST(Hl7v2Gcp, RefusalsAreTypedErrorsThatSayWhatToCheckAndNeverShowTheToken) {
   struct Case {
     int status;
