@@ -1,8 +1,13 @@
-// The conformance suite against a Cloud Healthcare API HL7v2 store, in simulate mode: the store of
-// test/simulator/endpoints.yaml holding the sample messages (test/hl7v2_gcp_corpus.h), written to
-// a temporary folder at start. Small batches and pages for some tables make their reads take
-// several calls and pages, resuming inside messages and at shared send times. No write-back: the
-// store's messages.create is not simulated; the connector's own tests add messages between reads.
+// The conformance suite against a Cloud Healthcare API HL7v2 store, in simulate mode by default:
+// the store of test/simulator/endpoints.yaml holding the sample messages
+// (test/hl7v2_gcp_corpus.h), written to a temporary folder at start. Small batches and pages for
+// some tables make their reads take several calls and pages, resuming inside messages and at
+// shared send times. No write-back: the store's messages.create is not simulated; the connector's
+// own tests add messages between reads.
+//
+// Against a real store: LAKEFLOW_TEST_MODE=live with the connection options (source_type gcp, the
+// four IDs, access_token or service_account_json) in configs/gcp_dev_config.json (git-ignored) or
+// in $LAKEFLOW_TEST_CONFIG_JSON.
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -20,6 +25,8 @@ class SimulatorFolder {
   SimulatorFolder() {
     lakeflow::hl7v2::test::write_simulator_folder((dir_ / "simulator").string());
     fs::create_directories(dir_ / "configs");
+    const fs::path live = fs::path(LAKEFLOW_SOURCE_DIR) / "configs" / "gcp_dev_config.json";
+    if (fs::exists(live)) fs::copy_file(live, dir_ / "configs" / "dev_config.json");
     std::ofstream(dir_ / "configs" / "dev_table_config.json")
         << R"({"messages": {"max_records_per_batch": "3", "page_size": "2"},)"
         << R"( "obx": {"max_records_per_batch": "2", "page_size": "3"},)"
