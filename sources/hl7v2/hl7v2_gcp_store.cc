@@ -14,6 +14,7 @@
 #include "lakeflow/http/url.h"
 #include "lakeflow/instant.h"
 #include "lakeflow/json.h"
+#include "lakeflow/text.h"
 
 namespace lakeflow::hl7v2 {
 namespace {
@@ -47,6 +48,19 @@ std::string store_segment(const Options& options, std::string_view key, std::str
     }
   }
   return value;
+}
+
+// The key file's JSON from the option's value: the JSON itself, or (as some connection forms
+// deliver a file) its base64.
+std::string service_account_key_text(std::string_view value) {
+  const std::string_view trimmed = text::trim(value);
+  if (!trimmed.starts_with('{')) {
+    if (const std::optional<std::string> decoded = http::base64_decode(trimmed);
+        decoded && text::trim(*decoded).starts_with('{')) {
+      return *decoded;
+    }
+  }
+  return std::string(trimmed);
 }
 
 // Where a read call ended inside a message: the message, its send time and where to resume.
@@ -156,9 +170,11 @@ GcpStore::GcpStore(const Options& options) {
   if (key) {
     // The service account's key signs a token request; the token is renewed before it expires.
     auto token_client = http::HttpClient::from_options(Options{});
+    const std::string key_text = service_account_key_text(*key);
     token_client->context().redactor->add_secret(*key);
+    token_client->context().redactor->add_secret(key_text);
     auto auth = std::make_shared<http::GoogleServiceAccount>(
-        http::GoogleServiceAccountKey::parse(*key, "service_account_json"),
+        http::GoogleServiceAccountKey::parse(key_text, "service_account_json"),
         std::string(kCloudPlatformScope), token_client);
     client_ = std::make_shared<http::HttpClient>(
         http::ClientConfig::from_options(Options{{"base_url", base_url}}), std::move(auth));

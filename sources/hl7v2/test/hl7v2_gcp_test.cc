@@ -421,6 +421,11 @@ TEST(Hl7v2Gcp, AServiceAccountKeyIsExchangedForTheStoresToken) {
   EXPECT_EQ(claims.find("aud")->as_string(), "https://oauth2.googleapis.com/token");
   EXPECT_EQ(claims.find("scope")->as_string(), "https://www.googleapis.com/auth/cloud-platform");
   EXPECT_EQ(claims.find("exp")->as_int() - claims.find("iat")->as_int(), 3600);
+  // The key file's base64 (as some connection forms deliver files) is read as the file.
+  Options encoded = options;
+  encoded.set("service_account_json", http::base64_encode(key_json));
+  EXPECT_EQ(read_all(*connect(encoded), "messages").records.size(), 16u);
+  EXPECT_EQ(log->bodies.size(), 2u);
   // The key never shows in an error.
   Options bad = options;
   bad.set("service_account_json", key_json.substr(0, key_json.size() - 1));
