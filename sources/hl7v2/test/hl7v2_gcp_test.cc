@@ -106,7 +106,8 @@ std::unique_ptr<LakeflowConnect> connect(Options options = test::store_options()
 // The calls the simulated store answered.
 std::int64_t store_calls(const http::SimulatedSource& store) {
   std::int64_t calls = 0;
-  for (const JsonValue& endpoint : store.coverage_report().find("endpoints")->as_array()) {
+  const JsonValue report = store.coverage_report();
+  for (const JsonValue& endpoint : report.find("endpoints")->as_array()) {
     calls += endpoint.find("calls")->as_int();
   }
   return calls;
