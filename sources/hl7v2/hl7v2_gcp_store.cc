@@ -63,15 +63,6 @@ std::string service_account_key_text(std::string_view value) {
   return std::string(trimmed);
 }
 
-// Where a read call ended inside a message: the message, its send time and where to resume.
-struct Partial {
-  std::string id;
-  std::string send_time;
-  std::int64_t order = 0;
-  std::uint64_t position = 0;
-  std::size_t segment = 0;
-};
-
 [[noreturn]] void bad_offset(std::string_view table, const Offset& offset, std::string_view why) {
   throw ConfigError(fmt::format(
       "hl7v2: table '{}': offset {} is not an offset of this connector's gcp source ({}); "
@@ -81,11 +72,11 @@ struct Partial {
 }
 
 // Splits an offset into the shared cursor-with-ties part and the partial message.
-std::pair<TieCursor, std::optional<Partial>> parse_offset(std::string_view table,
-                                                          const Offset& start) {
+std::pair<TieCursor, std::optional<GcpStore::Partial>> parse_offset(std::string_view table,
+                                                                    const Offset& start) {
   if (start.empty()) return {TieCursor(), std::nullopt};
   JsonValue::Object fields = start.value().as_object();
-  std::optional<Partial> partial;
+  std::optional<GcpStore::Partial> partial;
   if (const auto it = fields.find("partial"); it != fields.end()) {
     const JsonValue& p = it->second;
     const JsonValue* id = p.is_object() ? p.find("id") : nullptr;
@@ -99,9 +90,9 @@ std::pair<TieCursor, std::optional<Partial>> parse_offset(std::string_view table
     }
     const std::optional<std::int64_t> order = parse_instant(send_time->as_string());
     if (!order) bad_offset(table, start, "\"partial.send_time\" is not an instant");
-    partial = Partial{id->as_string(), send_time->as_string(), *order,
-                      static_cast<std::uint64_t>(position->as_int()),
-                      static_cast<std::size_t>(segment->as_int())};
+    partial = GcpStore::Partial{id->as_string(), send_time->as_string(), *order,
+                                static_cast<std::uint64_t>(position->as_int()),
+                                static_cast<std::size_t>(segment->as_int())};
     fields.erase(it);
   }
   TieCursor cursor = TieCursor::from_offset(
@@ -110,7 +101,7 @@ std::pair<TieCursor, std::optional<Partial>> parse_offset(std::string_view table
   return {std::move(cursor), std::move(partial)};
 }
 
-Offset make_offset(const TieCursor& cursor, const std::optional<Partial>& partial) {
+Offset make_offset(const TieCursor& cursor, const std::optional<GcpStore::Partial>& partial) {
   Offset offset = cursor.to_offset();
   if (!partial) return offset;
   JsonValue::Object fields = offset.empty() ? JsonValue::Object{} : offset.value().as_object();
@@ -230,6 +221,54 @@ http::Response GcpStore::get_page(const std::string& url) const {
   }
 }
 
+GcpStore::ListedMessage GcpStore::listed_message(const JsonValue& message,
+                                                 const TieCursor& cursor) const {
+  const JsonValue* name = message.is_object() ? message.find("name") : nullptr;
+  const JsonValue* send_time = message.is_object() ? message.find("sendTime") : nullptr;
+  if (name == nullptr || !name->is_string() || send_time == nullptr || !send_time->is_string()) {
+    throw SourceError(fmt::format(
+        "hl7v2: the store {} listed a message without a name or sendTime; the listing cannot be "
+        "read in send-time order",
+        store_name_));
+  }
+  ListedMessage listed{message_id(name->as_string()), send_time->as_string(), 0,
+                       message.find("data")};
+  const std::optional<std::int64_t> order = parse_instant(listed.send_time);
+  if (!order) {
+    throw SourceError(fmt::format("hl7v2: message {} of {} has sendTime '{}', not an instant",
+                                  listed.id, store_name_, listed.send_time));
+  }
+  listed.order = *order;
+  if (cursor.started() && listed.order < *cursor.order()) {
+    throw SourceError(fmt::format(
+        "hl7v2: the store {} listed message {} (sendTime {}) after {}: the listing is not in "
+        "send-time order",
+        store_name_, listed.id, listed.send_time, cursor.cursor()));
+  }
+  return listed;
+}
+
+bool GcpStore::take_message(TableRead& read, const ListedMessage& listed,
+                            std::optional<Partial>& partial) {
+  const JsonValue* data = listed.data;
+  const bool has_data = data != nullptr && data->is_string();
+  const std::optional<std::string> text =
+      has_data ? http::base64_decode(data->as_string()) : std::nullopt;
+  if (!text || text->empty()) {
+    read.take_malformed(listed.id, 0,
+                        text ? "the store's message has no data"
+                             : "the store's data field is missing or not base64",
+                        has_data ? std::string_view(data->as_string()) : std::string_view());
+    return true;
+  }
+  const bool resumed = partial && partial->id == listed.id;
+  const UnitsEnd end = read.read_text(listed.id, *text, resumed ? partial->position : 0,
+                                      resumed ? partial->segment : 0);
+  if (!end.full || (end.byte >= text->size() && end.segment == 0)) return true;
+  partial = Partial{listed.id, listed.send_time, listed.order, end.byte, end.segment};
+  return false;
+}
+
 ReadResult GcpStore::read(const TableKind& table, const ReadContext& context) {
   const Offset& start = context.start;
   auto [cursor, partial] = parse_offset(context.table, start);
@@ -264,61 +303,16 @@ ReadResult GcpStore::read(const TableKind& table, const ReadContext& context) {
     }
     if (messages != nullptr && messages->is_array()) {
       for (const JsonValue& message : messages->as_array()) {
-        const JsonValue* name = message.is_object() ? message.find("name") : nullptr;
-        const JsonValue* send_time = message.is_object() ? message.find("sendTime") : nullptr;
-        const JsonValue* data = message.is_object() ? message.find("data") : nullptr;
-        if (name == nullptr || !name->is_string() || send_time == nullptr ||
-            !send_time->is_string()) {
-          throw SourceError(fmt::format(
-              "hl7v2: the store {} listed a message without a name or sendTime; the listing "
-              "cannot be read in send-time order",
-              store_name_));
-        }
-        const std::string id = message_id(name->as_string());
-        const std::optional<std::int64_t> order = parse_instant(send_time->as_string());
-        if (!order) {
-          throw SourceError(fmt::format("hl7v2: message {} of {} has sendTime '{}', not an instant",
-                                        id, store_name_, send_time->as_string()));
-        }
-        if (cursor.started() && *order < *cursor.order()) {
-          throw SourceError(fmt::format(
-              "hl7v2: the store {} listed message {} (sendTime {}) after {}: the listing is not "
-              "in send-time order",
-              store_name_, id, send_time->as_string(), cursor.cursor()));
-        }
-        if (cursor.covers(*order, id)) continue;
-        std::uint64_t first_byte = 0;
-        std::size_t first_segment = 0;
-        if (partial && partial->id == id) {
-          first_byte = partial->position;
-          first_segment = partial->segment;
-        }
-        // A message is finished when the read did not stop inside it (the batch may be full
-        // right after it).
-        bool finished = true;
-        const std::optional<std::string> text = data != nullptr && data->is_string()
-                                                    ? http::base64_decode(data->as_string())
-                                                    : std::nullopt;
-        if (!text || text->empty()) {
-          const std::string_view raw =
-              data != nullptr && data->is_string() ? std::string_view(data->as_string()) : "";
-          read.take_malformed(id, 0,
-                              text ? "the store's message has no data"
-                                   : "the store's data field is missing or not base64",
-                              raw);
-        } else {
-          const UnitsEnd end = read.read_text(id, *text, first_byte, first_segment);
-          finished = !end.full || (end.byte >= text->size() && end.segment == 0);
-          if (!finished) {
-            partial = Partial{id, send_time->as_string(), *order, end.byte, end.segment};
-          }
-        }
-        if (!finished) {
-          stopped = true;
+        const ListedMessage listed = listed_message(message, cursor);
+        if (cursor.covers(listed.order, listed.id)) continue;
+        if (!take_message(read, listed, partial)) {
+          stopped = true;  // the batch filled inside the message
           break;
         }
-        cursor.advance(send_time->as_string(), *order, id);
-        if (partial && (partial->id == id || partial->order < *order)) partial.reset();
+        cursor.advance(listed.send_time, listed.order, listed.id);
+        if (partial && (partial->id == listed.id || partial->order < listed.order)) {
+          partial.reset();
+        }
         if (read.full()) {
           stopped = true;
           break;

@@ -25,11 +25,14 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "hl7v2_table_read.h"
 #include "lakeflow/connector.h"
+#include "lakeflow/cursor.h"
 #include "lakeflow/http/client.h"
+#include "lakeflow/json.h"
 #include "lakeflow/options.h"
 
 namespace lakeflow::hl7v2 {
@@ -51,9 +54,33 @@ class GcpStore {
   // The store's resource name, `projects/<p>/locations/<l>/datasets/<d>/hl7V2Stores/<s>`.
   const std::string& store_name() const { return store_name_; }
 
+  // Where a read call ended inside a message: the message, its send time and where to resume.
+  struct Partial {
+    std::string id;
+    std::string send_time;
+    std::int64_t order = 0;
+    std::uint64_t position = 0;
+    std::size_t segment = 0;
+  };
+
  private:
+  // A message of a listing page: its ID, send time (as written and ordered) and data.
+  struct ListedMessage {
+    std::string id;
+    std::string send_time;
+    std::int64_t order = 0;
+    const JsonValue* data = nullptr;  // base64 of the ER7 text; may be absent
+  };
+
   // GETs one page of the listing; rethrows the store's refusals with what to check.
   http::Response get_page(const std::string& url) const;
+  // Reads a listed message's name and sendTime; throws SourceError for a message without them or
+  // one listed out of send-time order (before `cursor`).
+  ListedMessage listed_message(const JsonValue& message, const TieCursor& cursor) const;
+  // Adds the table's rows of `listed` (from `partial` when it names this message). Returns true
+  // when the message is finished; false when the batch filled inside it, with `partial` set.
+  static bool take_message(TableRead& read, const ListedMessage& listed,
+                           std::optional<Partial>& partial);
 
   std::shared_ptr<http::HttpClient> client_;
   std::string store_name_;
