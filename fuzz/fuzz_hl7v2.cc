@@ -1,7 +1,7 @@
 // Fuzzes the HL7 v2 connector's reading of a file: the input is a file's bytes, cut into messages
 // (MLLP frames, batch envelopes, CR/LF/CRLF segment ends), each message parsed (delimiters from
 // MSH, segments, fields) and turned into the JSON records of its segment tables, its `messages`
-// row, or its `malformed_messages` row, as hl7v2_connector.cc does.
+// row, or its `malformed_messages` row, as hl7v2_table_read.cc does.
 //
 // Invariants checked per input:
 //   * Units come in order, do not overlap, stay inside the buffer, and their text lies within them.

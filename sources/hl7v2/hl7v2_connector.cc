@@ -1,25 +1,23 @@
 #include "hl7v2_connector.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <fnmatch.h>
 #include <glob.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdint>
-#include <cstring>
-#include <limits>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "er7.h"
+#include "hl7v2_gcp_store.h"
 #include "hl7v2_model.h"
+#include "hl7v2_table_read.h"
 #include "lakeflow/error.h"
 #include "lakeflow/json.h"
 #include "lakeflow/registry.h"
@@ -30,86 +28,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::string_view kMessagesTable = "messages";
-constexpr std::string_view kMalformedTable = "malformed_messages";
-// Bytes read at a time (table option read_buffer_bytes); a message longer than this grows the
-// buffer.
-constexpr std::int64_t kDefaultReadBufferBytes = std::int64_t{4} << 20;
-constexpr std::int64_t kReadBufferBytesLimit = std::int64_t{1} << 30;
+// The options of each source type (connector_spec.yaml); `segments` and `source_type` serve both.
+constexpr std::string_view kFileOptions[] = {"path", "volume_path", "file_glob", "recursive"};
+constexpr std::string_view kGcpOptions[] = {
+    "project_id", "location", "dataset_id",        "hl7v2_store_id",      "access_token",
+    "base_url",   "filter",   "max_arrival_delay", "service_account_json"};
 
 bool has_glob_chars(std::string_view path) {
   return path.find_first_of("*?[") != std::string_view::npos;
 }
-
-bool is_segment_id(std::string_view id) {
-  return id.size() == 3 && std::all_of(id.begin(), id.end(), [](char c) {
-           return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-         });
-}
-
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  }
-  return out;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-// An open file, read with pread.
-class InputFile {
- public:
-  explicit InputFile(const fs::path& path) : path_(path.string()) {
-    fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0 && errno == ENOENT) return;  // moved away since it was listed: empty
-    if (fd_ < 0) fail("cannot open");
-    struct stat st {};
-    if (::fstat(fd_, &st) != 0) fail("cannot stat");
-    size_ = static_cast<std::uint64_t>(st.st_size);
-  }
-  ~InputFile() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  InputFile(const InputFile&) = delete;
-  InputFile& operator=(const InputFile&) = delete;
-
-  std::uint64_t size() const { return size_; }
-
-  // Reads [at, at + n) into `out` (resized to n).
-  void read(std::uint64_t at, std::size_t n, std::string& out) const {
-    out.resize(n);
-    std::size_t done = 0;
-    while (done < n) {
-      const ssize_t got = ::pread(fd_, out.data() + done, n - done, static_cast<off_t>(at + done));
-      if (got < 0 && errno == EINTR) continue;
-      if (got < 0) fail("cannot read");
-      if (got == 0) {
-        throw SourceError(fmt::format(
-            "hl7v2: {} ended at byte {} while being read (was it truncated or rewritten?); files "
-            "are read as they grow by whole messages; rerun with --full-refresh after a rewrite",
-            path_, at + done));
-      }
-      done += static_cast<std::size_t>(got);
-    }
-  }
-
- private:
-  [[noreturn]] void fail(std::string_view what) const {
-    throw SourceError(fmt::format("hl7v2: {} {}: {}; check that the file exists and is readable",
-                                  what, path_, std::strerror(errno)));
-  }
-
-  std::string path_;
-  int fd_ = -1;
-  std::uint64_t size_ = 0;
-};
 
 // Where a read starts or ends: a file (by index into the listing), a byte offset in it, and the
 // first segment index of the message there that is still to be read.
@@ -117,120 +44,6 @@ struct Position {
   std::size_t file = 0;
   std::uint64_t byte = 0;
   std::size_t segment = 0;
-};
-
-// What a table reads from each message.
-struct TableKind {
-  enum class Kind : std::uint8_t { kMessages, kMalformed, kSegment } kind;
-  std::string segment_id;  // for kSegment
-};
-
-// One read call of one table: walks the files from a position and collects that table's records.
-class TableRead {
- public:
-  static constexpr std::size_t kAfterUnit = std::numeric_limits<std::size_t>::max();
-
-  TableRead(const TableKind& table, std::int64_t max_records, std::size_t buffer_bytes,
-            RecordBatch& batch)
-      : table_(table), max_records_(max_records), buffer_bytes_(buffer_bytes), batch_(batch) {}
-
-  // Reads `name` (the file at `path`) from `at`; returns where the call ends in this file and
-  // whether the batch is full there. `last_file`: an unfinished MLLP frame at its end may still
-  // be being written, so the read stops before it instead of calling it malformed.
-  struct FileEnd {
-    std::uint64_t byte = 0;
-    std::size_t segment = 0;
-    bool full = false;
-  };
-  FileEnd read_file(std::string_view name, const fs::path& path, std::uint64_t at,
-                    std::size_t first_segment, bool last_file) {
-    const InputFile file(path);
-    // A position past the end (a file rewritten shorter, or gone) reads nothing and stays put.
-    if (at > file.size()) return {at, first_segment, false};
-    std::string buffer;
-    std::size_t chunk = buffer_bytes_;
-    while (at < file.size()) {
-      const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(chunk, file.size() - at));
-      file.read(at, n, buffer);
-      const bool at_eof = at + n == file.size();
-      MessageSplitter splitter(buffer, at_eof);
-      FileUnit unit;
-      bool progressed = false;
-      for (;;) {
-        const MessageSplitter::Status status = splitter.next(unit);
-        if (status == MessageSplitter::Status::kDone) {
-          at += splitter.position();
-          progressed = true;
-          break;
-        }
-        if (status == MessageSplitter::Status::kNeedMore) {
-          at += splitter.position();
-          progressed = splitter.position() > 0;
-          break;
-        }
-        const std::uint64_t unit_at = at + unit.begin;
-        if (unit.unclosed_frame && last_file) {
-          return {unit_at, 0, false};  // may still be being written: wait for its end
-        }
-        const std::optional<std::size_t> stop = take(name, unit, unit_at, first_segment);
-        first_segment = 0;
-        if (stop) {
-          if (*stop == kAfterUnit) return {at + unit.end, 0, true};
-          return {unit_at, *stop, true};
-        }
-      }
-      // A unit longer than the buffer: read more of it at once.
-      chunk = progressed ? buffer_bytes_ : chunk * 2;
-    }
-    return {file.size(), 0, false};
-  }
-
- private:
-  bool full() const { return static_cast<std::int64_t>(batch_.size()) >= max_records_; }
-
-  // Adds the table's records of `unit`. Returns nullopt when the batch has room for more, else
-  // where the next read resumes in this unit: kAfterUnit for after it, k for its segment k on.
-  std::optional<std::size_t> take(std::string_view name, const FileUnit& unit,
-                                  std::uint64_t unit_at, std::size_t first_segment) {
-    if (unit.kind == FileUnit::Kind::kEnvelope) return std::nullopt;
-    std::optional<std::string> problem;
-    if (unit.kind == FileUnit::Kind::kStray) {
-      problem = unit.problem;
-    } else {
-      problem = parse_message(unit.text, message_);
-    }
-    if (problem) {
-      if (table_.kind != TableKind::Kind::kMalformed) return std::nullopt;
-      record_.clear();
-      append_malformed_record(name, unit_at, *problem, unit.text, record_);
-      batch_.append(record_);
-      return full() ? std::optional<std::size_t>(kAfterUnit) : std::nullopt;
-    }
-    if (table_.kind == TableKind::Kind::kMalformed) return std::nullopt;
-    const MessageInfo info = message_info(message_, name, unit_at);
-    if (table_.kind == TableKind::Kind::kMessages) {
-      record_.clear();
-      append_message_record(message_, info, unit.text, record_);
-      batch_.append(record_);
-      return full() ? std::optional<std::size_t>(kAfterUnit) : std::nullopt;
-    }
-    const std::vector<Segment>& segments = message_.segments;
-    for (std::size_t i = first_segment; i < segments.size(); ++i) {
-      if (segments[i].id != table_.segment_id) continue;
-      if (full()) return i;  // a matching segment is left: resume at it
-      record_.clear();
-      append_segment_record(message_, i, info, record_);
-      batch_.append(record_);
-    }
-    return full() ? std::optional<std::size_t>(kAfterUnit) : std::nullopt;
-  }
-
-  const TableKind& table_;
-  std::int64_t max_records_;
-  std::size_t buffer_bytes_;
-  RecordBatch& batch_;
-  Message message_;
-  std::string record_;
 };
 
 bool parse_bool_option(const Options& options, std::string_view key) {
@@ -246,30 +59,43 @@ Hl7v2Connector::Hl7v2Connector(const Options& options)
     : LakeflowConnect(embedded_connector_spec(), options) {
   const Options& opts = this->options();
   const std::string source_type = lower(opts.get_string("source_type", "volume"));
-  if (source_type == "gcp") {
-    throw ConfigError(
-        "hl7v2: option 'source_type' is 'gcp': reading a Google Cloud Healthcare API HL7v2 store "
-        "is not supported yet; land the messages as files and give their directory as 'path'");
-  }
-  if (source_type != "volume" && source_type != "files") {
+  if (source_type != "volume" && source_type != "files" && source_type != "gcp") {
     throw ConfigError(fmt::format(
-        "hl7v2: option 'source_type' is '{}'; give 'files' (or upstream's 'volume')", source_type));
+        "hl7v2: option 'source_type' is '{}'; give 'files' (or upstream's 'volume') for message "
+        "files, or 'gcp' for a Google Cloud Healthcare API HL7v2 store",
+        source_type));
   }
-  const std::optional<std::string_view> path_option = opts.find("path");
-  const std::optional<std::string_view> volume_option = opts.find("volume_path");
-  if (path_option && volume_option) {
-    throw ConfigError(
-        "hl7v2: options 'path' and 'volume_path' are both set; give one (volume_path is "
-        "upstream's name for a directory)");
+  const bool gcp = source_type == "gcp";
+  // An option of the other source type is a mistake worth naming (a path given to a store).
+  const std::span<const std::string_view> other_options =
+      gcp ? std::span<const std::string_view>(kFileOptions)
+          : std::span<const std::string_view>(kGcpOptions);
+  for (const std::string_view key : other_options) {
+    if (opts.contains(key)) {
+      throw ConfigError(fmt::format(
+          "hl7v2: option '{}' does not apply to source_type '{}'; it belongs to source_type {}",
+          key, source_type, gcp ? "files" : "gcp"));
+    }
   }
-  if (!path_option && !volume_option) {
-    throw ConfigError(
-        "hl7v2: option 'path' is missing; give a file, a directory or a glob pattern of HL7 v2 "
-        "message files");
+  if (gcp) {
+    gcp_ = std::make_unique<GcpStore>(opts);
+  } else {
+    const std::optional<std::string_view> path_option = opts.find("path");
+    const std::optional<std::string_view> volume_option = opts.find("volume_path");
+    if (path_option && volume_option) {
+      throw ConfigError(
+          "hl7v2: options 'path' and 'volume_path' are both set; give one (volume_path is "
+          "upstream's name for a directory)");
+    }
+    if (!path_option && !volume_option) {
+      throw ConfigError(
+          "hl7v2: option 'path' is missing; give a file, a directory or a glob pattern of HL7 v2 "
+          "message files (or source_type gcp and a Cloud Healthcare API store)");
+    }
+    const std::string path(path_option ? *path_option : *volume_option);
+    files_ =
+        list_files(path, opts.get_string("file_glob", "*"), parse_bool_option(opts, "recursive"));
   }
-  const std::string path(path_option ? *path_option : *volume_option);
-  files_ =
-      list_files(path, opts.get_string("file_glob", "*"), parse_bool_option(opts, "recursive"));
 
   tables_ = {std::string(kMessagesTable), std::string(kMalformedTable)};
   for (const std::string& id : defined_segments()) tables_.push_back(lower(id));
@@ -349,37 +175,6 @@ std::vector<Hl7v2Connector::SourceFile> Hl7v2Connector::list_files(const std::st
 
 std::vector<std::string> Hl7v2Connector::do_list_tables() { return tables_; }
 
-namespace {
-
-// The table option read_buffer_bytes, checked; throws ConfigError naming the table.
-std::size_t read_buffer_bytes(const TableContext& context) {
-  try {
-    return static_cast<std::size_t>(context.table_options.get_int(
-        "read_buffer_bytes", kDefaultReadBufferBytes, 1, kReadBufferBytesLimit));
-  } catch (const ConfigError& e) {
-    throw ConfigError(fmt::format("hl7v2: table '{}': {}", context.table, e.what()));
-  }
-}
-
-TableKind table_kind(const TableContext& context) {
-  read_buffer_bytes(context);  // every hook taking table options checks them
-  if (context.table == kMessagesTable) return {TableKind::Kind::kMessages, {}};
-  if (context.table == kMalformedTable) return {TableKind::Kind::kMalformed, {}};
-  std::string id = upper(context.table);
-  if (const std::optional<std::string_view> option = context.table_options.find("segment_type")) {
-    id = upper(*option);
-    if (!is_segment_id(id)) {
-      throw ConfigError(fmt::format(
-          "hl7v2: table '{}': option 'segment_type' is '{}'; give a segment ID (three letters or "
-          "digits, e.g. ZPD)",
-          context.table, *option));
-    }
-  }
-  return {TableKind::Kind::kSegment, std::move(id)};
-}
-
-}  // namespace
-
 StructType Hl7v2Connector::do_get_table_schema(const TableContext& context) {
   const TableKind table = table_kind(context);
   switch (table.kind) {
@@ -410,6 +205,7 @@ TableMetadata Hl7v2Connector::do_read_table_metadata(const TableContext& context
 
 ReadResult Hl7v2Connector::do_read_table(const ReadContext& context) {
   const TableKind table = table_kind(context);
+  if (gcp_) return gcp_->read(table, context);
   const Offset& start = context.start;
 
   Position from;
@@ -444,13 +240,12 @@ ReadResult Hl7v2Connector::do_read_table(const ReadContext& context) {
   if (files_.empty()) return {RecordStream(), start};
 
   RecordBatch batch;
-  TableRead read(table, context.max_records(), read_buffer_bytes(context), batch);
+  TableRead read(table, context.max_records(), buffer_bytes_option(context), batch);
   Position end = from;
   for (std::size_t f = from.file; f < files_.size(); ++f) {
     const bool first = f == from.file;
-    const TableRead::FileEnd file_end =
-        read.read_file(files_[f].name, files_[f].path, first ? from.byte : 0,
-                       first ? from.segment : 0, f + 1 == files_.size());
+    const UnitsEnd file_end = read.read_file(files_[f].name, files_[f].path, first ? from.byte : 0,
+                                             first ? from.segment : 0, f + 1 == files_.size());
     end = {f, file_end.byte, file_end.segment};
     if (file_end.full) break;
   }

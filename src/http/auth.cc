@@ -424,6 +424,86 @@ AccessToken SmartBackendServices::fetch_token() {
   return token;
 }
 
+// --- Google service accounts -----------------------------------------------------------------
+
+GoogleServiceAccountKey GoogleServiceAccountKey::parse(std::string_view json,
+                                                       std::string_view option) {
+  JsonValue parsed;
+  try {
+    parsed = JsonValue::parse(json, "service account key");
+  } catch (const Error&) {
+    parsed = JsonValue();
+  }
+  if (!parsed.is_object()) {
+    throw ConfigError(fmt::format(
+        "option '{}' is not a service account key: give the contents of the JSON key file "
+        "Google issued for the account (an object starting with '{{')",
+        option));
+  }
+  const auto field = [&](std::string_view name, bool required) {
+    const std::optional<std::string> value = string_member(parsed, name);
+    if (required && (!value || value->empty())) {
+      throw ConfigError(fmt::format(
+          "option '{}': the service account key has no \"{}\"; give the whole JSON key file",
+          option, name));
+    }
+    return value.value_or("");
+  };
+  if (field("type", true) != "service_account") {
+    throw ConfigError(fmt::format(
+        "option '{}': the key's \"type\" is '{}', not 'service_account'; give a service account's "
+        "JSON key file",
+        option, field("type", true)));
+  }
+  GoogleServiceAccountKey key;
+  key.client_email = field("client_email", true);
+  key.private_key_pem = field("private_key", true);
+  key.private_key_id = field("private_key_id", false);
+  key.token_uri = field("token_uri", false);
+  if (key.token_uri.empty()) key.token_uri = "https://oauth2.googleapis.com/token";
+  return key;
+}
+
+GoogleServiceAccount::GoogleServiceAccount(GoogleServiceAccountKey key, std::string scope,
+                                           std::shared_ptr<HttpClient> token_client,
+                                           std::string_view option)
+    : CachedTokenAuth(token_client->context().clock, token_client->context().redactor),
+      key_(std::move(key)),
+      scope_(std::move(scope)),
+      option_(option),
+      signer_(key_.private_key_pem, JwtAlgorithm::kRS256, key_.private_key_id, option),
+      token_client_(std::move(token_client)) {
+  redactor().add_secret(key_.private_key_pem);
+}
+
+std::string GoogleServiceAccount::describe() const {
+  return fmt::format("Google service account '{}'", key_.client_email);
+}
+
+AccessToken GoogleServiceAccount::fetch_token() {
+  const std::int64_t now =
+      std::chrono::duration_cast<seconds>(clock().wall_now().time_since_epoch()).count();
+  JsonValue::Object claims;
+  claims["iss"] = JsonValue(key_.client_email);
+  claims["scope"] = JsonValue(scope_);
+  claims["aud"] = JsonValue(key_.token_uri);
+  claims["iat"] = JsonValue(now);
+  claims["exp"] = JsonValue(now + 3600);  // Google accepts at most one hour
+  const std::string assertion = signer_.sign(JsonValue(std::move(claims)));
+  redactor().add_secret(assertion);
+  AccessToken token = request_access_token(
+      *token_client_, key_.token_uri,
+      {{"grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"}, {"assertion", assertion}},
+      ClientCredentials{},
+      fmt::format("option '{}' (the key may be deleted or disabled) and the account '{}'", option_,
+                  key_.client_email));
+  token_client_->logger().info(fmt::format(
+      "fetched an access token for service account '{}' from {}{}", key_.client_email,
+      key_.token_uri,
+      token.expires_in ? fmt::format(" (expires in {} s)", token.expires_in->count()) : ""));
+  return token;
+}
+
 // --- options ------------------------------------------------------------------------------
 
 std::shared_ptr<AuthProvider> make_auth_provider(const Options& options,

@@ -216,6 +216,20 @@ class AuthTest : public ::testing::Test {
                                               server.url("/smart/token")),
                                   "application/json");
                 });
+    server->Post("/google/token", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard lock(mutex);
+      TokenRequest request{req.get_header_value("Authorization"), form_fields(req.body)};
+      token_requests.push_back(request);
+      const std::string problem = check_google_assertion(request);
+      if (!problem.empty()) {
+        res.status = 400;
+        res.set_content(
+            fmt::format(R"({{"error":"invalid_grant","error_description":"{}"}})", problem),
+            "application/json");
+        return;
+      }
+      issue_token(res);
+    });
     server->Post("/smart/token", [this](const httplib::Request& req, httplib::Response& res) {
       std::lock_guard lock(mutex);
       TokenRequest request{req.get_header_value("Authorization"), form_fields(req.body)};
@@ -269,6 +283,39 @@ class AuthTest : public ::testing::Test {
     const std::string jti = claims.find("jti")->as_string();
     if (jti.size() < 16 || !jtis.insert(jti).second) return "jti missing or reused";
     return "";
+  }
+
+  // Why the Google service account token request is wrong, or "".
+  std::string check_google_assertion(const TokenRequest& request) {
+    if (!request.authorization.empty()) return "no Authorization header expected";
+    if (request.form.size() != 2) return "grant_type and assertion only";
+    auto form = request.form;
+    if (form["grant_type"] != "urn:ietf:params:oauth:grant-type:jwt-bearer") return "bad grant";
+    const DecodedJwt jwt = decode_jwt(form["assertion"]);
+    if (jwt.header.find("alg")->as_string() != "RS256") return "bad alg";
+    if (jwt.header.find("kid")->as_string() != "google-key-1") return "bad kid";
+    if (!verify_signature(jwt, google_public_key)) return "bad signature";
+    const auto& claims = jwt.claims;
+    if (claims.find("iss")->as_string() != "etl@project.iam.gserviceaccount.com") return "bad iss";
+    if (claims.find("scope")->as_string() != "https://www.googleapis.com/auth/cloud-platform") {
+      return "bad scope";
+    }
+    if (claims.find("aud")->as_string() != server.url("/google/token")) return "bad aud";
+    const std::int64_t now = kWallStart + clock_offset.count();
+    if (claims.find("iat")->as_int() != now) return "bad iat";
+    if (claims.find("exp")->as_int() != now + 3600) return "exp not one hour ahead";
+    return "";
+  }
+  std::string google_key_json(EVP_PKEY* key) {
+    google_public_key = key;
+    return JsonValue(
+               JsonValue::Object{{"type", JsonValue("service_account")},
+                                 {"project_id", JsonValue("project")},
+                                 {"private_key_id", JsonValue("google-key-1")},
+                                 {"private_key", JsonValue(private_pem(key))},
+                                 {"client_email", JsonValue("etl@project.iam.gserviceaccount.com")},
+                                 {"token_uri", JsonValue(server.url("/google/token"))}})
+        .dump();
   }
 
   ClientContext context() {
@@ -334,6 +381,7 @@ class AuthTest : public ::testing::Test {
   bool rotate_refresh_token = false;
   std::string current_refresh_token;
   EVP_PKEY* smart_public_key = nullptr;
+  EVP_PKEY* google_public_key = nullptr;
   std::string expected_alg;
 };
 
@@ -582,6 +630,56 @@ TEST_F(AuthTest, SmartConfigurationErrors) {
 }
 
 // --- JWT signing ------------------------------------------------------------------------------
+
+// --- Google service accounts ---------------------------------------------------------------
+
+TEST_F(AuthTest, GoogleServiceAccountSignsAJwtBearerGrantAndRenewsTheToken) {
+  const std::string key = google_key_json(rsa_key());
+  auto http = client(std::make_shared<GoogleServiceAccount>(
+      GoogleServiceAccountKey::parse(key, "service_account_json"),
+      "https://www.googleapis.com/auth/cloud-platform", token_client()));
+  EXPECT_EQ(http->get(server.url("/api")).status, 200) << captured();
+  EXPECT_EQ(http->get(server.url("/api")).status, 200) << captured();
+  EXPECT_EQ(token_requests.size(), 1u);
+  clock->advance(3600s);
+  clock_offset = 3600s;
+  EXPECT_EQ(http->get(server.url("/api")).status, 200) << captured();
+  EXPECT_EQ(token_requests.size(), 2u);
+  const std::string all = captured();
+  EXPECT_THAT(all, HasSubstr("service account 'etl@project.iam.gserviceaccount.com'"));
+  EXPECT_THAT(all, Not(HasSubstr(token_requests.at(0).form.at("assertion"))));
+  EXPECT_THAT(all, Not(HasSubstr("PRIVATE KEY")));
+  EXPECT_THAT(all, Not(HasSubstr("PLANTED")));
+}
+
+TEST_F(AuthTest, GoogleServiceAccountRejectionNamesTheOption) {
+  // The token endpoint knows another key.
+  const std::string key = google_key_json(rsa_key());
+  google_public_key = ec_key("P-256");
+  auto http = client(std::make_shared<GoogleServiceAccount>(
+      GoogleServiceAccountKey::parse(key, "service_account_json"), "scope", token_client()));
+  const std::string message = error_of<ConfigError>([&] { http->get(server.url("/api")); });
+  EXPECT_THAT(message, AllOf(HasSubstr("HTTP 400"), HasSubstr("invalid_grant"),
+                             HasSubstr("option 'service_account_json'")));
+  EXPECT_THAT(message, Not(HasSubstr("PRIVATE KEY")));
+}
+
+TEST(GoogleServiceAccountKey, ErrorsNameTheFieldAndNeverQuoteTheKey) {
+  const auto error = [](std::string_view json) {
+    return error_of<ConfigError>([&] { GoogleServiceAccountKey::parse(json, "sa_json"); });
+  };
+  EXPECT_THAT(error("not json PRIVATE KEY"), AllOf(HasSubstr("option 'sa_json' is not a service "
+                                                             "account key"),
+                                                   Not(HasSubstr("PRIVATE KEY"))));
+  EXPECT_THAT(error(R"({"type": "authorized_user", "private_key": "PRIVATE KEY"})"),
+              AllOf(HasSubstr("not 'service_account'"), Not(HasSubstr("PRIVATE KEY"))));
+  EXPECT_THAT(error(R"({"type": "service_account", "client_email": "a@b"})"),
+              HasSubstr("no \"private_key\""));
+  const GoogleServiceAccountKey key = GoogleServiceAccountKey::parse(
+      R"({"type": "service_account", "client_email": "a@b", "private_key": "k"})", "sa_json");
+  EXPECT_EQ(key.token_uri, "https://oauth2.googleapis.com/token");
+  EXPECT_EQ(key.private_key_id, "");
+}
 
 TEST(JwtSigner, SignaturesVerifyWithThePublicKey) {
   const JsonValue claims(JsonValue::Object{{"iss", JsonValue("me")}, {"n", JsonValue(1)}});

@@ -39,15 +39,6 @@ bool is_utf8(std::string_view text) {
   return true;
 }
 
-std::optional<std::string> base64_decode(std::string_view text) {
-  std::string url(text);
-  for (char& c : url) {
-    if (c == '+') c = '-';
-    if (c == '/') c = '_';
-  }
-  return base64url_decode(url);
-}
-
 JsonValue headers_json(const Headers& headers) {
   JsonValue::Object object;
   for (const auto& [name, value] : headers) {

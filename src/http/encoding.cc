@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <initializer_list>
 
 namespace lakeflow::http {
 namespace {
@@ -62,13 +63,20 @@ std::string base64_encode(std::string_view bytes) { return encode(bytes, kBase64
 
 std::string base64url_encode(std::string_view bytes) { return encode(bytes, kBase64Url, false); }
 
-std::optional<std::string> base64url_decode(std::string_view text) {
+namespace {
+
+// Decodes `text` with the digits of `alphabets` (a digit's value is its index in either); `=`
+// padding at the end is optional.
+std::optional<std::string> decode(std::string_view text,
+                                  std::initializer_list<std::string_view> alphabets) {
   while (!text.empty() && text.back() == '=') text.remove_suffix(1);
   if (text.size() % 4 == 1) return std::nullopt;
   std::array<int, 256> value;
   value.fill(-1);
-  for (std::size_t i = 0; i < kBase64Url.size(); ++i) {
-    value[static_cast<unsigned char>(kBase64Url[i])] = static_cast<int>(i);
+  for (const std::string_view alphabet : alphabets) {
+    for (std::size_t i = 0; i < alphabet.size(); ++i) {
+      value[static_cast<unsigned char>(alphabet[i])] = static_cast<int>(i);
+    }
   }
   std::string out;
   out.reserve(text.size() * 3 / 4);
@@ -85,6 +93,16 @@ std::optional<std::string> base64url_decode(std::string_view text) {
     }
   }
   return out;
+}
+
+}  // namespace
+
+std::optional<std::string> base64url_decode(std::string_view text) {
+  return decode(text, {kBase64Url});
+}
+
+std::optional<std::string> base64_decode(std::string_view text) {
+  return decode(text, {kBase64, kBase64Url});
 }
 
 std::string percent_encode(std::string_view text) {

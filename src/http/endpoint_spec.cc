@@ -95,8 +95,11 @@ namespace {
 
 using simulator_internal::split_path;
 
-constexpr std::string_view kRoles[] = {"filter", "sort_by", "sort_order", "page",  "per_page",
-                                       "offset", "limit",   "cursor",     "ignore"};
+constexpr std::string_view kRoles[] = {"filter",  "filter_expression",
+                                       "sort_by", "sort_order",
+                                       "page",    "per_page",
+                                       "offset",  "limit",
+                                       "cursor",  "ignore"};
 constexpr std::string_view kOps[] = {"eq", "ne", "gt", "gte", "lt", "lte", "in"};
 constexpr std::string_view kStyles[] = {
     "none", "page_number", "page_number_with_link_header", "offset_limit", "cursor", "next_link"};
@@ -293,6 +296,12 @@ Endpoint read_endpoint(const YAML::Node& node, std::size_t index, std::string_vi
           reader.fail(fmt::format("param '{}': op '{}' is not one of {}", param.name, param.op,
                                   fmt::join(kOps, ", ")));
         }
+      }
+      if (param.role == "filter_expression" && !spec["options"]) {
+        reader.fail(fmt::format(
+            "filter_expression param '{}' needs 'options': the names an expression may use, each "
+            "mapped to a record field",
+            param.name));
       }
       if (spec["default"]) param.default_value = reader.integer(spec["default"], "default");
       if (spec["max"]) param.max = reader.integer(spec["max"], "max");

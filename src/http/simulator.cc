@@ -4,9 +4,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <filesystem>
+#include <map>
+#include <stdexcept>
+#include <vector>
 
 #include "http/simulator_internal.h"
 #include "lakeflow/files.h"
@@ -81,6 +85,149 @@ bool matches(const JsonValue* value, const EndpointParam& param, std::string_vie
   if (param.op == "lt") return *c < 0;
   return *c <= 0;  // lte
 }
+
+// A filter expression (param role filter_expression): comparisons `name op value` (ops = != < <=
+// > >=, the value quoted or bare) combined with AND, OR (which binds tighter, as in Google's
+// AIP-160 filters) and NOT, grouped with parentheses. Names map to record fields through the
+// param's options; a name not there is an error, as a server answers 400 to a field it cannot
+// filter on.
+class FilterExpression {
+ public:
+  // Returns the problem with `text`, or nullopt with the expression parsed.
+  std::optional<std::string> parse(std::string_view text,
+                                   const std::map<std::string, std::string>& fields) {
+    text_ = text;
+    fields_ = &fields;
+    pos_ = 0;
+    try {
+      root_ = conjunction();
+      skip_space();
+      if (pos_ != text_.size()) fail("unexpected text");
+    } catch (const std::invalid_argument& problem) {
+      return std::string(problem.what());
+    }
+    return std::nullopt;
+  }
+
+  bool matches(const JsonValue& record) const { return evaluate(root_, record); }
+
+ private:
+  struct Node {
+    enum class Kind : std::uint8_t { kCompare, kAnd, kOr, kNot } kind = Kind::kCompare;
+    std::string field;
+    std::string op;
+    std::string value;
+    std::vector<Node> children;
+  };
+
+  [[noreturn]] void fail(std::string_view what) const {
+    throw std::invalid_argument(fmt::format("{} at character {} of '{}'", what, pos_ + 1, text_));
+  }
+  void skip_space() {
+    while (pos_ < text_.size() && text_[pos_] == ' ') ++pos_;
+  }
+  bool keyword(std::string_view word) {
+    skip_space();
+    if (text_.substr(pos_, word.size()) != word) return false;
+    const std::size_t end = pos_ + word.size();
+    if (end < text_.size() && text_[end] != ' ' && text_[end] != '(') return false;
+    pos_ = end;
+    return true;
+  }
+  Node conjunction() {
+    Node node{Node::Kind::kAnd, {}, {}, {}, {}};
+    node.children.push_back(disjunction());
+    while (keyword("AND")) node.children.push_back(disjunction());
+    return node;
+  }
+  Node disjunction() {
+    Node node{Node::Kind::kOr, {}, {}, {}, {}};
+    node.children.push_back(term());
+    while (keyword("OR")) node.children.push_back(term());
+    return node;
+  }
+  Node term() {
+    if (keyword("NOT")) {
+      Node node{Node::Kind::kNot, {}, {}, {}, {}};
+      node.children.push_back(term());
+      return node;
+    }
+    skip_space();
+    if (pos_ < text_.size() && text_[pos_] == '(') {
+      ++pos_;
+      Node inner = conjunction();
+      skip_space();
+      if (pos_ >= text_.size() || text_[pos_] != ')') fail("missing ')'");
+      ++pos_;
+      return inner;
+    }
+    const std::size_t name_at = pos_;
+    while (pos_ < text_.size() && (std::isalnum(static_cast<unsigned char>(text_[pos_])) != 0 ||
+                                   text_[pos_] == '_' || text_[pos_] == '.')) {
+      ++pos_;
+    }
+    if (pos_ == name_at) fail("expected a field name");
+    const std::string name(text_.substr(name_at, pos_ - name_at));
+    const auto field = fields_->find(name);
+    if (field == fields_->end()) {
+      pos_ = name_at;
+      fail(fmt::format("'{}' is not a field this endpoint filters on", name));
+    }
+    skip_space();
+    Node node{Node::Kind::kCompare, field->second, {}, {}, {}};
+    for (const std::string_view op : {"<=", ">=", "!=", "=", "<", ">"}) {
+      if (text_.substr(pos_, op.size()) == op) {
+        node.op = std::string(op);
+        pos_ += op.size();
+        break;
+      }
+    }
+    if (node.op.empty()) fail("expected one of = != < <= > >=");
+    skip_space();
+    if (pos_ < text_.size() && text_[pos_] == '"') {
+      const std::size_t close = text_.find('"', pos_ + 1);
+      if (close == std::string_view::npos) fail("unterminated string");
+      node.value = std::string(text_.substr(pos_ + 1, close - pos_ - 1));
+      pos_ = close + 1;
+    } else {
+      const std::size_t value_at = pos_;
+      while (pos_ < text_.size() && text_[pos_] != ' ' && text_[pos_] != ')') ++pos_;
+      if (pos_ == value_at) fail("expected a value");
+      node.value = std::string(text_.substr(value_at, pos_ - value_at));
+    }
+    return node;
+  }
+
+  static bool evaluate(const Node& node, const JsonValue& record) {
+    switch (node.kind) {
+      case Node::Kind::kAnd:
+        return std::all_of(node.children.begin(), node.children.end(),
+                           [&](const Node& child) { return evaluate(child, record); });
+      case Node::Kind::kOr:
+        return std::any_of(node.children.begin(), node.children.end(),
+                           [&](const Node& child) { return evaluate(child, record); });
+      case Node::Kind::kNot:
+        return !evaluate(node.children.front(), record);
+      case Node::Kind::kCompare:
+        break;
+    }
+    const JsonValue* value = get_field(record, node.field);
+    if (value == nullptr || value->is_null()) return false;
+    const std::optional<int> c = compare(*value, node.value);
+    if (!c) return false;
+    if (node.op == "=") return *c == 0;
+    if (node.op == "!=") return *c != 0;
+    if (node.op == "<") return *c < 0;
+    if (node.op == "<=") return *c <= 0;
+    if (node.op == ">") return *c > 0;
+    return *c >= 0;
+  }
+
+  std::string_view text_;
+  const std::map<std::string, std::string>* fields_ = nullptr;
+  std::size_t pos_ = 0;
+  Node root_;
+};
 
 // Records sort by value with missing values last (ascending).
 bool less_value(const JsonValue* a, const JsonValue* b) {
@@ -335,11 +482,21 @@ WireResponse SimulatedSource::serve(const Endpoint& endpoint, std::size_t /*inde
   }
 
   // A collection read: filter, sort, paginate, wrap.
+  std::vector<FilterExpression> expressions;
+  for (const EndpointParam& param : endpoint.params) {
+    if (param.role != "filter_expression") continue;
+    const auto value = query.find(param.name);
+    if (value == query.end() || value->second.empty()) continue;
+    if (const auto problem = expressions.emplace_back().parse(value->second, param.options)) {
+      return error_answer(400, fmt::format("invalid {}: {}", param.name, *problem));
+    }
+  }
   std::vector<const JsonValue*> selected;
   for (const JsonValue& record : records) {
-    bool keep = true;
+    bool keep = std::all_of(expressions.begin(), expressions.end(),
+                            [&](const FilterExpression& e) { return e.matches(record); });
     for (const EndpointParam& param : endpoint.params) {
-      if (param.role != "filter") continue;
+      if (!keep || param.role != "filter") continue;
       const auto value = query.find(param.name);
       if (value == query.end()) continue;
       if (!matches(get_field(record, param.field), param, value->second)) {

@@ -51,6 +51,18 @@ endpoints:
     params:
       cursor: {role: cursor}
       limit:  {role: limit, default: 2}
+  - path: "/stores/{store}/messages"
+    corpus: issues
+    strict_params: true
+    response:
+      pagination_style: cursor
+      wrapper: {records_key: items}
+      next_cursor_key: nextPageToken
+    params:
+      filter:    {role: filter_expression, options: {updated: updated_at, state: state, id: id}}
+      orderBy:   {role: sort_by, options: {updated: updated_at}}
+      pageToken: {role: cursor}
+      pageSize:  {role: per_page, default: 100, max: 1000}
   - path: "/flaky"
     corpus: issues
     inject:
@@ -131,6 +143,51 @@ TEST(Simulator, CursorPagesEndWithANullCursor) {
               : with_query_param("https://api.test/events", "cursor", next->as_string());
   }
   EXPECT_EQ(seen, (std::vector<std::int64_t>{1, 2, 3, 4, 5}));
+}
+
+TEST(Simulator, FilterExpressionsCombineComparisonsAsGoogleApisDo) {
+  Simulated sim;
+  const auto listed = [&](std::string_view filter) {
+    return ids(sim.client
+                   ->get(with_query_param("https://api.test/stores/s/messages?orderBy=updated",
+                                          "filter", filter))
+                   .body,
+               "items");
+  };
+  EXPECT_EQ(listed(R"(updated >= "2024-01-03T00:00:00Z" AND updated < "2024-01-05T00:00:00Z")"),
+            (std::vector<std::int64_t>{2, 3}));
+  // Instants compare as instants, whatever their offset.
+  EXPECT_EQ(listed(R"(updated > "2024-01-03T01:00:00+02:00")"),
+            (std::vector<std::int64_t>{2, 3, 1}));
+  EXPECT_EQ(listed(R"(state = "open" AND (id = 1 OR id = 5))"), (std::vector<std::int64_t>{5, 1}));
+  EXPECT_EQ(listed(R"(NOT state = "open")"), (std::vector<std::int64_t>{2}));
+  EXPECT_EQ(listed(R"(state = open AND id >= 4)"), (std::vector<std::int64_t>{4, 5}));
+  for (const std::string_view bad :
+       {R"(color = "red")", R"(updated >> "x")", R"((state = "open")", R"(state = "open)"}) {
+    try {
+      listed(bad);
+      ADD_FAILURE() << bad << " was accepted";
+    } catch (const HttpError& error) {
+      EXPECT_EQ(error.status(), 400) << bad;
+      EXPECT_THAT(error.body_excerpt(), HasSubstr("invalid filter")) << bad;
+    }
+  }
+}
+
+TEST(Simulator, FilterExpressionParamNeedsItsFieldNames) {
+  try {
+    EndpointSpec::parse(R"(
+endpoints:
+  - path: "/m"
+    corpus: m
+    params:
+      filter: {role: filter_expression}
+)",
+                        "spec");
+    FAIL() << "accepted";
+  } catch (const ConfigError& error) {
+    EXPECT_THAT(error.what(), HasSubstr("filter_expression param 'filter' needs 'options'"));
+  }
 }
 
 TEST(Simulator, InjectedRateLimitIsRetriedByTheClient) {

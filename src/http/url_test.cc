@@ -27,6 +27,17 @@ TEST(Encoding, Base64UrlRoundTripsAndRejectsGarbage) {
   EXPECT_EQ(base64url_decode("Z"), std::nullopt);
 }
 
+TEST(Encoding, Base64DecodeTakesEitherAlphabetWithOrWithoutPadding) {
+  const std::string bytes("\x00\xfb\xff\x01MSH|", 9);
+  EXPECT_EQ(base64_decode(base64_encode(bytes)), bytes);
+  EXPECT_EQ(base64_decode(base64url_encode(bytes)), bytes);
+  EXPECT_EQ(base64_decode("+/8="), "\xfb\xff");
+  EXPECT_EQ(base64_decode("-_8"), "\xfb\xff");
+  EXPECT_EQ(base64_decode("Zm9v YmFy"), std::nullopt);
+  EXPECT_EQ(base64_decode("Zm=9v"), std::nullopt);
+  EXPECT_EQ(base64_decode("Zm9vY"), std::nullopt);
+}
+
 TEST(Encoding, PercentAndFormEncoding) {
   EXPECT_EQ(percent_encode("a b/c~d"), "a%20b%2Fc~d");
   EXPECT_EQ(percent_decode("a%20b%2fc+d"), "a b/c+d");

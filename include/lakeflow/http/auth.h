@@ -244,6 +244,43 @@ class SmartBackendServices : public CachedTokenAuth {
   std::mutex discovery_mutex_;
 };
 
+// A Google service account's key (the JSON key file Google issues): the fields a token request
+// needs. Parsed by GoogleServiceAccount; the private key is a secret.
+struct GoogleServiceAccountKey {
+  std::string client_email;
+  std::string private_key_pem;
+  std::string private_key_id;  // the key's id, sent as the JWT's `kid` (optional)
+  std::string token_uri;       // https://oauth2.googleapis.com/token unless the file names another
+
+  // Reads the key file's JSON. Throws ConfigError naming `option` and the field that is missing
+  // or wrong (`type` must be "service_account"); the message never quotes the key.
+  static GoogleServiceAccountKey parse(std::string_view json, std::string_view option);
+};
+
+// Google's OAuth 2.0 for server-to-server applications: the JWT bearer grant (RFC 7523 §2.1) with
+// an assertion signed RS256 by the service account's key, carrying iss = the account's email,
+// scope, aud = the token endpoint, iat and exp one hour later; the endpoint answers an access
+// token (valid one hour), cached and renewed as CachedTokenAuth does.
+class GoogleServiceAccount : public CachedTokenAuth {
+ public:
+  // Throws ConfigError for a key that does not parse as an RSA private key (naming `option`).
+  // Registers the private key with the redactor.
+  GoogleServiceAccount(GoogleServiceAccountKey key, std::string scope,
+                       std::shared_ptr<HttpClient> token_client,
+                       std::string_view option = "service_account_json");
+  std::string describe() const override;
+
+ protected:
+  AccessToken fetch_token() override;
+
+ private:
+  GoogleServiceAccountKey key_;
+  std::string scope_;
+  std::string option_;
+  JwtSigner signer_;
+  std::shared_ptr<HttpClient> token_client_;
+};
+
 // The token endpoint a SMART server publishes (SMART App Launch 2.0 §2.1): GETs
 // `<fhir_base_url>/.well-known/smart-configuration` through `client` and returns its
 // `token_endpoint`, a relative reference resolved against the configuration's URL (RFC 3986 §5),

@@ -14,6 +14,9 @@ std::string base64_encode(std::string_view bytes);
 std::string base64url_encode(std::string_view bytes);  // no `=` padding
 // Accepts base64url with or without padding; nullopt on any other character or a bad length.
 std::optional<std::string> base64url_decode(std::string_view text);
+// Accepts base64 in either alphabet (`+/` or `-_`), with or without `=` padding, as protobuf's
+// JSON mapping writes `bytes` fields; nullopt on any other character or a bad length.
+std::optional<std::string> base64_decode(std::string_view text);
 
 // Percent-encodes every byte except RFC 3986 unreserved characters (A-Z a-z 0-9 - . _ ~).
 std::string percent_encode(std::string_view text);

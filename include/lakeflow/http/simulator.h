@@ -45,6 +45,14 @@
 //         since:     {role: filter, field: updated_at, op: gte}  # ops: eq ne gt gte lt lte in;
 //                                             # the value is coerced to the record's type, ISO
 //                                             # timestamps compare as text
+//         filter:    {role: filter_expression, options: {sendTime: sendTime, send_time: sendTime}}
+//                                             # (ext) one expression over several fields, as
+//                                             # Google APIs filter (AIP-160): `name op value`
+//                                             # (= != < <= > >=; value quoted or bare) joined by
+//                                             # AND, OR (binding tighter) and NOT, parentheses
+//                                             # group; options map each name an expression may
+//                                             # use to a record field; another name, or text
+//                                             # that does not parse, is answered with HTTP 400
 //         sort:      {role: sort_by, options: {updated: updated_at, created: created_at}}
 //                                             # options: a list of field names, or (ext) a map
 //                                             # from the parameter's value to the field
@@ -100,12 +108,14 @@ class SimulatorError : public Error {
 
 struct EndpointParam {
   std::string name;
-  std::string role;  // filter sort_by sort_order page per_page offset limit cursor ignore
+  std::string role;  // filter filter_expression sort_by sort_order page per_page offset limit
+                     // cursor ignore
   std::string field;
   std::string op;
   std::optional<std::int64_t> default_value;
   std::optional<std::int64_t> max;
-  std::map<std::string, std::string> options;  // value -> field (sort_by) or value -> value
+  // value -> field (sort_by), name -> field (filter_expression) or value -> value
+  std::map<std::string, std::string> options;
 };
 
 struct InjectedAnswer {

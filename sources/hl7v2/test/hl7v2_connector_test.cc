@@ -319,7 +319,7 @@ TEST_F(Hl7v2Test, BadOptionsAreConfigErrors) {
                ConfigError);
   EXPECT_THROW(connect(Options{{"recursive", "yes"}}), ConfigError);
   EXPECT_THROW(connect(Options{{"segments", "TOOLONG"}}), ConfigError);
-  EXPECT_THROW(connect(Options{{"source_type", "gcp"}}), ConfigError);
+  EXPECT_THROW(connect(Options{{"source_type", "s3"}}), ConfigError);
   EXPECT_THROW(ConnectorRegistry::instance().create("hl7v2", Options{}), ConfigError);
   auto connector = connect();
   EXPECT_THROW(connector->read_table("pid", Offset::parse(R"({"file":"x"})"), {}), ConfigError);
