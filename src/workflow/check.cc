@@ -199,10 +199,9 @@ void verify_claim(int phase, const std::vector<ProgressPhase>& progress,
 
 }  // namespace
 
-fs::path workflow_root(const std::string& root) {
-  if (!root.empty()) return fs::path(root);
+fs::path repository_root() {
   std::error_code ec;
-  fs::path dir = fs::current_path(ec);
+  const fs::path dir = fs::current_path(ec);
   for (fs::path candidate = dir; !candidate.empty(); candidate = candidate.parent_path()) {
     if (fs::is_directory(candidate / "sources", ec) &&
         fs::exists(candidate / "CMakeLists.txt", ec)) {
@@ -210,7 +209,15 @@ fs::path workflow_root(const std::string& root) {
     }
     if (candidate == candidate.parent_path()) break;
   }
-  return dir;
+  return {};
+}
+
+fs::path workflow_root(const std::string& root) {
+  if (!root.empty()) return fs::path(root);
+  const fs::path found = repository_root();
+  if (!found.empty()) return found;
+  std::error_code ec;
+  return fs::current_path(ec);
 }
 
 std::string project_connector_name(const fs::path& project) {

@@ -593,9 +593,11 @@ class ConnectionCli : public ::testing::Test {
     ProcessOptions options;
     options.set = std::move(env);
     options.set.push_back(std::string("LAKEFLOW_PLUGIN_PATH="));
+    options.working_directory = working_directory_;
     return run_process(args, options);
   }
   TempDir dir_{"lakeflow_connection_cli"};
+  std::string working_directory_;  // empty: the test's (inside the repository's build tree)
   std::string file_ = dir_.file("connections.yaml");
 };
 
@@ -611,15 +613,14 @@ TEST_F(ConnectionCli, CreateListAndTestAConnection) {
   EXPECT_NE(listed.out.find("shop  connector example"), std::string::npos) << listed.out;
   EXPECT_NE(listed.out.find("password: ${env:SHOP_PASSWORD}"), std::string::npos) << listed.out;
 
-  const ProcessResult tested =
-      lakeflow({"connection", "test", "shop", "--root", LAKEFLOW_REPO_DIR}, {"SHOP_PASSWORD=demo"});
+  const ProcessResult tested = lakeflow({"connection", "test", "shop"}, {"SHOP_PASSWORD=demo"});
   ASSERT_EQ(tested.status, 0) << tested.err;
   EXPECT_NE(tested.out.find("✅ connection 'shop' works: connector example lists 4 table(s); the "
                             "first read of users returned 1 record(s)"),
             std::string::npos)
       << tested.out;
   // Without the variable the connection cannot be built: exit 2, naming it.
-  const ProcessResult unset = lakeflow({"connection", "test", "shop", "--root", LAKEFLOW_REPO_DIR});
+  const ProcessResult unset = lakeflow({"connection", "test", "shop"});
   EXPECT_EQ(unset.status, 2) << unset.out << unset.err;
   EXPECT_NE(unset.err.find("SHOP_PASSWORD is not set"), std::string::npos) << unset.err;
 }
@@ -646,6 +647,54 @@ TEST_F(ConnectionCli, BadInputIsAnErrorNamingTheParameterAndTheFileStaysAsItWas)
   EXPECT_EQ(unknown.status, 2);
   EXPECT_NE(unknown.err.find("no connector_spec.yaml for connector 'nosuch'"), std::string::npos)
       << unknown.err;
+}
+
+// Outside a repository and without --root, a connector of this lakeflow brings its spec (built
+// into it); any other connector is an error saying exactly what to pass.
+TEST_F(ConnectionCli, CreateOutsideTheRepositoryUsesTheSpecBuiltIntoTheConnector) {
+  working_directory_ = dir_.path().string();
+  const std::string options = R"({"username": "demo", "password": "${env:SHOP_PASSWORD}"})";
+  const ProcessResult created =
+      lakeflow({"connection", "create", "shop", "-c", "example", "-o", options});
+  ASSERT_EQ(created.status, 0) << created.err;
+  EXPECT_NE(created.out.find("created connection 'shop' (connector example)"), std::string::npos)
+      << created.out;
+  // Validated against that spec as against the file.
+  const ProcessResult missing =
+      lakeflow({"connection", "create", "shop", "-c", "example", "-o", R"({"username": "u"})"});
+  EXPECT_EQ(missing.status, 2);
+  EXPECT_NE(missing.err.find("missing required parameter 'password' of connector 'example' "),
+            std::string::npos)
+      << missing.err;
+  const ProcessResult unknown =
+      lakeflow({"connection", "create", "other", "-c", "nosuch", "-o", "{}"});
+  EXPECT_EQ(unknown.status, 2);
+  for (const char* part :
+       {"no connector_spec.yaml for connector 'nosuch': it is not a connector "
+        "of this lakeflow (lakeflow connectors lists them",
+        "is not inside a lakeflow repository", "--spec PATH/connector_spec.yaml", "--root DIR"}) {
+    EXPECT_NE(unknown.err.find(part), std::string::npos) << part << "\n" << unknown.err;
+  }
+  // A --root given is where the spec must be: no quiet fallback to another.
+  const ProcessResult wrong_root = lakeflow({"connection", "create", "other", "-c", "example",
+                                             "--root", dir_.path().string(), "-o", options});
+  EXPECT_EQ(wrong_root.status, 2);
+  EXPECT_NE(wrong_root.err.find("no connector_spec.yaml for connector 'example' at '" +
+                                dir_.path().string() + "/sources/example/connector_spec.yaml'"),
+            std::string::npos)
+      << wrong_root.err;
+}
+
+// A connection written by hand without a parameter the connector requires cannot be used:
+// `connection test` exits 2 naming the parameter and the connector.
+TEST_F(ConnectionCli, TestingAConnectionWithoutARequiredParameterNamesIt) {
+  dir_.write("connections.yaml",
+             "shop:\n  connector: example\n  options:\n    password: ${env:SHOP_PASSWORD}\n");
+  const ProcessResult tested = lakeflow({"connection", "test", "shop"}, {"SHOP_PASSWORD=demo"});
+  EXPECT_EQ(tested.status, 2) << tested.out << tested.err;
+  EXPECT_NE(tested.err.find("example: missing required connection option 'username'"),
+            std::string::npos)
+      << tested.err;
 }
 
 }  // namespace
