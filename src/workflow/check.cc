@@ -20,15 +20,18 @@ namespace {
 constexpr std::string_view kOk = "✅";
 constexpr std::string_view kProgress = "🚧";
 
-// The DESIGN.md item that is checklist item `item` (its line starts with the item's `match`).
+// The DESIGN.md item that is checklist item `item` (its line starts with one of the item's
+// `matches`).
 const ProgressItem* find_progress_item(const ProgressPhase& phase, const ChecklistItem& item,
                                        const std::string& name, std::vector<bool>& used) {
-  const std::string want = normalize_item(with_name(item.match, name));
-  for (std::size_t i = 0; i < phase.items.size(); ++i) {
-    if (used[i]) continue;
-    if (normalize_item(phase.items[i].text).rfind(want, 0) == 0) {
-      used[i] = true;
-      return &phase.items[i];
+  for (const std::string& match : item.matches) {
+    const std::string want = normalize_item(with_name(match, name));
+    for (std::size_t i = 0; i < phase.items.size(); ++i) {
+      if (used[i]) continue;
+      if (normalize_item(phase.items[i].text).rfind(want, 0) == 0) {
+        used[i] = true;
+        return &phase.items[i];
+      }
     }
   }
   return nullptr;

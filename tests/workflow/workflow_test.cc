@@ -93,7 +93,7 @@ TEST_F(WorkflowTree, NewCreatesEveryFileWithNamesSubstituted) {
   const std::string design = slurp(source("my_shop/DESIGN.md"));
   for (const char* text :
        {"### Phase 0: Planning Session ⏳", "### Phase 5: Finalize ⏳", "**🚦 GATE: Docs approved**",
-        "Approved-by: pending", "> Guide: `docs/workflow.md`", "- [ ] Implement `list_tables()`",
+        "Approved-by: pending", "> Guide: `docs/workflow.md`", "- [ ] Implement `do_list_tables()`",
         "- [ ] Create `my_shop_api_doc.md` with all sections:\n  - [ ] Authorization documented"}) {
     EXPECT_NE(design.find(text), std::string::npos) << text;
   }
@@ -194,8 +194,8 @@ TEST_F(WorkflowTree, CheckOfFreshScaffoldReportsUnfilledItemsWithoutErrors) {
   for (const char* text : {
            "❌ Create this DESIGN.md with all sections: DESIGN.md: unfilled section(s)",
            "the guide(s) it refers to exist: docs/workflow.md",
-           "❌ Implement `read_table(table, start, table_options)`: read_table() still throws the "
-           "scaffold's NotImplementedError → implement it",
+           "❌ Implement `do_read_table(context)`: do_read_table() still throws the scaffold's "
+           "NotImplementedError → implement it",
            "⏳ 🚦 GATE: Human approval to proceed: awaiting approval",
            "⏳ Run tests: `lakeflow check fresh --run-tests`",
            "⏳ Verify `.gitignore` excludes configs: configs/dev_config.json git-ignored",
@@ -237,17 +237,16 @@ TEST_F(WorkflowTree, CheckAcceptsNotApplicableItemsAndPassingTests) {
   edit_design("probe",
               {{"  - [ ] TestReadTableDeletes (if applicable)",
                 "  - [ ] TestReadTableDeletes (if applicable) — n/a: the source has no deletes"},
-               {"- [ ] Implement `read_table_deletes(table, start, table_options)` if "
-                "cdc_with_deletes",
-                "- [ ] Implement `read_table_deletes(table, start, table_options)` if "
-                "cdc_with_deletes n/a: every table is append only"}});
+               {"- [ ] Implement `do_read_table_deletes(context)` if cdc_with_deletes",
+                "- [ ] Implement `do_read_table_deletes(context)` if cdc_with_deletes n/a: every "
+                "table is append only"}});
   const ProcessResult result =
       check("probe", {"--run-tests", "--build", fixture_build("probe", "pass")});
   EXPECT_EQ(result.status, 0) << result.out;
   for (const char* text : {
            "✅ TestReadTableDeletes (if applicable): n/a: the source has no deletes",
-           "✅ Implement `read_table_deletes(table, start, table_options)` if cdc_with_deletes: "
-           "n/a: every table is append only",
+           "✅ Implement `do_read_table_deletes(context)` if cdc_with_deletes: n/a: every table "
+           "is append only",
            "⏳ TestReadTable: 2 passed; not ticked in DESIGN.md",
            "⏳ Run full test suite one more time: all 7 test(s) of the connector's test binary "
            "pass; not ticked",
@@ -426,12 +425,13 @@ TEST_F(WorkflowTree, CheckReportsEveryPlantedDefect) {
       "⏳ No unverified claims: every gap marked `TBD:` and resolved or accepted: 2 open TBD: "
       "marker(s) in the API doc",
       "❌ StructType preferred over MapType: IntegerType or MapType used without a reason",
-      "❌ Implement `list_tables()`: no definition of list_tables() in sources/broken/",
+      "❌ Implement `do_list_tables()`: no definition of do_list_tables() in sources/broken/",
       "❌ Table name validation in each method: does not call require_table first: "
       "get_table_schema",
       "❌ No mock objects: test doubles: test/broken_test.cc uses MOCK_METHOD, "
       "test/broken_test.cc: class FakeBroken derives from BrokenConnector",
-      "❌ No schema conversion in read_table(): schema work in the read path: broken_connector.cc "
+      "❌ No schema conversion in `do_read_table()`: schema work in the read path: "
+      "broken_connector.cc "
       "includes columnar/record_converter.h, read_table() uses get_table_schema, read_table() "
       "uses StructType",
       "❌ Create `sources/broken/test/broken_conformance_test.cc`: no test/*.cc calls "
@@ -479,9 +479,9 @@ ReadResult HookedConnector::do_read_table(const ReadContext& context) { not_impl
 )");
   const ProcessResult result = check("hooked");
   for (const char* text : {
-           "Implement `list_tables()`: list_tables() is defined and is no scaffold stub",
-           "❌ Implement `read_table(table, start, table_options)`: read_table() still throws the "
-           "scaffold's NotImplementedError",
+           "Implement `do_list_tables()`: do_list_tables() is defined and is no scaffold stub",
+           "❌ Implement `do_read_table(context)`: do_read_table() still throws the scaffold's "
+           "NotImplementedError",
            "Table name validation in each method: the framework checks the table name before each "
            "do_* hook (non-virtual interface)",
        }) {
