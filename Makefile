@@ -19,12 +19,14 @@ JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 CMAKE_FLAGS ?=
 
+# `override`: flags given on the command line (make test SAN=1 CMAKE_FLAGS=-D...) are added to
+# these, not put in their place (without it, make drops the += and a SAN=1 build has no sanitizer).
 ifeq ($(SAN),1)
   BUILD_DIR ?= build-san
-  CMAKE_FLAGS += -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLAKEFLOW_SANITIZE=ON -DLAKEFLOW_BENCH=OFF
+  override CMAKE_FLAGS += -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLAKEFLOW_SANITIZE=ON -DLAKEFLOW_BENCH=OFF
 else
   BUILD_DIR ?= build
-  CMAKE_FLAGS += -DCMAKE_BUILD_TYPE=Release
+  override CMAKE_FLAGS += -DCMAKE_BUILD_TYPE=Release
 endif
 
 .PHONY: all build cli python deps configure test bench fuzz format clean demo

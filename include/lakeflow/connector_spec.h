@@ -16,7 +16,9 @@
 // and LAKEFLOW_REGISTER_CONNECTOR records it with the registration. So the file is the one place
 // that says which options a connector takes and which of them are secrets:
 //   * a connection option not among the parameters is a ConfigError naming the connector, the
-//     option and the accepted ones (checked when a connector is constructed);
+//     option and the accepted ones, and a `required: true` parameter of connection.parameters
+//     that is absent or empty a MissingOptionError naming both (checked when a connector is
+//     constructed: a pipeline fails before it lands anything);
 //   * a table option not in external_options_allowlist is a ConfigError likewise (checked by every
 //     LakeflowConnect method that takes table options);
 //   * the values of `secret: true` parameters are registered with the redactor wherever the
@@ -97,7 +99,10 @@ class ConnectorSpec {
   std::vector<std::string> secret_names() const;
 
   // `options` without kFrameworkOptions. Throws ConfigError for any other option that is not a
-  // parameter, naming the connector, the option and the accepted options.
+  // parameter, naming the connector, the option and the accepted options; MissingOptionError
+  // (lakeflow/error.h) for a `required: true` parameter of connection.parameters that is absent
+  // or empty. (Parameters of auth_methods are not checked here: which method applies is the
+  // connector's to decide.)
   Options checked_connection_options(const Options& options) const;
   // `table_options` of `table` without kFrameworkOptions. Throws ConfigError for any other option
   // not in external_options_allowlist, naming the connector, the table, the option and the

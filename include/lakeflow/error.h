@@ -59,6 +59,24 @@ class ConfigError : public Error {
   explicit ConfigError(std::string message) : Error(ErrorCode::kConfig, std::move(message)) {}
 };
 
+// A connection option the connector's connector_spec.yaml marks `required: true` is absent (or
+// empty, which counts as absent). Thrown where options meet the spec, so every way of making a
+// connector (a pipeline run, `lakeflow read`, `lakeflow connection test`, Python) refuses it before
+// the connector reads anything.
+class MissingOptionError : public ConfigError {
+ public:
+  MissingOptionError(std::string connector, std::string option, std::string message)
+      : ConfigError(std::move(message)),
+        connector_(std::move(connector)),
+        option_(std::move(option)) {}
+  const std::string& connector() const { return connector_; }
+  const std::string& option() const { return option_; }
+
+ private:
+  std::string connector_;
+  std::string option_;
+};
+
 class SchemaError : public Error {
  public:
   explicit SchemaError(std::string message) : Error(ErrorCode::kSchema, std::move(message)) {}

@@ -178,18 +178,6 @@ std::string excerpt(std::string_view text) {
   return fmt::format("{}... ({} bytes)", text.substr(0, kMax), text.size());
 }
 
-// The connection option `key`; throws ConfigError naming it when it is missing or empty.
-std::string required_option(const Options& options, std::string_view key) {
-  const auto value = options.find(key);
-  if (!value || value->empty()) {
-    throw ConfigError(fmt::format(
-        "example: connection option '{}' is required; the Example source accepts any non-empty "
-        "username and password (e.g. --option {}=demo)",
-        key, key));
-  }
-  return std::string(*value);
-}
-
 // The HTTP client: Basic auth with the connection's credentials, for base_url's origin only.
 std::shared_ptr<http::HttpClient> make_client(const std::string& base_url, std::string username,
                                               std::string password) {
@@ -205,8 +193,10 @@ std::shared_ptr<http::HttpClient> make_client(const std::string& base_url, std::
 
 ExampleConnector::ExampleConnector(const Options& options)
     : LakeflowConnect(embedded_connector_spec(), options) {
-  std::string username = required_option(this->options(), "username");
-  std::string password = required_option(this->options(), "password");
+  // username and password are `required: true` in connector_spec.yaml: the framework has refused
+  // a connection without them (MissingOptionError) before this body runs.
+  std::string username = this->options().get_string("username");
+  std::string password = this->options().get_string("password");
   const auto base_url = this->options().find("base_url");
   base_url_ = base_url && !base_url->empty() ? std::string(*base_url)
                                              : ExampleServer::embedded().base_url();

@@ -281,6 +281,20 @@ JsonValue::Array page_records(const http::Response& response, std::string_view t
   return std::move(page.as_array());
 }
 
+// Reads a listing page by page (GitHub's Link: rel="next") and hands `visit` each record in
+// order; `visit` returns false to stop, and no further page is fetched then.
+template <typename Visit>
+void for_each_listed(http::HttpClient& client, const std::string& url, std::string_view table,
+                     Visit visit) {
+  http::LinkHeaderNext next;
+  http::PageReader reader(client, http::Request::get(url, api_headers()), next);
+  while (std::optional<http::Response> response = reader.next()) {
+    for (const JsonValue& record : page_records(*response, table)) {
+      if (!visit(record)) return;
+    }
+  }
+}
+
 }  // namespace
 
 // An incremental table: where it is listed and how its records are ordered.
@@ -393,14 +407,11 @@ ReadResult GithubConnector::do_read_table(const ReadContext& context) {
 }
 
 ReadResult GithubConnector::read_snapshot(const ReadContext& context, const std::string& url) {
-  http::LinkHeaderNext next;
-  http::PageReader reader(*client_, http::Request::get(url, api_headers()), next);
   RecordBatch batch;
-  while (std::optional<http::Response> response = reader.next()) {
-    for (const JsonValue& record : page_records(*response, context.table)) {
-      batch.append(record.dump());
-    }
-  }
+  for_each_listed(*client_, url, context.table, [&](const JsonValue& record) {
+    batch.append(record.dump());
+    return true;
+  });
   // The whole table in one call: returning the start offset ends the read.
   return {RecordStream::of(std::move(batch)), context.start};
 }
@@ -423,46 +434,33 @@ ReadResult GithubConnector::read_incremental(const ReadContext& context, const I
   std::vector<Candidate> candidates;
   const auto limit = static_cast<std::size_t>(context.max_records());
   bool more = false;  // records beyond this batch are known to exist
-  http::LinkHeaderNext next;
-  http::PageReader reader(*client_, http::Request::get(url, api_headers()), next);
-  bool stop = false;
-  while (!stop) {
-    std::optional<http::Response> response = reader.next();
-    if (!response) break;
-    for (const JsonValue& record : page_records(*response, context.table)) {
-      if (table.skip_pull_requests && record.find("pull_request") != nullptr) continue;
-      const JsonValue* cursor = field_at(record, table.cursor_path);
-      const JsonValue* key = field_at(record, table.key_field);
-      if (cursor == nullptr || !cursor->is_string() || key == nullptr) {
-        throw SourceError(fmt::format("github: a {} record lacks '{}' or '{}': {}", context.table,
-                                      table.cursor_path, table.key_field, record.dump()));
-      }
-      const std::optional<std::int64_t> order = parse_instant(cursor->as_string());
-      if (!order) {
-        throw SourceError(fmt::format("github: {} record {}: '{}' is not a timestamp: {}",
-                                      context.table, key->dump(), table.cursor_path,
-                                      cursor->as_string()));
-      }
-      if (*order > context.read_cap.micros) {
-        if (table.ascending) stop = true;  // later records are past the cap too
-        if (stop) break;
-        continue;
-      }
-      if (position.started() && *order < *position.order()) {
-        if (!table.ascending) stop = true;  // newest first: the rest was delivered before
-        if (stop) break;
-        continue;
-      }
-      const std::string key_text = key->is_string() ? key->as_string() : key->dump();
-      if (position.covers(*order, key_text)) continue;
-      candidates.push_back({*order, key_text, cursor->as_string(), record.dump()});
-      if (table.ascending && candidates.size() > limit) {
-        more = true;
-        stop = true;
-        break;
-      }
+  for_each_listed(*client_, url, context.table, [&](const JsonValue& record) {
+    if (table.skip_pull_requests && record.find("pull_request") != nullptr) return true;
+    const JsonValue* cursor = field_at(record, table.cursor_path);
+    const JsonValue* key = field_at(record, table.key_field);
+    if (cursor == nullptr || !cursor->is_string() || key == nullptr) {
+      throw SourceError(fmt::format("github: a {} record lacks '{}' or '{}': {}", context.table,
+                                    table.cursor_path, table.key_field, record.dump()));
     }
-  }
+    const std::optional<std::int64_t> order = parse_instant(cursor->as_string());
+    if (!order) {
+      throw SourceError(fmt::format("github: {} record {}: '{}' is not a timestamp: {}",
+                                    context.table, key->dump(), table.cursor_path,
+                                    cursor->as_string()));
+    }
+    // Past the cap: in cursor order every later record is too; newest first, read on.
+    if (*order > context.read_cap.micros) return !table.ascending;
+    // Before the offset: newest first, the rest was delivered before; in cursor order, read on.
+    if (position.started() && *order < *position.order()) return table.ascending;
+    const std::string key_text = key->is_string() ? key->as_string() : key->dump();
+    if (position.covers(*order, key_text)) return true;
+    candidates.push_back({*order, key_text, cursor->as_string(), record.dump()});
+    if (table.ascending && candidates.size() > limit) {
+      more = true;
+      return false;
+    }
+    return true;
+  });
   std::stable_sort(candidates.begin(), candidates.end(),
                    [](const Candidate& a, const Candidate& b) {
                      return a.order != b.order ? a.order < b.order : a.key < b.key;

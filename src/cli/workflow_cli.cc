@@ -249,7 +249,8 @@ void WorkflowCommands::add_connection_create(CLI::App& connection) {
   create_
       ->add_option("--spec", spec_,
                    "The connector's connector_spec.yaml (default: "
-                   "ROOT/sources/CONNECTOR/connector_spec.yaml)")
+                   "ROOT/sources/CONNECTOR/connector_spec.yaml in a repository, else the spec "
+                   "built into the connector)")
       ->type_name("FILE");
   add_root(*create_, root_);
 }
@@ -267,14 +268,16 @@ void WorkflowCommands::add_connection_test(CLI::App& connection) {
       "first batch of the first table's read.");
   test_->add_option("name", connection_name_, "Connection name")->required()->type_name("NAME");
   test_->add_option("--connections", connections_, "The connections file")->type_name("FILE");
-  add_root(*test_, root_);
 }
 
 bool WorkflowCommands::parsed() const {
   return new_->parsed() || check_->parsed() || status_->parsed() || connection_->parsed();
 }
 
-bool WorkflowCommands::needs_connectors() const { return test_->parsed(); }
+// `connection create` without --spec may take the spec built into a connector, a plugin's too.
+bool WorkflowCommands::needs_connectors() const {
+  return test_->parsed() || (create_->parsed() && spec_.empty());
+}
 
 int WorkflowCommands::run(std::ostream& out, std::ostream& err) const {
   if (new_->parsed()) {
@@ -395,9 +398,9 @@ int WorkflowCommands::run_connection(std::ostream& out, std::ostream& err) const
   if (create_->parsed()) {
     workflow::CreateConnectionArgs args = create_args_;
     args.connections = file;
-    args.spec = spec_.empty()
-                    ? workflow::find_connector_spec(workflow::workflow_root(root_), args.connector)
-                    : std::filesystem::path(spec_);
+    args.spec = spec_.empty() ? workflow::find_connector_spec(root_, workflow::repository_root(),
+                                                              args.connector)
+                              : std::filesystem::path(spec_);
     const workflow::CreatedConnection created =
         workflow::create_connection(args, pipeline::process_env);
     out << fmt::format("{} connection '{}' (connector {}{}) in {}\n",
@@ -436,8 +439,7 @@ int WorkflowCommands::run_connection(std::ostream& out, std::ostream& err) const
     }
     return 0;
   }
-  const workflow::ConnectionTestResult result =
-      workflow::test_connection(file, connection_name_, workflow::workflow_root(root_));
+  const workflow::ConnectionTestResult result = workflow::test_connection(file, connection_name_);
   out << fmt::format("✅ connection '{}' works: connector {} lists {} table(s)", connection_name_,
                      result.connector, result.tables);
   if (!result.table.empty()) {

@@ -196,6 +196,17 @@ Options ConnectorSpec::checked_connection_options(const Options& options) const 
     }
     checked.set(key, value);
   }
+  for (const Parameter& p : shared_parameters_) {
+    if (!p.required) continue;
+    if (const auto value = checked.find(p.name); value && !value->empty()) continue;
+    const std::string_view about = text::trim(p.description);
+    throw MissingOptionError(
+        connector_, p.name,
+        fmt::format("{}: missing required connection option '{}'{}; give it in the connection's "
+                    "options (connections file: `lakeflow connection create`) or as --option "
+                    "{}=VALUE",
+                    connector_, p.name, about.empty() ? "" : fmt::format(" ({})", about), p.name));
+  }
   return checked;
 }
 

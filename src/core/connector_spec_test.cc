@@ -92,6 +92,32 @@ TEST(ConnectorSpec, UnknownOptionsNameTheConnectorTheOptionAndTheAcceptedOnes) {
             "connector_spec.yaml)");
 }
 
+TEST(ConnectorSpec, ARequiredParameterAbsentOrEmptyIsAMissingOptionErrorNamingItAndTheConnector) {
+  const ConnectorSpec spec = ConnectorSpec::parse("demo", kSpec, "demo/connector_spec.yaml");
+  for (const Options& options : {Options{{"api_key", "k"}}, Options{{"base_url", ""}}}) {
+    try {
+      spec.checked_connection_options(options);
+      ADD_FAILURE() << "no error";
+    } catch (const MissingOptionError& e) {
+      EXPECT_EQ(e.connector(), "demo");
+      EXPECT_EQ(e.option(), "base_url");
+      EXPECT_EQ(e.code(), ErrorCode::kConfig);
+      EXPECT_EQ(std::string(e.what()),
+                "demo: missing required connection option 'base_url' (The base.); give it in the "
+                "connection's options (connections file: `lakeflow connection create`) or as "
+                "--option base_url=VALUE");
+    }
+  }
+  // Required parameters of an auth method are the connector's to check: which method applies is
+  // its decision.
+  EXPECT_EQ(spec.checked_connection_options({{"base_url", "x"}}), (Options{{"base_url", "x"}}));
+  // A spec written in code: the same rule, without a description.
+  const ConnectorSpec coded("coded", {{"host", true, false}}, {});
+  EXPECT_EQ(config_error([&] { coded.checked_connection_options({}); }),
+            "coded: missing required connection option 'host'; give it in the connection's "
+            "options (connections file: `lakeflow connection create`) or as --option host=VALUE");
+}
+
 TEST(ConnectorSpec, TheOptionsSparkAddsAreAcceptedAndDropped) {
   const ConnectorSpec spec = ConnectorSpec::parse("demo", kSpec, "demo/connector_spec.yaml");
   const Options spark{{"base_url", "x"},

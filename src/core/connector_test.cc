@@ -237,6 +237,13 @@ TEST(LakeflowConnect, RejectsAnUnknownConnectionOptionNamingTheAcceptedOnes) {
   }
 }
 
+TEST(LakeflowConnect, RefusesToBeMadeWithoutARequiredConnectionOption) {
+  // base_url is required by the spec; the connector's own code never asks for it, so only the
+  // framework can refuse.
+  EXPECT_THROW(TwoTableConnector(Options{{"token", "t"}}), MissingOptionError);
+  EXPECT_THROW(TwoTableConnector(Options{{"base_url", ""}}), MissingOptionError);
+}
+
 TEST(LakeflowConnect, AcceptsAndDropsTheOptionsSparkAdds) {
   TwoTableConnector connector(Options{{"base_url", "http://x"},
                                       {"databricks.connection", "my_connection"},

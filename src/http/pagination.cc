@@ -394,10 +394,15 @@ std::optional<std::string> PageNumber::next_url(std::string_view page_url,
 Keyset::Keyset(Config config) : config_(std::move(config)), records_(config_.records_path) {
   for (const auto& [name, value] :
        {std::pair<std::string_view, const std::string&>{"cursor_field", config_.cursor_field},
-        {"id_field", config_.id_field},
-        {"cursor_param", config_.cursor_param},
-        {"id_param", config_.id_param}}) {
+        {"id_field", config_.id_field}}) {
     if (value.empty()) throw ConfigError(fmt::format("Keyset needs a non-empty {}", name));
+  }
+  if (config_.cursor_param.empty() != config_.id_param.empty()) {
+    throw ConfigError(fmt::format(
+        "Keyset has {} but no {}: give both query parameters the API takes the position in, or "
+        "neither (and only use position_of)",
+        config_.cursor_param.empty() ? "an id_param" : "a cursor_param",
+        config_.cursor_param.empty() ? "cursor_param" : "id_param"));
   }
 }
 
@@ -417,7 +422,16 @@ KeysetPosition Keyset::position_of(std::string_view record) const {
   return {field(config_.cursor_field), field(config_.id_field)};
 }
 
+void Keyset::require_query_params() const {
+  if (config_.cursor_param.empty()) {
+    throw ConfigError(
+        "Keyset::after and Keyset::next_url put the position in query parameters: set "
+        "cursor_param and id_param in Keyset::Config (or send position_of's values yourself)");
+  }
+}
+
 std::string Keyset::after(std::string_view url, const KeysetPosition& position) const {
+  require_query_params();
   const auto text = [](const JsonValue& value) {
     return value.is_string() ? value.as_string() : value.dump();
   };
@@ -426,6 +440,7 @@ std::string Keyset::after(std::string_view url, const KeysetPosition& position) 
 }
 
 std::optional<std::string> Keyset::next_url(std::string_view page_url, const Response& page) const {
+  require_query_params();
   std::string last;
   std::size_t count = 0;
   visit_path(

@@ -206,6 +206,27 @@ TEST(Keyset, ARecordWithoutAScalarCursorOrIdIsASourceError) {
   EXPECT_THROW(Keyset({.cursor_field = "updated_at", .cursor_param = "since"}), ConfigError);
 }
 
+// A connector that sends the position its own way (a POST body, a filter expression) needs no
+// query parameters: position_of works without them; after and next_url say what they lack.
+TEST(Keyset, WithoutQueryParametersPositionOfStillServes) {
+  const Keyset keyset({.cursor_field = "updated_at"});
+  const KeysetPosition position =
+      keyset.position_of(R"({"id":"a-1","updated_at":"2024-03-02T16:20:00Z"})");
+  EXPECT_EQ(position.cursor, JsonValue("2024-03-02T16:20:00Z"));
+  EXPECT_EQ(position.id, JsonValue("a-1"));
+  try {
+    keyset.after("https://api/items", position);
+    ADD_FAILURE() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("set cursor_param and id_param"));
+  }
+  EXPECT_THROW(keyset.next_url("https://api/items", page(R"({"data":[]})")), ConfigError);
+  // One parameter without the other is a mistake either way round; the fields stay required.
+  EXPECT_THROW(Keyset({.cursor_field = "updated_at", .id_param = "since_id"}), ConfigError);
+  EXPECT_THROW(Keyset({.cursor_field = "updated_at", .id_field = ""}), ConfigError);
+  EXPECT_THROW(Keyset({}), ConfigError);
+}
+
 TEST(Keyset, AsAPaginatorAFullPageLeadsAfterItsLastRecordAndAShortPageEnds) {
   const Keyset keyset = items_keyset();
   const std::string full =

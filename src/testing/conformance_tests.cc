@@ -111,6 +111,32 @@ struct IdentityCounts {
   }
 };
 
+// The records `of` holds beyond what `than` holds, identity by identity (only the identities
+// `only` accepts, when given), and the first of them in identity order.
+struct Excess {
+  std::size_t records = 0;
+  const std::string* sample = nullptr;
+};
+Excess excess(const IdentityCounts& of, const IdentityCounts& than,
+              const std::function<bool(const std::string&)>& only = nullptr) {
+  Excess found;
+  for (const auto& [identity, count] : of.counts) {
+    const std::size_t expected = than.count(identity);
+    if (count <= expected || (only && !only(identity))) continue;
+    found.records += count - expected;
+    if (found.sample == nullptr) found.sample = of.sample.at(identity);
+  }
+  return found;
+}
+
+// Adds "<what> <n> <records>" with the sample record, unless `excess` holds no record.
+void add_excess(ProblemList& problems, std::string_view table, const Excess& excess,
+                std::string_view what, std::string_view records) {
+  if (excess.records == 0) return;
+  problems.add_record(table, fmt::format("{} {} {}", what, excess.records, records),
+                      *excess.sample);
+}
+
 // Reports every problem of a test in one failure that names the connector.
 void report(const ProblemList& problems) {
   if (!problems.empty()) {
@@ -293,6 +319,58 @@ class ConformanceChecks : public ConformanceTest {
     }
   }
 
+  // The listed tables of ingestion type cdc_with_deletes; nullopt when listing failed, or (the test
+  // skipped) when there is none.
+  std::optional<std::vector<std::string>> deletes_tables_or_skip() const {
+    const auto tables = tables_or_fail();
+    if (!tables) return std::nullopt;
+    std::vector<std::string> deletes_tables =
+        tables_of_type(*tables, {IngestionType::kCdcWithDeletes});
+    if (deletes_tables.empty()) {
+      skip_test("no table has ingestion type cdc_with_deletes");
+      return std::nullopt;
+    }
+    return deletes_tables;
+  }
+
+  // Runs `check(connector, table, problems)` for every listed table with one connector, then
+  // reports the problems.
+  void check_every_table(
+      const std::function<void(LakeflowConnect&, const std::string&, ProblemList&)>& check) const {
+    const auto connector = connector_or_fail();
+    if (!connector) return;
+    const auto tables = tables_or_fail(*connector);
+    if (!tables) return;
+    ProblemList problems;
+    for_each_table(*tables, problems,
+                   [&](const std::string& table) { check(*connector, table, problems); });
+    report(problems);
+  }
+
+  enum class Tables { kAll, kIncremental };
+  using FirstPassCheck =
+      std::function<void(const std::string&, const TableRead&, ProblemList&, Coverage&)>;
+
+  // Runs `check(table, first pass, problems, coverage)` for every listed table (`which`) whose
+  // first pass has a schema and metadata (a table without is a problem), then finishes the
+  // coverage: a test that checked nothing skips with `nothing_to_check`.
+  void check_first_passes(Tables which, std::string_view nothing_to_check,
+                          const FirstPassCheck& check) const {
+    const auto tables = tables_or_fail();
+    if (!tables) return;
+    ProblemList problems;
+    Coverage coverage;
+    for_each_table(*tables, problems, [&](const std::string& table) {
+      const TableRead* read = readable_first_pass(table, problems);
+      if (read == nullptr) return;
+      if (which == Tables::kIncremental && !is_incremental(read->info->metadata.ingestion_type)) {
+        return;
+      }
+      check(table, *read, problems, coverage);
+    });
+    coverage.finish(problems, nothing_to_check);
+  }
+
   // Tables of the given ingestion types (tables without metadata are left out).
   std::vector<std::string> tables_of_type(const std::vector<std::string>& tables,
                                           std::initializer_list<IngestionType> types) const {
@@ -385,37 +463,27 @@ TEST_F(TestListTables, ReturnsTheSameTablesOnEveryCall) {
 class TestGetTableSchema : public ConformanceChecks {};
 
 TEST_F(TestGetTableSchema, IsANonEmptyStructWithUniqueFieldNames) {
-  const auto connector = connector_or_fail();
-  if (!connector) return;
-  const auto tables = tables_or_fail(*connector);
-  if (!tables) return;
-  ProblemList problems;
-  for_each_table(*tables, problems, [&](const std::string& table) {
-    const StructType schema = connector->get_table_schema(table, table_options(table));
-    if (schema.size() == 0) problems.add(table, "the schema has no fields");
-    for (const std::string& duplicate : duplicate_field_names(schema)) {
-      problems.add(table, "field name " + duplicate + "; field names in a struct are unique");
-    }
-  });
-  report(problems);
+  check_every_table(
+      [&](LakeflowConnect& connector, const std::string& table, ProblemList& problems) {
+        const StructType schema = connector.get_table_schema(table, table_options(table));
+        if (schema.size() == 0) problems.add(table, "the schema has no fields");
+        for (const std::string& duplicate : duplicate_field_names(schema)) {
+          problems.add(table, "field name " + duplicate + "; field names in a struct are unique");
+        }
+      });
 }
 
 TEST_F(TestGetTableSchema, IsTheSameOnEveryCall) {
-  const auto connector = connector_or_fail();
-  if (!connector) return;
-  const auto tables = tables_or_fail(*connector);
-  if (!tables) return;
-  ProblemList problems;
-  for_each_table(*tables, problems, [&](const std::string& table) {
-    const StructType first = connector->get_table_schema(table, table_options(table));
-    const StructType second = connector->get_table_schema(table, table_options(table));
+  check_every_table([&](LakeflowConnect& connector, const std::string& table,
+                        ProblemList& problems) {
+    const StructType first = connector.get_table_schema(table, table_options(table));
+    const StructType second = connector.get_table_schema(table, table_options(table));
     if (!(first == second) || first.json() != second.json()) {
       problems.add(table, fmt::format("two calls of get_table_schema returned different schemas: "
                                       "{} then {}",
                                       excerpt(first.json(), 300), excerpt(second.json(), 300)));
     }
   });
-  report(problems);
 }
 
 TEST_F(TestGetTableSchema, HasNoIntegerOrMapTypeWithoutAReason) {
@@ -466,27 +534,22 @@ TEST_F(TestGetTableSchema, HasNoIntegerOrMapTypeWithoutAReason) {
 }
 
 TEST_F(TestGetTableSchema, JsonRoundTripsThroughParseStructType) {
-  const auto connector = connector_or_fail();
-  if (!connector) return;
-  const auto tables = tables_or_fail(*connector);
-  if (!tables) return;
-  ProblemList problems;
-  for_each_table(*tables, problems, [&](const std::string& table) {
-    const StructType schema = connector->get_table_schema(table, table_options(table));
-    const std::string json = schema.json();
-    try {
-      const StructType parsed = parse_struct_type(json);
-      if (!(parsed == schema) || parsed.json() != json) {
-        problems.add(table, fmt::format("the schema JSON reads back as a different schema: {} "
-                                        "became {}",
-                                        excerpt(json, 300), excerpt(parsed.json(), 300)));
-      }
-    } catch (...) {
-      problems.add(table, fmt::format("parse_struct_type cannot read the schema's JSON {}: {}",
-                                      excerpt(json, 300), describe_current_exception()));
-    }
-  });
-  report(problems);
+  check_every_table(
+      [&](LakeflowConnect& connector, const std::string& table, ProblemList& problems) {
+        const StructType schema = connector.get_table_schema(table, table_options(table));
+        const std::string json = schema.json();
+        try {
+          const StructType parsed = parse_struct_type(json);
+          if (!(parsed == schema) || parsed.json() != json) {
+            problems.add(table, fmt::format("the schema JSON reads back as a different schema: {} "
+                                            "became {}",
+                                            excerpt(json, 300), excerpt(parsed.json(), 300)));
+          }
+        } catch (...) {
+          problems.add(table, fmt::format("parse_struct_type cannot read the schema's JSON {}: {}",
+                                          excerpt(json, 300), describe_current_exception()));
+        }
+      });
 }
 
 // ---- TestReadTableMetadata ----------------------------------------------------------------------
@@ -494,50 +557,37 @@ TEST_F(TestGetTableSchema, JsonRoundTripsThroughParseStructType) {
 class TestReadTableMetadata : public ConformanceChecks {};
 
 TEST_F(TestReadTableMetadata, IsValidForTheSchema) {
-  const auto connector = connector_or_fail();
-  if (!connector) return;
-  const auto tables = tables_or_fail(*connector);
-  if (!tables) return;
-  ProblemList problems;
-  for_each_table(*tables, problems, [&](const std::string& table) {
-    const std::optional<TableInfo> info = table_info(*connector, table, problems);
-    if (!info) return;
-    try {
-      validate_table_metadata(table, info->metadata, info->schema);
-    } catch (const SchemaError& error) {
-      std::string_view message = error.what();
-      const std::string prefix = fmt::format("table '{}': ", table);
-      if (message.starts_with(prefix)) message.remove_prefix(prefix.size());
-      problems.add(table, message);
-    }
-  });
-  report(problems);
+  check_every_table(
+      [&](LakeflowConnect& connector, const std::string& table, ProblemList& problems) {
+        const std::optional<TableInfo> info = table_info(connector, table, problems);
+        if (!info) return;
+        try {
+          validate_table_metadata(table, info->metadata, info->schema);
+        } catch (const SchemaError& error) {
+          std::string_view message = error.what();
+          const std::string prefix = fmt::format("table '{}': ", table);
+          if (message.starts_with(prefix)) message.remove_prefix(prefix.size());
+          problems.add(table, message);
+        }
+      });
 }
 
 TEST_F(TestReadTableMetadata, IsTheSameOnEveryCall) {
-  const auto connector = connector_or_fail();
-  if (!connector) return;
-  const auto tables = tables_or_fail(*connector);
-  if (!tables) return;
-  ProblemList problems;
-  for_each_table(*tables, problems, [&](const std::string& table) {
-    const TableMetadata first = connector->read_table_metadata(table, table_options(table));
-    const TableMetadata second = connector->read_table_metadata(table, table_options(table));
-    if (!(first == second)) {
-      problems.add(table, "two calls of read_table_metadata returned different metadata");
-    }
-  });
-  report(problems);
+  check_every_table(
+      [&](LakeflowConnect& connector, const std::string& table, ProblemList& problems) {
+        const TableMetadata first = connector.read_table_metadata(table, table_options(table));
+        const TableMetadata second = connector.read_table_metadata(table, table_options(table));
+        if (!(first == second)) {
+          problems.add(table, "two calls of read_table_metadata returned different metadata");
+        }
+      });
 }
 
 TEST_F(TestReadTableMetadata, CdcWithDeletesTablesImplementReadTableDeletes) {
-  const auto tables = tables_or_fail();
-  if (!tables) return;
-  const std::vector<std::string> deletes_tables =
-      tables_of_type(*tables, {IngestionType::kCdcWithDeletes});
-  if (deletes_tables.empty()) GTEST_SKIP() << "no table has ingestion type cdc_with_deletes";
+  const auto deletes_tables = deletes_tables_or_skip();
+  if (!deletes_tables) return;
   ProblemList problems;
-  for_each_table(deletes_tables, problems, [&](const std::string& table) {
+  for_each_table(*deletes_tables, problems, [&](const std::string& table) {
     const auto connector = make_connector();
     try {
       ReadResult result = connector->read_table_deletes(table, Offset(), table_options(table));
@@ -559,89 +609,76 @@ TEST_F(TestReadTableMetadata, CdcWithDeletesTablesImplementReadTableDeletes) {
 class TestReadTable : public ConformanceChecks {};
 
 TEST_F(TestReadTable, RecordsAreJsonObjectsThatConvertToTheSchema) {
-  const auto tables = tables_or_fail();
-  if (!tables) return;
-  ProblemList problems;
-  Coverage coverage;
-  for_each_table(*tables, problems, [&](const std::string& table) {
-    const TableRead* read = readable_first_pass(table, problems);
-    if (read == nullptr) return;
-    RecordConverter converter(read->info->schema, table, BadRecordMode::kFail);
-    ColumnBatch rows = converter.make_batch();
-    RecordBatch one;
-    for (const ReadRecord& record : read->records) {
-      coverage.checked();
-      if (!record.json) {
-        problems.add_record(table, "the record is not valid JSON: " + record.parse_error,
-                            *record.raw);
-        continue;
-      }
-      if (!record.json->is_object()) {
-        problems.add_record(table, "the record is not a JSON object", *record.raw);
-        continue;
-      }
-      one.clear();
-      one.append(*record.raw);
-      try {
-        converter.convert(one, rows);
-      } catch (const ConversionError& error) {
-        // The message starts "table 'x', record n, field ...": the table is named already.
-        std::string_view message = error.what();
-        const std::string prefix = fmt::format("table '{}', ", table);
-        if (message.starts_with(prefix)) message.remove_prefix(prefix.size());
-        problems.add_record(table, message, *record.raw);
-      }
-      if (rows.num_rows() >= 1024) rows.clear();
-    }
-  });
-  coverage.finish(problems,
-                  "no table returned records on its first read, so no record was checked");
+  check_first_passes(
+      Tables::kAll, "no table returned records on its first read, so no record was checked",
+      [&](const std::string& table, const TableRead& read, ProblemList& problems,
+          Coverage& coverage) {
+        RecordConverter converter(read.info->schema, table, BadRecordMode::kFail);
+        ColumnBatch rows = converter.make_batch();
+        RecordBatch one;
+        for (const ReadRecord& record : read.records) {
+          coverage.checked();
+          if (!record.json) {
+            problems.add_record(table, "the record is not valid JSON: " + record.parse_error,
+                                *record.raw);
+            continue;
+          }
+          if (!record.json->is_object()) {
+            problems.add_record(table, "the record is not a JSON object", *record.raw);
+            continue;
+          }
+          one.clear();
+          one.append(*record.raw);
+          try {
+            converter.convert(one, rows);
+          } catch (const ConversionError& error) {
+            // The message starts "table 'x', record n, field ...": the table is named already.
+            std::string_view message = error.what();
+            const std::string prefix = fmt::format("table '{}', ", table);
+            if (message.starts_with(prefix)) message.remove_prefix(prefix.size());
+            problems.add_record(table, message, *record.raw);
+          }
+          if (rows.num_rows() >= 1024) rows.clear();
+        }
+      });
 }
 
 TEST_F(TestReadTable, PrimaryKeysAreNeverNullInCdcTables) {
-  const auto tables = tables_or_fail();
-  if (!tables) return;
-  ProblemList problems;
-  Coverage coverage;
-  for_each_table(*tables, problems, [&](const std::string& table) {
-    const TableRead* read = readable_first_pass(table, problems);
-    if (read == nullptr || !needs_non_null_keys(read->info->metadata.ingestion_type)) return;
-    for (const ReadRecord& record : read->records) {
-      if (!record.json || !record.json->is_object()) continue;  // reported by the test above
-      coverage.checked();
-      for (const std::string& key : read->info->metadata.primary_keys) {
-        const JsonValue* value = find_json_path(*record.json, key);
-        if (value == nullptr || value->is_null()) {
-          problems.add_record(
-              table,
-              fmt::format("primary key '{}' is {} in a {} table", key,
-                          value == nullptr ? "missing" : "null", describe_type(*read->info)),
-              *record.raw);
+  check_first_passes(
+      Tables::kAll, "no cdc or cdc_with_deletes table returned records on its first read",
+      [&](const std::string& table, const TableRead& read, ProblemList& problems,
+          Coverage& coverage) {
+        if (!needs_non_null_keys(read.info->metadata.ingestion_type)) return;
+        for (const ReadRecord& record : read.records) {
+          if (!record.json || !record.json->is_object()) continue;  // reported by the test above
+          coverage.checked();
+          for (const std::string& key : read.info->metadata.primary_keys) {
+            const JsonValue* value = find_json_path(*record.json, key);
+            if (value == nullptr || value->is_null()) {
+              problems.add_record(
+                  table,
+                  fmt::format("primary key '{}' is {} in a {} table", key,
+                              value == nullptr ? "missing" : "null", describe_type(*read.info)),
+                  *record.raw);
+            }
+          }
         }
-      }
-    }
-  });
-  coverage.finish(problems, "no cdc or cdc_with_deletes table returned records on its first read");
+      });
 }
 
 TEST_F(TestReadTable, NoRecordIsEntirelyNull) {
-  const auto tables = tables_or_fail();
-  if (!tables) return;
-  ProblemList problems;
-  Coverage coverage;
-  for_each_table(*tables, problems, [&](const std::string& table) {
-    const TableRead* read = readable_first_pass(table, problems);
-    if (read == nullptr) return;
-    for (const ReadRecord& record : read->records) {
-      coverage.checked();
-      if (record.json && record.json->is_object() && is_null_like(*record.json)) {
-        problems.add_record(table, "every field of the record is null (or an all-null object)",
-                            *record.raw);
-      }
-    }
-  });
-  coverage.finish(problems,
-                  "no table returned records on its first read, so no record was checked");
+  check_first_passes(
+      Tables::kAll, "no table returned records on its first read, so no record was checked",
+      [&](const std::string& table, const TableRead& read, ProblemList& problems,
+          Coverage& coverage) {
+        for (const ReadRecord& record : read.records) {
+          coverage.checked();
+          if (record.json && record.json->is_object() && is_null_like(*record.json)) {
+            problems.add_record(table, "every field of the record is null (or an all-null object)",
+                                *record.raw);
+          }
+        }
+      });
 }
 
 TEST_F(TestReadTable, EveryColumnIsPopulatedBySomeRecord) {
@@ -784,129 +821,88 @@ TEST_F(TestIncrementalRead, ReadConvergesWithinMaxReadCalls) {
 }
 
 TEST_F(TestIncrementalRead, UnchangedEndOffsetComesWithNoRecords) {
-  const auto tables = tables_or_fail();
-  if (!tables) return;
-  ProblemList problems;
-  Coverage coverage;
-  for_each_table(*tables, problems, [&](const std::string& table) {
-    const TableRead* read = readable_first_pass(table, problems);
-    if (read == nullptr || !is_incremental(read->info->metadata.ingestion_type)) return;
-    coverage.checked();
-    for (const ReadCall& call : read->read.calls) {
-      if (call.end == call.start && !call.records.empty()) {
-        problems.add_record(
-            table,
-            fmt::format("read_table(start={}) returned {} record(s) with the start offset "
-                        "unchanged as its end offset; reading stops at an unchanged offset, so "
-                        "these records come again on every later run: return a new end offset "
-                        "with new records, and the start offset only when there is nothing new",
-                        excerpt(call.start.to_json(), 120), call.records.size()),
-            call.records.front());
-      }
-    }
-  });
-  coverage.finish(problems, "no incremental (cdc, cdc_with_deletes or append) table");
+  check_first_passes(
+      Tables::kIncremental, "no incremental (cdc, cdc_with_deletes or append) table",
+      [&](const std::string& table, const TableRead& read, ProblemList& problems,
+          Coverage& coverage) {
+        coverage.checked();
+        for (const ReadCall& call : read.read.calls) {
+          if (call.end == call.start && !call.records.empty()) {
+            problems.add_record(
+                table,
+                fmt::format("read_table(start={}) returned {} record(s) with the start offset "
+                            "unchanged as its end offset; reading stops at an unchanged offset, so "
+                            "these records come again on every later run: return a new end offset "
+                            "with new records, and the start offset only when there is nothing new",
+                            excerpt(call.start.to_json(), 120), call.records.size()),
+                call.records.front());
+          }
+        }
+      });
 }
 
 TEST_F(TestIncrementalRead, ResumingFromAReturnedOffsetDeliversExactlyTheRecordsAfterIt) {
-  const auto tables = tables_or_fail();
-  if (!tables) return;
-  ProblemList problems;
-  Coverage coverage;
-  for_each_table(*tables, problems, [&](const std::string& table) {
-    const TableRead* read = readable_first_pass(table, problems);
-    if (read == nullptr || !is_incremental(read->info->metadata.ingestion_type)) return;
-    if (!read->read.converged()) {
-      problems.add(table, "resuming not checked: the first read from {} did not converge");
-      return;
-    }
-    const TableMetadata& metadata = read->info->metadata;
-    const std::vector<ReadCall>& calls = read->read.calls;
-    if (calls.size() < 2) {
-      coverage.not_checked(table,
-                           "the first read took one call, so there is no offset to resume "
-                           "from (a small max_records_per_batch in "
-                           "configs/dev_table_config.json makes it take more)");
-      return;
-    }
-    std::vector<std::string> identities;
-    identities.reserve(read->records.size());
-    for (const ReadRecord& record : read->records)
-      identities.push_back(identity_of(record, metadata));
-
-    for (const std::size_t k : resume_points(calls.size())) {
-      coverage.checked();
-      const Offset& offset = calls[k - 1].end;
-      IdentityCounts before;
-      IdentityCounts after;
-      for (std::size_t i = 0; i < read->records.size(); ++i) {
-        (read->records[i].call < k ? before : after).add(identities[i], read->records[i].raw);
-      }
-      const auto connector = make_connector();
-      const ConvergedRead resumed =
-          read_until_converged(*connector, table, offset, table_options(table),
-                               metadata.ingestion_type, suite_options().max_read_calls);
-      const std::string where =
-          fmt::format("a fresh connector resuming from offset {} (returned by read call {} of {})",
-                      excerpt(offset.to_json(), 200), k, calls.size());
-      if (!resumed.converged()) {
-        problems.add(table, fmt::format("{}: {}", where, resumed.problem));
-        continue;
-      }
-      IdentityCounts got;
-      const std::vector<ReadRecord> resumed_records = parse_records(resumed);
-      for (const ReadRecord& record : resumed_records) {
-        got.add(identity_of(record, metadata), record.raw);
-      }
-      std::size_t redelivered = 0;
-      std::size_t unknown = 0;
-      std::size_t skipped = 0;
-      const std::string* redelivered_sample = nullptr;
-      const std::string* unknown_sample = nullptr;
-      const std::string* skipped_sample = nullptr;
-      for (const auto& [identity, count] : got.counts) {
-        const std::size_t expected = after.count(identity);
-        if (count <= expected) continue;
-        if (before.count(identity) != 0) {
-          redelivered += count - expected;
-          if (redelivered_sample == nullptr) redelivered_sample = got.sample[identity];
-        } else {
-          unknown += count - expected;
-          if (unknown_sample == nullptr) unknown_sample = got.sample[identity];
+  check_first_passes(
+      Tables::kIncremental,
+      "no incremental table took more than one read call, so there is no "
+      "offset to resume from",
+      [&](const std::string& table, const TableRead& read, ProblemList& problems,
+          Coverage& coverage) {
+        if (!read.read.converged()) {
+          problems.add(table, "resuming not checked: the first read from {} did not converge");
+          return;
         }
-      }
-      for (const auto& [identity, count] : after.counts) {
-        const std::size_t delivered = got.count(identity);
-        if (delivered >= count) continue;
-        skipped += count - delivered;
-        if (skipped_sample == nullptr) skipped_sample = after.sample[identity];
-      }
-      if (redelivered != 0) {
-        problems.add_record(table,
-                            fmt::format("{} delivered {} record(s) already delivered before that "
-                                        "offset",
-                                        where, redelivered),
-                            *redelivered_sample);
-      }
-      if (unknown != 0) {
-        problems.add_record(table,
-                            fmt::format("{} delivered {} record(s) the first read from {{}} never "
-                                        "delivered",
-                                        where, unknown),
-                            *unknown_sample);
-      }
-      if (skipped != 0) {
-        problems.add_record(table,
-                            fmt::format("{} skipped {} record(s) the first read delivered after "
-                                        "that offset",
-                                        where, skipped),
-                            *skipped_sample);
-      }
-    }
-  });
-  coverage.finish(problems,
-                  "no incremental table took more than one read call, so there is no "
-                  "offset to resume from");
+        const TableMetadata& metadata = read.info->metadata;
+        const std::vector<ReadCall>& calls = read.read.calls;
+        if (calls.size() < 2) {
+          coverage.not_checked(table,
+                               "the first read took one call, so there is no offset to resume "
+                               "from (a small max_records_per_batch in "
+                               "configs/dev_table_config.json makes it take more)");
+          return;
+        }
+        std::vector<std::string> identities;
+        identities.reserve(read.records.size());
+        for (const ReadRecord& record : read.records)
+          identities.push_back(identity_of(record, metadata));
+
+        for (const std::size_t k : resume_points(calls.size())) {
+          coverage.checked();
+          const Offset& offset = calls[k - 1].end;
+          IdentityCounts before;
+          IdentityCounts after;
+          for (std::size_t i = 0; i < read.records.size(); ++i) {
+            (read.records[i].call < k ? before : after).add(identities[i], read.records[i].raw);
+          }
+          const auto connector = make_connector();
+          const ConvergedRead resumed =
+              read_until_converged(*connector, table, offset, table_options(table),
+                                   metadata.ingestion_type, suite_options().max_read_calls);
+          const std::string where = fmt::format(
+              "a fresh connector resuming from offset {} (returned by read call {} of {})",
+              excerpt(offset.to_json(), 200), k, calls.size());
+          if (!resumed.converged()) {
+            problems.add(table, fmt::format("{}: {}", where, resumed.problem));
+            continue;
+          }
+          IdentityCounts got;
+          const std::vector<ReadRecord> resumed_records = parse_records(resumed);
+          for (const ReadRecord& record : resumed_records) {
+            got.add(identity_of(record, metadata), record.raw);
+          }
+          const auto delivered_before = [&](const std::string& identity) {
+            return before.count(identity) != 0;
+          };
+          add_excess(problems, table, excess(got, after, delivered_before), where + " delivered",
+                     "record(s) already delivered before that offset");
+          add_excess(
+              problems, table,
+              excess(got, after, [&](const std::string& id) { return !delivered_before(id); }),
+              where + " delivered", "record(s) the first read from {} never delivered");
+          add_excess(problems, table, excess(after, got), where + " skipped",
+                     "record(s) the first read delivered after that offset");
+        }
+      });
 }
 
 // The batch limit must never skip or repeat a record. Records that share one cursor value (a bulk
@@ -917,238 +913,195 @@ TEST_F(TestIncrementalRead, ResumingFromAReturnedOffsetDeliversExactlyTheRecords
 // connector's default batch limit. A max_records_per_batch set in configs/dev_table_config.json is
 // compared the same way.
 TEST_F(TestIncrementalRead, SmallBatchesDeliverTheSameRecordsAsTheDefaultBatchLimit) {
-  const auto tables = tables_or_fail();
-  if (!tables) return;
-  ProblemList problems;
-  Coverage coverage;
-  for_each_table(*tables, problems, [&](const std::string& table) {
-    const TableRead* read = readable_first_pass(table, problems);
-    if (read == nullptr || !is_incremental(read->info->metadata.ingestion_type)) return;
-    if (!read->read.converged()) {
-      coverage.not_checked(table,
-                           "the first read did not converge (see "
-                           "ReadConvergesWithinMaxReadCalls)");
-      return;
-    }
-    const TableMetadata& metadata = read->info->metadata;
-    const int max_calls = suite_options().max_read_calls;
+  check_first_passes(
+      Tables::kIncremental, "no incremental table to read in small batches",
+      [&](const std::string& table, const TableRead& read, ProblemList& problems,
+          Coverage& coverage) {
+        if (!read.read.converged()) {
+          coverage.not_checked(table,
+                               "the first read did not converge (see "
+                               "ReadConvergesWithinMaxReadCalls)");
+          return;
+        }
+        const TableMetadata& metadata = read.info->metadata;
+        const int max_calls = suite_options().max_read_calls;
 
-    // The reference: the first pass, unless that was read with a configured batch limit.
-    const Options configured = table_options(table);
-    const std::optional<std::string_view> configured_limit =
-        configured.find("max_records_per_batch");
-    Options defaults = configured;
-    defaults.erase("max_records_per_batch");
-    const std::vector<ReadRecord>* reference = &read->records;
-    ConvergedRead default_read;
-    std::vector<ReadRecord> default_records;
-    if (configured_limit) {
-      default_read = read_until_converged(*make_connector(), table, Offset(), defaults,
-                                          metadata.ingestion_type, max_calls);
-      if (!default_read.converged()) {
-        problems.add(table,
-                     "a read with the default max_records_per_batch: " + default_read.problem);
-        return;
-      }
-      default_records = parse_records(default_read);
-      reference = &default_records;
-    }
-    IdentityCounts whole;
-    for (const ReadRecord& record : *reference)
-      whole.add(identity_of(record, metadata), record.raw);
+        // The reference: the first pass, unless that was read with a configured batch limit.
+        const Options configured = table_options(table);
+        const std::optional<std::string_view> configured_limit =
+            configured.find("max_records_per_batch");
+        Options defaults = configured;
+        defaults.erase("max_records_per_batch");
+        const std::vector<ReadRecord>* reference = &read.records;
+        ConvergedRead default_read;
+        std::vector<ReadRecord> default_records;
+        if (configured_limit) {
+          default_read = read_until_converged(*make_connector(), table, Offset(), defaults,
+                                              metadata.ingestion_type, max_calls);
+          if (!default_read.converged()) {
+            problems.add(table,
+                         "a read with the default max_records_per_batch: " + default_read.problem);
+            return;
+          }
+          default_records = parse_records(default_read);
+          reference = &default_records;
+        }
+        IdentityCounts whole;
+        for (const ReadRecord& record : *reference)
+          whole.add(identity_of(record, metadata), record.raw);
 
-    // Adds what `records`, read in batches (`how`), skipped or repeated compared with `whole`.
-    const auto compare = [&](const std::vector<ReadRecord>& records, const std::string& how) {
-      IdentityCounts batched;
-      for (const ReadRecord& record : records)
-        batched.add(identity_of(record, metadata), record.raw);
-      std::size_t skipped = 0;
-      std::size_t repeated = 0;
-      const std::string* skipped_sample = nullptr;
-      const std::string* repeated_sample = nullptr;
-      for (const auto& [identity, count] : whole.counts) {
-        const std::size_t got = batched.count(identity);
-        if (got >= count) continue;
-        skipped += count - got;
-        if (skipped_sample == nullptr) skipped_sample = whole.sample[identity];
-      }
-      for (const auto& [identity, count] : batched.counts) {
-        const std::size_t expected = whole.count(identity);
-        if (count <= expected) continue;
-        repeated += count - expected;
-        if (repeated_sample == nullptr) repeated_sample = batched.sample[identity];
-      }
-      if (skipped != 0) {
-        problems.add_record(table,
-                            fmt::format("{} skipped {} record(s) that a read with the default "
-                                        "batch limit delivers",
-                                        how, skipped),
-                            *skipped_sample);
-      }
-      if (repeated != 0) {
-        problems.add_record(table,
-                            fmt::format("{} delivered {} record(s) more often than a read with "
-                                        "the default batch limit",
-                                        how, repeated),
-                            *repeated_sample);
-      }
-    };
-    if (configured_limit) {
-      compare(read->records, fmt::format("reading with the configured max_records_per_batch={}",
-                                         *configured_limit));
-    }
+        // Adds what `records`, read in batches (`how`), skipped or repeated compared with `whole`.
+        const auto compare = [&](const std::vector<ReadRecord>& records, const std::string& how) {
+          IdentityCounts batched;
+          for (const ReadRecord& record : records)
+            batched.add(identity_of(record, metadata), record.raw);
+          add_excess(problems, table, excess(whole, batched), how + " skipped",
+                     "record(s) that a read with the default batch limit delivers");
+          add_excess(problems, table, excess(batched, whole), how + " delivered",
+                     "record(s) more often than a read with the default batch limit");
+        };
+        if (configured_limit) {
+          compare(read.records, fmt::format("reading with the configured max_records_per_batch={}",
+                                            *configured_limit));
+        }
 
-    std::vector<std::string> cursors;
-    if (metadata.cursor_field) {
-      for (const ReadRecord& record : *reference) {
-        const JsonValue* value =
-            record.json ? find_json_path(*record.json, *metadata.cursor_field) : nullptr;
-        cursors.push_back(value != nullptr ? value->dump() : "null");
-      }
-    }
-    const std::optional<SmallBatchPlan> plan =
-        plan_small_batches(reference->size(), cursors, kSmallBatchReadCalls);
-    if (!plan) {
-      coverage.not_checked(table,
-                           "a read at the default batch limit returned fewer than two "
-                           "records, too few to split into batches");
-      return;
-    }
-    coverage.checked();
-    Options small = defaults;
-    small.set("max_records_per_batch", std::to_string(plan->limit));
-    const std::string how = fmt::format(
-        "reading with max_records_per_batch={} (batches that cut {} of the {} runs of "
-        "records sharing a cursor value)",
-        plan->limit, plan->split_runs, plan->tied_runs);
-    const std::size_t batches = (reference->size() + plan->limit - 1) / plan->limit;
-    const ConvergedRead batched =
-        read_until_converged(*make_connector(), table, Offset(), small, metadata.ingestion_type,
-                             max_calls + static_cast<int>(batches));
-    if (!batched.converged()) {
-      problems.add(table, fmt::format("{}: {}", how, batched.problem));
-      return;
-    }
-    for (const ReadCall& call : batched.calls) {
-      if (call.records.size() > plan->limit) {
-        problems.add_record(
-            table,
-            fmt::format("read_table(start={}) with max_records_per_batch={} returned {} records; "
-                        "a read call returns at most max_records_per_batch records",
-                        excerpt(call.start.to_json(), 120), plan->limit, call.records.size()),
-            call.records.front());
-        break;
-      }
-    }
-    compare(parse_records(batched), how);
-  });
-  coverage.finish(problems, "no incremental table to read in small batches");
+        std::vector<std::string> cursors;
+        if (metadata.cursor_field) {
+          for (const ReadRecord& record : *reference) {
+            const JsonValue* value =
+                record.json ? find_json_path(*record.json, *metadata.cursor_field) : nullptr;
+            cursors.push_back(value != nullptr ? value->dump() : "null");
+          }
+        }
+        const std::optional<SmallBatchPlan> plan =
+            plan_small_batches(reference->size(), cursors, kSmallBatchReadCalls);
+        if (!plan) {
+          coverage.not_checked(table,
+                               "a read at the default batch limit returned fewer than two "
+                               "records, too few to split into batches");
+          return;
+        }
+        coverage.checked();
+        Options small = defaults;
+        small.set("max_records_per_batch", std::to_string(plan->limit));
+        const std::string how = fmt::format(
+            "reading with max_records_per_batch={} (batches that cut {} of the {} runs of "
+            "records sharing a cursor value)",
+            plan->limit, plan->split_runs, plan->tied_runs);
+        const std::size_t batches = (reference->size() + plan->limit - 1) / plan->limit;
+        const ConvergedRead batched =
+            read_until_converged(*make_connector(), table, Offset(), small, metadata.ingestion_type,
+                                 max_calls + static_cast<int>(batches));
+        if (!batched.converged()) {
+          problems.add(table, fmt::format("{}: {}", how, batched.problem));
+          return;
+        }
+        for (const ReadCall& call : batched.calls) {
+          if (call.records.size() > plan->limit) {
+            problems.add_record(
+                table,
+                fmt::format(
+                    "read_table(start={}) with max_records_per_batch={} returned {} records; "
+                    "a read call returns at most max_records_per_batch records",
+                    excerpt(call.start.to_json(), 120), plan->limit, call.records.size()),
+                call.records.front());
+            break;
+          }
+        }
+        compare(parse_records(batched), how);
+      });
 }
 
 TEST_F(TestIncrementalRead, OffsetFromTheFutureReturnsNoRecords) {
-  const auto tables = tables_or_fail();
-  if (!tables) return;
-  ProblemList problems;
-  Coverage coverage;
-  for_each_table(*tables, problems, [&](const std::string& table) {
-    const TableRead* read = readable_first_pass(table, problems);
-    if (read == nullptr || !is_incremental(read->info->metadata.ingestion_type)) return;
-    if (!read->read.converged()) {
-      problems.add(table, "not checked: the first read from {} did not converge");
-      return;
-    }
-    const Offset converged = read->read.final_offset();
-    const std::optional<Offset> future = future_offset(converged);
-    if (!future) {
-      coverage.not_checked(
-          table, converged.empty()
-                     ? std::string("the converged offset is {}, with no timestamp or integer to "
-                                   "move into the future")
-                     : fmt::format("the converged offset {} holds no timestamp or integer to move "
-                                   "into the future",
-                                   excerpt(converged.to_json(), 120)));
-      return;
-    }
-    coverage.checked();
-    const auto connector = make_connector();
-    std::vector<std::string> records;
-    try {
-      ReadResult result = connector->read_table(table, *future, table_options(table));
-      records = drain(result.records);
-    } catch (...) {
-      problems.add(table, fmt::format("read_table from an offset far in the future ({}) threw {}; "
-                                      "such a read returns no records and its start offset",
-                                      future->to_json(), describe_current_exception()));
-      return;
-    }
-    if (!records.empty()) {
-      problems.add_record(table,
-                          fmt::format("read_table from an offset far in the future ({}) returned "
-                                      "{} record(s); a read after the newest data returns none",
-                                      future->to_json(), records.size()),
-                          records.front());
-    }
-  });
-  coverage.finish(problems, "no incremental table");
+  check_first_passes(
+      Tables::kIncremental, "no incremental table",
+      [&](const std::string& table, const TableRead& read, ProblemList& problems,
+          Coverage& coverage) {
+        if (!read.read.converged()) {
+          problems.add(table, "not checked: the first read from {} did not converge");
+          return;
+        }
+        const Offset converged = read.read.final_offset();
+        const std::optional<Offset> future = future_offset(converged);
+        if (!future) {
+          coverage.not_checked(
+              table,
+              converged.empty()
+                  ? std::string("the converged offset is {}, with no timestamp or integer to "
+                                "move into the future")
+                  : fmt::format("the converged offset {} holds no timestamp or integer to move "
+                                "into the future",
+                                excerpt(converged.to_json(), 120)));
+          return;
+        }
+        coverage.checked();
+        const auto connector = make_connector();
+        std::vector<std::string> records;
+        try {
+          ReadResult result = connector->read_table(table, *future, table_options(table));
+          records = drain(result.records);
+        } catch (...) {
+          problems.add(table,
+                       fmt::format("read_table from an offset far in the future ({}) threw {}; "
+                                   "such a read returns no records and its start offset",
+                                   future->to_json(), describe_current_exception()));
+          return;
+        }
+        if (!records.empty()) {
+          problems.add_record(
+              table,
+              fmt::format("read_table from an offset far in the future ({}) returned "
+                          "{} record(s); a read after the newest data returns none",
+                          future->to_json(), records.size()),
+              records.front());
+        }
+      });
 }
 
 TEST_F(TestIncrementalRead, SnapshotTablesReturnTheSameRecordsOnEveryFullRead) {
-  const auto tables = tables_or_fail();
-  if (!tables) return;
-  ProblemList problems;
-  Coverage coverage;
-  for_each_table(*tables, problems, [&](const std::string& table) {
-    const TableRead* read = readable_first_pass(table, problems);
-    if (read == nullptr || read->info->metadata.ingestion_type != IngestionType::kSnapshot) return;
-    coverage.checked();
-    if (!read->read.converged()) {
-      problems.add(table, "not checked: the first full read did not converge");
-      return;
-    }
-    const auto connector = make_connector();
-    const ConvergedRead second =
-        read_until_converged(*connector, table, Offset(), table_options(table),
-                             IngestionType::kSnapshot, suite_options().max_read_calls);
-    if (!second.converged()) {
-      problems.add(table, "the second full read: " + second.problem);
-      return;
-    }
-    // Records compare as canonical JSON (key order does not matter).
-    const auto canonical = [](const ReadRecord& record) {
-      return record.json ? record.json->dump() : *record.raw;
-    };
-    IdentityCounts first_counts;
-    IdentityCounts second_counts;
-    for (const ReadRecord& record : read->records) first_counts.add(canonical(record), record.raw);
-    const std::vector<ReadRecord> second_records = parse_records(second);
-    for (const ReadRecord& record : second_records) {
-      second_counts.add(canonical(record), record.raw);
-    }
-    std::size_t missing = 0;
-    std::size_t added = 0;
-    const std::string* sample = nullptr;
-    for (const auto& [identity, count] : first_counts.counts) {
-      if (const std::size_t n = second_counts.count(identity); n < count) {
-        missing += count - n;
-        if (sample == nullptr) sample = first_counts.sample[identity];
-      }
-    }
-    for (const auto& [identity, count] : second_counts.counts) {
-      if (const std::size_t n = first_counts.count(identity); n < count) {
-        added += count - n;
-        if (sample == nullptr) sample = second_counts.sample[identity];
-      }
-    }
-    if (sample != nullptr) {
-      problems.add_record(table,
-                          fmt::format("two full reads of the snapshot table differ: {} record(s) "
-                                      "of the first are not in the second, {} of the second are "
-                                      "not in the first",
-                                      missing, added),
-                          *sample);
-    }
-  });
-  coverage.finish(problems, "no snapshot table");
+  check_first_passes(
+      Tables::kAll, "no snapshot table",
+      [&](const std::string& table, const TableRead& read, ProblemList& problems,
+          Coverage& coverage) {
+        if (read.info->metadata.ingestion_type != IngestionType::kSnapshot) return;
+        coverage.checked();
+        if (!read.read.converged()) {
+          problems.add(table, "not checked: the first full read did not converge");
+          return;
+        }
+        const auto connector = make_connector();
+        const ConvergedRead second =
+            read_until_converged(*connector, table, Offset(), table_options(table),
+                                 IngestionType::kSnapshot, suite_options().max_read_calls);
+        if (!second.converged()) {
+          problems.add(table, "the second full read: " + second.problem);
+          return;
+        }
+        // Records compare as canonical JSON (key order does not matter).
+        const auto canonical = [](const ReadRecord& record) {
+          return record.json ? record.json->dump() : *record.raw;
+        };
+        IdentityCounts first_counts;
+        IdentityCounts second_counts;
+        for (const ReadRecord& record : read.records)
+          first_counts.add(canonical(record), record.raw);
+        const std::vector<ReadRecord> second_records = parse_records(second);
+        for (const ReadRecord& record : second_records) {
+          second_counts.add(canonical(record), record.raw);
+        }
+        const Excess missing = excess(first_counts, second_counts);
+        const Excess added = excess(second_counts, first_counts);
+        const std::string* sample = missing.sample != nullptr ? missing.sample : added.sample;
+        if (sample != nullptr) {
+          problems.add_record(
+              table,
+              fmt::format("two full reads of the snapshot table differ: {} record(s) "
+                          "of the first are not in the second, {} of the second are "
+                          "not in the first",
+                          missing.records, added.records),
+              *sample);
+        }
+      });
 }
 
 // ---- TestReadTableDeletes -----------------------------------------------------------------------
@@ -1156,13 +1109,10 @@ TEST_F(TestIncrementalRead, SnapshotTablesReturnTheSameRecordsOnEveryFullRead) {
 class TestReadTableDeletes : public ConformanceChecks {};
 
 TEST_F(TestReadTableDeletes, ReadConvergesWithinMaxReadCalls) {
-  const auto tables = tables_or_fail();
-  if (!tables) return;
-  const std::vector<std::string> deletes_tables =
-      tables_of_type(*tables, {IngestionType::kCdcWithDeletes});
-  if (deletes_tables.empty()) GTEST_SKIP() << "no table has ingestion type cdc_with_deletes";
+  const auto deletes_tables = deletes_tables_or_skip();
+  if (!deletes_tables) return;
   ProblemList problems;
-  for_each_table(deletes_tables, problems, [&](const std::string& table) {
+  for_each_table(*deletes_tables, problems, [&](const std::string& table) {
     const TableRead& read = first_pass(table, ReadKind::kDeletes);
     if (!read.info) {
       problems.add(table, read.error);
@@ -1184,14 +1134,11 @@ TEST_F(TestReadTableDeletes, ReadConvergesWithinMaxReadCalls) {
 }
 
 TEST_F(TestReadTableDeletes, RecordsCarryPrimaryKeysAndCursor) {
-  const auto tables = tables_or_fail();
-  if (!tables) return;
-  const std::vector<std::string> deletes_tables =
-      tables_of_type(*tables, {IngestionType::kCdcWithDeletes});
-  if (deletes_tables.empty()) GTEST_SKIP() << "no table has ingestion type cdc_with_deletes";
+  const auto deletes_tables = deletes_tables_or_skip();
+  if (!deletes_tables) return;
   ProblemList problems;
   Coverage coverage;
-  for_each_table(deletes_tables, problems, [&](const std::string& table) {
+  for_each_table(*deletes_tables, problems, [&](const std::string& table) {
     const TableRead* read = readable_first_pass(table, problems, ReadKind::kDeletes);
     if (read == nullptr) return;
     const TableMetadata& metadata = read->info->metadata;
@@ -1301,6 +1248,22 @@ class TestPartitions : public ConformanceChecks {
     return pass;
   }
 
+  // Runs `check(connector, table, problems, coverage)` for every listed table when the connector
+  // reads partitions, then finishes the coverage (skipping with `nothing_to_check`).
+  void check_partitioned_tables(std::string_view nothing_to_check,
+                                const std::function<void(LakeflowConnect&, const std::string&,
+                                                         ProblemList&, Coverage&)>& check) const {
+    const auto connector = partitioned_connector_or_skip();
+    if (!connector) return;
+    const auto tables = tables_or_fail(*connector);
+    if (!tables) return;
+    ProblemList problems;
+    Coverage coverage;
+    for_each_table(*tables, problems,
+                   [&](const std::string& table) { check(*connector, table, problems, coverage); });
+    coverage.finish(problems, nothing_to_check);
+  }
+
   // The canonical JSON of a record (its raw text when it does not parse).
   static std::string canonical(const std::string& raw) {
     try {
@@ -1312,151 +1275,140 @@ class TestPartitions : public ConformanceChecks {
 };
 
 TEST_F(TestPartitions, PartitionsCoverTheTableWithoutGapOrOverlap) {
-  const auto connector = partitioned_connector_or_skip();
-  if (!connector) return;
-  const auto tables = tables_or_fail(*connector);
-  if (!tables) return;
-  ProblemList problems;
-  Coverage coverage;
-  for_each_table(*tables, problems, [&](const std::string& table) {
-    const TableRead* first = readable_first_pass(table, problems);
-    if (first == nullptr) return;
-    if (!first->read.converged()) {
-      coverage.not_checked(table, "its read_table pass did not converge (TestIncrementalRead)");
-      return;
-    }
-    const PartitionedPass& pass = partitioned_pass(table, first->info->metadata.ingestion_type);
-    if (!pass.converged()) problems.add(table, pass.problem);
-    if (!pass.planned()) {
-      coverage.not_checked(table, "no read of it was planned in partitions");
-      return;
-    }
-    coverage.checked();
-    // Within one plan: a record in two partitions overlaps.
-    for (const PartitionedStep& step : pass.steps) {
-      std::map<std::string, std::size_t> partition_of;
-      for (std::size_t p = 0; p < step.partitions.size(); ++p) {
-        for (const std::string& raw : step.partitions[p]) {
-          const auto [it, added] = partition_of.emplace(canonical(raw), p);
-          if (!added && it->second != p) {
-            problems.add_record(
-                table,
-                fmt::format("partitions {} and {} of the plan from {} both hold this record "
-                            "(partitions overlap)",
-                            step.plan->partitions[it->second].to_json(),
-                            step.plan->partitions[p].to_json(), step.start.to_json()),
-                raw);
+  check_partitioned_tables(
+      "no table's read was planned in partitions",
+      [&](LakeflowConnect&, const std::string& table, ProblemList& problems, Coverage& coverage) {
+        const TableRead* first = readable_first_pass(table, problems);
+        if (first == nullptr) return;
+        if (!first->read.converged()) {
+          coverage.not_checked(table, "its read_table pass did not converge (TestIncrementalRead)");
+          return;
+        }
+        const PartitionedPass& pass = partitioned_pass(table, first->info->metadata.ingestion_type);
+        if (!pass.converged()) problems.add(table, pass.problem);
+        if (!pass.planned()) {
+          coverage.not_checked(table, "no read of it was planned in partitions");
+          return;
+        }
+        coverage.checked();
+        // Within one plan: a record in two partitions overlaps.
+        for (const PartitionedStep& step : pass.steps) {
+          std::map<std::string, std::size_t> partition_of;
+          for (std::size_t p = 0; p < step.partitions.size(); ++p) {
+            for (const std::string& raw : step.partitions[p]) {
+              const auto [it, added] = partition_of.emplace(canonical(raw), p);
+              if (!added && it->second != p) {
+                problems.add_record(
+                    table,
+                    fmt::format("partitions {} and {} of the plan from {} both hold this record "
+                                "(partitions overlap)",
+                                step.plan->partitions[it->second].to_json(),
+                                step.plan->partitions[p].to_json(), step.start.to_json()),
+                    raw);
+              }
+            }
           }
         }
-      }
-    }
-    // Against the read_table pass: the same records, each as often.
-    std::map<std::string, std::pair<long, const std::string*>> balance;
-    for (const ReadRecord& record : first->records) {
-      auto& entry = balance[canonical(*record.raw)];
-      ++entry.first;
-      entry.second = record.raw;
-    }
-    const std::vector<std::string> partitioned = pass.records();
-    for (const std::string& raw : partitioned) {
-      auto& entry = balance[canonical(raw)];
-      --entry.first;
-      if (entry.second == nullptr) entry.second = &raw;
-    }
-    for (const auto& [key, entry] : balance) {
-      if (entry.first > 0) {
-        problems.add_record(table,
-                            fmt::format("read_table delivered this record {} more time(s) than "
-                                        "the partitions (a gap between partitions)",
-                                        entry.first),
-                            *entry.second);
-      } else if (entry.first < 0) {
-        problems.add_record(table,
-                            fmt::format("the partitions delivered this record {} more time(s) "
-                                        "than read_table (an overlap)",
-                                        -entry.first),
-                            *entry.second);
-      }
-    }
-  });
-  coverage.finish(problems, "no table's read was planned in partitions");
+        // Against the read_table pass: the same records, each as often.
+        std::map<std::string, std::pair<long, const std::string*>> balance;
+        for (const ReadRecord& record : first->records) {
+          auto& entry = balance[canonical(*record.raw)];
+          ++entry.first;
+          entry.second = record.raw;
+        }
+        const std::vector<std::string> partitioned = pass.records();
+        for (const std::string& raw : partitioned) {
+          auto& entry = balance[canonical(raw)];
+          --entry.first;
+          if (entry.second == nullptr) entry.second = &raw;
+        }
+        for (const auto& [key, entry] : balance) {
+          if (entry.first > 0) {
+            problems.add_record(table,
+                                fmt::format("read_table delivered this record {} more time(s) than "
+                                            "the partitions (a gap between partitions)",
+                                            entry.first),
+                                *entry.second);
+          } else if (entry.first < 0) {
+            problems.add_record(table,
+                                fmt::format("the partitions delivered this record {} more time(s) "
+                                            "than read_table (an overlap)",
+                                            -entry.first),
+                                *entry.second);
+          }
+        }
+      });
 }
 
 TEST_F(TestPartitions, PartitionedReadConvergesToAnEmptyPlan) {
-  const auto connector = partitioned_connector_or_skip();
-  if (!connector) return;
-  const auto tables = tables_or_fail(*connector);
-  if (!tables) return;
-  ProblemList problems;
-  Coverage coverage;
-  for_each_table(*tables, problems, [&](const std::string& table) {
-    std::string error;
-    const std::optional<TableInfo> info = table_info(*connector, table, error);
-    if (!info) {
-      problems.add(table, error);
-      return;
-    }
-    const PartitionedPass& pass = partitioned_pass(table, info->metadata.ingestion_type);
-    if (!pass.converged()) {
-      problems.add(table, pass.problem);
-      return;
-    }
-    const Offset end = pass.final_offset();
-    if (!pass.planned() || end.is_null()) {
-      coverage.not_checked(table, pass.planned() ? "its plan read the whole table (null end)"
-                                                 : "no read of it was planned in partitions");
-      return;
-    }
-    coverage.checked();
-    // Where the read converged, a plan has nothing to read: none, or no partitions and the
-    // same offset (start equal to end).
-    const auto again = make_connector();
-    const std::optional<PartitionPlan> plan =
-        again->plan_partitions(table, end, table_options(table));
-    if (plan && (!plan->partitions.empty() || !(plan->end == end))) {
-      problems.add(table, fmt::format("plan_partitions from the converged offset {} planned {} "
-                                      "partition(s) ending at {}; expected none, ending there",
-                                      end.to_json(), plan->partitions.size(), plan->end.to_json()));
-    }
-  });
-  coverage.finish(problems, "no table's read was planned in partitions");
+  check_partitioned_tables(
+      "no table's read was planned in partitions",
+      [&](LakeflowConnect& connector, const std::string& table, ProblemList& problems,
+          Coverage& coverage) {
+        std::string error;
+        const std::optional<TableInfo> info = table_info(connector, table, error);
+        if (!info) {
+          problems.add(table, error);
+          return;
+        }
+        const PartitionedPass& pass = partitioned_pass(table, info->metadata.ingestion_type);
+        if (!pass.converged()) {
+          problems.add(table, pass.problem);
+          return;
+        }
+        const Offset end = pass.final_offset();
+        if (!pass.planned() || end.is_null()) {
+          coverage.not_checked(table, pass.planned() ? "its plan read the whole table (null end)"
+                                                     : "no read of it was planned in partitions");
+          return;
+        }
+        coverage.checked();
+        // Where the read converged, a plan has nothing to read: none, or no partitions and the
+        // same offset (start equal to end).
+        const auto again = make_connector();
+        const std::optional<PartitionPlan> plan =
+            again->plan_partitions(table, end, table_options(table));
+        if (plan && (!plan->partitions.empty() || !(plan->end == end))) {
+          problems.add(table,
+                       fmt::format("plan_partitions from the converged offset {} planned {} "
+                                   "partition(s) ending at {}; expected none, ending there",
+                                   end.to_json(), plan->partitions.size(), plan->end.to_json()));
+        }
+      });
 }
 
 TEST_F(TestPartitions, APartitionReadAgainDeliversTheSameRecords) {
-  const auto connector = partitioned_connector_or_skip();
-  if (!connector) return;
-  const auto tables = tables_or_fail(*connector);
-  if (!tables) return;
-  ProblemList problems;
-  Coverage coverage;
-  for_each_table(*tables, problems, [&](const std::string& table) {
-    const auto planner = make_connector();
-    const Options options = table_options(table);
-    const std::optional<PartitionPlan> plan = planner->plan_partitions(table, Offset(), options);
-    if (!plan || plan->partitions.empty()) {
-      coverage.not_checked(table, "its first read was not planned in partitions");
-      return;
-    }
-    coverage.checked();
-    const auto first = make_connector();
-    const auto second = make_connector();
-    for (const Offset& partition : plan->partitions) {
-      RecordStream a = first->read_partition(table, partition, options);
-      RecordStream b = second->read_partition(table, partition, options);
-      std::vector<std::string> one = drain(a);
-      std::vector<std::string> two = drain(b);
-      for (auto* records : {&one, &two}) {
-        for (std::string& raw : *records) raw = canonical(raw);
-        std::sort(records->begin(), records->end());
-      }
-      if (one != two) {
-        problems.add(table, fmt::format("partition {} delivered {} record(s), then {} different "
-                                        "ones when read again by another instance",
-                                        partition.to_json(), one.size(), two.size()));
-      }
-    }
-  });
-  coverage.finish(problems, "no table's first read was planned in partitions");
+  check_partitioned_tables(
+      "no table's first read was planned in partitions",
+      [&](LakeflowConnect&, const std::string& table, ProblemList& problems, Coverage& coverage) {
+        const auto planner = make_connector();
+        const Options options = table_options(table);
+        const std::optional<PartitionPlan> plan =
+            planner->plan_partitions(table, Offset(), options);
+        if (!plan || plan->partitions.empty()) {
+          coverage.not_checked(table, "its first read was not planned in partitions");
+          return;
+        }
+        coverage.checked();
+        const auto first = make_connector();
+        const auto second = make_connector();
+        for (const Offset& partition : plan->partitions) {
+          RecordStream a = first->read_partition(table, partition, options);
+          RecordStream b = second->read_partition(table, partition, options);
+          std::vector<std::string> one = drain(a);
+          std::vector<std::string> two = drain(b);
+          for (auto* records : {&one, &two}) {
+            for (std::string& raw : *records) raw = canonical(raw);
+            std::sort(records->begin(), records->end());
+          }
+          if (one != two) {
+            problems.add(table,
+                         fmt::format("partition {} delivered {} record(s), then {} different "
+                                     "ones when read again by another instance",
+                                     partition.to_json(), one.size(), two.size()));
+          }
+        }
+      });
 }
 
 // ---- TestWriteBack (last: it changes the source) ------------------------------------------------

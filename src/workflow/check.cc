@@ -20,15 +20,18 @@ namespace {
 constexpr std::string_view kOk = "✅";
 constexpr std::string_view kProgress = "🚧";
 
-// The DESIGN.md item that is checklist item `item` (its line starts with the item's `match`).
+// The DESIGN.md item that is checklist item `item` (its line starts with one of the item's
+// `matches`).
 const ProgressItem* find_progress_item(const ProgressPhase& phase, const ChecklistItem& item,
                                        const std::string& name, std::vector<bool>& used) {
-  const std::string want = normalize_item(with_name(item.match, name));
-  for (std::size_t i = 0; i < phase.items.size(); ++i) {
-    if (used[i]) continue;
-    if (normalize_item(phase.items[i].text).rfind(want, 0) == 0) {
-      used[i] = true;
-      return &phase.items[i];
+  for (const std::string& match : item.matches) {
+    const std::string want = normalize_item(with_name(match, name));
+    for (std::size_t i = 0; i < phase.items.size(); ++i) {
+      if (used[i]) continue;
+      if (normalize_item(phase.items[i].text).rfind(want, 0) == 0) {
+        used[i] = true;
+        return &phase.items[i];
+      }
     }
   }
   return nullptr;
@@ -199,10 +202,9 @@ void verify_claim(int phase, const std::vector<ProgressPhase>& progress,
 
 }  // namespace
 
-fs::path workflow_root(const std::string& root) {
-  if (!root.empty()) return fs::path(root);
+fs::path repository_root() {
   std::error_code ec;
-  fs::path dir = fs::current_path(ec);
+  const fs::path dir = fs::current_path(ec);
   for (fs::path candidate = dir; !candidate.empty(); candidate = candidate.parent_path()) {
     if (fs::is_directory(candidate / "sources", ec) &&
         fs::exists(candidate / "CMakeLists.txt", ec)) {
@@ -210,7 +212,15 @@ fs::path workflow_root(const std::string& root) {
     }
     if (candidate == candidate.parent_path()) break;
   }
-  return dir;
+  return {};
+}
+
+fs::path workflow_root(const std::string& root) {
+  if (!root.empty()) return fs::path(root);
+  const fs::path found = repository_root();
+  if (!found.empty()) return found;
+  std::error_code ec;
+  return fs::current_path(ec);
 }
 
 std::string project_connector_name(const fs::path& project) {

@@ -12,6 +12,10 @@
 
 namespace lakeflow::workflow {
 
+// The nearest directory at or above the current one holding sources/ and CMakeLists.txt (a
+// lakeflow repository); empty when there is none.
+std::filesystem::path repository_root();
+
 // The repository root: `root` when given, else the nearest directory at or above the current one
 // holding sources/ and CMakeLists.txt (the current directory when there is none).
 std::filesystem::path workflow_root(const std::string& root);

@@ -41,8 +41,12 @@ ChecklistItem parse_item(const YAML::Node& node, const std::string& where) {
   if (!node.IsMap()) throw ConfigError(fmt::format("checklist: {} must be a mapping", where));
   ChecklistItem item;
   item.text = scalar(node, "text", where, true);
-  item.match = scalar(node, "match", where, false);
-  if (item.match.empty()) item.match = item.text;
+  if (const YAML::Node match = node["match"]; match && match.IsSequence()) {
+    item.matches = strings(match, where + " match");
+  } else if (std::string one = scalar(node, "match", where, false); !one.empty()) {
+    item.matches.push_back(std::move(one));
+  }
+  if (item.matches.empty()) item.matches.push_back(item.text);
   item.method = scalar(node, "method", where, false);
   item.test_class = scalar(node, "test_class", where, false);
   item.checks = strings(node["checks"], where + " checks");

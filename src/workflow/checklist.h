@@ -12,10 +12,12 @@
 namespace lakeflow::workflow {
 
 struct ChecklistItem {
-  std::string text;        // as DESIGN.md shows it; {name} is the connector's name
-  std::string match;       // the start of the DESIGN.md line that is this item (default: text)
-  std::string method;      // a connector method the item is about, or empty
-  std::string test_class;  // a conformance test class, or empty
+  std::string text;  // as DESIGN.md shows it; {name} is the connector's name
+  // The starts of the DESIGN.md line that is this item: the current wording (default: text),
+  // then earlier wordings still accepted.
+  std::vector<std::string> matches;
+  std::string method;                // a connector method the item is about, or empty
+  std::string test_class;            // a conformance test class, or empty
   std::vector<std::string> checks;   // machine check ids (checks.h)
   std::vector<ChecklistItem> items;  // sub-items
 };

@@ -219,19 +219,20 @@ CheckResult method_implemented(CheckContext& c, const ChecklistItem& item) {
                      "implement it when a table is cdc_with_deletes, else mark the item "
                      "'n/a: <reason>'");
     }
-    return fail(fmt::format("no definition of {}() in {}", item.method, c.where),
-                fmt::format("define {}::{}()", c.name, item.method));
+    return fail(fmt::format("no definition of do_{}() in {}", item.method, c.where),
+                fmt::format("define the hook do_{}() (lakeflow/connector.h)", item.method));
   }
   for (const std::string& body : bodies) {
     if (contains_word(body, "not_implemented")) {
-      return fail(fmt::format("{}() still throws the scaffold's NotImplementedError", item.method),
-                  fmt::format("implement it{}", item.method == "read_table_deletes"
-                                                    ? ", or mark the item 'n/a: <reason>' and "
-                                                      "delete the override"
-                                                    : ""));
+      return fail(
+          fmt::format("do_{}() still throws the scaffold's NotImplementedError", item.method),
+          fmt::format("implement it{}", item.method == "read_table_deletes"
+                                            ? ", or mark the item 'n/a: <reason>' and "
+                                              "delete the override"
+                                            : ""));
     }
   }
-  return ok(fmt::format("{}() is defined and is no scaffold stub", item.method));
+  return ok(fmt::format("do_{}() is defined and is no scaffold stub", item.method));
 }
 
 CheckResult table_name_validation(CheckContext& c, const ChecklistItem&) {

@@ -314,16 +314,33 @@ std::string validate_connection_options(const ConnectorSpec& spec, std::string_v
       connector, fmt::join(choices, "; ")));
 }
 
-fs::path find_connector_spec(const fs::path& root, const std::string& connector) {
-  const fs::path path = root / "sources" / connector / "connector_spec.yaml";
+fs::path find_connector_spec(const fs::path& root, const fs::path& repository,
+                             const std::string& connector) {
+  const fs::path base = root.empty() ? repository : root;
   std::error_code ec;
-  if (!fs::exists(path, ec)) {
-    throw ConfigError(fmt::format(
-        "no connector_spec.yaml for connector '{}' at '{}': check the connector name (lakeflow "
-        "connectors), run from the repository (or --root DIR), or give the spec with --spec FILE",
-        connector, path.string()));
+  if (!base.empty()) {
+    const fs::path path = base / "sources" / connector / "connector_spec.yaml";
+    if (fs::exists(path, ec)) return path;
+    if (!root.empty()) {
+      throw ConfigError(fmt::format(
+          "no connector_spec.yaml for connector '{}' at '{}': check the connector name (lakeflow "
+          "connectors) and --root (the repository holding sources/{}/), or give the spec with "
+          "--spec FILE",
+          connector, path.string(), connector));
+    }
   }
-  return path;
+  if (ConnectorRegistry::instance().find(connector) != nullptr) return {};
+  throw ConfigError(fmt::format(
+      "no connector_spec.yaml for connector '{}': it is not a connector of this lakeflow (lakeflow "
+      "connectors lists them; a plugin's directory goes in LAKEFLOW_PLUGIN_PATH){}; give the "
+      "connector's spec with --spec PATH/connector_spec.yaml, or the repository holding "
+      "sources/{}/ with --root DIR",
+      connector,
+      base.empty() ? fmt::format(", and '{}' is not inside a lakeflow repository",
+                                 fs::current_path(ec).string())
+                   : fmt::format(", and '{}' has no sources/{}/connector_spec.yaml", base.string(),
+                                 connector),
+      connector));
 }
 
 CreatedConnection create_connection(
@@ -333,7 +350,18 @@ CreatedConnection create_connection(
     throw ConfigError(fmt::format(
         "invalid connection name '{}': use letters, digits, '_', '.' and '-'", args.name));
   }
-  const ConnectorSpec spec = load_spec(args.connector, args.spec);
+  const ConnectorInfo* registered =
+      args.spec.empty() ? ConnectorRegistry::instance().find(args.connector) : nullptr;
+  if (args.spec.empty() && registered == nullptr) {
+    throw ConfigError(fmt::format(
+        "no connector_spec.yaml for connector '{}': give it with --spec FILE", args.connector));
+  }
+  const ConnectorSpec spec =
+      registered != nullptr ? registered->spec() : load_spec(args.connector, args.spec);
+  const std::string spec_name =
+      registered != nullptr
+          ? fmt::format("the connector_spec.yaml built into connector '{}'", args.connector)
+          : args.spec.string();
   const JsonValue given = JsonValue::parse(args.options_json, "-o (the connection options)");
   if (!given.is_object()) {
     throw ConfigError(
@@ -372,7 +400,7 @@ CreatedConnection create_connection(
           key, args.connector, env_name(args.name, key)));
     }
   }
-  created.auth_method = validate_connection_options(spec, args.spec.string(), created.options);
+  created.auth_method = validate_connection_options(spec, spec_name, created.options);
   // The allowlist matters on Databricks, where the connection carries it; lakeflow passes a
   // spec's table options to the connector directly, so it is checked but not written.
   created.options.erase(std::string(kExternalOptionsKey));
@@ -434,8 +462,7 @@ std::vector<ListedConnection> list_connections(const fs::path& file) {
   return listed;
 }
 
-ConnectionTestResult test_connection(const fs::path& file, const std::string& name,
-                                     const fs::path& root) {
+ConnectionTestResult test_connection(const fs::path& file, const std::string& name) {
   const pipeline::Connections connections = pipeline::load_connections(file);
   const pipeline::Connection& connection = connections.get(name);
   for (const std::string& secret : connection.secret_values) {
@@ -450,14 +477,9 @@ ConnectionTestResult test_connection(const fs::path& file, const std::string& na
   if (tables.empty()) return result;
   result.table = tables.front();
   Options table_options;
-  std::error_code ec;
-  const fs::path spec_path = root / "sources" / connection.connector / "connector_spec.yaml";
-  if (fs::exists(spec_path, ec)) {
-    const ConnectorSpec spec = load_spec(connection.connector, spec_path);
-    if (std::find(spec.table_options().begin(), spec.table_options().end(),
-                  "max_records_per_batch") != spec.table_options().end()) {
-      table_options.set("max_records_per_batch", "1");
-    }
+  const std::vector<std::string>& accepted = connector->spec().table_options();
+  if (std::find(accepted.begin(), accepted.end(), "max_records_per_batch") != accepted.end()) {
+    table_options.set("max_records_per_batch", "1");
   }
   ReadResult read = connector->read_table(result.table, Offset(), table_options);
   RecordBatch batch;

@@ -20,7 +20,9 @@ struct CreateConnectionArgs {
   std::string connector;              // a connector name
   std::string options_json = "{}";    // -o: a JSON object of parameter values
   std::filesystem::path connections;  // the file to write
-  std::filesystem::path spec;         // the connector's connector_spec.yaml
+  // The connector's connector_spec.yaml; empty: the spec built into the registered connector
+  // (find_connector_spec says which).
+  std::filesystem::path spec;
   // Fill parameters not in options_json from environment variables named
   // <NAME>_<PARAMETER> (upper case, every other character '_'): a secret as a ${env:} reference
   // to that variable, any other parameter as its value.
@@ -34,9 +36,15 @@ struct CreatedConnection {
   std::vector<std::string> notes;  // e.g. a reference that does not resolve here and now
 };
 
-// The connector_spec.yaml of `connector`: ROOT/sources/<connector>/connector_spec.yaml.
-// Throws ConfigError saying where it looked and how to give one (--spec).
+// Where the spec of `connector` comes from when no --spec is given: the path of
+// ROOT/sources/<connector>/connector_spec.yaml when that file exists, where ROOT is `root` (--root)
+// or else the repository found from the current directory (`repository`, empty when none was);
+// otherwise an empty path when the connector is registered (built into lakeflow, or a loaded
+// plugin), whose build embedded its spec. Throws ConfigError naming what it looked for and exactly
+// what to pass (--spec FILE, --root DIR, LAKEFLOW_PLUGIN_PATH) when neither is there, or when the
+// `root` given explicitly has no such file.
 std::filesystem::path find_connector_spec(const std::filesystem::path& root,
+                                          const std::filesystem::path& repository,
                                           const std::string& connector);
 
 // Validates connection options against `spec` (read from `file`, named in messages): every
@@ -77,8 +85,8 @@ struct ConnectionTestResult {
 // Builds the connector of connection `name` of `file` and makes its cheapest calls: list_tables,
 // then the first batch of the first table's read (at most 1 record per batch when the spec
 // allows max_records_per_batch). Secret values are registered with the process's redactor first.
-// Throws the connector's typed errors (credentials rejected, source down, ...).
-ConnectionTestResult test_connection(const std::filesystem::path& file, const std::string& name,
-                                     const std::filesystem::path& root);
+// Throws the connector's typed errors (credentials rejected, source down, a required parameter
+// missing, ...).
+ConnectionTestResult test_connection(const std::filesystem::path& file, const std::string& name);
 
 }  // namespace lakeflow::workflow

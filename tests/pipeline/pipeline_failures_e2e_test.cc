@@ -155,6 +155,27 @@ TEST_F(FailuresE2e, EveryTableIsCheckedBeforeAnyLands) {
   EXPECT_FALSE(fs::exists(dir_.file("data"))) << "a table landed before the checks failed";
 }
 
+// A connection without a parameter its connector's spec marks required (a hand-written
+// connections file): the run exits 2 naming the parameter and the connector, and nothing lands.
+TEST_F(FailuresE2e, AMissingRequiredParameterExits2BeforeAnyTableLands) {
+  dir_.write("connections.yaml",
+             "example_shop:\n  connector: example\n  options:\n    password: ${env:PW}\n");
+  const fs::path examples = fs::path(LAKEFLOW_REPO_DIR) / "examples";
+  const std::string path =
+      dir_.write("pipeline.yaml",
+                 "destination_root: data\n" + slurp((examples / "example_pipeline.yaml").string()));
+  ProcessOptions options = env(nullptr);
+  options.set = {"PW=demo"};
+  const ProcessResult run = run_process({LAKEFLOW_BIN, "run", path}, options);
+  EXPECT_EQ(run.status, 2) << run.err;
+  for (const char* part : {"connection 'example_shop'", "connector 'example'",
+                           "example: missing required connection option 'username'"}) {
+    EXPECT_NE(run.err.find(part), std::string::npos) << part << "\n" << run.err;
+  }
+  EXPECT_EQ(run.out, "");
+  EXPECT_FALSE(fs::exists(dir_.file("data"))) << "a table landed without a required parameter";
+}
+
 // ---- What connectors say about their reads
 // -------------------------------------------------------
 

@@ -47,6 +47,8 @@ struct ProcessOptions {
   bool merge_stderr = false;
   // Killed (SIGKILL) after this long; the result then says timed_out.
   std::chrono::seconds timeout{60};
+  // The directory the process starts in (empty: this process's).
+  std::string working_directory{};
 };
 
 struct ProcessResult {
@@ -139,6 +141,9 @@ inline RunningProcess start_process(const std::vector<std::string>& argv,
     posix_spawn_file_actions_adddup2(&actions, 1, 2);
   } else {
     posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  }
+  if (!options.working_directory.empty()) {
+    posix_spawn_file_actions_addchdir_np(&actions, options.working_directory.c_str());
   }
   pid_t pid = 0;
   const int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), envp.data());

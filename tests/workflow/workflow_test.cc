@@ -93,7 +93,7 @@ TEST_F(WorkflowTree, NewCreatesEveryFileWithNamesSubstituted) {
   const std::string design = slurp(source("my_shop/DESIGN.md"));
   for (const char* text :
        {"### Phase 0: Planning Session ⏳", "### Phase 5: Finalize ⏳", "**🚦 GATE: Docs approved**",
-        "Approved-by: pending", "> Guide: `docs/workflow.md`", "- [ ] Implement `list_tables()`",
+        "Approved-by: pending", "> Guide: `docs/workflow.md`", "- [ ] Implement `do_list_tables()`",
         "- [ ] Create `my_shop_api_doc.md` with all sections:\n  - [ ] Authorization documented"}) {
     EXPECT_NE(design.find(text), std::string::npos) << text;
   }
@@ -194,8 +194,8 @@ TEST_F(WorkflowTree, CheckOfFreshScaffoldReportsUnfilledItemsWithoutErrors) {
   for (const char* text : {
            "❌ Create this DESIGN.md with all sections: DESIGN.md: unfilled section(s)",
            "the guide(s) it refers to exist: docs/workflow.md",
-           "❌ Implement `read_table(table, start, table_options)`: read_table() still throws the "
-           "scaffold's NotImplementedError → implement it",
+           "❌ Implement `do_read_table(context)`: do_read_table() still throws the scaffold's "
+           "NotImplementedError → implement it",
            "⏳ 🚦 GATE: Human approval to proceed: awaiting approval",
            "⏳ Run tests: `lakeflow check fresh --run-tests`",
            "⏳ Verify `.gitignore` excludes configs: configs/dev_config.json git-ignored",
@@ -237,17 +237,16 @@ TEST_F(WorkflowTree, CheckAcceptsNotApplicableItemsAndPassingTests) {
   edit_design("probe",
               {{"  - [ ] TestReadTableDeletes (if applicable)",
                 "  - [ ] TestReadTableDeletes (if applicable) — n/a: the source has no deletes"},
-               {"- [ ] Implement `read_table_deletes(table, start, table_options)` if "
-                "cdc_with_deletes",
-                "- [ ] Implement `read_table_deletes(table, start, table_options)` if "
-                "cdc_with_deletes n/a: every table is append only"}});
+               {"- [ ] Implement `do_read_table_deletes(context)` if cdc_with_deletes",
+                "- [ ] Implement `do_read_table_deletes(context)` if cdc_with_deletes n/a: every "
+                "table is append only"}});
   const ProcessResult result =
       check("probe", {"--run-tests", "--build", fixture_build("probe", "pass")});
   EXPECT_EQ(result.status, 0) << result.out;
   for (const char* text : {
            "✅ TestReadTableDeletes (if applicable): n/a: the source has no deletes",
-           "✅ Implement `read_table_deletes(table, start, table_options)` if cdc_with_deletes: "
-           "n/a: every table is append only",
+           "✅ Implement `do_read_table_deletes(context)` if cdc_with_deletes: n/a: every table "
+           "is append only",
            "⏳ TestReadTable: 2 passed; not ticked in DESIGN.md",
            "⏳ Run full test suite one more time: all 7 test(s) of the connector's test binary "
            "pass; not ticked",
@@ -426,12 +425,13 @@ TEST_F(WorkflowTree, CheckReportsEveryPlantedDefect) {
       "⏳ No unverified claims: every gap marked `TBD:` and resolved or accepted: 2 open TBD: "
       "marker(s) in the API doc",
       "❌ StructType preferred over MapType: IntegerType or MapType used without a reason",
-      "❌ Implement `list_tables()`: no definition of list_tables() in sources/broken/",
+      "❌ Implement `do_list_tables()`: no definition of do_list_tables() in sources/broken/",
       "❌ Table name validation in each method: does not call require_table first: "
       "get_table_schema",
       "❌ No mock objects: test doubles: test/broken_test.cc uses MOCK_METHOD, "
       "test/broken_test.cc: class FakeBroken derives from BrokenConnector",
-      "❌ No schema conversion in read_table(): schema work in the read path: broken_connector.cc "
+      "❌ No schema conversion in `do_read_table()`: schema work in the read path: "
+      "broken_connector.cc "
       "includes columnar/record_converter.h, read_table() uses get_table_schema, read_table() "
       "uses StructType",
       "❌ Create `sources/broken/test/broken_conformance_test.cc`: no test/*.cc calls "
@@ -479,9 +479,9 @@ ReadResult HookedConnector::do_read_table(const ReadContext& context) { not_impl
 )");
   const ProcessResult result = check("hooked");
   for (const char* text : {
-           "Implement `list_tables()`: list_tables() is defined and is no scaffold stub",
-           "❌ Implement `read_table(table, start, table_options)`: read_table() still throws the "
-           "scaffold's NotImplementedError",
+           "Implement `do_list_tables()`: do_list_tables() is defined and is no scaffold stub",
+           "❌ Implement `do_read_table(context)`: do_read_table() still throws the scaffold's "
+           "NotImplementedError",
            "Table name validation in each method: the framework checks the table name before each "
            "do_* hook (non-virtual interface)",
        }) {
@@ -593,9 +593,11 @@ class ConnectionCli : public ::testing::Test {
     ProcessOptions options;
     options.set = std::move(env);
     options.set.push_back(std::string("LAKEFLOW_PLUGIN_PATH="));
+    options.working_directory = working_directory_;
     return run_process(args, options);
   }
   TempDir dir_{"lakeflow_connection_cli"};
+  std::string working_directory_;  // empty: the test's (inside the repository's build tree)
   std::string file_ = dir_.file("connections.yaml");
 };
 
@@ -611,15 +613,14 @@ TEST_F(ConnectionCli, CreateListAndTestAConnection) {
   EXPECT_NE(listed.out.find("shop  connector example"), std::string::npos) << listed.out;
   EXPECT_NE(listed.out.find("password: ${env:SHOP_PASSWORD}"), std::string::npos) << listed.out;
 
-  const ProcessResult tested =
-      lakeflow({"connection", "test", "shop", "--root", LAKEFLOW_REPO_DIR}, {"SHOP_PASSWORD=demo"});
+  const ProcessResult tested = lakeflow({"connection", "test", "shop"}, {"SHOP_PASSWORD=demo"});
   ASSERT_EQ(tested.status, 0) << tested.err;
   EXPECT_NE(tested.out.find("✅ connection 'shop' works: connector example lists 4 table(s); the "
                             "first read of users returned 1 record(s)"),
             std::string::npos)
       << tested.out;
   // Without the variable the connection cannot be built: exit 2, naming it.
-  const ProcessResult unset = lakeflow({"connection", "test", "shop", "--root", LAKEFLOW_REPO_DIR});
+  const ProcessResult unset = lakeflow({"connection", "test", "shop"});
   EXPECT_EQ(unset.status, 2) << unset.out << unset.err;
   EXPECT_NE(unset.err.find("SHOP_PASSWORD is not set"), std::string::npos) << unset.err;
 }
@@ -646,6 +647,54 @@ TEST_F(ConnectionCli, BadInputIsAnErrorNamingTheParameterAndTheFileStaysAsItWas)
   EXPECT_EQ(unknown.status, 2);
   EXPECT_NE(unknown.err.find("no connector_spec.yaml for connector 'nosuch'"), std::string::npos)
       << unknown.err;
+}
+
+// Outside a repository and without --root, a connector of this lakeflow brings its spec (built
+// into it); any other connector is an error saying exactly what to pass.
+TEST_F(ConnectionCli, CreateOutsideTheRepositoryUsesTheSpecBuiltIntoTheConnector) {
+  working_directory_ = dir_.path().string();
+  const std::string options = R"({"username": "demo", "password": "${env:SHOP_PASSWORD}"})";
+  const ProcessResult created =
+      lakeflow({"connection", "create", "shop", "-c", "example", "-o", options});
+  ASSERT_EQ(created.status, 0) << created.err;
+  EXPECT_NE(created.out.find("created connection 'shop' (connector example)"), std::string::npos)
+      << created.out;
+  // Validated against that spec as against the file.
+  const ProcessResult missing =
+      lakeflow({"connection", "create", "shop", "-c", "example", "-o", R"({"username": "u"})"});
+  EXPECT_EQ(missing.status, 2);
+  EXPECT_NE(missing.err.find("missing required parameter 'password' of connector 'example' "),
+            std::string::npos)
+      << missing.err;
+  const ProcessResult unknown =
+      lakeflow({"connection", "create", "other", "-c", "nosuch", "-o", "{}"});
+  EXPECT_EQ(unknown.status, 2);
+  for (const char* part :
+       {"no connector_spec.yaml for connector 'nosuch': it is not a connector "
+        "of this lakeflow (lakeflow connectors lists them",
+        "is not inside a lakeflow repository", "--spec PATH/connector_spec.yaml", "--root DIR"}) {
+    EXPECT_NE(unknown.err.find(part), std::string::npos) << part << "\n" << unknown.err;
+  }
+  // A --root given is where the spec must be: no quiet fallback to another.
+  const ProcessResult wrong_root = lakeflow({"connection", "create", "other", "-c", "example",
+                                             "--root", dir_.path().string(), "-o", options});
+  EXPECT_EQ(wrong_root.status, 2);
+  EXPECT_NE(wrong_root.err.find("no connector_spec.yaml for connector 'example' at '" +
+                                dir_.path().string() + "/sources/example/connector_spec.yaml'"),
+            std::string::npos)
+      << wrong_root.err;
+}
+
+// A connection written by hand without a parameter the connector requires cannot be used:
+// `connection test` exits 2 naming the parameter and the connector.
+TEST_F(ConnectionCli, TestingAConnectionWithoutARequiredParameterNamesIt) {
+  dir_.write("connections.yaml",
+             "shop:\n  connector: example\n  options:\n    password: ${env:SHOP_PASSWORD}\n");
+  const ProcessResult tested = lakeflow({"connection", "test", "shop"}, {"SHOP_PASSWORD=demo"});
+  EXPECT_EQ(tested.status, 2) << tested.out << tested.err;
+  EXPECT_NE(tested.err.find("example: missing required connection option 'username'"),
+            std::string::npos)
+      << tested.err;
 }
 
 }  // namespace

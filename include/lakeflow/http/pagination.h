@@ -192,19 +192,25 @@ class Keyset : public Paginator {
   struct Config {
     std::string cursor_field{};  // the record member ordered on, e.g. `updated_at`
     std::string id_field = "id";
-    std::string cursor_param{};  // query parameter taking the cursor value, e.g. `since`
-    std::string id_param{};      // query parameter taking the id, e.g. `since_id`
+    // The query parameters taking the cursor value and the id, e.g. `since` and `since_id`:
+    // both or neither. Only after() and next_url() use them; a connector that sends the position
+    // its own way (a request body, a filter expression) uses position_of alone and leaves them
+    // empty.
+    std::string cursor_param{};
+    std::string id_param{};
     // For next_url only: the array of records in a page, and the parameter holding the page size.
     std::string records_path = "data";
     std::string limit_param = "limit";
   };
-  // Throws ConfigError when a field or parameter name is empty.
+  // Throws ConfigError when cursor_field or id_field is empty, or only one of cursor_param and
+  // id_param is given.
   explicit Keyset(Config config);
 
   // The position of one record (a JSON object). Throws SourceError naming the field when the
   // record lacks the cursor or id field, or holds something other than a string or number there.
   KeysetPosition position_of(std::string_view record) const;
   // `url` with the position's parameters set (any earlier ones replaced): the page after it.
+  // Throws ConfigError without cursor_param and id_param (as next_url does).
   std::string after(std::string_view url, const KeysetPosition& position) const;
 
   std::optional<std::string> next_url(std::string_view page_url,
@@ -212,6 +218,9 @@ class Keyset : public Paginator {
   const Config& config() const { return config_; }
 
  private:
+  // Throws ConfigError unless cursor_param and id_param are set.
+  void require_query_params() const;
+
   Config config_;
   JsonPath records_;
 };

@@ -70,6 +70,35 @@ std::string sql_value(const std::string& sql) {
   return result.rows() == 0 || result.is_null(0, 0) ? "" : result.text(0, 0);
 }
 
+// Reads one stream of `table` from `start` until its offset stops moving, with no commit
+// notification between the calls; returns the last offset.
+enum class Stream { kUpserts, kDeletes };
+Offset read_until_still(LakeflowConnect& connector, const std::string& table, Offset start,
+                        Stream stream) {
+  for (;;) {
+    ReadResult read = stream == Stream::kUpserts ? connector.read_table(table, start, {})
+                                                 : connector.read_table_deletes(table, start, {});
+    drain(read);
+    if (read.end == start) return start;
+    start = read.end;
+  }
+}
+
+// The position a change offset stands at.
+std::uint64_t lsn_of(const Offset& offset) {
+  return parse_lsn(offset.find("lsn")->as_string(), "offset");
+}
+
+// How far the server may release WAL for the slot a change offset reads from (the slot's
+// confirmed_flush_lsn).
+std::uint64_t slot_confirmed_lsn(const Offset& offset) {
+  const std::string slot = offset.find("slot")->as_string();
+  return parse_lsn(sql_value("SELECT confirmed_flush_lsn::text FROM pg_replication_slots "
+                             "WHERE slot_name = '" +
+                             slot + "'"),
+                   "slot");
+}
+
 // What a destination holds after applying a table's reads: rows by key, with the sequence rules
 // of the pipeline's merge (an upsert or delete applies when its sequence is >= the row's; a delete
 // leaves a tombstone).
@@ -588,28 +617,17 @@ TEST(PostgresChanges, TheSlotAdvancesOnlyToCommittedPositions) {
   mirror.key_columns = {"id"};
   TableReader reader{"scratch.stress", {}};
   reader.run(mirror);
-  const std::string slot = reader.upserts.find("slot")->as_string();
-  const auto confirmed = [&] {
-    return parse_lsn(sql_value("SELECT confirmed_flush_lsn::text FROM pg_replication_slots "
-                               "WHERE slot_name = '" +
-                               slot + "'"),
-                     "slot");
-  };
+  const auto confirmed = [first = reader.upserts] { return slot_confirmed_lsn(first); };
   const std::uint64_t before = confirmed();
   run_sql(test_server(), "UPDATE scratch.stress SET version = 5 WHERE id = 1");
   // Upserts read and committed, deletes not yet: the slot keeps the WAL the deletes still need.
   const auto connector = make(scratch_options());
-  Offset upserts = reader.upserts;
-  for (;;) {
-    ReadResult read = connector->read_table("scratch.stress", upserts, {});
-    drain(read);
-    if (read.end == upserts) break;
-    upserts = read.end;
-  }
-  EXPECT_LT(before, parse_lsn(upserts.find("lsn")->as_string(), "offset"));
+  const Offset upserts =
+      read_until_still(*connector, "scratch.stress", reader.upserts, Stream::kUpserts);
+  EXPECT_LT(before, lsn_of(upserts));
   EXPECT_EQ(confirmed(), before);
   reader.run(mirror);  // both streams read and committed: the slot catches up
-  EXPECT_EQ(confirmed(), parse_lsn(reader.upserts.find("lsn")->as_string(), "offset"));
+  EXPECT_EQ(confirmed(), lsn_of(reader.upserts));
   EXPECT_EQ(mirror_rows(mirror), server_rows());
 }
 
@@ -748,45 +766,26 @@ TEST(PostgresPartitions, TheCommitNotificationAdvancesTheSlotToTheLesserCommitte
   mirror.key_columns = {"id"};
   TableReader reader{"scratch.stress", {}};
   reader.run(mirror);
-  const std::string slot = reader.upserts.find("slot")->as_string();
-  const auto confirmed = [&] {
-    return parse_lsn(sql_value("SELECT confirmed_flush_lsn::text FROM pg_replication_slots "
-                               "WHERE slot_name = '" +
-                               slot + "'"),
-                     "slot");
-  };
-  const auto lsn = [](const Offset& offset) {
-    return parse_lsn(offset.find("lsn")->as_string(), "offset");
-  };
+  const auto confirmed = [first = reader.upserts] { return slot_confirmed_lsn(first); };
   run_sql(test_server(), "UPDATE scratch.stress SET version = 5 WHERE id = 1");
   const auto connector = make(scratch_options());
-  Offset upserts = reader.upserts;
-  for (;;) {
-    ReadResult read = connector->read_table("scratch.stress", upserts, {});
-    drain(read);
-    if (read.end == upserts) break;
-    upserts = read.end;
-  }
-  ASSERT_LT(lsn(reader.deletes), lsn(upserts));
+  const Offset upserts =
+      read_until_still(*connector, "scratch.stress", reader.upserts, Stream::kUpserts);
+  ASSERT_LT(lsn_of(reader.deletes), lsn_of(upserts));
   // The upserts committed, the deletes not yet: the slot stays where the deletes stand.
   connector->committed("scratch.stress", {}, upserts, reader.deletes);
-  EXPECT_LE(confirmed(), lsn(reader.deletes));
+  EXPECT_LE(confirmed(), lsn_of(reader.deletes));
   // A deletes stream never read (`{}`) reads from the slot's position: nothing is released.
   const std::uint64_t held = confirmed();
   connector->committed("scratch.stress", {}, upserts, Offset());
   EXPECT_EQ(confirmed(), held);
-  Offset deletes = reader.deletes;
-  for (;;) {
-    ReadResult read = connector->read_table_deletes("scratch.stress", deletes, {});
-    drain(read);
-    if (read.end == deletes) break;
-    deletes = read.end;
-  }
+  const Offset deletes =
+      read_until_still(*connector, "scratch.stress", reader.deletes, Stream::kDeletes);
   connector->committed("scratch.stress", {}, upserts, deletes);
-  EXPECT_EQ(confirmed(), std::min(lsn(upserts), lsn(deletes)));
+  EXPECT_EQ(confirmed(), std::min(lsn_of(upserts), lsn_of(deletes)));
   // A table read without deletes (a pipeline declaring it cdc): the upserts alone.
   connector->committed("scratch.stress", {}, upserts, std::nullopt);
-  EXPECT_EQ(confirmed(), lsn(upserts));
+  EXPECT_EQ(confirmed(), lsn_of(upserts));
 }
 
 TEST(PostgresChanges, AQuietTableInABusyDatabaseStillReleasesWal) {
@@ -798,17 +797,12 @@ TEST(PostgresChanges, AQuietTableInABusyDatabaseStillReleasesWal) {
   mirror.key_columns = {"id"};
   TableReader reader{"scratch.stress", {}};
   reader.run(mirror);
-  const std::uint64_t before = parse_lsn(reader.upserts.find("lsn")->as_string(), "offset");
+  const std::uint64_t before = lsn_of(reader.upserts);
   run_sql(test_server(), "INSERT INTO scratch.busy SELECT generate_series(1, 1000)");
   reader.run(mirror);  // nothing of this table changed; the position still moves on
-  const std::uint64_t after = parse_lsn(reader.upserts.find("lsn")->as_string(), "offset");
+  const std::uint64_t after = lsn_of(reader.upserts);
   EXPECT_GT(after, before);
-  const std::string slot = reader.upserts.find("slot")->as_string();
-  EXPECT_EQ(parse_lsn(sql_value("SELECT confirmed_flush_lsn::text FROM pg_replication_slots "
-                                "WHERE slot_name = '" +
-                                slot + "'"),
-                      "slot"),
-            after);
+  EXPECT_EQ(slot_confirmed_lsn(reader.upserts), after);
   EXPECT_TRUE(reader.upserted.size() == 3u);
 }
 

@@ -22,8 +22,8 @@ class PostgresWriteBack : public lakeflow::testing::WriteBackUtils {
   std::vector<JsonValue> delete_rows(std::string_view table, int n) override;
 
  private:
-  // Runs `sql` and returns the first column of each row.
-  std::vector<std::string> run(const std::string& sql);
+  // Runs `sql` and returns its rows, each value as text.
+  std::vector<std::vector<std::string>> run(const std::string& sql);
   Options options_;
 };
 
