@@ -663,7 +663,7 @@ TEST_F(ConnectionCli, CreateOutsideTheRepositoryUsesTheSpecBuiltIntoTheConnector
   const ProcessResult missing =
       lakeflow({"connection", "create", "shop", "-c", "example", "-o", R"({"username": "u"})"});
   EXPECT_EQ(missing.status, 2);
-  EXPECT_NE(missing.err.find("missing required parameter 'password' of connector 'example' "),
+  EXPECT_NE(missing.err.find("missing required parameter 'password' of connector 'example'"),
             std::string::npos)
       << missing.err;
   const ProcessResult unknown =
