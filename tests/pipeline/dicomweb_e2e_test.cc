@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "lakeflow/json.h"
+#include "pipeline/example_pipeline_e2e.h"
 #include "support/dicom_files.h"
 #include "support/node.h"
 #include "support/orthanc_server.h"
@@ -18,14 +19,14 @@
 
 namespace {
 
+using lakeflow::test_support::copy_example_pipeline;
 using lakeflow::test_support::duckdb_unavailable;
-using lakeflow::test_support::find_node;
-using lakeflow::test_support::kReadDelta;
+using lakeflow::test_support::expect_duckdb_reads_as_shown;
+using lakeflow::test_support::lines;
 using lakeflow::test_support::OrthancServer;
 using lakeflow::test_support::ProcessOptions;
 using lakeflow::test_support::ProcessResult;
 using lakeflow::test_support::run_process;
-using lakeflow::test_support::slurp;
 using lakeflow::test_support::TempDir;
 namespace dicom = lakeflow::test_support::dicom;
 
@@ -33,23 +34,10 @@ namespace fs = std::filesystem;
 
 const std::vector<std::string> kTables = {"studies", "series", "instances", "instance_metadata"};
 
-std::multiset<std::string> lines(const std::string& text) {
-  std::multiset<std::string> out;
-  std::size_t at = 0;
-  for (std::size_t end = text.find('\n'); end != std::string::npos;
-       at = end + 1, end = text.find('\n', at)) {
-    out.insert(text.substr(at, end - at));
-  }
-  return out;
-}
-
 class DicomwebPipelineE2e : public ::testing::Test {
  protected:
   void SetUp() override {
-    const fs::path examples = fs::path(LAKEFLOW_REPO_DIR) / "examples";
-    dir_.write("connections.yaml", slurp((examples / "connections.yaml").string()));
-    spec_ = dir_.write("pipeline.yaml", "destination_root: data\n" +
-                                            slurp((examples / "dicomweb_pipeline.yaml").string()));
+    spec_ = copy_example_pipeline(dir_, "dicomweb_pipeline.yaml");
     dicom::store_samples(server_);
   }
 
@@ -71,22 +59,16 @@ class DicomwebPipelineE2e : public ::testing::Test {
 };
 
 TEST_F(DicomwebPipelineE2e, DuckDbReadsEveryTableAsShowPrintsIt) {
-  const ProcessResult run = lakeflow({"run", spec_});
-  ASSERT_EQ(run.status, 0) << run.err << run.out;
+  const ProcessResult landed = lakeflow({"run", spec_});
+  ASSERT_EQ(landed.status, 0) << landed.err << landed.out;
+  const auto run = [this](std::vector<std::string> args) { return lakeflow(std::move(args)); };
   const std::string why = duckdb_unavailable();
   if (!why.empty()) GTEST_SKIP() << why;
   for (const std::string& name : kTables) {
-    const ProcessResult show = lakeflow({"show", table(name), "--limit", "1000000"});
-    ASSERT_EQ(show.status, 0) << name << ": " << show.err;
-    const ProcessResult duck = run_process({find_node(), kReadDelta, table(name)});
-    ASSERT_EQ(duck.status, 0) << name << ": " << duck.err;
-    EXPECT_EQ(lines(duck.out).size(), name == "studies"  ? 3u
-                                      : name == "series" ? 4u
-                                                         : 5u)
-        << duck.out;
-    EXPECT_EQ(lines(duck.out), lines(show.out)) << name << "\nDuckDB:\n"
-                                                << duck.out << "\nshow:\n"
-                                                << show.out;
+    EXPECT_EQ(expect_duckdb_reads_as_shown(run, table(name)).size(), name == "studies"  ? 3u
+                                                                     : name == "series" ? 4u
+                                                                                        : 5u)
+        << name;
   }
 }
 

@@ -16,11 +16,9 @@
 
 #include <fcntl.h>
 #include <libpq-fe.h>
-#include <netinet/in.h>
 #include <pwd.h>
 #include <spawn.h>
 #include <sys/file.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -36,6 +34,7 @@
 #include <vector>
 
 #include "lakeflow/files.h"
+#include "subprocess.h"
 
 extern char** environ;
 
@@ -59,7 +58,7 @@ class PostgresServer {
       }
     }
     for (int attempt = 0;; ++attempt) {
-      server.port_ = free_port();
+      server.port_ = free_tcp_port();
       server.spawn(data);
       if (server.wait_ready()) return server;
       server.stop();
@@ -214,22 +213,6 @@ class PostgresServer {
     }
     flock(lock, LOCK_UN);
     close(lock);
-  }
-
-  static int free_port() {
-    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = 0;
-    socklen_t size = sizeof(address);
-    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&address), size) != 0 ||
-        getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
-      throw std::runtime_error("postgres: cannot find a free port");
-    }
-    const int port = ntohs(address.sin_port);
-    close(fd);
-    return port;
   }
 
   void spawn(const std::string& data) {
