@@ -91,6 +91,10 @@ class RecordConverter {
   void clear_bad_records() { bad_records_.clear(); }
   // Records seen so far (good and bad), the base of record indexes in errors.
   std::size_t records_seen() const { return records_seen_; }
+  // Counts records from 0 again, for a converter reused for records of another read (building
+  // one for a wide schema costs more than converting a few records): later record indexes in
+  // errors and bad_records() start over.
+  void restart_record_count() { records_seen_ = 0; }
 
   // The simdjson kernels the converter runs on, e.g. "haswell (stage 1: icelake)": the on-demand
   // kernel compiled in for the CPU baseline, then the structural-indexing kernel chosen at run

@@ -74,11 +74,12 @@ std::optional<std::set<std::string>> added_by(const DeltaLog& log, std::int64_t 
 
 }  // namespace
 
-DataFileWriter::DataFileWriter(const std::filesystem::path& table_dir, const StructType& schema,
+DataFileWriter::DataFileWriter(const std::filesystem::path& table_dir,
+                               std::shared_ptr<const parquet::ParquetWriterPlan> plan,
                                std::size_t sequence, std::int64_t version)
     : name_(fmt::format("{}{:05}-{}-v{}{}", kPrefix, sequence, random_uuid(), version, kSuffix)) {
   std::filesystem::create_directories(table_dir);
-  writer_ = std::make_unique<parquet::ParquetWriter>((table_dir / name_).string(), schema);
+  writer_ = std::make_unique<parquet::ParquetWriter>((table_dir / name_).string(), std::move(plan));
 }
 
 void DataFileWriter::write(const ColumnBatch& batch) { writer_->write(batch); }
@@ -164,48 +165,57 @@ std::vector<std::string> remove_orphan_files(const DeltaLog& log, std::int64_t l
   return removed;
 }
 
-FileSetWriter::FileSetWriter(std::filesystem::path table_dir, StructType schema, FileLayout layout,
-                             std::size_t first_sequence, std::int64_t version)
+FileSetWriter::FileSetWriter(std::filesystem::path table_dir,
+                             std::shared_ptr<const parquet::ParquetWriterPlan> plan,
+                             FileLayout layout, std::size_t first_sequence, std::int64_t version)
     : table_dir_(std::move(table_dir)),
-      schema_(std::move(schema)),
+      plan_(std::move(plan)),
       layout_(std::move(layout)),
       next_sequence_(first_sequence),
-      version_(version),
-      held_(schema_) {}
+      version_(version) {}
+
+FileSetWriter::FileSetWriter(std::filesystem::path table_dir, StructType schema, FileLayout layout,
+                             std::size_t first_sequence, std::int64_t version)
+    : FileSetWriter(std::move(table_dir),
+                    std::make_shared<const parquet::ParquetWriterPlan>(std::move(schema)),
+                    std::move(layout), first_sequence, version) {}
 
 void FileSetWriter::write(const ColumnBatch& batch) {
   if (batch.num_rows() == 0) return;
   if (layout_.clustering.empty()) {
-    if (!streaming_) streaming_.emplace(table_dir_, schema_, next_sequence_++, version_);
+    if (!streaming_) streaming_.emplace(table_dir_, plan_, next_sequence_++, version_);
     streaming_->write(batch);
     return;
   }
   std::vector<std::uint32_t> all(batch.num_rows());
   std::iota(all.begin(), all.end(), std::uint32_t{0});
-  append_rows(batch, all, held_);
-  if (held_.byte_size() >= layout_.sort_buffer_bytes) write_held();
+  if (!held_) held_.emplace(plan_->schema());
+  append_rows(batch, all, *held_);
+  if (held_->byte_size() >= layout_.sort_buffer_bytes) write_held();
 }
 
 void FileSetWriter::write_held() {
-  const std::size_t rows = held_.num_rows();
+  if (!held_) return;
+  ColumnBatch& held = *held_;
+  const std::size_t rows = held.num_rows();
   if (rows == 0) return;
-  const RowOrder order(held_, layout_.clustering);
+  const RowOrder order(held, layout_.clustering);
   const std::vector<std::uint32_t> sorted = order.sorted();
   const std::size_t target = std::max<std::size_t>(layout_.target_file_bytes, 1);
-  const std::size_t files = std::max<std::size_t>((held_.byte_size() + target - 1) / target, 1);
+  const std::size_t files = std::max<std::size_t>((held.byte_size() + target - 1) / target, 1);
   const std::size_t rows_per_file = (rows + files - 1) / files;
-  ColumnBatch part(schema_);
+  ColumnBatch part(plan_->schema());
   for (std::size_t begin = 0; begin < rows;) {
     std::size_t end = std::min(rows, begin + rows_per_file);
     while (end < rows && order.compare(sorted[end - 1], sorted[end]) == 0) ++end;
     part.clear();
-    append_rows(held_, std::span(sorted).subspan(begin, end - begin), part);
-    DataFileWriter file(table_dir_, schema_, next_sequence_++, version_);
+    append_rows(held, std::span(sorted).subspan(begin, end - begin), part);
+    DataFileWriter file(table_dir_, plan_, next_sequence_++, version_);
     file.write(part);
     adds_.push_back(file.close());
     begin = end;
   }
-  held_.clear();
+  held.clear();
 }
 
 std::vector<AddFile> FileSetWriter::close() {

@@ -38,9 +38,10 @@ namespace lakeflow::delta {
 class DataFileWriter {
  public:
   // Creates `<table_dir>/part-<sequence>-<uuid>-v<version>-c000.zstd.parquet` (the directory too)
-  // for commit `version` of the table.
-  DataFileWriter(const std::filesystem::path& table_dir, const StructType& schema,
-                 std::size_t sequence, std::int64_t version);
+  // for commit `version` of the table, with the schema of `plan`.
+  DataFileWriter(const std::filesystem::path& table_dir,
+                 std::shared_ptr<const parquet::ParquetWriterPlan> plan, std::size_t sequence,
+                 std::int64_t version);
 
   // Appends the rows of `batch` (of the writer's schema).
   void write(const ColumnBatch& batch);
@@ -84,7 +85,12 @@ using destination::FileLayout;
 // min/max statistics.
 class FileSetWriter {
  public:
-  // Files are written for commit `version` (see DataFileWriter), named from `first_sequence` on.
+  // Files are written for commit `version` (see DataFileWriter), named from `first_sequence` on,
+  // with the schema of `plan` (shared by the writes of a table: planning a wide schema's Parquet
+  // columns costs more than writing a small batch).
+  FileSetWriter(std::filesystem::path table_dir,
+                std::shared_ptr<const parquet::ParquetWriterPlan> plan, FileLayout layout,
+                std::size_t first_sequence, std::int64_t version);
   FileSetWriter(std::filesystem::path table_dir, StructType schema, FileLayout layout,
                 std::size_t first_sequence, std::int64_t version);
 
@@ -99,12 +105,12 @@ class FileSetWriter {
   void write_held();
 
   std::filesystem::path table_dir_;
-  StructType schema_;
+  std::shared_ptr<const parquet::ParquetWriterPlan> plan_;
   FileLayout layout_;
   std::size_t next_sequence_;
   std::int64_t version_;
   std::optional<DataFileWriter> streaming_;  // unclustered
-  ColumnBatch held_;                         // clustered: rows not written yet
+  std::optional<ColumnBatch> held_;          // clustered: rows not written yet
   std::vector<AddFile> adds_;
 };
 

@@ -128,6 +128,7 @@ class DeltaTable final : public destination::Table {
     if (widened) snapshot_.enable_type_widening();
     snapshot_.metadata.schema_string = schema.json();
     schema_ = schema;
+    writer_plan_.reset();
     update_protocol();
   }
   void set_property(std::string_view key, std::optional<std::string> value) override {
@@ -275,12 +276,19 @@ class DeltaTable final : public destination::Table {
 
   friend class DeltaFileWriter;
 
+  // The Parquet plan of schema_, made for the first file written and kept for the table's others.
+  const std::shared_ptr<const parquet::ParquetWriterPlan>& writer_plan() {
+    if (!writer_plan_) writer_plan_ = std::make_shared<const parquet::ParquetWriterPlan>(schema_);
+    return writer_plan_;
+  }
+
   fs::path location_;
   std::string app_id_;
   destination::FileLayout layout_;
   DeltaLog log_;
   Snapshot snapshot_;
   StructType schema_;  // the schema of snapshot_.metadata (and of new files)
+  std::shared_ptr<const parquet::ParquetWriterPlan> writer_plan_;  // see writer_plan()
   ProtocolAction committed_protocol_;
   MetadataAction committed_metadata_;
   // Property changes for the next commit, by domain name.
@@ -298,15 +306,17 @@ class DeltaFileWriter final : public destination::FileWriter {
  public:
   explicit DeltaFileWriter(DeltaTable& table)
       : table_(table),
-        writer_(table.location_, table.schema_, table.layout_, table.files_written_,
+        writer_(table.location_, table.writer_plan(), table.layout_, table.files_written_,
                 table.snapshot_.version + 1) {}
 
   void write(const ColumnBatch& batch) override { writer_.write(batch); }
-  std::size_t close() override {
+  std::vector<std::string> close() override {
     std::vector<AddFile> adds = writer_.close();
-    const std::size_t n = adds.size();
+    std::vector<std::string> names;
+    names.reserve(adds.size());
+    for (const AddFile& add : adds) names.push_back(add.path);
     table_.stage(std::move(adds));
-    return n;
+    return names;
   }
 
  private:

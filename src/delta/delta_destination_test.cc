@@ -33,10 +33,13 @@ const StructType& schema() {
 
 TableTarget target(const TempDir& dir) { return {dir.path() / "t", schema(), "app", {}}; }
 
-void write(Table& table, const std::vector<std::string>& rows) {
+// Writes `rows` into one new file of `table` (staged) and returns its name.
+std::string write(Table& table, const std::vector<std::string>& rows) {
   const std::unique_ptr<destination::FileWriter> writer = table.write_files();
   writer->write(batch_from_json(schema(), rows));
-  EXPECT_EQ(writer->close(), 1u);
+  const std::vector<std::string> names = writer->close();
+  EXPECT_EQ(names.size(), 1u);
+  return names.empty() ? "" : names.front();
 }
 
 Commit batch(std::int64_t number, const std::string& offset_json) {
@@ -64,11 +67,12 @@ TEST(DeltaDestination, ACommitRecordsItsFilesBatchAndOffsetTogether) {
     EXPECT_FALSE(table->exists());
     EXPECT_EQ(table->batch(), 0);
     EXPECT_FALSE(table->offset().has_value());
-    write(*table, {R"({"id":1,"name":"a"})", R"({"id":2})"});
+    const std::string name = write(*table, {R"({"id":1,"name":"a"})", R"({"id":2})"});
     EXPECT_EQ(table->file_count(), 0u);  // staged, not committed
     table->set_property("lakeflow.test", "x");
     table->commit(batch(1, R"({"cursor":2})"));
-    EXPECT_EQ(table->file_count(), 1u);
+    ASSERT_EQ(table->file_count(), 1u);
+    EXPECT_EQ(table->file_name(0), name);  // the writer named it as the table does
   }
   const std::unique_ptr<Table> table = destination.open_table(target(dir));
   EXPECT_TRUE(table->exists());

@@ -99,9 +99,10 @@ class FileWriter {
   virtual ~FileWriter() = default;
   // Appends the rows of `batch`, of the table's schema.
   virtual void write(const ColumnBatch& batch) = 0;
-  // Finishes the files and stages them for the table's next commit; returns how many there are
-  // (none when no row was written). The files stay invisible to readers until that commit.
-  virtual std::size_t close() = 0;
+  // Finishes the files and stages them for the table's next commit; returns their names (as
+  // Table::file_name names them once that commit is made; none when no row was written). The
+  // files stay invisible to readers until that commit.
+  virtual std::vector<std::string> close() = 0;
 };
 
 // One table, opened by one run. Not thread-safe: one thread uses it.

@@ -1424,12 +1424,19 @@ void fill_bounds(ColumnStatistics& c, ValueKind kind, const ValueStats& s) {
 
 // ---- ParquetWriter -----------------------------------------------------------------------------
 
+ParquetWriterPlan::ParquetWriterPlan(StructType schema)
+    : schema_(std::move(schema)),
+      writer_schema_(std::make_unique<const WriterSchema>(build_writer_schema(schema_))) {}
+
+ParquetWriterPlan::~ParquetWriterPlan() = default;
+
 struct ParquetWriter::Impl {
-  Impl(std::string p, StructType s, ParquetWriterOptions o)
+  Impl(std::string p, std::shared_ptr<const ParquetWriterPlan> shared, ParquetWriterOptions o)
       : path(std::move(p)),
-        schema(std::move(s)),
+        plan(std::move(shared)),
+        schema(plan->schema()),
         options(o),
-        writer_schema(build_writer_schema(schema)),
+        writer_schema(plan->writer_schema()),
         codec(options.compression == Compression::kZstd     ? CompressionCodec::kZstd
               : options.compression == Compression::kSnappy ? CompressionCodec::kSnappy
                                                             : CompressionCodec::kUncompressed,
@@ -1513,9 +1520,10 @@ struct ParquetWriter::Impl {
   }
 
   std::string path;
-  StructType schema;
+  std::shared_ptr<const ParquetWriterPlan> plan;
+  const StructType& schema;  // plan's
   ParquetWriterOptions options;
-  WriterSchema writer_schema;
+  const WriterSchema& writer_schema;  // plan's
   PageCodec codec;
   std::unique_ptr<LeafColumns> leaves;
   std::vector<std::int64_t> nested_nulls;
@@ -1528,7 +1536,13 @@ struct ParquetWriter::Impl {
 };
 
 ParquetWriter::ParquetWriter(std::string path, StructType schema, ParquetWriterOptions options)
-    : impl_(std::make_unique<Impl>(std::move(path), std::move(schema), options)) {}
+    : ParquetWriter(std::move(path), std::make_shared<const ParquetWriterPlan>(std::move(schema)),
+                    options) {}
+
+ParquetWriter::ParquetWriter(std::string path, std::shared_ptr<const ParquetWriterPlan> plan,
+                             ParquetWriterOptions options)
+    : impl_(plan ? std::make_unique<Impl>(std::move(path), std::move(plan), options)
+                 : throw Error(ErrorCode::kInternal, "ParquetWriter made without a plan")) {}
 
 ParquetWriter::~ParquetWriter() { abort(); }
 

@@ -51,6 +51,28 @@ struct ParquetWriterOptions {
   bool sync = true;
 };
 
+struct WriterSchema;
+
+// What a writer derives from its schema alone: the Parquet schema, its leaf columns and statistics
+// columns. Building it costs time in proportion to the schema's width (thousands of leaves for a
+// wide, sparse schema), so the writers of many files of one schema share one. Immutable once
+// built; used by several threads at once freely.
+class ParquetWriterPlan {
+ public:
+  // Throws SchemaError when `schema` cannot be written to Parquet (a field with an empty name).
+  explicit ParquetWriterPlan(StructType schema);
+  ~ParquetWriterPlan();
+  ParquetWriterPlan(const ParquetWriterPlan&) = delete;
+  ParquetWriterPlan& operator=(const ParquetWriterPlan&) = delete;
+
+  const StructType& schema() const { return schema_; }
+  const WriterSchema& writer_schema() const { return *writer_schema_; }
+
+ private:
+  StructType schema_;
+  std::unique_ptr<const WriterSchema> writer_schema_;
+};
+
 // A column's statistics value in its typed form: booleans as bool; integers, dates (days since
 // the epoch) and timestamps (microseconds since the epoch) as int64; float and double as double;
 // decimals as their unscaled value (the column type gives the scale); strings, binary and
@@ -87,6 +109,10 @@ class ParquetWriter {
   // Creates the temporary file. Throws ConfigError when the directory of `path` cannot be
   // written, SchemaError when `schema` cannot be written to Parquet (a field with an empty name).
   ParquetWriter(std::string path, StructType schema, ParquetWriterOptions options = {});
+  // The same for the schema of `plan`, which the writer keeps: writers of many files of one schema
+  // share the work of planning it.
+  ParquetWriter(std::string path, std::shared_ptr<const ParquetWriterPlan> plan,
+                ParquetWriterOptions options = {});
   ~ParquetWriter();  // abort()s unless closed
   ParquetWriter(const ParquetWriter&) = delete;
   ParquetWriter& operator=(const ParquetWriter&) = delete;

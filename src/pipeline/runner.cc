@@ -337,10 +337,10 @@ class TableRun {
       return;
     }
     if (by_index) {
-      rewrite(files, merged, "MERGE", &converted.batch, by_index->rows);
+      rewrite(engine, files, merged, "MERGE", &converted.batch, by_index->rows);
       return;
     }
-    rewrite(files, merged, "MERGE");
+    rewrite(engine, files, merged, "MERGE");
   }
 
   // Counts a batch of source records as read (under `read_mutex_`: partitions count from
@@ -394,8 +394,12 @@ class TableRun {
 
   // Converts source records (read from `start`) with the source schema.
   SourceRows convert_source(const ReadRecords& raw, const ReadSource& source) {
-    RecordConverter converter(plan_.source_schema, result_.destination, options_.on_bad_record,
-                              plan_.conversion);
+    if (!source_converter_) {
+      source_converter_.emplace(plan_.source_schema, result_.destination, options_.on_bad_record,
+                                plan_.conversion);
+    }
+    RecordConverter& converter = *source_converter_;
+    converter.restart_record_count();
     SourceRows out{converter.make_batch(), {}};
     std::vector<std::size_t> bad;
     for (const RecordBatch& records : raw.batches) {
@@ -578,17 +582,26 @@ class TableRun {
                                                const std::vector<StructField>& key_fields) {
     const std::string name = target_->file_name(index);
     if (const auto it = key_hashes_.find(name); it != key_hashes_.end()) return &it->second;
-    const ColumnBatch key_rows = target_->read_file(index, StructType(key_fields));
-    const BatchKeys columns(engine, key_rows);
-    if (!columns.usable()) return nullptr;
+    std::optional<std::vector<std::uint64_t>> hashes =
+        hashes_of_keys(engine, target_->read_file(index, StructType(key_fields)));
+    if (!hashes) return nullptr;
+    return &key_hashes_.emplace(name, std::move(*hashes)).first->second;
+  }
+
+  // The hash of the key of each row of `rows` (read from its key columns), or nullopt when a key
+  // is null or the key columns cannot be read (the engine reads the whole row then).
+  static std::optional<std::vector<std::uint64_t>> hashes_of_keys(const MergeEngine& engine,
+                                                                  const ColumnBatch& rows) {
+    const BatchKeys columns(engine, rows);
+    if (!columns.usable()) return std::nullopt;
     std::vector<std::uint64_t> hashes;
-    hashes.reserve(key_rows.num_rows());
-    for (std::size_t i = 0; i < key_rows.num_rows(); ++i) {
+    hashes.reserve(rows.num_rows());
+    for (std::size_t i = 0; i < rows.num_rows(); ++i) {
       const std::optional<RowKey> key = columns.key(i);
-      if (!key) return nullptr;
+      if (!key) return std::nullopt;
       hashes.push_back(std::hash<RowKey>()(*key));
     }
-    return &key_hashes_.emplace(name, std::move(hashes)).first->second;
+    return hashes;
   }
 
   // The fields of the table's schema that lead to a key column, holding nothing else: the
@@ -690,7 +703,7 @@ class TableRun {
     }
     if (writer) {
       const std::lock_guard<std::mutex> lock(read_mutex_);
-      result_.files += writer->close();
+      result_.files += writer->close().size();
     }
     return out;
   }
@@ -819,7 +832,7 @@ class TableRun {
     std::vector<Tombstone> stored = load_tombstones();
     MergeResult merged = engine.apply_changes(changes, rows_of(files), stored);
     store_tombstones(engine, std::move(stored), merged);
-    rewrite(files, merged, "MERGE");
+    rewrite(engine, files, merged, "MERGE");
   }
 
   // The SCD type 1 merge of upserts `changes` (the converted source batch) by row index
@@ -855,7 +868,7 @@ class TableRun {
       return true;
     }
     store_tombstones(engine, std::move(stored), merged->merge);
-    rewrite(files, merged->merge, "MERGE", &changes, merged->rows);
+    rewrite(engine, files, merged->merge, "MERGE", &changes, merged->rows);
     return true;
   }
 
@@ -863,9 +876,9 @@ class TableRun {
   // and new files (one unless the table is clustered) hold its rows of other keys plus the
   // merge's rows: `merged.rows`, then the rows `taken` of `source` (a batch of the target schema).
   // Other files stay.
-  void rewrite(const std::vector<FileRows>& files, const MergeResult& merged,
-               std::string_view operation, const ColumnBatch* source = nullptr,
-               std::span<const std::uint32_t> taken = {}) {
+  void rewrite(const MergeEngine& engine, const std::vector<FileRows>& files,
+               const MergeResult& merged, std::string_view operation,
+               const ColumnBatch* source = nullptr, std::span<const std::uint32_t> taken = {}) {
     result_.inserted += merged.counts.inserted;
     result_.updated += merged.counts.updated;
     result_.deleted += merged.counts.deleted;
@@ -873,7 +886,13 @@ class TableRun {
         !merged.replaced_keys.empty() || !merged.rows.empty() || !taken.empty() || replace_all_;
     if (changed) {
       if (replace_all_) target_->remove_all_files();
-      ColumnBatch batch(plan_.target_schema);
+      // The rows of the new files, unless they are `source` as it is (then never made: a batch of
+      // a wide schema costs more to make than a small one costs to write).
+      std::optional<ColumnBatch> rows;
+      auto batch = [&]() -> ColumnBatch& {
+        if (!rows) rows.emplace(plan_.target_schema);
+        return *rows;
+      };
       std::vector<std::uint32_t> kept;
       for (const FileRows& file : files) {
         const bool hit = std::any_of(file.keys.begin(), file.keys.end(), [&](const RowKey& key) {
@@ -888,23 +907,32 @@ class TableRun {
             kept.push_back(static_cast<std::uint32_t>(i));
           }
         }
-        append_rows(file.rows, kept, batch);
+        append_rows(file.rows, kept, batch());
       }
       if (!merged.rows.empty()) {
         RecordConverter converter(plan_.target_schema, result_.destination);
         RecordBatch records;
         for (const std::string& row : merged.rows) records.append(row);
-        converter.convert(records, batch);
+        converter.convert(records, batch());
       }
       // Every row of `source` in order and nothing else (new keys, as in an initial load): the
       // batch is written as it is.
-      bool whole_source =
-          source != nullptr && batch.num_rows() == 0 && taken.size() == source->num_rows();
+      bool whole_source = source != nullptr && (!rows || rows->num_rows() == 0) &&
+                          taken.size() == source->num_rows();
       for (std::size_t i = 0; whole_source && i < taken.size(); ++i) whole_source = taken[i] == i;
-      if (source != nullptr && !whole_source) append_rows(*source, taken, batch);
+      if (source != nullptr && !whole_source) append_rows(*source, taken, batch());
+      const ColumnBatch& written = whole_source ? *source : batch();
       const std::unique_ptr<FileWriter> writer = target_->write_files();
-      writer->write(whole_source ? *source : batch);
-      result_.files += writer->close();
+      writer->write(written);
+      const std::vector<std::string> names = writer->close();
+      result_.files += names.size();
+      // One file holds every row written: its key hashes are known without reading it back when a
+      // later merge of the run asks (key_hashes).
+      if (names.size() == 1) {
+        if (auto hashes = hashes_of_keys(engine, written)) {
+          key_hashes_.insert_or_assign(names.front(), std::move(*hashes));
+        }
+      }
     }
     commit(operation);
   }
@@ -1005,6 +1033,9 @@ class TableRun {
   std::mutex read_mutex_;
   std::string app_id_;
   std::unique_ptr<destination::Table> target_;  // the destination table
+  // Converts the source records of every read of the run (convert_source): made once, as planning
+  // a wide schema's conversion costs more than converting a page of records.
+  std::optional<RecordConverter> source_converter_;
   // Hashes of the keys of data files merges of this run read, by file name (see key_hashes).
   std::unordered_map<std::string, std::vector<std::uint64_t>> key_hashes_;
   bool replace_all_ = false;
