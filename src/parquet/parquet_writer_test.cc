@@ -101,6 +101,54 @@ TEST(ParquetWriter, NestedListsOfStructsOfMapsRoundTripWithNullsAtEveryLevel) {
             R"("scores":{"-5":-0.25},"matrix":[[]]})");
 }
 
+std::string file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Writers that share one plan (as the files of a table do) write exactly the files writers of
+// their own write, whatever they wrote before and whichever other writer is open at once.
+TEST(ParquetWriter, WritersSharingAPlanWriteTheBytesFreshWritersWrite) {
+  TempDir dir;
+  const StructType schema = testing::nested_schema();
+  const std::vector<std::string> all = testing::nested_rows();
+  const auto plan = std::make_shared<const ParquetWriterPlan>(schema);
+  ParquetWriterOptions options;
+  options.sync = false;
+  // Batches of every size down to one row, each starting at a different row, so that columns null
+  // for a whole file in one are valid in another (and the other way round).
+  for (std::size_t rows = all.size(); rows >= 1; --rows) {
+    const std::size_t start = (all.size() - rows) % all.size();
+    std::vector<std::string> part(all.begin() + static_cast<std::ptrdiff_t>(start),
+                                  all.begin() + static_cast<std::ptrdiff_t>(start + rows));
+    const ColumnBatch batch = batch_from_json(schema, part);
+    const std::string shared = dir.file("shared-" + std::to_string(rows) + ".parquet");
+    const std::string other = dir.file("other-" + std::to_string(rows) + ".parquet");
+    const std::string fresh = dir.file("fresh-" + std::to_string(rows) + ".parquet");
+    ParquetWriter first(shared, plan, options);
+    ParquetWriter second(other, plan, options);  // open at the same time, written in between
+    first.write(batch);
+    second.write(batch_from_json(schema, {all.front()}));
+    first.write(batch);
+    const ParquetFileStats stats = first.close();
+    second.close();
+    {
+      ParquetWriter own(fresh, schema, options);
+      own.write(batch);
+      own.write(batch);
+      const ParquetFileStats own_stats = own.close();
+      ASSERT_EQ(stats.columns.size(), own_stats.columns.size());
+      for (std::size_t c = 0; c < stats.columns.size(); ++c) {
+        EXPECT_EQ(stats.columns[c].null_count, own_stats.columns[c].null_count) << rows << " " << c;
+        EXPECT_EQ(stats.columns[c].min, own_stats.columns[c].min) << rows << " " << c;
+        EXPECT_EQ(stats.columns[c].max, own_stats.columns[c].max) << rows << " " << c;
+      }
+    }
+    EXPECT_EQ(file_bytes(shared), file_bytes(fresh)) << rows << " rows";
+    EXPECT_EQ(read_rows(other, schema), rows_json(batch_from_json(schema, {all.front()})));
+  }
+}
+
 TEST(ParquetWriter, NestedSchemaHasThreeLevelListsAndMapsWithLevels) {
   TempDir dir;
   StructType schema = testing::nested_schema();
