@@ -165,6 +165,21 @@ TEST_F(BadRecordsTest, FailStopsTheTableWithoutCommittingTheBatchOfTheBadRecord)
   }
 }
 
+// Merged tables convert every read call of a run with one converter: a record's index in the
+// message still counts from the start of its own call.
+TEST_F(BadRecordsTest, CdcFailNamesTheRecordByItsIndexInItsReadCall) {
+  use_mode("cdc");
+  source() = {good(1), good(2), good(4), good(5), good(6), kBadValue, good(7)};
+  const TableResult result = run(BadRecordMode::kFail);
+  ASSERT_TRUE(result.error);
+  const std::string& message = *result.error;
+  for (const char* part : {"table 'main.default.items', record 1, field 'value': expected bigint",
+                           "record 1 of the read call that started at offset {\"seq\":4}"}) {
+    EXPECT_NE(message.find(part), std::string::npos) << part << "\n" << message;
+  }
+  EXPECT_EQ(ids(table()), (std::set<std::string>{"1", "2", "4", "5"}));
+}
+
 TEST_F(BadRecordsTest, QuarantineLandsGoodRowsAndSetsBadOnesAsideOnce) {
   source() = {good(1), good(2), kBadValue, good(4), kBadJson, good(7)};
   const TableResult first = run(BadRecordMode::kQuarantine);
