@@ -1,6 +1,7 @@
 #include "schema/fhir_schema.h"
 
 #include <fmt/format.h>
+#include <simdjson.h>
 
 #include <algorithm>
 #include <map>
@@ -9,7 +10,6 @@
 #include <vector>
 
 #include "lakeflow/error.h"
-#include "lakeflow/json.h"
 
 namespace lakeflow::fhir {
 namespace detail {
@@ -52,24 +52,60 @@ struct Model {
                           what));
 }
 
-Element parse_element(const JsonValue& json) {
+// The model is read with simdjson's DOM straight into the structures above (it is parsed once per
+// process, before any resource type can be named, so it is part of every run's start-up).
+namespace dom = simdjson::dom;
+
+std::string_view string_of(dom::element json, std::string_view what) {
+  std::string_view out;
+  if (json.get_string().get(out) != simdjson::SUCCESS)
+    bad_model(fmt::format("{} is not a string", what));
+  return out;
+}
+
+bool bool_of(dom::element json, std::string_view what) {
+  bool out = false;
+  if (json.get_bool().get(out) != simdjson::SUCCESS)
+    bad_model(fmt::format("{} is not a boolean", what));
+  return out;
+}
+
+dom::array array_of(dom::element json, std::string_view what) {
+  dom::array out;
+  if (json.get_array().get(out) != simdjson::SUCCESS)
+    bad_model(fmt::format("{} is not an array", what));
+  return out;
+}
+
+dom::object object_of(dom::element json, std::string_view what) {
+  dom::object out;
+  if (json.get_object().get(out) != simdjson::SUCCESS)
+    bad_model(fmt::format("{} is not an object", what));
+  return out;
+}
+
+Element parse_element(dom::element json) {
   Element e;
-  const JsonValue::Object& o = json.as_object();
-  for (const auto& [key, value] : o) {
+  for (dom::key_value_pair member : object_of(json, "an element")) {
+    const std::string_view key = member.key;
     if (key == "name") {
-      e.name = value.as_string();
+      e.name = string_of(member.value, "an element's name");
     } else if (key == "choice") {
-      e.choice = value.as_bool();
+      e.choice = bool_of(member.value, "choice");
     } else if (key == "array") {
-      e.array = value.as_bool();
+      e.array = bool_of(member.value, "array");
     } else if (key == "xmlAttr") {
-      e.xml_attr = value.as_bool();
+      e.xml_attr = bool_of(member.value, "xmlAttr");
     } else if (key == "ref") {
-      e.ref = value.as_string();
+      e.ref = string_of(member.value, "ref");
     } else if (key == "types") {
-      for (const JsonValue& t : value.as_array()) e.types.push_back(t.as_string());
+      for (dom::element t : array_of(member.value, "types")) {
+        e.types.emplace_back(string_of(t, "a type code"));
+      }
     } else if (key == "elements") {
-      for (const JsonValue& c : value.as_array()) e.children.push_back(parse_element(c));
+      for (dom::element c : array_of(member.value, "elements")) {
+        e.children.push_back(parse_element(c));
+      }
     } else {
       bad_model(fmt::format("unknown element key '{}'", key));
     }
@@ -80,18 +116,26 @@ Element parse_element(const JsonValue& json) {
   return e;
 }
 
-Model parse_model_json() {
+Model parse_model() {
   Model m;
-  JsonValue root = JsonValue::parse(detail::r4_model_json(), "the embedded FHIR R4 model");
-  const JsonValue* types = root.find("types");
-  if (types == nullptr || !types->is_object()) bad_model("no 'types' object");
-  for (const auto& [name, json] : types->as_object()) {
+  dom::parser parser;
+  dom::element root;
+  if (const auto error = parser.parse(detail::r4_model_json()).get(root)) {
+    bad_model(simdjson::error_message(error));
+  }
+  dom::element types;
+  if (root.at_key("types").get(types) != simdjson::SUCCESS || !types.is_object()) {
+    bad_model("no 'types' object");
+  }
+  for (dom::key_value_pair type : object_of(types, "types")) {
+    const std::string name(type.key);
+    const dom::object json = object_of(type.value, name);
     TypeDef t;
-    const JsonValue* kind_json = json.find("kind");
-    if (kind_json == nullptr || !kind_json->is_string()) {
+    dom::element kind_json;
+    if (json.at_key("kind").get(kind_json) != simdjson::SUCCESS || !kind_json.is_string()) {
       bad_model(fmt::format("type '{}' has no kind", name));
     }
-    const std::string& kind = kind_json->as_string();
+    const std::string_view kind = string_of(kind_json, "kind");
     if (kind == "resource") {
       t.kind = Kind::kResource;
     } else if (kind == "complex-type") {
@@ -101,25 +145,21 @@ Model parse_model_json() {
     } else {
       bad_model(fmt::format("type '{}' has kind '{}'", name, kind));
     }
-    if (const JsonValue* a = json.find("abstract")) t.abstract = a->as_bool();
-    if (const JsonValue* x = json.find("extensions")) t.extensions = x->as_bool();
-    if (const JsonValue* elements = json.find("elements")) {
-      for (const JsonValue& e : elements->as_array()) t.elements.push_back(parse_element(e));
+    dom::element member;
+    if (json.at_key("abstract").get(member) == simdjson::SUCCESS) {
+      t.abstract = bool_of(member, "abstract");
+    }
+    if (json.at_key("extensions").get(member) == simdjson::SUCCESS) {
+      t.extensions = bool_of(member, "extensions");
+    }
+    if (json.at_key("elements").get(member) == simdjson::SUCCESS) {
+      for (dom::element e : array_of(member, "elements")) t.elements.push_back(parse_element(e));
     }
     if (t.kind == Kind::kResource && !t.abstract) m.resource_types.push_back(name);
     m.types.emplace(name, std::move(t));
   }
   std::sort(m.resource_types.begin(), m.resource_types.end());
   return m;
-}
-
-Model parse_model() {
-  try {
-    return parse_model_json();
-  } catch (const Error& e) {
-    if (e.code() == ErrorCode::kInternal) throw;
-    bad_model(e.what());  // a JSON type mismatch
-  }
 }
 
 const Model& model() {
