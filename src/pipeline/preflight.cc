@@ -37,7 +37,8 @@ std::string served_tables(const std::vector<std::string>& served) {
 
 std::vector<TablePlan> check_tables(const PipelineSpec& spec, const Connection& connection,
                                     const destination::Destination& destination,
-                                    const std::vector<const TableSpec*>& tables) {
+                                    const std::vector<const TableSpec*>& tables,
+                                    std::unique_ptr<LakeflowConnect>* checked) {
   std::unique_ptr<LakeflowConnect> connector;
   std::vector<std::string> served;
   try {
@@ -76,7 +77,10 @@ std::vector<TablePlan> check_tables(const PipelineSpec& spec, const Connection& 
       problems.push_back({table, problem->code, std::move(problem->message)});
     }
   }
-  if (problems.empty()) return plans;
+  if (problems.empty()) {
+    if (checked != nullptr) *checked = std::move(connector);
+    return plans;
+  }
 
   std::string message =
       fmt::format("{}: {} of {} tables cannot run, so no table was run:", spec.file_name,

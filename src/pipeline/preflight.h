@@ -13,6 +13,7 @@
 // Every table is checked, and one error names every table that failed and why.
 #pragma once
 
+#include <memory>
 #include <vector>
 
 #include "destination/destination.h"
@@ -26,8 +27,12 @@ namespace lakeflow::pipeline {
 // connector cannot be created (with that error's code) or when a table fails a check: the message
 // names the spec, every such table with its `file:line:column` and problem, and what to do; the
 // code is that of the first table's problem (kUnknownTable, kConfig, kSchema, kAccess, ...).
+// With `connector`, the connector the checks asked is handed over there when they pass (a run
+// reads a table with it rather than making another: making one may take a round trip to the
+// source).
 std::vector<TablePlan> check_tables(const PipelineSpec& spec, const Connection& connection,
                                     const destination::Destination& destination,
-                                    const std::vector<const TableSpec*>& tables);
+                                    const std::vector<const TableSpec*>& tables,
+                                    std::unique_ptr<LakeflowConnect>* connector = nullptr);
 
 }  // namespace lakeflow::pipeline

@@ -98,15 +98,18 @@ struct ReadRecords {
 class TableRun {
  public:
   // `plan` is the table's plan from check_tables (preflight.h).
+  // `connector`, when given, is a connector of `connection` to read with (else one is made).
   TableRun(const PipelineSpec& spec, const TableSpec& table, const Connection& connection,
-           const Destination& destination, TablePlan plan, const RunOptions& options)
+           const Destination& destination, TablePlan plan, const RunOptions& options,
+           std::unique_ptr<LakeflowConnect> connector = nullptr)
       : table_(table),
         connection_(connection),
         destination_(destination),
         options_(options),
         path_(spec.table_path(table)),
         started_(std::chrono::steady_clock::now()),
-        plan_(std::move(plan)) {
+        plan_(std::move(plan)),
+        connector_(std::move(connector)) {
     result_.source_table = table.source_table;
     result_.destination = table.destination_name();
     result_.path = path_;
@@ -135,7 +138,9 @@ class TableRun {
                         ? ", deletes offset " + deletes_offset_.value_or(Offset()).to_json()
                         : ""));
     report(TableProgress::Stage::kReading);
-    connector_ = ConnectorRegistry::instance().create(connection_.connector, connection_.options);
+    if (!connector_) {
+      connector_ = ConnectorRegistry::instance().create(connection_.connector, connection_.options);
+    }
     partitioned_ = connector_->reads_partitions();
 
     if (plan_.flow == TargetFlow::kApplyChangesFromSnapshot) {
@@ -388,7 +393,7 @@ class TableRun {
   // Source records converted with the source schema: a row per good record, and each row's
   // record index in the read.
   struct SourceRows {
-    ColumnBatch batch;
+    const ColumnBatch& batch;  // source_batch_, until the next convert_source
     std::vector<std::size_t> indexes;
   };
 
@@ -400,10 +405,16 @@ class TableRun {
     }
     RecordConverter& converter = *source_converter_;
     converter.restart_record_count();
-    SourceRows out{converter.make_batch(), {}};
+    if (source_batch_) {
+      source_batch_->clear();
+    } else {
+      source_batch_.emplace(converter.make_batch());
+    }
+    ColumnBatch& batch = *source_batch_;
+    SourceRows out{batch, {}};
     std::vector<std::size_t> bad;
     for (const RecordBatch& records : raw.batches) {
-      const std::vector<std::size_t> more = convert(converter, records, out.batch, source);
+      const std::vector<std::size_t> more = convert(converter, records, batch, source);
       bad.insert(bad.end(), more.begin(), more.end());
     }
     out.indexes.reserve(out.batch.num_rows());
@@ -1036,6 +1047,9 @@ class TableRun {
   // Converts the source records of every read of the run (convert_source): made once, as planning
   // a wide schema's conversion costs more than converting a page of records.
   std::optional<RecordConverter> source_converter_;
+  // The rows it converted from the last read (emptied and filled again by each read: its columns
+  // keep their buffers).
+  std::optional<ColumnBatch> source_batch_;
   // Hashes of the keys of data files merges of this run read, by file name (see key_hashes).
   std::unordered_map<std::string, std::vector<std::uint64_t>> key_hashes_;
   bool replace_all_ = false;
@@ -1090,8 +1104,10 @@ std::vector<TableResult> run_pipeline(const PipelineSpec& spec, const Connection
     if (selected(table, options.tables)) tables.push_back(&table);
   }
   std::vector<TablePlan> plans;
+  // The connector the checks used reads the first table (each other table's run makes its own).
+  std::unique_ptr<LakeflowConnect> checked;
   try {
-    plans = check_tables(spec, connection, destination, tables);
+    plans = check_tables(spec, connection, destination, tables, &checked);
   } catch (const Error& e) {
     throw Error(e.code(), redactor.redact(e.what()));
   }
@@ -1125,7 +1141,8 @@ std::vector<TableResult> run_pipeline(const PipelineSpec& spec, const Connection
       }
       std::optional<TableRun> run;
       try {
-        run.emplace(spec, *tables[i], connection, destination, std::move(plans[i]), locked);
+        run.emplace(spec, *tables[i], connection, destination, std::move(plans[i]), locked,
+                    i == 0 ? std::move(checked) : nullptr);
         results[i] = run->run();
         run->remove_orphans();
       } catch (const std::exception& e) {
