@@ -18,6 +18,15 @@
 //   1,000 updates to the newest 100,000 keys 10.9 / 2.7  (10 of 10 read)  ->   2.0 / 0.5 (1 of 10)
 //   1,000 updates over the whole table       25.6 / 6.1  (10 of 10 read)  ->  21.4 / 5.8 (10 of 10)
 // (Updates spread over every file rewrite every file: copy-on-write, nothing to skip.)
+//
+// Then the same for SCD type 2 (table `history`, cdc_with_deletes): `rows` rows landed (merged by
+// index), the table copied, and both copies receive the same `updates` updates and then as many
+// deletes (read_table_deletes) to keys among the newest `batch`: one merged by index
+// (batch_merge.h), the other through the merge engine's JSON rows (RunOptions::merge_by_index
+// off), side by side with the engine's CPU time as a multiple of the merge by index. Measured
+// (load average 8), 1,000,000 rows, wall / CPU seconds, by index vs by the engine:
+//   1,000 updates  0.13 / 0.06 vs 0.40 / 0.26 (1 of 10 files read by both)
+//   1,000 deletes  0.12 / 0.07 vs 0.30 / 0.23
 #include <fmt/format.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -298,14 +307,16 @@ int main(int argc, char** argv) {
       "(one thread; load average: %s)\n",
       static_cast<long long>(rows), static_cast<long long>(updates),
       static_cast<long long>(updates), static_cast<long long>(batch), load_average().c_str());
-  std::printf("%-34s %8s %8s %6s %8s | %8s %8s %6s %8s | %7s\n", "", "wall s", "CPU s", "read",
-              "skipped", "wall s", "CPU s", "read", "skipped", "CPU x");
+  std::printf("%-16s %8s %8s %6s %8s %8s | %8s %8s %6s %8s | %11s\n", "", "wall s", "CPU s", "read",
+              "skipped", "changed", "wall s", "CPU s", "read", "skipped", "engine CPU");
+  std::printf("%-16s %41s | %34s |\n", "", "by index", "by the JSON engine");
   auto side_by_side = [](const std::string& name, const Measured& a, const Measured& b) {
-    std::printf("%-34s %8.2f %8.2f %6zu %8zu | %8.2f %8.2f %6zu %8zu | %7.1f\n", name.c_str(),
-                a.wall, a.cpu, a.result.files_read, a.result.files_skipped, b.wall, b.cpu,
-                b.result.files_read, b.result.files_skipped, a.cpu > 0 ? b.cpu / a.cpu : 0.0);
+    std::printf("%-16s %8.2f %8.2f %6zu %8zu %8zu | %8.2f %8.2f %6zu %8zu | %10.1fx\n",
+                name.c_str(), a.wall, a.cpu, a.result.files_read, a.result.files_skipped,
+                a.result.updated + a.result.deleted, b.wall, b.cpu, b.result.files_read,
+                b.result.files_skipped, a.cpu > 0 ? b.cpu / a.cpu : 0.0);
   };
-  std::printf("%-34s %8.2f %8.2f (by index)\n", fmt::format("land {} rows", rows).c_str(),
+  std::printf("%-16s %8.2f %8.2f (by index)\n", fmt::format("land {} rows", rows).c_str(),
               landed2.wall, landed2.cpu);
   side_by_side(fmt::format("{} updates", updates), updated_by_index, updated_by_engine);
   side_by_side(fmt::format("{} deletes", updates), deleted_by_index, deleted_by_engine);
