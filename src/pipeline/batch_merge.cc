@@ -227,6 +227,92 @@ std::string value_json(const Column& column, std::size_t row) {
   return text.substr(kPrefix.size(), text.size() - kPrefix.size() - 1);
 }
 
+// The stored versions of one key (`rows`, target rows whose first `data_fields` columns are the
+// source's, then `__START_AT` and `__END_AT`) sorted by start, as MergeEngine::history_of reads
+// them; nullopt for a history the engine refuses (a version without a start, overlapping
+// versions).
+std::optional<std::vector<Version>> history_of(const std::vector<DataRef>& rows,
+                                               std::size_t data_fields) {
+  std::vector<Version> versions;
+  for (const DataRef& row : rows) {
+    const Column& start = row.batch->column(data_fields);
+    const Column& end = row.batch->column(data_fields + 1);
+    if (!start.is_valid(row.row)) return std::nullopt;
+    Version version{row, {TypedValue::of(start, row.row), &start, row.row, {}}, std::nullopt};
+    if (end.is_valid(row.row)) {
+      version.end = Bound{TypedValue::of(end, row.row), &end, row.row, {}};
+    }
+    versions.push_back(std::move(version));
+  }
+  std::stable_sort(versions.begin(), versions.end(), [](const Version& a, const Version& b) {
+    return a.start.value < b.start.value;
+  });
+  for (std::size_t i = 0; i + 1 < versions.size(); ++i) {
+    const Version& v = versions[i];
+    const Version& next = versions[i + 1];
+    if (!v.end || v.end->value > next.start.value || next.start.value == v.start.value) {
+      return std::nullopt;
+    }
+  }
+  return versions;
+}
+
+// `versions` as rows of the target schema (result.versions, listed in result.rows): each
+// version's data columns, then its bounds. A bound known by its JSON text (a delete's or a
+// tombstone's sequence) is converted as the engine's rows are, with the table's timestamp zone.
+void write_versions(const MergeEngine& engine, const std::vector<Version>& versions,
+                    BatchMergeResult& result) {
+  const StructType& schema = engine.target_schema();
+  const std::size_t data_fields = engine.spec().schema.fields().size();
+  const DataType& bound_type = schema.fields()[data_fields].type;
+  RecordBatch texts;
+  auto note = [&texts](const Bound& bound) {
+    if (bound.column == nullptr) texts.append(fmt::format(R"({{"v":{}}})", bound.json));
+  };
+  for (const Version& v : versions) {
+    note(v.start);
+    if (v.end) note(*v.end);
+  }
+  ConversionOptions options;
+  options.timestamp_zone_offset = engine.spec().timestamp_zone_offset;
+  RecordConverter converter(StructType{{"v", bound_type}}, engine.spec().table,
+                            BadRecordMode::kFail, options);
+  ColumnBatch converted = converter.make_batch();
+  converter.convert(texts, converted);
+  std::size_t next_text = 0;
+  ColumnBatch& out = result.versions.emplace(schema);
+  Column& root = out.root();
+  auto bound = [&](const Bound& b, Column& column) {
+    if (b.column != nullptr) {
+      append_row(*b.column, b.row, column);
+    } else {
+      append_row(converted.column(0), next_text++, column);
+    }
+  };
+  for (const Version& v : versions) {
+    for (std::size_t c = 0; c < data_fields; ++c) {
+      append_row(v.data.batch->column(c), v.data.row, root.child(c));
+    }
+    bound(v.start, root.child(data_fields));
+    if (v.end) {
+      bound(*v.end, root.child(data_fields + 1));
+    } else {
+      root.child(data_fields + 1).append_null();
+    }
+    root.append_valid();
+    result.rows.push_back(static_cast<std::uint32_t>(result.rows.size()));
+  }
+}
+
+// Whether two rows hold the same values in their first `fields` columns (SCD 2: the data columns,
+// the version bounds aside).
+bool same_data(const DataRef& a, const DataRef& b, std::size_t fields) {
+  for (std::size_t c = 0; c < fields; ++c) {
+    if (!same_value(a.batch->column(c), a.row, b.batch->column(c), b.row)) return false;
+  }
+  return true;
+}
+
 // apply_changes_by_index, one batch.
 class ChangesByIndex {
  public:
@@ -251,7 +337,7 @@ class ChangesByIndex {
       const bool merged = spec_.scd_type == ScdType::kType1 ? type1(*kc) : type2(*kc);
       if (!merged) return std::nullopt;
     }
-    if (spec_.scd_type == ScdType::kType2) write_versions();
+    if (spec_.scd_type == ScdType::kType2) write_versions(engine_, written_, result_);
     return std::move(result_);
   }
 
@@ -336,10 +422,7 @@ class ChangesByIndex {
 
   // Whether two rows hold the same data (SCD 2: the version bounds aside).
   bool same_data(const DataRef& a, const DataRef& b) const {
-    for (std::size_t c = 0; c < data_fields_; ++c) {
-      if (!same_value(a.batch->column(c), a.row, b.batch->column(c), b.row)) return false;
-    }
-    return true;
+    return pipeline::same_data(a, b, data_fields_);
   }
 
   // MergeEngine::apply_type1.
@@ -404,32 +487,10 @@ class ChangesByIndex {
     return true;
   }
 
-  // The key's stored versions sorted by start, as MergeEngine::history_of reads them; nullopt for
-  // a history the engine refuses (a version without a start, overlapping versions).
   std::optional<std::vector<Version>> history(const KeyChanges& kc) const {
-    std::vector<Version> versions;
-    for (std::size_t i = 0; i < kc.targets.size() / 2; ++i) {
-      const DataRef row = target_row(kc, i);
-      const Column& start = row.batch->column(data_fields_);
-      const Column& end = row.batch->column(data_fields_ + 1);
-      if (!start.is_valid(row.row)) return std::nullopt;
-      Version version{row, {TypedValue::of(start, row.row), &start, row.row, {}}, std::nullopt};
-      if (end.is_valid(row.row)) {
-        version.end = Bound{TypedValue::of(end, row.row), &end, row.row, {}};
-      }
-      versions.push_back(std::move(version));
-    }
-    std::stable_sort(versions.begin(), versions.end(), [](const Version& a, const Version& b) {
-      return a.start.value < b.start.value;
-    });
-    for (std::size_t i = 0; i + 1 < versions.size(); ++i) {
-      const Version& v = versions[i];
-      const Version& next = versions[i + 1];
-      if (!v.end || v.end->value > next.start.value || next.start.value == v.start.value) {
-        return std::nullopt;
-      }
-    }
-    return versions;
+    std::vector<DataRef> rows;
+    for (std::size_t i = 0; i < kc.targets.size() / 2; ++i) rows.push_back(target_row(kc, i));
+    return history_of(rows, data_fields_);
   }
 
   // MergeEngine::apply_type2.
@@ -542,51 +603,6 @@ class ChangesByIndex {
     return true;
   }
 
-  // The versions of every changed key, as rows of the target schema: each version's data
-  // columns, then its bounds. A bound known by its JSON text (a delete's or a tombstone's
-  // sequence) is converted as the engine's rows are, with the table's timestamp zone.
-  void write_versions() {
-    const StructType& schema = engine_.target_schema();
-    const DataType& bound_type = schema.fields()[data_fields_].type;
-    RecordBatch texts;
-    auto note = [&texts](const Bound& bound) {
-      if (bound.column == nullptr) texts.append(fmt::format(R"({{"v":{}}})", bound.json));
-    };
-    for (const Version& v : written_) {
-      note(v.start);
-      if (v.end) note(*v.end);
-    }
-    ConversionOptions options;
-    options.timestamp_zone_offset = spec_.timestamp_zone_offset;
-    RecordConverter converter(StructType{{"v", bound_type}}, spec_.table, BadRecordMode::kFail,
-                              options);
-    ColumnBatch converted = converter.make_batch();
-    converter.convert(texts, converted);
-    std::size_t next_text = 0;
-    ColumnBatch& out = result_.versions.emplace(schema);
-    Column& root = out.root();
-    auto bound = [&](const Bound& b, Column& column) {
-      if (b.column != nullptr) {
-        append_row(*b.column, b.row, column);
-      } else {
-        append_row(converted.column(0), next_text++, column);
-      }
-    };
-    for (const Version& v : written_) {
-      for (std::size_t c = 0; c < data_fields_; ++c) {
-        append_row(v.data.batch->column(c), v.data.row, root.child(c));
-      }
-      bound(v.start, root.child(data_fields_));
-      if (v.end) {
-        bound(*v.end, root.child(data_fields_ + 1));
-      } else {
-        root.child(data_fields_ + 1).append_null();
-      }
-      root.append_valid();
-      result_.rows.push_back(static_cast<std::uint32_t>(result_.rows.size()));
-    }
-  }
-
   const MergeEngine& engine_;
   const MergeSpec& spec_;
   const BatchChanges& changes_;
@@ -617,15 +633,91 @@ std::optional<BatchMergeResult> apply_changes_by_index(const MergeEngine& engine
 
 // ---- apply_snapshot_rows -----------------------------------------------------------------------
 
+namespace {
+
+// apply_snapshot_rows for an SCD type 2 table, once the snapshot's keys are known (unique).
+std::optional<BatchMergeResult> snapshot_type2(
+    const MergeEngine& engine, const ColumnBatch& snapshot,
+    const std::vector<RowKey>& snapshot_keys,
+    const std::unordered_map<std::string_view, std::size_t>& snapshot_index,
+    std::span<const TargetRows> target, std::int64_t snapshot_time_micros) {
+  const std::size_t data_fields = engine.spec().schema.fields().size();
+  // Each key's target rows, and the keys in the order the table holds them.
+  std::unordered_map<std::string_view, std::vector<DataRef>> current;
+  std::vector<const RowKey*> current_keys;
+  for (const TargetRows& rows : target) {
+    if (!(rows.batch->schema() == engine.target_schema())) return std::nullopt;
+    const std::vector<RowKey>& row_keys = *rows.keys;
+    for (std::size_t r = 0; r < row_keys.size(); ++r) {
+      auto [it, inserted] = current.try_emplace(row_keys[r]);
+      if (inserted) current_keys.push_back(&row_keys[r]);
+      it->second.push_back({rows.batch, static_cast<std::uint32_t>(r)});
+    }
+  }
+  // The snapshot's time, a bound every version it opens or closes takes.
+  Column time(engine.target_schema().fields()[data_fields].type);
+  time.append_value(snapshot_time_micros);
+  const Bound at{TypedValue::of(time, 0), &time, 0, {}};
+
+  BatchMergeResult result;
+  MergeResult& merge = result.merge;
+  std::vector<Version> written;
+  // False when the snapshot is not after the key's latest version (the engine's error).
+  auto write = [&](std::vector<Version> history, std::optional<DataRef> opened) {
+    if (!history.empty()) {
+      const Version& last = history.back();
+      if (!((last.end ? last.end->value : last.start.value) < at.value)) return false;
+    }
+    for (Version& v : history) {
+      if (!v.end) v.end = at;
+      written.push_back(std::move(v));
+    }
+    if (opened) written.push_back({*opened, at, std::nullopt});
+    return true;
+  };
+  for (std::size_t i = 0; i < snapshot.num_rows(); ++i) {
+    const DataRef row{&snapshot, static_cast<std::uint32_t>(i)};
+    std::vector<Version> history;
+    if (const auto it = current.find(snapshot_keys[i]); it != current.end()) {
+      std::optional<std::vector<Version>> stored = history_of(it->second, data_fields);
+      if (!stored) return std::nullopt;
+      history = std::move(*stored);
+    }
+    const bool has_current = !history.empty() && !history.back().end;
+    if (has_current && same_data(history.back().data, row, data_fields)) continue;
+    if (!history.empty()) merge.replaced_keys.insert(snapshot_keys[i]);
+    if (has_current) {
+      ++merge.counts.updated;
+    } else {
+      ++merge.counts.inserted;
+    }
+    if (!write(std::move(history), row)) return std::nullopt;
+  }
+  for (const RowKey* key : current_keys) {
+    if (snapshot_index.contains(*key)) continue;
+    std::optional<std::vector<Version>> history = history_of(current.at(*key), data_fields);
+    if (!history) return std::nullopt;
+    if (history->empty() || history->back().end) continue;
+    ++merge.counts.deleted;
+    merge.replaced_keys.insert(*key);
+    if (!write(std::move(*history), std::nullopt)) return std::nullopt;
+  }
+  write_versions(engine, written, result);
+  return result;
+}
+
+}  // namespace
+
 std::optional<BatchMergeResult> apply_snapshot_rows(const MergeEngine& engine,
                                                     const ColumnBatch& snapshot,
-                                                    std::span<const TargetRows> target) {
+                                                    std::span<const TargetRows> target,
+                                                    std::int64_t snapshot_time_micros) {
   const MergeSpec& spec = engine.spec();
-  if (spec.flow != TargetFlow::kApplyChangesFromSnapshot || spec.scd_type != ScdType::kType1) {
-    throw Error(ErrorCode::kInternal,
-                fmt::format("table '{}': apply_snapshot_rows on a {} table that is not SCD type 1",
-                            spec.table, to_string(spec.flow)));
+  if (spec.flow != TargetFlow::kApplyChangesFromSnapshot) {
+    throw Error(ErrorCode::kInternal, fmt::format("table '{}': apply_snapshot_rows on a {} table",
+                                                  spec.table, to_string(spec.flow)));
   }
+  if (!(snapshot.schema() == spec.schema)) return std::nullopt;
   const BatchKeys keys(engine, snapshot);
   if (!keys.usable()) return std::nullopt;
   std::vector<RowKey> snapshot_keys;
@@ -639,6 +731,10 @@ std::optional<BatchMergeResult> apply_snapshot_rows(const MergeEngine& engine,
   }
   for (std::size_t i = 0; i < snapshot_keys.size(); ++i) {
     if (!snapshot_index.emplace(snapshot_keys[i], i).second) return std::nullopt;
+  }
+  if (spec.scd_type == ScdType::kType2) {
+    return snapshot_type2(engine, snapshot, snapshot_keys, snapshot_index, target,
+                          snapshot_time_micros);
   }
   // Each key's target row, and the keys in the order the table holds them.
   struct Current {

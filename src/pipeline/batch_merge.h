@@ -100,12 +100,14 @@ std::optional<BatchMergeResult> apply_changes_by_index(const MergeEngine& engine
                                                        std::span<const TargetRows> target,
                                                        const std::vector<Tombstone>& tombstones);
 
-// MergeEngine::apply_snapshot for an SCD type 1 table: the snapshot is the rows of `snapshot` (a
-// batch of the target schema), `target` the whole table. Returns nullopt for a snapshot the
-// engine must decide: a row whose key is null, two rows with one key, a key with more than one
-// target row, or key columns BatchKeys cannot read.
+// MergeEngine::apply_snapshot: the snapshot is the rows of `snapshot` (a batch of the source
+// schema), `target` the whole table; SCD 2 versions open and close at `snapshot_time_micros`.
+// Returns nullopt for a snapshot the engine must decide: a row whose key is null, two rows with
+// one key, SCD 1: a key with more than one target row; SCD 2: a history the engine refuses, a
+// snapshot time not after a changed key's latest version; key columns BatchKeys cannot read.
 std::optional<BatchMergeResult> apply_snapshot_rows(const MergeEngine& engine,
                                                     const ColumnBatch& snapshot,
-                                                    std::span<const TargetRows> target);
+                                                    std::span<const TargetRows> target,
+                                                    std::int64_t snapshot_time_micros);
 
 }  // namespace lakeflow::pipeline

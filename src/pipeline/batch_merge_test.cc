@@ -347,13 +347,15 @@ TEST(BatchMerge, Scd2ChangesAndDeletesByIndexMatchTheEngineOnRandomBatches) {
 
 // Random snapshots (unique keys, rows repeating the table's or not) replacing one table, by the
 // engine and by index: the same rows written, counts and replaced keys.
-TEST(BatchMerge, SnapshotsByIndexMatchTheEngineOnRandomSnapshots) {
+void run_snapshot_differential(ScdType scd_type, std::uint32_t seed) {
   MergeSpec spec = wide_spec({"region", "id"});
   spec.flow = TargetFlow::kApplyChangesFromSnapshot;
+  spec.scd_type = scd_type;
   spec.sequence_by.reset();
   const MergeEngine engine(spec);
-  RowSource source(7, true);
+  RowSource source(seed, true);
   State state;
+  std::size_t changed = 0;
   for (int step = 0; step < 100; ++step) {
     std::vector<std::string> rows;
     std::unordered_set<RowKey> seen;
@@ -361,20 +363,29 @@ TEST(BatchMerge, SnapshotsByIndexMatchTheEngineOnRandomSnapshots) {
       std::string row = rows_of(convert(wide_schema(), {source.row()})).front();
       if (seen.insert(engine.key_of(Row(row))).second) rows.push_back(std::move(row));
     }
-    if (source.pick(3) == 0) {  // keep some of the table's rows as they are
-      for (const std::string& row : state.rows) {
-        if (source.pick(2) == 0 && seen.insert(engine.key_of(Row(row))).second) rows.push_back(row);
+    if (source.pick(3) == 0) {  // keep some of the table's current rows as they are
+      for (const std::string& stored : state.rows) {
+        const Row row(stored);
+        if (row.field(kEndAtColumn).value_or("null") != "null") continue;
+        const std::string data = row.rebuild({kStartAtColumn, kEndAtColumn});
+        if (source.pick(2) == 0 && seen.insert(engine.key_of(row)).second) {
+          rows.push_back(rows_of(convert(wide_schema(), {data})).front());
+        }
       }
     }
-    const std::string where = fmt::format("step {}", step);
+    // Snapshot times a microsecond apart, as the runner's clock may give them.
+    const std::int64_t time = 1704067200000000 + step;
+    const std::string where = fmt::format("seed {} step {}", seed, step);
     std::vector<Row> snapshot;
     for (const std::string& row : rows) snapshot.emplace_back(row);
     std::vector<Row> current;
     for (const std::string& row : state.rows) current.emplace_back(row);
-    const MergeResult merged = engine.apply_snapshot(snapshot, current, 0);
+    const MergeResult merged = engine.apply_snapshot(snapshot, current, time);
     Outcome expected;
     expected.rows = kept_rows(engine, state, merged);
-    expected.rows.insert(expected.rows.end(), merged.rows.begin(), merged.rows.end());
+    for (const std::string& row : rows_of(convert(engine.target_schema(), merged.rows))) {
+      expected.rows.push_back(row);
+    }
     describe(merged, expected);
 
     const ColumnBatch target = convert(engine.target_schema(), state.rows);
@@ -384,20 +395,60 @@ TEST(BatchMerge, SnapshotsByIndexMatchTheEngineOnRandomSnapshots) {
     const TargetRows target_rows[] = {{&target, &keys}};
     const ColumnBatch changes = convert(wide_schema(), rows);
     const std::optional<BatchMergeResult> by_index =
-        apply_snapshot_rows(engine, changes, target_rows);
+        apply_snapshot_rows(engine, changes, target_rows, time);
     ASSERT_TRUE(by_index) << where;
     Outcome actual;
     actual.rows = kept_rows(engine, state, by_index->merge);
     ColumnBatch written(engine.target_schema());
-    append_rows(changes, by_index->rows, written);
+    append_rows(by_index->versions ? *by_index->versions : changes, by_index->rows, written);
     for (std::size_t i = 0; i < written.num_rows(); ++i) actual.rows.push_back(written.row_json(i));
     describe(by_index->merge, actual);
     expect_same(expected, actual, where);
+    changed += merged.counts.updated + merged.counts.deleted;
     state.rows = expected.rows;
   }
+  EXPECT_GT(changed, 50U);
   // Two rows with one key are the engine's to report.
   const std::string row = R"({"id":1,"region":"eu","meta":null})";
-  EXPECT_FALSE(apply_snapshot_rows(engine, convert(wide_schema(), {row, row}), {}));
+  EXPECT_FALSE(apply_snapshot_rows(engine, convert(wide_schema(), {row, row}), {}, 0));
+}
+
+TEST(BatchMerge, SnapshotsByIndexMatchTheEngineOnRandomSnapshots) {
+  run_snapshot_differential(ScdType::kType1, 7);
+}
+
+TEST(BatchMerge, Scd2SnapshotsByIndexMatchTheEngineOnRandomSnapshots) {
+  run_snapshot_differential(ScdType::kType2, 8);
+  run_snapshot_differential(ScdType::kType2, 9);
+}
+
+// A snapshot taken no later than a key's latest version is the engine's to report.
+TEST(BatchMerge, LeavesToTheEngineASnapshotOlderThanTheHistory) {
+  MergeSpec spec = wide_spec({"id"});
+  spec.flow = TargetFlow::kApplyChangesFromSnapshot;
+  spec.scd_type = ScdType::kType2;
+  spec.sequence_by.reset();
+  const MergeEngine engine(spec);
+  const ColumnBatch target =
+      convert(engine.target_schema(),
+              {R"({"id":1,"name":"a","__START_AT":"2024-01-01T00:00:00Z","__END_AT":null})"});
+  const BatchKeys keys(engine, target);
+  const std::vector<RowKey> target_keys{*keys.key(0)};
+  const TargetRows rows[] = {{&target, &target_keys}};
+  const ColumnBatch changed = convert(wide_schema(), {R"({"id":1,"name":"b"})"});
+  const ColumnBatch same = convert(wide_schema(), {R"({"id":1,"name":"a"})"});
+  const std::int64_t at_start = 1704067200000000;
+  EXPECT_FALSE(apply_snapshot_rows(engine, changed, rows, at_start));
+  EXPECT_FALSE(apply_snapshot_rows(engine, convert(wide_schema(), {}), rows, at_start));
+  const std::optional<BatchMergeResult> unchanged =
+      apply_snapshot_rows(engine, same, rows, at_start);  // nothing to version
+  ASSERT_TRUE(unchanged);
+  EXPECT_EQ(unchanged->merge.counts, MergeCounts{});
+  const std::optional<BatchMergeResult> later =
+      apply_snapshot_rows(engine, changed, rows, at_start + 1);
+  ASSERT_TRUE(later);
+  EXPECT_EQ(later->merge.counts.updated, 1U);
+  ASSERT_EQ(later->rows.size(), 2U);
 }
 
 // Every key type the engine accepts (binary aside) reads from its column as from the row's JSON.

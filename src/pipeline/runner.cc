@@ -314,10 +314,10 @@ class TableRun {
     MergeEngine engine(plan_.merge_spec());
     const SourceRows converted = convert_source(raw, ReadSource{Offset()});
     const std::vector<FileRows> files = load_files(engine, nullptr);
-    // SCD type 1 merges by row index (batch_merge.h) unless the engine must decide.
+    // Merged by row index (batch_merge.h) unless the engine must decide.
     std::optional<BatchMergeResult> by_index;
-    if (plan_.scd_type == ScdType::kType1 && converted.batch.schema() == plan_.target_schema) {
-      by_index = apply_snapshot_rows(engine, converted.batch, target_rows(files));
+    if (options_.merge_by_index && engine.target_schema() == plan_.target_schema) {
+      by_index = apply_snapshot_rows(engine, converted.batch, target_rows(files), now_micros());
     }
     MergeResult merged;
     if (by_index) {
@@ -337,7 +337,8 @@ class TableRun {
       return;
     }
     if (by_index) {
-      rewrite(files, merged, "MERGE", &converted.batch, by_index->rows);
+      rewrite(files, merged, "MERGE", by_index->versions ? &*by_index->versions : &converted.batch,
+              by_index->rows);
       return;
     }
     rewrite(files, merged, "MERGE");
