@@ -4,8 +4,9 @@
 //
 // JSON text is the exchange format between the Delta table (rows read back from the files that
 // hold affected keys), the engine and the writer (rows converted back with RecordConverter): it
-// round-trips every Spark type exactly, and the engine never has to know a column's layout. The
-// common SCD type 1 merges skip this form (batch_merge.h); the engine stays their reference.
+// round-trips every Spark type exactly, and the engine never has to know a column's layout. Merges
+// the runner can decide from columns skip this form (batch_merge.h); the engine stays their
+// reference.
 #pragma once
 
 #include <compare>
