@@ -788,7 +788,9 @@ class TableRun {
       // Delete records carry the key and the cursor; other fields may be missing.
       std::vector<Row> rows;
       for (std::size_t i = 0; i < raw.size(); ++i) {
-        if (auto row = admit(engine, std::string(raw[i]), raw[i], i)) rows.push_back(*row);
+        if (auto row = admit(engine, std::string(raw[i]), raw[i], i)) {
+          rows.push_back(std::move(*row));
+        }
       }
       if (merge_by_index(engine, BatchChanges{nullptr, rows})) return;
       for (Row& row : rows) changes.push_back({Change::Kind::kDelete, std::move(row)});
