@@ -161,8 +161,7 @@ bool same_row(const ColumnBatch& x, std::size_t a, const ColumnBatch& y, std::si
   return same_value(x.root(), a, y.root(), b);
 }
 
-// ---- apply_changes_by_index
-// ----------------------------------------------------------------------
+// ---- apply_changes_by_index --------------------------------------------------------------------
 
 namespace {
 

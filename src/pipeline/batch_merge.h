@@ -94,7 +94,9 @@ struct BatchMergeResult {
 //
 // Where the engine cannot merge at all this merges: rows rendered as JSON cannot hold a NaN or
 // infinite floating point value (row_json writes them as text its scanner refuses), so the
-// engine fails SCD 2 merges of such rows; here they merge as any other value.
+// engine fails SCD 2 merges of such rows; here they merge as any other value. And a delete's
+// sequence written without an offset, in a table with a timestamp zone, converts with that zone
+// where it ends a version (the engine's rows convert without it and fail).
 std::optional<BatchMergeResult> apply_changes_by_index(const MergeEngine& engine,
                                                        const BatchChanges& changes,
                                                        std::span<const TargetRows> target,
