@@ -599,6 +599,29 @@ TEST(BatchMerge, LeavesToTheEngineTheHistoriesItRefuses) {
   EXPECT_EQ(merged->versions->num_rows(), 3U);
 }
 
+// A delete's sequence written without an offset ends a version at the table's timestamp zone,
+// the instant the engine orders it by.
+TEST(BatchMerge, Scd2DeleteWithoutAnOffsetEndsTheVersionInTheTablesZone) {
+  MergeSpec spec = wide_spec({"id"});
+  spec.scd_type = ScdType::kType2;
+  spec.timestamp_zone_offset = 3600;  // UTC+01:00
+  const MergeEngine engine(spec);
+  const ColumnBatch target =
+      convert(engine.target_schema(), {R"({"id":1,"meta":{"seq":"2024-01-01T00:00:00Z"},)"
+                                       R"("__START_AT":"2024-01-01T00:00:00Z","__END_AT":null})"});
+  const BatchKeys keys(engine, target);
+  const std::vector<RowKey> target_keys{*keys.key(0)};
+  const TargetRows rows[] = {{&target, &target_keys}};
+  const std::vector<Row> deletes{Row(R"({"id":1,"meta":{"seq":"2024-01-01T03:00:00"}})")};
+  const std::optional<BatchMergeResult> merged =
+      apply_changes_by_index(engine, BatchChanges{nullptr, deletes}, rows, {});
+  ASSERT_TRUE(merged);
+  EXPECT_EQ(merged->merge.counts.deleted, 1U);
+  ASSERT_EQ(merged->rows.size(), 1U);
+  EXPECT_THAT(merged->versions->row_json(0),
+              ::testing::HasSubstr(R"("__END_AT":"2024-01-01T02:00:00.000000Z")"));
+}
+
 // Rows rendered as JSON cannot hold NaN or an infinity (the engine's scanner refuses the text
 // row_json writes for them), so the engine fails an SCD 2 merge of such rows; by index they
 // merge, every value exact.
