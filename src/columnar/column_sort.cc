@@ -251,8 +251,6 @@ std::vector<std::uint32_t> RowOrder::sorted() const {
 
 namespace {
 
-void append_row(const Column& source, std::size_t row, Column& destination);
-
 // One value of `source` (which is valid at `row`), appended to `destination`.
 void append_value(const Column& source, std::size_t row, Column& destination) {
   switch (source.type().id()) {
@@ -308,6 +306,8 @@ void append_value(const Column& source, std::size_t row, Column& destination) {
   }
 }
 
+}  // namespace
+
 void append_row(const Column& source, std::size_t row, Column& destination) {
   if (source.is_valid(row)) {
     append_value(source, row, destination);
@@ -315,8 +315,6 @@ void append_row(const Column& source, std::size_t row, Column& destination) {
     destination.append_null();
   }
 }
-
-}  // namespace
 
 void append_rows(const ColumnBatch& source, std::span<const std::uint32_t> rows,
                  ColumnBatch& destination) {

@@ -49,6 +49,9 @@ class RowOrder {
   std::size_t rows_ = 0;
 };
 
+// Appends the value (or null) of `source` at `row` to `destination`, a column of the same type.
+void append_row(const Column& source, std::size_t row, Column& destination);
+
 // Appends the rows of `source` at `rows`, in that order, to `destination` (a batch of the same
 // schema). Values are copied; `source` is unchanged.
 void append_rows(const ColumnBatch& source, std::span<const std::uint32_t> rows,

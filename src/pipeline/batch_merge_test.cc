@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <random>
 #include <string>
 #include <unordered_set>
@@ -12,6 +14,7 @@
 
 #include "columnar/column_sort.h"
 #include "columnar/record_converter.h"
+#include "lakeflow/error.h"
 #include "lakeflow/records.h"
 #include "pipeline/merge.h"
 
@@ -33,7 +36,8 @@ StructType wide_schema() {
       {"born", DataType::Date()},
       {"tags", DataType::Array(DataType::String())},
       {"attrs", DataType::Map(DataType::String(), DataType::Long())},
-      {"payload", DataType::Variant()}};
+      {"payload", DataType::Variant()},
+      {"blob", DataType::Binary()}};
 }
 
 MergeSpec wide_spec(std::vector<std::string> keys) {
@@ -80,14 +84,28 @@ class RowSource {
     out += fmt::format(R"(,"tags":{})", nullable(pick(2) == 0 ? "[]" : R"(["a",null,"b"])"));
     out += fmt::format(R"(,"attrs":{})", nullable(pick(2) == 0 ? "{}" : R"({"x":1,"y":null})"));
     out += fmt::format(R"(,"payload":{})", nullable(pick(2) == 0 ? R"({"k":[1,2]})" : "3"));
+    out += fmt::format(R"(,"blob":{})", blob());
     out += '}';
     made_.push_back(out);
     return out;
   }
+  // A delete record: its sequence value written one of the ways a source may write it (the
+  // engine keeps that text for tombstones and version ends).
   std::string remove() {
-    return fmt::format(
-        R"({{"id":{},"region":"{}","meta":{{"seq":"2024-01-01T{:02}:00:00Z","source":{}}}}})",
-        pick(12), pick(2) == 0 ? "eu" : "us", pick(6), source());
+    const std::size_t hour = pick(6);
+    std::string seq;
+    switch (pick(3)) {
+      case 0:
+        seq = fmt::format(R"("2024-01-01T{:02}:00:00Z")", hour);
+        break;
+      case 1:
+        seq = fmt::format(R"("2024-01-01T{:02}:00:00+01:00")", hour + 1);
+        break;
+      default:
+        seq = std::to_string(1704067200 + 3600 * hour);  // seconds since the epoch
+    }
+    return fmt::format(R"({{"id":{},"region":"{}","meta":{{"seq":{},"source":{}}},"blob":{}}})",
+                       pick(12), pick(2) == 0 ? "eu" : "us", seq, source(), blob());
   }
   std::size_t pick(std::size_t n) {
     return std::uniform_int_distribution<std::size_t>(0, n - 1)(random_);
@@ -95,6 +113,8 @@ class RowSource {
 
  private:
   std::string nullable(const std::string& json) { return pick(4) == 0 ? "null" : json; }
+  // A binary value, never null (it may be a key column).
+  std::string blob() { return pick(2) == 0 ? R"("AQI=")" : R"("/+8=")"; }
   std::string source() {
     if (null_sources_ && pick(3) == 0) return "null";
     return pick(2) == 0 ? "\"feed\"" : "\"api\"";
@@ -104,10 +124,17 @@ class RowSource {
   std::vector<std::string> made_;
 };
 
-// A table kept as the runner keeps one: a batch of target rows plus the stored tombstones.
+// A table kept as the runner keeps one: its rows (row_json of the target schema, as read back)
+// plus the stored tombstones.
 struct State {
-  std::vector<std::string> rows;  // row_json of the target rows
+  std::vector<std::string> rows;
   std::vector<Tombstone> tombstones;
+};
+
+// One apply_changes batch: upserts (source records), then deletes (delete records as read).
+struct Batch {
+  std::vector<std::string> upserts;
+  std::vector<std::string> deletes;
 };
 
 // What either merge makes of the state: the rows written, and the result's other parts.
@@ -138,48 +165,64 @@ std::vector<std::string> kept_rows(const MergeEngine& engine, const State& state
   return out;
 }
 
-Outcome by_engine(const MergeEngine& engine, const State& state,
-                  const std::vector<std::string>& changes) {
-  std::vector<Change> upserts;
-  for (const std::string& row : changes) upserts.push_back(Change::upsert(row));
-  std::vector<Row> current;
-  for (const std::string& row : state.rows) current.emplace_back(row);
-  const MergeResult merged = engine.apply_changes(upserts, current, state.tombstones);
-  Outcome out;
-  out.rows = kept_rows(engine, state, merged);
-  out.rows.insert(out.rows.end(), merged.rows.begin(), merged.rows.end());
-  describe(merged, out);
-  return out;
+// The engine's changes for a batch: the converted upserts' row_json text (as the runner gives
+// them), then the delete records as they are.
+std::vector<Change> engine_changes(const MergeEngine& engine, const Batch& batch) {
+  std::vector<Change> changes;
+  for (const std::string& row : rows_of(convert(engine.spec().schema, batch.upserts))) {
+    changes.push_back(Change::upsert(row));
+  }
+  for (const std::string& row : batch.deletes) changes.push_back(Change::remove(row));
+  return changes;
 }
 
-std::optional<Outcome> by_index(const MergeEngine& engine, const State& state,
-                                const ColumnBatch& changes) {
+// The engine's merge of `batch` into `state`, its rows written as the runner writes them
+// (converted with the target schema).
+std::pair<Outcome, MergeResult> by_engine(const MergeEngine& engine, const State& state,
+                                          const Batch& batch) {
+  std::vector<Row> current;
+  for (const std::string& row : state.rows) current.emplace_back(row);
+  MergeResult merged =
+      engine.apply_changes(engine_changes(engine, batch), current, state.tombstones);
+  Outcome out;
+  out.rows = kept_rows(engine, state, merged);
+  for (const std::string& row : rows_of(convert(engine.target_schema(), merged.rows))) {
+    out.rows.push_back(row);
+  }
+  describe(merged, out);
+  return {std::move(out), std::move(merged)};
+}
+
+std::optional<Outcome> by_index(const MergeEngine& engine, const State& state, const Batch& batch) {
   // The target rows as the runner holds them: a batch read back, with keys from its columns.
   const ColumnBatch target = convert(engine.target_schema(), state.rows);
   const BatchKeys target_keys(engine, target);
   std::vector<RowKey> keys;
   for (std::size_t i = 0; i < target.num_rows(); ++i) keys.push_back(*target_keys.key(i));
   const TargetRows rows[] = {{&target, &keys}};
+  // Deletes only: no upsert batch, as the runner merges a read of deletes.
+  const ColumnBatch upserts = convert(engine.spec().schema, batch.upserts);
+  std::vector<Row> deletes;
+  for (const std::string& row : batch.deletes) deletes.emplace_back(row);
+  const BatchChanges changes{batch.upserts.empty() ? nullptr : &upserts, deletes};
   const std::optional<BatchMergeResult> merged =
-      apply_upserts(engine, changes, rows, state.tombstones);
+      apply_changes_by_index(engine, changes, rows, state.tombstones);
   if (!merged) return std::nullopt;
   EXPECT_TRUE(merged->merge.rows.empty());
+  EXPECT_EQ(merged->versions.has_value(), engine.spec().scd_type == ScdType::kType2);
   Outcome out;
   out.rows = kept_rows(engine, state, merged->merge);
   ColumnBatch written(engine.target_schema());
-  append_rows(changes, merged->rows, written);
+  append_rows(merged->versions ? *merged->versions : upserts, merged->rows, written);
   for (std::size_t i = 0; i < written.num_rows(); ++i) out.rows.push_back(written.row_json(i));
   describe(merged->merge, out);
   return out;
 }
 
-void advance(const MergeEngine& engine, State& state, const std::vector<Change>& changes) {
-  std::vector<Row> current;
-  for (const std::string& row : state.rows) current.emplace_back(row);
-  const MergeResult merged = engine.apply_changes(changes, current, state.tombstones);
-  std::vector<std::string> rows = kept_rows(engine, state, merged);
-  rows.insert(rows.end(), merged.rows.begin(), merged.rows.end());
-  state.rows = std::move(rows);
+// Applies the engine's outcome to the state, as the runner stores it.
+void advance(const MergeEngine& engine, State& state, std::pair<Outcome, MergeResult> outcome) {
+  const MergeResult& merged = outcome.second;
+  state.rows = std::move(outcome.first.rows);
   std::vector<RowKey> rewritten = merged.tombstones_cleared;
   for (const Tombstone& t : merged.tombstones_set)
     rewritten.push_back(engine.key_of(Row(t.key_json)));
@@ -199,62 +242,120 @@ void expect_same(const Outcome& a, const Outcome& b, const std::string& where) {
   EXPECT_EQ(a.tombstones_cleared, b.tombstones_cleared) << where;
 }
 
-// Random upsert batches, with deletes (through the engine) between them so that tombstones are
-// stored, applied to one table by the engine and by index: the same rows, counts and tombstones.
-void run_differential(std::vector<std::string> keys, std::uint32_t seed) {
+// How run_differential makes its batches.
+enum class Mix {
+  kUpserts,  // upserts by index; deletes between them through the engine (tombstones stored)
+  kAll,      // upserts, deletes and batches of both, by index
+};
+
+// Random batches applied to one table by the engine and by index: the same rows, counts and
+// tombstones. Some batches replay an earlier one whole.
+void run_differential(ScdType scd_type, std::vector<std::string> keys, std::uint32_t seed,
+                      Mix mix) {
   const bool source_is_key = std::find(keys.begin(), keys.end(), "meta.source") != keys.end();
-  const MergeEngine engine(wide_spec(std::move(keys)));
+  MergeSpec spec = wide_spec(std::move(keys));
+  spec.scd_type = scd_type;
+  const MergeEngine engine(spec);
   RowSource source(seed, !source_is_key);
   State state;
+  std::vector<Batch> batches;
   std::size_t merged_by_index = 0;
+  std::size_t deleted = 0;
   for (int step = 0; step < 150; ++step) {
-    if (source.pick(4) == 0) {
-      std::vector<Change> deletes;
-      for (std::size_t i = source.pick(4); i > 0; --i)
-        deletes.push_back(Change::remove(source.remove()));
-      advance(engine, state, deletes);
-      continue;
+    Batch batch;
+    const std::size_t kind = source.pick(4);  // 0: deletes, 1: both, else upserts
+    if (!batches.empty() && source.pick(8) == 0) {
+      batch = batches[source.pick(batches.size())];
+    } else {
+      if (kind != 0) {
+        for (std::size_t i = source.pick(12); i > 0; --i) batch.upserts.push_back(source.row());
+      }
+      if (kind <= 1) {
+        for (std::size_t i = source.pick(4); i > 0; --i) batch.deletes.push_back(source.remove());
+      }
+      batches.push_back(batch);
     }
-    std::vector<std::string> records;
-    for (std::size_t i = source.pick(12); i > 0; --i) records.push_back(source.row());
-    // The engine sees the converted rows as the runner gives them: row_json text.
-    const ColumnBatch batch = convert(wide_schema(), records);
-    const std::vector<std::string> rows = rows_of(batch);
     const std::string where = fmt::format("seed {} step {}", seed, step);
-    const Outcome expected = by_engine(engine, state, rows);
-    const std::optional<Outcome> actual = by_index(engine, state, batch);
-    ASSERT_TRUE(actual) << where;
-    expect_same(expected, *actual, where);
-    ++merged_by_index;
-    std::vector<Change> upserts;
-    for (const std::string& row : rows) upserts.push_back(Change::upsert(row));
-    advance(engine, state, upserts);
+    std::pair<Outcome, MergeResult> expected = by_engine(engine, state, batch);
+    if (mix == Mix::kAll || batch.deletes.empty()) {
+      const std::optional<Outcome> actual = by_index(engine, state, batch);
+      ASSERT_TRUE(actual) << where;
+      expect_same(expected.first, *actual, where);
+      ++merged_by_index;
+      deleted += expected.first.counts.deleted;
+    }
+    advance(engine, state, std::move(expected));
   }
   EXPECT_GT(merged_by_index, 50U);
+  if (mix == Mix::kAll) {
+    EXPECT_GT(deleted, 0U);
+  }
   EXPECT_FALSE(state.rows.empty());
 }
 
 TEST(BatchMerge, UpsertsByIndexMatchTheEngineOnRandomBatches) {
-  for (std::uint32_t seed = 1; seed <= 6; ++seed) run_differential({"id"}, seed);
+  for (std::uint32_t seed = 1; seed <= 6; ++seed) {
+    run_differential(ScdType::kType1, {"id"}, seed, Mix::kUpserts);
+  }
 }
 
 TEST(BatchMerge, UpsertsByIndexMatchTheEngineWithCompositeKeys) {
-  for (std::uint32_t seed = 11; seed <= 16; ++seed) run_differential({"region", "id"}, seed);
+  for (std::uint32_t seed = 11; seed <= 16; ++seed) {
+    run_differential(ScdType::kType1, {"region", "id"}, seed, Mix::kUpserts);
+  }
 }
 
 TEST(BatchMerge, UpsertsByIndexMatchTheEngineWithNestedKeysAndTheirStatistics) {
-  for (std::uint32_t seed = 21; seed <= 23; ++seed) run_differential({"meta.source", "id"}, seed);
+  for (std::uint32_t seed = 21; seed <= 23; ++seed) {
+    run_differential(ScdType::kType1, {"meta.source", "id"}, seed, Mix::kUpserts);
+  }
+}
+
+TEST(BatchMerge, Scd1DeletesByIndexMatchTheEngineOnRandomBatches) {
+  for (std::uint32_t seed = 31; seed <= 36; ++seed) {
+    run_differential(ScdType::kType1, {"id"}, seed, Mix::kAll);
+  }
+  for (std::uint32_t seed = 37; seed <= 39; ++seed) {
+    run_differential(ScdType::kType1, {"meta.source", "id"}, seed, Mix::kAll);
+  }
+}
+
+TEST(BatchMerge, Scd2UpsertsByIndexMatchTheEngineOnRandomBatches) {
+  for (std::uint32_t seed = 41; seed <= 46; ++seed) {
+    run_differential(ScdType::kType2, {"id"}, seed, Mix::kUpserts);
+  }
+  for (std::uint32_t seed = 47; seed <= 49; ++seed) {
+    run_differential(ScdType::kType2, {"region", "id"}, seed, Mix::kUpserts);
+  }
+}
+
+TEST(BatchMerge, ChangesByIndexMatchTheEngineWithBinaryKeys) {
+  for (std::uint32_t seed = 61; seed <= 63; ++seed) {
+    run_differential(ScdType::kType1, {"blob", "id"}, seed, Mix::kAll);
+    run_differential(ScdType::kType2, {"blob", "id"}, seed, Mix::kAll);
+  }
+}
+
+TEST(BatchMerge, Scd2ChangesAndDeletesByIndexMatchTheEngineOnRandomBatches) {
+  for (std::uint32_t seed = 51; seed <= 56; ++seed) {
+    run_differential(ScdType::kType2, {"id"}, seed, Mix::kAll);
+  }
+  for (std::uint32_t seed = 57; seed <= 59; ++seed) {
+    run_differential(ScdType::kType2, {"meta.source", "id"}, seed, Mix::kAll);
+  }
 }
 
 // Random snapshots (unique keys, rows repeating the table's or not) replacing one table, by the
 // engine and by index: the same rows written, counts and replaced keys.
-TEST(BatchMerge, SnapshotsByIndexMatchTheEngineOnRandomSnapshots) {
+void run_snapshot_differential(ScdType scd_type, std::uint32_t seed) {
   MergeSpec spec = wide_spec({"region", "id"});
   spec.flow = TargetFlow::kApplyChangesFromSnapshot;
+  spec.scd_type = scd_type;
   spec.sequence_by.reset();
   const MergeEngine engine(spec);
-  RowSource source(7, true);
+  RowSource source(seed, true);
   State state;
+  std::size_t changed = 0;
   for (int step = 0; step < 100; ++step) {
     std::vector<std::string> rows;
     std::unordered_set<RowKey> seen;
@@ -262,20 +363,29 @@ TEST(BatchMerge, SnapshotsByIndexMatchTheEngineOnRandomSnapshots) {
       std::string row = rows_of(convert(wide_schema(), {source.row()})).front();
       if (seen.insert(engine.key_of(Row(row))).second) rows.push_back(std::move(row));
     }
-    if (source.pick(3) == 0) {  // keep some of the table's rows as they are
-      for (const std::string& row : state.rows) {
-        if (source.pick(2) == 0 && seen.insert(engine.key_of(Row(row))).second) rows.push_back(row);
+    if (source.pick(3) == 0) {  // keep some of the table's current rows as they are
+      for (const std::string& stored : state.rows) {
+        const Row row(stored);
+        if (row.field(kEndAtColumn).value_or("null") != "null") continue;
+        const std::string data = row.rebuild({kStartAtColumn, kEndAtColumn});
+        if (source.pick(2) == 0 && seen.insert(engine.key_of(row)).second) {
+          rows.push_back(rows_of(convert(wide_schema(), {data})).front());
+        }
       }
     }
-    const std::string where = fmt::format("step {}", step);
+    // Snapshot times a microsecond apart, as the runner's clock may give them.
+    const std::int64_t time = 1704067200000000 + step;
+    const std::string where = fmt::format("seed {} step {}", seed, step);
     std::vector<Row> snapshot;
     for (const std::string& row : rows) snapshot.emplace_back(row);
     std::vector<Row> current;
     for (const std::string& row : state.rows) current.emplace_back(row);
-    const MergeResult merged = engine.apply_snapshot(snapshot, current, 0);
+    const MergeResult merged = engine.apply_snapshot(snapshot, current, time);
     Outcome expected;
     expected.rows = kept_rows(engine, state, merged);
-    expected.rows.insert(expected.rows.end(), merged.rows.begin(), merged.rows.end());
+    for (const std::string& row : rows_of(convert(engine.target_schema(), merged.rows))) {
+      expected.rows.push_back(row);
+    }
     describe(merged, expected);
 
     const ColumnBatch target = convert(engine.target_schema(), state.rows);
@@ -285,20 +395,60 @@ TEST(BatchMerge, SnapshotsByIndexMatchTheEngineOnRandomSnapshots) {
     const TargetRows target_rows[] = {{&target, &keys}};
     const ColumnBatch changes = convert(wide_schema(), rows);
     const std::optional<BatchMergeResult> by_index =
-        apply_snapshot_rows(engine, changes, target_rows);
+        apply_snapshot_rows(engine, changes, target_rows, time);
     ASSERT_TRUE(by_index) << where;
     Outcome actual;
     actual.rows = kept_rows(engine, state, by_index->merge);
     ColumnBatch written(engine.target_schema());
-    append_rows(changes, by_index->rows, written);
+    append_rows(by_index->versions ? *by_index->versions : changes, by_index->rows, written);
     for (std::size_t i = 0; i < written.num_rows(); ++i) actual.rows.push_back(written.row_json(i));
     describe(by_index->merge, actual);
     expect_same(expected, actual, where);
+    changed += merged.counts.updated + merged.counts.deleted;
     state.rows = expected.rows;
   }
+  EXPECT_GT(changed, 50U);
   // Two rows with one key are the engine's to report.
   const std::string row = R"({"id":1,"region":"eu","meta":null})";
-  EXPECT_FALSE(apply_snapshot_rows(engine, convert(wide_schema(), {row, row}), {}));
+  EXPECT_FALSE(apply_snapshot_rows(engine, convert(wide_schema(), {row, row}), {}, 0));
+}
+
+TEST(BatchMerge, SnapshotsByIndexMatchTheEngineOnRandomSnapshots) {
+  run_snapshot_differential(ScdType::kType1, 7);
+}
+
+TEST(BatchMerge, Scd2SnapshotsByIndexMatchTheEngineOnRandomSnapshots) {
+  run_snapshot_differential(ScdType::kType2, 8);
+  run_snapshot_differential(ScdType::kType2, 9);
+}
+
+// A snapshot taken no later than a key's latest version is the engine's to report.
+TEST(BatchMerge, LeavesToTheEngineASnapshotOlderThanTheHistory) {
+  MergeSpec spec = wide_spec({"id"});
+  spec.flow = TargetFlow::kApplyChangesFromSnapshot;
+  spec.scd_type = ScdType::kType2;
+  spec.sequence_by.reset();
+  const MergeEngine engine(spec);
+  const ColumnBatch target =
+      convert(engine.target_schema(),
+              {R"({"id":1,"name":"a","__START_AT":"2024-01-01T00:00:00Z","__END_AT":null})"});
+  const BatchKeys keys(engine, target);
+  const std::vector<RowKey> target_keys{*keys.key(0)};
+  const TargetRows rows[] = {{&target, &target_keys}};
+  const ColumnBatch changed = convert(wide_schema(), {R"({"id":1,"name":"b"})"});
+  const ColumnBatch same = convert(wide_schema(), {R"({"id":1,"name":"a"})"});
+  const std::int64_t at_start = 1704067200000000;
+  EXPECT_FALSE(apply_snapshot_rows(engine, changed, rows, at_start));
+  EXPECT_FALSE(apply_snapshot_rows(engine, convert(wide_schema(), {}), rows, at_start));
+  const std::optional<BatchMergeResult> unchanged =
+      apply_snapshot_rows(engine, same, rows, at_start);  // nothing to version
+  ASSERT_TRUE(unchanged);
+  EXPECT_EQ(unchanged->merge.counts, MergeCounts{});
+  const std::optional<BatchMergeResult> later =
+      apply_snapshot_rows(engine, changed, rows, at_start + 1);
+  ASSERT_TRUE(later);
+  EXPECT_EQ(later->merge.counts.updated, 1U);
+  ASSERT_EQ(later->rows.size(), 2U);
 }
 
 // Every key type the engine accepts (binary aside) reads from its column as from the row's JSON.
@@ -327,6 +477,7 @@ TEST(BatchMerge, KeysReadFromColumnsEqualTheEnginesKeys) {
       EXPECT_EQ(keys.key_values(i), engine.key_values(row)) << field.name << " row " << i;
     }
   }
+  // Binary keys: their base64 text, as the engine reads it from row_json.
   const MergeEngine binary(
       MergeSpec{"t",
                 TargetFlow::kApplyChanges,
@@ -334,8 +485,16 @@ TEST(BatchMerge, KeysReadFromColumnsEqualTheEnginesKeys) {
                 StructType{{"k", DataType::Binary()}, {"seq", DataType::Long()}},
                 {"k"},
                 "seq"});
-  EXPECT_FALSE(
-      BatchKeys(binary, convert(binary.spec().schema, {R"({"k":"AQI=","seq":1})"})).usable());
+  const ColumnBatch keys_batch =
+      convert(binary.spec().schema, {R"({"k":"AQI=","seq":1})", R"({"k":"","seq":1})",
+                                     R"({"k":"AQID","seq":1})", R"({"k":"/+8=","seq":1})"});
+  const BatchKeys binary_keys(binary, keys_batch);
+  ASSERT_TRUE(binary_keys.usable());
+  for (std::size_t i = 0; i < keys_batch.num_rows(); ++i) {
+    const Row row(keys_batch.row_json(i));
+    EXPECT_EQ(binary_keys.key(i), binary.key_of(row)) << row.json();
+    EXPECT_EQ(binary_keys.key_values(i), binary.key_values(row)) << row.json();
+  }
 }
 
 TEST(BatchMerge, SameRowAgreesWithTheJsonTextOfRows) {
@@ -365,15 +524,27 @@ TEST(BatchMerge, SameRowAgreesWithTheJsonTextOfRows) {
   EXPECT_GT(same, 20U);  // replays make equal rows
 }
 
+// Upserts alone, as the runner passes a read's converted batch.
+std::optional<BatchMergeResult> upserts_by_index(const MergeEngine& engine,
+                                                 const ColumnBatch& upserts,
+                                                 std::span<const TargetRows> target) {
+  return apply_changes_by_index(engine, BatchChanges{&upserts, {}}, target, {});
+}
+
 // What the engine must decide is left to it: a change without a key or a sequence value, and a
 // key with two target rows (the engine's errors name them).
 TEST(BatchMerge, LeavesToTheEngineWhatItReports) {
   const MergeEngine engine(wide_spec({"id"}));
   const ColumnBatch no_key =
       convert(wide_schema(), {R"({"id":null,"meta":{"seq":"2024-01-01T00:00:00Z"}})"});
-  EXPECT_FALSE(apply_upserts(engine, no_key, {}, {}));
+  EXPECT_FALSE(upserts_by_index(engine, no_key, {}));
   const ColumnBatch no_sequence = convert(wide_schema(), {R"({"id":1,"meta":null})"});
-  EXPECT_FALSE(apply_upserts(engine, no_sequence, {}, {}));
+  EXPECT_FALSE(upserts_by_index(engine, no_sequence, {}));
+  for (const char* bad : {R"({"id":1})", R"({"id":1,"meta":{"seq":"soon"}})",
+                          R"({"id":"one","meta":{"seq":"2024-01-01T00:00:00Z"}})"}) {
+    const std::vector<Row> deletes{Row(bad)};
+    EXPECT_FALSE(apply_changes_by_index(engine, BatchChanges{nullptr, deletes}, {}, {})) << bad;
+  }
 
   const ColumnBatch target =
       convert(wide_schema(), {R"({"id":1,"meta":{"seq":"2024-01-01T00:00:00Z"}})",
@@ -383,13 +554,122 @@ TEST(BatchMerge, LeavesToTheEngineWhatItReports) {
   const TargetRows rows[] = {{&target, &target_keys}};
   const ColumnBatch change =
       convert(wide_schema(), {R"({"id":1,"meta":{"seq":"2024-01-01T02:00:00Z"}})"});
-  EXPECT_FALSE(apply_upserts(engine, change, rows, {}));
+  EXPECT_FALSE(upserts_by_index(engine, change, rows));
   const ColumnBatch other =
       convert(wide_schema(), {R"({"id":2,"meta":{"seq":"2024-01-01T02:00:00Z"}})"});
-  const std::optional<BatchMergeResult> merged = apply_upserts(engine, other, rows, {});
+  const std::optional<BatchMergeResult> merged = upserts_by_index(engine, other, rows);
   ASSERT_TRUE(merged);
   EXPECT_EQ(merged->merge.counts.inserted, 1U);
   EXPECT_EQ(merged->rows, std::vector<std::uint32_t>{0});
+}
+
+// SCD 2 histories the engine refuses (a version without a start, overlapping versions) are left
+// to it, as are deletes it cannot read; the engine's errors are the ones its callers see.
+TEST(BatchMerge, LeavesToTheEngineTheHistoriesItRefuses) {
+  MergeSpec spec = wide_spec({"id"});
+  spec.scd_type = ScdType::kType2;
+  const MergeEngine engine(spec);
+  const ColumnBatch change =
+      convert(wide_schema(), {R"({"id":1,"meta":{"seq":"2024-01-01T05:00:00Z"}})"});
+  auto merge = [&](const std::vector<std::string>& stored) {
+    const ColumnBatch target = convert(engine.target_schema(), stored);
+    const BatchKeys keys(engine, target);
+    std::vector<RowKey> target_keys;
+    for (std::size_t i = 0; i < target.num_rows(); ++i) target_keys.push_back(*keys.key(i));
+    const TargetRows rows[] = {{&target, &target_keys}};
+    return upserts_by_index(engine, change, rows);
+  };
+  const std::string seq = R"("meta":{"seq":"2024-01-01T00:00:00Z"})";
+  EXPECT_FALSE(merge({R"({"id":1,)" + seq + R"(,"__START_AT":null,"__END_AT":null})"}));
+  EXPECT_FALSE(
+      merge({R"({"id":1,)" + seq +
+                 R"(,"__START_AT":"2024-01-01T00:00:00Z","__END_AT":"2024-01-01T03:00:00Z"})",
+             R"({"id":1,)" + seq + R"(,"__START_AT":"2024-01-01T02:00:00Z","__END_AT":null})"}));
+  EXPECT_FALSE(
+      merge({R"({"id":1,)" + seq + R"(,"__START_AT":"2024-01-01T00:00:00Z","__END_AT":null})",
+             R"({"id":1,)" + seq + R"(,"__START_AT":"2024-01-01T02:00:00Z","__END_AT":null})"}));
+  // Adjacent versions and a history with a gap merge.
+  const std::optional<BatchMergeResult> merged =
+      merge({R"({"id":1,)" + seq +
+                 R"(,"__START_AT":"2024-01-01T00:00:00Z","__END_AT":"2024-01-01T01:00:00Z"})",
+             R"({"id":1,)" + seq + R"(,"__START_AT":"2024-01-01T02:00:00Z","__END_AT":null})"});
+  ASSERT_TRUE(merged);
+  EXPECT_EQ(merged->merge.counts.updated, 1U);
+  ASSERT_TRUE(merged->versions);
+  EXPECT_EQ(merged->versions->num_rows(), 3U);
+}
+
+// A delete's sequence written without an offset ends a version at the table's timestamp zone,
+// the instant the engine orders it by.
+TEST(BatchMerge, Scd2DeleteWithoutAnOffsetEndsTheVersionInTheTablesZone) {
+  MergeSpec spec = wide_spec({"id"});
+  spec.scd_type = ScdType::kType2;
+  spec.timestamp_zone_offset = 3600;  // UTC+01:00
+  const MergeEngine engine(spec);
+  const ColumnBatch target =
+      convert(engine.target_schema(), {R"({"id":1,"meta":{"seq":"2024-01-01T00:00:00Z"},)"
+                                       R"("__START_AT":"2024-01-01T00:00:00Z","__END_AT":null})"});
+  const BatchKeys keys(engine, target);
+  const std::vector<RowKey> target_keys{*keys.key(0)};
+  const TargetRows rows[] = {{&target, &target_keys}};
+  const std::vector<Row> deletes{Row(R"({"id":1,"meta":{"seq":"2024-01-01T03:00:00"}})")};
+  const std::optional<BatchMergeResult> merged =
+      apply_changes_by_index(engine, BatchChanges{nullptr, deletes}, rows, {});
+  ASSERT_TRUE(merged);
+  EXPECT_EQ(merged->merge.counts.deleted, 1U);
+  ASSERT_EQ(merged->rows.size(), 1U);
+  EXPECT_THAT(merged->versions->row_json(0),
+              ::testing::HasSubstr(R"("__END_AT":"2024-01-01T02:00:00.000000Z")"));
+}
+
+// Rows rendered as JSON cannot hold NaN or an infinity (the engine's scanner refuses the text
+// row_json writes for them), so the engine fails an SCD 2 merge of such rows; by index they
+// merge, every value exact.
+TEST(BatchMerge, Scd2KeepsNaNAndInfinitiesTheEngineCannotRead) {
+  const StructType schema{
+      {"id", DataType::Long()}, {"seq", DataType::Long()}, {"v", DataType::Double()}};
+  const MergeEngine engine(
+      MergeSpec{"t", TargetFlow::kApplyChanges, ScdType::kType2, schema, {"id"}, "seq"});
+  ColumnBatch first(schema);
+  Column& root = first.root();
+  const double values[] = {std::nan(""), std::numeric_limits<double>::infinity(), -0.0};
+  for (std::int64_t i = 0; i < 3; ++i) {
+    root.child(0).append_value(i);
+    root.child(1).append_value(std::int64_t{1});
+    root.child(2).append_value(values[i]);
+    root.append_valid();
+  }
+  EXPECT_THROW(engine.apply_changes({Change::upsert(first.row_json(0))}, {}), Error);
+  const std::optional<BatchMergeResult> landed =
+      apply_changes_by_index(engine, BatchChanges{&first, {}}, {}, {});
+  ASSERT_TRUE(landed);
+  ASSERT_TRUE(landed->versions);
+  const ColumnBatch& table = *landed->versions;
+  ASSERT_EQ(table.num_rows(), 3U);
+  EXPECT_TRUE(std::isnan(table.column(2).values<double>()[0]));
+  EXPECT_EQ(table.column(2).values<double>()[1], std::numeric_limits<double>::infinity());
+  EXPECT_TRUE(std::signbit(table.column(2).values<double>()[2]));
+
+  // Replaying the batch changes nothing; a delete closes the NaN row's version and keeps it.
+  const BatchKeys keys(engine, table);
+  std::vector<RowKey> table_keys;
+  for (std::size_t i = 0; i < table.num_rows(); ++i) table_keys.push_back(*keys.key(i));
+  const TargetRows rows[] = {{&table, &table_keys}};
+  const std::optional<BatchMergeResult> replay =
+      apply_changes_by_index(engine, BatchChanges{&first, {}}, rows, {});
+  ASSERT_TRUE(replay);
+  EXPECT_EQ(replay->merge.counts, (MergeCounts{0, 0, 0, 3}));
+  EXPECT_TRUE(replay->rows.empty());
+  const std::vector<Row> deletes{Row(R"({"id":0,"seq":2})")};
+  const std::optional<BatchMergeResult> deleted =
+      apply_changes_by_index(engine, BatchChanges{nullptr, deletes}, rows, {});
+  ASSERT_TRUE(deleted);
+  EXPECT_EQ(deleted->merge.counts.deleted, 1U);
+  ASSERT_EQ(deleted->rows.size(), 1U);
+  const ColumnBatch& closed = *deleted->versions;
+  EXPECT_TRUE(std::isnan(closed.column(2).values<double>()[0]));
+  EXPECT_EQ(closed.column(3).values<std::int64_t>()[0], 1);
+  EXPECT_EQ(closed.column(4).values<std::int64_t>()[0], 2);
 }
 
 }  // namespace

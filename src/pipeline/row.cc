@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "lakeflow/error.h"
+#include "lakeflow/http/encoding.h"
 #include "lakeflow/json.h"
 #include "util/text.h"
 
@@ -434,7 +435,9 @@ TypedValue TypedValue::of(const Column& column, std::size_t row) {
     case TypeId::kString:
       out.value_ = std::string(column.string_value(row));
       return out;
-    case TypeId::kBinary:  // read() keeps base64 text
+    case TypeId::kBinary:  // read() keeps the base64 text row_json writes (padded, `+/`)
+      out.value_ = http::base64_encode(column.string_value(row));
+      return out;
     case TypeId::kStruct:
     case TypeId::kArray:
     case TypeId::kMap:

@@ -4,8 +4,9 @@
 //
 // JSON text is the exchange format between the Delta table (rows read back from the files that
 // hold affected keys), the engine and the writer (rows converted back with RecordConverter): it
-// round-trips every Spark type exactly, and the engine never has to know a column's layout. The
-// common SCD type 1 merges skip this form (batch_merge.h); the engine stays their reference.
+// round-trips every Spark type exactly, and the engine never has to know a column's layout. Merges
+// the runner can decide from columns skip this form (batch_merge.h); the engine stays their
+// reference.
 #pragma once
 
 #include <compare>
@@ -85,9 +86,9 @@ class TypedValue {
   // `zone_less_offset` is the zone a timestamp without an offset is read in (none: an error).
   static TypedValue read(std::string_view json, const DataType& type,
                          std::optional<std::int32_t> zone_less_offset = std::nullopt);
-  // The value at `row` of a column of a supported type other than binary, read from its typed
-  // buffers: equal to what read() gives for the value's text in ColumnBatch::row_json. The value
-  // must not be null (Column::is_valid).
+  // The value at `row` of a column of a supported type, read from its typed buffers: equal to
+  // what read() gives for the value's text in ColumnBatch::row_json (binary: its base64 text).
+  // The value must not be null (Column::is_valid).
   static TypedValue of(const Column& column, std::size_t row);
 
   bool is_null() const { return std::holds_alternative<std::monostate>(value_); }

@@ -319,10 +319,10 @@ class TableRun {
     MergeEngine engine(plan_.merge_spec());
     const SourceRows converted = convert_source(raw, ReadSource{Offset()});
     const std::vector<FileRows> files = load_files(engine, nullptr);
-    // SCD type 1 merges by row index (batch_merge.h) unless the engine must decide.
+    // Merged by row index (batch_merge.h) unless the engine must decide.
     std::optional<BatchMergeResult> by_index;
-    if (plan_.scd_type == ScdType::kType1 && converted.batch.schema() == plan_.target_schema) {
-      by_index = apply_snapshot_rows(engine, converted.batch, target_rows(files));
+    if (options_.merge_by_index && engine.target_schema() == plan_.target_schema) {
+      by_index = apply_snapshot_rows(engine, converted.batch, target_rows(files), now_micros());
     }
     MergeResult merged;
     if (by_index) {
@@ -342,7 +342,8 @@ class TableRun {
       return;
     }
     if (by_index) {
-      rewrite(engine, files, merged, "MERGE", &converted.batch, by_index->rows);
+      rewrite(engine, files, merged, "MERGE",
+              by_index->versions ? &*by_index->versions : &converted.batch, by_index->rows);
       return;
     }
     rewrite(engine, files, merged, "MERGE");
@@ -809,14 +810,17 @@ class TableRun {
     changes.reserve(raw.size());
     if (deletes) {
       // Delete records carry the key and the cursor; other fields may be missing.
+      std::vector<Row> rows;
       for (std::size_t i = 0; i < raw.size(); ++i) {
         if (auto row = admit(engine, std::string(raw[i]), raw[i], i)) {
-          changes.push_back({Change::Kind::kDelete, std::move(*row)});
+          rows.push_back(std::move(*row));
         }
       }
+      if (merge_by_index(engine, BatchChanges{nullptr, rows})) return;
+      for (Row& row : rows) changes.push_back({Change::Kind::kDelete, std::move(row)});
     } else {
       const SourceRows converted = convert_source(raw, source);
-      if (merge_by_index(engine, converted.batch)) return;
+      if (merge_by_index(engine, BatchChanges{&converted.batch, {}})) return;
       for (std::size_t i = 0; i < converted.batch.num_rows(); ++i) {
         const std::size_t index = converted.indexes[i];
         if (auto row = admit(engine, converted.batch.row_json(i), raw[index], index)) {
@@ -846,40 +850,53 @@ class TableRun {
     rewrite(engine, files, merged, "MERGE");
   }
 
-  // The SCD type 1 merge of upserts `changes` (the converted source batch) by row index
+  // The merge of `changes` (upserts: the converted source batch; or deletes) by row index
   // (batch_merge.h), without rendering rows as JSON, and its commit. Returns false, having done
-  // nothing, where the engine must decide: a source schema other than the table's, keys not read
-  // from columns, a change without a key or sequence value (the engine reports or quarantines it).
-  bool merge_by_index(const MergeEngine& engine, const ColumnBatch& changes) {
-    if (plan_.flow != TargetFlow::kApplyChanges || plan_.scd_type != ScdType::kType1 ||
-        !(changes.schema() == plan_.target_schema)) {
+  // nothing, where the engine must decide: a table whose schema is not the engine's target schema,
+  // keys not read from columns, a change without a key or sequence value (the engine reports or
+  // quarantines it).
+  bool merge_by_index(const MergeEngine& engine, const BatchChanges& changes) {
+    if (!options_.merge_by_index || plan_.flow != TargetFlow::kApplyChanges ||
+        !(engine.target_schema() == plan_.target_schema) ||
+        (changes.upserts != nullptr && !(changes.upserts->schema() == engine.spec().schema))) {
       return false;
     }
-    const BatchKeys keys(engine, changes);
-    if (!keys.usable() || !keys.has_sequence()) return false;
     std::unordered_set<RowKey> changed;
     std::vector<std::vector<TypedValue>> key_values;
-    for (std::size_t i = 0; i < changes.num_rows(); ++i) {
-      std::optional<RowKey> key = keys.key(i);
-      if (!key || !keys.sequence(i)) return false;
-      if (changed.insert(std::move(*key)).second) key_values.push_back(*keys.key_values(i));
+    if (changes.upserts != nullptr) {
+      const BatchKeys keys(engine, *changes.upserts);
+      if (!keys.usable() || !keys.has_sequence()) return false;
+      for (std::size_t i = 0; i < changes.upserts->num_rows(); ++i) {
+        std::optional<RowKey> key = keys.key(i);
+        if (!key || !keys.sequence(i)) return false;
+        if (changed.insert(std::move(*key)).second) key_values.push_back(*keys.key_values(i));
+      }
+    }
+    for (const Row& row : changes.deletes) {
+      // A delete without a key: the engine's error names it.
+      if (changed.insert(engine.key_of(row)).second) key_values.push_back(engine.key_values(row));
     }
     const KeyFilter filter(engine.key_columns(), std::move(key_values));
     const std::vector<FileRows> files = load_files(engine, &changed, &filter);
     std::vector<Tombstone> stored = load_tombstones();
     std::optional<BatchMergeResult> merged =
-        apply_upserts(engine, changes, target_rows(files), stored);
+        apply_changes_by_index(engine, changes, target_rows(files), stored);
     if (!merged) {
-      // A key with more than one target row: the engine names it in its error.
+      // A problem the engine names in its error (a key with two SCD 1 rows, overlapping SCD 2
+      // versions, a delete without a sequence value).
       std::vector<Change> rows;
-      for (std::size_t i = 0; i < changes.num_rows(); ++i) {
-        rows.push_back(Change::upsert(changes.row_json(i)));
+      if (changes.upserts != nullptr) {
+        for (std::size_t i = 0; i < changes.upserts->num_rows(); ++i) {
+          rows.push_back(Change::upsert(changes.upserts->row_json(i)));
+        }
       }
+      for (const Row& row : changes.deletes) rows.push_back({Change::Kind::kDelete, row});
       merge_rows(engine, rows, files);
       return true;
     }
     store_tombstones(engine, std::move(stored), merged->merge);
-    rewrite(engine, files, merged->merge, "MERGE", &changes, merged->rows);
+    const ColumnBatch* written = merged->versions ? &*merged->versions : changes.upserts;
+    rewrite(engine, files, merged->merge, "MERGE", written, merged->rows);
     return true;
   }
 

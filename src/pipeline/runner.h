@@ -119,6 +119,10 @@ struct RunOptions {
   // Append flows convert a connector's batch in slices of about this many bytes of record text,
   // each written out before the next, so memory stays bounded whatever the batch size.
   std::size_t append_slice_bytes = std::size_t{16} << 20;
+  // Merges decided from the batch's columns, rows taken by index (batch_merge.h); false: every
+  // merge goes through the merge engine's JSON rows (merge.h), its reference, for comparing the
+  // two.
+  bool merge_by_index = true;
   LogSink log;            // may be empty
   ProgressSink progress;  // may be empty
 };
