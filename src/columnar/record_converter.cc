@@ -201,6 +201,45 @@ bool equals_ignore_case(std::string_view a, std::string_view b) {
   return true;
 }
 
+// The `n` (at most 16) bytes at `p` as two words, read with fixed-size (overlapping) loads inside
+// them; strings of equal length are equal exactly when their words are.
+struct ShortBytes {
+  std::uint64_t a = 0;
+  std::uint64_t b = 0;
+};
+ShortBytes short_bytes(const char* p, std::size_t n) {
+  ShortBytes w;
+  if (n >= 8) {
+    std::memcpy(&w.a, p, 8);
+    std::memcpy(&w.b, p + n - 8, 8);
+  } else if (n >= 4) {
+    std::uint32_t x;
+    std::uint32_t y;
+    std::memcpy(&x, p, 4);
+    std::memcpy(&y, p + n - 4, 4);
+    w.a = (static_cast<std::uint64_t>(x) << 32) | y;
+  } else if (n > 0) {
+    w.a = (static_cast<std::uint64_t>(static_cast<std::uint8_t>(p[0])) << 16) |
+          (static_cast<std::uint64_t>(static_cast<std::uint8_t>(p[n >> 1])) << 8) |
+          static_cast<std::uint8_t>(p[n - 1]);
+  }
+  return w;
+}
+
+// Whether the raw (still escaped) key at `raw`, just past its opening quote, is `name`: the same
+// answer as raw_json_string::unsafe_is_equal (name's bytes, then the closing quote), without a
+// call to memcmp for the short names of most schemas. A record is followed by kPadding readable
+// bytes, so reading name.size() + 1 bytes from `raw` stays inside them whatever the key's length.
+bool raw_key_is(const char* raw, std::string_view name) {
+  const std::size_t n = name.size();
+  if (n > 16)
+    return od::raw_json_string(reinterpret_cast<const uint8_t*>(raw)).unsafe_is_equal(name);
+  if (raw[n] != '"') return false;
+  const ShortBytes k = short_bytes(raw, n);
+  const ShortBytes f = short_bytes(name.data(), n);
+  return ((k.a ^ f.a) | (k.b ^ f.b)) == 0;
+}
+
 const char* json_type_name(od::json_type t) {
   switch (t) {
     case od::json_type::array:
@@ -282,7 +321,7 @@ class RecordConverter::Impl {
       std::size_t index = n;
       // Try the field after the last match first: records of one source repeat their key order.
       for (std::size_t k = 0, i = plan.next_hint; k < n; ++k, i = (i + 1 == n ? 0 : i + 1)) {
-        if (raw_key.unsafe_is_equal(plan.fields[i].name)) {
+        if (raw_key_is(raw_key.raw(), plan.fields[i].name)) {
           index = i;
           break;
         }

@@ -1,6 +1,9 @@
 #include "parquet/parquet_writer.h"
 
 #include <fcntl.h>
+#if defined(__SSE4_2__)
+#include <nmmintrin.h>
+#endif
 #include <unistd.h>
 
 #include <algorithm>
@@ -153,6 +156,62 @@ class OutputFile {
 
 // ---- Dictionary of byte-array values -----------------------------------------------------------
 
+// The last 1..8 bytes of a value (`n` of them at `p`) as one word, read with fixed-size
+// (overlapping) loads; 0 for none. Values of equal length have equal words exactly when their
+// bytes are equal.
+std::uint64_t tail_word(const char* p, std::size_t n) {
+  if (n >= 4) {
+    std::uint32_t a;
+    std::uint32_t b;
+    std::memcpy(&a, p, 4);
+    std::memcpy(&b, p + n - 4, 4);
+    return (static_cast<std::uint64_t>(a) << 32) | b;
+  }
+  if (n == 0) return 0;
+  return (static_cast<std::uint64_t>(static_cast<std::uint8_t>(p[0])) << 16) |
+         (static_cast<std::uint64_t>(static_cast<std::uint8_t>(p[n >> 1])) << 8) |
+         static_cast<std::uint8_t>(p[n - 1]);
+}
+
+#if defined(__SSE4_2__)
+// CRC32C steps (one instruction each, three cycles of latency) over 8-byte words, then a
+// multiply mix: a short value (most dictionary entries: codes, systems, references) costs a
+// step or two. Long values (text, HTML narratives) run four independent chains, 32 bytes per
+// round, folded into the main chain at the end. Equal values always hash equal; the index and
+// tag bits of a slot come from the mix, and a rare collision costs one comparison, never a
+// wrong answer.
+std::uint64_t hash_bytes(const char* p, std::size_t n) {
+  const std::uint64_t length = n;
+  std::uint64_t h = 0;
+  if (n > 32) {
+    std::uint64_t lane[4] = {0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344};
+    while (n > 32) {
+      for (int k = 0; k < 4; ++k) {
+        std::uint64_t w;
+        std::memcpy(&w, p + 8 * k, 8);
+        lane[k] = _mm_crc32_u64(lane[k], w);
+      }
+      p += 32;
+      n -= 32;
+    }
+    h = _mm_crc32_u64(h, lane[0] | (lane[1] << 32));
+    h = _mm_crc32_u64(h, lane[2] | (lane[3] << 32));
+  }
+  while (n > 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    h = _mm_crc32_u64(h, w);
+    p += 8;
+    n -= 8;
+  }
+  h = _mm_crc32_u64(h, tail_word(p, n));
+  h = (h | (length << 32)) * 0x9e3779b97f4a7c15ull;
+  h ^= h >> 32;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 29;
+  return h;
+}
+#else
 std::uint64_t hash_bytes(const char* p, std::size_t n) {
   constexpr std::uint64_t kMul1 = 0x9e3779b97f4a7c15ull;
   constexpr std::uint64_t kMul2 = 0xc2b2ae3d27d4eb4full;
@@ -181,24 +240,27 @@ std::uint64_t hash_bytes(const char* p, std::size_t n) {
     p += 8;
     n -= 8;
   }
-  // The last 1..8 bytes, read with fixed-size (overlapping) loads.
-  std::uint64_t w = 0;
-  if (n >= 4) {
-    std::uint32_t a;
-    std::uint32_t b;
-    std::memcpy(&a, p, 4);
-    std::memcpy(&b, p + n - 4, 4);
-    w = (static_cast<std::uint64_t>(a) << 32) | b;
-  } else if (n > 0) {
-    w = (static_cast<std::uint64_t>(static_cast<std::uint8_t>(p[0])) << 16) |
-        (static_cast<std::uint64_t>(static_cast<std::uint8_t>(p[n >> 1])) << 8) |
-        static_cast<std::uint8_t>(p[n - 1]);
-  }
-  h = std::rotl(h ^ (w * kMul2), 29) * kMul1;
+  h = std::rotl(h ^ (tail_word(p, n) * kMul2), 29) * kMul1;
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccdull;
   h ^= h >> 33;
   return h;
+}
+#endif
+
+// Whether the `n` bytes at `a` and `b` are equal; short values are compared with a few
+// (overlapping) loads inside their bounds instead of a call.
+bool equal_bytes(const char* a, const char* b, std::size_t n) {
+  if (n >= 8) {
+    if (n > 16) return std::memcmp(a, b, n) == 0;
+    std::uint64_t a0, a1, b0, b1;
+    std::memcpy(&a0, a, 8);
+    std::memcpy(&b0, b, 8);
+    std::memcpy(&a1, a + n - 8, 8);
+    std::memcpy(&b1, b + n - 8, 8);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+  }
+  return tail_word(a, n) == tail_word(b, n);
 }
 
 // Distinct values in insertion order, kept as the dictionary page's PLAIN body (4-byte length +
@@ -216,7 +278,8 @@ class ByteDictionary {
       if (slot == 0) break;
       if (static_cast<std::uint32_t>(slot >> 32) == tag) {
         auto entry = static_cast<std::uint32_t>(slot) - 1;
-        if (value(entry) == v) {
+        std::string_view e = value(entry);
+        if (e.size() == v.size() && equal_bytes(e.data(), v.data(), v.size())) {
           inserted = false;
           return entry;
         }
@@ -432,15 +495,34 @@ std::size_t validity_run(const Column& c, std::size_t begin, std::size_t end, bo
   const std::uint8_t* bits = c.validity_bits();
   valid = c.is_valid(begin);
   const std::size_t limit = std::min(end, materialized);
-  const std::uint8_t same = valid ? 0xff : 0x00;
+  // 64 rows at a time: the first row whose bit differs from `valid` is the lowest set bit of
+  // the word (inverted for a valid run). The bitmap's bytes stop at the materialized rows, so a
+  // word is loaded whole only where it lies before `limit`.
+  const std::uint64_t flip = valid ? ~std::uint64_t{0} : 0;
   std::size_t i = begin + 1;
   while (i < limit) {
-    if ((i & 7) == 0 && i + 8 <= limit && bits[i >> 3] == same) {
-      i += 8;
-      continue;
+    std::uint64_t word;
+    std::size_t bits_in_word;
+    if ((i >> 3) + 8 <= (limit + 7) >> 3) {
+      std::memcpy(&word, bits + (i >> 3), sizeof word);
+      word >>= (i & 7);
+      bits_in_word = 64 - (i & 7);
+    } else {
+      word = 0;
+      const std::size_t last = (limit - 1) >> 3;
+      for (std::size_t b = i >> 3; b <= last; ++b) {
+        word |= static_cast<std::uint64_t>(bits[b]) << (8 * (b - (i >> 3)));
+      }
+      word >>= (i & 7);
+      bits_in_word = 64 - (i & 7);
     }
-    if ((((bits[i >> 3] >> (i & 7)) & 1) != 0) != valid) return i;
-    ++i;
+    const std::uint64_t differ = word ^ flip;
+    const std::size_t stop = std::min(limit, i + bits_in_word);
+    if (differ != 0) {
+      const std::size_t at = i + static_cast<std::size_t>(std::countr_zero(differ));
+      if (at < stop) return at;
+    }
+    i = stop;
   }
   return valid ? limit : end;
 }
@@ -754,23 +836,33 @@ class LeafWriter {
   // Rows [begin, end) of the leaf column itself, all valid, one value per row.
   template <ValueKind K>
   void put_leaf_run(const Column& c, std::size_t begin, std::size_t end, std::uint16_t def) {
-    std::size_t r = begin;
-    while (r < end) {
+    if constexpr (K == ValueKind::kBytes) {
+      // One value at a time: the dictionary's size is checked after every value. end_of_row()
+      // flushes a full page, so the page has room again before the next value.
       if (page_full()) flush_page();
-      std::size_t n = 1;  // byte arrays: the dictionary's size is checked after every value
-      if constexpr (K != ValueKind::kBytes) {
+      for (std::size_t r = begin; r < end; ++r) {
+        if (d_.max_def > 0) defs_.push(def);
+        if (d_.max_rep > 0) reps_.push(0);
+        put<K>(c, r);
+        ++page_values_;
+        end_of_row();
+      }
+    } else {
+      std::size_t r = begin;
+      while (r < end) {
+        if (page_full()) flush_page();
         const std::size_t width = fixed_width(K, d_.type_length);
         const std::size_t estimate = page_estimate();
         const std::size_t room =
             options_.page_bytes > estimate ? options_.page_bytes - estimate : 0;
-        n = std::min({end - r, room / width + 1, kMaxPageValues - page_values_});
+        const std::size_t n = std::min({end - r, room / width + 1, kMaxPageValues - page_values_});
+        if (d_.max_def > 0) defs_.push(def, n);
+        if (d_.max_rep > 0) reps_.push(0, n);
+        put_run<K>(c, r, r + n);
+        page_values_ += n;
+        r += n;
+        end_of_row();
       }
-      if (d_.max_def > 0) defs_.push(def, n);
-      if (d_.max_rep > 0) reps_.push(0, n);
-      put_run<K>(c, r, r + n);
-      page_values_ += n;
-      r += n;
-      end_of_row();
     }
   }
 
