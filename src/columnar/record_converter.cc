@@ -85,7 +85,10 @@ struct Plan {
   };
   std::vector<Field> fields;
   std::vector<std::uint64_t> seen;  // visit stamp per field
-  std::size_t next_hint = 0;        // fields usually arrive in the same order: start matching here
+  // Records of one source repeat their key orders, which need not be the schema's: per field,
+  // the field whose key followed it last time (the last entry: the one that came first), tried
+  // first.
+  std::vector<std::uint32_t> next_field;
   // Root only: the raw record column (ConversionOptions::raw_record_column), or none.
   std::size_t raw_field = std::numeric_limits<std::size_t>::max();
   // array element / map key and value
@@ -104,6 +107,7 @@ struct Plan {
           fields.push_back({f.name, f.nullable, std::make_unique<Plan>(f.type)});
         }
         seen.assign(fields.size(), 0);
+        next_field.assign(fields.size() + 1, 0);
         break;
       case TypeId::kArray:
         element = std::make_unique<Plan>(t.element_type());
@@ -314,13 +318,15 @@ class RecordConverter::Impl {
     const std::uint64_t stamp = ++stamp_;
     std::size_t keys = 0;
     const std::size_t n = plan.fields.size();
+    std::size_t previous = n;  // the field of the previous key (n: none yet)
     for (auto field_result : object) {
       od::field& field = checked(field_result);
       ++keys;
       od::raw_json_string raw_key = field.key();
       std::size_t index = n;
-      // Try the field after the last match first: records of one source repeat their key order.
-      for (std::size_t k = 0, i = plan.next_hint; k < n; ++k, i = (i + 1 == n ? 0 : i + 1)) {
+      // The field that followed the previous one last time first, then every field from there.
+      const std::size_t hint = plan.next_field[previous];
+      for (std::size_t k = 0, i = hint; k < n; ++k, i = (i + 1 == n ? 0 : i + 1)) {
         if (raw_key_is(raw_key.raw(), plan.fields[i].name)) {
           index = i;
           break;
@@ -330,7 +336,8 @@ class RecordConverter::Impl {
         index = match_escaped_key(field, plan);
         if (index == n) continue;  // unknown fields are ignored
       }
-      plan.next_hint = index + 1 == n ? 0 : index + 1;
+      plan.next_field[previous] = static_cast<std::uint32_t>(index);
+      previous = index;
       Plan::Field& f = plan.fields[index];
       Column& child = column.child(index);
       if (plan.seen[index] == stamp) child.truncate(child.length() - 1);  // repeated key: last wins

@@ -495,34 +495,15 @@ std::size_t validity_run(const Column& c, std::size_t begin, std::size_t end, bo
   const std::uint8_t* bits = c.validity_bits();
   valid = c.is_valid(begin);
   const std::size_t limit = std::min(end, materialized);
-  // 64 rows at a time: the first row whose bit differs from `valid` is the lowest set bit of
-  // the word (inverted for a valid run). The bitmap's bytes stop at the materialized rows, so a
-  // word is loaded whole only where it lies before `limit`.
-  const std::uint64_t flip = valid ? ~std::uint64_t{0} : 0;
+  const std::uint8_t same = valid ? 0xff : 0x00;
   std::size_t i = begin + 1;
   while (i < limit) {
-    std::uint64_t word;
-    std::size_t bits_in_word;
-    if ((i >> 3) + 8 <= (limit + 7) >> 3) {
-      std::memcpy(&word, bits + (i >> 3), sizeof word);
-      word >>= (i & 7);
-      bits_in_word = 64 - (i & 7);
-    } else {
-      word = 0;
-      const std::size_t last = (limit - 1) >> 3;
-      for (std::size_t b = i >> 3; b <= last; ++b) {
-        word |= static_cast<std::uint64_t>(bits[b]) << (8 * (b - (i >> 3)));
-      }
-      word >>= (i & 7);
-      bits_in_word = 64 - (i & 7);
+    if ((i & 7) == 0 && i + 8 <= limit && bits[i >> 3] == same) {
+      i += 8;
+      continue;
     }
-    const std::uint64_t differ = word ^ flip;
-    const std::size_t stop = std::min(limit, i + bits_in_word);
-    if (differ != 0) {
-      const std::size_t at = i + static_cast<std::size_t>(std::countr_zero(differ));
-      if (at < stop) return at;
-    }
-    i = stop;
+    if ((((bits[i >> 3] >> (i & 7)) & 1) != 0) != valid) return i;
+    ++i;
   }
   return valid ? limit : end;
 }
