@@ -269,7 +269,7 @@ class ByteDictionary {
  public:
   // Index of `v`, adding it when new (then `inserted` is true).
   std::uint32_t insert(std::string_view v, bool& inserted) {
-    if (slots_.empty()) rehash(1024);
+    if (slots_.empty()) rehash(64);
     std::uint64_t h = hash_bytes(v.data(), v.size());
     auto tag = static_cast<std::uint32_t>(h >> 32);
     std::size_t pos = h & mask_;
