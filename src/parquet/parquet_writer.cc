@@ -1,9 +1,6 @@
 #include "parquet/parquet_writer.h"
 
 #include <fcntl.h>
-#if defined(__SSE4_2__)
-#include <nmmintrin.h>
-#endif
 #include <unistd.h>
 
 #include <algorithm>
@@ -156,113 +153,6 @@ class OutputFile {
 
 // ---- Dictionary of byte-array values -----------------------------------------------------------
 
-// The last 1..8 bytes of a value (`n` of them at `p`) as one word, read with fixed-size
-// (overlapping) loads; 0 for none. Values of equal length have equal words exactly when their
-// bytes are equal.
-std::uint64_t tail_word(const char* p, std::size_t n) {
-  if (n >= 4) {
-    std::uint32_t a;
-    std::uint32_t b;
-    std::memcpy(&a, p, 4);
-    std::memcpy(&b, p + n - 4, 4);
-    return (static_cast<std::uint64_t>(a) << 32) | b;
-  }
-  if (n == 0) return 0;
-  return (static_cast<std::uint64_t>(static_cast<std::uint8_t>(p[0])) << 16) |
-         (static_cast<std::uint64_t>(static_cast<std::uint8_t>(p[n >> 1])) << 8) |
-         static_cast<std::uint8_t>(p[n - 1]);
-}
-
-#if defined(__SSE4_2__)
-// CRC32C steps (one instruction each, three cycles of latency) over 8-byte words, then a
-// multiply mix: a short value (most dictionary entries: codes, systems, references) costs a
-// step or two. Long values (text, HTML narratives) run four independent chains, 32 bytes per
-// round, folded into the main chain at the end. Equal values always hash equal; the index and
-// tag bits of a slot come from the mix, and a rare collision costs one comparison, never a
-// wrong answer.
-std::uint64_t hash_bytes(const char* p, std::size_t n) {
-  const std::uint64_t length = n;
-  std::uint64_t h = 0;
-  if (n > 32) {
-    std::uint64_t lane[4] = {0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344};
-    while (n > 32) {
-      for (int k = 0; k < 4; ++k) {
-        std::uint64_t w;
-        std::memcpy(&w, p + 8 * k, 8);
-        lane[k] = _mm_crc32_u64(lane[k], w);
-      }
-      p += 32;
-      n -= 32;
-    }
-    h = _mm_crc32_u64(h, lane[0] | (lane[1] << 32));
-    h = _mm_crc32_u64(h, lane[2] | (lane[3] << 32));
-  }
-  while (n > 8) {
-    std::uint64_t w;
-    std::memcpy(&w, p, 8);
-    h = _mm_crc32_u64(h, w);
-    p += 8;
-    n -= 8;
-  }
-  h = _mm_crc32_u64(h, tail_word(p, n));
-  h = (h | (length << 32)) * 0x9e3779b97f4a7c15ull;
-  h ^= h >> 32;
-  h *= 0xff51afd7ed558ccdull;
-  h ^= h >> 29;
-  return h;
-}
-#else
-std::uint64_t hash_bytes(const char* p, std::size_t n) {
-  constexpr std::uint64_t kMul1 = 0x9e3779b97f4a7c15ull;
-  constexpr std::uint64_t kMul2 = 0xc2b2ae3d27d4eb4full;
-  std::uint64_t h = kMul1 ^ (n * kMul2);
-  if (n > 32) {
-    // Long values (text, HTML narratives) in four independent lanes of 8 bytes: each lane's
-    // multiply chain overlaps the others', so a long value hashes about four times faster than
-    // through one chain.
-    std::uint64_t lane[4] = {h, h ^ kMul2, std::rotl(h, 17), std::rotl(h, 43)};
-    while (n > 32) {
-      for (int k = 0; k < 4; ++k) {
-        std::uint64_t w;
-        std::memcpy(&w, p + 8 * k, 8);
-        lane[k] = std::rotl(lane[k] ^ (w * kMul2), 29) * kMul1;
-      }
-      p += 32;
-      n -= 32;
-    }
-    h = lane[0] ^ std::rotl(lane[1], 16) ^ std::rotl(lane[2], 32) ^ std::rotl(lane[3], 48);
-    h *= kMul1;
-  }
-  while (n > 8) {
-    std::uint64_t w;
-    std::memcpy(&w, p, 8);
-    h = std::rotl(h ^ (w * kMul2), 29) * kMul1;
-    p += 8;
-    n -= 8;
-  }
-  h = std::rotl(h ^ (tail_word(p, n) * kMul2), 29) * kMul1;
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdull;
-  h ^= h >> 33;
-  return h;
-}
-#endif
-
-// Whether the `n` bytes at `a` and `b` are equal; short values are compared with a few
-// (overlapping) loads inside their bounds instead of a call.
-bool equal_bytes(const char* a, const char* b, std::size_t n) {
-  if (n >= 8) {
-    if (n > 16) return std::memcmp(a, b, n) == 0;
-    std::uint64_t a0, a1, b0, b1;
-    std::memcpy(&a0, a, 8);
-    std::memcpy(&b0, b, 8);
-    std::memcpy(&a1, a + n - 8, 8);
-    std::memcpy(&b1, b + n - 8, 8);
-    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-  }
-  return tail_word(a, n) == tail_word(b, n);
-}
-
 // Distinct values in insertion order, kept as the dictionary page's PLAIN body (4-byte length +
 // bytes per entry), with an open-addressing index over them.
 class ByteDictionary {
@@ -270,7 +160,7 @@ class ByteDictionary {
   // Index of `v`, adding it when new (then `inserted` is true).
   std::uint32_t insert(std::string_view v, bool& inserted) {
     if (slots_.empty()) rehash(64);
-    std::uint64_t h = hash_bytes(v.data(), v.size());
+    std::uint64_t h = dictionary_hash(v.data(), v.size());
     auto tag = static_cast<std::uint32_t>(h >> 32);
     std::size_t pos = h & mask_;
     while (true) {
@@ -279,7 +169,7 @@ class ByteDictionary {
       if (static_cast<std::uint32_t>(slot >> 32) == tag) {
         auto entry = static_cast<std::uint32_t>(slot) - 1;
         std::string_view e = value(entry);
-        if (e.size() == v.size() && equal_bytes(e.data(), v.data(), v.size())) {
+        if (e.size() == v.size() && bytes_equal(e.data(), v.data(), v.size())) {
           inserted = false;
           return entry;
         }
@@ -326,7 +216,7 @@ class ByteDictionary {
       if (slot == 0) continue;
       auto entry = static_cast<std::uint32_t>(slot) - 1;
       std::string_view v = value(entry);
-      std::size_t pos = hash_bytes(v.data(), v.size()) & mask_;
+      std::size_t pos = dictionary_hash(v.data(), v.size()) & mask_;
       while (slots_[pos] != 0) pos = (pos + 1) & mask_;
       slots_[pos] = slot;
     }

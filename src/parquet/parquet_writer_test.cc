@@ -382,6 +382,45 @@ TEST(ParquetWriter, DictionaryIsDecidedByAFirstPageOf8192Values) {
   EXPECT_EQ(rows_json(reader.read(schema)), rows_json(batch));
 }
 
+// The dictionary finds equal values by hash and comparison: values that differ in one byte
+// (first, middle or last; every length the hash and the comparison read differently: empty,
+// 1-3, 4-8, 9-16, 17-32 and longer) must stay distinct entries, and equal ones one entry,
+// through the growth of its index past its first table.
+TEST(ParquetWriter, DictionaryKeepsValuesThatDifferInOneByteDistinct) {
+  TempDir dir;
+  std::vector<std::string> values;
+  for (std::size_t length :
+       {0, 1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 24, 31, 32, 33, 40, 64, 65, 100, 129}) {
+    std::string base;
+    for (std::size_t i = 0; i < length; ++i) base.push_back(static_cast<char>('a' + i % 26));
+    values.push_back(base);
+    for (std::size_t at : {std::size_t{0}, length / 2, length - 1}) {
+      if (length == 0) break;
+      std::string changed = base;
+      changed[at] = static_cast<char>(changed[at] ^ 0x20);
+      values.push_back(changed);
+    }
+  }
+  std::sort(values.begin(), values.end());
+  values.erase(std::unique(values.begin(), values.end()), values.end());
+  // Also enough short distinct values to grow the index several times over.
+  for (int i = 0; i < 700; ++i) values.push_back("v" + std::to_string(i));
+  StructType schema{{"s", DataType::String()}};
+  ColumnBatch batch(schema);
+  std::uint32_t state = 12345;
+  for (int i = 0; i < 6000; ++i) {
+    state = state * 1103515245u + 12345u;
+    batch.root().child(0).append_bytes(values[(state >> 8) % values.size()]);
+    batch.root().append_valid();
+  }
+  std::string path = dir.file("one-byte.parquet");
+  write_file(path, batch);
+  ParquetReader reader(path);
+  const ColumnMetaData& m = chunk_of(reader, 0);
+  ASSERT_TRUE(m.dictionary_page_offset.has_value());
+  EXPECT_EQ(rows_json(reader.read(schema)), rows_json(batch));
+}
+
 TEST(ParquetWriter, DictionaryCanBeTurnedOff) {
   TempDir dir;
   ColumnBatch batch = generated_batch(1000, 3);
