@@ -39,6 +39,12 @@ class RecordBatch {
   // Takes ownership of `buffer` and returns a view of its bytes, valid for the batch's lifetime.
   // Records inside it are then added with `append_view`, without copying.
   std::string_view adopt(std::string buffer);
+  // A string of `size` bytes (their values unspecified) to read into and then adopt(), with room
+  // for the padding adopt() adds. When a batch cleared on this thread since held an adopted
+  // buffer large enough, it is that buffer's memory: a connector that reads chunk after chunk
+  // then neither allocates nor zero-fills each chunk again. clear() keeps up to two adopted
+  // buffers of 64 KiB or more per thread for this (the largest); the rest are freed.
+  static std::string reusable_buffer(std::size_t size);
   // Adds a record that lies inside a buffer this batch adopted. Throws Error(kInternal) otherwise.
   void append_view(std::string_view record);
   // Adds every element of a JSON array inside `adopted` (a view adopt() returned, e.g. a page
@@ -71,7 +77,8 @@ class RecordBatch {
   // Total bytes of record text.
   std::size_t byte_size() const { return byte_size_; }
 
-  // Drops every record and buffer (arena memory is kept for reuse).
+  // Drops every record and buffer (arena memory is kept for reuse, and large adopted buffers for
+  // reusable_buffer()).
   void clear();
 
  private:

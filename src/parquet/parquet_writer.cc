@@ -895,9 +895,33 @@ class LeafWriter {
   // decision comes early: a column of mostly distinct values (ids, references) would otherwise
   // fill a dictionary of up to `dictionary_page_bytes` first, each value a cache miss in a table
   // of megabytes, only to be rewritten PLAIN.
-  bool page_full() const {
-    return page_estimate() >= options_.page_bytes || page_values_ >= kMaxPageValues ||
-           (dict_active_ && !dict_checked_ && indices_.size() >= kDictionaryTrialValues);
+  //
+  // A dictionary page's size estimate is computed again only once enough levels were added since
+  // the last computation to possibly reach `page_bytes` (see quiet_levels), so a page of
+  // dictionary indices ends at exactly the value it would end at if computed after every one.
+  bool page_full() {
+    if (page_values_ >= kMaxPageValues) return true;
+    if (dict_active_ && !dict_checked_ && indices_.size() >= kDictionaryTrialValues) return true;
+    if (dict_active_ && page_values_ < quiet_until_) return false;
+    const std::size_t estimate = page_estimate();
+    if (estimate >= options_.page_bytes) return true;
+    if (dict_active_) quiet_until_ = page_values_ + quiet_levels(estimate);
+    return false;
+  }
+
+  // Levels a dictionary page whose estimate is `estimate` can take before its estimate can reach
+  // `page_bytes`. Bounds per level added: each push to a level encoder grows its encoding by at
+  // most 32 bytes (a run closed into bit-packed groups, or an RLE run with its header), and a
+  // level takes one push of its definition level and at most two of repetition levels (a run of
+  // elements is pushed as row starts and the runs between them), so 96 bytes with room to spare
+  // at 128; its index takes at most 4 bytes, and a wider index width re-costs each index already
+  // held, at most 4 bytes each.
+  std::size_t quiet_levels(std::size_t estimate) const {
+    constexpr std::size_t kLevelBytes = 128;
+    constexpr std::size_t kIndexBytes = 4;
+    const std::size_t fixed = estimate + indices_.size() * kIndexBytes + 8;
+    if (fixed >= options_.page_bytes) return 0;
+    return (options_.page_bytes - fixed) / (kLevelBytes + kIndexBytes + 1);
   }
 
   void end_of_row() {
@@ -986,6 +1010,7 @@ class LeafWriter {
     bool_bits_ = 0;
     page_values_ = 0;
     page_plain_bytes_ = 0;
+    quiet_until_ = 0;
   }
 
   // Parquet statistics of the current chunk, PLAIN-encoded in the column's sort order.
@@ -1087,6 +1112,7 @@ class LeafWriter {
   std::vector<std::uint32_t> indices_;
   std::size_t page_values_ = 0;
   std::size_t page_plain_bytes_ = 0;
+  std::size_t quiet_until_ = 0;  // page_full() skips the estimate while page_values_ is below
 
   // The column chunk being filled: its data pages, headers included, one buffer per page (no
   // reallocation of one large buffer), and emptied page buffers kept for reuse.

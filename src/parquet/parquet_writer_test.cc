@@ -421,6 +421,38 @@ TEST(ParquetWriter, DictionaryKeepsValuesThatDifferInOneByteDistinct) {
   EXPECT_EQ(rows_json(reader.read(schema)), rows_json(batch));
 }
 
+// A dictionary page's size is estimated again only every so many values (a bound on how fast
+// it can grow); pages must still end where the estimate reaches page_bytes. Random indices of a
+// 200-entry dictionary take 8 bits each, so after the 8,192-value trial page every page but the
+// last holds just under page_bytes values.
+TEST(ParquetWriter, DictionaryPagesEndWhereTheirSizeReachesPageBytes) {
+  TempDir dir;
+  ParquetWriterOptions options;
+  options.page_bytes = 16 << 10;
+  StructType schema{{"code", DataType::String()}};
+  ColumnBatch batch(schema);
+  std::uint32_t state = 99;
+  for (int i = 0; i < 100000; ++i) {
+    state = state * 1103515245u + 12345u;
+    batch.root().child(0).append_bytes("code-" + std::to_string((state >> 8) % 200));
+    batch.root().append_valid();
+  }
+  std::string path = dir.file("pages.parquet");
+  write_file(path, batch, options);
+  ParquetReader reader(path);
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes(std::istreambuf_iterator<char>(in), {});
+  std::vector<DataPageHeader> pages = data_page_headers(bytes, chunk_of(reader, 0));
+  ASSERT_GT(pages.size(), 4u);
+  EXPECT_EQ(pages[0].num_values, 8192);
+  for (std::size_t i = 1; i + 1 < pages.size(); ++i) {
+    EXPECT_EQ(pages[i].encoding, Encoding::kRleDictionary);
+    EXPECT_GE(pages[i].num_values, (16 << 10) - 16) << "page " << i;
+    EXPECT_LE(pages[i].num_values, 16 << 10) << "page " << i;
+  }
+  EXPECT_EQ(rows_json(reader.read(schema)), rows_json(batch));
+}
+
 TEST(ParquetWriter, DictionaryCanBeTurnedOff) {
   TempDir dir;
   ColumnBatch batch = generated_batch(1000, 3);
