@@ -39,11 +39,11 @@ class RecordBatch {
   // Takes ownership of `buffer` and returns a view of its bytes, valid for the batch's lifetime.
   // Records inside it are then added with `append_view`, without copying.
   std::string_view adopt(std::string buffer);
-  // A string of `size` bytes (their values unspecified) to read into and then adopt(), with room
-  // for the padding adopt() adds. When a batch cleared on this thread since held an adopted
-  // buffer large enough, it is that buffer's memory: a connector that reads chunk after chunk
-  // then neither allocates nor zero-fills each chunk again. clear() keeps up to two adopted
-  // buffers of 64 KiB or more per thread for this (the largest); the rest are freed.
+  // At least `size` bytes (values unspecified) to read into and adopt(), with room for its padding:
+  // the memory of an adopted buffer of a batch cleared on this thread since, when large enough, at
+  // its length then (growing a std::string writes every new byte), so chunk after chunk is neither
+  // allocated nor zero-filled again; adopt the whole string, add records from the part you read.
+  // clear() keeps the two largest adopted buffers of 64 KiB or more per thread; frees the rest.
   static std::string reusable_buffer(std::size_t size);
   // Adds a record that lies inside a buffer this batch adopted. Throws Error(kInternal) otherwise.
   void append_view(std::string_view record);

@@ -220,7 +220,9 @@ std::string RecordBatch::reusable_buffer(std::size_t size) {
     if (it->capacity() < size + kPadding) continue;
     std::string buffer = std::move(*it);
     buffers.erase(it);
-    buffer.resize(size);  // bytes it held already are not written again
+    // Not shrunk to `size`: growing it again would write every byte between (a std::string
+    // zero-fills what it grows by), so it keeps the bytes it held, less adopt()'s padding.
+    buffer.resize(std::max(size, std::min(buffer.size(), buffer.capacity() - kPadding)));
     return buffer;
   }
   std::string buffer;
