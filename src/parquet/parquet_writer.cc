@@ -490,6 +490,7 @@ class LeafWriter {
     defs_ = from.defs_;
     reps_ = from.reps_;
     page_values_ = from.page_values_;
+    quiet_until_ = 0;  // the page's estimate is computed afresh
     pages_ = from.pages_;
     chunk_bytes_ = from.chunk_bytes_;
     chunk_values_ = from.chunk_values_;
