@@ -453,6 +453,51 @@ TEST(ParquetWriter, DictionaryPagesEndWhereTheirSizeReachesPageBytes) {
   EXPECT_EQ(rows_json(reader.read(schema)), rows_json(batch));
 }
 
+// The same for a column null below an absent struct for its first slices (its levels ride a
+// stream shared with other null columns until then), then present in every row, written batch
+// by batch: the leaf takes the stream's page over and its pages still end where their size
+// reaches page_bytes.
+TEST(ParquetWriter, DictionaryPagesAfterLeadingNullSlicesEndWherePageBytesIsReached) {
+  TempDir dir;
+  ParquetWriterOptions options;
+  options.page_bytes = 16 << 10;
+  StructType inner{{"code", DataType::String()}, {"other", DataType::String()}};
+  StructType schema{{"s", inner}};
+  std::string path = dir.file("late.parquet");
+  ParquetWriter writer(path, schema, options);
+  std::vector<std::string> expected;
+  std::uint32_t state = 5;
+  for (int part = 0; part < 12; ++part) {
+    ColumnBatch batch(schema);
+    Column& s = batch.root().child(0);
+    for (int i = 0; i < 5000; ++i) {
+      if (part < 2) {
+        s.append_null();
+      } else {
+        state = state * 1103515245u + 12345u;
+        s.child(0).append_bytes("code-" + std::to_string((state >> 8) % 200));
+        s.child(1).append_null();
+        s.append_valid();
+      }
+      batch.root().append_valid();
+    }
+    writer.write(batch);
+    for (const std::string& row : rows_json(batch)) expected.push_back(row);
+  }
+  writer.close();
+  ParquetReader reader(path);
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes(std::istreambuf_iterator<char>(in), {});
+  std::vector<DataPageHeader> pages = data_page_headers(bytes, chunk_of(reader, 0));
+  ASSERT_GT(pages.size(), 3u);
+  EXPECT_EQ(pages[0].num_values, 10000 + 8192) << "the leading nulls, then the trial values";
+  for (std::size_t i = 1; i + 1 < pages.size(); ++i) {
+    EXPECT_GE(pages[i].num_values, (16 << 10) - 16) << "page " << i;
+    EXPECT_LE(pages[i].num_values, 16 << 10) << "page " << i;
+  }
+  EXPECT_EQ(rows_json(reader.read(schema)), expected);
+}
+
 TEST(ParquetWriter, DictionaryCanBeTurnedOff) {
   TempDir dir;
   ColumnBatch batch = generated_batch(1000, 3);
