@@ -39,6 +39,12 @@ class RecordBatch {
   // Takes ownership of `buffer` and returns a view of its bytes, valid for the batch's lifetime.
   // Records inside it are then added with `append_view`, without copying.
   std::string_view adopt(std::string buffer);
+  // At least `size` bytes (values unspecified) to read into and adopt(), with room for its padding:
+  // the memory of an adopted buffer of a batch cleared on this thread since, when large enough, at
+  // its length then (growing a std::string writes every new byte), so chunk after chunk is neither
+  // allocated nor zero-filled again; adopt the whole string, add records from the part you read.
+  // clear() keeps the two largest adopted buffers of 64 KiB or more per thread; frees the rest.
+  static std::string reusable_buffer(std::size_t size);
   // Adds a record that lies inside a buffer this batch adopted. Throws Error(kInternal) otherwise.
   void append_view(std::string_view record);
   // Adds every element of a JSON array inside `adopted` (a view adopt() returned, e.g. a page
@@ -71,7 +77,8 @@ class RecordBatch {
   // Total bytes of record text.
   std::size_t byte_size() const { return byte_size_; }
 
-  // Drops every record and buffer (arena memory is kept for reuse).
+  // Drops every record and buffer (arena memory is kept for reuse, and large adopted buffers for
+  // reusable_buffer()).
   void clear();
 
  private:

@@ -186,9 +186,10 @@ RecordStream stream_lines(std::shared_ptr<const InputFile> file, std::uint64_t p
   return RecordStream([file = std::move(file), pos, end, buffer_bytes](RecordBatch& batch) mutable {
     while (pos < end) {
       std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(buffer_bytes, end - pos));
-      std::string buffer;
-      buffer.reserve(n + RecordBatch::kPadding);
-      buffer.resize(n);
+      // The previous chunk's memory (the batch dropped it before this pull): no allocation and
+      // no zero-filling per chunk. It may be longer than `n`; the bytes past the cut below are
+      // adopted with it but hold no record.
+      std::string buffer = RecordBatch::reusable_buffer(n);
       file->read(pos, buffer.data(), n);
       std::size_t cut = n;
       if (pos + n < end) {
@@ -207,15 +208,16 @@ RecordStream stream_lines(std::shared_ptr<const InputFile> file, std::uint64_t p
           searched = n;
           const std::size_t grown =
               static_cast<std::size_t>(std::min<std::uint64_t>(2 * n, end - pos));
-          buffer.reserve(grown + RecordBatch::kPadding);
-          buffer.resize(grown);
+          if (buffer.size() < grown) {
+            buffer.reserve(grown + RecordBatch::kPadding);
+            buffer.resize(grown);
+          }
           file->read(pos + n, buffer.data() + n, grown - n);
           n = grown;
         }
       }
-      buffer.resize(cut);  // keeps the capacity: adopt() pads without reallocating
       pos += cut;
-      add_lines(batch.adopt(std::move(buffer)), batch);
+      add_lines(batch.adopt(std::move(buffer)).substr(0, cut), batch);
       if (!batch.empty()) return true;
       batch.clear();
     }

@@ -73,6 +73,56 @@ T& checked(simdjson::simdjson_result<T>& result) {
   return result.value_unsafe();
 }
 
+// The `n` (at most 16) bytes at `p` as two words, read with fixed-size (overlapping) loads inside
+// them; strings of equal length are equal exactly when their words are.
+struct ShortBytes {
+  std::uint64_t a = 0;
+  std::uint64_t b = 0;
+};
+ShortBytes short_bytes(const char* p, std::size_t n) {
+  ShortBytes w;
+  if (n >= 8) {
+    std::memcpy(&w.a, p, 8);
+    std::memcpy(&w.b, p + n - 8, 8);
+  } else if (n >= 4) {
+    std::uint32_t x;
+    std::uint32_t y;
+    std::memcpy(&x, p, 4);
+    std::memcpy(&y, p + n - 4, 4);
+    w.a = (static_cast<std::uint64_t>(x) << 32) | y;
+  } else if (n > 0) {
+    w.a = (static_cast<std::uint64_t>(static_cast<std::uint8_t>(p[0])) << 16) |
+          (static_cast<std::uint64_t>(static_cast<std::uint8_t>(p[n >> 1])) << 8) |
+          static_cast<std::uint8_t>(p[n - 1]);
+  }
+  return w;
+}
+
+// A struct field's name as the key matching reads it: its size and, for names up to 16 bytes,
+// its bytes as two words, next to the field most recently seen after it. Matching a key then
+// reads one small entry and the key itself, not the name's string elsewhere in memory.
+struct KeyName {
+  static constexpr std::size_t kShort = 16;
+  ShortBytes words;
+  std::uint32_t size = 0;
+  // Records of one source repeat their key orders, which need not be the schema's: the field
+  // whose key followed this one last time, tried first.
+  std::uint32_t next = 0;
+
+  // Whether the raw (still escaped) key at `raw`, just past its opening quote, is `name` (this
+  // entry's field name): the answer of raw_json_string::unsafe_is_equal (the name's bytes, then
+  // the closing quote). A record is followed by kPadding readable bytes, so reading size + 1
+  // bytes from `raw` stays inside them whatever the key's length.
+  bool matches(const char* raw, const std::string& name) const {
+    if (size > kShort) {
+      return od::raw_json_string(reinterpret_cast<const std::uint8_t*>(raw)).unsafe_is_equal(name);
+    }
+    if (raw[size] != '"') return false;
+    const ShortBytes k = short_bytes(raw, size);
+    return ((k.a ^ words.a) | (k.b ^ words.b)) == 0;
+  }
+};
+
 // The schema compiled into a tree parallel to the Column tree, with per-node scratch state.
 struct Plan {
   const DataType* type = nullptr;
@@ -85,7 +135,9 @@ struct Plan {
   };
   std::vector<Field> fields;
   std::vector<std::uint64_t> seen;  // visit stamp per field
-  std::size_t next_hint = 0;        // fields usually arrive in the same order: start matching here
+  // Per field, its name for key matching; one more entry whose `next` is the field of the first
+  // key last time.
+  std::vector<KeyName> keys;
   // Root only: the raw record column (ConversionOptions::raw_record_column), or none.
   std::size_t raw_field = std::numeric_limits<std::size_t>::max();
   // array element / map key and value
@@ -104,6 +156,12 @@ struct Plan {
           fields.push_back({f.name, f.nullable, std::make_unique<Plan>(f.type)});
         }
         seen.assign(fields.size(), 0);
+        keys.resize(fields.size() + 1);
+        for (std::size_t i = 0; i < fields.size(); ++i) {
+          const std::string& name = fields[i].name;
+          keys[i].size = static_cast<std::uint32_t>(name.size());
+          if (name.size() <= KeyName::kShort) keys[i].words = short_bytes(name.data(), name.size());
+        }
         break;
       case TypeId::kArray:
         element = std::make_unique<Plan>(t.element_type());
@@ -275,14 +333,16 @@ class RecordConverter::Impl {
     const std::uint64_t stamp = ++stamp_;
     std::size_t keys = 0;
     const std::size_t n = plan.fields.size();
+    std::size_t previous = n;  // the field of the previous key (n: none yet)
     for (auto field_result : object) {
       od::field& field = checked(field_result);
       ++keys;
       od::raw_json_string raw_key = field.key();
       std::size_t index = n;
-      // Try the field after the last match first: records of one source repeat their key order.
-      for (std::size_t k = 0, i = plan.next_hint; k < n; ++k, i = (i + 1 == n ? 0 : i + 1)) {
-        if (raw_key.unsafe_is_equal(plan.fields[i].name)) {
+      // The field that followed the previous one last time first, then every field from there.
+      const std::size_t hint = plan.keys[previous].next;
+      for (std::size_t k = 0, i = hint; k < n; ++k, i = (i + 1 == n ? 0 : i + 1)) {
+        if (plan.keys[i].matches(raw_key.raw(), plan.fields[i].name)) {
           index = i;
           break;
         }
@@ -291,7 +351,8 @@ class RecordConverter::Impl {
         index = match_escaped_key(field, plan);
         if (index == n) continue;  // unknown fields are ignored
       }
-      plan.next_hint = index + 1 == n ? 0 : index + 1;
+      plan.keys[previous].next = static_cast<std::uint32_t>(index);
+      previous = index;
       Plan::Field& f = plan.fields[index];
       Column& child = column.child(index);
       if (plan.seen[index] == stamp) child.truncate(child.length() - 1);  // repeated key: last wins

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -105,6 +106,67 @@ TEST(RecordConverter, RawRecordColumnMustBeATopLevelStringColumn) {
 TEST(RecordConverter, UnknownFieldsAreIgnored) {
   StructType schema{StructField("id", DataType::Long())};
   EXPECT_EQ(convert_rows(schema, {R"({"x": {"deep": [1,2]}, "id": 7, "y": "z"})"}), "{\"id\":7}\n");
+}
+
+// Keys are matched to fields by their raw bytes, the field that followed the previous key last
+// time first: names of every length the comparison reads differently (1-3, 4-8, 9-16, longer),
+// names one byte apart, a name that is the prefix of another, and keys in a different order in
+// each record (and unknown keys one byte away from a field's name, ignored) must each land in
+// their own field.
+TEST(RecordConverter, KeysMatchTheirOwnFieldWhateverTheLengthAndOrder) {
+  std::vector<std::string> names;
+  for (std::size_t length : {1, 2, 3, 4, 5, 7, 8, 9, 12, 16, 17, 30, 70}) {
+    std::string name;
+    for (std::size_t i = 0; i < length; ++i) name.push_back(static_cast<char>('a' + i % 26));
+    names.push_back(name);
+    std::string twin = name;
+    twin[length / 2] = 'Z';
+    names.push_back(twin);
+  }
+  names.push_back("code");
+  names.push_back("codes");
+  std::vector<StructField> fields;
+  for (const std::string& name : names) fields.emplace_back(name, DataType::String());
+  const StructType schema(std::move(fields));
+
+  std::vector<std::string> records;
+  std::uint32_t state = 7;
+  for (int r = 0; r < 40; ++r) {
+    std::vector<std::size_t> order(names.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    if (r % 4 == 1) std::reverse(order.begin(), order.end());
+    if (r % 4 >= 2) {
+      for (std::size_t i = order.size(); i > 1; --i) {
+        state = state * 1103515245u + 12345u;
+        std::swap(order[i - 1], order[(state >> 8) % i]);
+      }
+    }
+    std::string record = "{";
+    for (std::size_t i : order) {
+      if (r % 3 == 0 && i % 5 == 0) continue;  // some fields absent
+      std::string unknown = names[i];
+      unknown.back() = '!';  // a key one byte away from a field's name
+      record += "\"" + unknown + "\":\"x\",";
+      record += "\"" + names[i] + "\":\"" + names[i] + "#" + std::to_string(r) + "\",";
+    }
+    record.back() = '}';
+    records.push_back(record);
+  }
+  RecordConverter converter(schema, "t");
+  ColumnBatch out = converter.make_batch();
+  ASSERT_EQ(converter.convert(batch_of(records), out), records.size());
+  for (std::size_t r = 0; r < records.size(); ++r) {
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      const Column& column = out.column(i);
+      if (r % 3 == 0 && i % 5 == 0) {
+        EXPECT_FALSE(column.is_valid(r)) << names[i] << " of record " << r;
+        continue;
+      }
+      ASSERT_TRUE(column.is_valid(r)) << names[i] << " of record " << r;
+      EXPECT_EQ(column.string_value(r), names[i] + "#" + std::to_string(r))
+          << names[i] << " of record " << r;
+    }
+  }
 }
 
 TEST(RecordConverter, RepeatedKeyLastWins) {

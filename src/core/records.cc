@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "lakeflow/error.h"
 
@@ -15,6 +17,16 @@ namespace {
 
 // Usable bytes of a regular arena chunk. A record larger than this gets a chunk of its own size.
 constexpr std::size_t kChunkSize = 256 * 1024;
+
+// Adopted buffers that clear() keeps for RecordBatch::reusable_buffer(), per thread: at most
+// this many, each of at least this capacity (smaller ones cost little to allocate again).
+constexpr std::size_t kReusableBuffers = 2;
+constexpr std::size_t kReusableCapacity = 64 * 1024;
+
+std::vector<std::string>& reusable_buffers() {
+  thread_local std::vector<std::string> buffers;
+  return buffers;
+}
 
 // Pointer comparisons across unrelated objects are unspecified in C++; compare addresses instead.
 std::uintptr_t address(const char* p) { return reinterpret_cast<std::uintptr_t>(p); }
@@ -202,8 +214,39 @@ std::size_t RecordBatch::append_json_array(std::string_view adopted, std::string
   return records_.size() - first;
 }
 
+std::string RecordBatch::reusable_buffer(std::size_t size) {
+  std::vector<std::string>& buffers = reusable_buffers();
+  for (auto it = buffers.begin(); it != buffers.end(); ++it) {
+    if (it->capacity() < size + kPadding) continue;
+    std::string buffer = std::move(*it);
+    buffers.erase(it);
+    // Not shrunk to `size`: growing it again would write every byte between (a std::string
+    // zero-fills what it grows by), so it keeps the bytes it held, less adopt()'s padding.
+    buffer.resize(std::max(size, std::min(buffer.size(), buffer.capacity() - kPadding)));
+    return buffer;
+  }
+  std::string buffer;
+  buffer.reserve(size + kPadding);
+  buffer.resize(size);
+  return buffer;
+}
+
 void RecordBatch::clear() {
   records_.clear();
+  std::vector<std::string>& buffers = reusable_buffers();
+  for (std::unique_ptr<std::string>& buffer : adopted_) {
+    if (buffer->capacity() < kReusableCapacity) continue;
+    if (buffers.size() == kReusableBuffers) {
+      // Keep the larger ones: a connector's read chunks, not the odd page body.
+      auto smallest = std::min_element(
+          buffers.begin(), buffers.end(),
+          [](const std::string& a, const std::string& b) { return a.capacity() < b.capacity(); });
+      if (smallest->capacity() >= buffer->capacity()) continue;
+      *smallest = std::move(*buffer);
+      continue;
+    }
+    buffers.push_back(std::move(*buffer));
+  }
   adopted_.clear();
   for (Chunk& chunk : chunks_) chunk.used = 0;
   active_chunk_ = 0;

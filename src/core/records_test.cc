@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "lakeflow/error.h"
@@ -258,6 +259,76 @@ TEST(RecordBatch, ClearReleasesAdoptedBuffers) {
   if (fresh.data() != page.data()) {
     expect_internal_error(batch, page.substr(1, 1));
   }
+}
+
+// Empties this thread's buffers kept for reusable_buffer() (at most two).
+void drop_reusable_buffers() {
+  for (int i = 0; i < 3; ++i) RecordBatch::reusable_buffer(0);
+}
+
+TEST(RecordBatch, ClearKeepsLargeAdoptedBuffersForReusableBuffer) {
+  drop_reusable_buffers();
+  RecordBatch batch;
+  std::string chunk = RecordBatch::reusable_buffer(1 << 20);
+  ASSERT_EQ(chunk.size(), std::size_t{1} << 20);
+  EXPECT_GE(chunk.capacity(), (std::size_t{1} << 20) + RecordBatch::kPadding);
+  chunk.replace(0, 12, "{\"a\":1}\n    ");
+  const char* memory = chunk.data();
+  const std::string_view adopted = batch.adopt(std::move(chunk));
+  EXPECT_EQ(adopted.data(), memory) << "room for the padding: adopt() does not reallocate";
+  batch.append_view(adopted.substr(0, 7));
+  batch.clear();
+
+  // The next chunk reuses the memory at the size it had (not shrunk to the size asked for, so a
+  // larger chunk after a smaller one writes no byte twice), with room for the padding.
+  std::string next = RecordBatch::reusable_buffer(4000);
+  EXPECT_EQ(next.data(), memory);
+  EXPECT_EQ(next.size(), std::size_t{1} << 20);
+  EXPECT_GE(next.capacity(), next.size() + RecordBatch::kPadding);
+  // Handed out once.
+  EXPECT_NE(RecordBatch::reusable_buffer(4000).data(), memory);
+  // Its records are views again once adopted.
+  next.replace(0, 7, "{\"b\":2}");
+  const std::string_view again = batch.adopt(std::move(next));
+  batch.append_view(again.substr(0, 7));
+  EXPECT_EQ(batch[0], "{\"b\":2}");
+}
+
+TEST(RecordBatch, ReusableBuffersAreTheLargestTwoAndBigEnough) {
+  drop_reusable_buffers();
+  RecordBatch batch;
+  std::vector<const char*> memory;
+  for (std::size_t size :
+       {std::size_t{100}, std::size_t{200} << 10, std::size_t{300} << 10, std::size_t{400} << 10}) {
+    std::string buffer = RecordBatch::reusable_buffer(size);
+    memory.push_back(buffer.data());
+    batch.adopt(std::move(buffer));
+  }
+  batch.clear();
+  // A request larger than any kept buffer gets new memory; the kept ones stay.
+  const std::string large = RecordBatch::reusable_buffer(std::size_t{1} << 20);
+  EXPECT_NE(large.data(), memory[2]);
+  EXPECT_NE(large.data(), memory[3]);
+  // The two largest are kept (not the small one, not the third largest), then none.
+  const std::string a = RecordBatch::reusable_buffer(10);
+  const std::string b = RecordBatch::reusable_buffer(10);
+  EXPECT_THAT((std::vector<const char*>{a.data(), b.data()}),
+              ::testing::UnorderedElementsAre(memory[2], memory[3]));
+  EXPECT_LT(RecordBatch::reusable_buffer(10).capacity(), std::size_t{64} << 10);
+}
+
+TEST(RecordBatch, ReusableBuffersStayWithTheirThread) {
+  drop_reusable_buffers();
+  RecordBatch batch;
+  std::string buffer = RecordBatch::reusable_buffer(std::size_t{1} << 20);
+  const char* memory = buffer.data();
+  batch.adopt(std::move(buffer));
+  batch.clear();
+  const char* other = nullptr;
+  std::thread thread([&] { other = RecordBatch::reusable_buffer(10).data(); });
+  thread.join();
+  EXPECT_NE(other, memory);
+  EXPECT_EQ(RecordBatch::reusable_buffer(10).data(), memory);
 }
 
 TEST(RecordBatch, MixesOwnedAndViewRecords) {

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -87,6 +88,45 @@ class LevelEncoder {
 // Returns false when the data ends early or a run is malformed.
 bool decode_rle_hybrid(const std::uint8_t* data, std::size_t size, int bit_width, std::size_t count,
                        std::uint32_t* out);
+
+// The last 1..8 bytes of a value (`n` of them at `p`) as one word, read with fixed-size
+// (overlapping) loads inside them; 0 for none. Values of equal length have equal words exactly
+// when their bytes are equal.
+inline std::uint64_t tail_word(const char* p, std::size_t n) {
+  if (n >= 4) {
+    std::uint32_t a;
+    std::uint32_t b;
+    std::memcpy(&a, p, 4);
+    std::memcpy(&b, p + n - 4, 4);
+    return (static_cast<std::uint64_t>(a) << 32) | b;
+  }
+  if (n == 0) return 0;
+  return (static_cast<std::uint64_t>(static_cast<std::uint8_t>(p[0])) << 16) |
+         (static_cast<std::uint64_t>(static_cast<std::uint8_t>(p[n >> 1])) << 8) |
+         static_cast<std::uint8_t>(p[n - 1]);
+}
+
+// Dictionary keys: a 64-bit hash of `n` bytes (equal bytes hash equal; its low and high halves
+// are both usable as table index and tag). Reads only the bytes given.
+std::uint64_t dictionary_hash(const char* p, std::size_t n);
+
+// Whether the `n` bytes at `a` and `b` are equal. Short values (most dictionary entries) are
+// compared with a few overlapping loads inside their bounds, not a call.
+inline bool bytes_equal(const char* a, const char* b, std::size_t n) {
+  if (n >= 8) {
+    if (n > 16) return std::memcmp(a, b, n) == 0;
+    std::uint64_t a0;
+    std::uint64_t a1;
+    std::uint64_t b0;
+    std::uint64_t b1;
+    std::memcpy(&a0, a, 8);
+    std::memcpy(&b0, b, 8);
+    std::memcpy(&a1, a + n - 8, 8);
+    std::memcpy(&b1, b + n - 8, 8);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+  }
+  return tail_word(a, n) == tail_word(b, n);
+}
 
 // Compresses and decompresses page bodies with one codec, reusing its context between pages.
 class PageCodec {

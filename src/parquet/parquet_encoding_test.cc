@@ -134,6 +134,32 @@ TEST(RleHybrid, DecodeRejectsTruncatedAndMalformedRuns) {
   EXPECT_EQ(decode("\x10\x05", 3, 8), std::vector<std::uint32_t>(8, 5));
 }
 
+// Every length the comparison and the hash read differently (none, 1-3 bytes, 4-8, 9-16, 17-32,
+// longer), every byte position: one flipped bit makes the values unequal, a copy elsewhere in
+// memory equal with an equal hash; the hash also tells the lengths of zero-filled values apart.
+TEST(DictionaryKeys, EveryByteCountsForEqualityAndHash) {
+  for (std::size_t n = 0; n <= 70; ++n) {
+    std::string a(n, '\0');
+    for (std::size_t i = 0; i < n; ++i) a[i] = static_cast<char>('A' + (i * 7) % 50);
+    const std::string copy = a;
+    EXPECT_TRUE(bytes_equal(a.data(), copy.data(), n)) << n;
+    EXPECT_EQ(dictionary_hash(a.data(), n), dictionary_hash(copy.data(), n)) << n;
+    for (std::size_t at = 0; at < n; ++at) {
+      for (int bit : {0, 5, 7}) {
+        std::string b = a;
+        b[at] = static_cast<char>(b[at] ^ (1 << bit));
+        EXPECT_FALSE(bytes_equal(a.data(), b.data(), n)) << "length " << n << ", byte " << at;
+        EXPECT_NE(dictionary_hash(a.data(), n), dictionary_hash(b.data(), n))
+            << "length " << n << ", byte " << at;
+      }
+    }
+  }
+  const std::string zeros(64, '\0');
+  for (std::size_t n = 1; n < zeros.size(); ++n) {
+    EXPECT_NE(dictionary_hash(zeros.data(), n - 1), dictionary_hash(zeros.data(), n)) << n;
+  }
+}
+
 TEST(PageCodec, EveryCodecRoundTrips) {
   std::string input;
   for (int i = 0; i < 10000; ++i) input += "value " + std::to_string(i % 97) + ";";

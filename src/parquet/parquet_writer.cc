@@ -153,62 +153,14 @@ class OutputFile {
 
 // ---- Dictionary of byte-array values -----------------------------------------------------------
 
-std::uint64_t hash_bytes(const char* p, std::size_t n) {
-  constexpr std::uint64_t kMul1 = 0x9e3779b97f4a7c15ull;
-  constexpr std::uint64_t kMul2 = 0xc2b2ae3d27d4eb4full;
-  std::uint64_t h = kMul1 ^ (n * kMul2);
-  if (n > 32) {
-    // Long values (text, HTML narratives) in four independent lanes of 8 bytes: each lane's
-    // multiply chain overlaps the others', so a long value hashes about four times faster than
-    // through one chain.
-    std::uint64_t lane[4] = {h, h ^ kMul2, std::rotl(h, 17), std::rotl(h, 43)};
-    while (n > 32) {
-      for (int k = 0; k < 4; ++k) {
-        std::uint64_t w;
-        std::memcpy(&w, p + 8 * k, 8);
-        lane[k] = std::rotl(lane[k] ^ (w * kMul2), 29) * kMul1;
-      }
-      p += 32;
-      n -= 32;
-    }
-    h = lane[0] ^ std::rotl(lane[1], 16) ^ std::rotl(lane[2], 32) ^ std::rotl(lane[3], 48);
-    h *= kMul1;
-  }
-  while (n > 8) {
-    std::uint64_t w;
-    std::memcpy(&w, p, 8);
-    h = std::rotl(h ^ (w * kMul2), 29) * kMul1;
-    p += 8;
-    n -= 8;
-  }
-  // The last 1..8 bytes, read with fixed-size (overlapping) loads.
-  std::uint64_t w = 0;
-  if (n >= 4) {
-    std::uint32_t a;
-    std::uint32_t b;
-    std::memcpy(&a, p, 4);
-    std::memcpy(&b, p + n - 4, 4);
-    w = (static_cast<std::uint64_t>(a) << 32) | b;
-  } else if (n > 0) {
-    w = (static_cast<std::uint64_t>(static_cast<std::uint8_t>(p[0])) << 16) |
-        (static_cast<std::uint64_t>(static_cast<std::uint8_t>(p[n >> 1])) << 8) |
-        static_cast<std::uint8_t>(p[n - 1]);
-  }
-  h = std::rotl(h ^ (w * kMul2), 29) * kMul1;
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdull;
-  h ^= h >> 33;
-  return h;
-}
-
 // Distinct values in insertion order, kept as the dictionary page's PLAIN body (4-byte length +
 // bytes per entry), with an open-addressing index over them.
 class ByteDictionary {
  public:
   // Index of `v`, adding it when new (then `inserted` is true).
   std::uint32_t insert(std::string_view v, bool& inserted) {
-    if (slots_.empty()) rehash(1024);
-    std::uint64_t h = hash_bytes(v.data(), v.size());
+    if (slots_.empty()) rehash(64);
+    std::uint64_t h = dictionary_hash(v.data(), v.size());
     auto tag = static_cast<std::uint32_t>(h >> 32);
     std::size_t pos = h & mask_;
     while (true) {
@@ -216,7 +168,8 @@ class ByteDictionary {
       if (slot == 0) break;
       if (static_cast<std::uint32_t>(slot >> 32) == tag) {
         auto entry = static_cast<std::uint32_t>(slot) - 1;
-        if (value(entry) == v) {
+        std::string_view e = value(entry);
+        if (e.size() == v.size() && bytes_equal(e.data(), v.data(), v.size())) {
           inserted = false;
           return entry;
         }
@@ -263,7 +216,7 @@ class ByteDictionary {
       if (slot == 0) continue;
       auto entry = static_cast<std::uint32_t>(slot) - 1;
       std::string_view v = value(entry);
-      std::size_t pos = hash_bytes(v.data(), v.size()) & mask_;
+      std::size_t pos = dictionary_hash(v.data(), v.size()) & mask_;
       while (slots_[pos] != 0) pos = (pos + 1) & mask_;
       slots_[pos] = slot;
     }
@@ -537,6 +490,7 @@ class LeafWriter {
     defs_ = from.defs_;
     reps_ = from.reps_;
     page_values_ = from.page_values_;
+    quiet_until_ = 0;  // the page's estimate is computed afresh
     pages_ = from.pages_;
     chunk_bytes_ = from.chunk_bytes_;
     chunk_values_ = from.chunk_values_;
@@ -754,23 +708,33 @@ class LeafWriter {
   // Rows [begin, end) of the leaf column itself, all valid, one value per row.
   template <ValueKind K>
   void put_leaf_run(const Column& c, std::size_t begin, std::size_t end, std::uint16_t def) {
-    std::size_t r = begin;
-    while (r < end) {
+    if constexpr (K == ValueKind::kBytes) {
+      // One value at a time: the dictionary's size is checked after every value. end_of_row()
+      // flushes a full page, so the page has room again before the next value.
       if (page_full()) flush_page();
-      std::size_t n = 1;  // byte arrays: the dictionary's size is checked after every value
-      if constexpr (K != ValueKind::kBytes) {
+      for (std::size_t r = begin; r < end; ++r) {
+        if (d_.max_def > 0) defs_.push(def);
+        if (d_.max_rep > 0) reps_.push(0);
+        put<K>(c, r);
+        ++page_values_;
+        end_of_row();
+      }
+    } else {
+      std::size_t r = begin;
+      while (r < end) {
+        if (page_full()) flush_page();
         const std::size_t width = fixed_width(K, d_.type_length);
         const std::size_t estimate = page_estimate();
         const std::size_t room =
             options_.page_bytes > estimate ? options_.page_bytes - estimate : 0;
-        n = std::min({end - r, room / width + 1, kMaxPageValues - page_values_});
+        const std::size_t n = std::min({end - r, room / width + 1, kMaxPageValues - page_values_});
+        if (d_.max_def > 0) defs_.push(def, n);
+        if (d_.max_rep > 0) reps_.push(0, n);
+        put_run<K>(c, r, r + n);
+        page_values_ += n;
+        r += n;
+        end_of_row();
       }
-      if (d_.max_def > 0) defs_.push(def, n);
-      if (d_.max_rep > 0) reps_.push(0, n);
-      put_run<K>(c, r, r + n);
-      page_values_ += n;
-      r += n;
-      end_of_row();
     }
   }
 
@@ -932,9 +896,33 @@ class LeafWriter {
   // decision comes early: a column of mostly distinct values (ids, references) would otherwise
   // fill a dictionary of up to `dictionary_page_bytes` first, each value a cache miss in a table
   // of megabytes, only to be rewritten PLAIN.
-  bool page_full() const {
-    return page_estimate() >= options_.page_bytes || page_values_ >= kMaxPageValues ||
-           (dict_active_ && !dict_checked_ && indices_.size() >= kDictionaryTrialValues);
+  //
+  // A dictionary page's size estimate is computed again only once enough levels were added since
+  // the last computation to possibly reach `page_bytes` (see quiet_levels), so a page of
+  // dictionary indices ends at exactly the value it would end at if computed after every one.
+  bool page_full() {
+    if (page_values_ >= kMaxPageValues) return true;
+    if (dict_active_ && !dict_checked_ && indices_.size() >= kDictionaryTrialValues) return true;
+    if (dict_active_ && page_values_ < quiet_until_) return false;
+    const std::size_t estimate = page_estimate();
+    if (estimate >= options_.page_bytes) return true;
+    if (dict_active_) quiet_until_ = page_values_ + quiet_levels(estimate);
+    return false;
+  }
+
+  // Levels a dictionary page whose estimate is `estimate` can take before its estimate can reach
+  // `page_bytes`. Bounds per level added: each push to a level encoder grows its encoding by at
+  // most 32 bytes (a run closed into bit-packed groups, or an RLE run with its header), and a
+  // level takes one push of its definition level and at most two of repetition levels (a run of
+  // elements is pushed as row starts and the runs between them), so 96 bytes with room to spare
+  // at 128; its index takes at most 4 bytes, and a wider index width re-costs each index already
+  // held, at most 4 bytes each.
+  std::size_t quiet_levels(std::size_t estimate) const {
+    constexpr std::size_t kLevelBytes = 128;
+    constexpr std::size_t kIndexBytes = 4;
+    const std::size_t fixed = estimate + indices_.size() * kIndexBytes + 8;
+    if (fixed >= options_.page_bytes) return 0;
+    return (options_.page_bytes - fixed) / (kLevelBytes + kIndexBytes + 1);
   }
 
   void end_of_row() {
@@ -1023,6 +1011,7 @@ class LeafWriter {
     bool_bits_ = 0;
     page_values_ = 0;
     page_plain_bytes_ = 0;
+    quiet_until_ = 0;
   }
 
   // Parquet statistics of the current chunk, PLAIN-encoded in the column's sort order.
@@ -1124,6 +1113,7 @@ class LeafWriter {
   std::vector<std::uint32_t> indices_;
   std::size_t page_values_ = 0;
   std::size_t page_plain_bytes_ = 0;
+  std::size_t quiet_until_ = 0;  // page_full() skips the estimate while page_values_ is below
 
   // The column chunk being filled: its data pages, headers included, one buffer per page (no
   // reallocation of one large buffer), and emptied page buffers kept for reuse.

@@ -430,6 +430,122 @@ TEST(ParquetWriter, DictionaryIsDecidedByAFirstPageOf8192Values) {
   EXPECT_EQ(rows_json(reader.read(schema)), rows_json(batch));
 }
 
+// The dictionary finds equal values by hash and comparison: values that differ in one byte
+// (first, middle or last; every length the hash and the comparison read differently: empty,
+// 1-3, 4-8, 9-16, 17-32 and longer) must stay distinct entries, and equal ones one entry,
+// through the growth of its index past its first table.
+TEST(ParquetWriter, DictionaryKeepsValuesThatDifferInOneByteDistinct) {
+  TempDir dir;
+  std::vector<std::string> values;
+  for (std::size_t length :
+       {0, 1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 24, 31, 32, 33, 40, 64, 65, 100, 129}) {
+    std::string base;
+    for (std::size_t i = 0; i < length; ++i) base.push_back(static_cast<char>('a' + i % 26));
+    values.push_back(base);
+    for (std::size_t at : {std::size_t{0}, length / 2, length - 1}) {
+      if (length == 0) break;
+      std::string changed = base;
+      changed[at] = static_cast<char>(changed[at] ^ 0x20);
+      values.push_back(changed);
+    }
+  }
+  std::sort(values.begin(), values.end());
+  values.erase(std::unique(values.begin(), values.end()), values.end());
+  // Also enough short distinct values to grow the index several times over.
+  for (int i = 0; i < 700; ++i) values.push_back("v" + std::to_string(i));
+  StructType schema{{"s", DataType::String()}};
+  ColumnBatch batch(schema);
+  std::uint32_t state = 12345;
+  for (int i = 0; i < 6000; ++i) {
+    state = state * 1103515245u + 12345u;
+    batch.root().child(0).append_bytes(values[(state >> 8) % values.size()]);
+    batch.root().append_valid();
+  }
+  std::string path = dir.file("one-byte.parquet");
+  write_file(path, batch);
+  ParquetReader reader(path);
+  const ColumnMetaData& m = chunk_of(reader, 0);
+  ASSERT_TRUE(m.dictionary_page_offset.has_value());
+  EXPECT_EQ(rows_json(reader.read(schema)), rows_json(batch));
+}
+
+// A dictionary page's size is estimated again only every so many values (a bound on how fast
+// it can grow); pages must still end where the estimate reaches page_bytes. Random indices of a
+// 200-entry dictionary take 8 bits each, so after the 8,192-value trial page every page but the
+// last holds just under page_bytes values.
+TEST(ParquetWriter, DictionaryPagesEndWhereTheirSizeReachesPageBytes) {
+  TempDir dir;
+  ParquetWriterOptions options;
+  options.page_bytes = 16 << 10;
+  StructType schema{{"code", DataType::String()}};
+  ColumnBatch batch(schema);
+  std::uint32_t state = 99;
+  for (int i = 0; i < 100000; ++i) {
+    state = state * 1103515245u + 12345u;
+    batch.root().child(0).append_bytes("code-" + std::to_string((state >> 8) % 200));
+    batch.root().append_valid();
+  }
+  std::string path = dir.file("pages.parquet");
+  write_file(path, batch, options);
+  ParquetReader reader(path);
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes(std::istreambuf_iterator<char>(in), {});
+  std::vector<DataPageHeader> pages = data_page_headers(bytes, chunk_of(reader, 0));
+  ASSERT_GT(pages.size(), 4u);
+  EXPECT_EQ(pages[0].num_values, 8192);
+  for (std::size_t i = 1; i + 1 < pages.size(); ++i) {
+    EXPECT_EQ(pages[i].encoding, Encoding::kRleDictionary);
+    EXPECT_GE(pages[i].num_values, (16 << 10) - 16) << "page " << i;
+    EXPECT_LE(pages[i].num_values, 16 << 10) << "page " << i;
+  }
+  EXPECT_EQ(rows_json(reader.read(schema)), rows_json(batch));
+}
+
+// The same for a column null below an absent struct for its first slices (its levels ride a
+// stream shared with other null columns until then), then present in every row, written batch
+// by batch: the leaf takes the stream's page over and its pages still end where their size
+// reaches page_bytes.
+TEST(ParquetWriter, DictionaryPagesAfterLeadingNullSlicesEndWherePageBytesIsReached) {
+  TempDir dir;
+  ParquetWriterOptions options;
+  options.page_bytes = 16 << 10;
+  StructType inner{{"code", DataType::String()}, {"other", DataType::String()}};
+  StructType schema{{"s", inner}};
+  std::string path = dir.file("late.parquet");
+  ParquetWriter writer(path, schema, options);
+  std::vector<std::string> expected;
+  std::uint32_t state = 5;
+  for (int part = 0; part < 12; ++part) {
+    ColumnBatch batch(schema);
+    Column& s = batch.root().child(0);
+    for (int i = 0; i < 5000; ++i) {
+      if (part < 2) {
+        s.append_null();
+      } else {
+        state = state * 1103515245u + 12345u;
+        s.child(0).append_bytes("code-" + std::to_string((state >> 8) % 200));
+        s.child(1).append_null();
+        s.append_valid();
+      }
+      batch.root().append_valid();
+    }
+    writer.write(batch);
+    for (const std::string& row : rows_json(batch)) expected.push_back(row);
+  }
+  writer.close();
+  ParquetReader reader(path);
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes(std::istreambuf_iterator<char>(in), {});
+  std::vector<DataPageHeader> pages = data_page_headers(bytes, chunk_of(reader, 0));
+  ASSERT_GT(pages.size(), 3u);
+  EXPECT_EQ(pages[0].num_values, 10000 + 8192) << "the leading nulls, then the trial values";
+  for (std::size_t i = 1; i + 1 < pages.size(); ++i) {
+    EXPECT_GE(pages[i].num_values, (16 << 10) - 16) << "page " << i;
+    EXPECT_LE(pages[i].num_values, 16 << 10) << "page " << i;
+  }
+  EXPECT_EQ(rows_json(reader.read(schema)), expected);
+}
+
 TEST(ParquetWriter, DictionaryCanBeTurnedOff) {
   TempDir dir;
   ColumnBatch batch = generated_batch(1000, 3);
