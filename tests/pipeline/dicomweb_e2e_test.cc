@@ -85,7 +85,9 @@ TEST_F(DicomwebPipelineE2e, ARerunReadsOnlyRecentStudies) {
   server_.store(dicom::generated_study(7, dicom::today()));
   const ProcessResult later = lakeflow({"run", spec_, "--json"});
   ASSERT_EQ(later.status, 0) << later.err;
-  for (const lakeflow::JsonValue& entry : lakeflow::JsonValue::parse(later.out).as_array()) {
+  // A named value: a range-for over a temporary's as_array() would read a destroyed array.
+  const lakeflow::JsonValue later_summary = lakeflow::JsonValue::parse(later.out);
+  for (const lakeflow::JsonValue& entry : later_summary.as_array()) {
     EXPECT_EQ(entry.find("inserted")->as_int(), 1) << later.out;
   }
   const ProcessResult show = lakeflow({"show", table("studies"), "--limit", "1000000"});
