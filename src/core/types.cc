@@ -2,6 +2,7 @@
 #include "lakeflow/types.h"
 
 #include <fmt/format.h>
+#include <simdjson.h>
 
 #include <array>
 #include <cctype>
@@ -609,7 +610,120 @@ std::string StructType::tree_string() const {
 
 // --- Parsing -------------------------------------------------------------------------------------
 
+namespace {
+
+// A schema read straight from simdjson's DOM, without building a JsonValue tree or the paths that
+// only error messages need: a Delta table's schema is parsed on every commit that states it, and
+// FHIR schemas hold thousands of fields. Returns nullopt for anything it does not accept as is
+// (any error, or a field's metadata other than null or {}); the JsonValue path then decides, with
+// its exact messages and canonical metadata. Repeated keys keep their last value, as there.
+namespace dom = simdjson::dom;
+
+std::optional<DataType> dom_type(dom::element json);
+
+std::optional<DataType> dom_struct_fields(dom::element fields_json) {
+  dom::array fields;
+  if (fields_json.get_array().get(fields) != simdjson::SUCCESS) return std::nullopt;
+  std::vector<StructField> out;
+  out.reserve(fields.size());
+  for (dom::element field_json : fields) {
+    dom::object field;
+    if (field_json.get_object().get(field) != simdjson::SUCCESS) return std::nullopt;
+    std::optional<std::string_view> name;
+    std::optional<dom::element> type;
+    bool nullable = true;
+    for (dom::key_value_pair member : field) {
+      if (member.key == "name") {
+        std::string_view text;
+        if (member.value.get_string().get(text) != simdjson::SUCCESS) return std::nullopt;
+        name = text;
+      } else if (member.key == "type") {
+        type = member.value;
+      } else if (member.key == "nullable") {
+        if (member.value.get_bool().get(nullable) != simdjson::SUCCESS) return std::nullopt;
+      } else if (member.key == "metadata") {
+        dom::object metadata;
+        if (member.value.is_null()) continue;
+        if (member.value.get_object().get(metadata) != simdjson::SUCCESS || metadata.size() != 0) {
+          return std::nullopt;
+        }
+      }
+    }
+    if (!name || !type) return std::nullopt;
+    std::optional<DataType> parsed = dom_type(*type);
+    if (!parsed) return std::nullopt;
+    StructField f;
+    f.name = std::string(*name);
+    f.type = std::move(*parsed);
+    f.nullable = nullable;
+    f.metadata_json = "{}";
+    out.push_back(std::move(f));
+  }
+  return DataType(StructType(std::move(out)));
+}
+
+std::optional<DataType> dom_type(dom::element json) {
+  std::string_view name;
+  if (json.get_string().get(name) == simdjson::SUCCESS) {
+    for (const auto& p : kPrimitives) {
+      if (p.json == name) return p.make();
+    }
+    return parse_type_name(std::string(name), "");  // a decimal, or throws
+  }
+  dom::object object;
+  if (json.get_object().get(object) != simdjson::SUCCESS) return std::nullopt;
+  std::optional<std::string_view> kind;
+  std::optional<dom::element> fields, element, key, value;
+  std::optional<bool> contains_null, value_contains_null;
+  for (dom::key_value_pair member : object) {
+    if (member.key == "type") {
+      std::string_view text;
+      if (member.value.get_string().get(text) != simdjson::SUCCESS) return std::nullopt;
+      kind = text;
+    } else if (member.key == "fields") {
+      fields = member.value;
+    } else if (member.key == "elementType") {
+      element = member.value;
+    } else if (member.key == "keyType") {
+      key = member.value;
+    } else if (member.key == "valueType") {
+      value = member.value;
+    } else if (member.key == "containsNull" || member.key == "valueContainsNull") {
+      bool flag = false;
+      if (member.value.get_bool().get(flag) != simdjson::SUCCESS) return std::nullopt;
+      (member.key == "containsNull" ? contains_null : value_contains_null) = flag;
+    }
+  }
+  if (kind == "struct" && fields) return dom_struct_fields(*fields);
+  if (kind == "array" && element && contains_null) {
+    std::optional<DataType> item = dom_type(*element);
+    if (!item) return std::nullopt;
+    return DataType::Array(std::move(*item), *contains_null);
+  }
+  if (kind == "map" && key && value && value_contains_null) {
+    std::optional<DataType> k = dom_type(*key);
+    std::optional<DataType> v = k ? dom_type(*value) : std::nullopt;
+    if (!v) return std::nullopt;
+    return DataType::Map(std::move(*k), std::move(*v), *value_contains_null);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 DataType parse_data_type(std::string_view json) {
+  {
+    thread_local dom::parser parser;
+    const simdjson::padded_string padded(json);
+    dom::element root;
+    if (parser.parse(padded).get(root) == simdjson::SUCCESS) {
+      try {
+        if (std::optional<DataType> type = dom_type(root)) return std::move(*type);
+      } catch (const Error&) {
+        // e.g. a struct with two fields of one name: the JsonValue path throws the same error
+      }
+    }
+  }
   JsonValue value;
   try {
     value = JsonValue::parse(json, "schema");

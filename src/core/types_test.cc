@@ -171,6 +171,25 @@ TEST(SchemaJson, ParseCanonicalizesMetadata) {
   EXPECT_EQ(parsed.fields()[0].metadata_json, R"({"a":{"b":"\u00e9","y":[1.0]},"z":100.0})");
 }
 
+TEST(SchemaJson, RepeatedKeysKeepTheirLastValue) {
+  // As JsonValue::parse (and Python's json.loads) reads them, whichever path parses the schema.
+  EXPECT_EQ(parse_struct_type(R"({"type":"struct","fields":[{"name":"a","type":"long",)"
+                              R"("nullable":true,"name":"b","type":"string","nullable":false}]})"),
+            (StructType{{"b", DataType::String(), false}}));
+  EXPECT_EQ(
+      parse_data_type(R"({"type":"array","elementType":"long","containsNull":true,)"
+                      R"("elementType":{"type":"map","keyType":"string","valueType":)"
+                      R"j("decimal(5,2)","valueContainsNull":false},"containsNull":false})j"),
+      DataType::Array(DataType::Map(DataType::String(), DataType::Decimal(5, 2), false), false));
+  // A field with metadata beside fields without: each keeps its own.
+  const StructType mixed = parse_struct_type(
+      R"({"type":"struct","fields":[{"name":"a","type":"long","metadata":{}},)"
+      R"({"name":"b","type":"long","metadata":{"k":"v"}},{"name":"c","type":"long"}]})");
+  EXPECT_EQ(mixed.fields()[0].metadata_json, "{}");
+  EXPECT_EQ(mixed.fields()[1].metadata_json, R"({"k":"v"})");
+  EXPECT_EQ(mixed.fields()[2].metadata_json, "{}");
+}
+
 TEST(StructField, ConstructorCanonicalizesMetadata) {
   EXPECT_EQ(StructField("x", DataType::Long(), true, R"({ "b" : 1, "a" : [1.0] })").metadata_json,
             R"({"a":[1.0],"b":1})");
