@@ -136,6 +136,20 @@ TEST(CapabilityStatement, ATypeWithoutLastUpdatedAmongListedParametersIsNotIncre
   EXPECT_TRUE(server_wide.incremental_search("Binary"));
 }
 
+TEST(CapabilityStatement, ARepeatedMemberKeepsItsLastValue) {
+  // As JSON parsers commonly read it (and Python's json.loads): the last value counts.
+  const ServerCapabilities capabilities = parse_capability_statement(R"({
+    "resourceType": "Patient", "resourceType": "CapabilityStatement",
+    "fhirVersion": "3.0.2", "fhirVersion": "4.0.1",
+    "rest": [{"mode": "client", "mode": "server", "resource": [
+      {"type": "Binary", "type": "Patient",
+       "interaction": [{"code": "read"}], "interaction": [{"code": "search-type"}]}]}]})",
+                                                                     "http://x");
+  EXPECT_EQ(capabilities.fhir_version, "4.0.1");
+  ASSERT_EQ(capabilities.resources.size(), 1u);
+  EXPECT_TRUE(capabilities.resources.at("Patient").search);
+}
+
 TEST(CapabilityStatement, RefusesOtherVersionsAndOtherDocuments) {
   std::string r5(kCapability);
   r5.replace(r5.find("4.0.1"), 5, "5.0.0");
