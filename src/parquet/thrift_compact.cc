@@ -1,5 +1,6 @@
 #include "parquet/thrift_compact.h"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -15,78 +16,105 @@ constexpr int kMaxDepth = 64;
 
 // ---- Writer --------------------------------------------------------------------------------
 
-void ThriftCompactWriter::end_struct() {
-  out_.push_back(static_cast<char>(ThriftType::kStop));
-  last_id_ = last_ids_.back();
-  last_ids_.pop_back();
-}
+namespace {
 
-void ThriftCompactWriter::varint(std::uint64_t v) {
+// The most bytes one call writes before a binary's own bytes: a type byte, the id as a zigzag
+// varint (3 bytes for an int16) and a 64-bit varint (10 bytes).
+constexpr std::size_t kFieldBytes = 16;
+
+char* put_varint(char* p, std::uint64_t v) {
   while (v >= 0x80) {
-    out_.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    *p++ = static_cast<char>((v & 0x7f) | 0x80);
     v >>= 7;
   }
-  out_.push_back(static_cast<char>(v));
+  *p++ = static_cast<char>(v);
+  return p;
 }
 
-void ThriftCompactWriter::field_header(std::int16_t id, ThriftType type) {
-  int delta = id - last_id_;
-  if (delta > 0 && delta <= 15) {
-    out_.push_back(static_cast<char>((delta << 4) | static_cast<int>(type)));
-  } else {
-    out_.push_back(static_cast<char>(type));
-    varint(zigzag(id));
-  }
+}  // namespace
+
+void ThriftCompactWriter::grow(std::size_t n) {
+  out_.resize(std::max(used_ + n, out_.size() + out_.size() / 2 + 1024));
+}
+
+void ThriftCompactWriter::end_struct() {
+  char* p = room(1);
+  *p++ = static_cast<char>(ThriftType::kStop);
+  written(p);
+  last_id_ = last_ids_.back();
+  last_ids_.pop_back();
+  if (last_ids_.empty()) out_.resize(used_);
+}
+
+char* ThriftCompactWriter::put_header(char* p, std::int16_t id, ThriftType type) {
+  const int delta = id - last_id_;
   last_id_ = id;
+  if (delta > 0 && delta <= 15) {
+    *p++ = static_cast<char>((delta << 4) | static_cast<int>(type));
+    return p;
+  }
+  *p++ = static_cast<char>(type);
+  return put_varint(p, zigzag(id));
+}
+
+void ThriftCompactWriter::field_varint(std::int16_t id, ThriftType type, std::uint64_t v) {
+  written(put_varint(put_header(room(kFieldBytes), id, type), v));
 }
 
 void ThriftCompactWriter::field_bool(std::int16_t id, bool value) {
-  field_header(id, value ? ThriftType::kBoolTrue : ThriftType::kBoolFalse);
+  written(
+      put_header(room(kFieldBytes), id, value ? ThriftType::kBoolTrue : ThriftType::kBoolFalse));
 }
 
 void ThriftCompactWriter::field_i8(std::int16_t id, std::int8_t value) {
-  field_header(id, ThriftType::kByte);
-  out_.push_back(static_cast<char>(value));
+  char* p = put_header(room(kFieldBytes), id, ThriftType::kByte);
+  *p++ = static_cast<char>(value);
+  written(p);
 }
 
 void ThriftCompactWriter::field_i16(std::int16_t id, std::int16_t value) {
-  field_header(id, ThriftType::kI16);
-  varint(zigzag(value));
+  field_varint(id, ThriftType::kI16, zigzag(value));
 }
 
 void ThriftCompactWriter::field_i32(std::int16_t id, std::int32_t value) {
-  field_header(id, ThriftType::kI32);
-  varint(zigzag(value));
+  field_varint(id, ThriftType::kI32, zigzag(value));
 }
 
 void ThriftCompactWriter::field_i64(std::int16_t id, std::int64_t value) {
-  field_header(id, ThriftType::kI64);
-  varint(zigzag(value));
+  field_varint(id, ThriftType::kI64, zigzag(value));
 }
 
 void ThriftCompactWriter::field_binary(std::int16_t id, std::string_view value) {
-  field_header(id, ThriftType::kBinary);
-  element_binary(value);
+  char* p = put_varint(put_header(room(kFieldBytes + value.size()), id, ThriftType::kBinary),
+                       value.size());
+  if (!value.empty()) std::memcpy(p, value.data(), value.size());
+  written(p + value.size());
 }
 
 void ThriftCompactWriter::field_struct(std::int16_t id) {
-  field_header(id, ThriftType::kStruct);
+  written(put_header(room(kFieldBytes), id, ThriftType::kStruct));
   begin_struct();
 }
 
 void ThriftCompactWriter::field_list(std::int16_t id, ThriftType element_type, std::size_t size) {
-  field_header(id, ThriftType::kList);
+  char* p = put_header(room(kFieldBytes), id, ThriftType::kList);
   if (size < 15) {
-    out_.push_back(static_cast<char>((size << 4) | static_cast<std::size_t>(element_type)));
+    *p++ = static_cast<char>((size << 4) | static_cast<std::size_t>(element_type));
   } else {
-    out_.push_back(static_cast<char>(0xf0 | static_cast<int>(element_type)));
-    varint(size);
+    *p++ = static_cast<char>(0xf0 | static_cast<int>(element_type));
+    p = put_varint(p, size);
   }
+  written(p);
+}
+
+void ThriftCompactWriter::element_i32(std::int32_t value) {
+  written(put_varint(room(kFieldBytes), zigzag(value)));
 }
 
 void ThriftCompactWriter::element_binary(std::string_view value) {
-  varint(value.size());
-  out_.append(value);
+  char* p = put_varint(room(kFieldBytes + value.size()), value.size());
+  if (!value.empty()) std::memcpy(p, value.data(), value.size());
+  written(p + value.size());
 }
 
 // ---- Reader --------------------------------------------------------------------------------

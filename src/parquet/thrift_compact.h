@@ -34,11 +34,18 @@ enum class ThriftType : std::uint8_t {
 
 // Appends compact-protocol bytes to a string. Usage: begin_struct(); field_*(...); end_struct().
 // Fields of one struct must be written in increasing id order (the deltas are unsigned).
+// While a struct is open the string may hold spare bytes past the ones written (it grows in
+// chunks, so that each field is one store rather than a capacity check per byte); it holds exactly
+// the bytes written once the outermost struct ends, or the writer is destroyed.
 class ThriftCompactWriter {
  public:
-  explicit ThriftCompactWriter(std::string& out) : out_(out) {}
+  explicit ThriftCompactWriter(std::string& out) : out_(out), used_(out.size()) {}
+  ThriftCompactWriter(const ThriftCompactWriter&) = delete;
+  ThriftCompactWriter& operator=(const ThriftCompactWriter&) = delete;
+  ~ThriftCompactWriter() { out_.resize(used_); }
 
   void begin_struct() {
+    if (last_ids_.empty()) used_ = out_.size();
     last_ids_.push_back(last_id_);
     last_id_ = 0;
   }
@@ -57,17 +64,26 @@ class ThriftCompactWriter {
   void field_list(std::int16_t id, ThriftType element_type, std::size_t size);
 
   // List elements.
-  void element_i32(std::int32_t value) { varint(zigzag(value)); }
+  void element_i32(std::int32_t value);
   void element_binary(std::string_view value);
 
  private:
-  void field_header(std::int16_t id, ThriftType type);
-  void varint(std::uint64_t v);
+  // Room for `n` more bytes at the write position.
+  char* room(std::size_t n) {
+    if (out_.size() - used_ < n) grow(n);
+    return out_.data() + used_;
+  }
+  void grow(std::size_t n);
+  void written(const char* end) { used_ = static_cast<std::size_t>(end - out_.data()); }
+  // Writes a field header at `p` (room for 4 bytes); returns the end.
+  char* put_header(char* p, std::int16_t id, ThriftType type);
+  void field_varint(std::int16_t id, ThriftType type, std::uint64_t v);
   static std::uint64_t zigzag(std::int64_t v) {
     return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
   }
 
   std::string& out_;
+  std::size_t used_;  // bytes of out_ that are written
   std::int16_t last_id_ = 0;
   std::vector<std::int16_t> last_ids_;
 };

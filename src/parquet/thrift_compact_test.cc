@@ -5,8 +5,8 @@
 
 #include <string>
 
-#include "parquet/parquet_format.h"
 #include "lakeflow/error.h"
+#include "parquet/parquet_format.h"
 
 namespace lakeflow::parquet {
 namespace {
@@ -67,6 +67,27 @@ TEST(ThriftCompact, NestedStructsRestartFieldIds) {
   w.field_i32(7, 3);  // delta from 6 outside it
   w.end_struct();
   EXPECT_EQ(hex(out), "55 02 1c 15 04 00 15 06 00");
+}
+
+TEST(ThriftCompact, TheStringHoldsExactlyWhatWasWrittenOutsideStructs) {
+  std::string out = "head";
+  {
+    ThriftCompactWriter w(out);
+    w.begin_struct();
+    w.field_binary(1, std::string(3000, 'x'));  // more than the string's first growth
+    w.end_struct();
+    EXPECT_EQ(out.size(), 4u + 1 + 2 + 3000 + 1);
+    out += "mid";  // bytes appended between two structs stay where they are
+    w.begin_struct();
+    w.field_i32(1, 1);
+    w.end_struct();
+    EXPECT_EQ(hex(out.substr(out.size() - 6)), "6d 69 64 15 02 00");
+    w.begin_struct();
+    w.field_i32(1, 1);  // the writer goes away with this struct open
+  }
+  EXPECT_EQ(hex(out.substr(out.size() - 5)), "15 02 00 15 02");
+  EXPECT_EQ(out.substr(0, 4), "head");
+  EXPECT_EQ(out.size(), 4u + 1 + 2 + 3000 + 1 + 3 + 3 + 2);
 }
 
 TEST(ThriftCompact, ReadsWhatItWrites) {
