@@ -174,7 +174,7 @@ class PageWalk {
         const std::string_view token = trim_end(value.raw_json_token());
         if (token.size() < 2 || token.back() != '"') return false;
         const std::string_view content = token.substr(1, token.size() - 2);
-        return !has_backslash(content) || escapes_valid(content);
+        return (!has_backslash(content) || escapes_valid(content)) && consume_string(value);
       }
       case od::json_type::number:
         return is_number(trim_end(value.raw_json_token()));
@@ -212,6 +212,13 @@ class PageWalk {
     return true;
   }
 
+  // Moves past a string. Left unread, the parent's skip would take a string followed by `:` for a
+  // key and pass over `["a":1]`; numbers and literals are skipped as one token.
+  static bool consume_string(od::value& value) {
+    od::raw_json_string raw;
+    return value.get_raw_json_string().get(raw) == simdjson::SUCCESS;
+  }
+
   // The key of `field`, checked. The key's text ends at the quote before the `:` that precedes the
   // field's value.
   static bool read_key(od::field& field, Key& key) {
@@ -236,7 +243,7 @@ class PageWalk {
     const std::string_view content = token.substr(1, token.size() - 2);
     if (!has_backslash(content)) {
       out = content;
-      return true;
+      return consume_string(value);
     }
     std::string_view text;
     // A lone surrogate escape is valid JSON that simdjson cannot unescape: the reference decides.
