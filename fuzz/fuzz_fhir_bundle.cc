@@ -59,8 +59,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   const std::optional<std::string> problem = lakeflow::http::json_problem(body);
   const bool valid_json = !problem.has_value();
+  // The next link, or the error reading it (a link that does not resolve is a SourceError).
   std::optional<std::string> reference_next;
-  typed_errors_only([&] { reference_next = next_link.next_url(page.url, page); });
+  if (!typed_errors_only([&] { reference_next = next_link.next_url(page.url, page); })) {
+    reference_next = "error";
+  }
 
   const char* readable_end = body.data() + body.capacity();
   std::vector<std::string> reference_entries;
@@ -100,9 +103,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   if (!scan.exact) return 0;
   if (!valid_json) fail("the scan read a body that is not JSON", body);
-  if (pages.next_link().next_url(page.url, page) != reference_next) {
-    fail("the scan's next link is not NextUrlInBody's", body);
+  std::optional<std::string> scanned_next;
+  if (!typed_errors_only([&] { scanned_next = pages.next_link().next_url(page.url, page); })) {
+    scanned_next = "error";
   }
+  if (scanned_next != reference_next) fail("the scan's next link is not NextUrlInBody's", body);
   std::vector<std::string> scanned_entries;
   pages.for_each_entry(page, [&](const lakeflow::fhir::BundleEntry& entry) {
     if (entry.resource.empty()) {
