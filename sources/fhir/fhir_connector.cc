@@ -26,7 +26,7 @@ namespace {
 constexpr std::int64_t kDefaultPageSize = 100;
 constexpr std::int64_t kMaxPageSize = 1000;
 constexpr std::chrono::milliseconds kMaxPageDelay = std::chrono::seconds(60);
-constexpr std::size_t kBodyPadding = 64;  // what for_each_bundle_entry needs past a body's end
+constexpr std::size_t kBodyPadding = 64;  // what a Bundle page needs past its end (fhir_bundle.h)
 
 const http::Headers& fhir_headers() {
   static const http::Headers headers{{"Accept", "application/fhir+json"}};
@@ -103,11 +103,18 @@ bool is_match(const BundleEntry& entry) {
   return entry.search_mode.empty() || entry.search_mode == "match";
 }
 
-// The header of a search result in GET `url` of `table`: throws SourceError unless it is a `table`
-// resource with an id.
-ResourceHeader checked_header(const BundleEntry& entry, const char* readable_end,
-                              std::string_view url, std::string_view table) {
-  ResourceHeader header = read_resource_header(entry.resource, readable_end, url);
+// The header of a search result in GET `url` of `table` (read into `storage` when the page scan
+// did not read it): throws SourceError unless it is a `table` resource with an id.
+BundleEntry::Header checked_header(const BundleEntry& entry, ResourceHeader& storage,
+                                   const char* readable_end, std::string_view url,
+                                   std::string_view table) {
+  BundleEntry::Header header;
+  if (entry.header) {
+    header = *entry.header;
+  } else {
+    storage = read_resource_header(entry.resource, readable_end, url);
+    header = {storage.resource_type, storage.id, storage.last_updated};
+  }
   if (header.resource_type != table) {
     throw SourceError(fmt::format("fhir: GET {} returned a {} resource in a search of {}", url,
                                   header.resource_type.empty() ? "typeless" : header.resource_type,
@@ -144,11 +151,12 @@ struct HistoryNewestFirst {};
 // The entries of a type-history page, in page order. Entries without a time are left out unless
 // they are deletes, which must be placed (SourceError). Throws HistoryNewestFirst when the entries
 // are not in time order, unless `any_order`.
-std::vector<FhirConnector::HistoryItem> history_items(const http::Response& page,
+std::vector<FhirConnector::HistoryItem> history_items(BundlePages& pages,
+                                                      const http::Response& page,
                                                       std::string_view table,
                                                       bool any_order = false) {
   std::vector<FhirConnector::HistoryItem> items;
-  for_each_bundle_entry(page.body, page.url, [&](const BundleEntry& entry) {
+  pages.for_each_entry(page, [&](const BundleEntry& entry) {
     FhirConnector::HistoryItem item;
     item.deleted = entry.request_method == "DELETE";
     item.id = id_from_reference(entry.request_url, table);
@@ -413,15 +421,18 @@ ReadResult FhirConnector::do_read_table(const ReadContext& call) {
 
   RecordBatch batch;
   std::string scratch;
+  ResourceHeader header_storage;
   std::size_t pages_seen = 0;
+  BundlePages bundle_pages;
   const auto visit = [&](const PageContext& context) {
     ++pages_seen;
     const http::Response& page = context.page;
     const char* readable_end = page.body.data() + page.body.capacity();
     PageScan scan;
-    for_each_bundle_entry(page.body, page.url, [&](const BundleEntry& entry) {
+    bundle_pages.for_each_entry(page, [&](const BundleEntry& entry) {
       if (scan.stopped || scan.shifted || entry.resource.empty() || !is_match(entry)) return;
-      const ResourceHeader header = checked_header(entry, readable_end, page.url, table);
+      const BundleEntry::Header header =
+          checked_header(entry, header_storage, readable_end, page.url, table);
       const std::optional<std::int64_t> micros = parse_instant(header.last_updated);
       if (!micros) {
         throw SourceError(
@@ -450,7 +461,7 @@ ReadResult FhirConnector::do_read_table(const ReadContext& call) {
   const std::string key(table);
   KeysetOutcome outcome;
   try {
-    outcome = read_in_order(*client_, fhir_headers(), next_link_, position, query,
+    outcome = read_in_order(*client_, fhir_headers(), bundle_pages, position, query,
                             take_tie_page(key, start, settings.page_size), visit);
   } catch (const http::HttpError& error) {
     if (error.status() != 400 || pages_seen != 0) throw;
@@ -493,7 +504,7 @@ bool FhirConnector::history_newest_first(std::string_view table) {
   return newest_first_history_.find(table) != newest_first_history_.end();
 }
 
-void FhirConnector::check_search_result(std::string_view table, const ResourceHeader& header,
+void FhirConnector::check_search_result(std::string_view table, const BundleEntry::Header& header,
                                         std::int64_t micros,
                                         std::optional<std::int64_t> query_lower,
                                         std::optional<std::int64_t> previous,
@@ -524,12 +535,13 @@ ReadResult FhirConnector::read_snapshot(std::string_view table, const ReadSettin
   struct State {
     std::string table;
     std::shared_ptr<http::HttpClient> client;
-    http::NextUrlInBody next_link{"link[relation=next].url"};
+    BundlePages bundle_pages;
     std::unique_ptr<http::PageReader> pages;
     std::shared_ptr<PagePacer> pacer;
     std::chrono::milliseconds page_delay;
     Profile profile;
     std::string scratch;
+    ResourceHeader header_storage;
   };
   auto state = std::make_shared<State>();
   state->table = std::string(table);
@@ -539,18 +551,18 @@ ReadResult FhirConnector::read_snapshot(std::string_view table, const ReadSettin
   state->profile = settings.profile;
   state->pages = std::make_unique<http::PageReader>(
       *state->client,
-      http::Request::get(fmt::format("{}/{}?_count={}", base_url_, table, settings.page_size),
-                         fhir_headers()),
-      state->next_link);
+      state->bundle_pages.request(
+          fmt::format("{}/{}?_count={}", base_url_, table, settings.page_size), fhir_headers()),
+      state->bundle_pages.next_link());
   ReadResult result{
       RecordStream([state](RecordBatch& batch) {
         while (std::optional<http::Response> page = state->pacer->fetch(
                    state->table, state->page_delay, [&state] { return state->pages->next(); })) {
           const char* readable_end = page->body.data() + page->body.capacity();
-          for_each_bundle_entry(page->body, page->url, [&](const BundleEntry& entry) {
+          state->bundle_pages.for_each_entry(*page, [&](const BundleEntry& entry) {
             if (entry.resource.empty() || !is_match(entry)) return;
-            const ResourceHeader header =
-                checked_header(entry, readable_end, page->url, state->table);
+            const BundleEntry::Header header =
+                checked_header(entry, state->header_storage, readable_end, page->url, state->table);
             append_record(batch, state->scratch,
                           PageResource{state->table, entry.resource, readable_end, page->url},
                           header.last_updated, state->profile);
@@ -596,8 +608,9 @@ ReadResult FhirConnector::do_read_table_deletes(const ReadContext& call) {
   if (std::optional<ReadResult> pending = take_pending_deletions(table, start, settings)) {
     return std::move(*pending);
   }
+  BundlePages bundle_pages;
   if (history_newest_first(table)) {
-    return read_deletes_newest_first(table, start, settings, std::nullopt);
+    return read_deletes_newest_first(table, start, settings, bundle_pages, std::nullopt);
   }
 
   KeysetQuery query;
@@ -616,7 +629,7 @@ ReadResult FhirConnector::do_read_table_deletes(const ReadContext& call) {
   const auto visit = [&](const PageContext& context) {
     std::vector<HistoryItem> items;
     try {
-      items = history_items(context.page, table);
+      items = history_items(bundle_pages, context.page, table);
     } catch (const HistoryNewestFirst&) {
       newest_first_page = context.page;
       // Bundles are parsed in place and need the padding HttpClient bodies carry.
@@ -651,14 +664,15 @@ ReadResult FhirConnector::do_read_table_deletes(const ReadContext& call) {
   const std::string key = std::string(table) + "/_history";
   KeysetOutcome outcome;
   try {
-    outcome = read_in_order(*client_, fhir_headers(), next_link_, position, query,
+    outcome = read_in_order(*client_, fhir_headers(), bundle_pages, position, query,
                             take_tie_page(key, start, settings.page_size), visit);
   } catch (const HistoryNewestFirst&) {
     {
       const std::lock_guard lock(state_mutex_);
       newest_first_history_.insert(std::string(table));
     }
-    return read_deletes_newest_first(table, start, settings, std::move(newest_first_page));
+    return read_deletes_newest_first(table, start, settings, bundle_pages,
+                                     std::move(newest_first_page));
   }
   if (outcome.exhausted) complete_before(position, read_until_micros_);
   Offset end = position.to_offset();
@@ -674,12 +688,13 @@ ReadResult FhirConnector::do_read_table_deletes(const ReadContext& call) {
 // the run (one deletion record each).
 ReadResult FhirConnector::read_deletes_newest_first(std::string_view table, const Offset& start,
                                                     const ReadSettings& settings,
+                                                    BundlePages& bundle_pages,
                                                     std::optional<http::Response> first_page) {
   TiePosition position =
       position_from_offset(start, fmt::format("the deletes offset of table '{}'", table));
   PendingDeletions pending;
   const auto take = [&](const http::Response& page) {
-    for (HistoryItem& item : history_items(page, table, /*any_order=*/true)) {
+    for (HistoryItem& item : history_items(bundle_pages, page, table, /*any_order=*/true)) {
       if (item.micros > read_until_micros_ || position.covers(item.micros, item.key)) continue;
       if (!pending.newest || item.micros > pending.newest->micros) pending.newest = item;
       if (item.deleted) pending.deletions.push_back(std::move(item));
@@ -691,10 +706,11 @@ ReadResult FhirConnector::read_deletes_newest_first(std::string_view table, cons
                   http::percent_encode(format_instant(*search_from(position))), settings.page_size);
   if (first_page) {
     take(*first_page);
-    url = next_link_.next_url(first_page->url, *first_page);
+    url = bundle_pages.next_link().next_url(first_page->url, *first_page);
   }
   if (url) {
-    http::PageReader pages(*client_, http::Request::get(*url, fhir_headers()), next_link_);
+    http::PageReader pages(*client_, bundle_pages.request(*url, fhir_headers()),
+                           bundle_pages.next_link());
     while (std::optional<http::Response> page = next_page(table, settings, pages)) take(*page);
   }
   std::sort(pending.deletions.begin(), pending.deletions.end(),

@@ -116,7 +116,7 @@ class FhirConnector : public LakeflowConnect {
 
   // Reads every history page since `start` (the first one given when already fetched).
   ReadResult read_deletes_newest_first(std::string_view table, const Offset& start,
-                                       const ReadSettings& settings,
+                                       const ReadSettings& settings, BundlePages& bundle_pages,
                                        std::optional<http::Response> first_page);
   ReadResult next_pending_batch(std::string_view table, const Offset& start,
                                 const ReadSettings& settings, PendingDeletions pending);
@@ -128,13 +128,12 @@ class FhirConnector : public LakeflowConnect {
   void keep_tie_page(const std::string& key, const Offset& end, std::int64_t page_size,
                      TiePage page);
   // Throws SourceError when a search result shows that the server ignored _lastUpdated or _sort.
-  void check_search_result(std::string_view table, const ResourceHeader& header,
+  void check_search_result(std::string_view table, const BundleEntry::Header& header,
                            std::int64_t micros, std::optional<std::int64_t> query_lower,
                            std::optional<std::int64_t> previous, std::string_view url) const;
 
   std::string base_url_;  // without a trailing '/'
   std::shared_ptr<http::HttpClient> client_;
-  http::NextUrlInBody next_link_{"link[relation=next].url"};
   ServerCapabilities capabilities_;
   std::vector<std::string> tables_;
   // The read cap (LakeflowConnect::read_cap(): when the connector was constructed).

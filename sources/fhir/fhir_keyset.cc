@@ -7,7 +7,7 @@
 namespace lakeflow::fhir {
 
 KeysetOutcome read_in_order(http::HttpClient& client, const http::Headers& headers,
-                            const http::Paginator& next_link, TiePosition& position,
+                            BundlePages& bundle_pages, TiePosition& position,
                             const KeysetQuery& query, const std::optional<TiePage>& resume,
                             const std::function<PageScan(const PageContext&)>& visit) {
   KeysetOutcome outcome;
@@ -25,10 +25,11 @@ KeysetOutcome read_in_order(http::HttpClient& client, const http::Headers& heade
     lower = position.order();
     via_link = false;
     resumed = false;
-    pages.emplace(client, http::Request::get(query.url(position, count), headers), next_link);
+    pages.emplace(client, bundle_pages.request(query.url(position, count), headers),
+                  bundle_pages.next_link());
   };
   if (resume) {
-    pages.emplace(client, http::Request::get(resume->url, headers), next_link);
+    pages.emplace(client, bundle_pages.request(resume->url, headers), bundle_pages.next_link());
     lower = resume->query_lower;
     group = resume->group;
     via_link = true;

@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 
+#include "fhir_bundle.h"
 #include "fhir_position.h"
 #include "lakeflow/http/client.h"
 #include "lakeflow/http/pagination.h"
@@ -72,11 +73,12 @@ struct KeysetOutcome {
 };
 
 // Reads pages until `visit` reports the batch full, a result past the cap, or the query has no more
-// pages. `visit` advances `position` for what it delivers. `resume` continues inside a tie group
+// pages. Pages are requested, checked and followed through `pages`, where `visit` finds their
+// entries. `visit` advances `position` for what it delivers. `resume` continues inside a tie group
 // where a previous read stopped.
 KeysetOutcome read_in_order(http::HttpClient& client, const http::Headers& headers,
-                            const http::Paginator& next_link, TiePosition& position,
-                            const KeysetQuery& query, const std::optional<TiePage>& resume,
+                            BundlePages& pages, TiePosition& position, const KeysetQuery& query,
+                            const std::optional<TiePage>& resume,
                             const std::function<PageScan(const PageContext&)>& visit);
 
 }  // namespace lakeflow::fhir

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -601,17 +602,72 @@ TEST(FhirServer, ResourceTypesOptionChoosesAndChecksTheTables) {
   EXPECT_THROW(two.read_table("Patient", Offset(), {{"pagesize", "5"}}), ConfigError);
 }
 
-// A FHIR server that answers every Patient search with `page`, whatever the search says.
-void serve_fixed_patient_page(http::test_util::Loopback& loopback, std::string page) {
+// A FHIR server that answers the n-th Patient search (from 0) with `page(n)`, whatever the search
+// says.
+void serve_patient_pages(http::test_util::Loopback& loopback,
+                         std::function<std::string(int search)> page) {
   loopback->Get("/metadata", [](const httplib::Request&, httplib::Response& response) {
     response.set_content(
         R"({"resourceType":"CapabilityStatement","fhirVersion":"4.0.1","rest":[{"mode":"server",
             "resource":[{"type":"Patient","interaction":[{"code":"search-type"}]}]}]})",
         "application/fhir+json");
   });
-  loopback->Get("/Patient", [page](const httplib::Request&, httplib::Response& response) {
-    response.set_content(page, "application/fhir+json");
+  auto searches = std::make_shared<std::atomic<int>>(0);
+  loopback->Get("/Patient", [page = std::move(page), searches](const httplib::Request&,
+                                                               httplib::Response& response) {
+    response.set_content(page((*searches)++), "application/fhir+json");
   });
+}
+
+// A FHIR server that answers every Patient search with `page`.
+void serve_fixed_patient_page(http::test_util::Loopback& loopback, std::string page) {
+  serve_patient_pages(loopback, [page = std::move(page)](int) { return page; });
+}
+
+// A page cut short, or with a byte garbled on the way, is not JSON: the page's check fails and the
+// search is sent again (HttpClient's retry), so the read gets the whole page and every resource
+// once; a page broken every time fails the read with the reason.
+TEST(FhirServerFaults, ACutOrGarbledPageIsFetchedAgain) {
+  const std::string page = R"({"resourceType":"Bundle","type":"searchset","entry":[
+    {"resource":{"resourceType":"Patient","id":"a","meta":{"lastUpdated":"2020-01-01T00:00:00Z"}}},
+    {"resource":{"resourceType":"Patient","id":"b","meta":{"lastUpdated":"2020-01-02T00:00:00Z"},
+      "name":[{"family":"Nguyen"}]}}]})";
+  std::string garbled = page;
+  garbled[garbled.find("Nguyen")] = '\x01';  // a control character inside a string
+  std::string bad_escape = page;
+  bad_escape.replace(bad_escape.find("Nguyen"), 1, "\\x");
+  std::vector<std::string> broken = {page.substr(0, page.size() / 2), garbled, bad_escape,
+                                     page.substr(0, page.size() - 1)};
+  std::mutex mutex;
+  std::vector<int> searches;
+  http::test_util::Loopback loopback;
+  serve_patient_pages(loopback, [&](int search) {
+    const std::lock_guard lock(mutex);
+    searches.push_back(search);
+    return search < static_cast<int>(broken.size()) ? broken[static_cast<std::size_t>(search)]
+                                                    : page;
+  });
+  const Options options{
+      {"base_url", loopback.url("")}, {"http.backoff_initial", "1ms"}, {"http.backoff_max", "5ms"}};
+  ReadResult result = FhirConnector(options).read_table("Patient", Offset(), {});
+  const std::vector<Record> records = drain(result);
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[1].id, "b");
+  EXPECT_EQ(records[1].source.substr(0, 42), R"({"resourceType":"Patient","id":"b","meta":)");
+  EXPECT_EQ(searches.size(), broken.size() + 1);
+
+  http::test_util::Loopback always_cut;
+  serve_fixed_patient_page(always_cut, page.substr(0, page.size() / 2));
+  try {
+    FhirConnector({{"base_url", always_cut.url("")},
+                   {"http.max_attempts", "2"},
+                   {"http.backoff_initial", "1ms"}})
+        .read_table("Patient", Offset(), {});
+    ADD_FAILURE() << "a page cut every time was accepted";
+  } catch (const http::HttpError& error) {
+    EXPECT_THAT(error.what(), HasSubstr("not valid JSON"));
+    EXPECT_THAT(error.what(), HasSubstr("after 2 attempts"));
+  }
 }
 
 TEST(FhirServerFaults, AServerIgnoringLastUpdatedIsReported) {
