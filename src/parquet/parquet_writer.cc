@@ -55,6 +55,8 @@ constexpr std::size_t kParquetStatsPrefix = 64;
 class OutputFile {
  public:
   explicit OutputFile(std::string path) : path_(std::move(path)) {
+    // Touched only as far as it is filled; no copies as it fills.
+    buffer_.reserve(kBufferBytes);
     static std::atomic<std::uint64_t> counter{0};
     std::filesystem::path p(path_);
     std::filesystem::path dir = p.parent_path();
@@ -180,8 +182,8 @@ class ByteDictionary {
     offsets_.push_back(static_cast<std::uint32_t>(plain_.size()));
     std::uint8_t len[4];
     store_le32(len, static_cast<std::uint32_t>(v.size()));
-    plain_.append(reinterpret_cast<const char*>(len), 4);
-    plain_.append(v);
+    plain_.append(len, 4);
+    plain_.append(v.data(), v.size());
     slots_[pos] = (static_cast<std::uint64_t>(tag) << 32) | (entry + 1);
     if (offsets_.size() * 2 > slots_.size()) rehash(slots_.size() * 2);
     inserted = true;
@@ -189,17 +191,29 @@ class ByteDictionary {
   }
 
   std::size_t size() const { return offsets_.size(); }
-  const std::string& plain() const { return plain_; }
+  std::string_view plain() const {
+    return {reinterpret_cast<const char*>(plain_.data()), plain_.size()};
+  }
+  // Appends the entries as PLAIN values in the order they were added to `out` (handing over the
+  // buffer when `out` is empty) and empties the dictionary.
+  void take_plain(AlignedBuffer& out) {
+    if (out.size() == 0) {
+      std::swap(out, plain_);
+    } else {
+      out.append(plain_.data(), plain_.size());
+    }
+    clear();
+  }
   std::string_view value(std::uint32_t entry) const {
     std::uint32_t at = offsets_[entry];
     std::uint32_t len = load_le32(reinterpret_cast<const std::uint8_t*>(plain_.data() + at));
-    return std::string_view(plain_).substr(at + 4, len);
+    return plain().substr(at + 4, len);
   }
   // The entry as PLAIN bytes (length prefix included).
   std::string_view plain_entry(std::uint32_t entry) const {
     std::uint32_t at = offsets_[entry];
     std::uint32_t len = load_le32(reinterpret_cast<const std::uint8_t*>(plain_.data() + at));
-    return std::string_view(plain_).substr(at, 4 + len);
+    return plain().substr(at, 4 + len);
   }
   void clear() {
     plain_.clear();
@@ -222,7 +236,7 @@ class ByteDictionary {
     }
   }
 
-  std::string plain_;
+  AlignedBuffer plain_;
   std::vector<std::uint32_t> offsets_;
   std::vector<std::uint64_t> slots_;  // (hash >> 32) << 32 | entry + 1; 0 = empty
   std::size_t mask_ = 0;
@@ -522,7 +536,7 @@ class LeafWriter {
     m.total_uncompressed_size = chunk_uncompressed_;
     m.total_compressed_size = static_cast<std::int64_t>(chunk_bytes_);
     if (dict_used_in_chunk_) {
-      const std::string& body = dict_.plain();
+      const std::string_view body = dict_.plain();
       const std::string_view compressed = codec_.compress(body);
       PageHeader h;
       h.type = PageType::kDictionaryPage;
@@ -958,9 +972,15 @@ class LeafWriter {
       auto width = static_cast<std::size_t>(std::max(1, bit_width(dict_.size() - 1)));
       std::size_t dict_cost = dict_.plain().size() + indices_.size() * width / 8;
       if (dict_cost >= page_plain_bytes_) {
-        for (std::uint32_t index : indices_) {
-          std::string_view entry = dict_.plain_entry(index);
-          values_.append(entry.data(), entry.size());
+        if (indices_.size() == dict_.size()) {
+          // Every value distinct (ids, narratives, raw records): the dictionary's body is the
+          // page's PLAIN values, in order.
+          dict_.take_plain(values_);
+        } else {
+          for (std::uint32_t index : indices_) {
+            std::string_view entry = dict_.plain_entry(index);
+            values_.append(entry.data(), entry.size());
+          }
         }
         indices_.clear();
         dict_.clear();
@@ -1244,6 +1264,7 @@ class LeafColumns {
   // Writes the column chunks of the row group and describes them in `group`.
   void finish_row_group(OutputFile& file, RowGroup& group) {
     for (auto& [key, stream] : streams_) stream->writer->end_page();
+    group.columns.reserve(leaves_.size());
     for (std::size_t i = 0; i < leaves_.size(); ++i) {
       LeafWriter& leaf = leaves_[i];
       if (states_[i].stream != nullptr) leaf.adopt_nulls(*states_[i].stream->writer);
@@ -1620,6 +1641,10 @@ ParquetFileStats ParquetWriter::close() {
     m.created_by = "lakeflow-cpp version " LAKEFLOW_VERSION;
     m.column_orders_type_defined.assign(w.leaves->size(), true);
     std::string footer;
+    // About what a column chunk's metadata takes (a FHIR Observation file's: ~320 bytes), so a
+    // wide file's footer is not copied as it grows; the untouched rest costs no memory.
+    footer.reserve((std::size_t{64} << 10) + std::size_t{384} * w.leaves->size() *
+                                                 std::max<std::size_t>(1, m.row_groups.size()));
     append_file_metadata(footer, m);
     std::uint8_t length[4];
     store_le32(length, static_cast<std::uint32_t>(footer.size()));
