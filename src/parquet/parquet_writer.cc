@@ -530,7 +530,7 @@ class LeafWriter {
     flush_page();
     ColumnMetaData m;
     m.type = d_.physical;
-    m.path_in_schema = d_.path_in_schema;
+    m.path_in_schema_ref = &d_.path_in_schema;  // the plan's, which the writer keeps
     m.codec = codec_.codec();
     m.num_values = chunk_values_;
     m.total_uncompressed_size = chunk_uncompressed_;
