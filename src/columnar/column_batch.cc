@@ -41,12 +41,20 @@ AlignedBuffer::~AlignedBuffer() { std::free(data_); }
 void AlignedBuffer::grow(std::size_t min_capacity) {
   std::size_t capacity = capacity_ == 0 ? 256 : capacity_ * 2;
   while (capacity < min_capacity) capacity *= 2;
+  reallocate(capacity);
+}
+
+void AlignedBuffer::reallocate(std::size_t capacity) {
   auto* data = static_cast<std::uint8_t*>(std::aligned_alloc(kAlignment, capacity));
   if (data == nullptr) throw std::bad_alloc();
   if (size_ > 0) std::memcpy(data, data_, size_);
   std::free(data_);
   data_ = data;
   capacity_ = capacity;
+}
+
+void AlignedBuffer::reserve_exact(std::size_t bytes) {
+  if (bytes > capacity_) reallocate((bytes + kAlignment - 1) / kAlignment * kAlignment);
 }
 
 void AlignedBuffer::resize(std::size_t bytes) {

@@ -46,9 +46,13 @@ class AlignedBuffer {
   std::uint8_t* data() { return data_; }
   const std::uint8_t* data() const { return data_; }
   std::size_t size() const { return size_; }
+  std::size_t capacity() const { return capacity_; }
   void reserve(std::size_t bytes) {
     if (bytes > capacity_) grow(bytes);
   }
+  // As reserve, but to `bytes` (rounded up to the alignment) rather than the next doubling: for a
+  // caller that knows how much is coming.
+  void reserve_exact(std::size_t bytes);
   // New bytes are zeroed.
   void resize(std::size_t bytes);
   void append(const void* bytes, std::size_t n) {
@@ -76,6 +80,7 @@ class AlignedBuffer {
 
  private:
   void grow(std::size_t min_capacity);
+  void reallocate(std::size_t capacity);  // a multiple of the alignment
   std::uint8_t* data_ = nullptr;
   std::size_t size_ = 0;
   std::size_t capacity_ = 0;
@@ -145,6 +150,10 @@ class Column {
   void append_bool(bool v);
   // string/binary/variant bytes.
   void append_bytes(std::string_view bytes);
+  // Makes room for `bytes` more bytes of string/binary/variant values: a caller that knows what is
+  // coming (the converter: the text of a batch's records) fills the column without copying it as
+  // it grows.
+  void reserve_bytes(std::size_t bytes) { values_.reserve_exact(values_.size() + bytes); }
   // Starts a string value to be filled by writing to `string_data()` and closing with
   // `finish_string()`; avoids a copy when the bytes are produced in place.
   AlignedBuffer& string_data() {

@@ -325,6 +325,8 @@ class RecordConverter::Impl {
   const StructType& schema() const { return schema_; }
   const std::string& table() const { return table_; }
   BadRecordMode mode() const { return mode_; }
+  // The raw record column's index among the top-level fields (SIZE_MAX: none).
+  std::size_t raw_field() const { return root_plan_.raw_field; }
 
  private:
   // Fills one row of each child of a struct column from `object`; returns the number of keys seen.
@@ -828,6 +830,12 @@ std::size_t RecordConverter::convert(const RecordBatch& records, std::size_t beg
                                      ColumnBatch& out) {
   Column& root = out.root();
   const std::size_t rows_before = root.length();
+  if (const std::size_t raw = impl_->raw_field(); raw < root.num_children()) {
+    // The raw record column takes each record's text: room for all of it at once.
+    std::size_t bytes = 0;
+    for (std::size_t i = begin; i < end; ++i) bytes += records.source(i).size();
+    root.child(raw).reserve_bytes(bytes);
+  }
   std::size_t appended = 0;
   for (std::size_t i = begin; i < end; ++i) {
     const std::size_t row = root.length();

@@ -92,6 +92,38 @@ TEST(RecordConverter, RawRecordColumnHoldsEachRecordsSourceTextExactly) {
   EXPECT_TRUE(out.column(1).is_valid(0));
 }
 
+// The raw record column is sized for the batch's record text before the records convert (one
+// allocation, no copies as it grows): its buffer holds exactly that text, rounded up to the
+// buffer's 64-byte alignment, where growing by doubling from 256 bytes would hold 8 KiB.
+TEST(RecordConverter, RawRecordColumnIsSizedForTheBatchTextAtOnce) {
+  const StructType schema{StructField("id", DataType::Long()),
+                          StructField("raw", DataType::String())};
+  ConversionOptions options;
+  options.raw_record_column = "raw";
+  RecordConverter converter(schema, "t", BadRecordMode::kFail, options);
+  ColumnBatch out = converter.make_batch();
+  std::vector<std::string> texts;
+  std::size_t bytes = 0;
+  for (int i = 0; i < 3; ++i) {
+    texts.push_back("{\"id\":" + std::to_string(i) + ",\"note\":\"" +
+                    std::string(1500 + 100 * i, 'x') + "\"}");
+    bytes += texts.back().size();
+  }
+  converter.convert(batch_of(texts), out);
+  ASSERT_EQ(out.num_rows(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(out.column(1).string_value(i), texts[i]);
+  EXPECT_EQ(out.root().child(1).string_data().capacity(), (bytes + 63) / 64 * 64);
+
+  // The next read's batch, larger, in the emptied batch: sized again, at once.
+  out.clear();
+  texts.push_back("{\"id\":9,\"note\":\"" + std::string(3000, 'y') + "\"}");
+  bytes += texts.back().size();
+  converter.convert(batch_of(texts), out);
+  ASSERT_EQ(out.num_rows(), 4u);
+  EXPECT_EQ(out.column(1).string_value(3), texts[3]);
+  EXPECT_EQ(out.root().child(1).string_data().capacity(), (bytes + 63) / 64 * 64);
+}
+
 TEST(RecordConverter, RawRecordColumnMustBeATopLevelStringColumn) {
   const StructType schema{StructField("id", DataType::Long()),
                           StructField("s", StructType{StructField("raw", DataType::String())})};

@@ -113,6 +113,39 @@ void append_bit_packed(std::string& out, std::uint16_t* v, std::size_t n, int wi
 
 }  // namespace
 
+LevelEncoder::LevelEncoder(const LevelEncoder& other)
+    : width_(other.width_),
+      out_(other.out_),
+      literal_count_(other.literal_count_),
+      run_value_(other.run_value_),
+      run_count_(other.run_count_),
+      size_(other.size_) {
+  if (literal_count_ > 0) {
+    allocate_literals();
+    std::copy_n(other.literals_.get(), literal_count_, literals_.get());
+  }
+}
+
+LevelEncoder& LevelEncoder::operator=(const LevelEncoder& other) {
+  if (this == &other) return *this;
+  width_ = other.width_;
+  out_ = other.out_;
+  literal_count_ = other.literal_count_;
+  run_value_ = other.run_value_;
+  run_count_ = other.run_count_;
+  size_ = other.size_;
+  if (literal_count_ > 0) {
+    if (literals_ == nullptr) allocate_literals();
+    std::copy_n(other.literals_.get(), literal_count_, literals_.get());
+  }
+  return *this;
+}
+
+void LevelEncoder::allocate_literals() {
+  // Default-initialised: only values below literal_count_ are read (append_bit_packed pads).
+  literals_.reset(new std::uint16_t[kMaxLiterals + 8]);
+}
+
 void LevelEncoder::close_long_run() {
   std::size_t n = run_count_;
   run_count_ = 0;
@@ -120,7 +153,8 @@ void LevelEncoder::close_long_run() {
   // whole groups from the run itself.
   const std::size_t fill = (8 - literal_count_ % 8) % 8;
   if (n >= fill + 8) {
-    std::fill(literals_ + literal_count_, literals_ + literal_count_ + fill, run_value_);
+    std::fill(literals_.get() + literal_count_, literals_.get() + literal_count_ + fill,
+              run_value_);
     literal_count_ += fill;
     n -= fill;
     flush_literals();
@@ -129,9 +163,11 @@ void LevelEncoder::close_long_run() {
     for (int b = 0; b < value_bytes; ++b) out_.push_back(static_cast<char>(run_value_ >> (8 * b)));
     return;
   }
+  if (literals_ == nullptr) allocate_literals();
   while (n > 0) {
     const std::size_t take = std::min(n, kMaxLiterals - literal_count_);
-    std::fill(literals_ + literal_count_, literals_ + literal_count_ + take, run_value_);
+    std::fill(literals_.get() + literal_count_, literals_.get() + literal_count_ + take,
+              run_value_);
     literal_count_ += take;
     n -= take;
     if (literal_count_ == kMaxLiterals) flush_literals();
@@ -140,7 +176,7 @@ void LevelEncoder::close_long_run() {
 
 void LevelEncoder::flush_literals() {
   if (literal_count_ == 0) return;
-  append_bit_packed(out_, literals_, literal_count_, width_);
+  append_bit_packed(out_, literals_.get(), literal_count_, width_);
   literal_count_ = 0;
 }
 
@@ -304,32 +340,38 @@ PageCodec::~PageCodec() {
   ZSTD_freeDCtx(dctx_);
 }
 
-void PageCodec::compress(std::string_view input, std::string& out) {
+char* PageCodec::scratch(std::size_t bytes) {
+  if (bytes > scratch_bytes_) {
+    // Default-initialised: only the bytes the codec writes are touched.
+    scratch_.reset(new char[bytes]);
+    scratch_bytes_ = bytes;
+  }
+  return scratch_.get();
+}
+
+std::string_view PageCodec::compress(std::string_view input) {
   switch (codec_) {
     case CompressionCodec::kUncompressed:
-      out.assign(input);
-      return;
+      return input;
     case CompressionCodec::kZstd: {
       if (cctx_ == nullptr) {
         cctx_ = ZSTD_createCCtx();
         if (cctx_ == nullptr) throw std::bad_alloc();
       }
-      out.resize(ZSTD_compressBound(input.size()));
-      std::size_t n =
-          ZSTD_compressCCtx(cctx_, out.data(), out.size(), input.data(), input.size(), zstd_level_);
+      const std::size_t bound = ZSTD_compressBound(input.size());
+      char* out = scratch(bound);
+      std::size_t n = ZSTD_compressCCtx(cctx_, out, bound, input.data(), input.size(), zstd_level_);
       if (ZSTD_isError(n)) {
         throw Error(ErrorCode::kInternal,
                     std::string("zstd compression failed: ") + ZSTD_getErrorName(n));
       }
-      out.resize(n);
-      return;
+      return {out, n};
     }
     case CompressionCodec::kSnappy: {
-      out.resize(snappy::MaxCompressedLength(input.size()));
+      char* out = scratch(snappy::MaxCompressedLength(input.size()));
       std::size_t n = 0;
-      snappy::RawCompress(input.data(), input.size(), out.data(), &n);
-      out.resize(n);
-      return;
+      snappy::RawCompress(input.data(), input.size(), out, &n);
+      return {out, n};
     }
     default:
       break;

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +36,12 @@ void append_rle_hybrid(std::string& out, const std::uint32_t* values, std::size_
 class LevelEncoder {
  public:
   explicit LevelEncoder(int bit_width) : width_(bit_width) {}
+  // Copies the levels pushed so far (the buffer of values waiting to be bit-packed only when it
+  // holds some).
+  LevelEncoder(const LevelEncoder& other);
+  LevelEncoder& operator=(const LevelEncoder& other);
+  LevelEncoder(LevelEncoder&&) noexcept = default;
+  LevelEncoder& operator=(LevelEncoder&&) noexcept = default;
 
   void push(std::uint16_t value) { push(value, 1); }
   void push(std::uint16_t value, std::size_t count) {
@@ -65,6 +72,10 @@ class LevelEncoder {
   void close_run() {
     // The common short run: no RLE run can start here.
     if (run_count_ < 8 && literal_count_ + run_count_ < kMaxLiterals) {
+      if (literals_ == nullptr) {
+        if (run_count_ == 0) return;  // the first push
+        allocate_literals();
+      }
       for (std::size_t k = 0; k < run_count_; ++k) literals_[literal_count_++] = run_value_;
       run_count_ = 0;
       return;
@@ -73,12 +84,15 @@ class LevelEncoder {
   }
   void close_long_run();
   void flush_literals();
+  void allocate_literals();
 
   int width_;
   std::string out_;
   std::size_t literal_count_ = 0;
-  // Waiting to be bit-packed, fewer than kMaxLiterals (and room to pad the last group).
-  std::uint16_t literals_[kMaxLiterals + 8] = {};
+  // Waiting to be bit-packed, fewer than kMaxLiterals (and room to pad the last group). Allocated
+  // when the first value is: the levels of a column null for a whole page are one run, and a wide
+  // schema's writer holds thousands of encoders that never bit-pack anything.
+  std::unique_ptr<std::uint16_t[]> literals_;
   std::uint16_t run_value_ = 0;
   std::size_t run_count_ = 0;
   std::size_t size_ = 0;
@@ -137,8 +151,10 @@ class PageCodec {
   PageCodec& operator=(const PageCodec&) = delete;
 
   CompressionCodec codec() const { return codec_; }
-  // Replaces `out` with `input` compressed. For kUncompressed, copies.
-  void compress(std::string_view input, std::string& out);
+  // `input` compressed, in a buffer of the codec's own that stays valid until the next call (for
+  // kUncompressed, `input` itself). The buffer is reused between pages and never zero-filled, so
+  // a page costs the bytes the codec writes, not its worst-case bound.
+  std::string_view compress(std::string_view input);
   // Decompresses into out[0, uncompressed_size). Returns false when the data does not
   // decompress to exactly that size. Throws lakeflow::Error for codecs lakeflow does not read.
   bool decompress(std::string_view input, std::uint8_t* out, std::size_t uncompressed_size);
@@ -147,8 +163,13 @@ class PageCodec {
   bool plausible_size(std::string_view input, std::size_t uncompressed_size) const;
 
  private:
+  // Room for `bytes` in scratch_.
+  char* scratch(std::size_t bytes);
+
   CompressionCodec codec_;
   int zstd_level_;
+  std::unique_ptr<char[]> scratch_;
+  std::size_t scratch_bytes_ = 0;
   ZSTD_CCtx* cctx_ = nullptr;
   ZSTD_DCtx* dctx_ = nullptr;
 };

@@ -116,6 +116,52 @@ TEST(LevelEncoder, EncodesWhatTheArrayEncoderEncodes) {
   }
 }
 
+// A copy (the writer copies a shared stream's levels into a leaf) continues exactly where the
+// original was, with values waiting to be bit-packed or without any (an encoder that only ever saw
+// long runs holds no buffer for them), by construction and by assignment over used encoders.
+TEST(LevelEncoder, ACopyContinuesWhereTheOriginalWas) {
+  std::mt19937 rng(5);
+  auto push_noise = [&](LevelEncoder& e, std::vector<std::uint32_t>& expected, int n) {
+    for (int i = 0; i < n; ++i) {
+      const auto v = static_cast<std::uint16_t>(rng() % 3);
+      const std::size_t run = rng() % 4 == 0 ? 8 + rng() % 20 : 1 + rng() % 3;
+      e.push(v, run);
+      expected.insert(expected.end(), run, v);
+    }
+  };
+  for (int prefix : {0, 1, 3, 40, 300}) {
+    LevelEncoder original(2);
+    std::vector<std::uint32_t> expected;
+    original.push(1, 100);  // a long run first: nothing to bit-pack yet
+    expected.insert(expected.end(), 100, 1);
+    push_noise(original, expected, prefix);
+
+    LevelEncoder copied(original);
+    LevelEncoder assigned_used(2);
+    assigned_used.push(3);
+    assigned_used.push(2);  // holds values waiting to be bit-packed
+    assigned_used = original;
+    LevelEncoder assigned_fresh(2);
+    assigned_fresh = original;
+
+    std::vector<std::uint32_t> suffix_expected;
+    const std::mt19937 at = rng;
+    push_noise(original, suffix_expected, 50);
+    std::string want;
+    original.finish(want);
+    expected.insert(expected.end(), suffix_expected.begin(), suffix_expected.end());
+    ASSERT_EQ(decode(want, 2, expected.size()), expected) << "prefix " << prefix;
+    for (LevelEncoder* e : {&copied, &assigned_used, &assigned_fresh}) {
+      rng = at;
+      std::vector<std::uint32_t> ignored;
+      push_noise(*e, ignored, 50);
+      std::string got;
+      e->finish(got);
+      EXPECT_EQ(got, want) << "prefix " << prefix;
+    }
+  }
+}
+
 TEST(LevelEncoder, AMillionEqualLevelsAreOneRleRun) {
   LevelEncoder encoder(1);
   encoder.push(0, 1000000);
@@ -166,8 +212,7 @@ TEST(PageCodec, EveryCodecRoundTrips) {
   for (CompressionCodec codec :
        {CompressionCodec::kUncompressed, CompressionCodec::kSnappy, CompressionCodec::kZstd}) {
     PageCodec c(codec, 3);
-    std::string compressed;
-    c.compress(input, compressed);
+    std::string compressed(c.compress(input));
     if (codec != CompressionCodec::kUncompressed) {
       EXPECT_LT(compressed.size(), input.size() / 4);
     }
@@ -187,6 +232,30 @@ TEST(PageCodec, EveryCodecRoundTrips) {
   PageCodec gzip(CompressionCodec::kGzip, 0);
   std::uint8_t out[1];
   EXPECT_THROW(gzip.decompress("x", out, 1), Error);
+}
+
+// The codec's output buffer is reused from page to page (and grows): each page compresses to the
+// bytes a fresh codec gives it, whatever came before.
+TEST(PageCodec, PagesCompressAlikeWhateverCameBefore) {
+  std::string big;
+  for (int i = 0; i < 50000; ++i) big += std::to_string(i * 7919 % 10007) + ",";
+  const std::string small = "a small page, a small page, a small page";
+  for (CompressionCodec codec : {CompressionCodec::kSnappy, CompressionCodec::kZstd}) {
+    PageCodec fresh_small(codec, 3);
+    PageCodec fresh_big(codec, 3);
+    const std::string small_alone(fresh_small.compress(small));
+    const std::string big_alone(fresh_big.compress(big));
+    PageCodec c(codec, 3);
+    EXPECT_EQ(c.compress(small), small_alone);
+    EXPECT_EQ(c.compress(big), big_alone);  // the buffer grows
+    EXPECT_EQ(c.compress(small), small_alone);
+    std::string back(small.size(), '\0');
+    ASSERT_TRUE(
+        c.decompress(small_alone, reinterpret_cast<std::uint8_t*>(back.data()), back.size()));
+    EXPECT_EQ(back, small);
+  }
+  PageCodec none(CompressionCodec::kUncompressed, 0);
+  EXPECT_EQ(none.compress(small), small);
 }
 
 TEST(ParquetSchema, DecimalWidthsHoldTheirPrecision) {

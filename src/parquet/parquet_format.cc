@@ -80,8 +80,10 @@ void write_column_metadata(W& w, std::int16_t id, const ColumnMetaData& m) {
   w.field_i32(1, e(m.type));
   w.field_list(2, ThriftType::kI32, m.encodings.size());
   for (Encoding enc : m.encodings) w.element_i32(e(enc));
-  w.field_list(3, ThriftType::kBinary, m.path_in_schema.size());
-  for (const std::string& p : m.path_in_schema) w.element_binary(p);
+  const std::vector<std::string>& path =
+      m.path_in_schema_ref != nullptr ? *m.path_in_schema_ref : m.path_in_schema;
+  w.field_list(3, ThriftType::kBinary, path.size());
+  for (const std::string& p : path) w.element_binary(p);
   w.field_i32(4, e(m.codec));
   w.field_i64(5, m.num_values);
   w.field_i64(6, m.total_uncompressed_size);

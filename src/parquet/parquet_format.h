@@ -153,6 +153,9 @@ struct ColumnMetaData {
   PhysicalType type = PhysicalType::kInt32;
   std::vector<Encoding> encodings;
   std::vector<std::string> path_in_schema;
+  // Written in place of `path_in_schema` when set: a writer names the path its plan holds (and
+  // outlives the metadata) rather than copying it into each of a wide file's column chunks.
+  const std::vector<std::string>* path_in_schema_ref = nullptr;
   CompressionCodec codec = CompressionCodec::kUncompressed;
   std::int64_t num_values = 0;
   std::int64_t total_uncompressed_size = 0;

@@ -52,6 +52,7 @@ struct ParquetWriterOptions {
 };
 
 struct WriterSchema;
+struct LeafPaths;
 
 // What a writer derives from its schema alone: the Parquet schema, its leaf columns and statistics
 // columns. Building it costs time in proportion to the schema's width (thousands of leaves for a
@@ -67,10 +68,13 @@ class ParquetWriterPlan {
 
   const StructType& schema() const { return schema_; }
   const WriterSchema& writer_schema() const { return *writer_schema_; }
+  // The columns the leaves' paths pass through (parquet_writer.cc).
+  const LeafPaths& leaf_paths() const { return *leaf_paths_; }
 
  private:
   StructType schema_;
   std::unique_ptr<const WriterSchema> writer_schema_;
+  std::unique_ptr<const LeafPaths> leaf_paths_;
 };
 
 // A column's statistics value in its typed form: booleans as bool; integers, dates (days since

@@ -378,6 +378,30 @@ TEST(ParquetWriter, DictionaryIsDroppedWhenItDoesNotPayOff) {
   EXPECT_EQ(rows_json(reader.read(schema)), rows_json(batch));
 }
 
+// A first page of mostly distinct values with some repeats, and nulls between them, is rewritten
+// PLAIN entry by entry in row order (the dictionary's body is not the page's values then); the rows
+// after it append to the same page.
+TEST(ParquetWriter, DictionaryDroppedWithRepeatsKeepsEveryValueInOrder) {
+  TempDir dir;
+  StructType schema{{"note", DataType::String()}};
+  ColumnBatch batch(schema);
+  for (int i = 0; i < 12000; ++i) {
+    if (i % 7 == 3) {
+      batch.root().child(0).append_null();
+    } else {
+      const int v = i % 10 == 0 ? i / 2 : i;  // every tenth value repeats an earlier one
+      batch.root().child(0).append_bytes("a note of some length, number " + std::to_string(v));
+    }
+    batch.root().append_valid();
+  }
+  std::string path = dir.file("repeats.parquet");
+  write_file(path, batch);
+  ParquetReader reader(path);
+  const ColumnMetaData& m = chunk_of(reader, 0);
+  EXPECT_FALSE(m.dictionary_page_offset.has_value());
+  EXPECT_EQ(rows_json(reader.read(schema)), rows_json(batch));
+}
+
 // The headers of a column chunk's data pages, in file order.
 std::vector<DataPageHeader> data_page_headers(const std::string& bytes, const ColumnMetaData& m) {
   std::size_t pos = static_cast<std::size_t>(m.dictionary_page_offset.value_or(m.data_page_offset));

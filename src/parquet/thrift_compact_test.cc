@@ -287,6 +287,39 @@ TEST(ParquetFormat, FileMetadataRoundTrips) {
   EXPECT_EQ(back.column_orders_type_defined, (std::vector<bool>{true, true}));
 }
 
+// A column chunk whose path is named by reference (the writer's plan holds it) is written with the
+// same bytes as one holding its own copy.
+TEST(ParquetFormat, AColumnPathByReferenceIsWrittenAsItsOwn) {
+  const std::vector<std::string> path = {"code", "coding", "list", "element", "system"};
+  auto metadata = [](ColumnMetaData cm) {
+    FileMetaData m;
+    SchemaElement root;
+    root.name = "spark_schema";
+    root.num_children = 0;
+    m.schema = {root};
+    RowGroup g;
+    ColumnChunk c;
+    cm.type = PhysicalType::kByteArray;
+    cm.codec = CompressionCodec::kZstd;
+    cm.num_values = 3;
+    c.meta_data = std::move(cm);
+    g.columns.push_back(std::move(c));
+    m.row_groups.push_back(std::move(g));
+    std::string bytes;
+    append_file_metadata(bytes, m);
+    return bytes;
+  };
+  ColumnMetaData owned;
+  owned.path_in_schema = path;
+  ColumnMetaData by_reference;
+  by_reference.path_in_schema_ref = &path;
+  const std::string bytes = metadata(by_reference);
+  EXPECT_EQ(bytes, metadata(owned));
+  FileMetaData back =
+      parse_file_metadata(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(), "x");
+  EXPECT_EQ(back.row_groups.at(0).columns.at(0).meta_data->path_in_schema, path);
+}
+
 TEST(ParquetFormat, PageHeadersRoundTrip) {
   PageHeader h;
   h.type = PageType::kDataPage;
