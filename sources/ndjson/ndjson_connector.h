@@ -15,7 +15,7 @@
 //   max_records_per_batch  records per read call (the SDK's batch rule, lakeflow/connector.h, but
 //                          with no limit by default: max_bytes_per_batch bounds a read call).
 //   read_buffer_bytes      bytes read into one buffer, cut at the last line end in it (1 .. 1 GiB,
-//                          default 8 MiB); a longer line gets a larger buffer.
+//                          default 2 MiB); a longer line gets a larger buffer.
 //   partition_bytes        the size of the byte ranges a large file is read in, in parallel
 //                          (PartitionedReads; 1 .. 2^40, default 64 MiB): a read with more than
 //                          this many bytes to go is planned as ranges of about this size, each
