@@ -44,7 +44,8 @@ char* RecordBatch::arena_place(std::size_t n) {
     const std::size_t next = chunk == nullptr ? chunks_.size() : active_chunk_ + 1;
     if (next >= chunks_.size() || chunks_[next].capacity < n) {
       const std::size_t capacity = std::max(kChunkSize, n);
-      Chunk fresh{std::make_unique<char[]>(capacity + kPadding), 0, capacity};
+      // Not zero-filled: every byte handed out is written (the record, then its padding).
+      Chunk fresh{std::make_unique_for_overwrite<char[]>(capacity + kPadding), 0, capacity};
       chunks_.insert(chunks_.begin() + static_cast<std::ptrdiff_t>(next), std::move(fresh));
     }
     active_chunk_ = next;
