@@ -122,20 +122,13 @@ class PageWalk {
     if (document.get_object().get(root) != simdjson::SUCCESS) return false;
     bool is_bundle = false;
     bool link_seen = false;
-    for (auto result : root) {
-      od::field field;
-      Key key;
-      if (std::move(result).get(field) != simdjson::SUCCESS || !read_key(field, key) ||
-          key.escaped) {
-        return false;
-      }
-      od::value& value = field.value();
-      if (key.text == "resourceType") {
+    const bool read = plain_members(root, [&](std::string_view key, od::value& value) {
+      if (key == "resourceType") {
         std::string_view type;
         // Anything but "Bundle": the reference reader says what the page is.
         if (!string_or_empty(value, type, 1) || type != "Bundle") return false;
         is_bundle = true;
-      } else if (key.text == "entry") {
+      } else if (key == "entry") {
         od::array entries;
         if (value.get_array().get(entries) != simdjson::SUCCESS) return false;
         for (auto item : entries) {
@@ -144,16 +137,18 @@ class PageWalk {
             return false;
           }
         }
-      } else if (key.text == "link" && !link_seen) {
+      } else if (key == "link" && !link_seen) {
         link_seen = true;  // NextUrlInBody follows the first `link`
-        if (!links(value, 1)) return false;
-      } else if (!any(value, 1)) {
-        return false;
+        return links(value, 1);
+      } else {
+        return any(value, 1);
       }
-    }
+      return true;
+    });
     // Nothing may follow the root: past the last token there is no location.
     const char* trailing = nullptr;
-    return is_bundle && document.current_location().get(trailing) == simdjson::OUT_OF_BOUNDS;
+    return read && is_bundle &&
+           document.current_location().get(trailing) == simdjson::OUT_OF_BOUNDS;
   }
 
  private:
@@ -235,6 +230,22 @@ class PageWalk {
     return !key.escaped || escapes_valid(key.text);
   }
 
+  // Calls visit(key, value) for each member of `object`, whose keys the connector compares as
+  // written; false when a member does not read, its key holds an escape (the reference reader
+  // decides what it names), or visit returns false.
+  template <typename Visit>
+  static bool plain_members(od::object& object, Visit&& visit) {
+    for (auto result : object) {
+      od::field field;
+      Key key;
+      if (std::move(result).get(field) != simdjson::SUCCESS || !read_key(field, key) ||
+          key.escaped || !visit(key.text, field.value())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   // A string's text, unescaped (kept in the scan when it had escapes); false when the value is
   // not a string the walk can read.
   bool string(od::value& value, std::string_view& out) {
@@ -266,52 +277,31 @@ class PageWalk {
              std::string_view* const (&targets)[N]) {
     od::object object;
     if (depth > kMaxDepth || value.get_object().get(object) != simdjson::SUCCESS) return false;
-    for (auto result : object) {
-      od::field field;
-      Key key;
-      if (std::move(result).get(field) != simdjson::SUCCESS || !read_key(field, key) ||
-          key.escaped) {
-        return false;
-      }
+    return plain_members(object, [&](std::string_view key, od::value& member) {
       std::size_t i = 0;
-      while (i < N && key.text != names[i]) ++i;
-      if (!(i < N ? string_or_empty(field.value(), *targets[i], depth + 1)
-                  : any(field.value(), depth + 1))) {
-        return false;
-      }
-    }
-    return true;
+      while (i < N && key != names[i]) ++i;
+      return i < N ? string_or_empty(member, *targets[i], depth + 1) : any(member, depth + 1);
+    });
   }
 
   bool entry(od::value& value, int depth) {
     od::object object;
     if (value.get_object().get(object) != simdjson::SUCCESS) return false;
     BundleEntry entry;
-    for (auto result : object) {
-      od::field field;
-      Key key;
-      if (std::move(result).get(field) != simdjson::SUCCESS || !read_key(field, key) ||
-          key.escaped) {
-        return false;
+    const bool read = plain_members(object, [&](std::string_view key, od::value& member) {
+      if (key == "resource") return resource(member, entry, depth + 1);
+      if (key == "fullUrl") return string_or_empty(member, entry.full_url, depth + 1);
+      if (key == "search") return parts(member, depth + 1, {"mode"}, {&entry.search_mode});
+      if (key == "request") {
+        return parts(member, depth + 1, {"method", "url"},
+                     {&entry.request_method, &entry.request_url});
       }
-      od::value& member = field.value();
-      bool ok = true;
-      if (key.text == "resource") {
-        ok = resource(member, entry, depth + 1);
-      } else if (key.text == "fullUrl") {
-        ok = string_or_empty(member, entry.full_url, depth + 1);
-      } else if (key.text == "search") {
-        ok = parts(member, depth + 1, {"mode"}, {&entry.search_mode});
-      } else if (key.text == "request") {
-        ok = parts(member, depth + 1, {"method", "url"},
-                   {&entry.request_method, &entry.request_url});
-      } else if (key.text == "response") {
-        ok = parts(member, depth + 1, {"lastModified"}, {&entry.response_last_modified});
-      } else {
-        ok = any(member, depth + 1);
+      if (key == "response") {
+        return parts(member, depth + 1, {"lastModified"}, {&entry.response_last_modified});
       }
-      if (!ok) return false;
-    }
+      return any(member, depth + 1);
+    });
+    if (!read) return false;
     scan_.entries.push_back(entry);
     return true;
   }
@@ -323,26 +313,15 @@ class PageWalk {
     od::object object;
     if (value.get_object().get(object) != simdjson::SUCCESS) return false;
     BundleEntry::Header header;
-    for (auto result : object) {
-      od::field field;
-      Key key;
-      if (std::move(result).get(field) != simdjson::SUCCESS || !read_key(field, key) ||
-          key.escaped) {
-        return false;
+    const bool read = plain_members(object, [&](std::string_view key, od::value& member) {
+      if (key == "resourceType") return string_or_empty(member, header.resource_type, depth + 1);
+      if (key == "id") return string_or_empty(member, header.id, depth + 1);
+      if (key == "meta" && *member.raw_json_token().data() == '{') {
+        return parts(member, depth + 1, {"lastUpdated"}, {&header.last_updated});
       }
-      od::value& member = field.value();
-      bool ok = true;
-      if (key.text == "resourceType") {
-        ok = string_or_empty(member, header.resource_type, depth + 1);
-      } else if (key.text == "id") {
-        ok = string_or_empty(member, header.id, depth + 1);
-      } else if (key.text == "meta" && *member.raw_json_token().data() == '{') {
-        ok = parts(member, depth + 1, {"lastUpdated"}, {&header.last_updated});
-      } else {
-        ok = any(member, depth + 1);
-      }
-      if (!ok) return false;
-    }
+      return any(member, depth + 1);
+    });
+    if (!read) return false;
     const char* end = nullptr;
     if (value.current_location().get(end) != simdjson::SUCCESS) return false;
     entry.resource = std::string_view(start, static_cast<std::size_t>(end - start));
