@@ -30,7 +30,7 @@ static_assert(RecordBatch::kPadding >= simdjson::SIMDJSON_PADDING,
 struct Failure {
   std::string reason;
   std::string excerpt;
-  const DataType* expected;
+  const DataType* expected;       // null when the JSON itself is broken
   std::vector<std::string> path;  // innermost first
 };
 
@@ -44,18 +44,18 @@ std::string excerpt_of(std::string_view text) {
   throw Failure{std::move(reason), excerpt_of(excerpt), &expected, {}};
 }
 
+// The JSON itself is broken: no type was expected yet (Failure::expected is null).
 [[noreturn]] void fail_json(simdjson::error_code error) {
-  static const DataType kNone = DataType::Variant();
   if (error == simdjson::STRING_ERROR) {
     // Valid JSON (RFC 8259 allows any \uXXXX escape) that no UTF-8 string can hold.
     throw Failure{
         "a string escape that is not text: a lone UTF-16 surrogate such as \\ud800, which UTF-8 "
         "cannot hold (or a malformed escape)",
         "",
-        &kNone,
+        nullptr,
         {}};
   }
-  throw Failure{std::string("invalid JSON: ") + simdjson::error_message(error), "", &kNone, {}};
+  throw Failure{std::string("invalid JSON: ") + simdjson::error_message(error), "", nullptr, {}};
 }
 
 template <typename T>
@@ -852,7 +852,8 @@ std::size_t RecordConverter::convert(const RecordBatch& records, std::size_t beg
         if (!path.empty() && (*it)[0] != '[') path += '.';
         path += *it;
       }
-      ConversionError error(impl_->table(), index, path, failure.expected->simple_string(),
+      ConversionError error(impl_->table(), index, path,
+                            failure.expected ? failure.expected->simple_string() : std::string(),
                             failure.excerpt, failure.reason);
       if (impl_->mode() == BadRecordMode::kFail) {
         root.truncate(rows_before);

@@ -473,7 +473,11 @@ TEST(RecordConverter, ExcerptIsShortened) {
 TEST(RecordConverter, RejectsRecordsThatAreNotObjectsOrInvalidJson) {
   StructType schema{StructField("id", DataType::Long())};
   EXPECT_THAT(conversion_error(schema, {"[1,2]"}).what(), HasSubstr("must be a JSON object"));
-  EXPECT_THAT(conversion_error(schema, {"{\"id\": 1"}).what(), HasSubstr("invalid JSON"));
+  const ConversionError broken = conversion_error(schema, {"{\"id\": 1"});
+  EXPECT_THAT(broken.what(), HasSubstr("invalid JSON"));
+  // No type was expected of text that is not JSON: the message says only what is wrong.
+  EXPECT_EQ(broken.expected_type(), "");
+  EXPECT_THAT(broken.what(), ::testing::Not(HasSubstr("expected")));
   EXPECT_THAT(conversion_error(schema, {"{\"id\": 1} {\"id\": 2}"}).what(),
               HasSubstr("unexpected text"));
 }

@@ -106,7 +106,9 @@ std::string conversion_message(const std::string& table, std::size_t record_inde
                                const std::string& excerpt, const std::string& reason) {
   std::string message = fmt::format("table '{}', record {}", table, record_index);
   if (!field_path.empty()) message += fmt::format(", field '{}'", field_path);
-  message += fmt::format(": expected {}, got {}", expected_type, excerpt);
+  // No expected type: the record is not JSON, and the reason says why.
+  if (!expected_type.empty())
+    message += fmt::format(": expected {}, got {}", expected_type, excerpt);
   if (!reason.empty()) message += fmt::format(": {}", reason);
   return message;
 }
