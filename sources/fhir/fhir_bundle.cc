@@ -566,7 +566,9 @@ std::optional<std::string> BundlePages::NextLink::next_url(std::string_view page
   const BundleScan& scan = pages_.scan_of(page.body);
   if (!scan.exact) return reference_.next_url(page_url, page);
   if (!scan.next_link) return std::nullopt;
-  return http::resolve_url(page_url, *scan.next_link);
+  // The scan's view is into the bytes it scanned, which may be gone (the body the check passed
+  // can be another buffer than `page`'s): read the link from `page`.
+  return http::resolve_url(page_url, pages_.on(*scan.next_link, page.body));
 }
 
 }  // namespace lakeflow::fhir

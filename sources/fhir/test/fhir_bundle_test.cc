@@ -7,6 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <iterator>
 #include <optional>
 #include <random>
@@ -413,6 +414,27 @@ TEST(BundlePages, UsesAKeptScanOnlyForAPageWithTheSameBytes) {
   EXPECT_THAT(pages.request(std::string(kPageUrl), {}).check_body(cut).value_or(""),
               HasSubstr("not valid JSON"));
   EXPECT_EQ(ids(b), std::vector<std::string>{"b"});
+}
+
+// The body the check scanned may be another buffer than the page handed on (HttpClient checks a
+// candidate response, then returns it; a copy or a moved string may live elsewhere), and may be
+// gone by then: what the pages say is read from the page itself.
+TEST(BundlePages, ReadsTheNextLinkAndEntriesFromThePageNotTheCheckedBuffer) {
+  const std::string text = R"({"resourceType":"Bundle","link":[{"relation":"next","url":"p2"}],)"
+                           R"("entry":[{"resource":{"resourceType":"Patient","id":"a1"}}]})";
+  BundlePages pages;
+  http::Response checked = page_of(text);
+  const http::Response page = checked;  // the same bytes, elsewhere
+  EXPECT_EQ(pages.request(std::string(kPageUrl), {}).check_body(checked), std::nullopt);
+  // The checked buffer changes after the check (as freed memory may).
+  std::fill(checked.body.begin(), checked.body.end(), 'x');
+  EXPECT_EQ(pages.next_link().next_url(page.url, page), "http://x/fhir/p2");
+  std::vector<std::string> ids;
+  pages.for_each_entry(page, [&](const BundleEntry& entry) {
+    ids.push_back(std::string(entry.header.value().id));
+    EXPECT_EQ(entry.resource.substr(0, 16), R"({"resourceType":)");
+  });
+  EXPECT_EQ(ids, std::vector<std::string>{"a1"});
 }
 
 }  // namespace
